@@ -1,0 +1,293 @@
+//! `spikeforge`: the command-line interface.
+//!
+//! Owns argument parsing, file IO, report printing and exit codes:
+//! 0 success, 1 invalid input (a located message on stderr; with `--json` a
+//! JSON error report on stdout too), 2 usage errors (clap). Library crates
+//! return typed errors; only this crate turns them into text and exit codes.
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use spikeforge_net::{spikes, FileErrors, Network, SpikeFileKind, SpikeList, Stimulus};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+mod example;
+
+#[derive(Parser)]
+#[command(name = "spikeforge", version, about = "Map spiking neural networks onto neuron cores, generate and verify their hardware")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Validate a network file and print a summary.
+    Check {
+        /// Network file (.json or .toml).
+        net: PathBuf,
+        /// Print a machine-readable report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the bit-exact golden model.
+    Golden {
+        /// Network file (.json or .toml).
+        net: PathBuf,
+        /// Number of time steps to run.
+        #[arg(long)]
+        steps: u32,
+        /// Stimulus CSV (`step,population,index`) for the input populations.
+        #[arg(long)]
+        stimulus: Option<PathBuf>,
+        /// Write every computed spike here (CSV).
+        #[arg(long)]
+        spikes_out: Option<PathBuf>,
+        /// Write the potentials after the last step here (CSV).
+        #[arg(long)]
+        potentials_out: Option<PathBuf>,
+        /// Print a machine-readable report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of the network file format.
+    Schema,
+    /// Run the main job on the built-in default example.
+    Demo {
+        /// Print a machine-readable report on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Also write the example's files and results here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// A failure the user can fix; printed, then exit code 1.
+enum Failure {
+    File(FileErrors),
+    Other { message: String, help: Option<String> },
+}
+
+impl From<FileErrors> for Failure {
+    fn from(e: FileErrors) -> Self {
+        Failure::File(e)
+    }
+}
+
+fn other(message: impl Into<String>, help: Option<&str>) -> Failure {
+    Failure::Other { message: message.into(), help: help.map(str::to_string) }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = match &cli.cmd {
+        Cmd::Check { json, .. } | Cmd::Golden { json, .. } | Cmd::Demo { json, .. } => *json,
+        Cmd::Schema => false,
+    };
+    let result = match cli.cmd {
+        Cmd::Check { net, json } => check(&net, json),
+        Cmd::Golden { net, steps, stimulus, spikes_out, potentials_out, json } => {
+            golden(&net, steps, stimulus.as_deref(), spikes_out.as_deref(), potentials_out.as_deref(), json)
+        }
+        Cmd::Schema => {
+            println!("{}", serde_json::to_string_pretty(&spikeforge_net::json_schema()).expect("schema is JSON"));
+            Ok(())
+        }
+        Cmd::Demo { json, out } => example::demo(json, out.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            report_failure(&f, json);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn report_failure(f: &Failure, json: bool) {
+    match f {
+        Failure::File(e) => {
+            eprintln!("{:?}", miette::Report::new(e.clone()));
+            if json {
+                println!("{}", json!({"ok": false, "error": e.to_json()}));
+            }
+        }
+        Failure::Other { message, help } => {
+            eprintln!("error: {message}");
+            if let Some(h) = help {
+                eprintln!("help: {h}");
+            }
+            if json {
+                println!("{}", json!({"ok": false, "error": {"message": message, "help": help}}));
+            }
+        }
+    }
+}
+
+fn load(net: &Path) -> Result<Network, Failure> {
+    Ok(spikeforge_net::load_network(net)?)
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    std::fs::write(path, text).map_err(|e| other(format!("cannot write {}: {e}", path.display()), None))
+}
+
+fn check(path: &Path, json: bool) -> Result<(), Failure> {
+    let net = load(path)?;
+    let st = net.stats();
+    let fp = net.fixed_point();
+    if json {
+        let pops: Vec<_> = net
+            .populations()
+            .iter()
+            .map(|p| json!({"name": p.name(), "size": p.size(), "input": p.is_input(), "output": p.is_output()}))
+            .collect();
+        let report = json!({
+            "ok": true,
+            "file": path.display().to_string(),
+            "name": net.name(),
+            "fixed_point": {"weight_bits": fp.weight_bits, "potential_bits": fp.potential_bits, "accumulator_bits": fp.accumulator_bits},
+            "populations": pops,
+            "projections": net.projections().len(),
+            "stats": st,
+        });
+        println!("{}", serde_json::to_string_pretty(&report).expect("JSON"));
+        return Ok(());
+    }
+    println!("{}: valid", path.display());
+    println!(
+        "network      {}  (W = {} bits, P = {} bits, accumulator {} bits)",
+        net.name().unwrap_or("(unnamed)"),
+        fp.weight_bits,
+        fp.potential_bits,
+        fp.accumulator_bits
+    );
+    println!("populations  {}", net.populations().len());
+    for p in net.populations() {
+        println!(
+            "  {:<20} {:>9} {}{}",
+            p.name(),
+            p.size(),
+            if p.is_input() { "input" } else { "neuron" },
+            if p.is_output() { ", output" } else { "" }
+        );
+    }
+    println!("neurons      {} ({} input)", st.neurons, st.input_neurons);
+    println!("synapses     {} in {} projections", st.synapses, net.projections().len());
+    println!("fan-in max   {}", st.max_fan_in);
+    println!("fan-out max  {}", st.max_fan_out);
+    println!(
+        "accumulator  bound {} (needs {} of {} bits)",
+        st.accumulator_bound, st.accumulator_bits_needed, fp.accumulator_bits
+    );
+    Ok(())
+}
+
+/// Runs the golden model and reports; shared by `golden` and `demo`.
+pub(crate) struct GoldenRun {
+    pub net: Network,
+    pub result: spikeforge_golden::RunResult,
+    pub steps: u32,
+    pub seconds: f64,
+}
+
+pub(crate) fn run_golden(net: Network, stimulus: &SpikeList, steps: u32) -> Result<GoldenRun, Failure> {
+    let stim = Stimulus::from_list(stimulus);
+    let t0 = Instant::now();
+    let result = spikeforge_golden::run(&net, &stim, steps).map_err(|e| match e {
+        spikeforge_golden::GoldenError::StimulusBeyondRun { last, .. } => other(
+            e.to_string(),
+            Some(&format!("run at least --steps {} or remove the later rows from the stimulus", last + 1)),
+        ),
+        e => other(format!("internal error (please report): {e}"), None),
+    })?;
+    Ok(GoldenRun { net, result, steps, seconds: t0.elapsed().as_secs_f64() })
+}
+
+impl GoldenRun {
+    pub fn population_spikes(&self) -> Vec<(String, u64)> {
+        let mut counts = vec![0u64; self.net.populations().len()];
+        for &(_, id) in &self.result.spikes {
+            counts[self.net.locate(id).expect("spike of a known neuron").0] += 1;
+        }
+        self.net
+            .populations()
+            .iter()
+            .zip(counts)
+            .filter(|(p, _)| !p.is_input())
+            .map(|(p, c)| (p.name().to_string(), c))
+            .collect()
+    }
+
+    pub fn output_counts(&self) -> Vec<(String, Vec<u64>)> {
+        let mut per = vec![0u64; self.net.neuron_count() as usize];
+        for &(_, id) in &self.result.spikes {
+            per[id as usize] += 1;
+        }
+        self.net
+            .populations()
+            .iter()
+            .filter(|p| p.is_output())
+            .map(|p| (p.name().to_string(), p.ids().map(|i| per[i as usize]).collect()))
+            .collect()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        json!({
+            "network": self.net.name(),
+            "steps": self.steps,
+            "spikes": self.result.spikes.len(),
+            "synaptic_events": self.result.events,
+            "populations": self.population_spikes().into_iter().map(|(n, c)| json!({"name": n, "spikes": c})).collect::<Vec<_>>(),
+            "outputs": self.output_counts().into_iter().map(|(n, c)| json!({"population": n, "counts": c})).collect::<Vec<_>>(),
+            "seconds": self.seconds,
+        })
+    }
+
+    pub fn print(&self) {
+        println!("steps        {}", self.steps);
+        let per: Vec<String> = self.population_spikes().iter().map(|(n, c)| format!("{n}: {c}")).collect();
+        println!("spikes       {} ({})", self.result.spikes.len(), per.join(", "));
+        println!("events       {} synaptic events", self.result.events);
+        for (name, counts) in self.output_counts() {
+            let shown: Vec<String> = counts.iter().take(32).map(u64::to_string).collect();
+            let more = if counts.len() > 32 { format!(" … ({} neurons)", counts.len()) } else { String::new() };
+            println!("output       {name}: [{}]{more} spikes per neuron", shown.join(", "));
+        }
+        let rate = if self.seconds > 0.0 { self.result.events as f64 / self.seconds } else { 0.0 };
+        println!("time         {:.3} ms ({:.1} M events/s)", self.seconds * 1e3, rate / 1e6);
+    }
+}
+
+fn golden(
+    path: &Path,
+    steps: u32,
+    stimulus: Option<&Path>,
+    spikes_out: Option<&Path>,
+    potentials_out: Option<&Path>,
+    json: bool,
+) -> Result<(), Failure> {
+    let net = load(path)?;
+    let stim = match stimulus {
+        Some(s) => spikes::load_spikes(&net, s, SpikeFileKind::Stimulus)?,
+        None => SpikeList::default(),
+    };
+    let run = run_golden(net, &stim, steps)?;
+    if let Some(f) = spikes_out {
+        write_file(f, &spikes::spikes_to_csv(&run.net, &run.result.spikes))?;
+    }
+    if let Some(f) = potentials_out {
+        write_file(f, &spikes::potentials_to_csv(&run.net, &run.result.potentials))?;
+    }
+    if json {
+        let mut j = run.json();
+        j["ok"] = json!(true);
+        println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
+    } else {
+        println!("network      {} ({})", run.net.name().unwrap_or("(unnamed)"), path.display());
+        run.print();
+    }
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! The bit-exact golden model: the executable specification of spikeforge.
+//!
+//! Implements DESIGN §3 (time-stepped mode) on a validated [`Network`]:
+//!
+//! ```text
+//! a_n  = Σ weights of synapses whose pre neuron spiked in step t-1
+//! u    = v - (λ ? v >> λ : 0) + a + b          (exact; >> is arithmetic)
+//! v'   = saturate_P(u)
+//! fire = v' >= θ;  on fire: v' = v' - θ (subtract) or 0 (zero)
+//! v'   = max(v', v_min);  a = 0
+//! ```
+//!
+//! Every other rung (architectural model, RTL under Verilator, the board) is
+//! checked against this crate spike for spike, so it is written for clarity
+//! first and speed second: compressed sparse rows by presynaptic neuron, flat
+//! parameter arrays, and no allocation per step.
+//!
+//! Must not know about mapping, cores, Verilog or simulators.
+
+use spikeforge_net::{Network, Reset, Stimulus};
+use thiserror::Error;
+
+/// Errors from driving the model with bad input.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum GoldenError {
+    /// An external spike was given for a neuron that is not an input neuron.
+    #[error("external spike for neuron {neuron}, which is not an input neuron")]
+    NotAnInput {
+        /// `population[index]`.
+        neuron: String,
+    },
+    /// A stimulus has spikes at or after the last simulated step.
+    #[error("the stimulus has spikes up to step {last}, but only steps 0..{steps} are run; they would be ignored")]
+    StimulusBeyondRun {
+        /// Last step with a stimulus spike.
+        last: u32,
+        /// Steps requested.
+        steps: u32,
+    },
+}
+
+/// Fan-out of every neuron in compressed sparse rows: the synapses of
+/// presynaptic neuron `n` are `targets[starts[n]..starts[n+1]]` with the same
+/// range of `weights`. Public so that benchmarks can measure the raw
+/// scatter-add cost against the model.
+#[derive(Debug, Clone)]
+pub struct Fanout {
+    /// Row starts, `neurons + 1` entries.
+    pub starts: Vec<u32>,
+    /// Postsynaptic global ids.
+    pub targets: Vec<u32>,
+    /// Weights, same order as `targets`.
+    pub weights: Vec<i32>,
+}
+
+impl Fanout {
+    /// Builds the rows of a network (synapse order within a row follows the
+    /// file; it does not matter for the result).
+    pub fn new(net: &Network) -> Fanout {
+        let n = net.neuron_count() as usize;
+        let mut starts = vec![0u32; n + 1];
+        net.for_each_synapse(|a, _, _| starts[a as usize + 1] += 1);
+        for i in 0..n {
+            starts[i + 1] += starts[i];
+        }
+        let total = starts[n] as usize;
+        let mut fill = starts.clone();
+        let (mut targets, mut weights) = (vec![0u32; total], vec![0i32; total]);
+        net.for_each_synapse(|a, b, w| {
+            let k = fill[a as usize] as usize;
+            fill[a as usize] += 1;
+            targets[k] = b;
+            weights[k] = w;
+        });
+        Fanout { starts, targets, weights }
+    }
+
+    /// Number of synapses leaving neuron `n`.
+    pub fn degree(&self, n: u32) -> u32 {
+        self.starts[n as usize + 1] - self.starts[n as usize]
+    }
+}
+
+/// Per-neuron constants, packed for the sweep.
+#[derive(Debug, Clone, Copy)]
+struct Neuron {
+    threshold: i32,
+    bias: i32,
+    v_min: i32,
+    v_init: i32,
+    /// Leak shift, or `NO_LEAK`.
+    leak: u8,
+    reset_zero: bool,
+}
+
+const NO_LEAK: u8 = u8::MAX;
+
+/// The golden model of one network, stepped one time step at a time.
+#[derive(Debug, Clone)]
+pub struct Model {
+    fanout: Fanout,
+    /// Constants of computed neurons, for ids in `ranges`.
+    neurons: Vec<Neuron>,
+    /// Global id ranges of computed (non-input) populations, with the index
+    /// of their first neuron in `neurons`.
+    ranges: Vec<(u32, u32, usize)>,
+    is_input: Vec<bool>,
+    v: Vec<i32>,
+    acc: Vec<i32>,
+    /// Spikes (computed and external) of the previous step, to deliver now.
+    pending: Vec<u32>,
+    /// Computed spikes of the step just run.
+    fired: Vec<u32>,
+    step: u32,
+    events: u64,
+    p_min: i64,
+    p_max: i64,
+    /// (name, offset) of every population, for messages.
+    names: Vec<(String, u32)>,
+}
+
+/// Result of a whole run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunResult {
+    /// `(step, global id)` of every computed spike, sorted.
+    pub spikes: Vec<(u32, u32)>,
+    /// Potential of every neuron after the last step, by global id (0 for inputs).
+    pub potentials: Vec<i32>,
+    /// Synaptic events delivered (one per synapse of each delivered spike).
+    pub events: u64,
+}
+
+impl Model {
+    /// Builds the model in its initial state (v = v_init, no pending spikes).
+    pub fn new(net: &Network) -> Model {
+        let n = net.neuron_count() as usize;
+        let (p_min, p_max) = net.fixed_point().potential_range();
+        let mut neurons = Vec::new();
+        let mut ranges = Vec::new();
+        let mut is_input = vec![false; n];
+        for p in net.populations() {
+            let Some(np) = p.params() else {
+                for id in p.ids() {
+                    is_input[id as usize] = true;
+                }
+                continue;
+            };
+            ranges.push((p.offset(), p.offset() + p.size(), neurons.len()));
+            for i in 0..p.size() as usize {
+                neurons.push(Neuron {
+                    threshold: np.threshold.get(i),
+                    bias: np.bias.get(i),
+                    v_min: np.v_min.get(i),
+                    v_init: np.v_init.get(i),
+                    leak: np.leak.get(i).map_or(NO_LEAK, |s| s as u8),
+                    reset_zero: np.reset.get(i) == Reset::Zero,
+                });
+            }
+        }
+        let mut m = Model {
+            fanout: Fanout::new(net),
+            neurons,
+            ranges,
+            is_input,
+            v: vec![0; n],
+            acc: vec![0; n],
+            pending: Vec::with_capacity(n),
+            fired: Vec::with_capacity(n),
+            step: 0,
+            events: 0,
+            p_min,
+            p_max,
+            names: net.populations().iter().map(|p| (p.name().to_string(), p.offset())).collect(),
+        };
+        m.reset();
+        m
+    }
+
+    /// Back to the initial state.
+    pub fn reset(&mut self) {
+        for &(lo, hi, base) in &self.ranges {
+            for (k, id) in (lo..hi).enumerate() {
+                self.v[id as usize] = self.neurons[base + k].v_init;
+            }
+        }
+        self.acc.fill(0);
+        self.pending.clear();
+        self.fired.clear();
+        self.step = 0;
+        self.events = 0;
+    }
+
+    /// Runs one step. `inputs` are the global ids of the input neurons that
+    /// spike in this step (their synapses deliver in the next step). Returns
+    /// the computed neurons that fired in this step, in increasing id order.
+    pub fn step(&mut self, inputs: &[u32]) -> Result<&[u32], GoldenError> {
+        for &id in inputs {
+            if !self.is_input.get(id as usize).copied().unwrap_or(false) {
+                return Err(GoldenError::NotAnInput { neuron: self.neuron_name(id) });
+            }
+        }
+        // 1. Deliver the spikes of step t-1.
+        let f = &self.fanout;
+        let acc = &mut self.acc;
+        let mut events = 0u64;
+        for &s in &self.pending {
+            let (lo, hi) = (f.starts[s as usize] as usize, f.starts[s as usize + 1] as usize);
+            events += (hi - lo) as u64;
+            for (&t, &w) in f.targets[lo..hi].iter().zip(&f.weights[lo..hi]) {
+                // Cannot overflow: validation bounds each neuron's positive and
+                // negative incoming sums by the accumulator width (≤ 32 bits).
+                acc[t as usize] += w;
+            }
+        }
+        self.events += events;
+        // 2. Sweep every computed neuron.
+        self.fired.clear();
+        for &(lo, hi, base) in &self.ranges {
+            let params = &self.neurons[base..base + (hi - lo) as usize];
+            let v = &mut self.v[lo as usize..hi as usize];
+            let a = &mut acc[lo as usize..hi as usize];
+            for (k, ((nv, na), p)) in v.iter_mut().zip(a.iter_mut()).zip(params).enumerate() {
+                let v0 = *nv as i64;
+                let leak = if p.leak == NO_LEAK { 0 } else { v0 >> p.leak };
+                let u = v0 - leak + *na as i64 + p.bias as i64;
+                let mut v1 = u.clamp(self.p_min, self.p_max) as i32;
+                if v1 >= p.threshold {
+                    self.fired.push(lo + k as u32);
+                    v1 = if p.reset_zero { 0 } else { v1 - p.threshold };
+                }
+                *nv = v1.max(p.v_min);
+                *na = 0;
+            }
+        }
+        // 3. What fired now (and the external spikes of now) is delivered next step.
+        self.pending.clear();
+        self.pending.extend_from_slice(&self.fired);
+        self.pending.extend_from_slice(inputs);
+        self.step += 1;
+        Ok(&self.fired)
+    }
+
+    fn neuron_name(&self, id: u32) -> String {
+        match self.names.iter().rev().find(|(_, off)| *off <= id) {
+            Some((name, off)) if (id as usize) < self.v.len() => format!("{name}[{}]", id - off),
+            _ => format!("#{id} (the network has {} neurons)", self.v.len()),
+        }
+    }
+
+    /// Potentials by global id (inputs read 0).
+    pub fn potentials(&self) -> &[i32] {
+        &self.v
+    }
+
+    /// Number of steps run since the last reset.
+    pub fn steps_run(&self) -> u32 {
+        self.step
+    }
+
+    /// Synaptic events delivered since the last reset.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// The fan-out rows the model uses.
+    pub fn fanout(&self) -> &Fanout {
+        &self.fanout
+    }
+}
+
+/// Runs `steps` steps from the initial state with a stimulus.
+///
+/// A stimulus with spikes at step `steps` or later is an error, not a silent
+/// truncation.
+pub fn run(net: &Network, stimulus: &Stimulus, steps: u32) -> Result<RunResult, GoldenError> {
+    if stimulus.step_span() > steps {
+        return Err(GoldenError::StimulusBeyondRun { last: stimulus.step_span() - 1, steps });
+    }
+    let mut m = Model::new(net);
+    let mut spikes = Vec::new();
+    for t in 0..steps {
+        let fired = m.step(stimulus.at(t))?;
+        spikes.extend(fired.iter().map(|&n| (t, n)));
+    }
+    Ok(RunResult { spikes, potentials: m.v.clone(), events: m.events })
+}
