@@ -60,23 +60,50 @@ pub fn parse_network(file: &str, text: String, format: Format) -> Result<Network
 
 /// Parses text into the unvalidated document (syntax and type errors only).
 pub fn parse_doc(file: &str, src: &Arc<String>, format: Format) -> Result<NetworkDoc, FileErrors> {
-    let one = |span: Option<Range<usize>>, msg: String, help: &str| FileErrors {
-        file: file.to_string(),
-        diags: vec![Diag::new(file, src, span, msg).with_help(help)],
+    let one = |span: Option<Range<usize>>, msg: String, path: String, help: &str| {
+        let mut d = Diag::new(file, src, span, friendly(&msg)).with_help(help);
+        if !path.is_empty() && path != "." {
+            d = d.with_label(path);
+        }
+        FileErrors { file: file.to_string(), diags: vec![d] }
     };
     match format {
-        Format::Json => serde_json::from_str(src).map_err(|e| {
-            let offset = offset_of(src, e.line(), e.column());
-            let mut msg = e.to_string();
-            if let Some(at) = msg.rfind(" at line ") {
-                msg.truncate(at);
-            }
-            one(Some(offset..offset + 1), msg, json_help(&e))
-        }),
-        Format::Toml => toml::from_str(src).map_err(|e| {
-            one(e.span(), e.message().trim_end().to_string(), "see docs/format.md for the fields and their types")
-        }),
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(src);
+            let res = serde_path_to_error::deserialize(&mut de)
+                .map_err(|e| (e.path().to_string(), e.into_inner()))
+                .and_then(|doc| de.end().map(|_| doc).map_err(|e| (String::new(), e)));
+            res.map_err(|(path, e)| {
+                let offset = offset_of(src, e.line(), e.column());
+                let mut msg = e.to_string();
+                if let Some(at) = msg.rfind(" at line ") {
+                    msg.truncate(at);
+                }
+                one(Some(offset..offset + 1), msg, path, json_help(&e))
+            })
+        }
+        Format::Toml => {
+            let help = "see docs/format.md for the fields and their types";
+            let de = toml::Deserializer::parse(src)
+                .map_err(|e| one(e.span(), e.message().trim_end().to_string(), String::new(), "the file is not valid TOML here"))?;
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let path = e.path().to_string();
+                let e = e.into_inner();
+                one(e.span(), e.message().trim_end().to_string(), path, help)
+            })
+        }
     }
+}
+
+/// Serde names Rust types; users know integers.
+fn friendly(msg: &str) -> String {
+    msg.replace("expected i64", "expected an integer")
+        .replace("expected u32", "expected a non-negative integer")
+        .replace("expected a boolean", "expected true or false")
+        .replace("struct NetworkDoc", "the network")
+        .replace("struct PopulationDoc", "a population")
+        .replace("struct ProjectionDoc", "a projection")
+        .replace("struct FixedPointDoc", "fixed_point")
 }
 
 fn json_help(e: &serde_json::Error) -> &'static str {
