@@ -81,6 +81,10 @@ fn other(message: impl Into<String>, help: Option<&str>) -> Failure {
 }
 
 fn main() -> ExitCode {
+    // Unwrapped messages: a `file:line:col: message` line stays greppable.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).terminal_links(false).build())
+    }));
     let cli = Cli::parse();
     let json = match &cli.cmd {
         Cmd::Check { json, .. } | Cmd::Golden { json, .. } | Cmd::Demo { json, .. } => *json,

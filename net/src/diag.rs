@@ -172,7 +172,7 @@ impl Diagnostic for FileErrors {
 pub fn render_plain(d: &dyn Diagnostic) -> String {
     let mut out = String::new();
     let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .with_width(100)
+        .with_wrap_lines(false)
         .with_links(false);
     handler.render_report(&mut out, d).expect("writing to a String cannot fail");
     out

@@ -304,7 +304,7 @@ impl Checker {
                 PerNeuron::Scalar(x) => (path, *x),
                 PerNeuron::Array(a) => (path.index(first), a[first]),
             };
-            let more = if bad.len() > 1 { format!(" ({} more values in this array are too)", bad.len() - 1) } else { String::new() };
+            let more = if bad.len() > 1 { format!(" (and {} more in this array)", bad.len() - 1) } else { String::new() };
             self.push(p, Problem::OutOfRange { what: field.to_string(), value, min, max, more, fix });
             return None;
         }
@@ -533,7 +533,7 @@ impl Network {
                         continue;
                     }
                     if let Some(&(r, c, x)) = bad.first() {
-                        let more = if bad.len() > 1 { format!(" ({} more weights in this matrix are too)", bad.len() - 1) } else { String::new() };
+                        let more = if bad.len() > 1 { format!(" (and {} more in this matrix)", bad.len() - 1) } else { String::new() };
                         ck.push(
                             wp.index(r).index(c),
                             Problem::OutOfRange { what: "weight".into(), value: x, min: wr.0, max: wr.1, more, fix: wfix },
@@ -570,7 +570,7 @@ impl Network {
                         continue;
                     }
                     if let Some((k, w)) = first_bad_w {
-                        let more = if nbad_w > 1 { format!(" ({} more weights in this list are too)", nbad_w - 1) } else { String::new() };
+                        let more = if nbad_w > 1 { format!(" (and {} more in this list)", nbad_w - 1) } else { String::new() };
                         ck.push(
                             sp.index(k).index(2),
                             Problem::OutOfRange { what: "weight".into(), value: w, min: wr.0, max: wr.1, more, fix: wfix },

@@ -1,1 +1,270 @@
-//! placeholder
+//! Shared test support for spikeforge: proptest generators of small random
+//! networks and stimuli, and a naive reference model.
+//!
+//! Every stage's property tests (golden, mapper, simulator) draw networks
+//! from [`net_case`], so a bug found by one is reproducible by all. Cases are
+//! small on purpose: proptest shrinks them to a minimal failing network, and
+//! [`NetCase`]'s `Debug` prints that network as a TOML file and the stimulus
+//! as CSV, ready to save and replay with `spikeforge golden`.
+
+use proptest::prelude::*;
+use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, PopulationKind, ProjectionDoc, ProjectionKind};
+use spikeforge_net::{Leak, Network, NetworkDoc, PerNeuron, Reset, SpikeList};
+use std::fmt;
+
+/// A random network with a stimulus and a step count.
+#[derive(Clone)]
+pub struct NetCase {
+    /// The network document (valid by construction).
+    pub doc: NetworkDoc,
+    /// `(step, global input neuron id)`, sorted, unique.
+    pub stimulus: SpikeList,
+    /// Steps to run (covers the stimulus).
+    pub steps: u32,
+}
+
+impl NetCase {
+    /// The validated network; panics with the validation report if the
+    /// generator produced an invalid one (a bug of the generator).
+    pub fn network(&self) -> Network {
+        Network::from_doc(&self.doc).unwrap_or_else(|e| panic!("generator made an invalid network: {e}\n{self:?}"))
+    }
+}
+
+impl fmt::Debug for NetCase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "--- net.toml ---")?;
+        writeln!(f, "{}", toml::to_string(&self.doc).map_err(|_| fmt::Error)?)?;
+        writeln!(f, "--- stimulus.csv ({} steps) ---", self.steps)?;
+        match Network::from_doc(&self.doc) {
+            Ok(n) => write!(f, "{}", spikeforge_net::spikes::spikes_to_csv(&n, &self.stimulus.0)),
+            Err(_) => write!(f, "{:?}", self.stimulus.0),
+        }
+    }
+}
+
+/// Raw choices for one neuron parameter: scalar or per-neuron.
+fn param(size: usize, lo: i64, hi: i64) -> impl Strategy<Value = PerNeuron<i64>> {
+    prop_oneof![
+        (lo..=hi).prop_map(PerNeuron::Scalar),
+        proptest::collection::vec(lo..=hi, size).prop_map(PerNeuron::Array),
+    ]
+}
+
+fn pop_params(size: usize, p_bits: u32) -> impl Strategy<Value = PopulationDoc> {
+    let pmax = (1i64 << (p_bits - 1)) - 1;
+    let pmin = -(1i64 << (p_bits - 1));
+    // Small thresholds make spikes frequent; large ones exercise saturation.
+    let th_hi = pmax.min(48);
+    let small = 12.min(pmax);
+    (
+        param(size, 1, th_hi),
+        proptest::option::of(param(size, -small, small)),
+        proptest::option::of(prop_oneof![
+            Just(PerNeuron::Scalar(Leak::None)),
+            (0..p_bits as i64).prop_map(|s| PerNeuron::Scalar(Leak::Shift(s))),
+            proptest::collection::vec(
+                prop_oneof![Just(Leak::None), (0..p_bits as i64).prop_map(Leak::Shift)],
+                size
+            )
+            .prop_map(PerNeuron::Array),
+        ]),
+        proptest::option::of(prop_oneof![
+            Just(PerNeuron::Scalar(Reset::Subtract)),
+            Just(PerNeuron::Scalar(Reset::Zero)),
+            proptest::collection::vec(prop_oneof![Just(Reset::Subtract), Just(Reset::Zero)], size)
+                .prop_map(PerNeuron::Array),
+        ]),
+        proptest::option::of(param(size, pmin, 0)),
+        proptest::option::of(param(size, pmin / 2, pmax / 2)),
+        any::<bool>(),
+    )
+        .prop_map(move |(threshold, bias, leak_shift, reset, v_min, v_init, output)| PopulationDoc {
+            name: String::new(),
+            size: size as i64,
+            kind: PopulationKind::Neuron,
+            output,
+            threshold: Some(threshold),
+            bias,
+            leak_shift,
+            reset,
+            v_min,
+            v_init,
+        })
+}
+
+/// Raw projection choices, mapped onto valid indices once sizes are known.
+#[derive(Debug, Clone)]
+struct RawProj {
+    pre: usize,
+    post: usize,
+    kind: u8,
+    entries: Vec<(usize, usize, i64)>,
+}
+
+fn raw_proj(w_lo: i64, w_hi: i64) -> impl Strategy<Value = RawProj> {
+    (any::<usize>(), any::<usize>(), 0u8..3, proptest::collection::vec((any::<usize>(), any::<usize>(), w_lo..=w_hi), 0..12))
+        .prop_map(|(pre, post, kind, entries)| RawProj { pre, post, kind, entries })
+}
+
+/// Random small networks (1-2 input and 1-3 neuron populations of 1-5
+/// neurons, up to 6 projections of every kind, random W and P) with a random
+/// stimulus over up to 24 steps.
+pub fn net_case() -> impl Strategy<Value = NetCase> {
+    (
+        2u32..=8,
+        4u32..=16,
+        proptest::collection::vec(1usize..=4, 1..=2),
+        proptest::collection::vec(1usize..=5, 1..=3),
+        1u32..=24,
+    )
+        .prop_flat_map(|(w_bits, p_bits, ins, neus, steps)| {
+            let w_lo = -(1i64 << (w_bits - 1));
+            let w_hi = (1i64 << (w_bits - 1)) - 1;
+            let params: Vec<_> = neus.iter().map(|&s| pop_params(s, p_bits)).collect();
+            let n_in: usize = ins.iter().sum();
+            (
+                Just((w_bits, p_bits, ins, neus, steps)),
+                params,
+                proptest::collection::vec(raw_proj(w_lo, w_hi), 0..=6),
+                proptest::collection::vec((0..steps, 0..n_in), 0..=(steps as usize * n_in).min(40)),
+            )
+        })
+        .prop_map(|((w_bits, p_bits, ins, neus, steps), params, raws, stim)| {
+            let mut pops: Vec<PopulationDoc> = Vec::new();
+            for (i, &s) in ins.iter().enumerate() {
+                pops.push(PopulationDoc {
+                    name: format!("in{i}"),
+                    size: s as i64,
+                    kind: PopulationKind::Input,
+                    output: false,
+                    threshold: None,
+                    bias: None,
+                    leak_shift: None,
+                    reset: None,
+                    v_min: None,
+                    v_init: None,
+                });
+            }
+            for (i, mut p) in params.into_iter().enumerate() {
+                p.name = format!("p{i}");
+                pops.push(p);
+            }
+            let n_pops = pops.len();
+            let projections = raws
+                .into_iter()
+                .map(|r| {
+                    let pre = r.pre % n_pops;
+                    let post = ins.len() + r.post % neus.len();
+                    let (ps, qs) = (pops[pre].size as usize, pops[post].size as usize);
+                    let mut d = ProjectionDoc {
+                        pre: pops[pre].name.clone(),
+                        post: pops[post].name.clone(),
+                        kind: ProjectionKind::Sparse,
+                        weights: None,
+                        synapses: None,
+                        weight: None,
+                    };
+                    match r.kind {
+                        0 => {
+                            let mut m = vec![vec![0i64; qs]; ps];
+                            for (a, b, w) in r.entries {
+                                m[a % ps][b % qs] = w;
+                            }
+                            d.kind = ProjectionKind::Dense;
+                            d.weights = Some(m);
+                        }
+                        2 if ps == qs => {
+                            let mut w = vec![0i64; qs];
+                            for (k, (a, _, x)) in r.entries.iter().enumerate() {
+                                w[(a + k) % qs] = *x;
+                            }
+                            d.kind = ProjectionKind::OneToOne;
+                            d.weight = Some(PerNeuron::Array(w));
+                        }
+                        _ => {
+                            d.synapses = Some(
+                                r.entries.into_iter().map(|(a, b, w)| [(a % ps) as i64, (b % qs) as i64, w]).collect(),
+                            );
+                        }
+                    }
+                    d
+                })
+                .collect();
+            let mut stim: Vec<(u32, u32)> = stim.into_iter().map(|(s, n)| (s, n as u32)).collect();
+            stim.sort_unstable();
+            stim.dedup();
+            NetCase {
+                doc: NetworkDoc {
+                    format: 1,
+                    name: Some("random".into()),
+                    // Wide accumulator: fan-in here is tiny, so it never binds.
+                    fixed_point: FixedPointDoc { weight_bits: w_bits, potential_bits: p_bits, accumulator_bits: 32 },
+                    populations: pops,
+                    projections,
+                },
+                stimulus: SpikeList(stim),
+                steps,
+            }
+        })
+}
+
+/// Result of a naive run: spikes `(step, id)` and final potentials.
+pub type NaiveResult = (Vec<(u32, u32)>, Vec<i64>);
+
+/// A second, deliberately naive implementation of DESIGN §3 (a flat synapse
+/// list scanned every step, i64 everywhere, parameters looked up per use),
+/// independent of the golden crate's data structures.
+pub fn naive_run(net: &Network, stimulus: &SpikeList, steps: u32) -> NaiveResult {
+    let n = net.neuron_count() as usize;
+    let mut syn = Vec::new();
+    net.for_each_synapse(|a, b, w| syn.push((a as usize, b as usize, w as i64)));
+    let (pmin, pmax) = net.fixed_point().potential_range();
+    let mut v = vec![0i64; n];
+    for p in net.populations() {
+        if let Some(np) = p.params() {
+            for (i, id) in p.ids().enumerate() {
+                v[id as usize] = np.v_init.get(i) as i64;
+            }
+        }
+    }
+    let mut prev = vec![false; n];
+    let mut out = Vec::new();
+    for t in 0..steps {
+        let mut a = vec![0i64; n];
+        for &(pre, post, w) in &syn {
+            if prev[pre] {
+                a[post] += w;
+            }
+        }
+        let mut now = vec![false; n];
+        for p in net.populations() {
+            let Some(np) = p.params() else { continue };
+            for (i, id) in p.ids().enumerate() {
+                let id = id as usize;
+                let leak = match np.leak.get(i) {
+                    None => 0,
+                    Some(s) => v[id].div_euclid(1i64 << s),
+                };
+                let mut x = (v[id] - leak + a[id] + np.bias.get(i) as i64).clamp(pmin, pmax);
+                let th = np.threshold.get(i) as i64;
+                if x >= th {
+                    now[id] = true;
+                    out.push((t, id as u32));
+                    x = match np.reset.get(i) {
+                        Reset::Subtract => x - th,
+                        Reset::Zero => 0,
+                    };
+                }
+                v[id] = x.max(np.v_min.get(i) as i64);
+            }
+        }
+        for &(s, id) in &stimulus.0 {
+            if s == t {
+                now[id as usize] = true;
+            }
+        }
+        prev = now;
+    }
+    (out, v)
+}

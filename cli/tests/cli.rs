@@ -1,0 +1,131 @@
+//! The command line as a user runs it: exit codes, outputs, files.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_spikeforge"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).current_dir(root()).output().expect("spikeforge runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn check_valid_network() {
+    let o = run(&["check", "examples/recurrent/net.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("synapses     16 in 4 projections"), "{}", stdout(&o));
+    let o = run(&["check", "examples/recurrent/net.json", "--json"]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["stats"]["synapses"], 16);
+    assert_eq!(j["stats"]["max_fan_in"], 4);
+    assert_eq!(j["stats"]["neurons"], 7);
+}
+
+#[test]
+fn invalid_input_exits_1_with_a_located_message() {
+    let o = run(&["check", "tests/corpus/invalid/unknown_population.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("unknown population `hiden`"), "{e}");
+    assert!(e.contains("unknown_population.toml:15:8"), "{e}");
+    assert!(e.contains("known populations: in, hidden"), "{e}");
+    let o = run(&["check", "tests/corpus/invalid/unknown_population.toml", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["ok"], false);
+    assert_eq!(j["error"]["errors"][0]["line"], 15);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["check"]).status.code(), Some(2));
+    assert_eq!(run(&["golden", "examples/feedforward/net.toml"]).status.code(), Some(2));
+    assert_eq!(run(&["golden", "examples/feedforward/net.toml", "--steps", "x"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn golden_writes_the_expected_files() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (s, p) = (dir.join("s.csv"), dir.join("p.csv"));
+    let o = run(&[
+        "golden",
+        "examples/recurrent/net.json",
+        "--steps",
+        "16",
+        "--stimulus",
+        "examples/recurrent/stimulus.csv",
+        "--spikes-out",
+        s.to_str().unwrap(),
+        "--potentials-out",
+        p.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["spikes"], 5);
+    assert_eq!(j["outputs"][0]["population"], "ring");
+    assert_eq!(j["outputs"][0]["counts"], serde_json::json!([2, 2, 0, 0]));
+    let read = |f: &PathBuf| std::fs::read_to_string(f).unwrap();
+    assert_eq!(read(&s), read(&root().join("examples/recurrent/expected.csv")));
+    assert_eq!(read(&p), read(&root().join("examples/recurrent/expected_potentials.csv")));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn stimulus_past_the_run_is_refused() {
+    let o = run(&["golden", "examples/feedforward/net.toml", "--steps", "5", "--stimulus", "examples/feedforward/stimulus.csv"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("spikes up to step 7"), "{e}");
+    assert!(e.contains("--steps 8"), "{e}");
+}
+
+#[test]
+fn bad_stimulus_is_located() {
+    let o = run(&[
+        "golden",
+        "tests/corpus/stimulus/net.toml",
+        "--steps",
+        "5",
+        "--stimulus",
+        "tests/corpus/stimulus/unsorted.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unsorted.csv:4:1"), "{}", stderr(&o));
+}
+
+#[test]
+fn schema_is_json_schema() {
+    let o = run(&["schema"]);
+    assert_eq!(o.status.code(), Some(0));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(j["$schema"].as_str().unwrap().contains("json-schema.org"));
+    assert!(j["properties"]["populations"].is_object());
+    assert_eq!(j["required"], serde_json::json!(["format", "populations"]));
+}
+
+#[test]
+fn demo_runs_the_default_example() {
+    let o = run(&["demo", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["matches_reference"], true);
+    assert_eq!(j["spikes"], 12);
+}
