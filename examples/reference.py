@@ -3,7 +3,7 @@
 
 This is deliberately naive and shares no code with the Rust golden model:
 Python's unbounded integers, dictionaries instead of compressed rows, and the
-rules of DESIGN §3 / docs/format.md written out one by one. It computes the
+rules of docs/format.md ("Semantics") written out one by one. It computes the
 expected spike and potential files of the examples listed in examples.toml.
 
     python3 examples/reference.py --check   # recompute and compare (CI runs this)

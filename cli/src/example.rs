@@ -20,7 +20,8 @@ const NET_NAME: &str = "examples/feedforward/net.toml";
 
 pub fn demo(json: bool, out: Option<&Path>) -> Result<(), Failure> {
     let net = spikeforge_net::parse_network(NET_NAME, NET.to_string(), Format::Toml)?;
-    let stim = spikes::parse_spikes(&net, "examples/feedforward/stimulus.csv", STIMULUS.to_string(), SpikeFileKind::Stimulus)?;
+    let stim =
+        spikes::parse_spikes(&net, "examples/feedforward/stimulus.csv", STIMULUS.to_string(), SpikeFileKind::Stimulus)?;
     let run = run_golden(net, &stim, STEPS)?;
     let got = spikes::spikes_to_csv(&run.net, &run.result.spikes);
     let matches = got == EXPECTED;
@@ -42,7 +43,11 @@ pub fn demo(json: bool, out: Option<&Path>) -> Result<(), Failure> {
         run.print();
         println!(
             "reference    {}",
-            if matches { "spikes equal the independent reference (examples/reference.py)" } else { "MISMATCH with the reference" }
+            if matches {
+                "spikes equal the independent reference (examples/reference.py)"
+            } else {
+                "MISMATCH with the reference"
+            }
         );
         if let Some(dir) = out {
             println!("files        {}", dir.display());

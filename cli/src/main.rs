@@ -15,7 +15,11 @@ use std::time::Instant;
 mod example;
 
 #[derive(Parser)]
-#[command(name = "spikeforge", version, about = "Map spiking neural networks onto neuron cores, generate and verify their hardware")]
+#[command(
+    name = "spikeforge",
+    version,
+    about = "Map spiking neural networks onto neuron cores, generate and verify their hardware"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

@@ -90,7 +90,14 @@ fn golden_writes_the_expected_files() {
 
 #[test]
 fn stimulus_past_the_run_is_refused() {
-    let o = run(&["golden", "examples/feedforward/net.toml", "--steps", "5", "--stimulus", "examples/feedforward/stimulus.csv"]);
+    let o = run(&[
+        "golden",
+        "examples/feedforward/net.toml",
+        "--steps",
+        "5",
+        "--stimulus",
+        "examples/feedforward/stimulus.csv",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(e.contains("spikes up to step 7"), "{e}");

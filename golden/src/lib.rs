@@ -1,6 +1,6 @@
 //! The bit-exact golden model: the executable specification of spikeforge.
 //!
-//! Implements DESIGN §3 (time-stepped mode) on a validated [`Network`]:
+//! Implements the semantics of docs/format.md (time-stepped mode) on a validated [`Network`]:
 //!
 //! ```text
 //! a_n  = Σ weights of synapses whose pre neuron spiked in step t-1

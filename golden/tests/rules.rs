@@ -1,4 +1,4 @@
-//! One test per rule of DESIGN §3, each with values computed by hand in the
+//! One test per rule of the semantics (docs/format.md), each with values computed by hand in the
 //! comments. These pin the semantics; the property tests and the examples
 //! check the rest.
 
@@ -72,7 +72,8 @@ fn saturates_at_both_ends_before_threshold() {
     // P = 8 (-128..127). b = 100, θ = 127: 100; 200 saturates to 127 -> fire,
     // 127 - 127 = 0 (not 73: the threshold sees the saturated value).
     let fp = "[fixed_point]\npotential_bits = 8\n";
-    let n = net(&format!("format = 1\n{fp}[[populations]]\nname = \"n\"\nsize = 2\nthreshold = 127\nbias = [100, -100]\n"));
+    let n =
+        net(&format!("format = 1\n{fp}[[populations]]\nname = \"n\"\nsize = 2\nthreshold = 127\nbias = [100, -100]\n"));
     let (v, f) = trace(&n, 0, 3);
     assert_eq!(v, [100, 0, 100]);
     assert_eq!(f, [1]);
@@ -139,8 +140,9 @@ weight = 10
 fn one_step_synaptic_delay_everywhere() {
     // in spikes at step 0 (stimulus) -> a fires at 1 -> b fires at 2.
     let n = net(CHAIN);
-    let stim = spikeforge_net::parse_spikes(&n, "s.csv", "step,population,index\n0,in,0\n".into(), SpikeFileKind::Stimulus)
-        .unwrap();
+    let stim =
+        spikeforge_net::parse_spikes(&n, "s.csv", "step,population,index\n0,in,0\n".into(), SpikeFileKind::Stimulus)
+            .unwrap();
     let r = run(&n, &Stimulus::from_list(&stim), 4).unwrap();
     assert_eq!(r.spikes, [(1, 1), (2, 2)]);
     assert_eq!(r.events, 2);
@@ -191,8 +193,9 @@ weights = [[127], [127], [-128], [-128]]
 #[test]
 fn stimulus_beyond_the_run_is_an_error_not_a_truncation() {
     let n = net(CHAIN);
-    let stim = spikeforge_net::parse_spikes(&n, "s.csv", "step,population,index\n5,in,0\n".into(), SpikeFileKind::Stimulus)
-        .unwrap();
+    let stim =
+        spikeforge_net::parse_spikes(&n, "s.csv", "step,population,index\n5,in,0\n".into(), SpikeFileKind::Stimulus)
+            .unwrap();
     assert_eq!(run(&n, &Stimulus::from_list(&stim), 5), Err(GoldenError::StimulusBeyondRun { last: 5, steps: 5 }));
     assert!(run(&n, &Stimulus::from_list(&stim), 6).is_ok());
 }

@@ -27,13 +27,7 @@ pub struct Diag {
 impl Diag {
     /// A diagnostic for `span` of `src` (named `file`).
     pub fn new(file: &str, src: &Arc<String>, span: Option<Range<usize>>, message: impl Into<String>) -> Diag {
-        Diag {
-            message: message.into(),
-            span,
-            label: None,
-            help: None,
-            src: NamedSource::new(file, src.clone()),
-        }
+        Diag { message: message.into(), span, label: None, help: None, src: NamedSource::new(file, src.clone()) }
     }
 
     /// Adds a help line.

@@ -37,7 +37,7 @@ pub struct NetworkDoc {
     pub projections: Vec<ProjectionDoc>,
 }
 
-/// Bit widths of the integer arithmetic (DESIGN §3).
+/// Bit widths of the integer arithmetic (docs/format.md, "Semantics").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct FixedPointDoc {
@@ -52,11 +52,7 @@ pub struct FixedPointDoc {
 
 impl Default for FixedPointDoc {
     fn default() -> Self {
-        FixedPointDoc {
-            weight_bits: 8,
-            potential_bits: 16,
-            accumulator_bits: 24,
-        }
+        FixedPointDoc { weight_bits: 8, potential_bits: 16, accumulator_bits: 24 }
     }
 }
 
@@ -64,7 +60,7 @@ impl Default for FixedPointDoc {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PopulationKind {
-    /// Computed neurons (DESIGN §3).
+    /// Computed neurons (docs/format.md, "Semantics").
     #[default]
     Neuron,
     /// Source neurons whose spikes come from a stimulus file.

@@ -17,7 +17,9 @@ pub mod spikes;
 
 pub use diag::{Diag, FileErrors};
 pub use doc::{Leak, NetworkDoc, PerNeuron, Reset};
-pub use network::{Connection, FixedPoint, Invalid, Issue, Network, NeuronParams, Population, Problem, Projection, Stats};
+pub use network::{
+    Connection, FixedPoint, Invalid, Issue, Network, NeuronParams, Population, Problem, Projection, Stats,
+};
 pub use source::{load_network, parse_network, Format};
 pub use spikes::{load_spikes, parse_spikes, SpikeFileKind, SpikeList, Stimulus};
 

@@ -205,9 +205,13 @@ pub enum Problem {
     DenseCols { row: usize, cols: usize, post: String, size: u32 },
     #[error("{which} index {index} is out of range for population `{pop}` of size {size}")]
     SparseIndex { which: &'static str, index: i64, pop: String, size: u32 },
-    #[error("one_to_one projection needs equal sizes, but `{pre}` has {pre_size} and `{post}` has {post_size} neurons")]
+    #[error(
+        "one_to_one projection needs equal sizes, but `{pre}` has {pre_size} and `{post}` has {post_size} neurons"
+    )]
     OneToOneSize { pre: String, pre_size: u32, post: String, post_size: u32 },
-    #[error("neuron {neuron} can accumulate {sum} in one step, outside the {bits}-bit accumulator range {min}..={max}")]
+    #[error(
+        "neuron {neuron} can accumulate {sum} in one step, outside the {bits}-bit accumulator range {min}..={max}"
+    )]
     AccumulatorOverflow { neuron: String, sum: i64, bits: u32, min: i64, max: i64, needed: u32 },
     #[error("the network has {total} neurons; at most {max} are supported")]
     TooManyNeurons { total: i64, max: i64 },
@@ -237,7 +241,9 @@ impl Problem {
             Problem::DenseRows { size, .. } => format!("give one row per presynaptic neuron ({size} rows)"),
             Problem::DenseCols { size, .. } => format!("give one column per postsynaptic neuron ({size} columns)"),
             Problem::SparseIndex { size, .. } => format!("indices run from 0 to {}", size - 1),
-            Problem::OneToOneSize { .. } => "use a dense or sparse projection between populations of different sizes".into(),
+            Problem::OneToOneSize { .. } => {
+                "use a dense or sparse projection between populations of different sizes".into()
+            }
             Problem::AccumulatorOverflow { needed, .. } => format!(
                 "set fixed_point.accumulator_bits = {needed} (at most 32), or reduce this neuron's fan-in or weights"
             ),
@@ -297,14 +303,17 @@ impl Checker {
         }
         let bad: Vec<usize> = match v {
             PerNeuron::Scalar(x) => (!(min..=max).contains(x)).then_some(0).into_iter().collect(),
-            PerNeuron::Array(a) => a.iter().enumerate().filter(|(_, x)| !(min..=max).contains(*x)).map(|(i, _)| i).collect(),
+            PerNeuron::Array(a) => {
+                a.iter().enumerate().filter(|(_, x)| !(min..=max).contains(*x)).map(|(i, _)| i).collect()
+            }
         };
         if let Some(&first) = bad.first() {
             let (p, value) = match v {
                 PerNeuron::Scalar(x) => (path, *x),
                 PerNeuron::Array(a) => (path.index(first), a[first]),
             };
-            let more = if bad.len() > 1 { format!(" (and {} more in this array)", bad.len() - 1) } else { String::new() };
+            let more =
+                if bad.len() > 1 { format!(" (and {} more in this array)", bad.len() - 1) } else { String::new() };
             self.push(p, Problem::OutOfRange { what: field.to_string(), value, min, max, more, fix });
             return None;
         }
@@ -394,7 +403,8 @@ impl Network {
                             "a threshold is positive and fits in fixed_point.potential_bits - 1 bits",
                         ),
                     };
-                    let pfix = "the value must fit in fixed_point.potential_bits (signed); raise potential_bits or rescale";
+                    let pfix =
+                        "the value must fit in fixed_point.potential_bits (signed); raise potential_bits or rescale";
                     let mut opt = |field: &'static str, v: &Option<PerNeuron<i64>>, default: i64| match v {
                         None => Some(PerNeuron::Scalar(default as i32)),
                         Some(v) => ck.per_neuron(pp.key(field), field, &p.name, size, v, prange, pfix),
@@ -454,7 +464,13 @@ impl Network {
                     }
                 }
             };
-            populations.push(Population { name: p.name.clone(), size, offset: offset as u32, output: p.output, params });
+            populations.push(Population {
+                name: p.name.clone(),
+                size,
+                offset: offset as u32,
+                output: p.output,
+                params,
+            });
             offset += size as i64;
         }
         if offset > u32::MAX as i64 / 2 {
@@ -493,9 +509,11 @@ impl Network {
                 ProjectionKind::Sparse => "synapses",
                 ProjectionKind::OneToOne => "weight",
             };
-            for (field, present) in
-                [("weights", pr.weights.is_some()), ("synapses", pr.synapses.is_some()), ("weight", pr.weight.is_some())]
-            {
+            for (field, present) in [
+                ("weights", pr.weights.is_some()),
+                ("synapses", pr.synapses.is_some()),
+                ("weight", pr.weight.is_some()),
+            ] {
                 if field == wanted && !present {
                     ck.push(jp.clone(), Problem::MissingField { kind: kind_name, field });
                 } else if field != wanted && present {
@@ -518,7 +536,10 @@ impl Network {
                     let mut shape_ok = true;
                     for (r, row) in w.iter().enumerate() {
                         if row.len() != qs as usize {
-                            ck.push(wp.index(r), Problem::DenseCols { row: r, cols: row.len(), post: qn.clone(), size: qs });
+                            ck.push(
+                                wp.index(r),
+                                Problem::DenseCols { row: r, cols: row.len(), post: qn.clone(), size: qs },
+                            );
                             shape_ok = false;
                             break;
                         }
@@ -533,10 +554,21 @@ impl Network {
                         continue;
                     }
                     if let Some(&(r, c, x)) = bad.first() {
-                        let more = if bad.len() > 1 { format!(" (and {} more in this matrix)", bad.len() - 1) } else { String::new() };
+                        let more = if bad.len() > 1 {
+                            format!(" (and {} more in this matrix)", bad.len() - 1)
+                        } else {
+                            String::new()
+                        };
                         ck.push(
                             wp.index(r).index(c),
-                            Problem::OutOfRange { what: "weight".into(), value: x, min: wr.0, max: wr.1, more, fix: wfix },
+                            Problem::OutOfRange {
+                                what: "weight".into(),
+                                value: x,
+                                min: wr.0,
+                                max: wr.1,
+                                more,
+                                fix: wfix,
+                            },
                         );
                         continue;
                     }
@@ -551,12 +583,18 @@ impl Network {
                     let mut idx_err = false;
                     for (k, &[a, b, w]) in s.iter().enumerate() {
                         if !(0..ps as i64).contains(&a) {
-                            ck.push(sp.index(k).index(0), Problem::SparseIndex { which: "pre", index: a, pop: pn.clone(), size: ps });
+                            ck.push(
+                                sp.index(k).index(0),
+                                Problem::SparseIndex { which: "pre", index: a, pop: pn.clone(), size: ps },
+                            );
                             idx_err = true;
                             break;
                         }
                         if !(0..qs as i64).contains(&b) {
-                            ck.push(sp.index(k).index(1), Problem::SparseIndex { which: "post", index: b, pop: qn.clone(), size: qs });
+                            ck.push(
+                                sp.index(k).index(1),
+                                Problem::SparseIndex { which: "post", index: b, pop: qn.clone(), size: qs },
+                            );
                             idx_err = true;
                             break;
                         }
@@ -570,10 +608,18 @@ impl Network {
                         continue;
                     }
                     if let Some((k, w)) = first_bad_w {
-                        let more = if nbad_w > 1 { format!(" (and {} more in this list)", nbad_w - 1) } else { String::new() };
+                        let more =
+                            if nbad_w > 1 { format!(" (and {} more in this list)", nbad_w - 1) } else { String::new() };
                         ck.push(
                             sp.index(k).index(2),
-                            Problem::OutOfRange { what: "weight".into(), value: w, min: wr.0, max: wr.1, more, fix: wfix },
+                            Problem::OutOfRange {
+                                what: "weight".into(),
+                                value: w,
+                                min: wr.0,
+                                max: wr.1,
+                                more,
+                                fix: wfix,
+                            },
                         );
                         continue;
                     }
@@ -582,7 +628,10 @@ impl Network {
                 ProjectionKind::OneToOne => {
                     let Some(w) = &pr.weight else { continue };
                     if ps != qs {
-                        ck.push(jp.clone(), Problem::OneToOneSize { pre: pn.clone(), pre_size: ps, post: qn.clone(), post_size: qs });
+                        ck.push(
+                            jp.clone(),
+                            Problem::OneToOneSize { pre: pn.clone(), pre_size: ps, post: qn.clone(), post_size: qs },
+                        );
                         continue;
                     }
                     match ck.per_neuron(jp.key("weight"), "weight", qn, qs, w, wr, wfix) {
@@ -615,7 +664,13 @@ impl Network {
             let mut worst: Option<(u32, i64)> = None;
             for id in p.ids() {
                 let (hi, lo) = (pos[id as usize], neg[id as usize]);
-                let sum = if hi > max { hi } else if lo < min { lo } else { continue };
+                let sum = if hi > max {
+                    hi
+                } else if lo < min {
+                    lo
+                } else {
+                    continue;
+                };
                 if worst.is_none_or(|(_, w)| sum.abs() > w.abs()) {
                     worst = Some((id, sum));
                 }
@@ -742,7 +797,14 @@ impl Network {
                 .map(|pr| {
                     let (pre, post) = (self.populations[pr.pre].name.clone(), self.populations[pr.post].name.clone());
                     let qs = self.populations[pr.post].size as usize;
-                    let mut d = ProjectionDoc { pre, post, kind: ProjectionKind::Dense, weights: None, synapses: None, weight: None };
+                    let mut d = ProjectionDoc {
+                        pre,
+                        post,
+                        kind: ProjectionKind::Dense,
+                        weights: None,
+                        synapses: None,
+                        weight: None,
+                    };
                     match &pr.conn {
                         Connection::Dense(m) => {
                             d.weights = Some(m.chunks(qs).map(|r| r.iter().map(|&x| x as i64).collect()).collect());

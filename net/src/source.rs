@@ -84,8 +84,9 @@ pub fn parse_doc(file: &str, src: &Arc<String>, format: Format) -> Result<Networ
         }
         Format::Toml => {
             let help = "see docs/format.md for the fields and their types";
-            let de = toml::Deserializer::parse(src)
-                .map_err(|e| one(e.span(), e.message().trim_end().to_string(), String::new(), "the file is not valid TOML here"))?;
+            let de = toml::Deserializer::parse(src).map_err(|e| {
+                one(e.span(), e.message().trim_end().to_string(), String::new(), "the file is not valid TOML here")
+            })?;
             serde_path_to_error::deserialize(de).map_err(|e| {
                 let path = e.path().to_string();
                 let e = e.into_inner();
@@ -128,9 +129,12 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     text.len().saturating_sub(1)
 }
 
+/// Finds the byte span of a document path.
+type Locator<'a> = Box<dyn Fn(&Path) -> Option<Range<usize>> + 'a>;
+
 /// Turns validation issues into located diagnostics.
 pub fn locate_issues(file: &str, src: &Arc<String>, format: Format, inv: &Invalid) -> FileErrors {
-    let locator: Box<dyn Fn(&Path) -> Option<Range<usize>>> = match format {
+    let locator: Locator = match format {
         Format::Toml => match toml::de::DeTable::parse(src) {
             Ok(root) => Box::new(move |p| toml_span(&root, p)),
             Err(_) => Box::new(|_| None),
@@ -186,14 +190,8 @@ fn toml_span(root: &toml::Spanned<toml::de::DeTable<'_>>, path: &Path) -> Option
     match cur {
         Cur::Table(_, r) if r.is_empty() => Some(0..0),
         Cur::Table(_, r) => Some(r),
-        Cur::Value(v) => Some(trim_toml_table_span(v)),
+        Cur::Value(v) => Some(v.span()),
     }
-}
-
-/// Array-of-tables entries span the whole `[[...]]` block; mark its header
-/// line only, which is where a reader looks.
-fn trim_toml_table_span(v: &toml::Spanned<toml::de::DeValue<'_>>) -> Range<usize> {
-    v.span()
 }
 
 /// Span of the deepest existing prefix of `path` in a JSON document.

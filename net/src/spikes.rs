@@ -158,7 +158,11 @@ pub fn parse_spikes(net: &Network, file: &str, text: String, kind: SpikeFileKind
         }
         let (sf, pf, inf) = (&fields[0], &fields[1], &fields[2]);
         let Ok(step) = sf.0.parse::<u32>() else {
-            diags.push(err(sf.1.clone(), format!("step `{}` is not a non-negative integer", sf.0), "steps count from 0".into()));
+            diags.push(err(
+                sf.1.clone(),
+                format!("step `{}` is not a non-negative integer", sf.0),
+                "steps count from 0".into(),
+            ));
             continue;
         };
         let Some((pid, pop)) = net.population(pf.0) else {

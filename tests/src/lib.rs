@@ -63,11 +63,8 @@ fn pop_params(size: usize, p_bits: u32) -> impl Strategy<Value = PopulationDoc> 
         proptest::option::of(prop_oneof![
             Just(PerNeuron::Scalar(Leak::None)),
             (0..p_bits as i64).prop_map(|s| PerNeuron::Scalar(Leak::Shift(s))),
-            proptest::collection::vec(
-                prop_oneof![Just(Leak::None), (0..p_bits as i64).prop_map(Leak::Shift)],
-                size
-            )
-            .prop_map(PerNeuron::Array),
+            proptest::collection::vec(prop_oneof![Just(Leak::None), (0..p_bits as i64).prop_map(Leak::Shift)], size)
+                .prop_map(PerNeuron::Array),
         ]),
         proptest::option::of(prop_oneof![
             Just(PerNeuron::Scalar(Reset::Subtract)),
@@ -103,7 +100,12 @@ struct RawProj {
 }
 
 fn raw_proj(w_lo: i64, w_hi: i64) -> impl Strategy<Value = RawProj> {
-    (any::<usize>(), any::<usize>(), 0u8..3, proptest::collection::vec((any::<usize>(), any::<usize>(), w_lo..=w_hi), 0..12))
+    (
+        any::<usize>(),
+        any::<usize>(),
+        0u8..3,
+        proptest::collection::vec((any::<usize>(), any::<usize>(), w_lo..=w_hi), 0..12),
+    )
         .prop_map(|(pre, post, kind, entries)| RawProj { pre, post, kind, entries })
 }
 
@@ -212,7 +214,7 @@ pub fn net_case() -> impl Strategy<Value = NetCase> {
 /// Result of a naive run: spikes `(step, id)` and final potentials.
 pub type NaiveResult = (Vec<(u32, u32)>, Vec<i64>);
 
-/// A second, deliberately naive implementation of DESIGN §3 (a flat synapse
+/// A second, deliberately naive implementation of the semantics (a flat synapse
 /// list scanned every step, i64 everywhere, parameters looked up per use),
 /// independent of the golden crate's data structures.
 pub fn naive_run(net: &Network, stimulus: &SpikeList, steps: u32) -> NaiveResult {
