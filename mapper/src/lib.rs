@@ -1,10 +1,644 @@
-//! Maps a validated network onto a hardware spec (not built yet).
+//! Maps a validated network onto a hardware spec.
 //!
-//! Will own: the hardware spec file and its presets, partitioning of neurons
-//! onto cores under the per-core limits (neurons, synapse entries, input
-//! axons, routing entries), placement on the mesh, routing tables, the exact
-//! memory images every core loads, and an architectural model that executes
-//! those images and must equal the golden model spike for spike.
+//! Network → [`Mapping`]: partition computed neurons onto cores
+//! ([`partition`]), place the parts on the mesh ([`place`]), assign slots,
+//! axon keys and routes, and build the exact memory images of every core
+//! and of the host interface ([`image`]). [`arch`] executes those images
+//! the way the hardware will; it must equal the golden model spike for spike.
 //!
-//! Depends only on `spikeforge-net` (and, in tests, on `spikeforge-golden`
-//! as the reference). Must not know about Verilog, Verilator or boards.
+//! Guarantees of a [`Mapping`]: every computed neuron has exactly one
+//! (core, slot); every capacity of the spec holds; every non-zero synapse
+//! of the network is exactly one synapse entry, in the row of its source's
+//! axon on the core of its target; every (source, target core) pair has
+//! exactly one routing entry.
+//!
+//! Depends only on `spikeforge-net`. Must not know about Verilog,
+//! simulators or boards.
+
+pub mod arch;
+pub mod conn;
+pub mod image;
+pub mod partition;
+pub mod place;
+pub mod spec;
+
+use conn::Conn;
+use image::{
+    AxonEntry, CoreImage, HostImage, Images, Layout, PackedCore, PackedHost, ParamEntry, RouteEntry, SynapseEntry,
+};
+use partition::{Caps, PartitionError, State, NONE};
+use serde::Serialize;
+pub use spec::{HardwareSpec, Interconnect};
+use spikeforge_net::{Network, Reset};
+use std::collections::BTreeMap;
+
+/// Which partitioner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    /// Fill cores in network order (the baseline).
+    Greedy,
+    /// Label-propagation coarsening, packing, exact (λ−1) refinement.
+    Multilevel,
+}
+
+/// Why a network does not map onto a spec.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MapError {
+    /// Bit widths of network and spec disagree.
+    #[error("the network uses {what} = {net}, the spec `{spec_name}` has {spec}")]
+    Bits {
+        /// Field name.
+        what: &'static str,
+        /// Network value.
+        net: u32,
+        /// Spec value.
+        spec: u32,
+        /// Spec name.
+        spec_name: String,
+    },
+    /// More input neurons than the host interface drives.
+    #[error("the network has {needs} input neurons; the spec's host interface drives {cap} (input_neurons), {over} too many")]
+    Inputs {
+        /// Input neurons.
+        needs: u64,
+        /// Spec limit.
+        cap: u64,
+        /// Excess.
+        over: u64,
+    },
+    /// One neuron cannot fit even an empty core.
+    #[error("neuron {neuron} (population `{population}`) needs {needs} {what}, but a core has {cap} ({field}), {over} too many")]
+    NeuronTooBig {
+        /// `pop[i]`.
+        neuron: String,
+        /// Population.
+        population: String,
+        /// Resource.
+        what: &'static str,
+        /// Spec field.
+        field: &'static str,
+        /// Needed.
+        needs: u64,
+        /// Capacity.
+        cap: u64,
+        /// Excess.
+        over: u64,
+    },
+    /// The network needs more cores than the spec has.
+    #[error("the network needs {needed} cores, the spec `{spec_name}` has {cap} ({w}x{h}), {over} too few; largest population: `{population}` ({size} neurons)")]
+    Cores {
+        /// Needed.
+        needed: u32,
+        /// Available.
+        cap: u32,
+        /// Shortfall.
+        over: u32,
+        /// Mesh.
+        w: u32,
+        /// Mesh.
+        h: u32,
+        /// Spec name.
+        spec_name: String,
+        /// Largest population.
+        population: String,
+        /// Its size.
+        size: u32,
+    },
+    /// Routing entries overflow.
+    #[error("core {core} needs {needs} routing entries, the spec has {cap} per core (routes_per_core)")]
+    Routes {
+        /// Core.
+        core: u32,
+        /// Needed.
+        needs: u64,
+        /// Capacity.
+        cap: u64,
+    },
+    /// Input routing overflows.
+    #[error("the host's input routing table needs {needs} entries, the spec has {cap} (input_routes)")]
+    InputRoutes {
+        /// Needed.
+        needs: u64,
+        /// Capacity.
+        cap: u64,
+    },
+}
+
+impl MapError {
+    /// How to make it fit: a spec change (the smallest preset that fits is
+    /// added by [`suggest_preset`]).
+    pub fn help(&self) -> String {
+        match self {
+            MapError::Bits { what, net, .. } => format!("use a spec with {what} = {net}, or re-quantize the network"),
+            MapError::Inputs { needs, .. } => format!("set input_neurons = {needs} or more"),
+            MapError::NeuronTooBig { field, needs, .. } => format!("set {field} = {needs} or more"),
+            MapError::Cores { needed, w, h, .. } => {
+                let (nw, nh) = mesh_for(*needed, *w, *h);
+                format!("set mesh_width = {nw} and mesh_height = {nh} ({} cores), or use larger cores", nw * nh)
+            }
+            MapError::Routes { needs, .. } => format!("set routes_per_core = {needs} or more"),
+            MapError::InputRoutes { needs, .. } => format!("set input_routes = {needs} or more"),
+        }
+    }
+}
+
+/// The smallest mesh at least as large as `w`x`h` in both directions with ≥ `needed` cores.
+fn mesh_for(needed: u32, w: u32, h: u32) -> (u32, u32) {
+    let (mut nw, mut nh) = (w.max(1), h.max(1));
+    while nw * nh < needed {
+        if nw <= nh {
+            nw += 1;
+        } else {
+            nh += 1;
+        }
+    }
+    (nw, nh)
+}
+
+/// Options of a mapping run.
+#[derive(Debug, Clone)]
+pub struct MapOptions {
+    /// Partitioner.
+    pub algorithm: Algorithm,
+    /// Spikes per step of every neuron (by global id), e.g. from a golden
+    /// run; `None` weighs every neuron as firing once per step.
+    pub rates: Option<Vec<f64>>,
+    /// With a seed, neurons are packed in a random order and parts placed
+    /// at random positions: a valid but arbitrary mapping, for testing that
+    /// results never depend on the mapping.
+    pub seed: Option<u64>,
+}
+
+impl MapOptions {
+    /// Options for an algorithm, uniform rates, no randomization.
+    pub fn new(algorithm: Algorithm) -> MapOptions {
+        MapOptions { algorithm, rates: None, seed: None }
+    }
+}
+
+/// Deterministic shuffle (splitmix64-driven Fisher-Yates).
+fn shuffle<T>(v: &mut [T], mut seed: u64) {
+    for i in (1..v.len()).rev() {
+        seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        v.swap(i, (z % (i as u64 + 1)) as usize);
+    }
+}
+
+/// Use of one core.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CoreUse {
+    /// Core id.
+    pub core: u32,
+    /// Mesh position.
+    pub x: u32,
+    /// Mesh position.
+    pub y: u32,
+    /// Neurons.
+    pub neurons: u32,
+    /// Synapse entries.
+    pub synapses: u32,
+    /// Axons.
+    pub axons: u32,
+    /// Routing entries.
+    pub routes: u32,
+}
+
+/// What `spikeforge map` reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Spec name.
+    pub spec: String,
+    /// Partitioner used.
+    pub algorithm: Algorithm,
+    /// Cores holding neurons.
+    pub cores_used: u32,
+    /// Cores in the spec.
+    pub cores_available: u32,
+    /// Capacities (neurons, synapses, axons, routes).
+    pub capacity: CoreUse,
+    /// Per used core.
+    pub per_core: Vec<CoreUse>,
+    /// Inter-core + host packets per step at the given rates ((λ−1) metric).
+    pub packets_per_step: f64,
+    /// The same metric for the greedy baseline on the same network and spec.
+    pub greedy_packets_per_step: f64,
+    /// Whether rates came from a stimulus run (else every neuron counts as firing once per step).
+    pub rates_measured: bool,
+    /// Traffic-weighted average hops per packet after placement.
+    pub average_hops: f64,
+    /// Input routing entries used.
+    pub input_routes: u64,
+}
+
+/// Result of an architectural-model run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchRun {
+    /// `(step, global id)` of every computed spike, sorted.
+    pub spikes: Vec<(u32, u32)>,
+    /// Final potentials by global id (0 for inputs).
+    pub potentials: Vec<i32>,
+    /// Packets per step.
+    pub traffic: Vec<arch::StepTraffic>,
+}
+
+/// A network mapped onto a spec (see the crate docs for its guarantees).
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    /// The spec.
+    pub spec: HardwareSpec,
+    /// (core, slot) of each global neuron id; `None` for input neurons.
+    pub placement: Vec<Option<(u32, u32)>>,
+    /// Input index of each global id (host numbering); `None` for computed neurons.
+    pub input_index: Vec<Option<u32>>,
+    /// The memory images.
+    pub images: Images,
+    /// Figures.
+    pub report: Report,
+}
+
+fn caps_of(spec: &HardwareSpec) -> Caps {
+    Caps {
+        neurons: spec.neurons_per_core,
+        synapses: spec.synapses_per_core,
+        axons: spec.axons_per_core,
+        routes: spec.routes_per_core,
+        input_routes: spec.input_routes as u64,
+        cores: spec.cores(),
+    }
+}
+
+fn partition_error(net: &Network, spec: &HardwareSpec, conn: &Conn, e: PartitionError) -> MapError {
+    match e {
+        PartitionError::NeuronTooBig { neuron, what, needs } => {
+            let (field, cap) = match what {
+                "axons" => ("axons_per_core", spec.axons_per_core),
+                _ => ("synapses_per_core", spec.synapses_per_core),
+            };
+            let (p, _) = net.locate(neuron).expect("known neuron");
+            MapError::NeuronTooBig {
+                neuron: net.neuron_name(neuron),
+                population: net.populations()[p].name().to_string(),
+                what,
+                field,
+                needs,
+                cap: cap as u64,
+                over: needs - cap as u64,
+            }
+        }
+        PartitionError::TooManyCores { .. } => {
+            // How many an unlimited mesh would need, for the message.
+            let mut caps = caps_of(spec);
+            caps.cores = u32::MAX;
+            let order: Vec<u32> = conn.computed().collect();
+            let needed = partition::fill(conn, &caps, &order).map(|(_, k)| k as u32).unwrap_or(0);
+            let big = net.populations().iter().filter(|p| !p.is_input()).max_by_key(|p| p.size()).expect("has neurons");
+            MapError::Cores {
+                needed,
+                cap: spec.cores(),
+                over: needed.saturating_sub(spec.cores()),
+                w: spec.mesh_width,
+                h: spec.mesh_height,
+                spec_name: spec.name.clone(),
+                population: big.name().to_string(),
+                size: big.size(),
+            }
+        }
+        PartitionError::Routes { core, needs } => MapError::Routes { core, needs, cap: spec.routes_per_core as u64 },
+        PartitionError::InputRoutes { needs } => MapError::InputRoutes { needs, cap: spec.input_routes as u64 },
+    }
+}
+
+/// The first preset (smallest first) the network maps onto, if any.
+pub fn suggest_preset(net: &Network) -> Option<&'static str> {
+    spec::PRESETS.iter().copied().find(|name| {
+        let spec = HardwareSpec::preset(name).expect("preset exists");
+        map(net, &spec, &MapOptions::new(Algorithm::Greedy)).is_ok()
+    })
+}
+
+fn partition_with<'a>(
+    conn: &'a Conn,
+    rate: &'a [f64],
+    caps: Caps,
+    algorithm: Algorithm,
+    seed: Option<u64>,
+) -> Result<State<'a>, PartitionError> {
+    let mut natural: Vec<u32> = conn.computed().collect();
+    if let Some(seed) = seed {
+        shuffle(&mut natural, seed);
+    }
+    let (part, k) = partition::fill(conn, &caps, &natural)?;
+    let mut greedy = State::new(conn, rate, caps, part, k);
+    if algorithm == Algorithm::Greedy {
+        greedy.repair_routes()?;
+        return Ok(greedy);
+    }
+    // Refine the natural packing, and a packing of label-propagation clusters; keep the better.
+    let mut best: Option<State<'a>> = None;
+    let mut candidates = vec![greedy];
+    let order = partition::cluster_order(conn, &caps, rate);
+    if let Ok((part, k)) = partition::fill(conn, &caps, &order) {
+        candidates.push(State::new(conn, rate, caps, part, k));
+    }
+    let mut last_err = None;
+    for mut st in candidates {
+        st.refine(8);
+        if let Err(e) = st.repair_routes() {
+            last_err = Some(e);
+            continue;
+        }
+        let better = match &best {
+            None => true,
+            Some(b) => (st.k, st.traffic()) < (b.k, b.traffic()),
+        };
+        if better {
+            best = Some(st);
+        }
+    }
+    best.ok_or_else(|| last_err.expect("a candidate failed"))
+}
+
+/// Maps `net` onto `spec`.
+pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapping, MapError> {
+    let fp = net.fixed_point();
+    let bits = |what, n: u32, s: u32, ok: bool| {
+        if ok {
+            Ok(())
+        } else {
+            Err(MapError::Bits { what, net: n, spec: s, spec_name: spec.name.clone() })
+        }
+    };
+    bits("potential_bits", fp.potential_bits, spec.potential_bits, fp.potential_bits == spec.potential_bits)?;
+    bits("weight_bits", fp.weight_bits, spec.weight_bits, fp.weight_bits <= spec.weight_bits)?;
+    bits("accumulator_bits", fp.accumulator_bits, spec.accumulator_bits, fp.accumulator_bits <= spec.accumulator_bits)?;
+    let conn = Conn::new(net);
+    let n_inputs = conn.is_input.iter().filter(|&&x| x).count() as u64;
+    if n_inputs > spec.input_neurons as u64 {
+        return Err(MapError::Inputs {
+            needs: n_inputs,
+            cap: spec.input_neurons as u64,
+            over: n_inputs - spec.input_neurons as u64,
+        });
+    }
+    let measured = opts.rates.is_some();
+    let rate: Vec<f64> = match &opts.rates {
+        Some(r) => r.clone(),
+        None => vec![1.0; conn.n],
+    };
+    let caps = caps_of(spec);
+    let st = partition_with(&conn, &rate, caps, opts.algorithm, opts.seed)
+        .map_err(|e| partition_error(net, spec, &conn, e))?;
+    let greedy_traffic = if opts.algorithm == Algorithm::Greedy && opts.seed.is_none() {
+        st.traffic()
+    } else {
+        partition_with(&conn, &rate, caps, Algorithm::Greedy, None).map(|g| g.traffic()).unwrap_or(f64::NAN)
+    };
+
+    // Placement.
+    let k = st.k;
+    let mut between = vec![vec![0.0; k]; k];
+    let mut from_host = vec![0.0; k];
+    for s in 0..conn.n as u32 {
+        let own = st.part[s as usize];
+        for &(c, _) in st.destinations(s) {
+            if own == NONE {
+                from_host[c as usize] += rate[s as usize];
+            } else if own != c {
+                between[own as usize][c as usize] += rate[s as usize];
+            }
+        }
+    }
+    let traffic = place::Traffic { between, from_host };
+    let pos = match opts.seed {
+        None => place::place(spec, &traffic),
+        Some(seed) => {
+            let mut all: Vec<u32> = (0..spec.cores()).collect();
+            shuffle(&mut all, seed ^ 0xA5A5_A5A5);
+            all.truncate(k);
+            all
+        }
+    };
+    let average_hops = place::average_hops(spec, &traffic, &pos);
+
+    let images = build_images(net, spec, &conn, &st.part, &pos);
+    let mut placement = vec![None; conn.n];
+    for c in &images.cores {
+        for (slot, &g) in c.neurons.iter().enumerate() {
+            placement[g as usize] = Some((c.core, slot as u32));
+        }
+    }
+    let mut input_index = vec![None; conn.n];
+    for (i, &g) in images.host.inputs.iter().enumerate() {
+        input_index[g as usize] = Some(i as u32);
+    }
+    let per_core: Vec<CoreUse> = images
+        .cores
+        .iter()
+        .filter(|c| !c.neurons.is_empty())
+        .map(|c| {
+            let (x, y) = spec.position(c.core);
+            CoreUse {
+                core: c.core,
+                x,
+                y,
+                neurons: c.neurons.len() as u32,
+                synapses: c.synapses.len() as u32,
+                axons: c.axons.len() as u32,
+                routes: c.routes.len() as u32,
+            }
+        })
+        .collect();
+    let report = Report {
+        spec: spec.name.clone(),
+        algorithm: opts.algorithm,
+        cores_used: per_core.len() as u32,
+        cores_available: spec.cores(),
+        capacity: CoreUse {
+            core: 0,
+            x: 0,
+            y: 0,
+            neurons: spec.neurons_per_core,
+            synapses: spec.synapses_per_core,
+            axons: spec.axons_per_core,
+            routes: spec.routes_per_core,
+        },
+        per_core,
+        packets_per_step: st.traffic(),
+        greedy_packets_per_step: greedy_traffic,
+        rates_measured: measured,
+        average_hops,
+        input_routes: images.host.routes.len() as u64,
+    };
+    Ok(Mapping { spec: spec.clone(), placement, input_index, images, report })
+}
+
+/// Slots, axon keys, rows and routes, in a deterministic order: slots by
+/// global id, axon keys by source global id, rows by (target slot, file
+/// order), routes by destination core.
+fn build_images(net: &Network, spec: &HardwareSpec, conn: &Conn, part: &[u32], pos: &[u32]) -> Images {
+    let ncores = spec.cores() as usize;
+    let core_of = |v: u32| pos[part[v as usize] as usize];
+    let mut cores: Vec<CoreImage> = (0..ncores as u32)
+        .map(|c| CoreImage {
+            core: c,
+            neurons: Vec::new(),
+            axon_sources: Vec::new(),
+            axons: Vec::new(),
+            synapses: Vec::new(),
+            params: Vec::new(),
+            v_init: Vec::new(),
+            route_index: Vec::new(),
+            routes: Vec::new(),
+        })
+        .collect();
+    let mut slot = vec![u32::MAX; conn.n];
+    for p in net.populations() {
+        let Some(np) = p.params() else { continue };
+        for (i, g) in p.ids().enumerate() {
+            let c = &mut cores[core_of(g) as usize];
+            slot[g as usize] = c.neurons.len() as u32;
+            c.neurons.push(g);
+            c.params.push(ParamEntry {
+                threshold: np.threshold.get(i),
+                bias: np.bias.get(i),
+                v_min: np.v_min.get(i),
+                leak: np.leak.get(i),
+                reset_zero: np.reset.get(i) == Reset::Zero,
+                output: p.is_output(),
+            });
+            c.v_init.push(np.v_init.get(i));
+        }
+    }
+    // Synapses grouped by (core, source), in file order within a group.
+    let mut groups: BTreeMap<(u32, u32), Vec<SynapseEntry>> = BTreeMap::new();
+    net.for_each_synapse(|a, b, w| {
+        groups.entry((core_of(b), a)).or_default().push(SynapseEntry { target: slot[b as usize], weight: w });
+    });
+    let mut axon_key: BTreeMap<(u32, u32), u32> = BTreeMap::new();
+    for ((c, s), mut row) in groups {
+        row.sort_by_key(|e| e.target); // stable: file order kept per target
+        let img = &mut cores[c as usize];
+        let key = img.axons.len() as u32;
+        img.axons.push(AxonEntry { row_base: img.synapses.len() as u32, row_len: row.len() as u32 });
+        img.axon_sources.push(s);
+        img.synapses.extend(row);
+        axon_key.insert((s, c), key);
+    }
+    // Routes: for every source, one entry per destination core, in core order.
+    let mut dests: Vec<Vec<RouteEntry>> = vec![Vec::new(); conn.n];
+    for (&(s, c), &key) in &axon_key {
+        dests[s as usize].push(RouteEntry { core: c, axon: key });
+    }
+    for img in cores.iter_mut() {
+        for &g in &img.neurons {
+            let r = &dests[g as usize];
+            img.route_index.push((img.routes.len() as u32, r.len() as u32));
+            img.routes.extend_from_slice(r);
+        }
+    }
+    let mut host = HostImage { inputs: Vec::new(), route_index: Vec::new(), routes: Vec::new() };
+    for g in 0..conn.n as u32 {
+        if conn.is_input[g as usize] {
+            let r = &dests[g as usize];
+            host.inputs.push(g);
+            host.route_index.push((host.routes.len() as u32, r.len() as u32));
+            host.routes.extend_from_slice(r);
+        }
+    }
+    Images { cores, host }
+}
+
+impl Mapping {
+    /// The images packed as the hardware holds them.
+    pub fn packed(&self) -> (Vec<PackedCore>, PackedHost) {
+        let l = Layout::new(&self.spec);
+        let cores = self
+            .images
+            .cores
+            .iter()
+            .map(|c| PackedCore { neuron_count: c.neurons.len() as u32, memories: l.core_memories(c) })
+            .collect();
+        (cores, PackedHost { memories: l.host_memories(&self.images.host) })
+    }
+
+    /// An architectural model loaded with this mapping.
+    pub fn arch_model(&self) -> arch::ArchModel {
+        let (cores, host) = self.packed();
+        arch::ArchModel::new(&self.spec, &cores, &host)
+    }
+
+    /// Runs the architectural model from its initial state for `steps`
+    /// steps; `stimulus` holds global ids of input neurons per step.
+    pub fn run_arch(&self, stimulus: &spikeforge_net::Stimulus, steps: u32) -> Result<ArchRun, arch::ArchError> {
+        let mut m = self.arch_model();
+        let mut spikes = Vec::new();
+        let mut step_spikes = Vec::new();
+        let mut inputs = Vec::new();
+        let mut traffic = Vec::with_capacity(steps as usize);
+        for t in 0..steps {
+            inputs.clear();
+            inputs.extend(
+                stimulus.at(t).iter().map(|&g| self.input_index[g as usize].expect("stimulus names input neurons")),
+            );
+            traffic.push(m.step(&inputs, &mut step_spikes)?);
+            let mut ids: Vec<u32> = step_spikes.iter().map(|&(c, s)| self.neuron_at(c, s)).collect();
+            ids.sort_unstable();
+            spikes.extend(ids.into_iter().map(|g| (t, g)));
+        }
+        let potentials =
+            (0..self.placement.len()).map(|g| self.placement[g].map_or(0, |(c, s)| m.potential(c, s) as i32)).collect();
+        Ok(ArchRun { spikes, potentials, traffic })
+    }
+
+    /// Global id of (core, slot).
+    pub fn neuron_at(&self, core: u32, slot: u32) -> u32 {
+        self.images.cores[core as usize].neurons[slot as usize]
+    }
+
+    /// Files of the mapping: `mapping.json` and one `.hex` per memory
+    /// (`core<ID>_<memory>.hex`, `host_<memory>.hex`), name → contents,
+    /// sorted by name. Deterministic.
+    pub fn files(&self, net: &Network) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let (cores, host) = self.packed();
+        for (c, pc) in cores.iter().enumerate() {
+            if self.images.cores[c].neurons.is_empty() && self.images.cores[c].axons.is_empty() {
+                continue;
+            }
+            for m in &pc.memories {
+                out.insert(format!("core{c}_{}.hex", m.name), m.to_hex());
+            }
+        }
+        for m in &host.memories {
+            out.insert(format!("host_{}.hex", m.name), m.to_hex());
+        }
+        let placement: Vec<_> = net
+            .populations()
+            .iter()
+            .filter(|p| !p.is_input())
+            .map(|p| {
+                let cs: Vec<[u32; 2]> = p
+                    .ids()
+                    .map(|g| {
+                        let (c, s) = self.placement[g as usize].expect("computed neuron placed");
+                        [c, s]
+                    })
+                    .collect();
+                serde_json::json!({"population": p.name(), "core_slot": cs})
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "spec": self.spec,
+            "report": self.report,
+            "placement": placement,
+            "images": self.images,
+        });
+        out.insert("mapping.json".into(), serde_json::to_string_pretty(&doc).expect("JSON") + "\n");
+        out
+    }
+}

@@ -1,0 +1,214 @@
+//! The architectural model: executes packed memory images the way the
+//! hardware will, and must produce exactly the golden model's spikes.
+//!
+//! Per core and step: every axon key received in the previous step looks up
+//! its row in the axon table and adds the row's synapse weights into the
+//! target slots' accumulators; then the sweep updates slots
+//! `0..neuron_count` from the parameter words, and every spike is sent to
+//! each (core, axon key) of its routing entries, to be integrated in the
+//! next step. External input spikes go through the host's input routing
+//! table. Only packed words are read, so the bit layout is exercised too.
+
+use crate::image::{Layout, PackedCore, PackedHost};
+use crate::spec::HardwareSpec;
+
+/// Packets sent in one step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepTraffic {
+    /// Core-to-core packets whose destination is another core.
+    pub inter_core: u64,
+    /// Core-to-core packets to the sending core itself.
+    pub local: u64,
+    /// Packets from the host (input spikes).
+    pub from_host: u64,
+    /// Hops summed over all inter-core and host packets.
+    pub hops: u64,
+    /// Synaptic events (synapse entries read).
+    pub events: u64,
+}
+
+/// Errors the model detects in images (the hardware would raise a sticky flag).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArchError {
+    /// An address points past the end of a memory.
+    #[error("core {core}: {what} address {addr} is outside the memory (depth {depth})")]
+    Address {
+        /// Core id (or u32::MAX for the host).
+        core: u32,
+        /// Which memory.
+        what: &'static str,
+        /// Address.
+        addr: u64,
+        /// Depth.
+        depth: u64,
+    },
+    /// An external spike names an input index the host does not have.
+    #[error("input index {0} is outside the host's input table")]
+    Input(u32),
+}
+
+struct Core {
+    neuron_count: u32,
+    axons: Vec<u128>,
+    synapses: Vec<u128>,
+    params: Vec<u128>,
+    v_init: Vec<u128>,
+    route_index: Vec<u128>,
+    routes: Vec<u128>,
+    v: Vec<i64>,
+    acc: Vec<i64>,
+    inbox: Vec<u32>,
+}
+
+/// The model of all cores and the host interface.
+pub struct ArchModel {
+    spec: HardwareSpec,
+    layout: Layout,
+    cores: Vec<Core>,
+    host_index: Vec<u128>,
+    host_routes: Vec<u128>,
+    p_min: i64,
+    p_max: i64,
+}
+
+impl ArchModel {
+    /// Loads packed images (one per core of the spec) and the host tables.
+    pub fn new(spec: &HardwareSpec, cores: &[PackedCore], host: &PackedHost) -> ArchModel {
+        let layout = Layout::new(spec);
+        let mems = |c: &PackedCore, i: usize| c.memories[i].words.clone();
+        let mut m = ArchModel {
+            spec: spec.clone(),
+            layout,
+            cores: cores
+                .iter()
+                .map(|c| Core {
+                    neuron_count: c.neuron_count,
+                    axons: mems(c, 0),
+                    synapses: mems(c, 1),
+                    params: mems(c, 2),
+                    v_init: mems(c, 3),
+                    route_index: mems(c, 4),
+                    routes: mems(c, 5),
+                    v: vec![0; spec.neurons_per_core as usize],
+                    acc: vec![0; spec.neurons_per_core as usize],
+                    inbox: Vec::new(),
+                })
+                .collect(),
+            host_index: host.memories[0].words.clone(),
+            host_routes: host.memories[1].words.clone(),
+            p_min: -(1i64 << (spec.potential_bits - 1)),
+            p_max: (1i64 << (spec.potential_bits - 1)) - 1,
+        };
+        m.reset();
+        m
+    }
+
+    /// Back to the initial state: v from the v_init memory, no packets in flight.
+    pub fn reset(&mut self) {
+        let l = self.layout;
+        for c in &mut self.cores {
+            for (v, &w) in c.v.iter_mut().zip(&c.v_init) {
+                *v = l.unpack_potential(w) as i64;
+            }
+            c.acc.fill(0);
+            c.inbox.clear();
+        }
+    }
+
+    fn word(mem: &[u128], core: u32, what: &'static str, addr: u64) -> Result<u128, ArchError> {
+        mem.get(addr as usize).copied().ok_or(ArchError::Address { core, what, addr, depth: mem.len() as u64 })
+    }
+
+    /// One step. `inputs` are input indices (the host's numbering) spiking
+    /// now. Returns the (core, slot) of every spike, in core then slot order.
+    pub fn step(&mut self, inputs: &[u32], spikes: &mut Vec<(u32, u32)>) -> Result<StepTraffic, ArchError> {
+        let l = self.layout;
+        let mut tr = StepTraffic::default();
+        spikes.clear();
+        // 1. Integrate the packets of the previous step.
+        for (ci, c) in self.cores.iter_mut().enumerate() {
+            let ci = ci as u32;
+            for &key in &c.inbox {
+                let ax = l.unpack_axon(Self::word(&c.axons, ci, "axon table", key as u64)?);
+                for i in ax.row_base as u64..ax.row_base as u64 + ax.row_len as u64 {
+                    let syn = l.unpack_synapse(Self::word(&c.synapses, ci, "synapse", i)?);
+                    let slot = c.acc.len() as u64;
+                    let a = c.acc.get_mut(syn.target as usize).ok_or(ArchError::Address {
+                        core: ci,
+                        what: "neuron slot",
+                        addr: syn.target as u64,
+                        depth: slot,
+                    })?;
+                    *a += syn.weight as i64;
+                    tr.events += 1;
+                }
+            }
+            c.inbox.clear();
+        }
+        // 2. Sweep.
+        let ncores = self.cores.len();
+        let mut out: Vec<Vec<u32>> = vec![Vec::new(); ncores];
+        for ci in 0..ncores {
+            let c = &mut self.cores[ci];
+            for slot in 0..c.neuron_count as usize {
+                let p = l.unpack_param(Self::word(&c.params, ci as u32, "params", slot as u64)?);
+                let v0 = c.v[slot];
+                let leak = p.leak.map_or(0, |s| v0 >> s);
+                let mut v1 = (v0 - leak + c.acc[slot] + p.bias as i64).clamp(self.p_min, self.p_max);
+                c.acc[slot] = 0;
+                if v1 >= p.threshold as i64 {
+                    spikes.push((ci as u32, slot as u32));
+                    v1 = if p.reset_zero { 0 } else { v1 - p.threshold as i64 };
+                    let (base, len) =
+                        l.unpack_index(l.rb, Self::word(&c.route_index, ci as u32, "route index", slot as u64)?);
+                    for r in base as u64..base as u64 + len as u64 {
+                        let e = l.unpack_route(Self::word(&c.routes, ci as u32, "routes", r)?);
+                        if e.core as usize >= ncores {
+                            return Err(ArchError::Address {
+                                core: ci as u32,
+                                what: "destination core",
+                                addr: e.core as u64,
+                                depth: ncores as u64,
+                            });
+                        }
+                        out[e.core as usize].push(e.axon);
+                        if e.core as usize == ci {
+                            tr.local += 1;
+                        } else {
+                            tr.inter_core += 1;
+                            tr.hops += self.spec.hops(ci as u32, e.core) as u64;
+                        }
+                    }
+                }
+                c.v[slot] = v1.max(p.v_min as i64);
+            }
+        }
+        // 3. External spikes of this step, through the host's routing table.
+        for &i in inputs {
+            let w = self.host_index.get(i as usize).copied().ok_or(ArchError::Input(i))?;
+            let (base, len) = l.unpack_index(l.ib, w);
+            for r in base as u64..base as u64 + len as u64 {
+                let e = l.unpack_route(Self::word(&self.host_routes, u32::MAX, "input routes", r)?);
+                out.get_mut(e.core as usize)
+                    .ok_or(ArchError::Address {
+                        core: u32::MAX,
+                        what: "destination core",
+                        addr: e.core as u64,
+                        depth: ncores as u64,
+                    })?
+                    .push(e.axon);
+                tr.from_host += 1;
+                tr.hops += self.spec.host_hops(e.core) as u64;
+            }
+        }
+        for (c, o) in self.cores.iter_mut().zip(out) {
+            c.inbox = o;
+        }
+        Ok(tr)
+    }
+
+    /// Potential of a slot.
+    pub fn potential(&self, core: u32, slot: u32) -> i64 {
+        self.cores[core as usize].v[slot as usize]
+    }
+}

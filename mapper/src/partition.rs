@@ -1,0 +1,527 @@
+//! Partitioning computed neurons onto cores under the per-core capacities.
+//!
+//! Two algorithms share one exact bookkeeping ([`State`]):
+//! - **greedy** (the baseline): fill cores with neurons in network order,
+//!   opening the next core when one of neurons, synapse entries or axons
+//!   would overflow — the slicing of PACMAN-style tool flows;
+//! - **multilevel**: size-constrained label propagation clusters neurons
+//!   that share sources and synapses (one coarsening level), the clusters
+//!   are packed greedily, then refinement moves single neurons between
+//!   cores while the exact (λ−1) traffic drops and every capacity holds.
+//!   Refinement also runs on the greedy packing; the better result wins, so
+//!   the optimized mapping is never worse than the baseline.
+//!
+//! Routing entries depend on where a neuron's targets end up, so they are
+//! checked on the finished partition and repaired by moving neurons out of
+//! a core that overflows.
+
+use crate::conn::Conn;
+
+/// Marks input neurons in a partition vector.
+pub const NONE: u32 = u32::MAX;
+
+/// Per-core capacities (and the host's input routing table).
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    /// Neurons per core.
+    pub neurons: u32,
+    /// Synapse entries per core.
+    pub synapses: u32,
+    /// Axons per core.
+    pub axons: u32,
+    /// Routing entries per core.
+    pub routes: u32,
+    /// Input routing entries in the host interface.
+    pub input_routes: u64,
+    /// Cores available.
+    pub cores: u32,
+}
+
+/// Why a partition could not be made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartitionError {
+    /// One neuron alone exceeds a per-core capacity.
+    NeuronTooBig {
+        /// Global id.
+        neuron: u32,
+        /// "synapse entries" or "axons".
+        what: &'static str,
+        /// What it needs.
+        needs: u64,
+    },
+    /// More cores are needed than the spec has.
+    TooManyCores {
+        /// Cores needed by the packing.
+        needed: u32,
+    },
+    /// Routing entries overflow and no move repairs it.
+    Routes {
+        /// A core that overflows.
+        core: u32,
+        /// Its routing entries.
+        needs: u64,
+    },
+    /// The host's input routing table overflows.
+    InputRoutes {
+        /// Entries needed.
+        needs: u64,
+    },
+}
+
+/// A partition and its exact resource and traffic bookkeeping.
+#[derive(Debug, Clone)]
+pub struct State<'a> {
+    conn: &'a Conn,
+    rate: &'a [f64],
+    caps: Caps,
+    /// Part of each neuron ([`NONE`] for inputs).
+    pub part: Vec<u32>,
+    /// Number of parts.
+    pub k: usize,
+    /// Per source: (part, number of its distinct targets in that part), sorted by part.
+    cnt: Vec<Vec<(u32, u32)>>,
+    /// Neurons per part.
+    pub use_n: Vec<u32>,
+    /// Synapse entries per part.
+    pub use_s: Vec<u32>,
+    /// Axons per part.
+    pub use_a: Vec<u32>,
+    /// Routing entries per part.
+    pub use_r: Vec<u32>,
+    /// Input routing entries.
+    pub input_routes: u64,
+}
+
+fn get(v: &[(u32, u32)], c: u32) -> u32 {
+    v.binary_search_by_key(&c, |e| e.0).map_or(0, |i| v[i].1)
+}
+
+fn add(v: &mut Vec<(u32, u32)>, c: u32, d: i32) {
+    match v.binary_search_by_key(&c, |e| e.0) {
+        Ok(i) => {
+            let x = v[i].1 as i32 + d;
+            if x == 0 {
+                v.remove(i);
+            } else {
+                v[i].1 = x as u32;
+            }
+        }
+        Err(i) => {
+            debug_assert!(d > 0);
+            v.insert(i, (c, d as u32));
+        }
+    }
+}
+
+/// Resource deltas of a move, per touched part.
+#[derive(Default)]
+struct Delta {
+    cores: Vec<(u32, [i64; 4])>,
+    input_routes: i64,
+    cost: f64,
+}
+
+impl Delta {
+    fn at(&mut self, c: u32, k: usize, d: i64) {
+        match self.cores.iter_mut().find(|e| e.0 == c) {
+            Some(e) => e.1[k] += d,
+            None => {
+                let mut a = [0; 4];
+                a[k] = d;
+                self.cores.push((c, a));
+            }
+        }
+    }
+}
+
+impl<'a> State<'a> {
+    /// Bookkeeping of a given partition with `k` parts.
+    pub fn new(conn: &'a Conn, rate: &'a [f64], caps: Caps, part: Vec<u32>, k: usize) -> State<'a> {
+        let mut st = State {
+            conn,
+            rate,
+            caps,
+            part,
+            k,
+            cnt: vec![Vec::new(); conn.n],
+            use_n: vec![0; k],
+            use_s: vec![0; k],
+            use_a: vec![0; k],
+            use_r: vec![0; k],
+            input_routes: 0,
+        };
+        for s in 0..conn.n as u32 {
+            let mut v: Vec<(u32, u32)> = Vec::new();
+            for &t in conn.targets(s) {
+                add(&mut v, st.part[t as usize], 1);
+            }
+            for &(c, _) in &v {
+                st.use_a[c as usize] += 1;
+            }
+            if conn.is_input[s as usize] {
+                st.input_routes += v.len() as u64;
+            } else {
+                let p = st.part[s as usize] as usize;
+                st.use_r[p] += v.len() as u32;
+                st.use_n[p] += 1;
+                st.use_s[p] += conn.fanin[s as usize];
+            }
+            st.cnt[s as usize] = v;
+        }
+        st
+    }
+
+    /// Cost of source `s`: packets per spike leaving its core, times its rate.
+    fn cost_of(&self, s: u32, d_len: usize, own_in: bool) -> f64 {
+        self.rate[s as usize] * (d_len - own_in as usize) as f64
+    }
+
+    /// Rate-weighted inter-core packets per step (the (λ−1) metric;
+    /// input sources count one packet per target core).
+    pub fn traffic(&self) -> f64 {
+        (0..self.conn.n as u32)
+            .map(|s| {
+                let d = &self.cnt[s as usize];
+                let own = self.part[s as usize];
+                self.cost_of(s, d.len(), own != NONE && get(d, own) > 0)
+            })
+            .sum()
+    }
+
+    /// Distinct destination parts of source `s`, with target counts.
+    pub fn destinations(&self, s: u32) -> &[(u32, u32)] {
+        &self.cnt[s as usize]
+    }
+
+    /// Whether every capacity holds.
+    pub fn fits(&self) -> bool {
+        self.k as u32 <= self.caps.cores
+            && self.input_routes <= self.caps.input_routes
+            && (0..self.k).all(|c| {
+                self.use_n[c] <= self.caps.neurons
+                    && self.use_s[c] <= self.caps.synapses
+                    && self.use_a[c] <= self.caps.axons
+                    && self.use_r[c] <= self.caps.routes
+            })
+    }
+
+    fn delta(&self, v: u32, b: u32) -> Delta {
+        let a = self.part[v as usize];
+        let mut d = Delta::default();
+        d.at(a, 0, -1);
+        d.at(b, 0, 1);
+        d.at(a, 1, -(self.conn.fanin[v as usize] as i64));
+        d.at(b, 1, self.conn.fanin[v as usize] as i64);
+        let sources = self.conn.sources(v);
+        let self_loop = sources.binary_search(&v).is_ok();
+        let extra = if self_loop { None } else { Some(v) };
+        for s in sources.iter().copied().chain(extra) {
+            let cur = &self.cnt[s as usize];
+            let targets_v = s != v || self_loop;
+            let (ca, cb) = (get(cur, a), get(cur, b));
+            let (ca2, cb2) = if targets_v { (ca - 1, cb + 1) } else { (ca, cb) };
+            let len = cur.len() as i64;
+            let len2 = len - (ca > 0 && ca2 == 0) as i64 + (cb == 0 && cb2 > 0) as i64;
+            if ca > 0 && ca2 == 0 {
+                d.at(a, 2, -1);
+            }
+            if cb == 0 && cb2 > 0 {
+                d.at(b, 2, 1);
+            }
+            let own = self.part[s as usize];
+            if own == NONE {
+                d.input_routes += len2 - len;
+                d.cost += self.rate[s as usize] * (len2 - len) as f64;
+                continue;
+            }
+            let own2 = if s == v { b } else { own };
+            // Whether part `x` holds a target of `s` after the move.
+            let holds_after = |x: u32| -> bool {
+                let base = get(cur, x) as i64;
+                if targets_v {
+                    base - (x == a) as i64 + (x == b) as i64 > 0
+                } else {
+                    base > 0
+                }
+            };
+            let before = self.cost_of(s, len as usize, get(cur, own) > 0);
+            let after = self.rate[s as usize] * (len2 - holds_after(own2) as i64) as f64;
+            d.cost += after - before;
+            d.at(own, 3, -len);
+            d.at(own2, 3, len2);
+        }
+        d
+    }
+
+    fn feasible(&self, d: &Delta) -> bool {
+        if d.input_routes > 0 && self.input_routes as i64 + d.input_routes > self.caps.input_routes as i64 {
+            return false;
+        }
+        let caps = [self.caps.neurons, self.caps.synapses, self.caps.axons, self.caps.routes];
+        d.cores.iter().all(|(c, dd)| {
+            let c = *c as usize;
+            let cur = [self.use_n[c], self.use_s[c], self.use_a[c], self.use_r[c]];
+            (0..4).all(|i| dd[i] <= 0 || cur[i] as i64 + dd[i] <= caps[i] as i64)
+        })
+    }
+
+    /// Traffic reduction of moving `v` to part `b`, if every capacity holds after it.
+    pub fn gain(&self, v: u32, b: u32) -> Option<f64> {
+        if self.part[v as usize] == b {
+            return None;
+        }
+        let d = self.delta(v, b);
+        self.feasible(&d).then_some(-d.cost)
+    }
+
+    /// Moves `v` to part `b` (no capacity check).
+    pub fn apply(&mut self, v: u32, b: u32) {
+        let a = self.part[v as usize];
+        if a == b {
+            return;
+        }
+        let d = self.delta(v, b);
+        for (c, dd) in &d.cores {
+            let c = *c as usize;
+            self.use_n[c] = (self.use_n[c] as i64 + dd[0]) as u32;
+            self.use_s[c] = (self.use_s[c] as i64 + dd[1]) as u32;
+            self.use_a[c] = (self.use_a[c] as i64 + dd[2]) as u32;
+            self.use_r[c] = (self.use_r[c] as i64 + dd[3]) as u32;
+        }
+        self.input_routes = (self.input_routes as i64 + d.input_routes) as u64;
+        for i in 0..self.conn.sources(v).len() {
+            let s = self.conn.sources(v)[i];
+            add(&mut self.cnt[s as usize], a, -1);
+            add(&mut self.cnt[s as usize], b, 1);
+        }
+        self.part[v as usize] = b;
+    }
+
+    /// Adds an empty part.
+    fn open_part(&mut self) -> u32 {
+        self.k += 1;
+        self.use_n.push(0);
+        self.use_s.push(0);
+        self.use_a.push(0);
+        self.use_r.push(0);
+        (self.k - 1) as u32
+    }
+
+    /// Candidate parts for `v`, best connected first (at most `limit`).
+    fn candidates(&self, v: u32, limit: usize, score: &mut Vec<f64>, touched: &mut Vec<u32>) -> Vec<u32> {
+        for &s in self.conn.sources(v) {
+            for &(c, _) in &self.cnt[s as usize] {
+                if score[c as usize] == 0.0 {
+                    touched.push(c);
+                }
+                score[c as usize] += self.rate[s as usize].max(1e-6);
+            }
+            let own = self.part[s as usize];
+            if own != NONE {
+                if score[own as usize] == 0.0 {
+                    touched.push(own);
+                }
+                score[own as usize] += self.rate[s as usize].max(1e-6);
+            }
+        }
+        for &(c, _) in &self.cnt[v as usize] {
+            if score[c as usize] == 0.0 {
+                touched.push(c);
+            }
+            score[c as usize] += self.rate[v as usize].max(1e-6);
+        }
+        let a = self.part[v as usize];
+        let mut cands: Vec<(f64, u32)> = touched.iter().filter(|&&c| c != a).map(|&c| (score[c as usize], c)).collect();
+        for &c in touched.iter() {
+            score[c as usize] = 0.0;
+        }
+        touched.clear();
+        cands.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        cands.into_iter().take(limit).map(|e| e.1).collect()
+    }
+
+    /// Greedy positive-gain moves of single neurons, up to `passes` passes.
+    pub fn refine(&mut self, passes: usize) {
+        let mut score = vec![0.0; self.k];
+        let mut touched = Vec::new();
+        let order: Vec<u32> = self.conn.computed().collect();
+        for _ in 0..passes {
+            let mut gained = 0.0;
+            for &v in &order {
+                let mut best: Option<(f64, u32)> = None;
+                for b in self.candidates(v, 6, &mut score, &mut touched) {
+                    if let Some(g) = self.gain(v, b) {
+                        if g > 1e-9 && best.is_none_or(|(bg, _)| g > bg) {
+                            best = Some((g, b));
+                        }
+                    }
+                }
+                if let Some((g, b)) = best {
+                    self.apply(v, b);
+                    gained += g;
+                }
+            }
+            if gained <= 1e-9 {
+                break;
+            }
+        }
+    }
+
+    /// Moves neurons out of parts whose routing entries overflow.
+    pub fn repair_routes(&mut self) -> Result<(), PartitionError> {
+        if self.input_routes > self.caps.input_routes {
+            return Err(PartitionError::InputRoutes { needs: self.input_routes });
+        }
+        let mut guard = 0usize;
+        loop {
+            let Some(c) = (0..self.k).find(|&c| self.use_r[c] > self.caps.routes) else { return Ok(()) };
+            guard += 1;
+            if guard > 4 * self.conn.n + 16 {
+                return Err(PartitionError::Routes { core: c as u32, needs: self.use_r[c] as u64 });
+            }
+            let members: Vec<u32> = self.conn.computed().filter(|&v| self.part[v as usize] == c as u32).collect();
+            let mut best: Option<(f64, u32, u32)> = None;
+            for &v in &members {
+                for b in 0..self.k as u32 {
+                    if b as usize == c {
+                        continue;
+                    }
+                    if let Some(g) = self.gain(v, b) {
+                        if best.is_none_or(|(bg, _, _)| g > bg) {
+                            best = Some((g, v, b));
+                        }
+                    }
+                }
+            }
+            match best {
+                Some((_, v, b)) => self.apply(v, b),
+                None if (self.k as u32) < self.caps.cores => {
+                    // Open a new part for the neuron with the most routing entries.
+                    let v = *members
+                        .iter()
+                        .max_by_key(|&&v| self.cnt[v as usize].len())
+                        .expect("overfull part has members");
+                    let b = self.open_part();
+                    self.apply(v, b);
+                }
+                None => return Err(PartitionError::Routes { core: c as u32, needs: self.use_r[c] as u64 }),
+            }
+        }
+    }
+}
+
+/// Packs neurons into parts in the given order, opening a new part when
+/// neurons, synapse entries or axons would overflow.
+pub fn fill(conn: &Conn, caps: &Caps, order: &[u32]) -> Result<(Vec<u32>, usize), PartitionError> {
+    let mut part = vec![NONE; conn.n];
+    let mut stamp = vec![0u32; conn.n];
+    let (mut c, mut n, mut s, mut a) = (0u32, 0u32, 0u32, 0u32);
+    let mut any = false;
+    for &v in order {
+        any = true;
+        let srcs = conn.sources(v);
+        let fanin = conn.fanin[v as usize];
+        if fanin > caps.synapses {
+            return Err(PartitionError::NeuronTooBig { neuron: v, what: "synapse entries", needs: fanin as u64 });
+        }
+        if srcs.len() as u32 > caps.axons {
+            return Err(PartitionError::NeuronTooBig { neuron: v, what: "axons", needs: srcs.len() as u64 });
+        }
+        let new_src = |c: u32| srcs.iter().filter(|&&x| stamp[x as usize] != c + 1).count() as u32;
+        if n + 1 > caps.neurons || s + fanin > caps.synapses || a + new_src(c) > caps.axons {
+            c += 1;
+            n = 0;
+            s = 0;
+            a = 0;
+        }
+        a += new_src(c);
+        for &x in srcs {
+            stamp[x as usize] = c + 1;
+        }
+        n += 1;
+        s += fanin;
+        part[v as usize] = c;
+    }
+    let k = if any { c as usize + 1 } else { 0 };
+    if k as u32 > caps.cores {
+        return Err(PartitionError::TooManyCores { needed: k as u32 });
+    }
+    Ok((part, k))
+}
+
+/// Size-constrained label propagation: clusters of neurons that share
+/// synapses and sources, each small enough that several fit in one core.
+/// Returns a neuron order that keeps each cluster contiguous.
+pub fn cluster_order(conn: &Conn, caps: &Caps, rate: &[f64]) -> Vec<u32> {
+    let n = conn.n;
+    let max_n = (caps.neurons / 2).max(1);
+    let max_s = (caps.synapses / 2).max(1);
+    let mut label: Vec<u32> = (0..n as u32).collect();
+    let mut size_n = vec![1u32; n];
+    let mut size_s: Vec<u32> = conn.fanin.clone();
+    let mut score: Vec<f64> = vec![0.0; n];
+    let mut touched: Vec<u32> = Vec::new();
+    let w = |s: u32| rate[s as usize].max(1e-3);
+    for _round in 0..4 {
+        let mut moved = 0usize;
+        for v in conn.computed() {
+            let mut bump = |l: u32, x: f64, score: &mut Vec<f64>| {
+                if score[l as usize] == 0.0 {
+                    touched.push(l);
+                }
+                score[l as usize] += x;
+            };
+            for &s in conn.sources(v) {
+                if !conn.is_input[s as usize] {
+                    bump(label[s as usize], w(s), &mut score);
+                }
+                // Siblings: neurons fed by the same source want the same core.
+                let t = conn.targets(s);
+                if t.len() <= 64 {
+                    let share = w(s) / t.len() as f64;
+                    for &u in t {
+                        if u != v {
+                            bump(label[u as usize], share, &mut score);
+                        }
+                    }
+                }
+            }
+            for &t in conn.targets(v) {
+                bump(label[t as usize], w(v), &mut score);
+            }
+            let cur = label[v as usize];
+            let (vn, vs) = (1u32, conn.fanin[v as usize]);
+            let mut best = (score[cur as usize], cur);
+            for &l in &touched {
+                let fits = l == cur || (size_n[l as usize] + vn <= max_n && size_s[l as usize] + vs <= max_s);
+                if fits && (score[l as usize] > best.0 || (score[l as usize] == best.0 && l < best.1)) {
+                    best = (score[l as usize], l);
+                }
+            }
+            for &l in &touched {
+                score[l as usize] = 0.0;
+            }
+            touched.clear();
+            if best.1 != cur {
+                size_n[cur as usize] -= vn;
+                size_s[cur as usize] -= vs;
+                size_n[best.1 as usize] += vn;
+                size_s[best.1 as usize] += vs;
+                label[v as usize] = best.1;
+                moved += 1;
+            }
+        }
+        if moved == 0 {
+            break;
+        }
+    }
+    // Clusters in order of their smallest member; members in id order.
+    let mut first = vec![u32::MAX; n];
+    for v in conn.computed() {
+        let l = label[v as usize] as usize;
+        first[l] = first[l].min(v);
+    }
+    let mut order: Vec<u32> = conn.computed().collect();
+    order.sort_by_key(|&v| (first[label[v as usize] as usize], v));
+    order
+}

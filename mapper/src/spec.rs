@@ -1,0 +1,219 @@
+//! The hardware spec: what the generated RTL is built for.
+//!
+//! A spec fixes the number of cores and every per-core memory size, the bit
+//! widths and the interconnect; a network is then data loaded into those
+//! memories. Specs are TOML files (docs/hardware.md) or named presets.
+
+use serde::{Deserialize, Serialize};
+use spikeforge_net::diag::{Diag, FileErrors};
+use std::sync::Arc;
+
+/// How cores exchange spike packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Interconnect {
+    /// Every core reaches every core in one hop (a few cores).
+    Crossbar,
+    /// 2-D mesh with XY routing; hops = Manhattan distance.
+    Mesh,
+}
+
+/// A hardware spec, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardwareSpec {
+    /// Name used in reports and generated file names.
+    pub name: String,
+    /// Mesh width (cores in x).
+    pub mesh_width: u32,
+    /// Mesh height (cores in y).
+    pub mesh_height: u32,
+    /// N: neuron slots per core.
+    pub neurons_per_core: u32,
+    /// A: axon table entries per core (distinct presynaptic sources).
+    pub axons_per_core: u32,
+    /// S: synapse memory entries per core.
+    pub synapses_per_core: u32,
+    /// R: routing entries per core (one per (neuron, destination core)).
+    pub routes_per_core: u32,
+    /// Input neurons the host interface can drive.
+    pub input_neurons: u32,
+    /// Entries of the host interface's input routing table.
+    pub input_routes: u32,
+    /// W.
+    pub weight_bits: u32,
+    /// P.
+    pub potential_bits: u32,
+    /// Accumulator width in the cores.
+    pub accumulator_bits: u32,
+    /// Interconnect kind.
+    pub interconnect: Interconnect,
+}
+
+/// Built-in presets, smallest first.
+pub const PRESETS: &[&str] = &["tiny", "ice40", "large"];
+
+impl HardwareSpec {
+    /// A named preset.
+    pub fn preset(name: &str) -> Option<HardwareSpec> {
+        let base = HardwareSpec {
+            name: name.to_string(),
+            mesh_width: 2,
+            mesh_height: 2,
+            neurons_per_core: 16,
+            axons_per_core: 32,
+            synapses_per_core: 128,
+            routes_per_core: 64,
+            input_neurons: 64,
+            input_routes: 128,
+            weight_bits: 8,
+            potential_bits: 16,
+            accumulator_bits: 24,
+            interconnect: Interconnect::Crossbar,
+        };
+        match name {
+            // Small enough for fast RTL simulation in tests.
+            "tiny" => Some(base),
+            // Four cores whose memories fit the block RAM of an iCE40 UP5K / HX8K.
+            "ice40" => Some(HardwareSpec {
+                neurons_per_core: 64,
+                axons_per_core: 128,
+                synapses_per_core: 1024,
+                routes_per_core: 256,
+                input_neurons: 256,
+                input_routes: 512,
+                ..base
+            }),
+            // A 8x8 mesh for large networks (ASIC-scale or big FPGAs).
+            "large" => Some(HardwareSpec {
+                mesh_width: 8,
+                mesh_height: 8,
+                neurons_per_core: 1024,
+                axons_per_core: 4096,
+                synapses_per_core: 65536,
+                routes_per_core: 4096,
+                input_neurons: 65536,
+                input_routes: 262144,
+                interconnect: Interconnect::Mesh,
+                ..base
+            }),
+            _ => None,
+        }
+    }
+
+    /// Number of cores.
+    pub fn cores(&self) -> u32 {
+        self.mesh_width * self.mesh_height
+    }
+
+    /// Mesh position of a core id (row-major).
+    pub fn position(&self, core: u32) -> (u32, u32) {
+        (core % self.mesh_width, core / self.mesh_width)
+    }
+
+    /// Hops between two cores: 1 on a crossbar (0 to itself), Manhattan distance on a mesh.
+    pub fn hops(&self, a: u32, b: u32) -> u32 {
+        if a == b {
+            return 0;
+        }
+        match self.interconnect {
+            Interconnect::Crossbar => 1,
+            Interconnect::Mesh => {
+                let ((ax, ay), (bx, by)) = (self.position(a), self.position(b));
+                ax.abs_diff(bx) + ay.abs_diff(by)
+            }
+        }
+    }
+
+    /// Hops from the host port (attached west of core 0) to a core.
+    pub fn host_hops(&self, core: u32) -> u32 {
+        match self.interconnect {
+            Interconnect::Crossbar => 1,
+            Interconnect::Mesh => {
+                let (x, y) = self.position(core);
+                x + y + 1
+            }
+        }
+    }
+
+    /// Checks internal consistency; returns (field, problem, fix) triples.
+    pub fn problems(&self) -> Vec<(&'static str, String, String)> {
+        let mut out = Vec::new();
+        let mut range = |field: &'static str, v: u32, lo: u32, hi: u32| {
+            if !(lo..=hi).contains(&v) {
+                out.push((
+                    field,
+                    format!("{field} = {v} is outside {lo}..={hi}"),
+                    format!("set {field} to a value in {lo}..={hi}"),
+                ));
+            }
+        };
+        range("mesh_width", self.mesh_width, 1, 64);
+        range("mesh_height", self.mesh_height, 1, 64);
+        range("neurons_per_core", self.neurons_per_core, 1, 1 << 16);
+        range("axons_per_core", self.axons_per_core, 1, 1 << 20);
+        range("synapses_per_core", self.synapses_per_core, 1, 1 << 24);
+        range("routes_per_core", self.routes_per_core, 1, 1 << 20);
+        range("input_neurons", self.input_neurons, 0, 1 << 24);
+        range("input_routes", self.input_routes, 0, 1 << 26);
+        range("weight_bits", self.weight_bits, 1, 16);
+        range("potential_bits", self.potential_bits, 2, 32);
+        range("accumulator_bits", self.accumulator_bits, self.weight_bits.max(self.potential_bits).max(2), 32);
+        if !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || self.name.is_empty() {
+            out.push((
+                "name",
+                format!("spec name `{}` is not allowed", self.name),
+                "use letters, digits, `_` and `-` (it becomes part of file and module names)".into(),
+            ));
+        }
+        out
+    }
+}
+
+/// Loads a spec: a preset name, or a TOML file.
+pub fn load_spec(arg: &str) -> Result<HardwareSpec, FileErrors> {
+    if let Some(s) = HardwareSpec::preset(arg) {
+        return Ok(s);
+    }
+    let path = std::path::Path::new(arg);
+    if !arg.ends_with(".toml") {
+        return Err(FileErrors::whole_file(
+            arg,
+            "not a preset name and not a .toml spec file",
+            Some(format!("presets: {}; or give a spec file ending in .toml (docs/hardware.md)", PRESETS.join(", "))),
+        ));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| FileErrors::whole_file(arg, format!("cannot read the file: {e}"), None))?;
+    parse_spec(arg, text)
+}
+
+/// Parses and checks spec text.
+pub fn parse_spec(file: &str, text: String) -> Result<HardwareSpec, FileErrors> {
+    let src = Arc::new(text);
+    let spec: HardwareSpec = toml::from_str(&src).map_err(|e| FileErrors {
+        file: file.into(),
+        diags: vec![Diag::new(file, &src, e.span(), e.message().trim_end().to_string())
+            .with_help("see docs/hardware.md for the fields of a spec; `spikeforge spec tiny` prints an example")],
+    })?;
+    let problems = spec.problems();
+    if problems.is_empty() {
+        return Ok(spec);
+    }
+    let table = toml::de::DeTable::parse(&src).ok();
+    let diags = problems
+        .into_iter()
+        .map(|(field, msg, fix)| {
+            let span = table
+                .as_ref()
+                .and_then(|t| t.get_ref().iter().find(|(k, _)| k.get_ref() == field).map(|(_, v)| v.span()));
+            Diag::new(file, &src, span.or(Some(0..0)), msg).with_help(fix).with_label(field)
+        })
+        .collect();
+    Err(FileErrors { file: file.into(), diags })
+}
+
+/// The spec as TOML (what `spikeforge spec NAME` prints).
+pub fn to_toml(spec: &HardwareSpec) -> String {
+    toml::to_string(spec).expect("a spec serializes")
+}

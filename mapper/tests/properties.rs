@@ -1,0 +1,174 @@
+//! Property tests of the mapper on random networks, random specs and random
+//! mappings. `PROPTEST_CASES` scales the count (default 256).
+
+use proptest::prelude::*;
+use spikeforge_mapper::image::Layout;
+use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapError, MapOptions, Mapping};
+use spikeforge_net::{Network, Stimulus};
+use spikeforge_tests::{net_case, NetCase};
+
+/// A spec that the network surely fits, with random (often tight) sizes.
+fn spec_for(net: &Network, knobs: (u32, u32, u32, bool)) -> HardwareSpec {
+    let st = net.stats();
+    let conn = spikeforge_mapper::conn::Conn::new(net);
+    let max_src = (0..conn.n as u32).map(|v| conn.sources(v).len() as u32).max().unwrap_or(0);
+    let computed = (st.neurons - st.input_neurons) as u32;
+    let (n_per, extra_s, extra_a, mesh) = knobs;
+    let n_per = n_per.clamp(1, 8);
+    // Enough cores for one neuron each: every packing order fits.
+    let cores = computed.max(1);
+    let w = (cores as f64).sqrt().ceil() as u32;
+    let h = cores.div_ceil(w);
+    HardwareSpec {
+        name: "random".into(),
+        mesh_width: w,
+        mesh_height: h,
+        neurons_per_core: n_per,
+        axons_per_core: max_src.max(1) + extra_a,
+        synapses_per_core: (st.max_fan_in as u32).max(1) + extra_s,
+        routes_per_core: n_per * w * h,
+        input_neurons: st.input_neurons as u32 + 1,
+        input_routes: (st.input_neurons as u32 + 1) * w * h,
+        weight_bits: net.fixed_point().weight_bits,
+        potential_bits: net.fixed_point().potential_bits,
+        accumulator_bits: 32,
+        interconnect: if mesh { Interconnect::Mesh } else { Interconnect::Crossbar },
+    }
+}
+
+fn golden(net: &Network, case: &NetCase) -> (Vec<(u32, u32)>, Vec<i32>) {
+    let r = spikeforge_golden::run(net, &Stimulus::from_list(&case.stimulus), case.steps).unwrap();
+    (r.spikes, r.potentials)
+}
+
+fn check_invariants(net: &Network, m: &Mapping) {
+    let spec = &m.spec;
+    // Every computed neuron exactly once; inputs nowhere.
+    let mut seen = vec![0u32; net.neuron_count() as usize];
+    for c in &m.images.cores {
+        assert!(c.neurons.len() as u32 <= spec.neurons_per_core, "neurons over capacity");
+        assert!(c.synapses.len() as u32 <= spec.synapses_per_core, "synapses over capacity");
+        assert!(c.axons.len() as u32 <= spec.axons_per_core, "axons over capacity");
+        assert!(c.routes.len() as u32 <= spec.routes_per_core, "routes over capacity");
+        for &g in &c.neurons {
+            seen[g as usize] += 1;
+        }
+    }
+    assert!(m.images.host.routes.len() as u32 <= spec.input_routes);
+    for p in net.populations() {
+        for g in p.ids() {
+            assert_eq!(
+                seen[g as usize],
+                if p.is_input() { 0 } else { 1 },
+                "neuron {g} placed {} times",
+                seen[g as usize]
+            );
+        }
+    }
+    // Every synapse exactly once: the multiset from the images equals the network's.
+    let mut from_net = Vec::new();
+    net.for_each_synapse(|a, b, w| from_net.push((a, b, w)));
+    let mut from_img = Vec::new();
+    for c in &m.images.cores {
+        for (key, ax) in c.axons.iter().enumerate() {
+            let src = c.axon_sources[key];
+            for e in &c.synapses[ax.row_base as usize..(ax.row_base + ax.row_len) as usize] {
+                from_img.push((src, c.neurons[e.target as usize], e.weight));
+            }
+        }
+        // Rows tile the synapse memory exactly.
+        let total: u32 = c.axons.iter().map(|a| a.row_len).sum();
+        assert_eq!(total as usize, c.synapses.len());
+    }
+    from_net.sort_unstable();
+    from_img.sort_unstable();
+    assert_eq!(from_net, from_img);
+    // Packing is lossless.
+    let l = Layout::new(spec);
+    for c in &m.images.cores {
+        for &e in &c.synapses {
+            assert_eq!(l.unpack_synapse(l.pack_synapse(e)), e);
+        }
+        for &e in &c.params {
+            assert_eq!(l.unpack_param(l.pack_param(e)), e);
+        }
+        for &e in &c.axons {
+            assert_eq!(l.unpack_axon(l.pack_axon(e)), e);
+        }
+        for &e in &c.routes {
+            assert_eq!(l.unpack_route(l.pack_route(e)), e);
+        }
+        for &v in &c.v_init {
+            assert_eq!(l.unpack_potential(l.pack_potential(v)), v);
+        }
+    }
+}
+
+proptest! {
+    /// Greedy, multilevel and random mappings all satisfy the invariants and
+    /// make the architectural model equal the golden model, every step.
+    #[test]
+    fn arch_model_equals_golden_for_every_mapping(
+        case in net_case(),
+        knobs in (1u32..=8, 0u32..40, 0u32..8, any::<bool>()),
+        seed in any::<u64>(),
+    ) {
+        let net = case.network();
+        let spec = spec_for(&net, knobs);
+        let expected = golden(&net, &case);
+        let stim = Stimulus::from_list(&case.stimulus);
+        for opts in [
+            MapOptions::new(Algorithm::Greedy),
+            MapOptions::new(Algorithm::Multilevel),
+            MapOptions { seed: Some(seed), ..MapOptions::new(Algorithm::Greedy) },
+        ] {
+            let m = map(&net, &spec, &opts).unwrap_or_else(|e| panic!("{e}\n{case:?}\nspec {spec:?}"));
+            check_invariants(&net, &m);
+            let run = m.run_arch(&stim, case.steps).unwrap();
+            prop_assert_eq!(&run.spikes, &expected.0, "spikes differ ({:?})", opts);
+            prop_assert_eq!(&run.potentials, &expected.1, "potentials differ ({:?})", opts);
+        }
+    }
+
+    /// With tight routing tables the mapper either maps correctly or says
+    /// which limit failed; it never produces an over-full core.
+    #[test]
+    fn tight_specs_map_or_fail_cleanly(case in net_case(), routes in 1u32..6, n_per in 1u32..4) {
+        let net = case.network();
+        let mut spec = spec_for(&net, (n_per, 0, 0, true));
+        spec.routes_per_core = routes;
+        match map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)) {
+            Ok(m) => {
+                check_invariants(&net, &m);
+                let run = m.run_arch(&Stimulus::from_list(&case.stimulus), case.steps).unwrap();
+                prop_assert_eq!(run.spikes, golden(&net, &case).0);
+            }
+            Err(MapError::Routes { needs, cap, .. }) => prop_assert!(needs > cap),
+            Err(e) => prop_assert!(false, "unexpected error {e}"),
+        }
+    }
+
+    /// The optimized mapping never costs more traffic than the baseline
+    /// with the same number of cores or fewer.
+    #[test]
+    fn multilevel_is_never_worse_than_greedy(case in net_case(), knobs in (1u32..=8, 0u32..40, 0u32..8, any::<bool>())) {
+        let net = case.network();
+        let spec = spec_for(&net, knobs);
+        let g = map(&net, &spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
+        let m = map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)).unwrap();
+        prop_assert!(m.report.cores_used <= g.report.cores_used);
+        if m.report.cores_used == g.report.cores_used {
+            prop_assert!(m.report.packets_per_step <= g.report.packets_per_step + 1e-9);
+        }
+    }
+
+    /// Same inputs, same bytes.
+    #[test]
+    fn mapping_files_are_deterministic(case in net_case()) {
+        let net = case.network();
+        let spec = spec_for(&net, (4, 8, 2, true));
+        let a = map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)).unwrap().files(&net);
+        let b = map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)).unwrap().files(&net);
+        prop_assert_eq!(a, b);
+    }
+}
