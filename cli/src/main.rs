@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod example;
+mod mapcmd;
 
 #[derive(Parser)]
 #[command(
@@ -57,6 +58,38 @@ enum Cmd {
     },
     /// Print the JSON Schema of the network file format.
     Schema,
+    /// List the hardware spec presets, or print one as a TOML spec file.
+    Spec {
+        /// Preset to print.
+        name: Option<String>,
+        /// List the presets.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Map a network onto a hardware spec and write its memory images.
+    Map {
+        /// Network file (.json or .toml).
+        net: PathBuf,
+        /// Spec preset name or spec file (.toml).
+        #[arg(long)]
+        spec: String,
+        /// Stimulus CSV: firing rates from a golden run weigh the traffic, and
+        /// the architectural model is run and checked against golden.
+        #[arg(long)]
+        stimulus: Option<PathBuf>,
+        /// Steps for the stimulus run (default: the stimulus length).
+        #[arg(long)]
+        steps: Option<u32>,
+        /// Partitioner.
+        #[arg(long, value_enum, default_value = "multilevel")]
+        algorithm: AlgorithmArg,
+        /// Write mapping.json and the .hex memory images here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print a machine-readable report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the main job on the built-in default example.
     Demo {
         /// Print a machine-readable report on stdout.
@@ -66,6 +99,12 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum AlgorithmArg {
+    Greedy,
+    Multilevel,
 }
 
 /// A failure the user can fix; printed, then exit code 1.
@@ -91,8 +130,8 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let json = match &cli.cmd {
-        Cmd::Check { json, .. } | Cmd::Golden { json, .. } | Cmd::Demo { json, .. } => *json,
-        Cmd::Schema => false,
+        Cmd::Check { json, .. } | Cmd::Golden { json, .. } | Cmd::Demo { json, .. } | Cmd::Map { json, .. } => *json,
+        Cmd::Schema | Cmd::Spec { .. } => false,
     };
     let result = match cli.cmd {
         Cmd::Check { net, json } => check(&net, json),
@@ -104,6 +143,14 @@ fn main() -> ExitCode {
             Ok(())
         }
         Cmd::Demo { json, out } => example::demo(json, out.as_deref()),
+        Cmd::Spec { name, list } => mapcmd::spec(name.as_deref(), list),
+        Cmd::Map { net, spec, stimulus, steps, algorithm, out, json } => {
+            let algorithm = match algorithm {
+                AlgorithmArg::Greedy => spikeforge_mapper::Algorithm::Greedy,
+                AlgorithmArg::Multilevel => spikeforge_mapper::Algorithm::Multilevel,
+            };
+            mapcmd::map(&net, &spec, stimulus.as_deref(), steps, algorithm, out.as_deref(), json)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

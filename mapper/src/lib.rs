@@ -18,6 +18,7 @@
 pub mod arch;
 pub mod conn;
 pub mod image;
+pub mod multilevel;
 pub mod partition;
 pub mod place;
 pub mod spec;
@@ -145,15 +146,11 @@ impl MapError {
 
 /// The smallest mesh at least as large as `w`x`h` in both directions with ≥ `needed` cores.
 fn mesh_for(needed: u32, w: u32, h: u32) -> (u32, u32) {
-    let (mut nw, mut nh) = (w.max(1), h.max(1));
-    while nw * nh < needed {
-        if nw <= nh {
-            nw += 1;
-        } else {
-            nh += 1;
-        }
-    }
-    (nw, nh)
+    let (w, h) = (w.max(1), h.max(1));
+    (w..=needed.max(w))
+        .map(|nw| (nw, h.max(needed.div_ceil(nw))))
+        .min_by_key(|&(nw, nh)| (nw * nh, nw.abs_diff(nh)))
+        .unwrap_or((w, h))
 }
 
 /// Options of a mapping run.
@@ -313,6 +310,18 @@ fn partition_error(net: &Network, spec: &HardwareSpec, conn: &Conn, e: Partition
     }
 }
 
+/// The full help line of a mapping error: the spec change, plus the
+/// smallest preset the network fits (if it is not the spec tried).
+pub fn explain(net: &Network, spec: &HardwareSpec, e: &MapError) -> String {
+    let mut help = e.help();
+    match suggest_preset(net) {
+        Some(p) if p != spec.name => help.push_str(&format!("; the `{p}` preset fits (--spec {p})")),
+        Some(_) => {}
+        None => help.push_str("; no preset fits as is"),
+    }
+    help
+}
+
 /// The first preset (smallest first) the network maps onto, if any.
 pub fn suggest_preset(net: &Network) -> Option<&'static str> {
     spec::PRESETS.iter().copied().find(|name| {
@@ -335,29 +344,80 @@ fn partition_with<'a>(
     let (part, k) = partition::fill(conn, &caps, &natural)?;
     let mut greedy = State::new(conn, rate, caps, part, k);
     if algorithm == Algorithm::Greedy {
-        greedy.repair_routes()?;
+        greedy.repair()?;
         return Ok(greedy);
     }
-    // Refine the natural packing, and a packing of label-propagation clusters; keep the better.
-    let mut best: Option<State<'a>> = None;
-    let mut candidates = vec![greedy];
-    let order = partition::cluster_order(conn, &caps, rate);
-    if let Ok((part, k)) = partition::fill(conn, &caps, &order) {
-        candidates.push(State::new(conn, rate, caps, part, k));
-    }
-    let mut last_err = None;
-    for mut st in candidates {
-        st.refine(8);
-        if let Err(e) = st.repair_routes() {
-            last_err = Some(e);
-            continue;
+    // Spread the slack: pack again with capacities just above an even split
+    // over the greedy core count (relaxing until it fits that count), so
+    // every core has room for refinement moves. Do it for the natural order
+    // and for label-propagation clusters; refine all; keep the best.
+    let k0 = greedy.k;
+    let total_s: u64 = conn.computed().map(|v| conn.fanin[v as usize] as u64).sum();
+    let total_n = natural.len() as u64;
+    let balanced = |order: Option<&[u32]>| -> Option<State<'a>> {
+        for slack in [1.02, 1.05, 1.1, 1.2, 1.5] {
+            let mut c = caps;
+            if k0 > 0 {
+                c.neurons = caps.neurons.min(((total_n as f64 / k0 as f64) * slack).ceil() as u32).max(1);
+                c.synapses = caps
+                    .synapses
+                    .min(((total_s as f64 / k0 as f64) * slack).ceil() as u32)
+                    .max(conn.computed().map(|v| conn.fanin[v as usize]).max().unwrap_or(0));
+            }
+            let packed = match order {
+                Some(o) => partition::fill(conn, &c, o),
+                None => partition::grow(conn, &c, rate),
+            };
+            if let Ok((part, k)) = packed {
+                if k <= k0 {
+                    return Some(State::new(conn, rate, caps, part, k));
+                }
+            }
         }
-        let better = match &best {
-            None => true,
-            Some(b) => (st.k, st.traffic()) < (b.k, b.traffic()),
-        };
-        if better {
-            best = Some(st);
+        None
+    };
+    let mut candidates = vec![greedy];
+    // Small networks: also try label-propagation clusters and graph growing
+    // (cheap there, and sometimes best); large ones rely on the multilevel scheme.
+    if conn.in_src.len() <= 200_000 {
+        let cluster = partition::cluster_order(conn, &caps, rate);
+        candidates.extend(balanced(Some(&natural)));
+        candidates.extend(balanced(Some(&cluster)));
+        candidates.extend(balanced(None));
+    }
+    // The multilevel partitions and all refinements run in parallel (rayon);
+    // the choice among candidates is deterministic: fewest cores, then least
+    // traffic, then candidate order.
+    use rayon::prelude::*;
+    if k0 > 0 {
+        let ml: Vec<State<'a>> = [1.03, 1.1]
+            .par_iter()
+            .map(|&slack| {
+                let cap_n = caps.neurons.min(((total_n as f64 / k0 as f64) * slack).ceil() as u32).max(1);
+                let cap_s = caps.synapses.min(((total_s as f64 / k0 as f64) * slack).ceil() as u32);
+                let part = multilevel::partition(conn, rate, k0, (cap_n, cap_s));
+                State::new(conn, rate, caps, part, k0)
+            })
+            .collect();
+        candidates.extend(ml);
+    }
+    let results: Vec<Result<State<'a>, PartitionError>> = candidates
+        .into_par_iter()
+        .map(|mut st| {
+            st.refine(8);
+            st.repair().map(|_| st)
+        })
+        .collect();
+    let mut best: Option<State<'a>> = None;
+    let mut last_err = None;
+    for r in results {
+        match r {
+            Err(e) => last_err = Some(e),
+            Ok(st) => {
+                if best.as_ref().is_none_or(|b| (st.k, st.traffic()) < (b.k, b.traffic())) {
+                    best = Some(st);
+                }
+            }
         }
     }
     best.ok_or_else(|| last_err.expect("a candidate failed"))

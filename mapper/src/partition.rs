@@ -90,6 +90,7 @@ pub struct State<'a> {
     pub use_r: Vec<u32>,
     /// Input routing entries.
     pub input_routes: u64,
+    scratch: Delta,
 }
 
 fn get(v: &[(u32, u32)], c: u32) -> u32 {
@@ -114,7 +115,7 @@ fn add(v: &mut Vec<(u32, u32)>, c: u32, d: i32) {
 }
 
 /// Resource deltas of a move, per touched part.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 struct Delta {
     cores: Vec<(u32, [i64; 4])>,
     input_routes: i64,
@@ -149,6 +150,7 @@ impl<'a> State<'a> {
             use_a: vec![0; k],
             use_r: vec![0; k],
             input_routes: 0,
+            scratch: Delta::default(),
         };
         for s in 0..conn.n as u32 {
             let mut v: Vec<(u32, u32)> = Vec::new();
@@ -205,9 +207,13 @@ impl<'a> State<'a> {
             })
     }
 
-    fn delta(&self, v: u32, b: u32) -> Delta {
+    /// Resource and cost deltas of moving `v` to `b`, into a reused buffer
+    /// (this runs millions of times during refinement).
+    fn delta(&self, v: u32, b: u32, d: &mut Delta) {
         let a = self.part[v as usize];
-        let mut d = Delta::default();
+        d.cores.clear();
+        d.input_routes = 0;
+        d.cost = 0.0;
         d.at(a, 0, -1);
         d.at(b, 0, 1);
         d.at(a, 1, -(self.conn.fanin[v as usize] as i64));
@@ -250,7 +256,6 @@ impl<'a> State<'a> {
             d.at(own, 3, -len);
             d.at(own2, 3, len2);
         }
-        d
     }
 
     fn feasible(&self, d: &Delta) -> bool {
@@ -266,12 +271,15 @@ impl<'a> State<'a> {
     }
 
     /// Traffic reduction of moving `v` to part `b`, if every capacity holds after it.
-    pub fn gain(&self, v: u32, b: u32) -> Option<f64> {
+    pub fn gain(&mut self, v: u32, b: u32) -> Option<f64> {
         if self.part[v as usize] == b {
             return None;
         }
-        let d = self.delta(v, b);
-        self.feasible(&d).then_some(-d.cost)
+        let mut d = std::mem::take(&mut self.scratch);
+        self.delta(v, b, &mut d);
+        let r = self.feasible(&d).then_some(-d.cost);
+        self.scratch = d;
+        r
     }
 
     /// Moves `v` to part `b` (no capacity check).
@@ -280,7 +288,8 @@ impl<'a> State<'a> {
         if a == b {
             return;
         }
-        let d = self.delta(v, b);
+        let mut d = std::mem::take(&mut self.scratch);
+        self.delta(v, b, &mut d);
         for (c, dd) in &d.cores {
             let c = *c as usize;
             self.use_n[c] = (self.use_n[c] as i64 + dd[0]) as u32;
@@ -295,6 +304,7 @@ impl<'a> State<'a> {
             add(&mut self.cnt[s as usize], b, 1);
         }
         self.part[v as usize] = b;
+        self.scratch = d;
     }
 
     /// Adds an empty part.
@@ -361,23 +371,42 @@ impl<'a> State<'a> {
                     gained += g;
                 }
             }
-            if gained <= 1e-9 {
+            // Stop when a pass gains less than 0.2% (the tail is slow and small).
+            if gained <= 1e-9 || gained < 0.002 * self.traffic() {
                 break;
             }
         }
     }
 
-    /// Moves neurons out of parts whose routing entries overflow.
-    pub fn repair_routes(&mut self) -> Result<(), PartitionError> {
+    /// Whether part `c` exceeds any per-core capacity.
+    fn overfull(&self, c: usize) -> bool {
+        self.use_n[c] > self.caps.neurons
+            || self.use_s[c] > self.caps.synapses
+            || self.use_a[c] > self.caps.axons
+            || self.use_r[c] > self.caps.routes
+    }
+
+    /// Moves neurons out of parts that exceed a capacity (routing entries
+    /// after partitioning; anything after a partitioner that balanced only
+    /// neurons and synapses), to the best part with room, opening new
+    /// parts while the spec has cores.
+    pub fn repair(&mut self) -> Result<(), PartitionError> {
         if self.input_routes > self.caps.input_routes {
             return Err(PartitionError::InputRoutes { needs: self.input_routes });
         }
         let mut guard = 0usize;
         loop {
-            let Some(c) = (0..self.k).find(|&c| self.use_r[c] > self.caps.routes) else { return Ok(()) };
+            let Some(c) = (0..self.k).find(|&c| self.overfull(c)) else { return Ok(()) };
             guard += 1;
+            let fail = |st: &Self| {
+                if st.use_r[c] > st.caps.routes {
+                    PartitionError::Routes { core: c as u32, needs: st.use_r[c] as u64 }
+                } else {
+                    PartitionError::TooManyCores { needed: st.k as u32 + 1 }
+                }
+            };
             if guard > 4 * self.conn.n + 16 {
-                return Err(PartitionError::Routes { core: c as u32, needs: self.use_r[c] as u64 });
+                return Err(fail(self));
             }
             let members: Vec<u32> = self.conn.computed().filter(|&v| self.part[v as usize] == c as u32).collect();
             let mut best: Option<(f64, u32, u32)> = None;
@@ -396,18 +425,19 @@ impl<'a> State<'a> {
             match best {
                 Some((_, v, b)) => self.apply(v, b),
                 None if (self.k as u32) < self.caps.cores => {
-                    // Open a new part for the neuron with the most routing entries.
+                    // Open a new part for the member that frees the most.
                     let v = *members
                         .iter()
-                        .max_by_key(|&&v| self.cnt[v as usize].len())
+                        .max_by_key(|&&v| (self.cnt[v as usize].len() as u32 + self.conn.fanin[v as usize], std::cmp::Reverse(v)))
                         .expect("overfull part has members");
                     let b = self.open_part();
                     self.apply(v, b);
                 }
-                None => return Err(PartitionError::Routes { core: c as u32, needs: self.use_r[c] as u64 }),
+                None => return Err(fail(self)),
             }
         }
     }
+
 }
 
 /// Packs neurons into parts in the given order, opening a new part when
@@ -524,4 +554,109 @@ pub fn cluster_order(conn: &Conn, caps: &Caps, rate: &[f64]) -> Vec<u32> {
     let mut order: Vec<u32> = conn.computed().collect();
     order.sort_by_key(|&v| (first[label[v as usize] as usize], v));
     order
+}
+
+/// Greedy graph growing (the initial-partitioning scheme of METIS, here on
+/// the fan-out hypergraph): a core starts from the lowest-numbered free
+/// neuron and repeatedly takes the free neuron with the strongest affinity
+/// to it — shared sources, synapses in either direction — while its
+/// capacities (neurons, synapse entries, axons) allow; then the next core
+/// starts. Unlike order-based filling this keeps 2-D neighbourhoods and
+/// layer-to-layer columns together.
+pub fn grow(conn: &Conn, caps: &Caps, rate: &[f64]) -> Result<(Vec<u32>, usize), PartitionError> {
+    use std::cmp::Ordering;
+    use std::collections::BinaryHeap;
+    #[derive(PartialEq)]
+    struct Item(f64, u32);
+    impl Eq for Item {}
+    impl PartialOrd for Item {
+        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Item {
+        // Highest score first; ties to the lower id (deterministic).
+        fn cmp(&self, o: &Self) -> Ordering {
+            self.0.total_cmp(&o.0).then(o.1.cmp(&self.1))
+        }
+    }
+    let n = conn.n;
+    let w = |s: u32| rate[s as usize].max(1e-3);
+    let mut part = vec![NONE; n];
+    let mut score = vec![0.0f64; n];
+    // Stamp: source s already has a target in (or is in) the current core.
+    let mut seen = vec![u32::MAX; n];
+    let mut free: Vec<u32> = conn.computed().collect();
+    free.reverse(); // pop() gives the lowest id
+    let mut k = 0u32;
+    let mut touched: Vec<u32> = Vec::new();
+    while let Some(&seed) = free.last() {
+        if part[seed as usize] != NONE {
+            free.pop();
+            continue;
+        }
+        let c = k;
+        k += 1;
+        if k > caps.cores {
+            return Err(PartitionError::TooManyCores { needed: k });
+        }
+        let (mut un, mut us, mut ua) = (0u32, 0u32, 0u32);
+        let mut heap = BinaryHeap::new();
+        heap.push(Item(f64::INFINITY, seed));
+        let mut rejected: Vec<u32> = Vec::new();
+        while let Some(Item(sc, v)) = heap.pop() {
+            if part[v as usize] != NONE || (sc.is_finite() && sc < score[v as usize]) {
+                continue; // taken, or a stale entry
+            }
+            let srcs = conn.sources(v);
+            let fanin = conn.fanin[v as usize];
+            if fanin > caps.synapses {
+                return Err(PartitionError::NeuronTooBig { neuron: v, what: "synapse entries", needs: fanin as u64 });
+            }
+            if srcs.len() as u32 > caps.axons {
+                return Err(PartitionError::NeuronTooBig { neuron: v, what: "axons", needs: srcs.len() as u64 });
+            }
+            let new_src = srcs.iter().filter(|&&s| seen[s as usize] != c).count() as u32;
+            if un + 1 > caps.neurons || us + fanin > caps.synapses || ua + new_src > caps.axons {
+                rejected.push(v);
+                if un + 1 > caps.neurons || rejected.len() > 64 {
+                    break;
+                }
+                continue;
+            }
+            part[v as usize] = c;
+            un += 1;
+            us += fanin;
+            ua += new_src;
+            let mut bump = |u: u32, x: f64, heap: &mut BinaryHeap<Item>| {
+                if part[u as usize] == NONE && !conn.is_input[u as usize] {
+                    if score[u as usize] == 0.0 {
+                        touched.push(u);
+                    }
+                    score[u as usize] += x;
+                    heap.push(Item(score[u as usize], u));
+                }
+            };
+            for &s in srcs {
+                bump(s, w(s), &mut heap);
+                if seen[s as usize] != c {
+                    seen[s as usize] = c;
+                    let t = conn.targets(s);
+                    if t.len() <= 256 {
+                        for &u in t {
+                            bump(u, w(s), &mut heap);
+                        }
+                    }
+                }
+            }
+            for &t in conn.targets(v) {
+                bump(t, w(v), &mut heap);
+            }
+        }
+        for &u in &touched {
+            score[u as usize] = 0.0;
+        }
+        touched.clear();
+    }
+    Ok((part, k as usize))
 }

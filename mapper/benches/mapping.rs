@@ -1,0 +1,268 @@
+//! Mapping time and quality: `cargo bench -p spikeforge-mapper`.
+//!
+//! Generated networks of three families (feed-forward layers with random
+//! sparse fan-in, locally connected 2-D layers, random recurrent) at about
+//! 10k, 100k and 1M synapses, each on a spec sized so that about 16 cores
+//! are needed (neurons and synapse entries both bind). For each: wall time
+//! and inter-core packets per step (every neuron firing once; the (λ−1)
+//! metric) of the greedy baseline and of the multilevel mapper, and their
+//! ratio measured in the same run.
+//!
+//! With `SF_BENCH_EXPORT=DIR` each case's hypergraph and both partitions are
+//! written to DIR for `mapper/benches/compare_partitioners.py`, which runs
+//! METIS and KaHyPar on the same hypergraphs with the same core count.
+//! `SF_BENCH_MAX_SYNAPSES` limits the sizes (e.g. 200000 for a quick run).
+
+use spikeforge_mapper::conn::Conn;
+use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapOptions, Mapping};
+use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, PopulationKind, ProjectionDoc, ProjectionKind};
+use spikeforge_net::{Network, NetworkDoc, PerNeuron};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn pop(name: &str, size: usize, input: bool) -> PopulationDoc {
+    PopulationDoc {
+        name: name.into(),
+        size: size as i64,
+        kind: if input { PopulationKind::Input } else { PopulationKind::Neuron },
+        output: false,
+        threshold: (!input).then_some(PerNeuron::Scalar(100)),
+        bias: None,
+        leak_shift: None,
+        reset: None,
+        v_min: None,
+        v_init: None,
+    }
+}
+
+fn sparse(pre: &str, post: &str, synapses: Vec<[i64; 3]>) -> ProjectionDoc {
+    ProjectionDoc {
+        pre: pre.into(),
+        post: post.into(),
+        kind: ProjectionKind::Sparse,
+        weights: None,
+        synapses: Some(synapses),
+        weight: None,
+    }
+}
+
+fn network(populations: Vec<PopulationDoc>, projections: Vec<ProjectionDoc>) -> Network {
+    let doc = NetworkDoc {
+        format: 1,
+        name: None,
+        fixed_point: FixedPointDoc { weight_bits: 8, potential_bits: 16, accumulator_bits: 32 },
+        populations,
+        projections,
+    };
+    Network::from_doc(&doc).expect("generated network is valid")
+}
+
+/// Layers of width w, each neuron fed by d random neurons of the layer below.
+fn feedforward(target: usize, rng: &mut SplitMix) -> Network {
+    let d = 64;
+    let w = (target / (3 * d)).max(d);
+    let names = ["l0", "l1", "l2", "l3"];
+    let pops = names.iter().enumerate().map(|(i, n)| pop(n, w, i == 0)).collect();
+    let projs = (0..3)
+        .map(|l| {
+            let mut s = Vec::with_capacity(w * d);
+            for post in 0..w {
+                for _ in 0..d {
+                    s.push([rng.below(w) as i64, post as i64, 1]);
+                }
+            }
+            sparse(names[l], names[l + 1], s)
+        })
+        .collect();
+    network(pops, projs)
+}
+
+/// g×g grids; each neuron fed by the 5×5 neighbourhood below (a
+/// convolution-like, locally connected network), row-major numbering.
+fn local(target: usize, _: &mut SplitMix) -> Network {
+    let g = ((target as f64 / 50.0).sqrt().round() as i64).max(4);
+    let names = ["g0", "g1", "g2"];
+    let pops = names.iter().enumerate().map(|(i, n)| pop(n, (g * g) as usize, i == 0)).collect();
+    let projs = (0..2)
+        .map(|l| {
+            let mut s = Vec::new();
+            for y in 0..g {
+                for x in 0..g {
+                    for dy in -2..=2 {
+                        for dx in -2..=2 {
+                            let (sx, sy) = (x + dx, y + dy);
+                            if (0..g).contains(&sx) && (0..g).contains(&sy) {
+                                s.push([sy * g + sx, y * g + x, 1]);
+                            }
+                        }
+                    }
+                }
+            }
+            sparse(names[l], names[l + 1], s)
+        })
+        .collect();
+    network(pops, projs)
+}
+
+/// n neurons with 50 random targets each, driven by n/10 inputs with 10 targets each.
+fn recurrent(target: usize, rng: &mut SplitMix) -> Network {
+    let n = (target / 51).max(64);
+    let m = n / 10;
+    let mut rec = Vec::with_capacity(n * 50);
+    for pre in 0..n {
+        for _ in 0..50 {
+            rec.push([pre as i64, rng.below(n) as i64, 1]);
+        }
+    }
+    let mut inp = Vec::with_capacity(m * 10);
+    for pre in 0..m {
+        for _ in 0..10 {
+            inp.push([pre as i64, rng.below(n) as i64, 1]);
+        }
+    }
+    network(vec![pop("in", m, true), pop("r", n, false)], vec![sparse("in", "r", inp), sparse("r", "r", rec)])
+}
+
+/// A spec on which about 16 cores are needed.
+fn spec_for(net: &Network) -> HardwareSpec {
+    let st = net.stats();
+    let computed = (st.neurons - st.input_neurons) as u32;
+    // 20% slack over an even 16-way split, as a real spec has: both limits bind,
+    // but single neurons can still move.
+    let n = ((computed as f64 * 1.2 / 16.0).ceil() as u32).max(1);
+    let s = ((st.synapses as f64 * 1.2 / 16.0).ceil() as u32).max(st.max_fan_in as u32);
+    HardwareSpec {
+        name: "bench".into(),
+        mesh_width: 8,
+        mesh_height: 8,
+        neurons_per_core: n,
+        axons_per_core: 1 << 20,
+        synapses_per_core: s,
+        routes_per_core: 1 << 20,
+        input_neurons: st.input_neurons as u32 + 1,
+        input_routes: 1 << 26,
+        weight_bits: 8,
+        potential_bits: 16,
+        accumulator_bits: 32,
+        interconnect: Interconnect::Mesh,
+    }
+}
+
+fn partition_of(net: &Network, m: &Mapping) -> Vec<i64> {
+    (0..net.neuron_count() as usize).map(|g| m.placement[g].map_or(-1, |(c, _)| c as i64)).collect()
+}
+
+/// Writes `<name>.hgr` (hMETIS: one net per source, computed-neuron vertices
+/// 1-based; computed sources are pins of their own nets), `<name>.meta`
+/// (vertex→global id, input-source nets, capacities) and both partitions.
+fn export(dir: &str, name: &str, net: &Network, spec: &HardwareSpec, greedy: &Mapping, ml: &Mapping) {
+    let conn = Conn::new(net);
+    let mut vid = vec![0usize; conn.n];
+    let mut verts = Vec::new();
+    for g in conn.computed() {
+        verts.push(g);
+        vid[g as usize] = verts.len();
+    }
+    let mut nets = String::new();
+    let mut count = 0;
+    let mut input_nets = Vec::new();
+    for s in 0..conn.n as u32 {
+        let t = conn.targets(s);
+        if t.is_empty() {
+            continue;
+        }
+        let mut pins: Vec<usize> = t.iter().map(|&x| vid[x as usize]).collect();
+        if conn.is_input[s as usize] {
+            input_nets.push(count);
+        } else if !pins.contains(&vid[s as usize]) {
+            pins.push(vid[s as usize]);
+        }
+        let _ = writeln!(nets, "{}", pins.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" "));
+        count += 1;
+    }
+    let hgr = format!("{count} {}\n{nets}", verts.len());
+    std::fs::write(format!("{dir}/{name}.hgr"), hgr).unwrap();
+    let fanin: Vec<u32> = verts.iter().map(|&g| conn.fanin[g as usize]).collect();
+    let part = |m: &Mapping| -> Vec<i64> { verts.iter().map(|&g| partition_of(net, m)[g as usize]).collect() };
+    let meta = serde_json::json!({
+        "name": name,
+        "vertices": verts.len(),
+        "input_nets": input_nets,
+        "fanin": fanin,
+        "neurons_per_core": spec.neurons_per_core,
+        "synapses_per_core": spec.synapses_per_core,
+        "cores": ml.report.cores_used,
+        "greedy": part(greedy),
+        "multilevel": part(ml),
+    });
+    std::fs::write(format!("{dir}/{name}.json"), meta.to_string()).unwrap();
+}
+
+fn main() {
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let max: usize = std::env::var("SF_BENCH_MAX_SYNAPSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if quick { 10_000 } else { 1_000_000 });
+    let export_dir = std::env::var("SF_BENCH_EXPORT").ok();
+    if let Some(d) = &export_dir {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    println!(
+        "{:<12} {:>9} {:>7} {:>6} | {:>9} {:>10} | {:>9} {:>10} | {:>7}",
+        "network", "synapses", "neurons", "cores", "greedy s", "greedy pk", "multi s", "multi pk", "ratio"
+    );
+    type Gen = fn(usize, &mut SplitMix) -> Network;
+    let families: [(&str, Gen); 3] = [("feedforward", feedforward), ("local2d", local), ("recurrent", recurrent)];
+    for target in [10_000usize, 100_000, 1_000_000] {
+        if target > max {
+            continue;
+        }
+        for (fam, gen) in families {
+            let mut rng = SplitMix(target as u64 ^ 0xC0FFEE);
+            let net = gen(target, &mut rng);
+            let spec = spec_for(&net);
+            let st = net.stats();
+            let t = Instant::now();
+            let g = map(&net, &spec, &MapOptions::new(Algorithm::Greedy)).expect("fits");
+            let tg = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let m = map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)).expect("fits");
+            let tm = t.elapsed().as_secs_f64();
+            let (pg, pm) = (g.report.packets_per_step, m.report.packets_per_step);
+            println!(
+                "{:<12} {:>9} {:>7} {:>3}/{:<2} | {:>9.3} {:>10.0} | {:>9.3} {:>10.0} | {:>7.3}",
+                fam,
+                st.synapses,
+                st.neurons,
+                m.report.cores_used,
+                g.report.cores_used,
+                tg,
+                pg,
+                tm,
+                pm,
+                pm / pg
+            );
+            if let Some(d) = &export_dir {
+                export(d, &format!("{fam}_{target}"), &net, &spec, &g, &m);
+            }
+        }
+    }
+    println!("cores: multilevel/greedy; pk: inter-core + host packets per step if every neuron fires once;");
+    println!("ratio: multilevel pk / greedy pk (lower is better). Target: 1M synapses mapped in < 5 s.");
+}

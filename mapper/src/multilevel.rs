@@ -1,0 +1,324 @@
+//! Multilevel partitioning (the METIS scheme) of the neuron graph.
+//!
+//! 1. **Graph**: each net of the fan-out hypergraph (a source and its
+//!    targets) becomes edges of weight rate/(pins−1): a star from a computed
+//!    source to its targets and a path through the targets in id order (a
+//!    linear-size stand-in for the clique).
+//! 2. **Coarsening**: heavy-edge matching, preferring light vertices, never
+//!    making a vertex heavier than a quarter core (neurons and synapse
+//!    entries), repeated until the graph is small or stops shrinking.
+//! 3. **Initial partition** of the coarsest graph into `k` parts by greedy
+//!    graph growing under balanced capacities.
+//! 4. **Uncoarsening** with boundary refinement at every level: move a
+//!    vertex to the neighbouring part it is most connected to while the
+//!    balanced capacities hold.
+//!
+//! The result is projected to neurons; the caller then repairs any exact
+//! capacity (axons, routing) and refines the exact (λ−1) objective.
+
+use crate::conn::Conn;
+
+/// Vertex weights: (neurons, synapse entries).
+type W = (u32, u32);
+
+struct Graph {
+    vw: Vec<W>,
+    start: Vec<u32>,
+    adj: Vec<u32>,
+    ew: Vec<f32>,
+}
+
+impl Graph {
+    fn n(&self) -> usize {
+        self.vw.len()
+    }
+    fn neighbors(&self, v: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+        let (a, b) = (self.start[v] as usize, self.start[v + 1] as usize);
+        self.adj[a..b].iter().zip(&self.ew[a..b]).map(|(&u, &w)| (u as usize, w))
+    }
+    fn from_edges(vw: Vec<W>, mut edges: Vec<(u32, u32, f32)>) -> Graph {
+        let n = vw.len();
+        // Both directions, merged.
+        let m = edges.len();
+        for i in 0..m {
+            let (a, b, w) = edges[i];
+            edges.push((b, a, w));
+        }
+        edges.retain(|e| e.0 != e.1);
+        edges.sort_unstable_by_key(|e| (e.0, e.1));
+        let mut start = vec![0u32; n + 1];
+        let mut adj = Vec::with_capacity(edges.len());
+        let mut ew: Vec<f32> = Vec::with_capacity(edges.len());
+        let mut last = (u32::MAX, u32::MAX);
+        for (a, b, w) in edges {
+            if (a, b) == last {
+                *ew.last_mut().expect("merged edge follows its first") += w;
+            } else {
+                start[a as usize + 1] += 1;
+                adj.push(b);
+                ew.push(w);
+                last = (a, b);
+            }
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        Graph { vw, start, adj, ew }
+    }
+}
+
+/// The neuron graph; vertex i is the i-th computed neuron of `verts`.
+fn build(conn: &Conn, rate: &[f64], verts: &[u32], vid: &[u32]) -> Graph {
+    let vw: Vec<W> = verts.iter().map(|&g| (1, conn.fanin[g as usize])).collect();
+    let mut edges = Vec::new();
+    for s in 0..conn.n as u32 {
+        let t = conn.targets(s);
+        if t.is_empty() {
+            continue;
+        }
+        let src = !conn.is_input[s as usize];
+        let pins = t.len() + src as usize;
+        if pins < 2 {
+            continue;
+        }
+        let w = (rate[s as usize].max(1e-3) / (pins - 1) as f64) as f32;
+        for win in t.windows(2) {
+            edges.push((vid[win[0] as usize], vid[win[1] as usize], w));
+        }
+        if src {
+            for &x in t {
+                edges.push((vid[s as usize], vid[x as usize], w));
+            }
+        }
+    }
+    Graph::from_edges(vw, edges)
+}
+
+/// One coarsening step: returns the coarse graph and the fine→coarse map.
+fn coarsen(g: &Graph, max_w: W, seed: u64) -> (Graph, Vec<u32>) {
+    let n = g.n();
+    let mut order: Vec<usize> = (0..n).collect();
+    // Deterministic shuffle so matching does not follow id order only.
+    let mut x = seed;
+    for i in (1..n).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        order.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    let mut mate = vec![usize::MAX; n];
+    for &v in &order {
+        if mate[v] != usize::MAX {
+            continue;
+        }
+        let mut best: Option<(f32, usize)> = None;
+        for (u, w) in g.neighbors(v) {
+            if mate[u] != usize::MAX || u == v {
+                continue;
+            }
+            let (a, b) = (g.vw[v], g.vw[u]);
+            if a.0 + b.0 > max_w.0 || a.1 + b.1 > max_w.1 {
+                continue;
+            }
+            // Heavy edge, light partner.
+            let score = w / (b.0 as f32).sqrt();
+            if best.is_none_or(|(bs, _)| score > bs) {
+                best = Some((score, u));
+            }
+        }
+        match best {
+            Some((_, u)) => {
+                mate[v] = u;
+                mate[u] = v;
+            }
+            None => mate[v] = v,
+        }
+    }
+    let mut cmap = vec![u32::MAX; n];
+    let mut cw: Vec<W> = Vec::new();
+    for v in 0..n {
+        if cmap[v] == u32::MAX {
+            let u = mate[v];
+            let id = cw.len() as u32;
+            cmap[v] = id;
+            let mut w = g.vw[v];
+            if u != v {
+                cmap[u] = id;
+                w = (w.0 + g.vw[u].0, w.1 + g.vw[u].1);
+            }
+            cw.push(w);
+        }
+    }
+    let mut edges = Vec::with_capacity(g.adj.len() / 2);
+    for v in 0..n {
+        for (u, w) in g.neighbors(v) {
+            if v < u {
+                edges.push((cmap[v], cmap[u], w));
+            }
+        }
+    }
+    (Graph::from_edges(cw, edges), cmap)
+}
+
+/// Greedy graph growing into at most `k` parts under `cap`; vertices that
+/// fit nowhere go to the part with the most room (repaired later).
+fn initial(g: &Graph, k: usize, cap: W) -> Vec<u32> {
+    let n = g.n();
+    let mut part = vec![u32::MAX; n];
+    let mut used: Vec<W> = vec![(0, 0); k];
+    let mut conn_to = vec![0.0f32; n];
+    // Seeds: heaviest unassigned vertex first gives more even parts.
+    let mut by_weight: Vec<usize> = (0..n).collect();
+    by_weight.sort_by_key(|&v| (std::cmp::Reverse(g.vw[v].1), v));
+    let mut next_seed = 0;
+    for p in 0..k {
+        while next_seed < n && part[by_weight[next_seed]] != u32::MAX {
+            next_seed += 1;
+        }
+        if next_seed >= n {
+            break;
+        }
+        let mut frontier: Vec<usize> = vec![by_weight[next_seed]];
+        let mut touched: Vec<usize> = Vec::new();
+        loop {
+            // Pick the frontier vertex most connected to p that fits.
+            let mut best: Option<(f32, usize, usize)> = None;
+            for (i, &v) in frontier.iter().enumerate() {
+                if part[v] != u32::MAX {
+                    continue;
+                }
+                let w = g.vw[v];
+                if used[p].0 + w.0 > cap.0 || used[p].1 + w.1 > cap.1 {
+                    continue;
+                }
+                if best.is_none_or(|(c, _, bv)| conn_to[v] > c || (conn_to[v] == c && v < bv)) {
+                    best = Some((conn_to[v], i, v));
+                }
+            }
+            let Some((_, i, v)) = best else { break };
+            frontier.swap_remove(i);
+            part[v] = p as u32;
+            used[p] = (used[p].0 + g.vw[v].0, used[p].1 + g.vw[v].1);
+            for (u, w) in g.neighbors(v) {
+                if part[u] == u32::MAX {
+                    if conn_to[u] == 0.0 {
+                        frontier.push(u);
+                        touched.push(u);
+                    }
+                    conn_to[u] += w;
+                }
+            }
+            if frontier.is_empty() {
+                // Disconnected: continue from any unassigned vertex.
+                if let Some(v) = (0..n).find(|&v| part[v] == u32::MAX) {
+                    frontier.push(v);
+                }
+            }
+            frontier.retain(|&u| part[u] == u32::MAX);
+        }
+        for &u in &touched {
+            conn_to[u] = 0.0;
+        }
+    }
+    for v in 0..n {
+        if part[v] == u32::MAX {
+            let p = (0..k).max_by_key(|&p| (cap.1 as i64 - used[p].1 as i64, std::cmp::Reverse(p))).unwrap_or(0);
+            part[v] = p as u32;
+            used[p] = (used[p].0 + g.vw[v].0, used[p].1 + g.vw[v].1);
+        }
+    }
+    part
+}
+
+/// Boundary refinement: move vertices to the part they are most connected
+/// to when that gains and the capacities hold.
+fn refine(g: &Graph, part: &mut [u32], k: usize, cap: W, passes: usize) {
+    let n = g.n();
+    let mut used: Vec<W> = vec![(0, 0); k];
+    for v in 0..n {
+        let p = part[v] as usize;
+        used[p] = (used[p].0 + g.vw[v].0, used[p].1 + g.vw[v].1);
+    }
+    let mut to = vec![0.0f32; k];
+    let mut touched: Vec<usize> = Vec::new();
+    for _ in 0..passes {
+        let mut moved = 0;
+        for v in 0..n {
+            let a = part[v] as usize;
+            for (u, w) in g.neighbors(v) {
+                let p = part[u] as usize;
+                if to[p] == 0.0 {
+                    touched.push(p);
+                }
+                to[p] += w;
+            }
+            let own = to[a];
+            let w = g.vw[v];
+            let mut best: Option<(f32, usize)> = None;
+            for &p in &touched {
+                if p == a || used[p].0 + w.0 > cap.0 || used[p].1 + w.1 > cap.1 {
+                    continue;
+                }
+                let gain = to[p] - own;
+                if gain > 1e-6 && best.is_none_or(|(bg, bp)| gain > bg || (gain == bg && p < bp)) {
+                    best = Some((gain, p));
+                }
+            }
+            for &p in &touched {
+                to[p] = 0.0;
+            }
+            touched.clear();
+            if let Some((_, b)) = best {
+                used[a] = (used[a].0 - w.0, used[a].1 - w.1);
+                used[b] = (used[b].0 + w.0, used[b].1 + w.1);
+                part[v] = b as u32;
+                moved += 1;
+            }
+        }
+        if moved == 0 {
+            break;
+        }
+    }
+}
+
+/// Partitions the computed neurons into `k` parts with per-part capacity
+/// `cap` = (neurons, synapse entries). Returns a part per global id
+/// (`u32::MAX` for inputs).
+pub fn partition(conn: &Conn, rate: &[f64], k: usize, cap: (u32, u32)) -> Vec<u32> {
+    let verts: Vec<u32> = conn.computed().collect();
+    let mut vid = vec![u32::MAX; conn.n];
+    for (i, &g) in verts.iter().enumerate() {
+        vid[g as usize] = i as u32;
+    }
+    let mut out = vec![u32::MAX; conn.n];
+    if verts.is_empty() || k == 0 {
+        return out;
+    }
+    let max_w = ((cap.0 / 4).max(1), (cap.1 / 4).max(conn.fanin.iter().copied().max().unwrap_or(1)));
+    let mut levels: Vec<(Graph, Vec<u32>)> = Vec::new();
+    let mut g = build(conn, rate, &verts, &vid);
+    let target = (20 * k).max(64);
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    while g.n() > target {
+        let (cg, cmap) = coarsen(&g, max_w, seed);
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+        if cg.n() as f64 > 0.95 * g.n() as f64 {
+            break;
+        }
+        levels.push((g, cmap));
+        g = cg;
+    }
+    let mut part = initial(&g, k, cap);
+    refine(&g, &mut part, k, cap, 8);
+    while let Some((fine, cmap)) = levels.pop() {
+        let mut fp: Vec<u32> = cmap.iter().map(|&c| part[c as usize]).collect();
+        refine(&fine, &mut fp, k, cap, 4);
+        part = fp;
+        g = fine;
+    }
+    let _ = g;
+    for (i, &gid) in verts.iter().enumerate() {
+        out[gid as usize] = part[i];
+    }
+    out
+}
