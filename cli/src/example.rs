@@ -25,21 +25,40 @@ pub fn demo(json: bool, out: Option<&Path>) -> Result<(), Failure> {
     let run = run_golden(net, &stim, STEPS)?;
     let got = spikes::spikes_to_csv(&run.net, &run.result.spikes);
     let matches = got == EXPECTED;
+    // Map onto the tiny spec and run the architectural model on the images.
+    let spec = spikeforge_mapper::HardwareSpec::preset("tiny").expect("preset");
+    let mapping = spikeforge_mapper::map(
+        &run.net,
+        &spec,
+        &spikeforge_mapper::MapOptions::new(spikeforge_mapper::Algorithm::Multilevel),
+    )
+    .map_err(|e| other(format!("internal error (please report): the default example does not map: {e}"), None))?;
+    let arch = mapping
+        .run_arch(&spikeforge_net::Stimulus::from_list(&stim), STEPS)
+        .map_err(|e| other(format!("internal error (please report): {e}"), None))?;
+    let arch_ok = arch.spikes == run.result.spikes && arch.potentials == run.result.potentials;
     if let Some(dir) = out {
         std::fs::create_dir_all(dir).map_err(|e| other(format!("cannot create {}: {e}", dir.display()), None))?;
         write_file(&dir.join("net.toml"), NET)?;
         write_file(&dir.join("stimulus.csv"), STIMULUS)?;
         write_file(&dir.join("spikes.csv"), &got)?;
         write_file(&dir.join("potentials.csv"), &spikes::potentials_to_csv(&run.net, &run.result.potentials))?;
+        let images = dir.join("images");
+        std::fs::create_dir_all(&images)
+            .map_err(|e| other(format!("cannot create {}: {e}", images.display()), None))?;
+        for (name, text) in mapping.files(&run.net) {
+            write_file(&images.join(name), &text)?;
+        }
     }
     if json {
         let mut j = run.json();
-        j["ok"] = json!(matches);
+        j["ok"] = json!(matches && arch_ok);
         j["example"] = json!(NET_NAME);
         j["matches_reference"] = json!(matches);
+        j["mapping"] = json!({"spec": "tiny", "cores_used": mapping.report.cores_used, "arch_equals_golden": arch_ok});
         println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
     } else {
-        println!("spikeforge demo: golden model on the built-in example {NET_NAME}");
+        println!("spikeforge demo: golden model and mapping of the built-in example {NET_NAME}");
         run.print();
         println!(
             "reference    {}",
@@ -49,9 +68,17 @@ pub fn demo(json: bool, out: Option<&Path>) -> Result<(), Failure> {
                 "MISMATCH with the reference"
             }
         );
+        println!(
+            "mapping      spec `tiny`: {} core(s); architectural model on the memory images {}",
+            mapping.report.cores_used,
+            if arch_ok { "equals golden, spike for spike" } else { "DIFFERS from golden" }
+        );
         if let Some(dir) = out {
             println!("files        {}", dir.display());
         }
+    }
+    if !arch_ok {
+        return Err(other("the architectural model disagrees with the golden model (internal bug)", None));
     }
     if matches {
         Ok(())

@@ -16,7 +16,10 @@ pub fn spec(name: Option<&str>, list: bool) -> Result<(), Failure> {
             print!("{}", to_toml(&s));
         }
         _ => {
-            println!("{:<8} {:>6} {:>8} {:>8} {:>9} {:>7}  interconnect", "preset", "cores", "neurons", "axons", "synapses", "routes");
+            println!(
+                "{:<8} {:>6} {:>8} {:>8} {:>9} {:>7}  interconnect",
+                "preset", "cores", "neurons", "axons", "synapses", "routes"
+            );
             for n in PRESETS {
                 let s = HardwareSpec::preset(n).expect("preset");
                 println!(
@@ -89,7 +92,12 @@ pub fn map(
         let inter: u64 = a.traffic.iter().map(|t| t.inter_core).sum();
         let host: u64 = a.traffic.iter().map(|t| t.from_host).sum();
         let hops: u64 = a.traffic.iter().map(|t| t.hops).sum();
-        measured = Some((equal, inter as f64 / *steps as f64, host as f64 / *steps as f64, hops as f64 / (inter + host).max(1) as f64));
+        measured = Some((
+            equal,
+            inter as f64 / *steps as f64,
+            host as f64 / *steps as f64,
+            hops as f64 / (inter + host).max(1) as f64,
+        ));
         if !equal {
             return Err(other(
                 "internal error (please report): the architectural model disagrees with the golden model on this mapping",
@@ -123,7 +131,13 @@ fn pct(a: u32, b: u32) -> String {
     format!("{a}/{b} ({:.0}%)", 100.0 * a as f64 / b.max(1) as f64)
 }
 
-fn print_report(net: &Network, m: &Mapping, measured: Option<(bool, f64, f64, f64)>, out: Option<&Path>, nfiles: usize) {
+fn print_report(
+    net: &Network,
+    m: &Mapping,
+    measured: Option<(bool, f64, f64, f64)>,
+    out: Option<&Path>,
+    nfiles: usize,
+) {
     let r = &m.report;
     let s = &m.spec;
     println!(
@@ -159,7 +173,10 @@ fn print_report(net: &Network, m: &Mapping, measured: Option<(bool, f64, f64, f6
     println!("hops         {:.2} average per packet", r.average_hops);
     if let Some((equal, inter, host, hops)) = measured {
         println!("measured     {inter:.2} inter-core + {host:.2} host packets per step, {hops:.2} hops average (architectural model run)");
-        println!("arch model   {}", if equal { "equals the golden model, spike for spike" } else { "DIFFERS from golden" });
+        println!(
+            "arch model   {}",
+            if equal { "equals the golden model, spike for spike" } else { "DIFFERS from golden" }
+        );
     }
     if let Some(d) = out {
         println!("files        {} ({nfiles} files: mapping.json and .hex memory images)", d.display());

@@ -136,3 +136,71 @@ fn demo_runs_the_default_example() {
     assert_eq!(j["matches_reference"], true);
     assert_eq!(j["spikes"], 12);
 }
+
+#[test]
+fn spec_list_and_print() {
+    let o = run(&["spec", "--list"]);
+    assert_eq!(o.status.code(), Some(0));
+    let s = stdout(&o);
+    for p in ["tiny", "ice40", "large"] {
+        assert!(s.contains(p), "{s}");
+    }
+    let o = run(&["spec", "tiny"]);
+    assert!(stdout(&o).contains("neurons_per_core = 16"), "{}", stdout(&o));
+    let o = run(&["spec", "huge"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("presets: tiny, ice40, large"), "{}", stderr(&o));
+}
+
+#[test]
+fn map_writes_images_and_checks_the_arch_model() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-map-{}", std::process::id()));
+    let o = run(&[
+        "map",
+        "examples/recurrent/net.json",
+        "--spec",
+        "tiny",
+        "--stimulus",
+        "examples/recurrent/stimulus.csv",
+        "--steps",
+        "16",
+        "--out",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["measured"]["arch_equals_golden"], true);
+    assert_eq!(j["report"]["cores_used"], 1);
+    let synapses = std::fs::read_to_string(dir.join("core0_synapses.hex")).unwrap();
+    assert_eq!(synapses.lines().count(), 128, "full depth of the tiny spec");
+    assert!(synapses.lines().all(|l| l.len() == 3), "4 + 8 bits -> 3 hex digits");
+    let mapping: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("mapping.json")).unwrap()).unwrap();
+    assert_eq!(mapping["images"]["cores"][0]["neurons"].as_array().unwrap().len(), 5);
+    // Deterministic: a second run writes the same bytes.
+    let dir2 = dir.with_extension("2");
+    let o = run(&["map", "examples/recurrent/net.json", "--spec", "tiny", "--out", dir2.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = run(&["map", "examples/recurrent/net.json", "--spec", "tiny", "--out", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let f = f.unwrap().path();
+        let name = f.file_name().unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), std::fs::read(dir2.join(name)).unwrap(), "{name:?}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&dir2).ok();
+}
+
+#[test]
+fn map_that_does_not_fit_names_the_limit_and_a_preset() {
+    let o = run(&["map", "tests/corpus/map/too_many_cores.toml", "--spec", "tiny"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("needs 7 cores"), "{e}");
+    assert!(e.contains("--spec ice40"), "{e}");
+    let o = run(&["map", "examples/feedforward/net.toml", "--spec", "nope.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot read the file"), "{}", stderr(&o));
+}

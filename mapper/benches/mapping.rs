@@ -215,10 +215,11 @@ fn export(dir: &str, name: &str, net: &Network, spec: &HardwareSpec, greedy: &Ma
 
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
-    let max: usize = std::env::var("SF_BENCH_MAX_SYNAPSES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if quick { 10_000 } else { 1_000_000 });
+    let max: usize = std::env::var("SF_BENCH_MAX_SYNAPSES").ok().and_then(|v| v.parse().ok()).unwrap_or(if quick {
+        10_000
+    } else {
+        1_000_000
+    });
     let export_dir = std::env::var("SF_BENCH_EXPORT").ok();
     if let Some(d) = &export_dir {
         std::fs::create_dir_all(d).unwrap();

@@ -160,6 +160,7 @@ fn coarsen(g: &Graph, max_w: W, seed: u64) -> (Graph, Vec<u32>) {
     (Graph::from_edges(cw, edges), cmap)
 }
 
+#[allow(clippy::needless_range_loop)] // parts and vertices index several arrays at once
 /// Greedy graph growing into at most `k` parts under `cap`; vertices that
 /// fit nowhere go to the part with the most room (repaired later).
 fn initial(g: &Graph, k: usize, cap: W) -> Vec<u32> {
@@ -235,8 +236,8 @@ fn initial(g: &Graph, k: usize, cap: W) -> Vec<u32> {
 fn refine(g: &Graph, part: &mut [u32], k: usize, cap: W, passes: usize) {
     let n = g.n();
     let mut used: Vec<W> = vec![(0, 0); k];
-    for v in 0..n {
-        let p = part[v] as usize;
+    for (v, &p) in part.iter().enumerate() {
+        let p = p as usize;
         used[p] = (used[p].0 + g.vw[v].0, used[p].1 + g.vw[v].1);
     }
     let mut to = vec![0.0f32; k];

@@ -318,7 +318,7 @@ impl<'a> State<'a> {
     }
 
     /// Candidate parts for `v`, best connected first (at most `limit`).
-    fn candidates(&self, v: u32, limit: usize, score: &mut Vec<f64>, touched: &mut Vec<u32>) -> Vec<u32> {
+    fn candidates(&self, v: u32, limit: usize, score: &mut [f64], touched: &mut Vec<u32>) -> Vec<u32> {
         for &s in self.conn.sources(v) {
             for &(c, _) in &self.cnt[s as usize] {
                 if score[c as usize] == 0.0 {
@@ -358,6 +358,15 @@ impl<'a> State<'a> {
         for _ in 0..passes {
             let mut gained = 0.0;
             for &v in &order {
+                // A move can only gain if some source loses its last target in
+                // v's part, or v's own spikes stop leaving their core: skip the rest.
+                let a = self.part[v as usize];
+                let may_gain = self.conn.sources(v).iter().any(|&s| get(&self.cnt[s as usize], a) <= 1)
+                    || (!self.cnt[v as usize].is_empty() && get(&self.cnt[v as usize], a) == 0)
+                    || self.conn.sources(v).iter().any(|&s| self.part[s as usize] == a);
+                if !may_gain {
+                    continue;
+                }
                 let mut best: Option<(f64, u32)> = None;
                 for b in self.candidates(v, 6, &mut score, &mut touched) {
                     if let Some(g) = self.gain(v, b) {
@@ -428,7 +437,9 @@ impl<'a> State<'a> {
                     // Open a new part for the member that frees the most.
                     let v = *members
                         .iter()
-                        .max_by_key(|&&v| (self.cnt[v as usize].len() as u32 + self.conn.fanin[v as usize], std::cmp::Reverse(v)))
+                        .max_by_key(|&&v| {
+                            (self.cnt[v as usize].len() as u32 + self.conn.fanin[v as usize], std::cmp::Reverse(v))
+                        })
                         .expect("overfull part has members");
                     let b = self.open_part();
                     self.apply(v, b);
@@ -437,7 +448,6 @@ impl<'a> State<'a> {
             }
         }
     }
-
 }
 
 /// Packs neurons into parts in the given order, opening a new part when

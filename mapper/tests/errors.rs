@@ -9,7 +9,8 @@ use spikeforge_mapper::{explain, map, Algorithm, HardwareSpec, MapOptions};
 fn networks_that_do_not_fit() {
     insta::glob!("../../tests/corpus", "map/*.toml", |path| {
         let text = std::fs::read_to_string(path).unwrap();
-        let spec_name = text.lines().next().and_then(|l| l.strip_prefix("# spec: ")).expect("first line names the spec");
+        let spec_name =
+            text.lines().next().and_then(|l| l.strip_prefix("# spec: ")).expect("first line names the spec");
         let spec = HardwareSpec::preset(spec_name.trim()).expect("a preset");
         let net = spikeforge_net::load_network(path).unwrap();
         for algorithm in [Algorithm::Greedy, Algorithm::Multilevel] {
@@ -23,7 +24,8 @@ fn networks_that_do_not_fit() {
 fn spec_files_are_checked_with_locations() {
     let e = spikeforge_mapper::spec::parse_spec(
         "bad.toml",
-        spikeforge_mapper::spec::to_toml(&HardwareSpec::preset("tiny").unwrap()).replace("mesh_width = 2", "mesh_width = 0"),
+        spikeforge_mapper::spec::to_toml(&HardwareSpec::preset("tiny").unwrap())
+            .replace("mesh_width = 2", "mesh_width = 0"),
     )
     .unwrap_err();
     insta::assert_snapshot!(spikeforge_net::diag::render_plain(&e));

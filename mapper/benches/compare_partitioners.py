@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Compare spikeforge's partitions with METIS and KaHyPar on the same hypergraphs.
+
+    SF_BENCH_EXPORT=/tmp/sfhg cargo bench -p spikeforge-mapper --bench mapping
+    pip install pymetis kahypar
+    python3 mapper/benches/compare_partitioners.py /tmp/sfhg
+
+(`./dev bench-partitioners` does all three.) For every exported case the
+same number of parts k as spikeforge's multilevel mapping is used, with the
+per-core neuron capacity as the balance constraint:
+
+- KaHyPar (direct k-way, objective km1 = the (λ−1) metric) on the hypergraph
+  itself; the configuration below is written for this script.
+- METIS (pymetis, multilevel k-way) on the graph with the same star+path
+  edges spikeforge coarsens, and with vertex weights = 1.
+
+All partitions are scored with spikeforge's own metric: packets per step if
+every neuron fires once = Σ over computed sources of (destination cores other
+than their own) + Σ over input sources of (destination cores). Neither METIS
+nor KaHyPar knows the synapse-entry capacity, so their partitions may not fit
+the spec; the table says how many cores they overfill.
+"""
+
+import json
+import pathlib
+import sys
+import tempfile
+import time
+import warnings
+
+# pymetis deprecates the xadj/adjncy keywords in favour of a wrapper type; both work.
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+KAHYPAR_KM1 = """\
+mode=direct
+objective=km1
+seed=1
+cmaxnet=-1
+vcycles=0
+p-use-sparsifier=false
+p-detect-communities=true
+p-detect-communities-in-ip=true
+p-reuse-communities=false
+p-max-louvain-pass-iterations=100
+p-min-eps-improvement=0.0001
+p-louvain-edge-weight=hybrid
+p-large-he-threshold=1000
+p-smallest-maxnet-threshold=50000
+p-maxnet-removal-factor=0.01
+c-type=ml_style
+c-s=1
+c-t=160
+c-rating-score=heavy_edge
+c-rating-use-communities=true
+c-rating-heavy_node_penalty=no_penalty
+c-rating-acceptance-criterion=best_prefer_unmatched
+c-fixed-vertex-acceptance-criterion=fixed_vertex_allowed
+i-mode=recursive
+i-technique=multi
+i-c-type=ml_style
+i-c-s=1
+i-c-t=150
+i-c-rating-score=heavy_edge
+i-c-rating-use-communities=true
+i-c-rating-heavy_node_penalty=no_penalty
+i-c-rating-acceptance-criterion=best_prefer_unmatched
+i-c-fixed-vertex-acceptance-criterion=fixed_vertex_allowed
+i-algo=pool
+i-runs=20
+i-bp-algorithm=worst_fit
+i-bp-heuristic-prepacking=false
+i-bp-early-restart=true
+i-bp-late-restart=true
+i-r-type=twoway_fm
+i-r-runs=-1
+i-r-fm-stop=simple
+i-r-fm-stop-i=50
+r-type=kway_fm_km1
+r-runs=-1
+r-fm-stop=adaptive_opt
+r-fm-stop-alpha=1
+r-fm-stop-i=350
+"""
+
+
+def read_case(hgr_path):
+    lines = hgr_path.read_text().splitlines()
+    n_nets, n_verts = map(int, lines[0].split())
+    nets = [[int(x) - 1 for x in line.split()] for line in lines[1 : 1 + n_nets]]
+    meta = json.loads(hgr_path.with_suffix(".json").read_text())
+    return n_verts, nets, meta
+
+
+def score(nets, input_nets, part, n_verts):
+    """spikeforge's metric. For a computed source the net's last pin is the source
+    unless it is also a target (then it appears among the pins anyway)."""
+    inputs = set(input_nets)
+    total = 0
+    for i, pins in enumerate(nets):
+        cores = {part[p] for p in pins}
+        if i in inputs:
+            total += len(cores)
+        else:
+            total += len(cores) - 1  # the source's own core is among the pins' cores
+    return total
+
+
+def overfull(part, meta, k):
+    n = [0] * k
+    s = [0] * k
+    for v, p in enumerate(part):
+        n[p] += 1
+        s[p] += meta["fanin"][v]
+    return sum(1 for i in range(k) if n[i] > meta["neurons_per_core"] or s[i] > meta["synapses_per_core"])
+
+
+def run_kahypar(n_verts, nets, k, cap_n):
+    import kahypar
+
+    index = [0]
+    flat = []
+    for pins in nets:
+        flat.extend(pins)
+        index.append(len(flat))
+    hg = kahypar.Hypergraph(n_verts, len(nets), index, flat, k)
+    ctx = kahypar.Context()
+    with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as f:
+        f.write(KAHYPAR_KM1)
+        ini = f.name
+    ctx.loadINIconfiguration(ini)
+    ctx.setK(k)
+    # Blocks may hold at most cap_n vertices: (1 + eps) * ceil(n/k) = cap_n.
+    ctx.setEpsilon(max(0.0, cap_n / -(-n_verts // k) - 1.0))
+    ctx.setSeed(1)
+    ctx.suppressOutput(True)
+    t = time.perf_counter()
+    kahypar.partition(hg, ctx)
+    dt = time.perf_counter() - t
+    return [hg.blockID(v) for v in range(n_verts)], dt
+
+
+def run_metis(n_verts, nets, input_nets, k, cap_n):
+    import pymetis
+
+    inputs = set(input_nets)
+    adj = [dict() for _ in range(n_verts)]
+
+    def edge(a, b, w):
+        if a != b:
+            adj[a][b] = adj[a].get(b, 0) + w
+            adj[b][a] = adj[b].get(a, 0) + w
+
+    for i, pins in enumerate(nets):
+        if len(pins) < 2:
+            continue
+        w = max(1, round(1000 / (len(pins) - 1)))
+        targets = pins if i in inputs else pins[:-1]
+        for a, b in zip(targets, targets[1:]):
+            edge(a, b, w)
+        if i not in inputs:
+            for t in targets:
+                edge(pins[-1], t, w)
+    xadj, adjncy, eweights = [0], [], []
+    for v in range(n_verts):
+        for u, w in sorted(adj[v].items()):
+            adjncy.append(u)
+            eweights.append(w)
+        xadj.append(len(adjncy))
+    ub = max(1.001, cap_n / -(-n_verts // k))
+    opts = pymetis.Options(ufactor=int(round((ub - 1) * 1000)), seed=1)
+    t = time.perf_counter()
+    _, part = pymetis.part_graph(k, xadj=xadj, adjncy=adjncy, eweights=eweights, options=opts)
+    return list(part), time.perf_counter() - t
+
+
+def main():
+    folder = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/sfhg")
+    cases = sorted(folder.glob("*.hgr"))
+    if not cases:
+        sys.exit(f"no .hgr files in {folder}; run the mapping bench with SF_BENCH_EXPORT={folder} first")
+    print(f"{'case':<22} {'k':>3} | {'greedy':>8} {'spikeforge':>10} {'KaHyPar':>8} {'METIS':>8} | {'sf/KaHyPar':>10} {'sf/METIS':>8} | {'KaHyPar s':>9} {'METIS s':>7} | overfull KaHyPar/METIS")
+    for hgr in cases:
+        n_verts, nets, meta = read_case(hgr)
+        k = meta["cores"]
+        # Vertex ids in the export are 0..n in the same order as the partitions.
+        remap = {c: i for i, c in enumerate(sorted(set(meta["multilevel"])))}
+        ours = [remap[c] for c in meta["multilevel"]]
+        g_remap = {c: i for i, c in enumerate(sorted(set(meta["greedy"])))}
+        greedy = [g_remap[c] for c in meta["greedy"]]
+        s_ours = score(nets, meta["input_nets"], ours, n_verts)
+        s_greedy = score(nets, meta["input_nets"], greedy, n_verts)
+        try:
+            kp, kt = run_kahypar(n_verts, nets, k, meta["neurons_per_core"])
+            s_k = score(nets, meta["input_nets"], kp, n_verts)
+            of_k = overfull(kp, meta, k)
+        except ImportError:
+            s_k, kt, of_k = float("nan"), float("nan"), "-"
+        try:
+            mp, mt = run_metis(n_verts, nets, meta["input_nets"], k, meta["neurons_per_core"])
+            s_m = score(nets, meta["input_nets"], mp, n_verts)
+            of_m = overfull(mp, meta, k)
+        except ImportError:
+            s_m, mt, of_m = float("nan"), float("nan"), "-"
+        print(
+            f"{meta['name']:<22} {k:>3} | {s_greedy:>8} {s_ours:>10} {s_k:>8} {s_m:>8} | "
+            f"{s_ours / s_k:>10.3f} {s_ours / s_m:>8.3f} | {kt:>9.2f} {mt:>7.2f} | {of_k}/{of_m}"
+        )
+    print("packets per step if every neuron fires once (lower is better); ratios < 1 mean spikeforge is better.")
+
+
+if __name__ == "__main__":
+    main()
