@@ -11,31 +11,17 @@
 //! Sizes can be changed with `SF_BENCH_NEURONS`, `SF_BENCH_FANOUT`, `SF_BENCH_STEPS`.
 
 use spikeforge_golden::{Fanout, Model};
-use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, PopulationKind, ProjectionDoc, ProjectionKind};
+use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, ProjectionDoc};
+use spikeforge_net::rng::SplitMix64;
 use spikeforge_net::{Network, NetworkDoc, PerNeuron};
 use std::time::Instant;
-
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn build(neurons: usize, fanout: usize) -> Network {
-    let mut rng = SplitMix(42);
+    let mut rng = SplitMix64(42);
     let mut synapses = Vec::with_capacity(neurons * fanout);
     for pre in 0..neurons {
         for _ in 0..fanout {
@@ -49,25 +35,11 @@ fn build(neurons: usize, fanout: usize) -> Network {
         name: Some("bench".into()),
         fixed_point: FixedPointDoc { weight_bits: 8, potential_bits: 16, accumulator_bits: 24 },
         populations: vec![PopulationDoc {
-            name: "n".into(),
-            size: neurons as i64,
-            kind: PopulationKind::Neuron,
-            output: false,
-            threshold: Some(PerNeuron::Scalar(1000)),
             bias: Some(PerNeuron::Scalar(50)),
-            leak_shift: None,
-            reset: None,
-            v_min: None,
             v_init: Some(PerNeuron::Array(v_init)),
+            ..PopulationDoc::neurons("n", neurons as i64, 1000)
         }],
-        projections: vec![ProjectionDoc {
-            pre: "n".into(),
-            post: "n".into(),
-            kind: ProjectionKind::Sparse,
-            weights: None,
-            synapses: Some(synapses),
-            weight: None,
-        }],
+        projections: vec![ProjectionDoc::sparse("n", "n", synapses)],
     };
     Network::from_doc(&doc).expect("bench network is valid")
 }

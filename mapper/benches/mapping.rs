@@ -15,49 +15,17 @@
 
 use spikeforge_mapper::conn::Conn;
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapOptions, Mapping};
-use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, PopulationKind, ProjectionDoc, ProjectionKind};
-use spikeforge_net::{Network, NetworkDoc, PerNeuron};
+use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, ProjectionDoc};
+use spikeforge_net::rng::SplitMix64;
+use spikeforge_net::{Network, NetworkDoc};
 use std::fmt::Write as _;
 use std::time::Instant;
 
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 fn pop(name: &str, size: usize, input: bool) -> PopulationDoc {
-    PopulationDoc {
-        name: name.into(),
-        size: size as i64,
-        kind: if input { PopulationKind::Input } else { PopulationKind::Neuron },
-        output: false,
-        threshold: (!input).then_some(PerNeuron::Scalar(100)),
-        bias: None,
-        leak_shift: None,
-        reset: None,
-        v_min: None,
-        v_init: None,
-    }
-}
-
-fn sparse(pre: &str, post: &str, synapses: Vec<[i64; 3]>) -> ProjectionDoc {
-    ProjectionDoc {
-        pre: pre.into(),
-        post: post.into(),
-        kind: ProjectionKind::Sparse,
-        weights: None,
-        synapses: Some(synapses),
-        weight: None,
+    if input {
+        PopulationDoc::input(name, size as i64)
+    } else {
+        PopulationDoc::neurons(name, size as i64, 100)
     }
 }
 
@@ -73,7 +41,7 @@ fn network(populations: Vec<PopulationDoc>, projections: Vec<ProjectionDoc>) -> 
 }
 
 /// Layers of width w, each neuron fed by d random neurons of the layer below.
-fn feedforward(target: usize, rng: &mut SplitMix) -> Network {
+fn feedforward(target: usize, rng: &mut SplitMix64) -> Network {
     let d = 64;
     let w = (target / (3 * d)).max(d);
     let names = ["l0", "l1", "l2", "l3"];
@@ -83,10 +51,10 @@ fn feedforward(target: usize, rng: &mut SplitMix) -> Network {
             let mut s = Vec::with_capacity(w * d);
             for post in 0..w {
                 for _ in 0..d {
-                    s.push([rng.below(w) as i64, post as i64, 1]);
+                    s.push([rng.below(w as u64) as i64, post as i64, 1]);
                 }
             }
-            sparse(names[l], names[l + 1], s)
+            ProjectionDoc::sparse(names[l], names[l + 1], s)
         })
         .collect();
     network(pops, projs)
@@ -94,7 +62,7 @@ fn feedforward(target: usize, rng: &mut SplitMix) -> Network {
 
 /// g×g grids; each neuron fed by the 5×5 neighbourhood below (a
 /// convolution-like, locally connected network), row-major numbering.
-fn local(target: usize, _: &mut SplitMix) -> Network {
+fn local(target: usize, _: &mut SplitMix64) -> Network {
     let g = ((target as f64 / 50.0).sqrt().round() as i64).max(4);
     let names = ["g0", "g1", "g2"];
     let pops = names.iter().enumerate().map(|(i, n)| pop(n, (g * g) as usize, i == 0)).collect();
@@ -113,29 +81,32 @@ fn local(target: usize, _: &mut SplitMix) -> Network {
                     }
                 }
             }
-            sparse(names[l], names[l + 1], s)
+            ProjectionDoc::sparse(names[l], names[l + 1], s)
         })
         .collect();
     network(pops, projs)
 }
 
 /// n neurons with 50 random targets each, driven by n/10 inputs with 10 targets each.
-fn recurrent(target: usize, rng: &mut SplitMix) -> Network {
+fn recurrent(target: usize, rng: &mut SplitMix64) -> Network {
     let n = (target / 51).max(64);
     let m = n / 10;
     let mut rec = Vec::with_capacity(n * 50);
     for pre in 0..n {
         for _ in 0..50 {
-            rec.push([pre as i64, rng.below(n) as i64, 1]);
+            rec.push([pre as i64, rng.below(n as u64) as i64, 1]);
         }
     }
     let mut inp = Vec::with_capacity(m * 10);
     for pre in 0..m {
         for _ in 0..10 {
-            inp.push([pre as i64, rng.below(n) as i64, 1]);
+            inp.push([pre as i64, rng.below(n as u64) as i64, 1]);
         }
     }
-    network(vec![pop("in", m, true), pop("r", n, false)], vec![sparse("in", "r", inp), sparse("r", "r", rec)])
+    network(
+        vec![pop("in", m, true), pop("r", n, false)],
+        vec![ProjectionDoc::sparse("in", "r", inp), ProjectionDoc::sparse("r", "r", rec)],
+    )
 }
 
 /// A spec on which about 16 cores are needed.
@@ -228,14 +199,14 @@ fn main() {
         "{:<12} {:>9} {:>7} {:>6} | {:>9} {:>10} | {:>9} {:>10} | {:>7}",
         "network", "synapses", "neurons", "cores", "greedy s", "greedy pk", "multi s", "multi pk", "ratio"
     );
-    type Gen = fn(usize, &mut SplitMix) -> Network;
+    type Gen = fn(usize, &mut SplitMix64) -> Network;
     let families: [(&str, Gen); 3] = [("feedforward", feedforward), ("local2d", local), ("recurrent", recurrent)];
     for target in [10_000usize, 100_000, 1_000_000] {
         if target > max {
             continue;
         }
         for (fam, gen) in families {
-            let mut rng = SplitMix(target as u64 ^ 0xC0FFEE);
+            let mut rng = SplitMix64(target as u64 ^ 0xC0FFEE);
             let net = gen(target, &mut rng);
             let spec = spec_for(&net);
             let st = net.stats();

@@ -174,18 +174,6 @@ impl MapOptions {
     }
 }
 
-/// Deterministic shuffle (splitmix64-driven Fisher-Yates).
-fn shuffle<T>(v: &mut [T], mut seed: u64) {
-    for i in (1..v.len()).rev() {
-        seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = seed;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        v.swap(i, (z % (i as u64 + 1)) as usize);
-    }
-}
-
 /// Use of one core.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CoreUse {
@@ -339,7 +327,7 @@ fn partition_with<'a>(
 ) -> Result<State<'a>, PartitionError> {
     let mut natural: Vec<u32> = conn.computed().collect();
     if let Some(seed) = seed {
-        shuffle(&mut natural, seed);
+        spikeforge_net::rng::SplitMix64(seed).shuffle(&mut natural);
     }
     let (part, k) = partition::fill(conn, &caps, &natural)?;
     let mut greedy = State::new(conn, rate, caps, part, k);
@@ -478,7 +466,7 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
         None => place::place(spec, &traffic),
         Some(seed) => {
             let mut all: Vec<u32> = (0..spec.cores()).collect();
-            shuffle(&mut all, seed ^ 0xA5A5_A5A5);
+            spikeforge_net::rng::SplitMix64(seed ^ 0xA5A5_A5A5).shuffle(&mut all);
             all.truncate(k);
             all
         }

@@ -450,6 +450,19 @@ impl<'a> State<'a> {
     }
 }
 
+/// Whether neuron `v` fits an empty core at all.
+fn fits_alone(conn: &Conn, caps: &Caps, v: u32) -> Result<(), PartitionError> {
+    let fanin = conn.fanin[v as usize];
+    if fanin > caps.synapses {
+        return Err(PartitionError::NeuronTooBig { neuron: v, what: "synapse entries", needs: fanin as u64 });
+    }
+    let srcs = conn.sources(v).len() as u32;
+    if srcs > caps.axons {
+        return Err(PartitionError::NeuronTooBig { neuron: v, what: "axons", needs: srcs as u64 });
+    }
+    Ok(())
+}
+
 /// Packs neurons into parts in the given order, opening a new part when
 /// neurons, synapse entries or axons would overflow.
 pub fn fill(conn: &Conn, caps: &Caps, order: &[u32]) -> Result<(Vec<u32>, usize), PartitionError> {
@@ -461,12 +474,7 @@ pub fn fill(conn: &Conn, caps: &Caps, order: &[u32]) -> Result<(Vec<u32>, usize)
         any = true;
         let srcs = conn.sources(v);
         let fanin = conn.fanin[v as usize];
-        if fanin > caps.synapses {
-            return Err(PartitionError::NeuronTooBig { neuron: v, what: "synapse entries", needs: fanin as u64 });
-        }
-        if srcs.len() as u32 > caps.axons {
-            return Err(PartitionError::NeuronTooBig { neuron: v, what: "axons", needs: srcs.len() as u64 });
-        }
+        fits_alone(conn, caps, v)?;
         let new_src = |c: u32| srcs.iter().filter(|&&x| stamp[x as usize] != c + 1).count() as u32;
         if n + 1 > caps.neurons || s + fanin > caps.synapses || a + new_src(c) > caps.axons {
             c += 1;
@@ -620,12 +628,7 @@ pub fn grow(conn: &Conn, caps: &Caps, rate: &[f64]) -> Result<(Vec<u32>, usize),
             }
             let srcs = conn.sources(v);
             let fanin = conn.fanin[v as usize];
-            if fanin > caps.synapses {
-                return Err(PartitionError::NeuronTooBig { neuron: v, what: "synapse entries", needs: fanin as u64 });
-            }
-            if srcs.len() as u32 > caps.axons {
-                return Err(PartitionError::NeuronTooBig { neuron: v, what: "axons", needs: srcs.len() as u64 });
-            }
+            fits_alone(conn, caps, v)?;
             let new_src = srcs.iter().filter(|&&s| seen[s as usize] != c).count() as u32;
             if un + 1 > caps.neurons || us + fanin > caps.synapses || ua + new_src > caps.axons {
                 rejected.push(v);

@@ -105,6 +105,33 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
     *v == T::default()
 }
 
+impl PopulationDoc {
+    /// An input population.
+    pub fn input(name: &str, size: i64) -> PopulationDoc {
+        PopulationDoc {
+            name: name.into(),
+            size,
+            kind: PopulationKind::Input,
+            output: false,
+            threshold: None,
+            bias: None,
+            leak_shift: None,
+            reset: None,
+            v_min: None,
+            v_init: None,
+        }
+    }
+
+    /// A neuron population with one threshold and every other parameter at its default.
+    pub fn neurons(name: &str, size: i64, threshold: i64) -> PopulationDoc {
+        PopulationDoc {
+            kind: PopulationKind::Neuron,
+            threshold: Some(PerNeuron::Scalar(threshold)),
+            ..PopulationDoc::input(name, size)
+        }
+    }
+}
+
 /// How a projection's synapses are given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -140,6 +167,20 @@ pub struct ProjectionDoc {
     /// One-to-one weight, scalar or per pair (kind = "one_to_one").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<PerNeuron<i64>>,
+}
+
+impl ProjectionDoc {
+    /// A sparse projection from `[pre, post, weight]` triples.
+    pub fn sparse(pre: &str, post: &str, synapses: Vec<[i64; 3]>) -> ProjectionDoc {
+        ProjectionDoc {
+            pre: pre.into(),
+            post: post.into(),
+            kind: ProjectionKind::Sparse,
+            weights: None,
+            synapses: Some(synapses),
+            weight: None,
+        }
+    }
 }
 
 /// Leak of a neuron: `v -= v >> shift` every step, or none.

@@ -12,6 +12,7 @@ pub mod diag;
 pub mod doc;
 pub mod network;
 pub mod path;
+pub mod rng;
 pub mod source;
 pub mod spikes;
 

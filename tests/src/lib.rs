@@ -135,18 +135,7 @@ pub fn net_case() -> impl Strategy<Value = NetCase> {
         .prop_map(|((w_bits, p_bits, ins, neus, steps), params, raws, stim)| {
             let mut pops: Vec<PopulationDoc> = Vec::new();
             for (i, &s) in ins.iter().enumerate() {
-                pops.push(PopulationDoc {
-                    name: format!("in{i}"),
-                    size: s as i64,
-                    kind: PopulationKind::Input,
-                    output: false,
-                    threshold: None,
-                    bias: None,
-                    leak_shift: None,
-                    reset: None,
-                    v_min: None,
-                    v_init: None,
-                });
+                pops.push(PopulationDoc::input(&format!("in{i}"), s as i64));
             }
             for (i, mut p) in params.into_iter().enumerate() {
                 p.name = format!("p{i}");

@@ -5,7 +5,8 @@
 
 use proptest::prelude::*;
 use spikeforge_golden::run;
-use spikeforge_net::doc::{ProjectionDoc, ProjectionKind};
+use spikeforge_net::doc::ProjectionDoc;
+use spikeforge_net::rng::SplitMix64;
 use spikeforge_net::{source, Format, Network, NetworkDoc, Stimulus};
 use spikeforge_tests::{naive_run, net_case, NetCase};
 
@@ -33,29 +34,6 @@ fn as_sparse_lists(net: &Network) -> Vec<(String, String, Vec<[i64; 3]>)> {
     out
 }
 
-fn sparse(pre: &str, post: &str, synapses: Vec<[i64; 3]>) -> ProjectionDoc {
-    ProjectionDoc {
-        pre: pre.into(),
-        post: post.into(),
-        kind: ProjectionKind::Sparse,
-        weights: None,
-        synapses: Some(synapses),
-        weight: None,
-    }
-}
-
-/// Deterministic Fisher-Yates driven by a seed (splitmix64).
-fn shuffle<T>(v: &mut [T], mut seed: u64) {
-    for i in (1..v.len()).rev() {
-        seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = seed;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        v.swap(i, (z % (i as u64 + 1)) as usize);
-    }
-}
-
 proptest! {
     /// The golden model equals an independent naive implementation.
     #[test]
@@ -76,10 +54,10 @@ proptest! {
         let mut doc: NetworkDoc = net.to_doc();
         doc.projections = as_sparse_lists(&net)
             .into_iter()
-            .map(|(a, b, mut list)| { shuffle(&mut list, seed); sparse(&a, &b, list) })
+            .map(|(a, b, mut list)| { SplitMix64(seed).shuffle(&mut list); ProjectionDoc::sparse(&a, &b, list) })
             .collect();
         // Also shuffle the order of the projections themselves.
-        shuffle(&mut doc.projections, seed ^ 0x5555);
+        SplitMix64(seed ^ 0x5555).shuffle(&mut doc.projections);
         let shuffled = Network::from_doc(&doc).expect("still valid");
         prop_assert_eq!(golden(&shuffled, &case), expected);
     }
@@ -97,7 +75,7 @@ proptest! {
             at.sort_unstable();
             let mut start = 0;
             for c in at.into_iter().chain([list.len()]) {
-                doc.projections.push(sparse(&a, &b, list[start..c].to_vec()));
+                doc.projections.push(ProjectionDoc::sparse(&a, &b, list[start..c].to_vec()));
                 start = c;
             }
         }
