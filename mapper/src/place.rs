@@ -87,3 +87,44 @@ pub fn average_hops(spec: &HardwareSpec, t: &Traffic, pos: &[u32]) -> f64 {
         cost(spec, t, pos) / packets
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mesh(w: u32, h: u32) -> HardwareSpec {
+        let mut s = HardwareSpec::preset("large").unwrap();
+        s.mesh_width = w;
+        s.mesh_height = h;
+        s
+    }
+
+    #[test]
+    fn heavy_pairs_end_up_adjacent() {
+        // Parts 0 and 3 exchange most traffic; row-major on a 4x1 mesh puts
+        // them 3 hops apart.
+        let spec = mesh(4, 1);
+        let mut between = vec![vec![0.0; 4]; 4];
+        between[0][3] = 100.0;
+        between[3][0] = 100.0;
+        between[1][2] = 1.0;
+        let t = Traffic { between, from_host: vec![0.0; 4] };
+        let start = cost(&spec, &t, &[0, 1, 2, 3]);
+        let pos = place(&spec, &t);
+        assert_eq!(spec.hops(pos[0], pos[3]), 1, "{pos:?}");
+        assert!(cost(&spec, &t, &pos) < start);
+        // A permutation of distinct cores.
+        let mut sorted = pos.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 4);
+    }
+
+    #[test]
+    fn host_traffic_pulls_towards_core_zero() {
+        let spec = mesh(3, 3);
+        let t = Traffic { between: vec![vec![0.0; 2]; 2], from_host: vec![0.0, 50.0] };
+        let pos = place(&spec, &t);
+        assert_eq!(spec.host_hops(pos[1]), 1, "{pos:?}");
+    }
+}
