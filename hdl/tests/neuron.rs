@@ -1,0 +1,108 @@
+//! The neuron datapath in rust-hdl's own simulator against the semantics,
+//! and its emitted Verilog through Verilator lint, Icarus and Yosys.
+
+use rust_hdl::prelude::*;
+use spikeforge_hdl::neuron::NeuronUpdate;
+
+/// One case: (v, acc, threshold, bias, v_min, leak, reset_zero).
+type Case = (i64, i64, i64, i64, i64, Option<u32>, bool);
+
+/// The rule of docs/format.md, written out independently.
+fn reference(p: u32, (v, a, th, b, vmin, leak, zero): Case) -> (i64, bool) {
+    let (lo, hi) = (-(1i64 << (p - 1)), (1i64 << (p - 1)) - 1);
+    let l = leak.map_or(0, |s| v >> s);
+    let mut x = (v - l + a + b).clamp(lo, hi);
+    let spike = x >= th;
+    if spike {
+        x = if zero { 0 } else { x - th };
+    }
+    (x.max(vmin), spike)
+}
+
+fn bits40(v: i64) -> Bits<40> {
+    Bits::<40>::from((v as u64) & ((1 << 40) - 1))
+}
+
+fn signed40(b: Bits<40>) -> i64 {
+    ((b.to_u64() << 24) as i64) >> 24
+}
+
+fn run_cases(p: u32, cases: Vec<Case>) {
+    let mut sim: Simulation<NeuronUpdate> = Simulation::default();
+    let expected: Vec<(i64, bool)> = cases.iter().map(|&c| reference(p, c)).collect();
+    sim.add_testbench(move |mut ep: Sim<NeuronUpdate>| {
+        let mut x = ep.init()?;
+        for (c, e) in cases.iter().zip(&expected) {
+            let (v, a, th, b, vmin, leak, zero) = *c;
+            x.v.next = bits40(v);
+            x.acc.next = bits40(a);
+            x.threshold.next = bits40(th);
+            x.bias.next = bits40(b);
+            x.v_min.next = bits40(vmin);
+            x.leak_en.next = leak.is_some();
+            x.leak_shift.next = (leak.unwrap_or(0) as u64).into();
+            x.reset_zero.next = zero;
+            x = ep.wait(1, x)?;
+            let got = (signed40(x.v_next.val()), x.spike.val());
+            sim_assert!(ep, got == *e, x);
+        }
+        ep.done(x)
+    });
+    let mut uut = NeuronUpdate::new(p);
+    uut.connect_all();
+    sim.run(Box::new(uut), 1_000_000).unwrap();
+}
+
+#[test]
+fn hand_cases_p16() {
+    run_cases(
+        16,
+        vec![
+            (0, 0, 10, 7, -32768, None, false),               // 7, no spike
+            (7, 0, 10, 7, -32768, None, false),               // 14 -> spike, 4
+            (7, 0, 10, 7, -32768, None, true),                // 14 -> spike, 0
+            (-5, 0, 100, 0, -32768, Some(2), false),          // leak floors: -3
+            (5, 0, 100, 0, -32768, Some(2), false),           // 4
+            (100, 32000, 32767, 1000, -32768, None, false),   // saturates high at 32767 -> spike -> 0
+            (-32768, -128, 10, -100, -32768, Some(0), false), // leak 0 on the most negative value
+            (-100, -128 * 200, 10, 0, -32768, None, false),   // saturates low
+            (0, -100, 10, 0, -50, None, false),               // v_min clamp
+            (0, 12, 10, 0, 3, None, true),                    // hard reset then clamp to 3
+            (32767, 0, 32767, 0, -32768, Some(15), false),    // threshold exactly, max leak shift
+        ],
+    );
+}
+
+#[test]
+fn most_negative_values_p8_and_p32() {
+    run_cases(8, vec![(-128, -128, 127, -128, -128, Some(7), false), (-128, -128, 1, 127, -128, Some(1), true)]);
+    run_cases(
+        32,
+        vec![
+            (i32::MIN as i64, i32::MIN as i64, i32::MAX as i64, i32::MIN as i64, i32::MIN as i64, Some(31), false),
+            (i32::MAX as i64, i32::MAX as i64, 1, i32::MAX as i64, i32::MIN as i64, None, false),
+            (i32::MIN as i64, 0, 5, 0, i32::MIN as i64, Some(0), true),
+        ],
+    );
+}
+
+#[test]
+fn random_cases_match_the_semantics() {
+    let mut rng = spikeforge_net::rng::SplitMix64(99);
+    for p in [4u32, 8, 12, 16, 24] {
+        let (lo, hi) = (-(1i64 << (p - 1)), (1i64 << (p - 1)) - 1);
+        let span = (hi - lo + 1) as u64;
+        let mut cases = Vec::new();
+        for _ in 0..60 {
+            let r = |rng: &mut spikeforge_net::rng::SplitMix64| lo + rng.below(span) as i64;
+            let v = r(&mut rng);
+            let a = r(&mut rng) * (1 + rng.below(4) as i64);
+            let th = 1 + rng.below(hi as u64) as i64;
+            let b = r(&mut rng);
+            let vmin = if rng.below(2) == 0 { lo } else { r(&mut rng) };
+            let leak = if rng.below(3) == 0 { None } else { Some(rng.below(p as u64) as u32) };
+            cases.push((v, a, th, b, vmin, leak, rng.below(2) == 0));
+        }
+        run_cases(p, cases);
+    }
+}
