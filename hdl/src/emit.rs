@@ -54,12 +54,28 @@ pub fn split_modules(verilog: &str, prefix: &str, top_name: &str) -> Vec<Verilog
                 let renamed = rename_module(&l[pos..end]);
                 l.replace_range(pos..end, &renamed);
             }
-            text.push_str(&l.replace('$', "__"));
+            text.push_str(&path_separators(&l));
             text.push('\n');
         }
     }
     files.sort_by(|a, b| a.module.cmp(&b.module));
     files
+}
+
+/// `$` inside identifiers (rust-hdl's path separator) becomes `__`; a `$`
+/// that starts a token is a system task (`$readmemh`) and stays.
+fn path_separators(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut prev_ident = false;
+    for c in line.chars() {
+        if c == '$' && prev_ident {
+            out.push_str("__");
+        } else {
+            out.push(c);
+        }
+        prev_ident = c.is_ascii_alphanumeric() || c == '_' || (c == '$' && prev_ident);
+    }
+    out
 }
 
 /// Trailing spaces off, no runs of blank lines, `// generated` header.
@@ -97,5 +113,9 @@ mod tests {
         assert!(f[1].text.contains("sf_tiny_ram ram("));
         assert!(f[1].text.contains(".clock(ram__clock)"));
         assert!(!f.iter().any(|x| x.text.contains('$')));
+        assert_eq!(
+            path_separators("initial $readmemh(\"a\", mem); x = ram$clock;"),
+            "initial $readmemh(\"a\", mem); x = ram__clock;"
+        );
     }
 }

@@ -13,6 +13,7 @@
 //! spec, and a network is data loaded into it.
 
 pub mod emit;
+pub mod mem;
 pub mod neuron;
 pub mod tools;
 

@@ -25,7 +25,7 @@ fn neuron_datapath_lints_compiles_and_synthesizes() {
     for p in [8u32, 16] {
         let top = format!("sf_neuron_p{p}");
         let files = emit_design(&mut NeuronUpdate::new(p), &top, &top);
-        assert!(files.iter().all(|f| !f.text.contains('$')));
+        assert!(files.iter().all(|f| !f.text.contains('$')), "no $ left in identifiers");
         let (dir, paths) = write(&files, &top);
         tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
         tools::iverilog(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
@@ -34,4 +34,83 @@ fn neuron_datapath_lints_compiles_and_synthesizes() {
         assert_eq!(r.flip_flops, 0, "combinational");
         std::fs::remove_dir_all(&dir).ok();
     }
+}
+
+mod ram_top {
+    use rust_hdl::prelude::*;
+    use spikeforge_hdl::mem::SpecRam;
+
+    /// A memory behind registers, as the core uses them.
+    #[derive(LogicBlock)]
+    pub struct RamTop {
+        pub clock: Signal<In, Clock>,
+        pub addr: Signal<In, Bits<8>>,
+        pub din: Signal<In, Bits<32>>,
+        pub we: Signal<In, bool>,
+        pub dout: Signal<Out, Bits<32>>,
+        pub ram: SpecRam<8, 32>,
+    }
+
+    impl RamTop {
+        pub fn new(init_file: Option<String>) -> RamTop {
+            RamTop {
+                clock: Default::default(),
+                addr: Default::default(),
+                din: Default::default(),
+                we: Default::default(),
+                dout: Default::default(),
+                ram: SpecRam::new(12, 200, &[5, 0, 0xfff], init_file),
+            }
+        }
+    }
+
+    impl Logic for RamTop {
+        #[hdl_gen]
+        fn update(&mut self) {
+            self.ram.clock.next = self.clock.val();
+            self.ram.read_address.next = self.addr.val();
+            self.ram.write_address.next = self.addr.val();
+            self.ram.write_data.next = self.din.val();
+            self.ram.write_enable.next = self.we.val();
+            self.dout.next = self.ram.read_data.val();
+        }
+    }
+}
+
+#[test]
+fn spec_ram_is_block_ram_and_simulates() {
+    use ram_top::RamTop;
+    use rust_hdl::prelude::*;
+    let top = "sf_ramtest";
+    let files = emit_design(&mut RamTop::new(Some("init.hex".into())), top, top);
+    let (dir, paths) = write(&files, top);
+    std::fs::write(dir.join("init.hex"), "005\n000\nfff\n").unwrap();
+    tools::verilator_lint(&dir, &paths, top).unwrap_or_else(|e| panic!("{e}"));
+    tools::iverilog(&dir, &paths, top).unwrap_or_else(|e| panic!("{e}"));
+    let r = tools::yosys_ice40(&dir, &paths, top).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.brams, 1, "{r:?}");
+    std::fs::remove_dir_all(&dir).ok();
+
+    // rust-hdl model: preloaded words, 12-bit storage, one-clock read latency.
+    let mut sim: Simulation<RamTop> = Simulation::default();
+    sim.add_clock(5, |x: &mut Box<RamTop>| x.clock.next = !x.clock.val());
+    sim.add_testbench(move |mut ep: Sim<RamTop>| {
+        let mut x = ep.init()?;
+        x.addr.next = 2.into();
+        wait_clock_cycle!(ep, clock, x);
+        wait_clock_cycle!(ep, clock, x);
+        sim_assert_eq!(ep, x.dout.val(), 0xfff, x);
+        x.addr.next = 7.into();
+        x.din.next = 0x1234_5678.into();
+        x.we.next = true;
+        wait_clock_cycle!(ep, clock, x);
+        x.we.next = false;
+        wait_clock_cycle!(ep, clock, x);
+        wait_clock_cycle!(ep, clock, x);
+        sim_assert_eq!(ep, x.dout.val(), 0x678, x);
+        ep.done(x)
+    });
+    let mut uut = RamTop::new(None);
+    uut.connect_all();
+    sim.run(Box::new(uut), 10_000).unwrap();
 }
