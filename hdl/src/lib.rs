@@ -15,6 +15,7 @@
 pub mod emit;
 pub mod mem;
 pub mod neuron;
+pub mod sweep;
 pub mod tools;
 
 use rust_hdl::prelude::*;

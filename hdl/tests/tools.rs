@@ -114,3 +114,37 @@ fn spec_ram_is_block_ram_and_simulates() {
     uut.connect_all();
     sim.run(Box::new(uut), 10_000).unwrap();
 }
+
+#[test]
+fn neuron_array_lints_compiles_and_maps_to_block_ram() {
+    use spikeforge_hdl::sweep::{ArrayInit, NeuronArray};
+    for (name, n, p, a) in [("tiny", 16usize, 16u32, 24u32), ("p8", 64, 8, 12)] {
+        let top = format!("sf_array_{name}");
+        let init =
+            ArrayInit { params: vec![], v: vec![], files: Some((format!("{top}_params.hex"), format!("{top}_v.hex"))) };
+        let files = emit_design(&mut NeuronArray::new(n, p, a, &init), &top, &top);
+        let (dir, paths) = write(&files, &top);
+        // Non-trivial contents: an all-zero ROM would be optimized away.
+        let mut rng = spikeforge_net::rng::SplitMix64(1);
+        let mut hex = |bits: u32| -> String {
+            (0..n)
+                .map(|_| {
+                    format!("{:x}\n", (rng.next_u64() as u128 | (rng.next_u64() as u128) << 64) & ((1u128 << bits) - 1))
+                })
+                .collect()
+        };
+        std::fs::write(dir.join(format!("{top}_params.hex")), hex(3 * p + 8)).unwrap();
+        std::fs::write(dir.join(format!("{top}_v.hex")), hex(p)).unwrap();
+        tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
+        tools::iverilog(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
+        let r = tools::yosys_ice40(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
+        // params (16-bit-wide BRAM slices), v, two accumulator banks: all in block RAM.
+        let slices = |bits: u32| bits.div_ceil(16) as u64;
+        let expected = slices(3 * p + 8) + slices(p) + 2 * slices(a);
+        assert_eq!(r.brams, expected, "{name}: {r:?}");
+        eprintln!("{name}: {r:?}");
+        if std::env::var("SF_KEEP").is_err() {
+            std::fs::remove_dir_all(&dir).ok();
+        }
+    }
+}
