@@ -12,7 +12,10 @@
 //! know about simulators or a particular network: the RTL is built for a
 //! spec, and a network is data loaded into it.
 
+pub mod core;
 pub mod emit;
+pub mod fifo;
+pub mod integrate;
 pub mod mem;
 pub mod neuron;
 pub mod sweep;

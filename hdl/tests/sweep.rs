@@ -16,13 +16,18 @@ fn bits40(v: i64) -> Bits<X> {
 /// Runs `steps` sweeps; before sweep t+1, writes into the other bank the
 /// accumulations of the input spikes of step t (one-to-one weights).
 /// Returns the spikes as (step, slot).
-fn run_array(net: &Network, stim: &Stimulus, steps: u32) -> (Vec<(u32, u32)>, Vec<u32>) {
+fn run_array(net: &Network, stim: &Stimulus, steps: u32, via_config: bool) -> (Vec<(u32, u32)>, Vec<u32>) {
     let spec = HardwareSpec { neurons_per_core: 8, ..HardwareSpec::preset("tiny").unwrap() };
     let spec = HardwareSpec { potential_bits: net.fixed_point().potential_bits, ..spec };
     let m = map(net, &spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
     let (cores, _) = m.packed();
     let core = &cores[0];
-    let init = ArrayInit { params: core.memories[2].words.clone(), v: core.memories[3].words.clone(), files: None };
+    let (params, v_init) = (core.memories[2].words.clone(), core.memories[3].words.clone());
+    let init = if via_config {
+        ArrayInit::default()
+    } else {
+        ArrayInit { params: params.clone(), v: v_init.clone(), files: None }
+    };
     let slots_to_global = m.images.cores[0].neurons.clone();
     let count = core.neuron_count;
     // Per step: accumulation per slot from the input spikes (synapses of the network).
@@ -45,6 +50,21 @@ fn run_array(net: &Network, stim: &Stimulus, steps: u32) -> (Vec<(u32, u32)>, Ve
     sim.add_testbench(move |mut ep: Sim<NeuronArray>| {
         let mut x = ep.init()?;
         x.count.next = (count as u64).into();
+        if via_config {
+            // Load the images over the configuration port, one word per clock.
+            for slot in 0..count as usize {
+                x.cfg_slot.next = (slot as u64).into();
+                x.cfg_data.next =
+                    Bits::<144>::from(params[slot] as u64) | (Bits::<144>::from((params[slot] >> 64) as u64) << 64u64);
+                x.cfg_params_we.next = true;
+                wait_clock_cycle!(ep, clock, x);
+                x.cfg_params_we.next = false;
+                x.cfg_data.next = Bits::<144>::from(v_init[slot] as u64);
+                x.cfg_v_we.next = true;
+                wait_clock_cycle!(ep, clock, x);
+                x.cfg_v_we.next = false;
+            }
+        }
         let mut bank = false;
         for t in 0..steps {
             // Step t: the sweep reads bank `bank`; the spikes of step t are
@@ -89,10 +109,12 @@ fn check(net_text: &str, stim_text: &str, steps: u32) {
         &spikeforge_net::parse_spikes(&net, "s.csv", stim_text.into(), SpikeFileKind::Stimulus).unwrap(),
     );
     let golden = spikeforge_golden::run(&net, &stim, steps).unwrap().spikes;
-    let (hw, slots) = run_array(&net, &stim, steps);
-    let mut hw: Vec<(u32, u32)> = hw.into_iter().map(|(t, s)| (t, slots[s as usize])).collect();
-    hw.sort_unstable();
-    assert_eq!(hw, golden);
+    for via_config in [false, true] {
+        let (hw, slots) = run_array(&net, &stim, steps, via_config);
+        let mut hw: Vec<(u32, u32)> = hw.into_iter().map(|(t, s)| (t, slots[s as usize])).collect();
+        hw.sort_unstable();
+        assert_eq!(hw, golden, "loaded via {}", if via_config { "the config port" } else { "memory init" });
+    }
     assert!(!golden.is_empty(), "the case must exercise spikes");
 }
 

@@ -148,3 +148,36 @@ fn neuron_array_lints_compiles_and_maps_to_block_ram() {
         }
     }
 }
+
+#[test]
+fn core_lints_compiles_and_maps_memories_to_block_ram_for_two_specs() {
+    use spikeforge_hdl::core::Core;
+    use spikeforge_hdl::integrate::IntegrateInit;
+    use spikeforge_hdl::sweep::ArrayInit;
+    use spikeforge_mapper::HardwareSpec;
+    for name in ["tiny", "ice40"] {
+        let spec = HardwareSpec::preset(name).unwrap();
+        let top = format!("sf_core_{name}");
+        let mut core = Core::new(&spec, &ArrayInit::default(), &IntegrateInit::default());
+        let files = emit_design(&mut core, &top, &top);
+        let (dir, paths) = write(&files, &top);
+        tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
+        tools::iverilog(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let r = tools::yosys_ice40(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Every memory of the core in block RAM: params, v, two accumulator banks,
+        // axon table, synapse memory (each as 16-bit-wide slices, 256+ deep).
+        let l = spikeforge_mapper::image::Layout::new(&spec);
+        let slices = |bits: u32, depth: u32| bits.div_ceil(16) as u64 * (depth as u64).div_ceil(256);
+        let (p, a) = (spec.potential_bits, spec.accumulator_bits);
+        let expected = slices(3 * p + 8, spec.neurons_per_core)
+            + slices(p, spec.neurons_per_core)
+            + 2 * slices(a, spec.neurons_per_core)
+            + slices(2 * l.sb + 1, spec.axons_per_core)
+            + slices(l.nb + spec.weight_bits, spec.synapses_per_core);
+        eprintln!("{name}: {r:?}, {expected} BRAM expected");
+        assert!(r.brams >= expected, "{name}: {r:?}, expected at least {expected} SB_RAM40_4K");
+        if std::env::var("SF_KEEP").is_err() {
+            std::fs::remove_dir_all(&dir).ok();
+        }
+    }
+}

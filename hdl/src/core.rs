@@ -1,0 +1,129 @@
+//! A neuron core without its router: the integrate engine feeding the
+//! neuron array's second accumulator bank while the sweep runs on the first.
+//!
+//! Step protocol (the controller's job, done by a testbench for now): set
+//! `bank`, pulse `start`; packets for the next step may arrive at `in_*`
+//! at any time during the step; the step is over when `busy` is low and
+//! `idle` is high; the next step uses `!bank`.
+
+use crate::integrate::{IntegrateInit, Integrator, AXON_WORD, KEY_BITS, SYN_BITS};
+use crate::sweep::{ArrayInit, NeuronArray, PARAM_BITS, SLOT_BITS};
+use rust_hdl::prelude::*;
+use spikeforge_mapper::HardwareSpec;
+
+/// See the module docs.
+#[derive(LogicBlock)]
+pub struct Core {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Incoming packet valid.
+    pub in_valid: Signal<In, bool>,
+    /// Incoming axon key.
+    pub in_key: Signal<In, Bits<KEY_BITS>>,
+    /// Room in the input FIFO.
+    pub in_ready: Signal<Out, bool>,
+    /// Pulse: sweep.
+    pub start: Signal<In, bool>,
+    /// Bank the sweep reads.
+    pub bank: Signal<In, bool>,
+    /// Slots in use.
+    pub count: Signal<In, Bits<SLOT_BITS>>,
+    /// Sweeping.
+    pub busy: Signal<Out, bool>,
+    /// Integrate engine idle.
+    pub idle: Signal<Out, bool>,
+    /// Sweep output: valid.
+    pub out_valid: Signal<Out, bool>,
+    /// Sweep output: slot.
+    pub out_slot: Signal<Out, Bits<SLOT_BITS>>,
+    /// Sweep output: spiked.
+    pub out_spike: Signal<Out, bool>,
+    /// Sweep output: `output` bit.
+    pub out_output: Signal<Out, bool>,
+    /// Configuration: parameter word write.
+    pub cfg_params_we: Signal<In, bool>,
+    /// Configuration: potential write.
+    pub cfg_v_we: Signal<In, bool>,
+    /// Configuration: axon table write.
+    pub cfg_axon_we: Signal<In, bool>,
+    /// Configuration: synapse memory write.
+    pub cfg_syn_we: Signal<In, bool>,
+    /// Configuration address.
+    pub cfg_addr: Signal<In, Bits<SYN_BITS>>,
+    /// Configuration data.
+    pub cfg_data: Signal<In, Bits<PARAM_BITS>>,
+    /// Neuron array.
+    pub array: NeuronArray,
+    /// Integrate engine.
+    pub integ: Integrator,
+}
+
+impl Core {
+    /// A core of `spec`, optionally preloaded.
+    pub fn new(spec: &HardwareSpec, array: &ArrayInit, integ: &IntegrateInit) -> Core {
+        Core {
+            clock: Default::default(),
+            in_valid: Default::default(),
+            in_key: Default::default(),
+            in_ready: Default::default(),
+            start: Default::default(),
+            bank: Default::default(),
+            count: Default::default(),
+            busy: Default::default(),
+            idle: Default::default(),
+            out_valid: Default::default(),
+            out_slot: Default::default(),
+            out_spike: Default::default(),
+            out_output: Default::default(),
+            cfg_params_we: Default::default(),
+            cfg_v_we: Default::default(),
+            cfg_axon_we: Default::default(),
+            cfg_syn_we: Default::default(),
+            cfg_addr: Default::default(),
+            cfg_data: Default::default(),
+            array: NeuronArray::new(spec.neurons_per_core as usize, spec.potential_bits, spec.accumulator_bits, array),
+            integ: Integrator::new(
+                spec.axons_per_core,
+                spec.synapses_per_core,
+                spec.neurons_per_core,
+                spec.weight_bits,
+                integ,
+            ),
+        }
+    }
+}
+
+impl Logic for Core {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.array.clock.next = self.clock.val();
+        self.integ.clock.next = self.clock.val();
+        self.integ.in_valid.next = self.in_valid.val();
+        self.integ.in_key.next = self.in_key.val();
+        self.in_ready.next = self.integ.in_ready.val();
+        self.array.start.next = self.start.val();
+        self.array.bank.next = self.bank.val();
+        self.array.count.next = self.count.val();
+        self.busy.next = self.array.busy.val();
+        self.idle.next = self.integ.idle.val();
+        self.out_valid.next = self.array.out_valid.val();
+        self.out_slot.next = self.array.out_slot.val();
+        self.out_spike.next = self.array.out_spike.val();
+        self.out_output.next = self.array.out_output.val();
+        // Integrate engine <-> accumulator bank !bank.
+        self.array.int_read_slot.next = self.integ.acc_read_slot.val();
+        self.integ.acc_read_data.next = self.array.int_read_data.val();
+        self.array.int_write.next = self.integ.acc_write.val();
+        self.array.int_write_slot.next = self.integ.acc_write_slot.val();
+        self.array.int_write_data.next = self.integ.acc_write_data.val();
+        // Configuration.
+        self.array.cfg_params_we.next = self.cfg_params_we.val();
+        self.array.cfg_v_we.next = self.cfg_v_we.val();
+        self.array.cfg_slot.next = self.cfg_addr.val().get_bits::<SLOT_BITS>(0);
+        self.array.cfg_data.next = self.cfg_data.val();
+        self.integ.cfg_axon_we.next = self.cfg_axon_we.val();
+        self.integ.cfg_syn_we.next = self.cfg_syn_we.val();
+        self.integ.cfg_addr.next = self.cfg_addr.val();
+        self.integ.cfg_data.next = self.cfg_data.val().get_bits::<AXON_WORD>(0);
+    }
+}
