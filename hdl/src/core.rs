@@ -1,5 +1,6 @@
-//! A neuron core without its router: the integrate engine feeding the
-//! neuron array's second accumulator bank while the sweep runs on the first.
+//! A neuron core: the integrate engine feeding the neuron array's second
+//! accumulator bank while the sweep runs on the first, and the route engine
+//! turning the sweep's spikes into packets for the interconnect.
 //!
 //! Step protocol (the controller's job, done by a testbench for now): set
 //! `bank`, pulse `start`; packets for the next step may arrive at `in_*`
@@ -7,6 +8,7 @@
 //! `idle` is high; the next step uses `!bank`.
 
 use crate::integrate::{IntegrateInit, Integrator, AXON_WORD, KEY_BITS, SYN_BITS};
+use crate::route::{RouteInit, Router, CORE_BITS, RIDX_WORD, ROUTE_BITS};
 use crate::sweep::{ArrayInit, NeuronArray, PARAM_BITS, SLOT_BITS};
 use rust_hdl::prelude::*;
 use spikeforge_mapper::HardwareSpec;
@@ -48,6 +50,20 @@ pub struct Core {
     pub cfg_axon_we: Signal<In, bool>,
     /// Configuration: synapse memory write.
     pub cfg_syn_we: Signal<In, bool>,
+    /// Configuration: route index write.
+    pub cfg_ridx_we: Signal<In, bool>,
+    /// Configuration: routing entry write.
+    pub cfg_route_we: Signal<In, bool>,
+    /// Packet to the interconnect: valid.
+    pub pkt_valid: Signal<Out, bool>,
+    /// Packet: destination core.
+    pub pkt_core: Signal<Out, Bits<CORE_BITS>>,
+    /// Packet: axon key.
+    pub pkt_key: Signal<Out, Bits<KEY_BITS>>,
+    /// Packet taken.
+    pub pkt_ready: Signal<In, bool>,
+    /// Route engine idle.
+    pub route_idle: Signal<Out, bool>,
     /// Configuration address.
     pub cfg_addr: Signal<In, Bits<SYN_BITS>>,
     /// Configuration data.
@@ -56,11 +72,13 @@ pub struct Core {
     pub array: NeuronArray,
     /// Integrate engine.
     pub integ: Integrator,
+    /// Route engine.
+    pub router: Router,
 }
 
 impl Core {
     /// A core of `spec`, optionally preloaded.
-    pub fn new(spec: &HardwareSpec, array: &ArrayInit, integ: &IntegrateInit) -> Core {
+    pub fn new(spec: &HardwareSpec, array: &ArrayInit, integ: &IntegrateInit, route: &RouteInit) -> Core {
         Core {
             clock: Default::default(),
             in_valid: Default::default(),
@@ -79,6 +97,13 @@ impl Core {
             cfg_v_we: Default::default(),
             cfg_axon_we: Default::default(),
             cfg_syn_we: Default::default(),
+            cfg_ridx_we: Default::default(),
+            cfg_route_we: Default::default(),
+            pkt_valid: Default::default(),
+            pkt_core: Default::default(),
+            pkt_key: Default::default(),
+            pkt_ready: Default::default(),
+            route_idle: Default::default(),
             cfg_addr: Default::default(),
             cfg_data: Default::default(),
             array: NeuronArray::new(spec.neurons_per_core as usize, spec.potential_bits, spec.accumulator_bits, array),
@@ -89,6 +114,7 @@ impl Core {
                 spec.weight_bits,
                 integ,
             ),
+            router: Router::new(spec.neurons_per_core, spec.routes_per_core, spec.cores(), spec.axons_per_core, route),
         }
     }
 }
@@ -125,5 +151,19 @@ impl Logic for Core {
         self.integ.cfg_syn_we.next = self.cfg_syn_we.val();
         self.integ.cfg_addr.next = self.cfg_addr.val();
         self.integ.cfg_data.next = self.cfg_data.val().get_bits::<AXON_WORD>(0);
+        self.router.cfg_ridx_we.next = self.cfg_ridx_we.val();
+        self.router.cfg_route_we.next = self.cfg_route_we.val();
+        self.router.cfg_addr.next = self.cfg_addr.val().get_bits::<ROUTE_BITS>(0);
+        self.router.cfg_data.next = self.cfg_data.val().get_bits::<RIDX_WORD>(0);
+        // Spikes -> route engine -> packets; the sweep holds while it is backed up.
+        self.router.clock.next = self.clock.val();
+        self.router.spike.next = self.array.out_spike.val();
+        self.router.spike_slot.next = self.array.out_slot.val();
+        self.array.hold.next = self.router.hold.val();
+        self.pkt_valid.next = self.router.pkt_valid.val();
+        self.pkt_core.next = self.router.pkt_core.val();
+        self.pkt_key.next = self.router.pkt_key.val();
+        self.router.pkt_ready.next = self.pkt_ready.val();
+        self.route_idle.next = self.router.idle.val();
     }
 }

@@ -49,7 +49,10 @@ pub fn split_modules(verilog: &str, prefix: &str, top_name: &str) -> Vec<Verilog
             }
             // Submodule instantiations: `top$x$y inst(` -> `<prefix>_x_y inst(`.
             let mut l = line.to_string();
-            if let Some(pos) = l.find("top$") {
+            let starts_ident = |l: &str, pos: usize| {
+                pos == 0 || !l[..pos].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+            };
+            if let Some(pos) = l.match_indices("top$").map(|(p, _)| p).find(|&p| starts_ident(&l, p)) {
                 let end = l[pos..].find(' ').map_or(l.len(), |e| pos + e);
                 let renamed = rename_module(&l[pos..end]);
                 l.replace_range(pos..end, &renamed);

@@ -253,6 +253,7 @@ impl Logic for Integrator {
         self.synapses.write_enable.next = self.cfg_syn_we.val();
 
         // Word padding above the spec's fields.
-        self.unused_ok.next = self.axons.read_data.val().any() | self.synapses.read_data.val().any();
+        self.unused_ok.next =
+            self.axons.read_data.val().any() | self.synapses.read_data.val().any() | self.fifo.almost_full.val();
     }
 }

@@ -18,6 +18,7 @@ pub mod fifo;
 pub mod integrate;
 pub mod mem;
 pub mod neuron;
+pub mod route;
 pub mod sweep;
 pub mod tools;
 

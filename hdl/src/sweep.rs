@@ -36,6 +36,8 @@ pub struct NeuronArray {
     pub count: Signal<In, Bits<SLOT_BITS>>,
     /// Accumulator bank the sweep reads (the other one integrates).
     pub bank: Signal<In, bool>,
+    /// Pause: issue no new neuron this clock (the one in flight completes).
+    pub hold: Signal<In, bool>,
     /// High while sweeping.
     pub busy: Signal<Out, bool>,
     /// A neuron was updated this clock...
@@ -130,6 +132,7 @@ impl NeuronArray {
             start: Default::default(),
             count: Default::default(),
             bank: Default::default(),
+            hold: Default::default(),
             busy: Default::default(),
             out_valid: Default::default(),
             out_slot: Default::default(),
@@ -196,7 +199,7 @@ impl Logic for NeuronArray {
             self.rd_slot.d.next = self.zero_slot.val();
         }
         self.s1_valid.d.next = false;
-        if self.running.q.val() {
+        if self.running.q.val() & !self.hold.val() {
             if self.rd_slot.q.val() < self.count.val() {
                 self.s1_valid.d.next = true;
                 self.s1_slot.d.next = self.rd_slot.q.val();

@@ -1,11 +1,12 @@
 //! One core (integrate engine + neuron array) in rust-hdl's simulator
-//! against the golden model. The testbench plays router: it feeds the host's
-//! input packets and loops the core's own spikes back through its routing
-//! entries, as the interconnect will.
+//! against the golden model. The testbench plays interconnect: it feeds the
+//! host's input packets and delivers the core's packets back to it, taking
+//! them with pseudo-random backpressure.
 
 use rust_hdl::prelude::*;
 use spikeforge_hdl::core::Core;
 use spikeforge_hdl::integrate::IntegrateInit;
+use spikeforge_hdl::route::RouteInit;
 use spikeforge_hdl::sweep::ArrayInit;
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapOptions};
 use spikeforge_net::{parse_network, Format, SpikeFileKind, Stimulus};
@@ -31,12 +32,8 @@ fn check(net_text: &str, stim_text: &str, steps: u32) {
     let words = |i: usize| pc.memories[i].words.clone();
     let array = ArrayInit { params: words(2), v: words(3), files: None };
     let integ = IntegrateInit { axons: words(0), synapses: words(1), files: None };
-    // Routing as the testbench will apply it: slot -> keys (this core only), input -> keys.
-    let slot_keys: Vec<Vec<u32>> = img
-        .route_index
-        .iter()
-        .map(|&(b, l)| img.routes[b as usize..(b + l) as usize].iter().map(|r| r.axon).collect())
-        .collect();
+    let route = RouteInit { ridx: words(4), routes: words(5), files: None };
+    // Host input routing, as the host interface will apply it.
     let host = &m.images.host;
     let input_keys: Vec<(u32, Vec<u32>)> = host
         .inputs
@@ -66,26 +63,32 @@ fn check(net_text: &str, stim_text: &str, steps: u32) {
             x.start.next = true;
             let mut queue: VecDeque<u32> = per_step_inputs[t as usize].iter().copied().collect();
             let mut started = false;
+            let mut rng = spikeforge_net::rng::SplitMix64(t as u64 + 17);
             loop {
-                // Offer the queue head; it is taken on this clock edge if ready.
+                // Offer the queue head; take a packet from the core with probability 3/4.
                 let offered = queue.front().copied();
+                let in_ready = x.in_ready.val();
+                let (pkt_valid, pkt_key) = (x.pkt_valid.val(), x.pkt_key.val().index() as u32);
+                let take = rng.below(4) != 0;
                 x.in_valid.next = offered.is_some();
                 x.in_key.next = (offered.unwrap_or(0) as u64).into();
-                let ready = x.in_ready.val();
+                x.pkt_ready.next = take;
                 wait_clock_cycle!(ep, clock, x);
-                if offered.is_some() && ready {
+                if offered.is_some() && in_ready {
                     queue.pop_front();
+                }
+                if pkt_valid && take {
+                    queue.push_back(pkt_key);
                 }
                 if started {
                     x.start.next = false;
                 }
                 started = true;
                 if x.out_valid.val() && x.out_spike.val() {
-                    let slot = x.out_slot.val().index();
-                    tx.send((t, slot as u32)).unwrap();
-                    queue.extend(slot_keys[slot].iter().copied());
+                    tx.send((t, x.out_slot.val().index() as u32)).unwrap();
                 }
-                if !x.busy.val() && x.idle.val() && queue.is_empty() && !x.start.val() {
+                let quiet = !x.busy.val() && x.idle.val() && x.route_idle.val() && !x.pkt_valid.val();
+                if quiet && queue.is_empty() && !x.start.val() {
                     // Two more clocks: the last write of the pipeline lands.
                     x.in_valid.next = false;
                     wait_clock_cycle!(ep, clock, x);
@@ -99,7 +102,7 @@ fn check(net_text: &str, stim_text: &str, steps: u32) {
         }
         ep.done(x)
     });
-    let mut uut = Core::new(&spec, &array, &integ);
+    let mut uut = Core::new(&spec, &array, &integ, &route);
     uut.connect_all();
     sim.run(Box::new(uut), 50_000_000).unwrap();
     let mut hw: Vec<(u32, u32)> = rx.try_iter().map(|(t, s)| (t, slots[s as usize])).collect();

@@ -158,7 +158,7 @@ fn core_lints_compiles_and_maps_memories_to_block_ram_for_two_specs() {
     for name in ["tiny", "ice40"] {
         let spec = HardwareSpec::preset(name).unwrap();
         let top = format!("sf_core_{name}");
-        let mut core = Core::new(&spec, &ArrayInit::default(), &IntegrateInit::default());
+        let mut core = Core::new(&spec, &ArrayInit::default(), &IntegrateInit::default(), &Default::default());
         let files = emit_design(&mut core, &top, &top);
         let (dir, paths) = write(&files, &top);
         tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -173,7 +173,9 @@ fn core_lints_compiles_and_maps_memories_to_block_ram_for_two_specs() {
             + slices(p, spec.neurons_per_core)
             + 2 * slices(a, spec.neurons_per_core)
             + slices(2 * l.sb + 1, spec.axons_per_core)
-            + slices(l.nb + spec.weight_bits, spec.synapses_per_core);
+            + slices(l.nb + spec.weight_bits, spec.synapses_per_core)
+            + slices(2 * l.rb + 1, spec.neurons_per_core)
+            + slices(l.cb + l.ab, spec.routes_per_core);
         eprintln!("{name}: {r:?}, {expected} BRAM expected");
         assert!(r.brams >= expected, "{name}: {r:?}, expected at least {expected} SB_RAM40_4K");
         if std::env::var("SF_KEEP").is_err() {

@@ -1,0 +1,207 @@
+//! The route engine of a core: turns each spike of the sweep into one
+//! packet per routing entry (destination core, axon key).
+//!
+//! Spikes wait in a 4-entry FIFO (the sweep holds when it is nearly full).
+//! For each, the route index gives (base, len); each routing entry is read
+//! and offered as a packet until the interconnect takes it (`pkt_ready`),
+//! so backpressure stalls the engine and never drops a packet. Two clocks
+//! per packet; word layouts in docs/hardware.md.
+
+use crate::fifo::KeyFifo;
+use crate::mem::SpecRam;
+use crate::sweep::SLOT_BITS;
+use rust_hdl::prelude::*;
+
+/// Route address port width.
+pub const ROUTE_BITS: usize = 20;
+/// Core id port width.
+pub const CORE_BITS: usize = 12;
+/// Route index word port: 2·20+1 bits plus slicing room.
+pub const RIDX_WORD: usize = 64;
+/// Route word port: 12+16 bits plus slicing room.
+pub const ROUTE_WORD: usize = 48;
+
+fn c<const N: usize>(v: u64) -> Constant<Bits<N>> {
+    let m = if N >= 64 { u64::MAX } else { (1u64 << N) - 1 };
+    Constant::new(Bits::<N>::from(v & m))
+}
+
+/// See the module docs.
+#[derive(LogicBlock)]
+pub struct Router {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// A spike of `spike_slot`.
+    pub spike: Signal<In, bool>,
+    /// Slot that spiked.
+    pub spike_slot: Signal<In, Bits<SLOT_BITS>>,
+    /// The sweep must pause.
+    pub hold: Signal<Out, bool>,
+    /// Packet offered.
+    pub pkt_valid: Signal<Out, bool>,
+    /// Its destination core.
+    pub pkt_core: Signal<Out, Bits<CORE_BITS>>,
+    /// Its axon key.
+    pub pkt_key: Signal<Out, Bits<16>>,
+    /// The interconnect takes the packet on this clock.
+    pub pkt_ready: Signal<In, bool>,
+    /// No spike queued and no packet pending.
+    pub idle: Signal<Out, bool>,
+    /// Configuration: route index write.
+    pub cfg_ridx_we: Signal<In, bool>,
+    /// Configuration: route write.
+    pub cfg_route_we: Signal<In, bool>,
+    /// Configuration address.
+    pub cfg_addr: Signal<In, Bits<ROUTE_BITS>>,
+    /// Configuration data.
+    pub cfg_data: Signal<In, Bits<RIDX_WORD>>,
+    /// Spikes waiting.
+    pub spikes: KeyFifo,
+    /// Route index memory.
+    pub ridx: SpecRam<SLOT_BITS, RIDX_WORD>,
+    /// Routing memory.
+    pub routes: SpecRam<ROUTE_BITS, ROUTE_WORD>,
+    state: DFF<Bits<2>>,
+    ptr: DFF<Bits<ROUTE_BITS>>,
+    stop: DFF<Bits<ROUTE_BITS>>,
+    base: Signal<Local, Bits<ROUTE_BITS>>,
+    len: Signal<Local, Bits<ROUTE_BITS>>,
+    unused_ok: Signal<Local, bool>,
+    s_idle: Constant<Bits<2>>,
+    s_index: Constant<Bits<2>>,
+    s_read: Constant<Bits<2>>,
+    s_emit: Constant<Bits<2>>,
+    off_base: Constant<Bits<6>>,
+    mask_base: Constant<Bits<ROUTE_BITS>>,
+    mask_len: Constant<Bits<ROUTE_BITS>>,
+    off_core: Constant<Bits<6>>,
+    mask_core: Constant<Bits<CORE_BITS>>,
+    mask_key: Constant<Bits<16>>,
+    one: Constant<Bits<ROUTE_BITS>>,
+    zero: Constant<Bits<ROUTE_BITS>>,
+}
+
+/// Initial contents and `$readmemh` files.
+#[derive(Debug, Clone, Default)]
+pub struct RouteInit {
+    /// Route index words.
+    pub ridx: Vec<u128>,
+    /// Route words.
+    pub routes: Vec<u128>,
+    /// Files for both.
+    pub files: Option<(String, String)>,
+}
+
+impl Router {
+    /// The engine of a core with `n` slots, `r` routes, `cores` cores and `a` axons per core.
+    pub fn new(n: u32, r: u32, cores: u32, a: u32, init: &RouteInit) -> Router {
+        let rb = spikeforge_mapper::image::addr_bits(r) as u64;
+        let cb = spikeforge_mapper::image::addr_bits(cores) as u64;
+        let ab = spikeforge_mapper::image::addr_bits(a) as u64;
+        let (xf, rf) = match &init.files {
+            Some((x, r)) => (Some(x.clone()), Some(r.clone())),
+            None => (None, None),
+        };
+        Router {
+            clock: Default::default(),
+            spike: Default::default(),
+            spike_slot: Default::default(),
+            hold: Default::default(),
+            pkt_valid: Default::default(),
+            pkt_core: Default::default(),
+            pkt_key: Default::default(),
+            pkt_ready: Default::default(),
+            idle: Default::default(),
+            cfg_ridx_we: Default::default(),
+            cfg_route_we: Default::default(),
+            cfg_addr: Default::default(),
+            cfg_data: Default::default(),
+            spikes: Default::default(),
+            ridx: SpecRam::new((2 * rb + 1) as usize, n as usize, &init.ridx, xf),
+            routes: SpecRam::new((cb + ab) as usize, r as usize, &init.routes, rf),
+            state: Default::default(),
+            ptr: Default::default(),
+            stop: Default::default(),
+            base: Default::default(),
+            len: Default::default(),
+            unused_ok: Default::default(),
+            s_idle: c::<2>(0),
+            s_index: c::<2>(1),
+            s_read: c::<2>(2),
+            s_emit: c::<2>(3),
+            off_base: c::<6>(rb + 1),
+            mask_base: c::<ROUTE_BITS>((1 << rb) - 1),
+            mask_len: c::<ROUTE_BITS>((1 << (rb + 1)) - 1),
+            off_core: c::<6>(ab),
+            mask_core: c::<CORE_BITS>((1 << cb) - 1),
+            mask_key: c::<16>((1 << ab) - 1),
+            one: c::<ROUTE_BITS>(1),
+            zero: c::<ROUTE_BITS>(0),
+        }
+    }
+}
+
+impl Logic for Router {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.spikes.clock.next = self.clock.val();
+        self.ridx.clock.next = self.clock.val();
+        self.routes.clock.next = self.clock.val();
+        dff_setup!(self, clock, state, ptr, stop);
+
+        self.spikes.push.next = self.spike.val();
+        self.spikes.data_in.next = self.spike_slot.val();
+        self.hold.next = self.spikes.almost_full.val();
+        self.spikes.pop.next = false;
+        self.ridx.read_address.next = self.spikes.head.val();
+        self.routes.read_address.next = self.ptr.q.val();
+        self.pkt_valid.next = false;
+        self.pkt_core.next =
+            self.routes.read_data.val().get_bits::<CORE_BITS>(self.off_core.val().index()) & self.mask_core.val();
+        self.pkt_key.next = self.routes.read_data.val().get_bits::<16>(0) & self.mask_key.val();
+        self.base.next =
+            self.ridx.read_data.val().get_bits::<ROUTE_BITS>(self.off_base.val().index()) & self.mask_base.val();
+        self.len.next = self.ridx.read_data.val().get_bits::<ROUTE_BITS>(0) & self.mask_len.val();
+
+        if self.state.q.val() == self.s_idle.val() {
+            // The head slot's index entry is being read; take it.
+            if !self.spikes.empty.val() {
+                self.spikes.pop.next = true;
+                self.state.d.next = self.s_index.val();
+            }
+        }
+        if self.state.q.val() == self.s_index.val() {
+            // Index data of the popped slot.
+            self.ptr.d.next = self.base.val();
+            self.stop.d.next = self.base.val() + self.len.val();
+            self.state.d.next = self.s_idle.val();
+            if self.len.val() != self.zero.val() {
+                self.state.d.next = self.s_read.val();
+            }
+        }
+        if self.state.q.val() == self.s_read.val() {
+            // routes.read_address = ptr: data next clock.
+            self.state.d.next = self.s_emit.val();
+        }
+        if self.state.q.val() == self.s_emit.val() {
+            self.pkt_valid.next = true;
+            if self.pkt_ready.val() {
+                self.ptr.d.next = self.ptr.q.val() + self.one.val();
+                self.state.d.next = self.s_read.val();
+                if self.ptr.q.val() + self.one.val() == self.stop.q.val() {
+                    self.state.d.next = self.s_idle.val();
+                }
+            }
+        }
+        self.idle.next = self.spikes.empty.val() & (self.state.q.val() == self.s_idle.val());
+
+        self.ridx.write_address.next = self.cfg_addr.val().get_bits::<SLOT_BITS>(0);
+        self.ridx.write_data.next = self.cfg_data.val();
+        self.ridx.write_enable.next = self.cfg_ridx_we.val();
+        self.routes.write_address.next = self.cfg_addr.val();
+        self.routes.write_data.next = self.cfg_data.val().get_bits::<ROUTE_WORD>(0);
+        self.routes.write_enable.next = self.cfg_route_we.val();
+        self.unused_ok.next =
+            self.ridx.read_data.val().any() | self.routes.read_data.val().any() | self.spikes.full.val();
+    }
+}
