@@ -7,6 +7,7 @@
 //! at any time during the step; the step is over when `busy` is low and
 //! `idle` is high; the next step uses `!bank`.
 
+use crate::fifo::KeyFifo;
 use crate::integrate::{IntegrateInit, Integrator, AXON_WORD, KEY_BITS, SYN_BITS};
 use crate::route::{RouteInit, Router, CORE_BITS, RIDX_WORD, ROUTE_BITS};
 use crate::sweep::{ArrayInit, NeuronArray, PARAM_BITS, SLOT_BITS};
@@ -64,6 +65,14 @@ pub struct Core {
     pub pkt_ready: Signal<In, bool>,
     /// Route engine idle.
     pub route_idle: Signal<Out, bool>,
+    /// Spike-out: report every spike (monitor) or only `output` neurons.
+    pub monitor: Signal<In, bool>,
+    /// Spike-out: a reported spike is waiting.
+    pub rep_valid: Signal<Out, bool>,
+    /// Spike-out: its slot.
+    pub rep_slot: Signal<Out, Bits<SLOT_BITS>>,
+    /// Spike-out: take it.
+    pub rep_pop: Signal<In, bool>,
     /// Configuration address.
     pub cfg_addr: Signal<In, Bits<SYN_BITS>>,
     /// Configuration data.
@@ -74,6 +83,10 @@ pub struct Core {
     pub integ: Integrator,
     /// Route engine.
     pub router: Router,
+    /// Spikes to report to the host.
+    pub reports: KeyFifo,
+    report: Signal<Local, bool>,
+    unused_ok: Signal<Local, bool>,
 }
 
 impl Core {
@@ -104,6 +117,10 @@ impl Core {
             pkt_key: Default::default(),
             pkt_ready: Default::default(),
             route_idle: Default::default(),
+            monitor: Default::default(),
+            rep_valid: Default::default(),
+            rep_slot: Default::default(),
+            rep_pop: Default::default(),
             cfg_addr: Default::default(),
             cfg_data: Default::default(),
             array: NeuronArray::new(spec.neurons_per_core as usize, spec.potential_bits, spec.accumulator_bits, array),
@@ -115,6 +132,9 @@ impl Core {
                 integ,
             ),
             router: Router::new(spec.neurons_per_core, spec.routes_per_core, spec.cores(), spec.axons_per_core, route),
+            reports: Default::default(),
+            report: Default::default(),
+            unused_ok: Default::default(),
         }
     }
 }
@@ -159,7 +179,16 @@ impl Logic for Core {
         self.router.clock.next = self.clock.val();
         self.router.spike.next = self.array.out_spike.val();
         self.router.spike_slot.next = self.array.out_slot.val();
-        self.array.hold.next = self.router.hold.val();
+        self.array.hold.next = self.router.hold.val() | self.reports.almost_full.val();
+        // Reported spikes wait for the host (the sweep holds when they back up).
+        self.reports.clock.next = self.clock.val();
+        self.report.next = self.array.out_spike.val() & (self.monitor.val() | self.array.out_output.val());
+        self.reports.push.next = self.report.val();
+        self.reports.data_in.next = self.array.out_slot.val();
+        self.reports.pop.next = self.rep_pop.val();
+        self.rep_valid.next = !self.reports.empty.val();
+        self.rep_slot.next = self.reports.head.val();
+        self.unused_ok.next = self.reports.full.val();
         self.pkt_valid.next = self.router.pkt_valid.val();
         self.pkt_core.next = self.router.pkt_core.val();
         self.pkt_key.next = self.router.pkt_key.val();

@@ -14,6 +14,7 @@
 
 pub mod core;
 pub mod emit;
+pub mod fabric;
 pub mod fifo;
 pub mod integrate;
 pub mod mem;

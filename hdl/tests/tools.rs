@@ -183,3 +183,23 @@ fn core_lints_compiles_and_maps_memories_to_block_ram_for_two_specs() {
         }
     }
 }
+
+#[test]
+fn fabric_lints_compiles_and_synthesizes_for_two_specs() {
+    use spikeforge_hdl::fabric::{Fabric, FabricInit};
+    use spikeforge_mapper::HardwareSpec;
+    for name in ["tiny", "ice40"] {
+        let spec = HardwareSpec::preset(name).unwrap();
+        let top = format!("sf_{name}_top");
+        let files = emit_design(&mut Fabric::new(&spec, &FabricInit::default()), &format!("sf_{name}"), &top);
+        let (dir, paths) = write(&files, &top);
+        tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
+        tools::iverilog(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let r = tools::yosys_ice40(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
+        eprintln!("{name} top: {r:?}");
+        assert!(r.brams >= 4 * 13, "{name}: every core's memories in BRAM: {r:?}");
+        if std::env::var("SF_KEEP").is_err() {
+            std::fs::remove_dir_all(&dir).ok();
+        }
+    }
+}

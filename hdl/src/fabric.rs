@@ -1,0 +1,344 @@
+//! The whole design of a spec: every core, the host's input router, a
+//! packet bus between them, the step controller and the host ports.
+//!
+//! Host protocol (docs/hardware.md, "Top-level ports"):
+//! - configuration: `cfg_we` with `cfg_core`, `cfg_mem`, `cfg_addr`,
+//!   `cfg_data` writes one memory word (or a core's `neuron_count`);
+//! - spike-in: input indices of step t on `in_*` (valid/ready), then
+//!   - `step`: pulse; `done` pulses when step t is complete, `busy` is high
+//!     in between, `step_count` counts completed steps;
+//! - spike-out: every spike of step t (`monitor` = 1) or only those of
+//!   output neurons, as (core, slot) on `out_*` (valid/ready) during step t;
+//!   the step does not complete until they are taken.
+//!
+//! Interconnect: one shared bus, one packet per clock, fixed priority (the
+//! host router last); a packet moves only when its destination FIFO has
+//! room, so backpressure reaches every router and nothing is dropped.
+//! Step barrier: a step ends when every sweep has finished and every FIFO,
+//! pipeline, router and report queue has been empty for two clocks; then
+//! the accumulator banks swap.
+
+use crate::core::Core;
+use crate::integrate::{IntegrateInit, KEY_BITS, SYN_BITS};
+use crate::route::{RouteInit, Router, CORE_BITS, RIDX_WORD, ROUTE_BITS};
+use crate::sweep::{ArrayInit, PARAM_BITS, SLOT_BITS};
+use rust_hdl::prelude::*;
+use spikeforge_mapper::HardwareSpec;
+
+/// Memory codes of `cfg_mem`.
+pub mod mem_code {
+    /// Parameter words.
+    pub const PARAMS: u64 = 0;
+    /// Potentials (initial state).
+    pub const V: u64 = 1;
+    /// Axon table.
+    pub const AXONS: u64 = 2;
+    /// Synapse memory.
+    pub const SYNAPSES: u64 = 3;
+    /// Route index.
+    pub const ROUTE_INDEX: u64 = 4;
+    /// Routing memory.
+    pub const ROUTES: u64 = 5;
+    /// Host input route index (`cfg_core` ignored).
+    pub const INPUT_ROUTE_INDEX: u64 = 6;
+    /// Host input routes (`cfg_core` ignored).
+    pub const INPUT_ROUTES: u64 = 7;
+    /// The core's `neuron_count` register (`cfg_addr` ignored).
+    pub const NEURON_COUNT: u64 = 8;
+}
+
+/// Initial contents of the whole design (a mapping), or empty.
+#[derive(Debug, Clone, Default)]
+pub struct FabricInit {
+    /// Per core: neuron array, integrate engine and router contents, and `neuron_count`.
+    pub cores: Vec<(ArrayInit, IntegrateInit, RouteInit, u32)>,
+    /// Host input routing.
+    pub host: RouteInit,
+}
+
+fn c<const N: usize>(v: u64) -> Constant<Bits<N>> {
+    let m = if N >= 64 { u64::MAX } else { (1u64 << N) - 1 };
+    Constant::new(Bits::<N>::from(v & m))
+}
+
+/// See the module docs.
+#[derive(LogicBlock)]
+pub struct Fabric {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Pulse: run one step.
+    pub step: Signal<In, bool>,
+    /// Pulse: the step is complete.
+    pub done: Signal<Out, bool>,
+    /// A step is running.
+    pub busy: Signal<Out, bool>,
+    /// Completed steps.
+    pub step_count: Signal<Out, Bits<32>>,
+    /// Spike-in valid.
+    pub in_valid: Signal<In, bool>,
+    /// Spike-in: input index.
+    pub in_index: Signal<In, Bits<SLOT_BITS>>,
+    /// Spike-in ready.
+    pub in_ready: Signal<Out, bool>,
+    /// Spike-out valid.
+    pub out_valid: Signal<Out, bool>,
+    /// Spike-out core.
+    pub out_core: Signal<Out, Bits<CORE_BITS>>,
+    /// Spike-out slot.
+    pub out_slot: Signal<Out, Bits<SLOT_BITS>>,
+    /// Spike-out ready.
+    pub out_ready: Signal<In, bool>,
+    /// Report every spike, not only output neurons'.
+    pub monitor: Signal<In, bool>,
+    /// Configuration write.
+    pub cfg_we: Signal<In, bool>,
+    /// Configuration: core.
+    pub cfg_core: Signal<In, Bits<CORE_BITS>>,
+    /// Configuration: memory code.
+    pub cfg_mem: Signal<In, Bits<4>>,
+    /// Configuration: address.
+    pub cfg_addr: Signal<In, Bits<SYN_BITS>>,
+    /// Configuration: data.
+    pub cfg_data: Signal<In, Bits<PARAM_BITS>>,
+    /// The cores.
+    pub cores: Vec<Core>,
+    /// Host input router.
+    pub host: Router,
+    counts: Vec<DFFWithInit<Bits<SLOT_BITS>>>,
+    ids: Vec<Constant<Bits<CORE_BITS>>>,
+    hit: Vec<Signal<Local, bool>>,
+    grant: Vec<Signal<Local, bool>>,
+    rep_grant: Vec<Signal<Local, bool>>,
+    running: DFF<bool>,
+    /// A step pulse not yet acted on (it arrived while the previous step ended).
+    req: DFF<bool>,
+    started: DFF<bool>,
+    quiet1: DFF<bool>,
+    bank: DFF<bool>,
+    steps: DFF<Bits<32>>,
+    taken: Signal<Local, bool>,
+    rep_taken: Signal<Local, bool>,
+    bus_core: Signal<Local, Bits<CORE_BITS>>,
+    bus_key: Signal<Local, Bits<KEY_BITS>>,
+    dest_ready: Signal<Local, bool>,
+    quiet: Signal<Local, bool>,
+    unused_ok: Signal<Local, bool>,
+    m_params: Constant<Bits<4>>,
+    m_v: Constant<Bits<4>>,
+    m_axons: Constant<Bits<4>>,
+    m_syn: Constant<Bits<4>>,
+    m_ridx: Constant<Bits<4>>,
+    m_routes: Constant<Bits<4>>,
+    m_in_ridx: Constant<Bits<4>>,
+    m_in_routes: Constant<Bits<4>>,
+    m_count: Constant<Bits<4>>,
+    one32: Constant<Bits<32>>,
+    zero_core: Constant<Bits<CORE_BITS>>,
+    zero_key: Constant<Bits<KEY_BITS>>,
+    zero_slot: Constant<Bits<SLOT_BITS>>,
+}
+
+impl Fabric {
+    /// The design of `spec`, optionally preloaded with a mapping's images.
+    pub fn new(spec: &HardwareSpec, init: &FabricInit) -> Fabric {
+        let k = spec.cores() as usize;
+        let empty = (ArrayInit::default(), IntegrateInit::default(), RouteInit::default(), 0u32);
+        let core_init = |i: usize| init.cores.get(i).cloned().unwrap_or_else(|| empty.clone());
+        Fabric {
+            clock: Default::default(),
+            step: Default::default(),
+            done: Default::default(),
+            busy: Default::default(),
+            step_count: Default::default(),
+            in_valid: Default::default(),
+            in_index: Default::default(),
+            in_ready: Default::default(),
+            out_valid: Default::default(),
+            out_core: Default::default(),
+            out_slot: Default::default(),
+            out_ready: Default::default(),
+            monitor: Default::default(),
+            cfg_we: Default::default(),
+            cfg_core: Default::default(),
+            cfg_mem: Default::default(),
+            cfg_addr: Default::default(),
+            cfg_data: Default::default(),
+            cores: (0..k)
+                .map(|i| {
+                    let (a, g, r, _) = core_init(i);
+                    Core::new(spec, &a, &g, &r)
+                })
+                .collect(),
+            host: Router::new(spec.input_neurons.max(1), spec.input_routes.max(1), spec.cores(), spec.axons_per_core, &init.host),
+            counts: (0..k).map(|i| DFFWithInit::new(Bits::<SLOT_BITS>::from(core_init(i).3 as u64))).collect(),
+            ids: (0..k).map(|i| c::<CORE_BITS>(i as u64)).collect(),
+            hit: (0..k).map(|_| Default::default()).collect(),
+            grant: (0..k).map(|_| Default::default()).collect(),
+            rep_grant: (0..k).map(|_| Default::default()).collect(),
+            running: Default::default(),
+            req: Default::default(),
+            started: Default::default(),
+            quiet1: Default::default(),
+            bank: Default::default(),
+            steps: Default::default(),
+            taken: Default::default(),
+            rep_taken: Default::default(),
+            bus_core: Default::default(),
+            bus_key: Default::default(),
+            dest_ready: Default::default(),
+            quiet: Default::default(),
+            unused_ok: Default::default(),
+            m_params: c::<4>(mem_code::PARAMS),
+            m_v: c::<4>(mem_code::V),
+            m_axons: c::<4>(mem_code::AXONS),
+            m_syn: c::<4>(mem_code::SYNAPSES),
+            m_ridx: c::<4>(mem_code::ROUTE_INDEX),
+            m_routes: c::<4>(mem_code::ROUTES),
+            m_in_ridx: c::<4>(mem_code::INPUT_ROUTE_INDEX),
+            m_in_routes: c::<4>(mem_code::INPUT_ROUTES),
+            m_count: c::<4>(mem_code::NEURON_COUNT),
+            one32: c::<32>(1),
+            zero_core: c::<CORE_BITS>(0),
+            zero_key: c::<KEY_BITS>(0),
+            zero_slot: c::<SLOT_BITS>(0),
+        }
+    }
+}
+
+impl Logic for Fabric {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, running, req, started, quiet1, bank, steps);
+        self.host.clock.next = self.clock.val();
+
+        // Configuration decode.
+        for i in 0..self.cores.len() {
+            self.cores[i].clock.next = self.clock.val();
+            self.counts[i].clock.next = self.clock.val();
+            self.counts[i].d.next = self.counts[i].q.val();
+            self.hit[i].next = self.cfg_we.val() & (self.cfg_core.val() == self.ids[i].val());
+            self.cores[i].cfg_params_we.next = self.hit[i].val() & (self.cfg_mem.val() == self.m_params.val());
+            self.cores[i].cfg_v_we.next = self.hit[i].val() & (self.cfg_mem.val() == self.m_v.val());
+            self.cores[i].cfg_axon_we.next = self.hit[i].val() & (self.cfg_mem.val() == self.m_axons.val());
+            self.cores[i].cfg_syn_we.next = self.hit[i].val() & (self.cfg_mem.val() == self.m_syn.val());
+            self.cores[i].cfg_ridx_we.next = self.hit[i].val() & (self.cfg_mem.val() == self.m_ridx.val());
+            self.cores[i].cfg_route_we.next = self.hit[i].val() & (self.cfg_mem.val() == self.m_routes.val());
+            self.cores[i].cfg_addr.next = self.cfg_addr.val();
+            self.cores[i].cfg_data.next = self.cfg_data.val();
+            if self.hit[i].val() & (self.cfg_mem.val() == self.m_count.val()) {
+                self.counts[i].d.next = self.cfg_data.val().get_bits::<SLOT_BITS>(0);
+            }
+            self.cores[i].count.next = self.counts[i].q.val();
+            self.cores[i].bank.next = self.bank.q.val();
+            self.cores[i].monitor.next = self.monitor.val();
+        }
+        self.host.cfg_ridx_we.next = self.cfg_we.val() & (self.cfg_mem.val() == self.m_in_ridx.val());
+        self.host.cfg_route_we.next = self.cfg_we.val() & (self.cfg_mem.val() == self.m_in_routes.val());
+        self.host.cfg_addr.next = self.cfg_addr.val().get_bits::<ROUTE_BITS>(0);
+        self.host.cfg_data.next = self.cfg_data.val().get_bits::<RIDX_WORD>(0);
+
+        // Spike-in: the host router's spike FIFO takes input indices.
+        self.host.spike.next = self.in_valid.val() & !self.host.hold.val();
+        self.host.spike_slot.next = self.in_index.val();
+        self.in_ready.next = !self.host.hold.val();
+
+        // Bus: the first offering router (cores in order, then the host) wins.
+        self.taken.next = false;
+        self.bus_core.next = self.zero_core.val();
+        self.bus_key.next = self.zero_key.val();
+        for i in 0..self.cores.len() {
+            self.grant[i].next = false;
+            if !self.taken.val() & self.cores[i].pkt_valid.val() {
+                self.taken.next = true;
+                self.grant[i].next = true;
+                self.bus_core.next = self.cores[i].pkt_core.val();
+                self.bus_key.next = self.cores[i].pkt_key.val();
+            }
+        }
+        self.host.pkt_ready.next = false;
+        if !self.taken.val() & self.host.pkt_valid.val() {
+            self.bus_core.next = self.host.pkt_core.val();
+            self.bus_key.next = self.host.pkt_key.val();
+        }
+        self.dest_ready.next = false;
+        for i in 0..self.cores.len() {
+            if self.bus_core.val() == self.ids[i].val() {
+                self.dest_ready.next = self.cores[i].in_ready.val();
+            }
+        }
+        for i in 0..self.cores.len() {
+            self.cores[i].pkt_ready.next = self.grant[i].val() & self.dest_ready.val();
+            self.cores[i].in_valid.next = (self.bus_core.val() == self.ids[i].val())
+                & self.dest_ready.val()
+                & (self.taken.val() | self.host.pkt_valid.val());
+            self.cores[i].in_key.next = self.bus_key.val();
+        }
+        if !self.taken.val() & self.host.pkt_valid.val() {
+            self.host.pkt_ready.next = self.dest_ready.val();
+        }
+
+        // Spike-out: the first core with a report wins.
+        self.rep_taken.next = false;
+        self.out_core.next = self.zero_core.val();
+        self.out_slot.next = self.zero_slot.val();
+        for i in 0..self.cores.len() {
+            self.rep_grant[i].next = false;
+            if !self.rep_taken.val() & self.cores[i].rep_valid.val() {
+                self.rep_taken.next = true;
+                self.rep_grant[i].next = true;
+                self.out_core.next = self.ids[i].val();
+                self.out_slot.next = self.cores[i].rep_slot.val();
+            }
+        }
+        self.out_valid.next = self.rep_taken.val();
+        for i in 0..self.cores.len() {
+            self.cores[i].rep_pop.next = self.rep_grant[i].val() & self.out_ready.val();
+        }
+
+        // Step controller.
+        self.quiet.next = self.host.idle.val() & !self.rep_taken.val();
+        for i in 0..self.cores.len() {
+            self.quiet.next = self.quiet.val()
+                & !self.cores[i].busy.val()
+                & self.cores[i].idle.val()
+                & self.cores[i].route_idle.val()
+                & !self.cores[i].pkt_valid.val();
+            self.cores[i].start.next = false;
+        }
+        self.done.next = false;
+        if self.step.val() {
+            self.req.d.next = true;
+        }
+        if (self.step.val() | self.req.q.val()) & !self.running.q.val() {
+            self.req.d.next = false;
+            self.running.d.next = true;
+            self.started.d.next = false;
+            for i in 0..self.cores.len() {
+                self.cores[i].start.next = true;
+            }
+        }
+        if self.running.q.val() {
+            // The cores raise busy one clock after start.
+            self.started.d.next = true;
+            self.quiet1.d.next = self.quiet.val();
+            if self.started.q.val() & self.quiet.val() & self.quiet1.q.val() {
+                self.running.d.next = false;
+                self.bank.d.next = !self.bank.q.val();
+                self.steps.d.next = self.steps.q.val() + self.one32.val();
+                self.done.next = true;
+                self.quiet1.d.next = false;
+            }
+        }
+        self.busy.next = self.running.q.val();
+        self.step_count.next = self.steps.q.val();
+        // The cores' per-neuron sweep outputs are for core-level tests only.
+        self.unused_ok.next = false;
+        for i in 0..self.cores.len() {
+            self.unused_ok.next = self.unused_ok.val()
+                | self.cores[i].out_valid.val()
+                | self.cores[i].out_spike.val()
+                | self.cores[i].out_output.val()
+                | self.cores[i].out_slot.val().any();
+        }
+    }
+}

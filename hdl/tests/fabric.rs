@@ -1,0 +1,125 @@
+//! The whole design (cores, bus, host router, step controller) in
+//! rust-hdl's simulator against the golden model, on a network spread over
+//! several cores, preloaded with the mapper's images. Spike-out is taken
+//! with pseudo-random backpressure.
+
+use rust_hdl::prelude::*;
+use spikeforge_hdl::fabric::{Fabric, FabricInit};
+use spikeforge_hdl::integrate::IntegrateInit;
+use spikeforge_hdl::route::RouteInit;
+use spikeforge_hdl::sweep::ArrayInit;
+use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapOptions, Mapping};
+use spikeforge_net::{parse_network, Format, SpikeFileKind, Stimulus};
+
+fn init_of(m: &Mapping) -> FabricInit {
+    let (cores, host) = m.packed();
+    FabricInit {
+        cores: cores
+            .iter()
+            .map(|pc| {
+                let w = |i: usize| pc.memories[i].words.clone();
+                (
+                    ArrayInit { params: w(2), v: w(3), files: None },
+                    IntegrateInit { axons: w(0), synapses: w(1), files: None },
+                    RouteInit { ridx: w(4), routes: w(5), files: None },
+                    pc.neuron_count,
+                )
+            })
+            .collect(),
+        host: RouteInit { ridx: host.memories[0].words.clone(), routes: host.memories[1].words.clone(), files: None },
+    }
+}
+
+fn check(net_text: &str, stim_text: &str, steps: u32, spec: HardwareSpec) {
+    let net = parse_network("t.toml", net_text.into(), Format::Toml).unwrap();
+    let stim = Stimulus::from_list(&spikeforge_net::parse_spikes(&net, "s.csv", stim_text.into(), SpikeFileKind::Stimulus).unwrap());
+    let golden = spikeforge_golden::run(&net, &stim, steps).unwrap().spikes;
+    assert!(!golden.is_empty());
+    let m = map(&net, &spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
+    assert!(m.report.cores_used >= 2, "the case must span cores");
+    let inputs: Vec<Vec<u32>> = (0..steps).map(|t| stim.at(t).iter().map(|&g| m.input_index[g as usize].unwrap()).collect()).collect();
+    let mut sim: Simulation<Fabric> = Simulation::default();
+    sim.add_clock(5, |x: &mut Box<Fabric>| x.clock.next = !x.clock.val());
+    let (tx, rx) = std::sync::mpsc::channel();
+    sim.add_testbench(move |mut ep: Sim<Fabric>| {
+        let mut x = ep.init()?;
+        x.monitor.next = true;
+        let mut rng = spikeforge_net::rng::SplitMix64(5);
+        for (t, ins) in inputs.iter().enumerate() {
+            // Inputs of step t, then the step pulse.
+            for &i in ins {
+                x.in_valid.next = true;
+                x.in_index.next = (i as u64).into();
+                loop {
+                    let ready = x.in_ready.val();
+                    wait_clock_cycle!(ep, clock, x);
+                    if ready {
+                        break;
+                    }
+                }
+            }
+            x.in_valid.next = false;
+            x.step.next = true;
+            let mut first = true;
+            loop {
+                let take = rng.below(3) != 0;
+                let (valid, core, slot) = (x.out_valid.val(), x.out_core.val().index(), x.out_slot.val().index());
+                x.out_ready.next = take;
+                wait_clock_cycle!(ep, clock, x);
+                if first {
+                    x.step.next = false;
+                    first = false;
+                }
+                if valid && take {
+                    tx.send((t as u32, core as u32, slot as u32)).unwrap();
+                }
+                if x.done.val() {
+                    break;
+                }
+            }
+        }
+        wait_clock_cycle!(ep, clock, x);
+        sim_assert_eq!(ep, x.step_count.val().index(), inputs.len(), x);
+        ep.done(x)
+    });
+    let mut uut = Fabric::new(&spec, &init_of(&m));
+    uut.connect_all();
+    sim.run(Box::new(uut), 20_000_000).unwrap();
+    let mut hw: Vec<(u32, u32)> = rx.try_iter().map(|(t, c, s)| (t, m.neuron_at(c, s))).collect();
+    hw.sort_unstable();
+    assert_eq!(hw, golden);
+}
+
+#[test]
+fn fabric_equals_golden_across_cores() {
+    let spec = HardwareSpec { neurons_per_core: 3, ..HardwareSpec::preset("tiny").unwrap() };
+    check(
+        r#"
+format = 1
+[[populations]]
+name = "in"
+size = 3
+kind = "input"
+[[populations]]
+name = "ring"
+size = 7
+threshold = [20, 15, 30, 12, 25, 9, 14]
+bias = [2, 0, 1, -1, 0, 1, 0]
+leak_shift = [3, "none", 2, 1, "none", 2, 4]
+reset = ["zero", "subtract", "subtract", "zero", "subtract", "zero", "subtract"]
+[[projections]]
+pre = "in"
+post = "ring"
+kind = "dense"
+weights = [[22, 0, 9, 0, 3, 0, 4], [0, -30, 16, 5, 0, 8, 0], [7, 7, 7, 7, -128, 7, 7]]
+[[projections]]
+pre = "ring"
+post = "ring"
+kind = "sparse"
+synapses = [[0, 1, 21], [1, 2, 21], [2, 3, 21], [3, 4, 21], [4, 5, 21], [5, 6, 21], [6, 0, 21], [0, 0, -4], [2, 2, 5], [2, 2, 6], [3, 1, -7], [6, 3, 9]]
+"#,
+        "step,population,index\n0,in,0\n0,in,2\n1,in,1\n2,in,0\n2,in,2\n4,in,2\n5,in,0\n5,in,1\n5,in,2\n9,in,0\n12,in,2\n",
+        20,
+        spec,
+    );
+}
