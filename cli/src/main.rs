@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod example;
+mod hdlcmd;
 mod mapcmd;
 
 #[derive(Parser)]
@@ -65,6 +66,24 @@ enum Cmd {
         /// List the presets.
         #[arg(long)]
         list: bool,
+    },
+    /// Write the Verilog of a hardware spec (optionally preloaded with a mapping).
+    Hdl {
+        /// Spec preset name or spec file (.toml).
+        #[arg(long)]
+        spec: String,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Folder written by `spikeforge map --out`: the design boots with that network.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Synthesize with yosys (synth_ice40) and print the resources.
+        #[arg(long)]
+        report: bool,
+        /// Print a machine-readable report on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Map a network onto a hardware spec and write its memory images.
     Map {
@@ -130,7 +149,11 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let json = match &cli.cmd {
-        Cmd::Check { json, .. } | Cmd::Golden { json, .. } | Cmd::Demo { json, .. } | Cmd::Map { json, .. } => *json,
+        Cmd::Check { json, .. }
+        | Cmd::Golden { json, .. }
+        | Cmd::Demo { json, .. }
+        | Cmd::Map { json, .. }
+        | Cmd::Hdl { json, .. } => *json,
         Cmd::Schema | Cmd::Spec { .. } => false,
     };
     let result = match cli.cmd {
@@ -144,6 +167,7 @@ fn main() -> ExitCode {
         }
         Cmd::Demo { json, out } => example::demo(json, out.as_deref()),
         Cmd::Spec { name, list } => mapcmd::spec(name.as_deref(), list),
+        Cmd::Hdl { spec, out, mapping, report, json } => hdlcmd::hdl(&spec, &out, mapping.as_deref(), report, json),
         Cmd::Map { net, spec, stimulus, steps, algorithm, out, json } => {
             let algorithm = match algorithm {
                 AlgorithmArg::Greedy => spikeforge_mapper::Algorithm::Greedy,

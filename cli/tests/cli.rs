@@ -204,3 +204,40 @@ fn map_that_does_not_fit_names_the_limit_and_a_preset() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("cannot read the file"), "{}", stderr(&o));
 }
+
+#[test]
+fn hdl_writes_a_preloaded_design_deterministically() {
+    let base = std::env::temp_dir().join(format!("spikeforge-hdl-{}", std::process::id()));
+    let (m, a, b) = (base.join("map"), base.join("a"), base.join("b"));
+    let o = run(&["map", "examples/recurrent/net.json", "--spec", "tiny", "--out", m.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for d in [&a, &b] {
+        let o =
+            run(&["hdl", "--spec", "tiny", "--out", d.to_str().unwrap(), "--mapping", m.to_str().unwrap(), "--json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(j["top"], "sf_tiny_top");
+        assert_eq!(j["hex_files"], 8);
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("manifest.json")).unwrap()).unwrap();
+    let ports: Vec<&str> = manifest["ports"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for p in ["clock", "step", "done", "in_valid", "out_valid", "cfg_we", "cfg_data"] {
+        assert!(ports.contains(&p), "{p} missing from {ports:?}");
+    }
+    let top = std::fs::read_to_string(a.join("sf_tiny_top.v")).unwrap();
+    assert!(top.contains("module sf_tiny_top("));
+    assert!(!top.contains('$'));
+    let params = std::fs::read_to_string(a.join("sf_tiny_cores_0_array_params.v")).unwrap();
+    assert!(params.contains("$readmemh(\"core0_params.hex\", mem);"), "{params}");
+    // Same inputs, same bytes.
+    for f in std::fs::read_dir(&a).unwrap() {
+        let f = f.unwrap().path();
+        assert_eq!(std::fs::read(&f).unwrap(), std::fs::read(b.join(f.file_name().unwrap())).unwrap(), "{f:?}");
+    }
+    // A mapping made for another spec is refused.
+    let o = run(&["hdl", "--spec", "ice40", "--out", a.to_str().unwrap(), "--mapping", m.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("was mapped for spec `tiny`"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&base).ok();
+}

@@ -169,7 +169,13 @@ impl Fabric {
                     Core::new(spec, &a, &g, &r)
                 })
                 .collect(),
-            host: Router::new(spec.input_neurons.max(1), spec.input_routes.max(1), spec.cores(), spec.axons_per_core, &init.host),
+            host: Router::new(
+                spec.input_neurons.max(1),
+                spec.input_routes.max(1),
+                spec.cores(),
+                spec.axons_per_core,
+                &init.host,
+            ),
             counts: (0..k).map(|i| DFFWithInit::new(Bits::<SLOT_BITS>::from(core_init(i).3 as u64))).collect(),
             ids: (0..k).map(|i| c::<CORE_BITS>(i as u64)).collect(),
             hit: (0..k).map(|_| Default::default()).collect(),

@@ -30,3 +30,53 @@ pub fn emit_design<B: Block>(design: &mut B, prefix: &str, top_name: &str) -> Ve
     design.connect_all();
     emit::split_modules(&generate_verilog(design), prefix, top_name)
 }
+
+/// The Verilog of a whole design for `spec`: one file per module, the top
+/// named `sf_<spec>_top`. With `images`, memories are preloaded from
+/// `$readmemh` files named `core<ID>_<memory>.hex` / `host_<memory>.hex`
+/// (as `spikeforge map --out` writes them) and each core's `neuron_count`
+/// starts at the mapped value, so the design boots with the network loaded.
+pub fn design(spec: &spikeforge_mapper::HardwareSpec, images: Option<&[u32]>) -> Vec<emit::VerilogFile> {
+    use fabric::FabricInit;
+    use integrate::IntegrateInit;
+    use route::RouteInit;
+    use sweep::ArrayInit;
+    let init = match images {
+        None => FabricInit::default(),
+        Some(counts) => {
+            let f = |c: usize, m: &str| format!("core{c}_{m}.hex");
+            FabricInit {
+                cores: (0..spec.cores() as usize)
+                    .map(|c| {
+                        let n = counts.get(c).copied().unwrap_or(0);
+                        if n == 0 {
+                            // Unused core: no files (spikeforge map writes none for it).
+                            return (ArrayInit::default(), IntegrateInit::default(), RouteInit::default(), 0);
+                        }
+                        (
+                            ArrayInit { params: vec![], v: vec![], files: Some((f(c, "params"), f(c, "v_init"))) },
+                            IntegrateInit {
+                                axons: vec![],
+                                synapses: vec![],
+                                files: Some((f(c, "axons"), f(c, "synapses"))),
+                            },
+                            RouteInit {
+                                ridx: vec![],
+                                routes: vec![],
+                                files: Some((f(c, "route_index"), f(c, "routes"))),
+                            },
+                            n,
+                        )
+                    })
+                    .collect(),
+                host: RouteInit {
+                    ridx: vec![],
+                    routes: vec![],
+                    files: Some(("host_input_route_index.hex".into(), "host_input_routes.hex".into())),
+                },
+            }
+        }
+    };
+    let prefix = format!("sf_{}", spec.name.replace('-', "_"));
+    emit_design(&mut fabric::Fabric::new(spec, &init), &prefix, &format!("{prefix}_top"))
+}

@@ -32,12 +32,15 @@ fn init_of(m: &Mapping) -> FabricInit {
 
 fn check(net_text: &str, stim_text: &str, steps: u32, spec: HardwareSpec) {
     let net = parse_network("t.toml", net_text.into(), Format::Toml).unwrap();
-    let stim = Stimulus::from_list(&spikeforge_net::parse_spikes(&net, "s.csv", stim_text.into(), SpikeFileKind::Stimulus).unwrap());
+    let stim = Stimulus::from_list(
+        &spikeforge_net::parse_spikes(&net, "s.csv", stim_text.into(), SpikeFileKind::Stimulus).unwrap(),
+    );
     let golden = spikeforge_golden::run(&net, &stim, steps).unwrap().spikes;
     assert!(!golden.is_empty());
     let m = map(&net, &spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
     assert!(m.report.cores_used >= 2, "the case must span cores");
-    let inputs: Vec<Vec<u32>> = (0..steps).map(|t| stim.at(t).iter().map(|&g| m.input_index[g as usize].unwrap()).collect()).collect();
+    let inputs: Vec<Vec<u32>> =
+        (0..steps).map(|t| stim.at(t).iter().map(|&g| m.input_index[g as usize].unwrap()).collect()).collect();
     let mut sim: Simulation<Fabric> = Simulation::default();
     sim.add_clock(5, |x: &mut Box<Fabric>| x.clock.next = !x.clock.val());
     let (tx, rx) = std::sync::mpsc::channel();

@@ -1,0 +1,125 @@
+//! `spikeforge hdl`: writes the Verilog of a spec, optionally preloaded with
+//! a mapping, and reports its iCE40 resources.
+
+use crate::{other, write_file, Failure};
+use serde_json::json;
+use spikeforge_hdl::{emit::VerilogFile, tools};
+use spikeforge_mapper::spec::load_spec;
+use std::path::{Path, PathBuf};
+
+/// Top-level ports of the emitted top module: (name, direction, width).
+fn ports(top: &VerilogFile) -> Vec<(String, String, u32)> {
+    let mut out = Vec::new();
+    for line in top.text.lines() {
+        let l = line.trim();
+        let dir = if l.starts_with("input ") {
+            "input"
+        } else if l.starts_with("output ") {
+            "output"
+        } else {
+            continue;
+        };
+        let l = l.trim_end_matches(';');
+        let name = l.rsplit(' ').next().unwrap_or("").to_string();
+        let width = match (l.find('['), l.find(':')) {
+            (Some(a), Some(b)) if b > a => l[a + 1..b].trim().parse::<u32>().map_or(1, |hi| hi + 1),
+            _ => 1,
+        };
+        out.push((name, dir.to_string(), width));
+    }
+    out
+}
+
+/// Neuron count per core from a `spikeforge map --out` folder.
+fn mapping_counts(dir: &Path, spec: &spikeforge_mapper::HardwareSpec) -> Result<Vec<u32>, Failure> {
+    let file = dir.join("mapping.json");
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        other(
+            format!("cannot read {}: {e}", file.display()),
+            Some("--mapping takes the folder written by `spikeforge map --out DIR`"),
+        )
+    })?;
+    let j: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| other(format!("{}: not a mapping file: {e}", file.display()), None))?;
+    let mapped_spec: spikeforge_mapper::HardwareSpec = serde_json::from_value(j["spec"].clone())
+        .map_err(|e| other(format!("{}: no valid `spec` in the mapping: {e}", file.display()), None))?;
+    if &mapped_spec != spec {
+        return Err(other(
+            format!("{} was mapped for spec `{}`, not for `{}`", file.display(), mapped_spec.name, spec.name),
+            Some("map the network with the same --spec, or pass the spec the mapping was made for"),
+        ));
+    }
+    let cores = j["images"]["cores"]
+        .as_array()
+        .ok_or_else(|| other(format!("{}: no `images.cores` array", file.display()), None))?;
+    Ok(cores.iter().map(|c| c["neurons"].as_array().map_or(0, |n| n.len() as u32)).collect())
+}
+
+pub fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, json: bool) -> Result<(), Failure> {
+    let spec = load_spec(spec_arg)?;
+    let counts = match mapping {
+        Some(d) => Some(mapping_counts(d, &spec)?),
+        None => None,
+    };
+    let files = spikeforge_hdl::design(&spec, counts.as_deref());
+    let top = files.iter().find(|f| f.module.ends_with("_top")).expect("the design has a top").clone();
+    std::fs::create_dir_all(out).map_err(|e| other(format!("cannot create {}: {e}", out.display()), None))?;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for f in &files {
+        let p = out.join(format!("{}.v", f.module));
+        write_file(&p, &f.text)?;
+        paths.push(PathBuf::from(format!("{}.v", f.module)));
+    }
+    let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
+    write_file(&out.join("files.f"), &list)?;
+    let mut copied = 0;
+    if let Some(d) = mapping {
+        let entries = std::fs::read_dir(d).map_err(|e| other(format!("cannot read {}: {e}", d.display()), None))?;
+        let mut hex: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "hex"))
+            .collect();
+        hex.sort();
+        for h in hex {
+            let name = h.file_name().expect("a file").to_owned();
+            std::fs::copy(&h, out.join(&name)).map_err(|e| other(format!("cannot copy {}: {e}", h.display()), None))?;
+            copied += 1;
+        }
+    }
+    let port_list = ports(&top);
+    let manifest = json!({
+        "top": top.module,
+        "spec": spec,
+        "preloaded": mapping.is_some(),
+        "ports": port_list.iter().map(|(n, d, w)| json!({"name": n, "direction": d, "width": w})).collect::<Vec<_>>(),
+        "protocol": "docs/hardware.md, section Top-level ports",
+    });
+    write_file(&out.join("manifest.json"), &(serde_json::to_string_pretty(&manifest).expect("JSON") + "\n"))?;
+    let resources = if report {
+        let r = tools::yosys_ice40(out, &paths, &top.module).map_err(|e| other(e.to_string(), None))?;
+        Some(r)
+    } else {
+        None
+    };
+    if json {
+        let mut j = json!({"ok": true, "top": top.module, "files": files.len(), "hex_files": copied, "out": out.display().to_string()});
+        if let Some(r) = resources {
+            j["ice40"] = json!({"luts": r.luts, "flip_flops": r.flip_flops, "brams": r.brams, "carries": r.carries});
+        }
+        println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
+    } else {
+        println!("spec         {} ({} cores)", spec.name, spec.cores());
+        println!("top module   {}", top.module);
+        println!("files        {} Verilog files, files.f, manifest.json in {}", files.len(), out.display());
+        if mapping.is_some() {
+            println!("preloaded    {copied} memory image files ($readmemh); neuron counts from mapping.json");
+        }
+        if let Some(r) = resources {
+            println!(
+                "iCE40        {} SB_LUT4, {} flip-flops, {} SB_RAM40_4K, {} SB_CARRY (yosys synth_ice40)",
+                r.luts, r.flip_flops, r.brams, r.carries
+            );
+        }
+    }
+    Ok(())
+}
