@@ -9,6 +9,7 @@
 
 use crate::fifo::KeyFifo;
 use crate::integrate::{IntegrateInit, Integrator, AXON_WORD, KEY_BITS, SYN_BITS};
+use crate::neuron::X;
 use crate::route::{RouteInit, Router, CORE_BITS, RIDX_WORD, ROUTE_BITS};
 use crate::sweep::{ArrayInit, NeuronArray, PARAM_BITS, SLOT_BITS};
 use rust_hdl::prelude::*;
@@ -73,6 +74,12 @@ pub struct Core {
     pub rep_slot: Signal<Out, Bits<SLOT_BITS>>,
     /// Spike-out: take it.
     pub rep_pop: Signal<In, bool>,
+    /// Potential read: slot (when not sweeping).
+    pub peek_slot: Signal<In, Bits<SLOT_BITS>>,
+    /// Potential read: data one clock later.
+    pub peek_data: Signal<Out, Bits<X>>,
+    /// An out-of-range axon key arrived.
+    pub bad_key: Signal<Out, bool>,
     /// Configuration address.
     pub cfg_addr: Signal<In, Bits<SYN_BITS>>,
     /// Configuration data.
@@ -121,6 +128,9 @@ impl Core {
             rep_valid: Default::default(),
             rep_slot: Default::default(),
             rep_pop: Default::default(),
+            peek_slot: Default::default(),
+            peek_data: Default::default(),
+            bad_key: Default::default(),
             cfg_addr: Default::default(),
             cfg_data: Default::default(),
             array: NeuronArray::new(spec.neurons_per_core as usize, spec.potential_bits, spec.accumulator_bits, array),
@@ -189,6 +199,9 @@ impl Logic for Core {
         self.rep_valid.next = !self.reports.empty.val();
         self.rep_slot.next = self.reports.head.val();
         self.unused_ok.next = self.reports.full.val();
+        self.array.peek_slot.next = self.peek_slot.val();
+        self.peek_data.next = self.array.peek_data.val();
+        self.bad_key.next = self.integ.bad_key.val();
         self.pkt_valid.next = self.router.pkt_valid.val();
         self.pkt_core.next = self.router.pkt_core.val();
         self.pkt_key.next = self.router.pkt_key.val();

@@ -90,6 +90,23 @@ pub struct Fabric {
     pub out_ready: Signal<In, bool>,
     /// Report every spike, not only output neurons'.
     pub monitor: Signal<In, bool>,
+    /// Potential read request (between steps).
+    pub peek_req: Signal<In, bool>,
+    /// Potential read: core.
+    pub peek_core: Signal<In, Bits<CORE_BITS>>,
+    /// Potential read: slot.
+    pub peek_slot: Signal<In, Bits<SLOT_BITS>>,
+    /// Potential read: `peek_data` is valid (one clock after the request).
+    pub peek_valid: Signal<Out, bool>,
+    /// Potential read: the potential, 32-bit two's complement.
+    pub peek_data: Signal<Out, Bits<32>>,
+    /// Sticky error flags: bit 0 packet to a core that does not exist (dropped),
+    /// bit 1 input index out of range (dropped), bit 2 axon key out of range
+    /// at a core (dropped), bit 3 potential read or configuration write while
+    /// a step runs (the read is ignored).
+    pub errors: Signal<Out, Bits<4>>,
+    /// Clear the error flags.
+    pub err_clear: Signal<In, bool>,
     /// Configuration write.
     pub cfg_we: Signal<In, bool>,
     /// Configuration: core.
@@ -109,6 +126,18 @@ pub struct Fabric {
     hit: Vec<Signal<Local, bool>>,
     grant: Vec<Signal<Local, bool>>,
     rep_grant: Vec<Signal<Local, bool>>,
+    peek_pend: DFF<bool>,
+    peek_sel: DFF<Bits<CORE_BITS>>,
+    err: DFF<Bits<4>>,
+    new_err: Signal<Local, Bits<4>>,
+    dest_exists: Signal<Local, bool>,
+    in_range: Signal<Local, bool>,
+    e0: Constant<Bits<4>>,
+    e1: Constant<Bits<4>>,
+    e2: Constant<Bits<4>>,
+    e3: Constant<Bits<4>>,
+    zero4: Constant<Bits<4>>,
+    n_inputs: Constant<Bits<SLOT_BITS>>,
     running: DFF<bool>,
     /// A step pulse not yet acted on (it arrived while the previous step ended).
     req: DFF<bool>,
@@ -133,6 +162,7 @@ pub struct Fabric {
     m_in_routes: Constant<Bits<4>>,
     m_count: Constant<Bits<4>>,
     one32: Constant<Bits<32>>,
+    zero_word32: Constant<Bits<32>>,
     zero_core: Constant<Bits<CORE_BITS>>,
     zero_key: Constant<Bits<KEY_BITS>>,
     zero_slot: Constant<Bits<SLOT_BITS>>,
@@ -158,6 +188,13 @@ impl Fabric {
             out_slot: Default::default(),
             out_ready: Default::default(),
             monitor: Default::default(),
+            peek_req: Default::default(),
+            peek_core: Default::default(),
+            peek_slot: Default::default(),
+            peek_valid: Default::default(),
+            peek_data: Default::default(),
+            errors: Default::default(),
+            err_clear: Default::default(),
             cfg_we: Default::default(),
             cfg_core: Default::default(),
             cfg_mem: Default::default(),
@@ -181,6 +218,18 @@ impl Fabric {
             hit: (0..k).map(|_| Default::default()).collect(),
             grant: (0..k).map(|_| Default::default()).collect(),
             rep_grant: (0..k).map(|_| Default::default()).collect(),
+            peek_pend: Default::default(),
+            peek_sel: Default::default(),
+            err: Default::default(),
+            new_err: Default::default(),
+            dest_exists: Default::default(),
+            in_range: Default::default(),
+            e0: c::<4>(1),
+            e1: c::<4>(2),
+            e2: c::<4>(4),
+            e3: c::<4>(8),
+            zero4: c::<4>(0),
+            n_inputs: c::<SLOT_BITS>(spec.input_neurons as u64),
             running: Default::default(),
             req: Default::default(),
             started: Default::default(),
@@ -204,6 +253,7 @@ impl Fabric {
             m_in_routes: c::<4>(mem_code::INPUT_ROUTES),
             m_count: c::<4>(mem_code::NEURON_COUNT),
             one32: c::<32>(1),
+            zero_word32: c::<32>(0),
             zero_core: c::<CORE_BITS>(0),
             zero_key: c::<KEY_BITS>(0),
             zero_slot: c::<SLOT_BITS>(0),
@@ -214,7 +264,7 @@ impl Fabric {
 impl Logic for Fabric {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, running, req, started, quiet1, bank, steps);
+        dff_setup!(self, clock, running, req, started, quiet1, bank, steps, peek_pend, peek_sel, err);
         self.host.clock.next = self.clock.val();
 
         // Configuration decode.
@@ -243,8 +293,13 @@ impl Logic for Fabric {
         self.host.cfg_addr.next = self.cfg_addr.val().get_bits::<ROUTE_BITS>(0);
         self.host.cfg_data.next = self.cfg_data.val().get_bits::<RIDX_WORD>(0);
 
+        self.new_err.next = self.zero4.val();
         // Spike-in: the host router's spike FIFO takes input indices.
-        self.host.spike.next = self.in_valid.val() & !self.host.hold.val();
+        self.in_range.next = self.in_index.val() < self.n_inputs.val();
+        self.host.spike.next = self.in_valid.val() & !self.host.hold.val() & self.in_range.val();
+        if self.in_valid.val() & !self.host.hold.val() & !self.in_range.val() {
+            self.new_err.next = self.new_err.val() | self.e1.val();
+        }
         self.host.spike_slot.next = self.in_index.val();
         self.in_ready.next = !self.host.hold.val();
 
@@ -267,14 +322,24 @@ impl Logic for Fabric {
             self.bus_key.next = self.host.pkt_key.val();
         }
         self.dest_ready.next = false;
+        self.dest_exists.next = false;
         for i in 0..self.cores.len() {
             if self.bus_core.val() == self.ids[i].val() {
                 self.dest_ready.next = self.cores[i].in_ready.val();
+                self.dest_exists.next = true;
+            }
+        }
+        // A packet for a core that does not exist is taken off the bus and reported.
+        if !self.dest_exists.val() {
+            self.dest_ready.next = true;
+            if self.taken.val() | self.host.pkt_valid.val() {
+                self.new_err.next = self.new_err.val() | self.e0.val();
             }
         }
         for i in 0..self.cores.len() {
             self.cores[i].pkt_ready.next = self.grant[i].val() & self.dest_ready.val();
             self.cores[i].in_valid.next = (self.bus_core.val() == self.ids[i].val())
+                & self.dest_exists.val()
                 & self.dest_ready.val()
                 & (self.taken.val() | self.host.pkt_valid.val());
             self.cores[i].in_key.next = self.bus_key.val();
@@ -336,6 +401,29 @@ impl Logic for Fabric {
             }
         }
         self.busy.next = self.running.q.val();
+
+        // Potential read: every core reads `peek_slot`; the addressed one answers.
+        self.peek_pend.d.next = self.peek_req.val() & !self.running.q.val();
+        self.peek_sel.d.next = self.peek_core.val();
+        self.peek_valid.next = self.peek_pend.q.val();
+        self.peek_data.next = self.zero_word32.val();
+        for i in 0..self.cores.len() {
+            self.cores[i].peek_slot.next = self.peek_slot.val();
+            if self.peek_sel.q.val() == self.ids[i].val() {
+                self.peek_data.next = self.cores[i].peek_data.val().get_bits::<32>(0);
+            }
+            if self.cores[i].bad_key.val() {
+                self.new_err.next = self.new_err.val() | self.e2.val();
+            }
+        }
+        if (self.peek_req.val() | self.cfg_we.val()) & self.running.q.val() {
+            self.new_err.next = self.new_err.val() | self.e3.val();
+        }
+        self.err.d.next = self.err.q.val() | self.new_err.val();
+        if self.err_clear.val() {
+            self.err.d.next = self.new_err.val();
+        }
+        self.errors.next = self.err.q.val();
         self.step_count.next = self.steps.q.val();
         // The cores' per-neuron sweep outputs are for core-level tests only.
         self.unused_ok.next = false;
@@ -344,7 +432,8 @@ impl Logic for Fabric {
                 | self.cores[i].out_valid.val()
                 | self.cores[i].out_spike.val()
                 | self.cores[i].out_output.val()
-                | self.cores[i].out_slot.val().any();
+                | self.cores[i].out_slot.val().any()
+                | self.cores[i].peek_data.val().get_bits::<8>(32).any();
         }
     }
 }

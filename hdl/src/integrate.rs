@@ -42,6 +42,8 @@ pub struct Integrator {
     pub in_ready: Signal<Out, bool>,
     /// Nothing queued or in flight.
     pub idle: Signal<Out, bool>,
+    /// A key beyond the axon table arrived (it was dropped).
+    pub bad_key: Signal<Out, bool>,
     /// Accumulator read (to the neuron array's integrate port).
     pub acc_read_slot: Signal<Out, Bits<SLOT_BITS>>,
     /// Accumulator read data (sign-extended), one clock after the read.
@@ -78,6 +80,7 @@ pub struct Integrator {
     last_valid: DFF<bool>,
     last_slot: DFF<Bits<SLOT_BITS>>,
     last_value: DFF<Bits<X>>,
+    bad: DFF<bool>,
     row_base: Signal<Local, Bits<SYN_BITS>>,
     row_len: Signal<Local, Bits<SYN_BITS>>,
     weight: Signal<Local, Bits<X>>,
@@ -96,6 +99,7 @@ pub struct Integrator {
     ext_w: Constant<Bits<X>>,
     one: Constant<Bits<SYN_BITS>>,
     zero_syn: Constant<Bits<SYN_BITS>>,
+    n_axons: Constant<Bits<KEY_BITS>>,
 }
 
 /// Initial contents (full-depth words) and `$readmemh` files.
@@ -126,6 +130,7 @@ impl Integrator {
             in_key: Default::default(),
             in_ready: Default::default(),
             idle: Default::default(),
+            bad_key: Default::default(),
             acc_read_slot: Default::default(),
             acc_read_data: Default::default(),
             acc_write: Default::default(),
@@ -149,6 +154,7 @@ impl Integrator {
             last_valid: Default::default(),
             last_slot: Default::default(),
             last_value: Default::default(),
+            bad: Default::default(),
             row_base: Default::default(),
             row_len: Default::default(),
             weight: Default::default(),
@@ -167,6 +173,7 @@ impl Integrator {
             ext_w: c::<X>(all & !((1 << w) - 1)),
             one: c::<SYN_BITS>(1),
             zero_syn: c::<SYN_BITS>(0),
+            n_axons: c::<KEY_BITS>(a as u64),
         }
     }
 }
@@ -179,11 +186,15 @@ impl Logic for Integrator {
         self.synapses.clock.next = self.clock.val();
         dff_setup!(
             self, clock, ax_pending, row_active, row_ptr, row_end, syn_valid, acc_valid, acc_slot, acc_weight,
-            last_valid, last_slot, last_value
+            last_valid, last_slot, last_value, bad
         );
         // Input FIFO.
         self.fifo.data_in.next = self.in_key.val();
-        self.fifo.push.next = self.in_valid.val();
+        // Keys beyond the axon table are dropped and reported (a corrupt image).
+        // Registered, so the flag has no combinational path back to the bus.
+        self.bad.d.next = self.in_valid.val() & !self.fifo.full.val() & (self.in_key.val() >= self.n_axons.val());
+        self.bad_key.next = self.bad.q.val();
+        self.fifo.push.next = self.in_valid.val() & (self.in_key.val() < self.n_axons.val());
         self.in_ready.next = !self.fifo.full.val();
 
         // Stage 1: take a key when no row is being read and no lookup is pending.

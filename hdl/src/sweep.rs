@@ -58,6 +58,10 @@ pub struct NeuronArray {
     pub int_write_slot: Signal<In, Bits<SLOT_BITS>>,
     /// Integrate port: value to store (low accumulator-width bits are kept).
     pub int_write_data: Signal<In, Bits<X>>,
+    /// Potential read (when not sweeping): slot to read.
+    pub peek_slot: Signal<In, Bits<SLOT_BITS>>,
+    /// Potential of `peek_slot` one clock after it was presented, sign-extended.
+    pub peek_data: Signal<Out, Bits<X>>,
     /// Configuration: write `cfg_data` into the parameter word of `cfg_slot`.
     pub cfg_params_we: Signal<In, bool>,
     /// Configuration: write the low P bits of `cfg_data` into the potential of `cfg_slot`
@@ -143,6 +147,8 @@ impl NeuronArray {
             int_write: Default::default(),
             int_write_slot: Default::default(),
             int_write_data: Default::default(),
+            peek_slot: Default::default(),
+            peek_data: Default::default(),
             cfg_params_we: Default::default(),
             cfg_v_we: Default::default(),
             cfg_slot: Default::default(),
@@ -194,6 +200,9 @@ impl Logic for NeuronArray {
         // Stage 0: issue reads of rd_slot.
         self.params.read_address.next = self.rd_slot.q.val();
         self.v.read_address.next = self.rd_slot.q.val();
+        if !self.running.q.val() {
+            self.v.read_address.next = self.peek_slot.val();
+        }
         if self.start.val() & !self.running.q.val() {
             self.running.d.next = true;
             self.rd_slot.d.next = self.zero_slot.val();
@@ -253,6 +262,7 @@ impl Logic for NeuronArray {
             self.ai.next = self.acc_int.val() | self.ext_a.val();
         }
         self.int_read_data.next = self.ai.val();
+        self.peek_data.next = self.vv.val();
 
         self.nu.v.next = self.vv.val();
         self.nu.acc.next = self.aa.val();

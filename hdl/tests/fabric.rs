@@ -35,10 +35,15 @@ fn check(net_text: &str, stim_text: &str, steps: u32, spec: HardwareSpec) {
     let stim = Stimulus::from_list(
         &spikeforge_net::parse_spikes(&net, "s.csv", stim_text.into(), SpikeFileKind::Stimulus).unwrap(),
     );
-    let golden = spikeforge_golden::run(&net, &stim, steps).unwrap().spikes;
+    let run = spikeforge_golden::run(&net, &stim, steps).unwrap();
+    let golden = run.spikes.clone();
     assert!(!golden.is_empty());
     let m = map(&net, &spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
     assert!(m.report.cores_used >= 2, "the case must span cores");
+    let placed: Vec<(u32, u32, u32)> =
+        (0..net.neuron_count()).filter_map(|g| m.placement[g as usize].map(|(c, s)| (g, c, s))).collect();
+    let placed_tb = placed.clone();
+    let (ptx, prx) = std::sync::mpsc::channel();
     let inputs: Vec<Vec<u32>> =
         (0..steps).map(|t| stim.at(t).iter().map(|&g| m.input_index[g as usize].unwrap()).collect()).collect();
     let mut sim: Simulation<Fabric> = Simulation::default();
@@ -83,6 +88,29 @@ fn check(net_text: &str, stim_text: &str, steps: u32, spec: HardwareSpec) {
         }
         wait_clock_cycle!(ep, clock, x);
         sim_assert_eq!(ep, x.step_count.val().index(), inputs.len(), x);
+        // Read back every potential.
+        for &(g, c, s) in &placed_tb {
+            x.peek_req.next = true;
+            x.peek_core.next = (c as u64).into();
+            x.peek_slot.next = (s as u64).into();
+            wait_clock_cycle!(ep, clock, x);
+            x.peek_req.next = false;
+            sim_assert!(ep, x.peek_valid.val(), x);
+            ptx.send((g, x.peek_data.val().to_u32() as i32)).unwrap();
+        }
+        sim_assert_eq!(ep, x.errors.val().index(), 0, x);
+        // An input index beyond the host table is dropped and flagged.
+        x.in_valid.next = true;
+        x.in_index.next = 60000u64.into();
+        wait_clock_cycle!(ep, clock, x);
+        x.in_valid.next = false;
+        wait_clock_cycle!(ep, clock, x);
+        sim_assert_eq!(ep, x.errors.val().index(), 2, x);
+        x.err_clear.next = true;
+        wait_clock_cycle!(ep, clock, x);
+        x.err_clear.next = false;
+        wait_clock_cycle!(ep, clock, x);
+        sim_assert_eq!(ep, x.errors.val().index(), 0, x);
         ep.done(x)
     });
     let mut uut = Fabric::new(&spec, &init_of(&m));
@@ -91,6 +119,11 @@ fn check(net_text: &str, stim_text: &str, steps: u32, spec: HardwareSpec) {
     let mut hw: Vec<(u32, u32)> = rx.try_iter().map(|(t, c, s)| (t, m.neuron_at(c, s))).collect();
     hw.sort_unstable();
     assert_eq!(hw, golden);
+    let potentials: Vec<(u32, i32)> = prx.try_iter().collect();
+    assert_eq!(potentials.len(), placed.len());
+    for (g, v) in potentials {
+        assert_eq!(v, run.potentials[g as usize], "potential of {}", net.neuron_name(g));
+    }
 }
 
 #[test]
