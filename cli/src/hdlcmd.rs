@@ -109,6 +109,11 @@ pub fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, jso
         println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
     } else {
         println!("spec         {} ({} cores)", spec.name, spec.cores());
+        if spec.interconnect == spikeforge_mapper::Interconnect::Mesh {
+            println!(
+                "interconnect shared packet bus: the mesh router is not generated yet (same spikes, different latency)"
+            );
+        }
         println!("top module   {}", top.module);
         println!("files        {} Verilog files, files.f, manifest.json in {}", files.len(), out.display());
         if mapping.is_some() {

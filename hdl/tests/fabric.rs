@@ -35,11 +35,19 @@ fn check(net_text: &str, stim_text: &str, steps: u32, spec: HardwareSpec) {
     let stim = Stimulus::from_list(
         &spikeforge_net::parse_spikes(&net, "s.csv", stim_text.into(), SpikeFileKind::Stimulus).unwrap(),
     );
-    let run = spikeforge_golden::run(&net, &stim, steps).unwrap();
-    let golden = run.spikes.clone();
-    assert!(!golden.is_empty());
     let m = map(&net, &spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
     assert!(m.report.cores_used >= 2, "the case must span cores");
+    assert!(!spikeforge_golden::run(&net, &stim, steps).unwrap().spikes.is_empty());
+    run_fabric(&net, &stim, steps, &spec, &m);
+}
+
+/// Runs the whole design preloaded with `m` and compares spikes and final
+/// potentials with the golden model.
+fn run_fabric(net: &spikeforge_net::Network, stim: &Stimulus, steps: u32, spec: &HardwareSpec, m: &Mapping) {
+    let spec = spec.clone();
+    let m = m.clone();
+    let run = spikeforge_golden::run(net, stim, steps).unwrap();
+    let golden = run.spikes.clone();
     let placed: Vec<(u32, u32, u32)> =
         (0..net.neuron_count()).filter_map(|g| m.placement[g as usize].map(|(c, s)| (g, c, s))).collect();
     let placed_tb = placed.clone();
@@ -158,4 +166,45 @@ synapses = [[0, 1, 21], [1, 2, 21], [2, 3, 21], [3, 4, 21], [4, 5, 21], [5, 6, 2
         20,
         spec,
     );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: std::env::var("SF_HDL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        ..Default::default()
+    })]
+    /// Random networks on small random specs, greedy or multilevel mappings:
+    /// the whole design equals golden (spikes and final potentials).
+    /// `SF_HDL_CASES` scales the count (rust-hdl's simulator is slow).
+    #[test]
+    fn fabric_equals_golden_on_random_networks(
+        case in spikeforge_tests::net_case(),
+        n_per in 1u32..=4,
+        multilevel in proptest::prelude::any::<bool>(),
+    ) {
+        let net = case.network();
+        let st = net.stats();
+        let computed = (st.neurons - st.input_neurons) as u32;
+        let cores_needed = computed.div_ceil(n_per).max(1);
+        let w = (cores_needed as f64).sqrt().ceil() as u32;
+        let spec = HardwareSpec {
+            name: "prop".into(),
+            mesh_width: w,
+            mesh_height: cores_needed.div_ceil(w),
+            neurons_per_core: n_per,
+            axons_per_core: 32,
+            synapses_per_core: (st.max_fan_in as u32).max(1) * n_per,
+            routes_per_core: 64,
+            input_neurons: 16,
+            input_routes: 64,
+            weight_bits: net.fixed_point().weight_bits,
+            potential_bits: net.fixed_point().potential_bits,
+            accumulator_bits: 32,
+            interconnect: spikeforge_mapper::Interconnect::Crossbar,
+        };
+        let algo = if multilevel { Algorithm::Multilevel } else { Algorithm::Greedy };
+        let m = map(&net, &spec, &MapOptions::new(algo)).unwrap();
+        let stim = Stimulus::from_list(&case.stimulus);
+        run_fabric(&net, &stim, case.steps, &spec, &m);
+    }
 }
