@@ -56,6 +56,32 @@ pub struct FabricInit {
     pub host: RouteInit,
 }
 
+impl FabricInit {
+    /// The memory contents of a mapping (for simulation: words, no files).
+    pub fn from_mapping(m: &spikeforge_mapper::Mapping) -> FabricInit {
+        let (cores, host) = m.packed();
+        FabricInit {
+            cores: cores
+                .iter()
+                .map(|pc| {
+                    let w = |i: usize| pc.memories[i].words.clone();
+                    (
+                        ArrayInit { params: w(2), v: w(3), files: None },
+                        IntegrateInit { axons: w(0), synapses: w(1), files: None },
+                        RouteInit { ridx: w(4), routes: w(5), files: None },
+                        pc.neuron_count,
+                    )
+                })
+                .collect(),
+            host: RouteInit {
+                ridx: host.memories[0].words.clone(),
+                routes: host.memories[1].words.clone(),
+                files: None,
+            },
+        }
+    }
+}
+
 fn c<const N: usize>(v: u64) -> Constant<Bits<N>> {
     let m = if N >= 64 { u64::MAX } else { (1u64 << N) - 1 };
     Constant::new(Bits::<N>::from(v & m))

@@ -5,30 +5,8 @@
 
 use rust_hdl::prelude::*;
 use spikeforge_hdl::fabric::{Fabric, FabricInit};
-use spikeforge_hdl::integrate::IntegrateInit;
-use spikeforge_hdl::route::RouteInit;
-use spikeforge_hdl::sweep::ArrayInit;
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapOptions, Mapping};
 use spikeforge_net::{parse_network, Format, SpikeFileKind, Stimulus};
-
-fn init_of(m: &Mapping) -> FabricInit {
-    let (cores, host) = m.packed();
-    FabricInit {
-        cores: cores
-            .iter()
-            .map(|pc| {
-                let w = |i: usize| pc.memories[i].words.clone();
-                (
-                    ArrayInit { params: w(2), v: w(3), files: None },
-                    IntegrateInit { axons: w(0), synapses: w(1), files: None },
-                    RouteInit { ridx: w(4), routes: w(5), files: None },
-                    pc.neuron_count,
-                )
-            })
-            .collect(),
-        host: RouteInit { ridx: host.memories[0].words.clone(), routes: host.memories[1].words.clone(), files: None },
-    }
-}
 
 fn check(net_text: &str, stim_text: &str, steps: u32, spec: HardwareSpec) {
     let net = parse_network("t.toml", net_text.into(), Format::Toml).unwrap();
@@ -121,7 +99,7 @@ fn run_fabric(net: &spikeforge_net::Network, stim: &Stimulus, steps: u32, spec: 
         sim_assert_eq!(ep, x.errors.val().index(), 0, x);
         ep.done(x)
     });
-    let mut uut = Fabric::new(&spec, &init_of(&m));
+    let mut uut = Fabric::new(&spec, &FabricInit::from_mapping(&m));
     uut.connect_all();
     sim.run(Box::new(uut), 20_000_000).unwrap();
     let mut hw: Vec<(u32, u32)> = rx.try_iter().map(|(t, c, s)| (t, m.neuron_at(c, s))).collect();
