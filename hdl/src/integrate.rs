@@ -1,9 +1,10 @@
 //! The integrate engine of a core: input spike FIFO, axon table, synapse
 //! memory and the accumulate pipeline (one synapse entry per clock).
 //!
-//! Pipeline: the FIFO head (an axon key) reads its axon table entry; the row
-//! `row_base .. row_base+row_len` of the synapse memory is then read one
-//! entry per clock; each entry's target slot reads its accumulator (through
+//! Pipeline: the FIFO head (an axon key) reads its axon table entry while
+//! the previous row is still being read, so consecutive rows follow without
+//! a bubble; the row `row_base .. row_base+row_len` of the synapse memory is
+//! read one entry per clock; each entry's target slot reads its accumulator (through
 //! the neuron array's integrate port, bank `!bank`), and one clock later the
 //! sum is written back. The write of clock c is not yet visible to the read
 //! issued in clock c, so a back-to-back hit on the same slot takes the value
@@ -73,6 +74,11 @@ pub struct Integrator {
     row_active: DFF<bool>,
     row_ptr: DFF<Bits<SYN_BITS>>,
     row_end: DFF<Bits<SYN_BITS>>,
+    nxt_valid: DFF<bool>,
+    nxt_base: DFF<Bits<SYN_BITS>>,
+    nxt_end: DFF<Bits<SYN_BITS>>,
+    last: Signal<Local, bool>,
+    consume: Signal<Local, bool>,
     syn_valid: DFF<bool>,
     acc_valid: DFF<bool>,
     acc_slot: DFF<Bits<SLOT_BITS>>,
@@ -147,6 +153,11 @@ impl Integrator {
             row_active: Default::default(),
             row_ptr: Default::default(),
             row_end: Default::default(),
+            nxt_valid: Default::default(),
+            nxt_base: Default::default(),
+            nxt_end: Default::default(),
+            last: Default::default(),
+            consume: Default::default(),
             syn_valid: Default::default(),
             acc_valid: Default::default(),
             acc_slot: Default::default(),
@@ -185,8 +196,8 @@ impl Logic for Integrator {
         self.axons.clock.next = self.clock.val();
         self.synapses.clock.next = self.clock.val();
         dff_setup!(
-            self, clock, ax_pending, row_active, row_ptr, row_end, syn_valid, acc_valid, acc_slot, acc_weight,
-            last_valid, last_slot, last_value, bad
+            self, clock, ax_pending, row_active, row_ptr, row_end, nxt_valid, nxt_base, nxt_end, syn_valid, acc_valid,
+            acc_slot, acc_weight, last_valid, last_slot, last_value, bad
         );
         // Input FIFO.
         self.fifo.data_in.next = self.in_key.val();
@@ -197,20 +208,29 @@ impl Logic for Integrator {
         self.fifo.push.next = self.in_valid.val() & (self.in_key.val() < self.n_axons.val());
         self.in_ready.next = !self.fifo.full.val();
 
-        // Stage 1: take a key when no row is being read and no lookup is pending.
-        self.take.next = !self.fifo.empty.val() & !self.row_active.q.val() & !self.ax_pending.q.val();
+        // Row bookkeeping: the current row ends this clock, and a looked-up
+        // next row (if any) starts right after it without a bubble.
+        self.last.next = self.row_active.q.val() & (self.row_ptr.q.val() + self.one.val() == self.row_end.q.val());
+        self.consume.next = self.nxt_valid.q.val() & (!self.row_active.q.val() | self.last.val());
+
+        // Stage 1: look up the next key while the current row is read.
+        self.take.next =
+            !self.fifo.empty.val() & !self.ax_pending.q.val() & (!self.nxt_valid.q.val() | self.consume.val());
         self.fifo.pop.next = self.take.val();
         self.axons.read_address.next = self.fifo.head.val();
         self.ax_pending.d.next = self.take.val();
 
-        // Stage 2: the axon entry arrives; start the row.
+        // Stage 2: the axon entry arrives; it becomes the next row.
         self.row_base.next =
             self.axons.read_data.val().get_bits::<SYN_BITS>(self.off_base.val().index()) & self.mask_base.val();
         self.row_len.next = self.axons.read_data.val().get_bits::<SYN_BITS>(0) & self.mask_len.val();
+        if self.consume.val() {
+            self.nxt_valid.d.next = false;
+        }
         if self.ax_pending.q.val() & (self.row_len.val() != self.zero_syn.val()) {
-            self.row_active.d.next = true;
-            self.row_ptr.d.next = self.row_base.val();
-            self.row_end.d.next = self.row_base.val() + self.row_len.val();
+            self.nxt_valid.d.next = true;
+            self.nxt_base.d.next = self.row_base.val();
+            self.nxt_end.d.next = self.row_base.val() + self.row_len.val();
         }
 
         // Stage 3: read one synapse entry per clock.
@@ -219,9 +239,14 @@ impl Logic for Integrator {
         if self.row_active.q.val() {
             self.syn_valid.d.next = true;
             self.row_ptr.d.next = self.row_ptr.q.val() + self.one.val();
-            if self.row_ptr.q.val() + self.one.val() == self.row_end.q.val() {
+            if self.last.val() {
                 self.row_active.d.next = false;
             }
+        }
+        if self.consume.val() {
+            self.row_active.d.next = true;
+            self.row_ptr.d.next = self.nxt_base.q.val();
+            self.row_end.d.next = self.nxt_end.q.val();
         }
 
         // Stage 4: decode the entry, read the target's accumulator.
@@ -251,6 +276,7 @@ impl Logic for Integrator {
 
         self.idle.next = self.fifo.empty.val()
             & !self.ax_pending.q.val()
+            & !self.nxt_valid.q.val()
             & !self.row_active.q.val()
             & !self.syn_valid.q.val()
             & !self.acc_valid.q.val();
