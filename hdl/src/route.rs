@@ -4,8 +4,9 @@
 //! Spikes wait in a 4-entry FIFO (the sweep holds when it is nearly full).
 //! For each, the route index gives (base, len); each routing entry is read
 //! and offered as a packet until the interconnect takes it (`pkt_ready`),
-//! so backpressure stalls the engine and never drops a packet. Two clocks
-//! per packet; word layouts in docs/hardware.md.
+//! so backpressure stalls the engine and never drops a packet. One packet
+//! per clock after a two-clock index lookup per spike; word layouts in
+//! docs/hardware.md.
 
 use crate::fifo::KeyFifo;
 use crate::mem::SpecRam;
@@ -65,11 +66,11 @@ pub struct Router {
     ptr: DFF<Bits<ROUTE_BITS>>,
     stop: DFF<Bits<ROUTE_BITS>>,
     base: Signal<Local, Bits<ROUTE_BITS>>,
+    nptr: Signal<Local, Bits<ROUTE_BITS>>,
     len: Signal<Local, Bits<ROUTE_BITS>>,
     unused_ok: Signal<Local, bool>,
     s_idle: Constant<Bits<2>>,
     s_index: Constant<Bits<2>>,
-    s_read: Constant<Bits<2>>,
     s_emit: Constant<Bits<2>>,
     off_base: Constant<Bits<6>>,
     mask_base: Constant<Bits<ROUTE_BITS>>,
@@ -123,11 +124,11 @@ impl Router {
             ptr: Default::default(),
             stop: Default::default(),
             base: Default::default(),
+            nptr: Default::default(),
             len: Default::default(),
             unused_ok: Default::default(),
             s_idle: c::<2>(0),
             s_index: c::<2>(1),
-            s_read: c::<2>(2),
             s_emit: c::<2>(3),
             off_base: c::<6>(rb + 1),
             mask_base: c::<ROUTE_BITS>((1 << rb) - 1),
@@ -154,7 +155,6 @@ impl Logic for Router {
         self.hold.next = self.spikes.almost_full.val();
         self.spikes.pop.next = false;
         self.ridx.read_address.next = self.spikes.head.val();
-        self.routes.read_address.next = self.ptr.q.val();
         self.pkt_valid.next = false;
         self.pkt_core.next =
             self.routes.read_data.val().get_bits::<CORE_BITS>(self.off_core.val().index()) & self.mask_core.val();
@@ -170,29 +170,30 @@ impl Logic for Router {
                 self.state.d.next = self.s_index.val();
             }
         }
+        // The routing memory is addressed with the next pointer, so the word
+        // for the packet offered next clock is already being read: one
+        // packet per clock while the interconnect takes them.
+        self.nptr.next = self.ptr.q.val();
         if self.state.q.val() == self.s_index.val() {
             // Index data of the popped slot.
-            self.ptr.d.next = self.base.val();
+            self.nptr.next = self.base.val();
             self.stop.d.next = self.base.val() + self.len.val();
             self.state.d.next = self.s_idle.val();
             if self.len.val() != self.zero.val() {
-                self.state.d.next = self.s_read.val();
+                self.state.d.next = self.s_emit.val();
             }
-        }
-        if self.state.q.val() == self.s_read.val() {
-            // routes.read_address = ptr: data next clock.
-            self.state.d.next = self.s_emit.val();
         }
         if self.state.q.val() == self.s_emit.val() {
             self.pkt_valid.next = true;
             if self.pkt_ready.val() {
-                self.ptr.d.next = self.ptr.q.val() + self.one.val();
-                self.state.d.next = self.s_read.val();
+                self.nptr.next = self.ptr.q.val() + self.one.val();
                 if self.ptr.q.val() + self.one.val() == self.stop.q.val() {
                     self.state.d.next = self.s_idle.val();
                 }
             }
         }
+        self.ptr.d.next = self.nptr.val();
+        self.routes.read_address.next = self.nptr.val();
         self.idle.next = self.spikes.empty.val() & (self.state.q.val() == self.s_idle.val());
 
         self.ridx.write_address.next = self.cfg_addr.val().get_bits::<SLOT_BITS>(0);
