@@ -72,6 +72,7 @@ pub fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, jso
     }
     let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
     write_file(&out.join("files.f"), &list)?;
+    write_file(&out.join("verilator.vlt"), spikeforge_hdl::VERILATOR_WAIVERS)?;
     let mut copied = 0;
     if let Some(d) = mapping {
         let entries = std::fs::read_dir(d).map_err(|e| other(format!("cannot read {}: {e}", d.display()), None))?;
@@ -93,6 +94,7 @@ pub fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, jso
         "preloaded": mapping.is_some(),
         "ports": port_list.iter().map(|(n, d, w)| json!({"name": n, "direction": d, "width": w})).collect::<Vec<_>>(),
         "protocol": "docs/hardware.md, section Top-level ports",
+        "verilator_config": "verilator.vlt",
     });
     write_file(&out.join("manifest.json"), &(serde_json::to_string_pretty(&manifest).expect("JSON") + "\n"))?;
     let resources = if report {
@@ -115,7 +117,11 @@ pub fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, jso
             );
         }
         println!("top module   {}", top.module);
-        println!("files        {} Verilog files, files.f, manifest.json in {}", files.len(), out.display());
+        println!(
+            "files        {} Verilog files, files.f, verilator.vlt, manifest.json in {}",
+            files.len(),
+            out.display()
+        );
         if mapping.is_some() {
             println!("preloaded    {copied} memory image files ($readmemh); neuron counts from mapping.json");
         }

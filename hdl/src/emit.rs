@@ -36,7 +36,7 @@ pub fn split_modules(verilog: &str, prefix: &str, top_name: &str) -> Vec<Verilog
         if let Some(rest) = trimmed.strip_prefix("module ") {
             let name_end = rest.find(['(', ' ', ';']).unwrap_or(rest.len());
             let name = rename_module(&rest[..name_end]);
-            let text = format!("module {name}{}\n", &rest[name_end..]);
+            let text = format!("module {name}{}\n", path_separators(&rest[name_end..]));
             current = Some((name, text));
             continue;
         }

@@ -11,15 +11,18 @@
 //!   output neurons, as (core, slot) on `out_*` (valid/ready) during step t;
 //!   the step does not complete until they are taken.
 //!
-//! Interconnect: one shared bus, one packet per clock, fixed priority (the
-//! host router last); a packet moves only when its destination FIFO has
-//! room, so backpressure reaches every router and nothing is dropped.
+//! Interconnect: for `crossbar` specs one shared bus, one packet per clock,
+//! fixed priority (the host router last); for `mesh` specs a 2-D mesh of
+//! [`MeshNode`]s with XY routing, the host attached at node 0. Either way a
+//! packet moves only when the next buffer or destination FIFO has room, so
+//! backpressure reaches every router and nothing is dropped.
 //! Step barrier: a step ends when every sweep has finished and every FIFO,
 //! pipeline, router and report queue has been empty for two clocks; then
 //! the accumulator banks swap.
 
 use crate::core::Core;
 use crate::integrate::{IntegrateInit, KEY_BITS, SYN_BITS};
+use crate::mesh::{MeshNode, XY_BITS};
 use crate::route::{RouteInit, Router, CORE_BITS, RIDX_WORD, ROUTE_BITS};
 use crate::sweep::{ArrayInit, PARAM_BITS, SLOT_BITS};
 use rust_hdl::prelude::*;
@@ -147,6 +150,26 @@ pub struct Fabric {
     pub cores: Vec<Core>,
     /// Host input router.
     pub host: Router,
+    /// Mesh router nodes (mesh specs only).
+    pub nodes: Vec<MeshNode>,
+    xs: Vec<Constant<Bits<XY_BITS>>>,
+    ys: Vec<Constant<Bits<XY_BITS>>>,
+    inj_ok: Vec<Signal<Local, bool>>,
+    inj_x: Vec<Signal<Local, Bits<XY_BITS>>>,
+    inj_y: Vec<Signal<Local, Bits<XY_BITS>>>,
+    h_ok: Signal<Local, bool>,
+    hx: Signal<Local, Bits<XY_BITS>>,
+    hy: Signal<Local, Bits<XY_BITS>>,
+    bus_on: Constant<bool>,
+    mesh_unused: Signal<Local, bool>,
+    zero_xy: Constant<Bits<XY_BITS>>,
+    _bus_n: usize,
+    _mesh_n: usize,
+    _mesh_host: usize,
+    _links_x: usize,
+    _links_y: usize,
+    _w: usize,
+    _w1: usize,
     counts: Vec<DFFWithInit<Bits<SLOT_BITS>>>,
     ids: Vec<Constant<Bits<CORE_BITS>>>,
     hit: Vec<Signal<Local, bool>>,
@@ -198,6 +221,7 @@ impl Fabric {
     /// The design of `spec`, optionally preloaded with a mapping's images.
     pub fn new(spec: &HardwareSpec, init: &FabricInit) -> Fabric {
         let k = spec.cores() as usize;
+        let mesh = spec.interconnect == spikeforge_mapper::Interconnect::Mesh && k > 1;
         let empty = (ArrayInit::default(), IntegrateInit::default(), RouteInit::default(), 0u32);
         let core_init = |i: usize| init.cores.get(i).cloned().unwrap_or_else(|| empty.clone());
         Fabric {
@@ -232,6 +256,31 @@ impl Fabric {
                     Core::new(spec, &a, &g, &r)
                 })
                 .collect(),
+            nodes: if mesh {
+                (0..k as u32)
+                    .map(|i| MeshNode::new(i % spec.mesh_width, i / spec.mesh_width, spec.mesh_width, spec.mesh_height))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            xs: (0..if mesh { k as u64 } else { 0 }).map(|i| c::<XY_BITS>(i % spec.mesh_width as u64)).collect(),
+            ys: (0..if mesh { k as u64 } else { 0 }).map(|i| c::<XY_BITS>(i / spec.mesh_width as u64)).collect(),
+            inj_ok: (0..if mesh { k } else { 0 }).map(|_| Default::default()).collect(),
+            inj_x: (0..if mesh { k } else { 0 }).map(|_| Default::default()).collect(),
+            inj_y: (0..if mesh { k } else { 0 }).map(|_| Default::default()).collect(),
+            h_ok: Default::default(),
+            hx: Default::default(),
+            hy: Default::default(),
+            bus_on: Constant::new(!mesh),
+            mesh_unused: Default::default(),
+            zero_xy: c::<XY_BITS>(0),
+            _bus_n: if mesh { 0 } else { k },
+            _mesh_n: if mesh { k } else { 0 },
+            _mesh_host: usize::from(mesh),
+            _links_x: if mesh { k - 1 } else { 0 },
+            _links_y: if mesh { k - spec.mesh_width as usize } else { 0 },
+            _w: spec.mesh_width as usize,
+            _w1: spec.mesh_width as usize + 1,
             host: Router::new(
                 spec.input_neurons.max(1),
                 spec.input_routes.max(1),
@@ -242,7 +291,7 @@ impl Fabric {
             counts: (0..k).map(|i| DFFWithInit::new(Bits::<SLOT_BITS>::from(core_init(i).3 as u64))).collect(),
             ids: (0..k).map(|i| c::<CORE_BITS>(i as u64)).collect(),
             hit: (0..k).map(|_| Default::default()).collect(),
-            grant: (0..k).map(|_| Default::default()).collect(),
+            grant: (0..if mesh { 0 } else { k }).map(|_| Default::default()).collect(),
             rep_grant: (0..k).map(|_| Default::default()).collect(),
             peek_pend: Default::default(),
             peek_sel: Default::default(),
@@ -333,7 +382,7 @@ impl Logic for Fabric {
         self.taken.next = false;
         self.bus_core.next = self.zero_core.val();
         self.bus_key.next = self.zero_key.val();
-        for i in 0..self.cores.len() {
+        for i in 0..self._bus_n {
             self.grant[i].next = false;
             if !self.taken.val() & self.cores[i].pkt_valid.val() {
                 self.taken.next = true;
@@ -343,26 +392,26 @@ impl Logic for Fabric {
             }
         }
         self.host.pkt_ready.next = false;
-        if !self.taken.val() & self.host.pkt_valid.val() {
+        if !self.taken.val() & self.host.pkt_valid.val() & self.bus_on.val() {
             self.bus_core.next = self.host.pkt_core.val();
             self.bus_key.next = self.host.pkt_key.val();
         }
         self.dest_ready.next = false;
         self.dest_exists.next = false;
-        for i in 0..self.cores.len() {
+        for i in 0..self._bus_n {
             if self.bus_core.val() == self.ids[i].val() {
                 self.dest_ready.next = self.cores[i].in_ready.val();
                 self.dest_exists.next = true;
             }
         }
         // A packet for a core that does not exist is taken off the bus and reported.
-        if !self.dest_exists.val() {
+        if !self.dest_exists.val() & self.bus_on.val() {
             self.dest_ready.next = true;
             if self.taken.val() | self.host.pkt_valid.val() {
                 self.new_err.next = self.new_err.val() | self.e0.val();
             }
         }
-        for i in 0..self.cores.len() {
+        for i in 0..self._bus_n {
             self.cores[i].pkt_ready.next = self.grant[i].val() & self.dest_ready.val();
             self.cores[i].in_valid.next = (self.bus_core.val() == self.ids[i].val())
                 & self.dest_exists.val()
@@ -370,8 +419,143 @@ impl Logic for Fabric {
                 & (self.taken.val() | self.host.pkt_valid.val());
             self.cores[i].in_key.next = self.bus_key.val();
         }
-        if !self.taken.val() & self.host.pkt_valid.val() {
+        if !self.taken.val() & self.host.pkt_valid.val() & self.bus_on.val() {
             self.host.pkt_ready.next = self.dest_ready.val();
+        }
+
+        // Mesh (specs with interconnect = "mesh"; no iterations otherwise):
+        // core i's packets enter node i, the host's enter node 0; each
+        // packet carries its destination's (x, y).
+        self.mesh_unused.next = false;
+        for i in 0..self._mesh_n {
+            self.nodes[i].clock.next = self.clock.val();
+            // Edge ports (no neighbour there) and routing fields the core does not need.
+            self.mesh_unused.next = self.mesh_unused.val()
+                | self.nodes[i].in_w_ready.val()
+                | self.nodes[i].in_e_ready.val()
+                | self.nodes[i].in_n_ready.val()
+                | self.nodes[i].in_s_ready.val()
+                | self.nodes[i].in_l_ready.val()
+                | self.nodes[i].in_h_ready.val()
+                | self.nodes[i].out_w_valid.val()
+                | self.nodes[i].out_w_x.val().any()
+                | self.nodes[i].out_w_y.val().any()
+                | self.nodes[i].out_w_key.val().any()
+                | self.nodes[i].out_e_valid.val()
+                | self.nodes[i].out_e_x.val().any()
+                | self.nodes[i].out_e_y.val().any()
+                | self.nodes[i].out_e_key.val().any()
+                | self.nodes[i].out_n_valid.val()
+                | self.nodes[i].out_n_x.val().any()
+                | self.nodes[i].out_n_y.val().any()
+                | self.nodes[i].out_n_key.val().any()
+                | self.nodes[i].out_s_valid.val()
+                | self.nodes[i].out_s_x.val().any()
+                | self.nodes[i].out_s_y.val().any()
+                | self.nodes[i].out_s_key.val().any()
+                | self.nodes[i].out_l_x.val().any()
+                | self.nodes[i].out_l_y.val().any();
+
+            self.inj_ok[i].next = false;
+            self.inj_x[i].next = self.zero_xy.val();
+            self.inj_y[i].next = self.zero_xy.val();
+            for j in 0..self._mesh_n {
+                if self.cores[i].pkt_core.val() == self.ids[j].val() {
+                    self.inj_ok[i].next = true;
+                    self.inj_x[i].next = self.xs[j].val();
+                    self.inj_y[i].next = self.ys[j].val();
+                }
+            }
+            self.nodes[i].in_w_valid.next = false;
+            self.nodes[i].in_w_x.next = self.zero_xy.val();
+            self.nodes[i].in_w_y.next = self.zero_xy.val();
+            self.nodes[i].in_w_key.next = self.zero_key.val();
+            self.nodes[i].in_e_valid.next = false;
+            self.nodes[i].in_e_x.next = self.zero_xy.val();
+            self.nodes[i].in_e_y.next = self.zero_xy.val();
+            self.nodes[i].in_e_key.next = self.zero_key.val();
+            self.nodes[i].in_n_valid.next = false;
+            self.nodes[i].in_n_x.next = self.zero_xy.val();
+            self.nodes[i].in_n_y.next = self.zero_xy.val();
+            self.nodes[i].in_n_key.next = self.zero_key.val();
+            self.nodes[i].in_s_valid.next = false;
+            self.nodes[i].in_s_x.next = self.zero_xy.val();
+            self.nodes[i].in_s_y.next = self.zero_xy.val();
+            self.nodes[i].in_s_key.next = self.zero_key.val();
+            self.nodes[i].in_l_valid.next = false;
+            self.nodes[i].in_l_x.next = self.zero_xy.val();
+            self.nodes[i].in_l_y.next = self.zero_xy.val();
+            self.nodes[i].in_l_key.next = self.zero_key.val();
+            self.nodes[i].in_h_valid.next = false;
+            self.nodes[i].in_h_x.next = self.zero_xy.val();
+            self.nodes[i].in_h_y.next = self.zero_xy.val();
+            self.nodes[i].in_h_key.next = self.zero_key.val();
+            self.nodes[i].out_w_ready.next = false;
+            self.nodes[i].out_e_ready.next = false;
+            self.nodes[i].out_n_ready.next = false;
+            self.nodes[i].out_s_ready.next = false;
+            self.nodes[i].in_l_valid.next = self.cores[i].pkt_valid.val() & self.inj_ok[i].val();
+            self.nodes[i].in_l_x.next = self.inj_x[i].val();
+            self.nodes[i].in_l_y.next = self.inj_y[i].val();
+            self.nodes[i].in_l_key.next = self.cores[i].pkt_key.val();
+            self.cores[i].pkt_ready.next = self.nodes[i].in_l_ready.val() | !self.inj_ok[i].val();
+            if self.cores[i].pkt_valid.val() & !self.inj_ok[i].val() {
+                self.new_err.next = self.new_err.val() | self.e0.val();
+            }
+            self.cores[i].in_valid.next = self.nodes[i].out_l_valid.val();
+            self.cores[i].in_key.next = self.nodes[i].out_l_key.val();
+            self.nodes[i].out_l_ready.next = self.cores[i].in_ready.val();
+        }
+        self.h_ok.next = false;
+        self.hx.next = self.zero_xy.val();
+        self.hy.next = self.zero_xy.val();
+        for i in 0..self._mesh_host {
+            for j in 0..self._mesh_n {
+                if self.host.pkt_core.val() == self.ids[j].val() {
+                    self.h_ok.next = true;
+                    self.hx.next = self.xs[j].val();
+                    self.hy.next = self.ys[j].val();
+                }
+            }
+            self.nodes[i].in_h_valid.next = self.host.pkt_valid.val() & self.h_ok.val();
+            self.nodes[i].in_h_x.next = self.hx.val();
+            self.nodes[i].in_h_y.next = self.hy.val();
+            self.nodes[i].in_h_key.next = self.host.pkt_key.val();
+            self.host.pkt_ready.next = self.nodes[i].in_h_ready.val() | !self.h_ok.val();
+            if self.host.pkt_valid.val() & !self.h_ok.val() {
+                self.new_err.next = self.new_err.val() | self.e0.val();
+            }
+        }
+        // East-west links between node i and node i+1 (across a row end the
+        // link exists but XY routing never uses it).
+        for i in 0..self._links_x {
+            self.nodes[i + 1].in_w_valid.next = self.nodes[i].out_e_valid.val();
+            self.nodes[i + 1].in_w_x.next = self.nodes[i].out_e_x.val();
+            self.nodes[i + 1].in_w_y.next = self.nodes[i].out_e_y.val();
+            self.nodes[i + 1].in_w_key.next = self.nodes[i].out_e_key.val();
+            self.nodes[i].out_e_ready.next = self.nodes[i + 1].in_w_ready.val();
+            self.nodes[i].in_e_valid.next = self.nodes[i + 1].out_w_valid.val();
+            self.nodes[i].in_e_x.next = self.nodes[i + 1].out_w_x.val();
+            self.nodes[i].in_e_y.next = self.nodes[i + 1].out_w_y.val();
+            self.nodes[i].in_e_key.next = self.nodes[i + 1].out_w_key.val();
+            self.nodes[i + 1].out_w_ready.next = self.nodes[i].in_e_ready.val();
+        }
+        // North-south links between node i and node i+W. (rust-hdl can only
+        // do arithmetic on loop variables in an index, so W enters as the
+        // single value of an inner loop.)
+        for i in 0..self._links_y {
+            for w in self._w..self._w1 {
+                self.nodes[i + w].in_n_valid.next = self.nodes[i].out_s_valid.val();
+                self.nodes[i + w].in_n_x.next = self.nodes[i].out_s_x.val();
+                self.nodes[i + w].in_n_y.next = self.nodes[i].out_s_y.val();
+                self.nodes[i + w].in_n_key.next = self.nodes[i].out_s_key.val();
+                self.nodes[i].out_s_ready.next = self.nodes[i + w].in_n_ready.val();
+                self.nodes[i].in_s_valid.next = self.nodes[i + w].out_n_valid.val();
+                self.nodes[i].in_s_x.next = self.nodes[i + w].out_n_x.val();
+                self.nodes[i].in_s_y.next = self.nodes[i + w].out_n_y.val();
+                self.nodes[i].in_s_key.next = self.nodes[i + w].out_n_key.val();
+                self.nodes[i + w].out_n_ready.next = self.nodes[i].in_s_ready.val();
+            }
         }
 
         // Spike-out: the first core with a report wins.
@@ -394,6 +578,9 @@ impl Logic for Fabric {
 
         // Step controller.
         self.quiet.next = self.host.idle.val() & !self.rep_taken.val();
+        for i in 0..self._mesh_n {
+            self.quiet.next = self.quiet.val() & self.nodes[i].empty.val();
+        }
         for i in 0..self.cores.len() {
             self.quiet.next = self.quiet.val()
                 & !self.cores[i].busy.val()
@@ -451,8 +638,16 @@ impl Logic for Fabric {
         }
         self.errors.next = self.err.q.val();
         self.step_count.next = self.steps.q.val();
-        // The cores' per-neuron sweep outputs are for core-level tests only.
-        self.unused_ok.next = false;
+        // The cores' per-neuron sweep outputs are for core-level tests only;
+        // the locals of the interconnect this spec does not use stay idle.
+        self.unused_ok.next = self.mesh_unused.val()
+            | self.h_ok.val()
+            | self.hx.val().any()
+            | self.hy.val().any()
+            | self.bus_core.val().any()
+            | self.bus_key.val().any()
+            | self.dest_ready.val()
+            | self.taken.val();
         for i in 0..self.cores.len() {
             self.unused_ok.next = self.unused_ok.val()
                 | self.cores[i].out_valid.val()

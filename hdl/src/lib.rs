@@ -18,6 +18,7 @@ pub mod fabric;
 pub mod fifo;
 pub mod integrate;
 pub mod mem;
+pub mod mesh;
 pub mod neuron;
 pub mod route;
 pub mod sweep;
@@ -80,3 +81,18 @@ pub fn design(spec: &spikeforge_mapper::HardwareSpec, images: Option<&[u32]>) ->
     let prefix = format!("sf_{}", spec.name.replace('-', "_"));
     emit_design(&mut fabric::Fabric::new(spec, &init), &prefix, &format!("{prefix}_top"))
 }
+
+/// Verilator configuration with the design's only lint waiver, to pass to
+/// `verilator` together with the Verilog files (docs/hardware.md).
+///
+/// UNOPTFLAT on mesh router signals: rust-hdl emits one `always @(*)` per
+/// module, so a mesh node's outputs appear to depend on its inputs and the
+/// links between neighbouring nodes look like combinational loops. They are
+/// not: a node's outputs depend only on its registered buffers, Yosys finds
+/// no logic loop (checked by the tests), and the design simulates equal to
+/// the golden model. The warning only says Verilator cannot order those
+/// signals statically.
+pub const VERILATOR_WAIVERS: &str = "`verilator_config\n\
+// UNOPTFLAT on mesh router links: false loops through one always block per\n\
+// module; outputs depend only on registered buffers (see spikeforge-hdl docs).\n\
+lint_off -rule UNOPTFLAT -file \"*\" -match \"*nodes__*\"\n";

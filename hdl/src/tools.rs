@@ -88,6 +88,9 @@ pub fn yosys_ice40(dir: &Path, files: &[PathBuf], top: &str) -> Result<Ice40Reso
     let script = format!("{} synth_ice40 -top {top}; stat", reads.join(" "));
     let out = run("yosys", "yosys", &["-p", &script], dir)?;
     // The last "Printing statistics" block is the whole design.
+    if let Some(line) = out.lines().find(|l| l.contains("logic loop")) {
+        return Err(ToolError::Failed { tool: "yosys", output: format!("combinational loop: {line}") });
+    }
     let stats = out.rsplit("Printing statistics").next().unwrap_or("");
     let mut r = Ice40Resources::default();
     for line in stats.lines() {

@@ -114,7 +114,22 @@ fn run_fabric(net: &spikeforge_net::Network, stim: &Stimulus, steps: u32, spec: 
 
 #[test]
 fn fabric_equals_golden_across_cores() {
-    let spec = HardwareSpec { neurons_per_core: 3, ..HardwareSpec::preset("tiny").unwrap() };
+    fabric_case(HardwareSpec { neurons_per_core: 3, ..HardwareSpec::preset("tiny").unwrap() });
+}
+
+#[test]
+fn mesh_fabric_equals_golden_across_cores() {
+    // A 3x2 mesh: packets cross up to three hops with XY routing.
+    fabric_case(HardwareSpec {
+        neurons_per_core: 2,
+        mesh_width: 3,
+        mesh_height: 2,
+        interconnect: spikeforge_mapper::Interconnect::Mesh,
+        ..HardwareSpec::preset("tiny").unwrap()
+    });
+}
+
+fn fabric_case(spec: HardwareSpec) {
     check(
         r#"
 format = 1
@@ -159,6 +174,7 @@ proptest::proptest! {
         case in spikeforge_tests::net_case(),
         n_per in 1u32..=4,
         multilevel in proptest::prelude::any::<bool>(),
+        mesh in proptest::prelude::any::<bool>(),
     ) {
         let net = case.network();
         let st = net.stats();
@@ -178,7 +194,7 @@ proptest::proptest! {
             weight_bits: net.fixed_point().weight_bits,
             potential_bits: net.fixed_point().potential_bits,
             accumulator_bits: 32,
-            interconnect: spikeforge_mapper::Interconnect::Crossbar,
+            interconnect: if mesh { spikeforge_mapper::Interconnect::Mesh } else { spikeforge_mapper::Interconnect::Crossbar },
         };
         let algo = if multilevel { Algorithm::Multilevel } else { Algorithm::Greedy };
         let m = map(&net, &spec, &MapOptions::new(algo)).unwrap();

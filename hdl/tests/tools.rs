@@ -9,6 +9,7 @@ use std::path::PathBuf;
 fn write(files: &[spikeforge_hdl::emit::VerilogFile], name: &str) -> (PathBuf, Vec<PathBuf>) {
     let dir = std::env::temp_dir().join(format!("sf-hdl-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("verilator.vlt"), spikeforge_hdl::VERILATOR_WAIVERS).unwrap();
     let paths = files
         .iter()
         .map(|f| {
@@ -185,15 +186,22 @@ fn core_lints_compiles_and_maps_memories_to_block_ram_for_two_specs() {
 }
 
 #[test]
-fn fabric_lints_compiles_and_synthesizes_for_two_specs() {
+fn fabric_lints_compiles_and_synthesizes_for_three_specs() {
     use spikeforge_hdl::fabric::{Fabric, FabricInit};
     use spikeforge_mapper::HardwareSpec;
-    for name in ["tiny", "ice40"] {
-        let spec = HardwareSpec::preset(name).unwrap();
+    let mesh = HardwareSpec {
+        name: "tiny-mesh".into(),
+        interconnect: spikeforge_mapper::Interconnect::Mesh,
+        ..HardwareSpec::preset("tiny").unwrap()
+    };
+    for spec in [HardwareSpec::preset("tiny").unwrap(), HardwareSpec::preset("ice40").unwrap(), mesh] {
+        let name = spec.name.replace('-', "_");
         let top = format!("sf_{name}_top");
         let files = emit_design(&mut Fabric::new(&spec, &FabricInit::default()), &format!("sf_{name}"), &top);
         let (dir, paths) = write(&files, &top);
-        tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut lint_files = vec![PathBuf::from("verilator.vlt")];
+        lint_files.extend(paths.iter().cloned());
+        tools::verilator_lint(&dir, &lint_files, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
         tools::iverilog(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
         let r = tools::yosys_ice40(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
         eprintln!("{name} top: {r:?}");
