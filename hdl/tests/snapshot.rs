@@ -21,3 +21,14 @@ fn tiny_core_verilog() {
     assert_eq!(a, emit(), "emission is deterministic");
     insta::assert_snapshot!(a);
 }
+
+/// The whole emitted design for `tiny`, as `spikeforge hdl --spec tiny` writes it.
+#[test]
+fn tiny_design_verilog() {
+    let spec = HardwareSpec::preset("tiny").unwrap();
+    let text: String = spikeforge_hdl::design(&spec, None)
+        .into_iter()
+        .map(|f| format!("// ===== {}.v =====\n{}", f.module, f.text))
+        .collect();
+    insta::assert_snapshot!(text);
+}
