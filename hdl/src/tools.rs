@@ -47,11 +47,6 @@ fn run(tool: &'static str, package: &'static str, args: &[&str], dir: &Path) -> 
     }
 }
 
-/// Whether a tool is on the PATH.
-pub fn available(tool: &str) -> bool {
-    Command::new(tool).arg("-V").output().is_ok() || Command::new(tool).arg("--version").output().is_ok()
-}
-
 /// `verilator --lint-only -Wall` over `files` (in `dir`) with `top`.
 pub fn verilator_lint(dir: &Path, files: &[PathBuf], top: &str) -> Result<(), ToolError> {
     let mut args = vec!["--lint-only", "-Wall", "--top-module", top];

@@ -324,7 +324,7 @@ fn partition_with<'a>(
     caps: Caps,
     algorithm: Algorithm,
     seed: Option<u64>,
-) -> Result<State<'a>, PartitionError> {
+) -> Result<(State<'a>, Option<f64>), PartitionError> {
     let mut natural: Vec<u32> = conn.computed().collect();
     if let Some(seed) = seed {
         spikeforge_net::rng::SplitMix64(seed).shuffle(&mut natural);
@@ -333,8 +333,16 @@ fn partition_with<'a>(
     let mut greedy = State::new(conn, rate, caps, part, k);
     if algorithm == Algorithm::Greedy {
         greedy.repair()?;
-        return Ok(greedy);
+        let baseline = seed.is_none().then(|| greedy.traffic());
+        return Ok((greedy, baseline));
     }
+    // The greedy baseline's traffic, for the report (from this packing, not a second one).
+    let baseline = if seed.is_none() {
+        let mut b = greedy.clone();
+        Some(b.repair().map_or(f64::NAN, |_| b.traffic()))
+    } else {
+        None
+    };
     // Spread the slack: pack again with capacities just above an even split
     // over the greedy core count (relaxing until it fits that count), so
     // every core has room for refinement moves. Do it for the natural order
@@ -408,7 +416,7 @@ fn partition_with<'a>(
             }
         }
     }
-    best.ok_or_else(|| last_err.expect("a candidate failed"))
+    best.map(|b| (b, baseline)).ok_or_else(|| last_err.expect("a candidate failed"))
 }
 
 /// Maps `net` onto `spec`.
@@ -439,12 +447,12 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
         None => vec![1.0; conn.n],
     };
     let caps = caps_of(spec);
-    let st = partition_with(&conn, &rate, caps, opts.algorithm, opts.seed)
+    let (st, baseline) = partition_with(&conn, &rate, caps, opts.algorithm, opts.seed)
         .map_err(|e| partition_error(net, spec, &conn, e))?;
-    let greedy_traffic = if opts.algorithm == Algorithm::Greedy && opts.seed.is_none() {
-        st.traffic()
-    } else {
-        partition_with(&conn, &rate, caps, Algorithm::Greedy, None).map(|g| g.traffic()).unwrap_or(f64::NAN)
+    let greedy_traffic = match baseline {
+        Some(t) => t,
+        // A seeded (random) mapping: the baseline is the unseeded greedy packing.
+        None => partition_with(&conn, &rate, caps, Algorithm::Greedy, None).map_or(f64::NAN, |(g, _)| g.traffic()),
     };
 
     // Placement.
