@@ -30,6 +30,8 @@ pub struct Core {
     pub start: Signal<In, bool>,
     /// Bank the sweep reads.
     pub bank: Signal<In, bool>,
+    /// Pulse: zero both accumulator banks (see [`NeuronArray::clear`]).
+    pub clear: Signal<In, bool>,
     /// Slots in use.
     pub count: Signal<In, Bits<SLOT_BITS>>,
     /// Sweeping.
@@ -106,6 +108,7 @@ impl Core {
             in_ready: Default::default(),
             start: Default::default(),
             bank: Default::default(),
+            clear: Default::default(),
             count: Default::default(),
             busy: Default::default(),
             idle: Default::default(),
@@ -159,6 +162,7 @@ impl Logic for Core {
         self.in_ready.next = self.integ.in_ready.val();
         self.array.start.next = self.start.val();
         self.array.bank.next = self.bank.val();
+        self.array.clear.next = self.clear.val();
         self.array.count.next = self.count.val();
         self.busy.next = self.array.busy.val();
         self.idle.next = self.integ.idle.val();

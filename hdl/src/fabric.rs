@@ -129,6 +129,12 @@ pub struct Fabric {
     pub peek_valid: Signal<Out, bool>,
     /// Potential read: the potential, 32-bit two's complement.
     pub peek_data: Signal<Out, Bits<32>>,
+    /// Pulse between steps: network reset. Zeroes every accumulator (a
+    /// sweep of `neurons_per_core` clocks, `busy` meanwhile), selects bank
+    /// 0 and sets `step_count` to 0; rewrite the potentials over the
+    /// configuration port to return to the initial state. During a step it
+    /// is ignored and flagged (bit 3).
+    pub clear: Signal<In, bool>,
     /// Sticky error flags: bit 0 packet to a core that does not exist (dropped),
     /// bit 1 input index out of range (dropped), bit 2 axon key out of range
     /// at a core (dropped), bit 3 potential read or configuration write while
@@ -188,6 +194,9 @@ pub struct Fabric {
     zero4: Constant<Bits<4>>,
     n_inputs: Constant<Bits<SLOT_BITS>>,
     running: DFF<bool>,
+    /// The clock after a clear pulse (before the cores raise busy).
+    clr_wait: DFF<bool>,
+    cores_busy: Signal<Local, bool>,
     /// A step pulse not yet acted on (it arrived while the previous step ended).
     req: DFF<bool>,
     started: DFF<bool>,
@@ -245,6 +254,7 @@ impl Fabric {
             peek_data: Default::default(),
             errors: Default::default(),
             err_clear: Default::default(),
+            clear: Default::default(),
             cfg_we: Default::default(),
             cfg_core: Default::default(),
             cfg_mem: Default::default(),
@@ -306,6 +316,8 @@ impl Fabric {
             zero4: c::<4>(0),
             n_inputs: c::<SLOT_BITS>(spec.input_neurons as u64),
             running: Default::default(),
+            clr_wait: Default::default(),
+            cores_busy: Default::default(),
             req: Default::default(),
             started: Default::default(),
             quiet1: Default::default(),
@@ -339,7 +351,7 @@ impl Fabric {
 impl Logic for Fabric {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, running, req, started, quiet1, bank, steps, peek_pend, peek_sel, err);
+        dff_setup!(self, clock, running, clr_wait, req, started, quiet1, bank, steps, peek_pend, peek_sel, err);
         self.host.clock.next = self.clock.val();
 
         // Configuration decode.
@@ -590,10 +602,30 @@ impl Logic for Fabric {
             self.cores[i].start.next = false;
         }
         self.done.next = false;
+        self.cores_busy.next = false;
+        for i in 0..self.cores.len() {
+            self.cores_busy.next = self.cores_busy.val() | self.cores[i].busy.val();
+            self.cores[i].clear.next = false;
+        }
+        self.clr_wait.d.next = false;
+        if self.clear.val() & !self.running.q.val() {
+            self.clr_wait.d.next = true;
+            self.bank.d.next = false;
+            self.steps.d.next = self.zero_word32.val();
+            for i in 0..self.cores.len() {
+                self.cores[i].clear.next = true;
+            }
+        }
         if self.step.val() {
             self.req.d.next = true;
         }
-        if (self.step.val() | self.req.q.val()) & !self.running.q.val() {
+        // A step waits for a clear in progress to finish.
+        if (self.step.val() | self.req.q.val())
+            & !self.running.q.val()
+            & !self.clr_wait.q.val()
+            & !self.cores_busy.val()
+            & !self.clear.val()
+        {
             self.req.d.next = false;
             self.running.d.next = true;
             self.started.d.next = false;
@@ -613,7 +645,7 @@ impl Logic for Fabric {
                 self.quiet1.d.next = false;
             }
         }
-        self.busy.next = self.running.q.val();
+        self.busy.next = self.running.q.val() | self.clr_wait.q.val() | self.cores_busy.val();
 
         // Potential read: every core reads `peek_slot`; the addressed one answers.
         self.peek_pend.d.next = self.peek_req.val() & !self.running.q.val();
@@ -629,7 +661,7 @@ impl Logic for Fabric {
                 self.new_err.next = self.new_err.val() | self.e2.val();
             }
         }
-        if (self.peek_req.val() | self.cfg_we.val()) & self.running.q.val() {
+        if (self.peek_req.val() | self.cfg_we.val() | self.clear.val()) & self.running.q.val() {
             self.new_err.next = self.new_err.val() | self.e3.val();
         }
         self.err.d.next = self.err.q.val() | self.new_err.val();

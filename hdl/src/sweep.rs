@@ -36,6 +36,12 @@ pub struct NeuronArray {
     pub count: Signal<In, Bits<SLOT_BITS>>,
     /// Accumulator bank the sweep reads (the other one integrates).
     pub bank: Signal<In, bool>,
+    /// Pulse (while not sweeping): zero both accumulator banks, one slot per
+    /// clock over the whole depth (`busy` meanwhile). A network reset: with
+    /// the potentials rewritten over the configuration port, the next step
+    /// starts from the network's initial state. Also clears power-up garbage
+    /// (block RAM contents are not defined by every tool).
+    pub clear: Signal<In, bool>,
     /// Pause: issue no new neuron this clock (the one in flight completes).
     pub hold: Signal<In, bool>,
     /// High while sweeping.
@@ -84,6 +90,9 @@ pub struct NeuronArray {
     rd_slot: DFF<Bits<SLOT_BITS>>,
     s1_valid: DFF<bool>,
     s1_slot: DFF<Bits<SLOT_BITS>>,
+    clearing: DFF<bool>,
+    clr_slot: DFF<Bits<SLOT_BITS>>,
+    last_slot: Constant<Bits<SLOT_BITS>>,
     acc_sweep: Signal<Local, Bits<X>>,
     acc_int: Signal<Local, Bits<X>>,
     word: Signal<Local, Bits<PARAM_BITS>>,
@@ -136,6 +145,7 @@ impl NeuronArray {
             start: Default::default(),
             count: Default::default(),
             bank: Default::default(),
+            clear: Default::default(),
             hold: Default::default(),
             busy: Default::default(),
             out_valid: Default::default(),
@@ -162,6 +172,9 @@ impl NeuronArray {
             rd_slot: Default::default(),
             s1_valid: Default::default(),
             s1_slot: Default::default(),
+            clearing: Default::default(),
+            clr_slot: Default::default(),
+            last_slot: Constant::new(Bits::<SLOT_BITS>::from(n as u64 - 1)),
             acc_sweep: Default::default(),
             acc_int: Default::default(),
             word: Default::default(),
@@ -195,7 +208,7 @@ impl Logic for NeuronArray {
         self.v.clock.next = self.clock.val();
         self.acc0.clock.next = self.clock.val();
         self.acc1.clock.next = self.clock.val();
-        dff_setup!(self, clock, running, rd_slot, s1_valid, s1_slot);
+        dff_setup!(self, clock, running, rd_slot, s1_valid, s1_slot, clearing, clr_slot);
 
         // Stage 0: issue reads of rd_slot.
         self.params.read_address.next = self.rd_slot.q.val();
@@ -217,7 +230,17 @@ impl Logic for NeuronArray {
                 self.running.d.next = false;
             }
         }
-        self.busy.next = self.running.q.val() | self.s1_valid.q.val();
+        if self.clear.val() & !self.running.q.val() {
+            self.clearing.d.next = true;
+            self.clr_slot.d.next = self.zero_slot.val();
+        }
+        if self.clearing.q.val() {
+            self.clr_slot.d.next = self.clr_slot.q.val() + self.one.val();
+            if self.clr_slot.q.val() == self.last_slot.val() {
+                self.clearing.d.next = false;
+            }
+        }
+        self.busy.next = self.running.q.val() | self.s1_valid.q.val() | self.clearing.q.val();
 
         // Bank routing: the sweep reads/clears `bank`, integration uses `!bank`.
         self.acc0.read_address.next = self.int_read_slot.val();
@@ -296,6 +319,14 @@ impl Logic for NeuronArray {
             self.acc1.write_address.next = self.int_write_slot.val();
             self.acc1.write_data.next = self.int_write_data.val();
             self.acc1.write_enable.next = self.int_write.val();
+        }
+        if self.clearing.q.val() {
+            self.acc0.write_address.next = self.clr_slot.q.val();
+            self.acc0.write_data.next = self.zero.val();
+            self.acc0.write_enable.next = true;
+            self.acc1.write_address.next = self.clr_slot.q.val();
+            self.acc1.write_data.next = self.zero.val();
+            self.acc1.write_enable.next = true;
         }
         self.params.write_address.next = self.cfg_slot.val();
         self.params.write_data.next = self.cfg_data.val();

@@ -1,9 +1,91 @@
-//! Runs the generated Verilog cycle-accurately under Verilator (not built yet).
+//! Runs the generated Verilog cycle-accurately under Verilator and checks
+//! it against the golden model, step by step.
 //!
-//! Will own: the cached Verilator build of a spec's Verilog with a fixed C++
-//! shim loaded at run time, the driver that loads memory images, feeds a
-//! stimulus and collects spikes, and the lockstep comparison with the golden
-//! model that reports the first divergent step, core and neuron and leaves a
-//! VCD window around it.
+//! Owns: the cached Verilator build of a spec's design with a fixed C++
+//! shim ([`verilate`]), the model loaded at run time ([`model`]), the host
+//! protocol driver ([`hardware`]), the lockstep run with mismatch reports
+//! and VCD windows ([`run`]) and the Icarus cross-check ([`icarus`]).
 //!
-//! The only crate (with `fpga`) that spawns external tools.
+//! Invariants: the design is built for a spec, never for a network (one
+//! build serves every network that maps onto the spec); a network reaches
+//! the hardware only through the top-level ports, as a board's host would
+//! load it. Depends on `hdl` for the Verilog and on `golden` as the
+//! reference; nothing depends on `sim` except the CLI and tests. With
+//! `fpga`, the only crate that spawns external tools.
+
+pub mod hardware;
+pub mod icarus;
+pub mod model;
+pub mod run;
+pub mod verilate;
+
+pub use hardware::{Backpressure, Hardware, StepOutput};
+pub use model::{InitialState, Model, Pins};
+pub use run::{run, Divergence, Mismatch, RunOptions, SimRun, VcdWindow, Verdict};
+pub use verilate::{build, Built};
+
+use std::path::PathBuf;
+
+/// Errors of the simulation stage.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// Verilator cannot be run.
+    #[error("cannot run Verilator (`{command}`): {detail}\n  help: install it with `sudo apt-get install verilator` (Debian/Ubuntu; spikeforge is tested with 5.006), or set VERILATOR to its path")]
+    VerilatorMissing {
+        /// The command tried.
+        command: String,
+        /// What failed.
+        detail: String,
+    },
+    /// Verilator or the C++ compiler failed.
+    #[error("the Verilator build failed (full log: {}):\n{tail}\n  help: this is a bug in spikeforge if the Verilog came from `spikeforge hdl`; a missing C++ compiler is fixed by `sudo apt-get install build-essential`", log.display())]
+    BuildFailed {
+        /// The build log.
+        log: PathBuf,
+        /// Its last lines.
+        tail: String,
+    },
+    /// The built library cannot be loaded.
+    #[error("cannot load the Verilator model {}: {detail}", library.display())]
+    Load {
+        /// The library.
+        library: PathBuf,
+        /// Why.
+        detail: String,
+    },
+    /// The mapping is for another spec than the model.
+    #[error("the mapping is for spec `{mapping}` but the model was built for `{model}`")]
+    SpecMismatch {
+        /// Mapping's spec.
+        mapping: String,
+        /// Model's spec.
+        model: String,
+    },
+    /// The stimulus has spikes after the last step.
+    #[error("the stimulus has spikes at step {last}, but the run has only {steps} steps (0..{steps})\n  help: pass --steps {} or more", last + 1)]
+    StimulusBeyondRun {
+        /// Last stimulus step.
+        last: u32,
+        /// Steps of the run.
+        steps: u32,
+    },
+    /// The design did not finish a phase within the limit.
+    #[error("the hardware did not finish {what} of step {step} within {cycles} clock cycles (deadlock or livelock in the design)")]
+    Hung {
+        /// Step.
+        step: u32,
+        /// Clocks waited.
+        cycles: u64,
+        /// Phase.
+        what: String,
+    },
+    /// File system.
+    #[error("{0}")]
+    Io(String),
+    /// Icarus Verilog failed or is missing.
+    #[error("{0}")]
+    Icarus(String),
+    /// A bug in spikeforge.
+    #[error("internal error (a bug in spikeforge, please report it): {0}")]
+    Internal(String),
+}

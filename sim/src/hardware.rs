@@ -1,0 +1,277 @@
+//! The host side of the design's top-level ports (docs/hardware.md, "Top-level
+//! ports"), on a Verilator [`Model`]: configuration writes, network reset,
+//! spike-in, step, spike-out, potential reads and error flags.
+//!
+//! Every handshake follows the protocol exactly as a board's host bridge
+//! would; nothing reaches into the design's internals. Cycles are counted
+//! so the figures of a run are the hardware's own.
+
+use crate::model::{Model, Pins};
+use crate::SimError;
+use spikeforge_hdl::fabric::mem_code;
+use spikeforge_mapper::Mapping;
+use spikeforge_net::rng::SplitMix64;
+
+/// When the host takes spike-out words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backpressure {
+    /// `out_ready` always high.
+    None,
+    /// `out_ready` high with probability `percent_ready`/100 each clock,
+    /// from a fixed seed (reproducible).
+    Random {
+        /// Seed of the ready pattern.
+        seed: u64,
+        /// Chance that `out_ready` is high in a clock, in percent (1..=100).
+        percent_ready: u32,
+    },
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepOutput {
+    /// Spikes reported on spike-out, as (core, slot), in arrival order.
+    pub spikes: Vec<(u32, u32)>,
+    /// Clocks from the `step` pulse to `done` (inclusive).
+    pub cycles: u64,
+    /// Clocks spent handing over the step's input spikes.
+    pub input_cycles: u64,
+}
+
+/// Memory code and packed-memory name pairs of a core (mapper image order
+/// does not matter: matched by name).
+const CORE_MEMORIES: &[(&str, u64)] = &[
+    ("params", mem_code::PARAMS),
+    ("v_init", mem_code::V),
+    ("axons", mem_code::AXONS),
+    ("synapses", mem_code::SYNAPSES),
+    ("route_index", mem_code::ROUTE_INDEX),
+    ("routes", mem_code::ROUTES),
+];
+
+/// The design under the host protocol.
+pub struct Hardware {
+    /// The model (public for tests that need raw access, e.g. VCD).
+    pub model: Model,
+    backpressure: Backpressure,
+    rng: SplitMix64,
+    /// Longest a step may take before the run is declared hung.
+    pub step_limit: u64,
+    steps: u32,
+}
+
+impl Hardware {
+    /// Wraps a fresh model. `monitor` is on: every spike is reported.
+    pub fn new(model: Model) -> Hardware {
+        let mut hw = Hardware { model, backpressure: Backpressure::None, rng: SplitMix64(0), step_limit: 1 << 24, steps: 0 };
+        hw.model.pins.monitor = 1;
+        hw
+    }
+
+    /// Sets the spike-out backpressure pattern.
+    pub fn set_backpressure(&mut self, b: Backpressure) {
+        self.backpressure = b;
+        if let Backpressure::Random { seed, .. } = b {
+            self.rng = SplitMix64(seed);
+        }
+    }
+
+    /// Clocks with idle inputs.
+    pub fn idle(&mut self, n: u64) {
+        for _ in 0..n {
+            self.model.cycle();
+        }
+    }
+
+    /// One configuration write (`cfg_mem` code, address, data up to 128 bits).
+    pub fn write(&mut self, core: u32, mem: u64, addr: u32, data: u128) {
+        let p = &mut self.model.pins;
+        p.cfg_we = 1;
+        p.cfg_core = core;
+        p.cfg_mem = mem as u32;
+        p.cfg_addr = addr;
+        for (i, w) in p.cfg_data.iter_mut().enumerate() {
+            *w = if i < 4 { (data >> (32 * i)) as u32 } else { 0 };
+        }
+        self.model.cycle();
+        self.model.pins.cfg_we = 0;
+    }
+
+    /// Loads every memory word of `m` (full depth, so power-up contents never
+    /// matter), each core's neuron count, then resets the network state
+    /// ([`Hardware::clear`]).
+    pub fn load(&mut self, m: &Mapping) -> Result<(), SimError> {
+        let (cores, host) = m.packed();
+        for c in 0..m.spec.cores() {
+            let Some(pc) = cores.get(c as usize) else {
+                self.write(c, mem_code::NEURON_COUNT, 0, 0);
+                continue;
+            };
+            for mem in &pc.memories {
+                let code = CORE_MEMORIES
+                    .iter()
+                    .find(|(n, _)| *n == mem.name)
+                    .map(|x| x.1)
+                    .ok_or_else(|| SimError::Internal(format!("no configuration code for core memory `{}`", mem.name)))?;
+                for (a, &w) in mem.words.iter().enumerate() {
+                    self.write(c, code, a as u32, w);
+                }
+            }
+            self.write(c, mem_code::NEURON_COUNT, 0, pc.neuron_count as u128);
+        }
+        for mem in &host.memories {
+            let code = match mem.name {
+                "input_route_index" => mem_code::INPUT_ROUTE_INDEX,
+                "input_routes" => mem_code::INPUT_ROUTES,
+                other => return Err(SimError::Internal(format!("no configuration code for host memory `{other}`"))),
+            };
+            for (a, &w) in mem.words.iter().enumerate() {
+                self.write(0, code, a as u32, w);
+            }
+        }
+        self.clear()
+    }
+
+    /// Rewrites every potential to the mapping's initial value and clears
+    /// the accumulators: the network's state at step 0 (a reset between
+    /// steps; parameters and routing stay).
+    pub fn reset_state(&mut self, m: &Mapping) -> Result<(), SimError> {
+        let (cores, _) = m.packed();
+        for (c, pc) in cores.iter().enumerate() {
+            if let Some(v) = pc.memories.iter().find(|x| x.name == "v_init") {
+                for (a, &w) in v.words.iter().enumerate() {
+                    self.write(c as u32, mem_code::V, a as u32, w);
+                }
+            }
+        }
+        self.clear()
+    }
+
+    /// Pulses `clear` and waits until the accumulators are zero.
+    pub fn clear(&mut self) -> Result<(), SimError> {
+        self.model.pins.clear = 1;
+        self.model.cycle();
+        self.model.pins.clear = 0;
+        let mut n = 0u64;
+        loop {
+            self.model.cycle();
+            if self.model.pins.busy == 0 {
+                break;
+            }
+            n += 1;
+            if n > self.step_limit {
+                return Err(SimError::Hung { step: self.steps, cycles: n, what: "clear".into() });
+            }
+        }
+        self.steps = 0;
+        Ok(())
+    }
+
+    /// Hands over `inputs` (host input indices), runs one step and collects
+    /// its spike-out words.
+    pub fn step(&mut self, inputs: &[u32]) -> Result<StepOutput, SimError> {
+        let mut out = StepOutput::default();
+        let start = self.model.cycles;
+        for &i in inputs {
+            self.model.pins.in_valid = 1;
+            self.model.pins.in_index = i;
+            let mut n = 0u64;
+            loop {
+                self.model.cycle();
+                if self.model.pins.in_ready != 0 {
+                    break;
+                }
+                n += 1;
+                if n > self.step_limit {
+                    return Err(SimError::Hung { step: self.steps, cycles: n, what: "spike-in".into() });
+                }
+            }
+        }
+        self.model.pins.in_valid = 0;
+        out.input_cycles = self.model.cycles - start;
+        let start = self.model.cycles;
+        self.model.pins.step = 1;
+        loop {
+            let ready = match self.backpressure {
+                Backpressure::None => true,
+                Backpressure::Random { percent_ready, .. } => self.rng.below(100) < percent_ready as u64,
+            };
+            self.model.pins.out_ready = u32::from(ready);
+            self.model.cycle();
+            self.model.pins.step = 0;
+            let p: &Pins = &self.model.pins;
+            if p.out_valid != 0 && ready {
+                out.spikes.push((p.out_core, p.out_slot));
+            }
+            if p.done != 0 {
+                break;
+            }
+            if self.model.cycles - start > self.step_limit {
+                return Err(SimError::Hung { step: self.steps, cycles: self.model.cycles - start, what: "step".into() });
+            }
+        }
+        self.model.pins.out_ready = 0;
+        out.cycles = self.model.cycles - start;
+        self.steps += 1;
+        Ok(out)
+    }
+
+    /// The potential of (core, slot), read over the peek port.
+    pub fn peek(&mut self, core: u32, slot: u32) -> i32 {
+        let p = &mut self.model.pins;
+        p.peek_req = 1;
+        p.peek_core = core;
+        p.peek_slot = slot;
+        self.model.cycle();
+        self.model.pins.peek_req = 0;
+        // peek_valid/peek_data are registered: visible in the next clock.
+        self.model.cycle();
+        debug_assert!(self.model.pins.peek_valid != 0);
+        self.model.pins.peek_data as i32
+    }
+
+    /// Potentials of every placed neuron, by global id (inputs 0). Reads
+    /// are pipelined: one request per clock, each answered in the next.
+    pub fn potentials(&mut self, m: &Mapping) -> Vec<i32> {
+        let mut v = vec![0; m.placement.len()];
+        let mut pending: Option<usize> = None;
+        for (g, p) in m.placement.iter().enumerate() {
+            let Some((c, s)) = *p else { continue };
+            let pins = &mut self.model.pins;
+            pins.peek_req = 1;
+            pins.peek_core = c;
+            pins.peek_slot = s;
+            self.model.cycle();
+            if let Some(prev) = pending {
+                v[prev] = self.model.pins.peek_data as i32;
+            }
+            pending = Some(g);
+        }
+        self.model.pins.peek_req = 0;
+        if let Some(prev) = pending {
+            self.model.cycle();
+            v[prev] = self.model.pins.peek_data as i32;
+        }
+        v
+    }
+
+    /// The sticky error flags (bit 0 packet to a missing core, 1 input index
+    /// out of range, 2 axon key out of range, 3 access during a step).
+    pub fn errors(&mut self) -> u32 {
+        self.model.cycle();
+        self.model.pins.errors
+    }
+
+    /// Clears the error flags.
+    pub fn clear_errors(&mut self) {
+        self.model.pins.err_clear = 1;
+        self.model.cycle();
+        self.model.pins.err_clear = 0;
+    }
+
+    /// Completed steps since the last clear, as the design counts them.
+    pub fn step_count(&mut self) -> u32 {
+        self.model.cycle();
+        self.model.pins.step_count
+    }
+}

@@ -1,0 +1,396 @@
+//! A run of a mapped network on the Verilator model, optionally in lockstep
+//! with the golden model, with a VCD window on request or on a mismatch.
+//!
+//! Lockstep: before step t both sides get the same input spikes; after it
+//! the spikes the hardware reported are compared with golden's as sets of
+//! neurons, and (with `potentials_every_step`) every potential is read back
+//! and compared. The first difference stops the run and is reported by
+//! step, core, slot and neuron with the expected and the observed value.
+//! The run is then repeated from the start with tracing on for a window of
+//! steps ending at the divergent one (the model is deterministic, so the
+//! repeat is the same run), which leaves a small VCD beside the report.
+
+use crate::hardware::{Backpressure, Hardware};
+use crate::model::{InitialState, Model};
+use crate::verilate::Built;
+use crate::SimError;
+use spikeforge_mapper::Mapping;
+use spikeforge_net::{Network, Stimulus};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// A VCD window: steps `first..=last` of a run into `path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VcdWindow {
+    /// The file.
+    pub path: PathBuf,
+    /// First step traced.
+    pub first: u32,
+    /// Last step traced (inclusive).
+    pub last: u32,
+}
+
+/// What a run does.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Steps to run.
+    pub steps: u32,
+    /// Run golden beside the hardware and compare every step.
+    pub verify: bool,
+    /// With `verify`: also read back and compare every potential after
+    /// every step (else only after the last).
+    pub potentials_every_step: bool,
+    /// Spike-out backpressure.
+    pub backpressure: Backpressure,
+    /// Power-up state of uninitialized bits.
+    pub init: InitialState,
+    /// Trace this window (the whole run's VCD would be huge).
+    pub vcd: Option<VcdWindow>,
+    /// On a mismatch, trace the steps before it into this file.
+    pub mismatch_vcd: Option<PathBuf>,
+    /// Steps traced before the divergent one in `mismatch_vcd`.
+    pub mismatch_margin: u32,
+    /// After this many steps, reset the network state (potentials rewritten,
+    /// accumulators cleared) and run the stimulus again from step 0: the
+    /// hardware must then equal golden from its initial state.
+    pub reset_after: Option<u32>,
+}
+
+impl RunOptions {
+    /// `steps` steps, verified, final potentials compared, no VCD.
+    pub fn verified(steps: u32) -> RunOptions {
+        RunOptions {
+            steps,
+            verify: true,
+            potentials_every_step: false,
+            backpressure: Backpressure::None,
+            init: InitialState::Zeros,
+            vcd: None,
+            mismatch_vcd: None,
+            mismatch_margin: 2,
+            reset_after: None,
+        }
+    }
+}
+
+/// How the hardware diverged from golden.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Divergence {
+    /// A spike golden has and the hardware has not, or the reverse.
+    Spike {
+        /// Golden fired.
+        expected: bool,
+        /// The hardware reported a spike.
+        got: bool,
+    },
+    /// The same neuron reported more than once in a step.
+    Repeated {
+        /// Times reported.
+        count: u32,
+    },
+    /// A spike-out word from a slot that holds no neuron.
+    UnmappedSlot,
+    /// A potential differs.
+    Potential {
+        /// Golden's value.
+        expected: i32,
+        /// Read back from the hardware.
+        got: i32,
+    },
+    /// The design raised error flags (docs/hardware.md, `errors`).
+    ErrorFlags(u32),
+}
+
+/// The first difference between hardware and golden.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Step (0-based, counted from the last reset).
+    pub step: u32,
+    /// Core and slot, where one applies.
+    pub place: Option<(u32, u32)>,
+    /// Global neuron id, where one applies.
+    pub neuron: Option<u32>,
+    /// Its name, `population[index]`.
+    pub name: String,
+    /// What differs.
+    pub divergence: Divergence,
+    /// Golden's spikes in that step (names).
+    pub expected_spikes: Vec<String>,
+    /// The hardware's spikes in that step (names).
+    pub got_spikes: Vec<String>,
+    /// The VCD window written around it.
+    pub vcd: Option<VcdWindow>,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "hardware differs from golden at step {}", self.step)?;
+        if let Some((c, s)) = self.place {
+            write!(f, ", core {c} slot {s}")?;
+        }
+        if !self.name.is_empty() {
+            write!(f, ", neuron {}", self.name)?;
+        }
+        match &self.divergence {
+            Divergence::Spike { expected, got } => write!(
+                f,
+                ": expected {}, got {}",
+                if *expected { "a spike" } else { "no spike" },
+                if *got { "a spike" } else { "no spike" }
+            )?,
+            Divergence::Repeated { count } => write!(f, ": spike reported {count} times")?,
+            Divergence::UnmappedSlot => write!(f, ": spike from a slot that holds no neuron")?,
+            Divergence::Potential { expected, got } => write!(f, ": potential expected {expected}, got {got}")?,
+            Divergence::ErrorFlags(e) => write!(f, ": error flags {e:#06b} raised")?,
+        }
+        write!(f, "\n  golden spikes:   [{}]", self.expected_spikes.join(", "))?;
+        write!(f, "\n  hardware spikes: [{}]", self.got_spikes.join(", "))?;
+        if let Some(w) = &self.vcd {
+            write!(f, "\n  waveform of steps {}..={}: {}", w.first, w.last, w.path.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of the comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not compared (`verify` off).
+    Unchecked,
+    /// Equal every step.
+    Equal,
+    /// The first difference.
+    Mismatch(Box<Mismatch>),
+}
+
+/// Results of a run.
+#[derive(Debug, Clone)]
+pub struct SimRun {
+    /// `(step, global id)` of every spike the hardware reported, sorted.
+    pub spikes: Vec<(u32, u32)>,
+    /// Final potentials by global id (inputs 0).
+    pub potentials: Vec<i32>,
+    /// Clocks of each step (step pulse to done).
+    pub cycles_per_step: Vec<u64>,
+    /// Clocks spent loading the network over the configuration port.
+    pub load_cycles: u64,
+    /// Clocks of the whole run (loading, inputs, steps, read-back).
+    pub total_cycles: u64,
+    /// Wall-clock seconds of the stepping part (excluding the build and load).
+    pub seconds: f64,
+    /// Synaptic events (golden's count; 0 unless verified).
+    pub events: u64,
+    /// Error flags at the end.
+    pub errors: u32,
+    /// The comparison with golden.
+    pub verdict: Verdict,
+}
+
+impl SimRun {
+    /// Simulated clock cycles per wall-clock second while stepping.
+    pub fn cycles_per_second(&self) -> f64 {
+        let c: u64 = self.cycles_per_step.iter().sum();
+        if self.seconds > 0.0 {
+            c as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Runs `net` (mapped as `m`) on the model `built` with `stimulus`.
+/// `progress` is called after each step with the number of steps done.
+pub fn run(
+    built: &Built,
+    net: &Network,
+    m: &Mapping,
+    stimulus: &Stimulus,
+    opts: &RunOptions,
+    progress: &mut dyn FnMut(u32),
+) -> Result<SimRun, SimError> {
+    if m.spec != built.spec {
+        return Err(SimError::SpecMismatch { mapping: m.spec.name.clone(), model: built.spec.name.clone() });
+    }
+    if stimulus.step_span() > opts.steps {
+        return Err(SimError::StimulusBeyondRun { last: stimulus.step_span() - 1, steps: opts.steps });
+    }
+    let first = run_once(built, net, m, stimulus, opts, opts.vcd.as_ref(), progress)?;
+    let Verdict::Mismatch(mm) = &first.verdict else { return Ok(first) };
+    let Some(path) = &opts.mismatch_vcd else { return Ok(first) };
+    let window = VcdWindow { path: path.clone(), first: mm.step.saturating_sub(opts.mismatch_margin), last: mm.step };
+    let again = run_once(built, net, m, stimulus, opts, Some(&window), &mut |_| {})?;
+    let mut first = first;
+    match (&mut first.verdict, &again.verdict) {
+        (Verdict::Mismatch(a), Verdict::Mismatch(b)) if a.step == b.step => a.vcd = Some(window),
+        _ => {
+            return Err(SimError::Internal(
+                "the repeated run for the VCD window did not diverge at the same step: the model is not deterministic"
+                    .into(),
+            ))
+        }
+    }
+    Ok(first)
+}
+
+fn run_once(
+    built: &Built,
+    net: &Network,
+    m: &Mapping,
+    stimulus: &Stimulus,
+    opts: &RunOptions,
+    window: Option<&VcdWindow>,
+    progress: &mut dyn FnMut(u32),
+) -> Result<SimRun, SimError> {
+    let mut hw = Hardware::new(Model::new(built, opts.init)?);
+    hw.set_backpressure(opts.backpressure);
+    hw.load(m)?;
+    if hw.errors() != 0 {
+        // Loading only writes in-range words; flags here are power-up garbage.
+        hw.clear_errors();
+    }
+    let load_cycles = hw.model.cycles;
+    let mut golden = opts.verify.then(|| spikeforge_golden::Model::new(net));
+    let inputs: Vec<Vec<u32>> = (0..opts.steps)
+        .map(|t| {
+            stimulus
+                .at(t)
+                .iter()
+                .map(|&g| {
+                    m.input_index.get(g as usize).copied().flatten().ok_or_else(|| {
+                        SimError::Internal(format!("stimulus neuron {} has no input index", net.neuron_name(g)))
+                    })
+                })
+                .collect()
+        })
+        .collect::<Result<_, _>>()?;
+    let mut out = SimRun {
+        spikes: Vec::new(),
+        potentials: Vec::new(),
+        cycles_per_step: Vec::with_capacity(opts.steps as usize),
+        load_cycles,
+        total_cycles: 0,
+        seconds: 0.0,
+        events: 0,
+        errors: 0,
+        verdict: if opts.verify { Verdict::Equal } else { Verdict::Unchecked },
+    };
+    let started = Instant::now();
+    let mut traced = false;
+    // With a reset, the stimulus runs twice: `reset_after` steps, reset, all steps.
+    let schedule: Vec<u32> = match opts.reset_after {
+        Some(k) => (0..k.min(opts.steps)).chain(0..opts.steps).collect(),
+        None => (0..opts.steps).collect(),
+    };
+    for (i, &t) in schedule.iter().enumerate() {
+        if i > 0 && t == 0 {
+            hw.reset_state(m)?;
+            if let Some(g) = golden.as_mut() {
+                g.reset();
+            }
+            out.spikes.clear();
+            out.cycles_per_step.clear();
+        }
+        if let Some(w) = window {
+            if t == w.first && !traced {
+                hw.model.trace_open(&w.path)?;
+                traced = true;
+            }
+        }
+        let s = hw.step(&inputs[t as usize])?;
+        out.cycles_per_step.push(s.cycles);
+        let mut got: Vec<u32> = Vec::with_capacity(s.spikes.len());
+        let mut unmapped = None;
+        for &(c, sl) in &s.spikes {
+            match m.images.cores.get(c as usize).and_then(|x| x.neurons.get(sl as usize)) {
+                Some(&g) => got.push(g),
+                None => unmapped = Some((c, sl)),
+            }
+        }
+        got.sort_unstable();
+        if let Some(g) = golden.as_mut() {
+            let ins: Vec<u32> = stimulus.at(t).to_vec();
+            let expected: Vec<u32> = g.step(&ins).map_err(|e| SimError::Internal(e.to_string()))?.to_vec();
+            let names = |v: &[u32]| v.iter().map(|&n| net.neuron_name(n)).collect::<Vec<_>>();
+            let mismatch = |place: Option<(u32, u32)>, neuron: Option<u32>, divergence| {
+                Box::new(Mismatch {
+                    step: t,
+                    place,
+                    neuron,
+                    name: neuron.map(|n| net.neuron_name(n)).unwrap_or_default(),
+                    divergence,
+                    expected_spikes: names(&expected),
+                    got_spikes: names(&got),
+                    vcd: None,
+                })
+            };
+            let mut found = None;
+            if let Some(p) = unmapped {
+                found = Some(mismatch(Some(p), None, Divergence::UnmappedSlot));
+            }
+            if found.is_none() {
+                found = first_spike_difference(&expected, &got).map(|(n, d)| {
+                    mismatch(m.placement.get(n as usize).copied().flatten(), Some(n), d)
+                });
+            }
+            if found.is_none() {
+                let e = hw.errors();
+                if e != 0 {
+                    found = Some(mismatch(None, None, Divergence::ErrorFlags(e)));
+                }
+            }
+            if found.is_none() && (opts.potentials_every_step || i + 1 == schedule.len()) {
+                let v = hw.potentials(m);
+                let gv = g.potentials();
+                if let Some(n) = (0..v.len()).find(|&n| m.placement[n].is_some() && v[n] != gv[n]) {
+                    found = Some(mismatch(
+                        m.placement[n],
+                        Some(n as u32),
+                        Divergence::Potential { expected: gv[n], got: v[n] },
+                    ));
+                }
+            }
+            if let Some(mm) = found {
+                out.verdict = Verdict::Mismatch(mm);
+                out.spikes.extend(got.iter().map(|&n| (t, n)));
+                break;
+            }
+        }
+        out.spikes.extend(got.iter().map(|&n| (t, n)));
+        if let Some(w) = window {
+            if t == w.last && traced {
+                hw.model.trace_close();
+            }
+        }
+        progress(i as u32 + 1);
+    }
+    hw.model.trace_close();
+    out.seconds = started.elapsed().as_secs_f64();
+    out.potentials = hw.potentials(m);
+    out.errors = hw.errors();
+    out.total_cycles = hw.model.cycles;
+    if let Some(g) = &golden {
+        out.events = g.events();
+    }
+    Ok(out)
+}
+
+/// The smallest neuron id on which two sorted spike lists differ, and how.
+fn first_spike_difference(expected: &[u32], got: &[u32]) -> Option<(u32, Divergence)> {
+    let mut cands: Vec<u32> = Vec::new();
+    for w in got.windows(2) {
+        if w[0] == w[1] {
+            cands.push(w[0]);
+        }
+    }
+    let e: std::collections::BTreeSet<u32> = expected.iter().copied().collect();
+    let g: std::collections::BTreeSet<u32> = got.iter().copied().collect();
+    cands.extend(e.symmetric_difference(&g));
+    let n = *cands.iter().min()?;
+    let count = got.iter().filter(|&&x| x == n).count() as u32;
+    let d = if count > 1 && e.contains(&n) {
+        Divergence::Repeated { count }
+    } else {
+        Divergence::Spike { expected: e.contains(&n), got: count > 0 }
+    };
+    Some((n, d))
+}
