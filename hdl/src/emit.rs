@@ -8,6 +8,16 @@
 //! local wires `<instance>__<port>`. Each module goes to its own file named
 //! after it (Verilator's DECLFILENAME rule). The output is a pure function of
 //! the design: same spec, same bytes.
+//!
+//! Glitch-free combinational blocks: rust-hdl writes each module's logic as
+//! one `always @(*)` that first assigns defaults and then overrides them
+//! (`valid = 0; if (..) valid = 1;`). Under an event-driven simulator
+//! (Icarus) every such intermediate value is an event: two modules whose
+//! blocks read each other's outputs (a valid/ready handshake) wake each
+//! other forever within one time step. So every variable a combinational
+//! block assigns is computed in a private shadow (`<name>_sfn`) and copied
+//! to the real variable once, at the end of the block: the same logic, one
+//! event per change. Verilator and Yosys see identical behaviour.
 
 /// One emitted file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +53,7 @@ pub fn split_modules(verilog: &str, prefix: &str, top_name: &str) -> Vec<Verilog
         if let Some((name, text)) = current.as_mut() {
             if trimmed.starts_with("endmodule") {
                 text.push_str("endmodule\n");
-                files.push(VerilogFile { module: name.clone(), text: tidy(text) });
+                files.push(VerilogFile { module: name.clone(), text: tidy(&shadow_comb_block(text)) });
                 current = None;
                 continue;
             }
@@ -63,6 +73,163 @@ pub fn split_modules(verilog: &str, prefix: &str, top_name: &str) -> Vec<Verilog
     }
     files.sort_by(|a, b| a.module.cmp(&b.module));
     files
+}
+
+/// Suffix of the shadow variables of [`shadow_comb_block`].
+const SHADOW: &str = "_sfn";
+
+/// Whole-identifier tokens of a line with their byte ranges (identifiers
+/// right after `'` are number bases/digits, not names).
+fn idents(line: &str) -> Vec<(usize, usize)> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$') {
+                i += 1;
+            }
+            let after_quote = start > 0 && b[start - 1] == b'\'';
+            let after_digit_or_dollar =
+                start > 0 && (b[start - 1].is_ascii_digit() || b[start - 1] == b'$' || b[start - 1] == b'.');
+            if !after_quote && !after_digit_or_dollar {
+                out.push((start, i));
+            }
+        } else if c.is_ascii_digit() || c == b'$' {
+            // Numbers and system tasks: skip the whole token.
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$' || b[i] == b'\'') {
+                i += 1;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Rewrites a module's `always @(*)` block so that each variable it assigns
+/// changes once per evaluation (see the module docs). Modules without such a
+/// block are returned unchanged.
+fn shadow_comb_block(module: &str) -> String {
+    let lines: Vec<&str> = module.lines().collect();
+    let Some(start) = lines.iter().position(|l| l.trim() == "always @(*) begin") else {
+        return module.to_string();
+    };
+    // The block's `end`: count begin/end words.
+    let mut depth = 0i32;
+    let mut end = None;
+    for (k, l) in lines.iter().enumerate().skip(start) {
+        for (a, z) in idents(l) {
+            match &l[a..z] {
+                "begin" => depth += 1,
+                "end" => depth -= 1,
+                _ => {}
+            }
+        }
+        if depth == 0 {
+            end = Some(k);
+            break;
+        }
+    }
+    let Some(end) = end else { return module.to_string() };
+    // Declared widths of module-level variables: `[output] reg [W] name;`.
+    let mut decl: Vec<(String, String)> = Vec::new();
+    for l in &lines[..start] {
+        let t = l.trim();
+        let rest = t.strip_prefix("output reg").or_else(|| t.strip_prefix("reg"));
+        let Some(rest) = rest else { continue };
+        let rest = rest.trim().trim_end_matches(';').trim();
+        let (width, name) = match rest.strip_prefix('[') {
+            Some(r) => match r.split_once(']') {
+                Some((w, n)) => (format!("[{w}]"), n.trim()),
+                None => continue,
+            },
+            None => (String::new(), rest),
+        };
+        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            decl.push((name.to_string(), width));
+        }
+    }
+    // Variables other processes see: outputs, and variables named outside
+    // the block other than in their declaration (submodule connections).
+    // Locals only this block reads cannot wake anyone and stay as they are.
+    let mut seen_outside: Vec<&str> = Vec::new();
+    for (k, l) in lines.iter().enumerate() {
+        if (start..=end).contains(&k) {
+            continue;
+        }
+        let t = l.trim();
+        if t.starts_with("reg") {
+            continue;
+        }
+        let outputs = t.starts_with("output reg");
+        for (a, z) in idents(l) {
+            let n = &l[a..z];
+            if !outputs || !matches!(n, "output" | "reg") {
+                seen_outside.push(n);
+            }
+        }
+    }
+    // Variables the block assigns (`name = ...;` or `name[..] = ...;`).
+    let mut assigned: Vec<String> = Vec::new();
+    for l in &lines[start + 1..end] {
+        let t = l.trim_start();
+        let Some(&(a, z)) = idents(t).first() else { continue };
+        if a != 0 {
+            continue;
+        }
+        let rest = t[z..].trim_start();
+        let rest = if rest.starts_with('[') { rest.split_once(']').map_or("", |x| x.1).trim_start() } else { rest };
+        if rest.starts_with('=') && !rest.starts_with("==") {
+            let n = &t[a..z];
+            if decl.iter().any(|(d, _)| d == n) && seen_outside.contains(&n) && !assigned.iter().any(|x| x == n) {
+                assigned.push(n.to_string());
+            }
+        }
+    }
+    if assigned.is_empty() {
+        return module.to_string();
+    }
+    let rename = |l: &str| -> String {
+        let mut out = String::with_capacity(l.len() + 16);
+        let mut last = 0;
+        for (a, z) in idents(l) {
+            if assigned.iter().any(|x| x == &l[a..z]) {
+                out.push_str(&l[last..z]);
+                out.push_str(SHADOW);
+                last = z;
+            }
+        }
+        out.push_str(&l[last..]);
+        out
+    };
+    let mut out = String::with_capacity(module.len() * 2);
+    for l in &lines[..start] {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out.push_str("    // Shadows: each assigned variable changes once per evaluation.\n");
+    for n in &assigned {
+        let w = &decl.iter().find(|(d, _)| d == n).expect("declared").1;
+        let sep = if w.is_empty() { "" } else { " " };
+        out.push_str(&format!("    reg {w}{sep}{n}{SHADOW};\n"));
+    }
+    out.push_str(lines[start]);
+    out.push('\n');
+    for l in &lines[start + 1..end] {
+        out.push_str(&rename(l));
+        out.push('\n');
+    }
+    for n in &assigned {
+        out.push_str(&format!("        {n} = {n}{SHADOW};\n"));
+    }
+    for l in &lines[end..] {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
 }
 
 /// `$` inside identifiers (rust-hdl's path separator) becomes `__`; a `$`
@@ -104,6 +271,20 @@ fn tidy(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn combinational_outputs_change_once_per_evaluation() {
+        let m = "module m(a,y,z);\n    input wire  a;\n    output reg  y;\n    output reg  [3:0] z;\n    reg  t;\n    reg  u;\n    sub s(\n        .x(u)\n    );\n    always @(*) begin\n        y = 1'b0;\n        t = a;\n        u = t;\n        if (t) begin\n            y = 1'b1;\n        end\n        z[1:0] = 2'h3 & {y, y};\n    end\nendmodule\n";
+        let out = shadow_comb_block(m);
+        // Outputs and the submodule connection get shadows; the private local does not.
+        assert!(out.contains("    reg y_sfn;\n    reg u_sfn;\n    reg [3:0] z_sfn;\n"), "{out}");
+        assert!(!out.contains("t_sfn"), "{out}");
+        assert!(out.contains("        y_sfn = 1'b0;\n"), "{out}");
+        assert!(out.contains("        z_sfn[1:0] = 2'h3 & {y_sfn, y_sfn};\n"), "{out}");
+        assert!(out.contains("        y = y_sfn;\n        u = u_sfn;\n        z = z_sfn;\n    end\nendmodule"), "{out}");
+        // Number literals are left alone.
+        assert!(out.contains("1'b1"));
+    }
 
     #[test]
     fn renames_and_splits() {

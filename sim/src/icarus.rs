@@ -258,10 +258,40 @@ pub fn run(dir: &Path, m: &Mapping, stimulus: &Stimulus, steps: u32) -> Result<I
         return Err(SimError::Icarus(format!("iverilog failed:\n{}", String::from_utf8_lossy(&out.stderr))));
     }
     let t = Instant::now();
-    let out = Command::new("vvp").current_dir(dir).args(["-n", "sf_tb.vvp"]).output().map_err(missing)?;
+    let mut child = Command::new("vvp")
+        .current_dir(dir)
+        .args(["-n", "sf_tb.vvp"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(missing)?;
+    // A zero-delay loop would never return: give up after a generous limit.
+    let limit = std::time::Duration::from_secs(
+        std::env::var("SF_ICARUS_TIMEOUT").ok().and_then(|v| v.parse().ok()).unwrap_or(900),
+    );
+    let status = loop {
+        match child.try_wait().map_err(missing)? {
+            Some(st) => break st,
+            None if t.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(SimError::Icarus(format!(
+                    "vvp did not finish within {} s (simulation time stuck or far too slow); files in {}",
+                    limit.as_secs(),
+                    dir.display()
+                )));
+            }
+            None => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    };
     let seconds = t.elapsed().as_secs_f64();
-    if !out.status.success() {
-        return Err(SimError::Icarus(format!("vvp failed:\n{}", String::from_utf8_lossy(&out.stderr))));
+    if !status.success() {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        return Err(SimError::Icarus(format!("vvp failed:\n{err}")));
     }
     let text_path = dir.join("icarus_out.txt");
     let text = std::fs::read_to_string(&text_path).map_err(|e| io("cannot read", &text_path, e))?;

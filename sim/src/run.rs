@@ -54,6 +54,10 @@ pub struct RunOptions {
     /// accumulators cleared) and run the stimulus again from step 0: the
     /// hardware must then equal golden from its initial state.
     pub reset_after: Option<u32>,
+    /// Configuration writes `(core, cfg_mem code, address, word)` applied
+    /// after loading: fault injection (a corrupted memory word must be
+    /// caught by the comparison).
+    pub extra_writes: Vec<(u32, u64, u32, u128)>,
 }
 
 impl RunOptions {
@@ -69,6 +73,7 @@ impl RunOptions {
             mismatch_vcd: None,
             mismatch_margin: 2,
             reset_after: None,
+            extra_writes: Vec::new(),
         }
     }
 }
@@ -247,6 +252,9 @@ fn run_once(
     if hw.errors() != 0 {
         // Loading only writes in-range words; flags here are power-up garbage.
         hw.clear_errors();
+    }
+    for &(c, code, a, w) in &opts.extra_writes {
+        hw.write(c, code, a, w);
     }
     let load_cycles = hw.model.cycles;
     let mut golden = opts.verify.then(|| spikeforge_golden::Model::new(net));

@@ -113,9 +113,21 @@ fn raw_proj(w_lo: i64, w_hi: i64) -> impl Strategy<Value = RawProj> {
 /// neurons, up to 6 projections of every kind, random W and P) with a random
 /// stimulus over up to 24 steps.
 pub fn net_case() -> impl Strategy<Value = NetCase> {
+    net_case_with(2u32..=8, 4u32..=16, 32)
+}
+
+/// [`net_case`] with fixed-point widths drawn from the given ranges (a
+/// hardware spec fixes P, and W up to its weight bits).
+pub fn net_case_with(
+    w_bits: std::ops::RangeInclusive<u32>,
+    p_bits: std::ops::RangeInclusive<u32>,
+    accumulator_bits: u32,
+) -> impl Strategy<Value = NetCase> {
+    // Fan-in sums stay below 6 projections x 12 entries x 128 < 2^15.
+    assert!(accumulator_bits >= 16, "the generator's fan-in needs 16 accumulator bits");
     (
-        2u32..=8,
-        4u32..=16,
+        w_bits,
+        p_bits,
         proptest::collection::vec(1usize..=4, 1..=2),
         proptest::collection::vec(1usize..=5, 1..=3),
         1u32..=24,
@@ -132,7 +144,7 @@ pub fn net_case() -> impl Strategy<Value = NetCase> {
                 proptest::collection::vec((0..steps, 0..n_in), 0..=(steps as usize * n_in).min(40)),
             )
         })
-        .prop_map(|((w_bits, p_bits, ins, neus, steps), params, raws, stim)| {
+        .prop_map(move |((w_bits, p_bits, ins, neus, steps), params, raws, stim)| {
             let mut pops: Vec<PopulationDoc> = Vec::new();
             for (i, &s) in ins.iter().enumerate() {
                 pops.push(PopulationDoc::input(&format!("in{i}"), s as i64));
@@ -189,8 +201,7 @@ pub fn net_case() -> impl Strategy<Value = NetCase> {
                 doc: NetworkDoc {
                     format: 1,
                     name: Some("random".into()),
-                    // Wide accumulator: fan-in here is tiny, so it never binds.
-                    fixed_point: FixedPointDoc { weight_bits: w_bits, potential_bits: p_bits, accumulator_bits: 32 },
+                    fixed_point: FixedPointDoc { weight_bits: w_bits, potential_bits: p_bits, accumulator_bits },
                     populations: pops,
                     projections,
                 },

@@ -1,0 +1,27 @@
+//! Cross-simulator check: the same Verilog and host program under Icarus
+//! Verilog gives the same spikes, potentials and cycle counts as Verilator
+//! (and both equal golden).
+
+mod common;
+use common::*;
+use spikeforge_mapper::Algorithm;
+use spikeforge_sim::{icarus, run, RunOptions, Verdict};
+
+#[test]
+fn icarus_and_verilator_agree_on_the_ring() {
+    let spec = ring_spec();
+    let b = built(&spec);
+    let net = network(RING);
+    let stim = stimulus(&net, RING_STIM);
+    let m = mapped(&net, &spec, Algorithm::Multilevel);
+    let steps = 16;
+    let v = run(&b, &net, &m, &stim, &RunOptions::verified(steps), &mut |_| {}).unwrap();
+    assert_eq!(v.verdict, Verdict::Equal);
+    let dir = std::env::temp_dir().join(format!("sf-icarus-{}", std::process::id()));
+    let i = icarus::run(&dir, &m, &stim, steps).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(i.spikes, v.spikes, "Icarus spikes differ from Verilator's");
+    assert_eq!(i.potentials, v.potentials);
+    assert_eq!(i.cycles_per_step, v.cycles_per_step, "cycle counts differ between simulators");
+    assert!(!i.spikes.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
