@@ -2,7 +2,8 @@
 //!
 //! Owns argument parsing, file IO, report printing and exit codes:
 //! 0 success, 1 invalid input (a located message on stderr; with `--json` a
-//! JSON error report on stdout too), 2 usage errors (clap). Library crates
+//! JSON error report on stdout too), 2 usage errors (clap), 3 the hardware
+//! differs from the golden model (`sim --verify`). Library crates
 //! return typed errors; only this crate turns them into text and exit codes.
 
 use clap::{Parser, Subcommand};
@@ -15,6 +16,7 @@ use std::time::Instant;
 mod example;
 mod hdlcmd;
 mod mapcmd;
+mod simcmd;
 
 #[derive(Parser)]
 #[command(
@@ -109,6 +111,49 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Run a network on the Verilator model of a spec (cycle-accurate), optionally
+    /// checked against the golden model every step. Exit status 3: hardware differs.
+    Sim {
+        /// Network file (.json or .toml).
+        net: PathBuf,
+        /// Spec preset name or spec file (.toml).
+        #[arg(long)]
+        spec: String,
+        /// Number of time steps to run.
+        #[arg(long)]
+        steps: u32,
+        /// Stimulus CSV (`step,population,index`) for the input populations.
+        #[arg(long)]
+        stimulus: Option<PathBuf>,
+        /// Run golden beside the hardware; compare spikes and every potential after each step.
+        #[arg(long)]
+        verify: bool,
+        /// Write a VCD waveform of a window of steps (see --vcd-steps).
+        #[arg(long)]
+        vcd: Option<PathBuf>,
+        /// Steps traced into --vcd: A..B, A..=B or A (default: the first 8).
+        #[arg(long)]
+        vcd_steps: Option<String>,
+        /// Where --verify leaves the waveform of the steps before a mismatch
+        /// (default: next to --vcd, else ./spikeforge-mismatch.vcd).
+        #[arg(long)]
+        mismatch_vcd: Option<PathBuf>,
+        /// Write the hardware's spikes here (CSV).
+        #[arg(long)]
+        spikes_out: Option<PathBuf>,
+        /// Partitioner.
+        #[arg(long, value_enum, default_value = "multilevel")]
+        algorithm: AlgorithmArg,
+        /// Take spike-out words only in this percentage of clocks (1-100).
+        #[arg(long)]
+        backpressure: Option<u32>,
+        /// Start every uninitialized bit of the design random from this seed.
+        #[arg(long)]
+        random_init: Option<u32>,
+        /// Print a machine-readable report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the main job on the built-in default example.
     Demo {
         /// Print a machine-readable report on stdout.
@@ -124,6 +169,15 @@ enum Cmd {
 enum AlgorithmArg {
     Greedy,
     Multilevel,
+}
+
+impl From<AlgorithmArg> for spikeforge_mapper::Algorithm {
+    fn from(a: AlgorithmArg) -> Self {
+        match a {
+            AlgorithmArg::Greedy => spikeforge_mapper::Algorithm::Greedy,
+            AlgorithmArg::Multilevel => spikeforge_mapper::Algorithm::Multilevel,
+        }
+    }
 }
 
 /// A failure the user can fix; printed, then exit code 1.
@@ -153,6 +207,7 @@ fn main() -> ExitCode {
         | Cmd::Golden { json, .. }
         | Cmd::Demo { json, .. }
         | Cmd::Map { json, .. }
+        | Cmd::Sim { json, .. }
         | Cmd::Hdl { json, .. } => *json,
         Cmd::Schema | Cmd::Spec { .. } => false,
     };
@@ -169,11 +224,43 @@ fn main() -> ExitCode {
         Cmd::Spec { name, list } => mapcmd::spec(name.as_deref(), list),
         Cmd::Hdl { spec, out, mapping, report, json } => hdlcmd::hdl(&spec, &out, mapping.as_deref(), report, json),
         Cmd::Map { net, spec, stimulus, steps, algorithm, out, json } => {
-            let algorithm = match algorithm {
-                AlgorithmArg::Greedy => spikeforge_mapper::Algorithm::Greedy,
-                AlgorithmArg::Multilevel => spikeforge_mapper::Algorithm::Multilevel,
+            mapcmd::map(&net, &spec, stimulus.as_deref(), steps, algorithm.into(), out.as_deref(), json)
+        }
+        Cmd::Sim {
+            net,
+            spec,
+            steps,
+            stimulus,
+            verify,
+            vcd,
+            vcd_steps,
+            mismatch_vcd,
+            spikes_out,
+            algorithm,
+            backpressure,
+            random_init,
+            json,
+        } => {
+            let args = simcmd::SimArgs {
+                net,
+                spec,
+                steps,
+                stimulus,
+                verify,
+                vcd,
+                vcd_steps,
+                mismatch_vcd,
+                spikes_out,
+                algorithm: algorithm.into(),
+                backpressure,
+                random_init,
+                json,
             };
-            mapcmd::map(&net, &spec, stimulus.as_deref(), steps, algorithm, out.as_deref(), json)
+            match simcmd::sim(&args) {
+                Ok(true) => Ok(()),
+                Ok(false) => return ExitCode::from(simcmd::EXIT_MISMATCH),
+                Err(e) => Err(e),
+            }
         }
     };
     match result {

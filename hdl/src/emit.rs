@@ -18,6 +18,13 @@
 //! block assigns is computed in a private shadow (`<name>_sfn`) and copied
 //! to the real variable once, at the end of the block: the same logic, one
 //! event per change. Verilator and Yosys see identical behaviour.
+//!
+//! One clock net: rust-hdl passes the clock to every submodule through its
+//! parent's combinational block (`ram__clock = clock;`). To a simulator
+//! that is a derived clock per instance (hundreds of them): Verilator then
+//! re-checks every one of them for an edge in every evaluation, which was
+//! most of its run time. Those unconditional copies are removed and the
+//! submodule's clock port is connected to `clock` itself.
 
 /// One emitted file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +60,7 @@ pub fn split_modules(verilog: &str, prefix: &str, top_name: &str) -> Vec<Verilog
         if let Some((name, text)) = current.as_mut() {
             if trimmed.starts_with("endmodule") {
                 text.push_str("endmodule\n");
-                files.push(VerilogFile { module: name.clone(), text: tidy(&shadow_comb_block(text)) });
+                files.push(VerilogFile { module: name.clone(), text: tidy(&shadow_comb_block(&direct_clocks(text))) });
                 current = None;
                 continue;
             }
@@ -73,6 +80,145 @@ pub fn split_modules(verilog: &str, prefix: &str, top_name: &str) -> Vec<Verilog
     }
     files.sort_by(|a, b| a.module.cmp(&b.module));
     files
+}
+
+/// The `always @(*) begin` .. `end` line range of a module, if it has one.
+fn comb_block(lines: &[&str]) -> Option<(usize, usize)> {
+    let start = lines.iter().position(|l| l.trim() == "always @(*) begin")?;
+    let mut depth = 0i32;
+    for (k, l) in lines.iter().enumerate().skip(start) {
+        for (a, z) in idents(l) {
+            match &l[a..z] {
+                "begin" => depth += 1,
+                "end" => depth -= 1,
+                _ => {}
+            }
+        }
+        if depth == 0 {
+            return Some((start, k));
+        }
+    }
+    None
+}
+
+/// Connects submodule clock ports straight to `clock` where the module's
+/// combinational block only copies `clock` to them (see the module docs).
+fn direct_clocks(module: &str) -> String {
+    let lines: Vec<&str> = module.lines().collect();
+    let Some((start, end)) = comb_block(&lines) else { return module.to_string() };
+    // Unconditional copies: at the block's top level (depth 1).
+    let mut copies: Vec<String> = Vec::new();
+    let mut depth = 0i32;
+    let mut drop_line = vec![false; lines.len()];
+    for (k, l) in lines.iter().enumerate().take(end + 1).skip(start) {
+        let t = l.trim();
+        if depth == 1 {
+            if let Some(inst) = t.strip_suffix("__clock = clock;") {
+                if !inst.is_empty() && inst.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    copies.push(format!("{inst}__clock"));
+                    drop_line[k] = true;
+                }
+            }
+        }
+        for (a, z) in idents(l) {
+            match &l[a..z] {
+                "begin" => depth += 1,
+                "end" => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    if copies.is_empty() {
+        return module.to_string();
+    }
+    // Such a signal must not be used anywhere else in the block.
+    let mut used_elsewhere = false;
+    for (k, l) in lines.iter().enumerate().take(end).skip(start + 1) {
+        if !drop_line[k] && idents(l).iter().any(|&(a, z)| copies.iter().any(|c| c == &l[a..z])) {
+            used_elsewhere = true;
+        }
+    }
+    if used_elsewhere {
+        return module.to_string();
+    }
+    let mut out = String::with_capacity(module.len());
+    for (k, l) in lines.iter().enumerate() {
+        if drop_line[k] {
+            continue;
+        }
+        let t = l.trim();
+        // The copy's declaration goes.
+        if let Some(rest) = t.strip_prefix("reg") {
+            let name = rest.trim().trim_end_matches(';');
+            if copies.iter().any(|c| c == name) {
+                continue;
+            }
+        }
+        // `.clock(inst__clock)` -> `.clock(clock)`.
+        let mut line = l.to_string();
+        if t.starts_with('.') {
+            for c in &copies {
+                let from = format!("({c})");
+                if line.contains(&from) {
+                    line = line.replace(&from, "(clock)");
+                }
+            }
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Variables a module's combinational block reads before it first assigns
+/// them (in text order). Such a read sees the previous evaluation's value:
+/// simulators that evaluate the block once per input change (Icarus) and
+/// those that iterate to a fixed point (Verilator) can then disagree, so
+/// the design must have none; the tests check every emitted module.
+pub fn reads_before_writes(module: &str) -> Vec<String> {
+    let lines: Vec<&str> = module.lines().collect();
+    let Some((start, end)) = comb_block(&lines) else { return Vec::new() };
+    let mut assigned: Vec<&str> = Vec::new();
+    let mut bad: Vec<String> = Vec::new();
+    let body = &lines[start + 1..end];
+    // Everything the block assigns somewhere.
+    let mut all: Vec<&str> = Vec::new();
+    for l in body {
+        let t = l.trim_start();
+        if let Some(&(0, z)) = idents(t).first() {
+            let rest = t[z..].trim_start();
+            let rest = if rest.starts_with('[') { rest.split_once(']').map_or("", |x| x.1).trim_start() } else { rest };
+            if rest.starts_with('=') && !rest.starts_with("==") {
+                all.push(&t[..z]);
+            }
+        }
+    }
+    for l in body {
+        let t = l.trim_start();
+        let ids = idents(t);
+        let lhs = match ids.first() {
+            Some(&(0, z)) => {
+                let rest = t[z..].trim_start();
+                let rest =
+                    if rest.starts_with('[') { rest.split_once(']').map_or("", |x| x.1).trim_start() } else { rest };
+                (rest.starts_with('=') && !rest.starts_with("==")).then(|| &t[..z])
+            }
+            _ => None,
+        };
+        for (k, &(a, z)) in ids.iter().enumerate() {
+            let n = &t[a..z];
+            if k == 0 && lhs.is_some() {
+                continue;
+            }
+            if all.contains(&n) && !assigned.contains(&n) && !bad.iter().any(|b| b == n) {
+                bad.push(n.to_string());
+            }
+        }
+        if let Some(n) = lhs {
+            assigned.push(n);
+        }
+    }
+    bad
 }
 
 /// Suffix of the shadow variables of [`shadow_comb_block`].
@@ -114,26 +260,7 @@ fn idents(line: &str) -> Vec<(usize, usize)> {
 /// block are returned unchanged.
 fn shadow_comb_block(module: &str) -> String {
     let lines: Vec<&str> = module.lines().collect();
-    let Some(start) = lines.iter().position(|l| l.trim() == "always @(*) begin") else {
-        return module.to_string();
-    };
-    // The block's `end`: count begin/end words.
-    let mut depth = 0i32;
-    let mut end = None;
-    for (k, l) in lines.iter().enumerate().skip(start) {
-        for (a, z) in idents(l) {
-            match &l[a..z] {
-                "begin" => depth += 1,
-                "end" => depth -= 1,
-                _ => {}
-            }
-        }
-        if depth == 0 {
-            end = Some(k);
-            break;
-        }
-    }
-    let Some(end) = end else { return module.to_string() };
+    let Some((start, end)) = comb_block(&lines) else { return module.to_string() };
     // Declared widths of module-level variables: `[output] reg [W] name;`.
     let mut decl: Vec<(String, String)> = Vec::new();
     for l in &lines[..start] {
@@ -281,7 +408,10 @@ mod tests {
         assert!(!out.contains("t_sfn"), "{out}");
         assert!(out.contains("        y_sfn = 1'b0;\n"), "{out}");
         assert!(out.contains("        z_sfn[1:0] = 2'h3 & {y_sfn, y_sfn};\n"), "{out}");
-        assert!(out.contains("        y = y_sfn;\n        u = u_sfn;\n        z = z_sfn;\n    end\nendmodule"), "{out}");
+        assert!(
+            out.contains("        y = y_sfn;\n        u = u_sfn;\n        z = z_sfn;\n    end\nendmodule"),
+            "{out}"
+        );
         // Number literals are left alone.
         assert!(out.contains("1'b1"));
     }

@@ -1,5 +1,5 @@
 //! The whole design of a spec: every core, the host's input router, a
-//! packet bus between them, the step controller and the host ports.
+//! crossbar or mesh between them, the step controller and the host ports.
 //!
 //! Host protocol (docs/hardware.md, "Top-level ports"):
 //! - configuration: `cfg_we` with `cfg_core`, `cfg_mem`, `cfg_addr`,
@@ -11,8 +11,9 @@
 //!   output neurons, as (core, slot) on `out_*` (valid/ready) during step t;
 //!   the step does not complete until they are taken.
 //!
-//! Interconnect: for `crossbar` specs one shared bus, one packet per clock,
-//! fixed priority (the host router last); for `mesh` specs a 2-D mesh of
+//! Interconnect: for `crossbar` specs a crossbar: every core's input port
+//! takes one packet per clock from the first source (cores in order, the
+//! host last) offering one for it, all ports at once; for `mesh` specs a 2-D mesh of
 //! [`MeshNode`]s with XY routing, the host attached at node 0. Either way a
 //! packet moves only when the next buffer or destination FIFO has room, so
 //! backpressure reaches every router and nothing is dropped.
@@ -179,13 +180,16 @@ pub struct Fabric {
     counts: Vec<DFFWithInit<Bits<SLOT_BITS>>>,
     ids: Vec<Constant<Bits<CORE_BITS>>>,
     hit: Vec<Signal<Local, bool>>,
-    grant: Vec<Signal<Local, bool>>,
+    /// Crossbar: core i's input port has chosen a source this clock.
+    found: Vec<Signal<Local, bool>>,
+    /// Crossbar: core j's packet is for an existing core.
+    src_ok: Vec<Signal<Local, bool>>,
+    host_ok: Signal<Local, bool>,
     rep_grant: Vec<Signal<Local, bool>>,
     peek_pend: DFF<bool>,
     peek_sel: DFF<Bits<CORE_BITS>>,
     err: DFF<Bits<4>>,
     new_err: Signal<Local, Bits<4>>,
-    dest_exists: Signal<Local, bool>,
     in_range: Signal<Local, bool>,
     e0: Constant<Bits<4>>,
     e1: Constant<Bits<4>>,
@@ -203,11 +207,7 @@ pub struct Fabric {
     quiet1: DFF<bool>,
     bank: DFF<bool>,
     steps: DFF<Bits<32>>,
-    taken: Signal<Local, bool>,
     rep_taken: Signal<Local, bool>,
-    bus_core: Signal<Local, Bits<CORE_BITS>>,
-    bus_key: Signal<Local, Bits<KEY_BITS>>,
-    dest_ready: Signal<Local, bool>,
     quiet: Signal<Local, bool>,
     unused_ok: Signal<Local, bool>,
     m_params: Constant<Bits<4>>,
@@ -301,13 +301,14 @@ impl Fabric {
             counts: (0..k).map(|i| DFFWithInit::new(Bits::<SLOT_BITS>::from(core_init(i).3 as u64))).collect(),
             ids: (0..k).map(|i| c::<CORE_BITS>(i as u64)).collect(),
             hit: (0..k).map(|_| Default::default()).collect(),
-            grant: (0..if mesh { 0 } else { k }).map(|_| Default::default()).collect(),
+            found: (0..if mesh { 0 } else { k }).map(|_| Default::default()).collect(),
+            src_ok: (0..if mesh { 0 } else { k }).map(|_| Default::default()).collect(),
+            host_ok: Default::default(),
             rep_grant: (0..k).map(|_| Default::default()).collect(),
             peek_pend: Default::default(),
             peek_sel: Default::default(),
             err: Default::default(),
             new_err: Default::default(),
-            dest_exists: Default::default(),
             in_range: Default::default(),
             e0: c::<4>(1),
             e1: c::<4>(2),
@@ -323,11 +324,7 @@ impl Fabric {
             quiet1: Default::default(),
             bank: Default::default(),
             steps: Default::default(),
-            taken: Default::default(),
             rep_taken: Default::default(),
-            bus_core: Default::default(),
-            bus_key: Default::default(),
-            dest_ready: Default::default(),
             quiet: Default::default(),
             unused_ok: Default::default(),
             m_params: c::<4>(mem_code::PARAMS),
@@ -390,49 +387,57 @@ impl Logic for Fabric {
         self.host.spike_slot.next = self.in_index.val();
         self.in_ready.next = !self.host.hold.val();
 
-        // Bus: the first offering router (cores in order, then the host) wins.
-        self.taken.next = false;
-        self.bus_core.next = self.zero_core.val();
-        self.bus_key.next = self.zero_key.val();
-        for i in 0..self._bus_n {
-            self.grant[i].next = false;
-            if !self.taken.val() & self.cores[i].pkt_valid.val() {
-                self.taken.next = true;
-                self.grant[i].next = true;
-                self.bus_core.next = self.cores[i].pkt_core.val();
-                self.bus_key.next = self.cores[i].pkt_key.val();
-            }
-        }
+        // Crossbar (crossbar specs): each core's input port takes, each
+        // clock, the first offering source (cores in order, then the host)
+        // whose packet is for it. Different ports serve different sources in
+        // the same clock, so up to one packet per core moves per clock and a
+        // full core only holds back the packets that are for it.
+        // A packet for a core that does not exist is dropped and flagged.
         self.host.pkt_ready.next = false;
-        if !self.taken.val() & self.host.pkt_valid.val() & self.bus_on.val() {
-            self.bus_core.next = self.host.pkt_core.val();
-            self.bus_key.next = self.host.pkt_key.val();
-        }
-        self.dest_ready.next = false;
-        self.dest_exists.next = false;
-        for i in 0..self._bus_n {
-            if self.bus_core.val() == self.ids[i].val() {
-                self.dest_ready.next = self.cores[i].in_ready.val();
-                self.dest_exists.next = true;
+        for j in 0..self._bus_n {
+            self.cores[j].pkt_ready.next = false;
+            self.src_ok[j].next = false;
+            for i in 0..self._bus_n {
+                if self.cores[j].pkt_core.val() == self.ids[i].val() {
+                    self.src_ok[j].next = true;
+                }
             }
-        }
-        // A packet for a core that does not exist is taken off the bus and reported.
-        if !self.dest_exists.val() & self.bus_on.val() {
-            self.dest_ready.next = true;
-            if self.taken.val() | self.host.pkt_valid.val() {
+            if self.cores[j].pkt_valid.val() & !self.src_ok[j].val() {
+                self.cores[j].pkt_ready.next = true;
                 self.new_err.next = self.new_err.val() | self.e0.val();
             }
         }
+        self.host_ok.next = false;
         for i in 0..self._bus_n {
-            self.cores[i].pkt_ready.next = self.grant[i].val() & self.dest_ready.val();
-            self.cores[i].in_valid.next = (self.bus_core.val() == self.ids[i].val())
-                & self.dest_exists.val()
-                & self.dest_ready.val()
-                & (self.taken.val() | self.host.pkt_valid.val());
-            self.cores[i].in_key.next = self.bus_key.val();
+            if self.host.pkt_core.val() == self.ids[i].val() {
+                self.host_ok.next = true;
+            }
         }
-        if !self.taken.val() & self.host.pkt_valid.val() & self.bus_on.val() {
-            self.host.pkt_ready.next = self.dest_ready.val();
+        if self.host.pkt_valid.val() & !self.host_ok.val() & self.bus_on.val() {
+            self.host.pkt_ready.next = true;
+            self.new_err.next = self.new_err.val() | self.e0.val();
+        }
+        for i in 0..self._bus_n {
+            self.found[i].next = false;
+            self.cores[i].in_valid.next = false;
+            self.cores[i].in_key.next = self.zero_key.val();
+            for j in 0..self._bus_n {
+                if !self.found[i].val()
+                    & self.cores[j].pkt_valid.val()
+                    & (self.cores[j].pkt_core.val() == self.ids[i].val())
+                {
+                    self.found[i].next = true;
+                    self.cores[i].in_valid.next = self.cores[i].in_ready.val();
+                    self.cores[i].in_key.next = self.cores[j].pkt_key.val();
+                    self.cores[j].pkt_ready.next = self.cores[i].in_ready.val();
+                }
+            }
+            if !self.found[i].val() & self.host.pkt_valid.val() & (self.host.pkt_core.val() == self.ids[i].val()) {
+                self.found[i].next = true;
+                self.cores[i].in_valid.next = self.cores[i].in_ready.val();
+                self.cores[i].in_key.next = self.host.pkt_key.val();
+                self.host.pkt_ready.next = self.cores[i].in_ready.val();
+            }
         }
 
         // Mesh (specs with interconnect = "mesh"; no iterations otherwise):
@@ -672,14 +677,7 @@ impl Logic for Fabric {
         self.step_count.next = self.steps.q.val();
         // The cores' per-neuron sweep outputs are for core-level tests only;
         // the locals of the interconnect this spec does not use stay idle.
-        self.unused_ok.next = self.mesh_unused.val()
-            | self.h_ok.val()
-            | self.hx.val().any()
-            | self.hy.val().any()
-            | self.bus_core.val().any()
-            | self.bus_key.val().any()
-            | self.dest_ready.val()
-            | self.taken.val();
+        self.unused_ok.next = self.mesh_unused.val() | self.h_ok.val() | self.hx.val().any() | self.hy.val().any();
         for i in 0..self.cores.len() {
             self.unused_ok.next = self.unused_ok.val()
                 | self.cores[i].out_valid.val()

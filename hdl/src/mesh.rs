@@ -267,6 +267,13 @@ impl MeshNode {
 impl Logic for MeshNode {
     #[hdl_gen]
     fn update(&mut self) {
+        // Receivers' ready first: the grants below read them (a value read
+        // before it is assigned would be the previous evaluation's).
+        self.o_ready[0].next = self.out_w_ready.val();
+        self.o_ready[1].next = self.out_e_ready.val();
+        self.o_ready[2].next = self.out_n_ready.val();
+        self.o_ready[3].next = self.out_s_ready.val();
+        self.o_ready[4].next = self.out_l_ready.val();
         for i in 0..INPUTS {
             self.buf_valid[i].clock.next = self.clock.val();
             self.buf_x[i].clock.next = self.clock.val();
@@ -422,26 +429,21 @@ impl Logic for MeshNode {
         self.out_w_x.next = self.o_x[0].val();
         self.out_w_y.next = self.o_y[0].val();
         self.out_w_key.next = self.o_key[0].val();
-        self.o_ready[0].next = self.out_w_ready.val();
         self.out_e_valid.next = self.o_valid[1].val();
         self.out_e_x.next = self.o_x[1].val();
         self.out_e_y.next = self.o_y[1].val();
         self.out_e_key.next = self.o_key[1].val();
-        self.o_ready[1].next = self.out_e_ready.val();
         self.out_n_valid.next = self.o_valid[2].val();
         self.out_n_x.next = self.o_x[2].val();
         self.out_n_y.next = self.o_y[2].val();
         self.out_n_key.next = self.o_key[2].val();
-        self.o_ready[2].next = self.out_n_ready.val();
         self.out_s_valid.next = self.o_valid[3].val();
         self.out_s_x.next = self.o_x[3].val();
         self.out_s_y.next = self.o_y[3].val();
         self.out_s_key.next = self.o_key[3].val();
-        self.o_ready[3].next = self.out_s_ready.val();
         self.out_l_valid.next = self.o_valid[4].val();
         self.out_l_x.next = self.o_x[4].val();
         self.out_l_y.next = self.o_y[4].val();
         self.out_l_key.next = self.o_key[4].val();
-        self.o_ready[4].next = self.out_l_ready.val();
     }
 }

@@ -63,7 +63,8 @@ pub struct Hardware {
 impl Hardware {
     /// Wraps a fresh model. `monitor` is on: every spike is reported.
     pub fn new(model: Model) -> Hardware {
-        let mut hw = Hardware { model, backpressure: Backpressure::None, rng: SplitMix64(0), step_limit: 1 << 24, steps: 0 };
+        let mut hw =
+            Hardware { model, backpressure: Backpressure::None, rng: SplitMix64(0), step_limit: 1 << 24, steps: 0 };
         hw.model.pins.monitor = 1;
         hw
     }
@@ -108,11 +109,9 @@ impl Hardware {
                 continue;
             };
             for mem in &pc.memories {
-                let code = CORE_MEMORIES
-                    .iter()
-                    .find(|(n, _)| *n == mem.name)
-                    .map(|x| x.1)
-                    .ok_or_else(|| SimError::Internal(format!("no configuration code for core memory `{}`", mem.name)))?;
+                let code = CORE_MEMORIES.iter().find(|(n, _)| *n == mem.name).map(|x| x.1).ok_or_else(|| {
+                    SimError::Internal(format!("no configuration code for core memory `{}`", mem.name))
+                })?;
                 for (a, &w) in mem.words.iter().enumerate() {
                     self.write(c, code, a as u32, w);
                 }
@@ -207,7 +206,11 @@ impl Hardware {
                 break;
             }
             if self.model.cycles - start > self.step_limit {
-                return Err(SimError::Hung { step: self.steps, cycles: self.model.cycles - start, what: "step".into() });
+                return Err(SimError::Hung {
+                    step: self.steps,
+                    cycles: self.model.cycles - start,
+                    what: "step".into(),
+                });
             }
         }
         self.model.pins.out_ready = 0;

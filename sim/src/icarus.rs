@@ -78,7 +78,10 @@ pub fn program(m: &Mapping, stimulus: &Stimulus, steps: u32) -> Vec<Op> {
 pub fn program_hex(ops: &[Op]) -> String {
     let mut s = String::new();
     let word = |op: u32, core: u32, mem: u64, addr: u32, data: u128| {
-        let hi: u64 = ((op as u64 & 0xf) << 60) | ((core as u64 & 0xfff) << 48) | ((mem & 0xf) << 44) | ((addr as u64 & 0xff_ffff) << 20);
+        let hi: u64 = ((op as u64 & 0xf) << 60)
+            | ((core as u64 & 0xfff) << 48)
+            | ((mem & 0xf) << 44)
+            | ((addr as u64 & 0xff_ffff) << 20);
         // data is at most 128 bits here: bits 143..128 are zero.
         format!("{hi:016x}{data:032x}\n")
     };
@@ -318,10 +321,7 @@ pub fn run(dir: &Path, m: &Mapping, stimulus: &Stimulus, steps: u32) -> Result<I
         }
     }
     if r.cycles_per_step.len() != steps as usize {
-        return Err(SimError::Icarus(format!(
-            "the testbench finished {} of {steps} steps",
-            r.cycles_per_step.len()
-        )));
+        return Err(SimError::Icarus(format!("the testbench finished {} of {steps} steps", r.cycles_per_step.len())));
     }
     r.spikes.sort_unstable();
     Ok(r)

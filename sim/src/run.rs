@@ -181,7 +181,8 @@ pub struct SimRun {
     pub load_cycles: u64,
     /// Clocks of the whole run (loading, inputs, steps, read-back).
     pub total_cycles: u64,
-    /// Wall-clock seconds of the stepping part (excluding the build and load).
+    /// Wall-clock seconds of the whole run on the model (load, steps,
+    /// read-backs; with `verify`, golden too), excluding the build.
     pub seconds: f64,
     /// Synaptic events (golden's count; 0 unless verified).
     pub events: u64,
@@ -192,11 +193,10 @@ pub struct SimRun {
 }
 
 impl SimRun {
-    /// Simulated clock cycles per wall-clock second while stepping.
+    /// Simulated clock cycles per wall-clock second over the whole run.
     pub fn cycles_per_second(&self) -> f64 {
-        let c: u64 = self.cycles_per_step.iter().sum();
         if self.seconds > 0.0 {
-            c as f64 / self.seconds
+            self.total_cycles as f64 / self.seconds
         } else {
             0.0
         }
@@ -246,6 +246,7 @@ fn run_once(
     window: Option<&VcdWindow>,
     progress: &mut dyn FnMut(u32),
 ) -> Result<SimRun, SimError> {
+    let started = Instant::now();
     let mut hw = Hardware::new(Model::new(built, opts.init)?);
     hw.set_backpressure(opts.backpressure);
     hw.load(m)?;
@@ -282,7 +283,6 @@ fn run_once(
         errors: 0,
         verdict: if opts.verify { Verdict::Equal } else { Verdict::Unchecked },
     };
-    let started = Instant::now();
     let mut traced = false;
     // With a reset, the stimulus runs twice: `reset_after` steps, reset, all steps.
     let schedule: Vec<u32> = match opts.reset_after {
@@ -336,9 +336,8 @@ fn run_once(
                 found = Some(mismatch(Some(p), None, Divergence::UnmappedSlot));
             }
             if found.is_none() {
-                found = first_spike_difference(&expected, &got).map(|(n, d)| {
-                    mismatch(m.placement.get(n as usize).copied().flatten(), Some(n), d)
-                });
+                found = first_spike_difference(&expected, &got)
+                    .map(|(n, d)| mismatch(m.placement.get(n as usize).copied().flatten(), Some(n), d));
             }
             if found.is_none() {
                 let e = hw.errors();
@@ -372,10 +371,10 @@ fn run_once(
         progress(i as u32 + 1);
     }
     hw.model.trace_close();
-    out.seconds = started.elapsed().as_secs_f64();
     out.potentials = hw.potentials(m);
     out.errors = hw.errors();
     out.total_cycles = hw.model.cycles;
+    out.seconds = started.elapsed().as_secs_f64();
     if let Some(g) = &golden {
         out.events = g.events();
     }

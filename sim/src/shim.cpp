@@ -68,7 +68,7 @@ int sf_trace_open(SfModel* m, const char* path) {
         m->vcd = nullptr;
         return 1;
     }
-    m->vcd->dump(m->time);
+    // The next sf_cycle writes the first values (at the current time).
     return 0;
 }
 

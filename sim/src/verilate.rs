@@ -26,8 +26,19 @@ pub const SHIM: &str = include_str!("shim.cpp");
 /// uninitialized bit (see [`crate::ModelOptions::random_init`]); `--trace`
 /// makes VCD windows possible (tracing costs nothing until a file is open
 /// beyond the change-tracking Verilator adds, measured in docs/benchmarks.md).
-pub const FLAGS: &[&str] =
-    &["--cc", "--exe", "--build", "-O3", "--x-assign", "fast", "--x-initial", "unique", "--trace", "--timescale", "1ns/1ns"];
+pub const FLAGS: &[&str] = &[
+    "--cc",
+    "--exe",
+    "--build",
+    "-O3",
+    "--x-assign",
+    "fast",
+    "--x-initial",
+    "unique",
+    "--trace",
+    "--timescale",
+    "1ns/1ns",
+];
 
 /// C++ optimisation of the model (Verilator's default is -Os).
 const MAKEFLAGS: &[&str] = &["OPT_FAST=-O2", "OPT_SLOW=-O1"];
@@ -89,9 +100,11 @@ pub fn build(spec: &HardwareSpec) -> Result<Built, SimError> {
 pub fn build_in(spec: &HardwareSpec, root: &Path) -> Result<Built, SimError> {
     let version = verilator_version()?;
     let files = spikeforge_hdl::design(spec, None);
-    let top = files.iter().find(|f| f.module.ends_with("_top")).map(|f| f.module.clone()).ok_or_else(|| {
-        SimError::Internal("the emitted design has no top module".into())
-    })?;
+    let top = files
+        .iter()
+        .find(|f| f.module.ends_with("_top"))
+        .map(|f| f.module.clone())
+        .ok_or_else(|| SimError::Internal("the emitted design has no top module".into()))?;
     let mut h = Sha256::new();
     for part in [version.as_str(), SHIM, spikeforge_hdl::VERILATOR_WAIVERS, &FLAGS.join(" "), &MAKEFLAGS.join(" ")] {
         h.update(part.as_bytes());
@@ -109,7 +122,8 @@ pub fn build_in(spec: &HardwareSpec, root: &Path) -> Result<Built, SimError> {
         spec.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     let dir = base.join(format!("{safe_name}-{key}"));
     let library = dir.join("libsf.so");
-    let done = |fresh| Built { spec: spec.clone(), dir: dir.clone(), library: library.clone(), top: top.clone(), fresh };
+    let done =
+        |fresh| Built { spec: spec.clone(), dir: dir.clone(), library: library.clone(), top: top.clone(), fresh };
     if library.is_file() {
         return Ok(done(false));
     }
@@ -155,7 +169,8 @@ pub fn build_in(spec: &HardwareSpec, root: &Path) -> Result<Built, SimError> {
         cmd.arg("-MAKEFLAGS").arg(m);
     }
     cmd.arg(&vlt).args(&sources).arg(&shim);
-    let out = cmd.output().map_err(|e| SimError::VerilatorMissing { command: verilator_command(), detail: e.to_string() })?;
+    let out =
+        cmd.output().map_err(|e| SimError::VerilatorMissing { command: verilator_command(), detail: e.to_string() })?;
     let log = format!(
         "{:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
         cmd,
@@ -166,7 +181,8 @@ pub fn build_in(spec: &HardwareSpec, root: &Path) -> Result<Built, SimError> {
     std::fs::write(&log_path, &log).map_err(|e| io("cannot write", &log_path, e))?;
     let built_lib = tmp.join("obj").join("libsf.so");
     if !out.status.success() || !built_lib.is_file() {
-        let tail: String = log.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+        let tail: String =
+            log.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
         return Err(SimError::BuildFailed { log: log_path, tail });
     }
     std::fs::rename(&built_lib, tmp.join("libsf.so")).map_err(|e| io("cannot move", &built_lib, e))?;

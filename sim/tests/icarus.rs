@@ -9,7 +9,24 @@ use spikeforge_sim::{icarus, run, RunOptions, Verdict};
 
 #[test]
 fn icarus_and_verilator_agree_on_the_ring() {
-    let spec = ring_spec();
+    cross_check(ring_spec(), "bus");
+}
+
+#[test]
+fn icarus_and_verilator_agree_on_a_mesh() {
+    // 3x2 mesh, two neurons per core: packets cross up to three hops.
+    let spec = spikeforge_mapper::HardwareSpec {
+        name: "ring-mesh".into(),
+        neurons_per_core: 2,
+        mesh_width: 3,
+        mesh_height: 2,
+        interconnect: spikeforge_mapper::Interconnect::Mesh,
+        ..ring_spec()
+    };
+    cross_check(spec, "mesh");
+}
+
+fn cross_check(spec: spikeforge_mapper::HardwareSpec, tag: &str) {
     let b = built(&spec);
     let net = network(RING);
     let stim = stimulus(&net, RING_STIM);
@@ -17,7 +34,7 @@ fn icarus_and_verilator_agree_on_the_ring() {
     let steps = 16;
     let v = run(&b, &net, &m, &stim, &RunOptions::verified(steps), &mut |_| {}).unwrap();
     assert_eq!(v.verdict, Verdict::Equal);
-    let dir = std::env::temp_dir().join(format!("sf-icarus-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("sf-icarus-{tag}-{}", std::process::id()));
     let i = icarus::run(&dir, &m, &stim, steps).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(i.spikes, v.spikes, "Icarus spikes differ from Verilator's");
     assert_eq!(i.potentials, v.potentials);

@@ -84,7 +84,15 @@ fn saturation_at_both_ends() {
     // P = 8: inputs push potentials far past +127; a strong negative
     // recurrent weight and v_min = -128 push them down past -128.
     let spec = HardwareSpec { name: "sat8".into(), potential_bits: 8, ..HardwareSpec::preset("tiny").unwrap() };
-    let net = dense_net(8, 8, 4, 10, 127, -100, "threshold = 127\nreset = \"subtract\"\nv_min = -128\nbias = [-60, 60, -60, 60, -60, 60, -60, 60, -60, 60]");
+    let net = dense_net(
+        8,
+        8,
+        4,
+        10,
+        127,
+        -100,
+        "threshold = 127\nreset = \"subtract\"\nv_min = -128\nbias = [-60, 60, -60, 60, -60, 60, -60, 60, -60, 60]",
+    );
     let stim = all_inputs(&net, 4, 0..12);
     let r = verified(&spec, &net, &stim, 24, |_| {});
     assert!(r.potentials.iter().any(|&v| v == -128), "negative saturation reached: {:?}", r.potentials);

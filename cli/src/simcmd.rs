@@ -1,0 +1,241 @@
+//! `spikeforge sim`: maps a network, builds (or reuses) the Verilator model
+//! of the spec, runs the stimulus on it and, with `--verify`, compares every
+//! step with the golden model.
+
+use crate::{load, other, write_file, Failure};
+use serde_json::json;
+use spikeforge_mapper::spec::load_spec;
+use spikeforge_mapper::{explain, map as do_map, Algorithm, MapOptions};
+use spikeforge_net::{spikes, SpikeFileKind, SpikeList, Stimulus};
+use spikeforge_sim::{Backpressure, Divergence, InitialState, RunOptions, VcdWindow, Verdict};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Options of `spikeforge sim` (see main.rs for their help texts).
+pub struct SimArgs {
+    pub net: PathBuf,
+    pub spec: String,
+    pub steps: u32,
+    pub stimulus: Option<PathBuf>,
+    pub verify: bool,
+    pub vcd: Option<PathBuf>,
+    pub vcd_steps: Option<String>,
+    pub mismatch_vcd: Option<PathBuf>,
+    pub spikes_out: Option<PathBuf>,
+    pub algorithm: Algorithm,
+    pub backpressure: Option<u32>,
+    pub random_init: Option<u32>,
+    pub json: bool,
+}
+
+/// Exit status of a run whose hardware differs from golden.
+pub const EXIT_MISMATCH: u8 = 3;
+
+/// `A..B` (B exclusive) or `A..=B` or `A` as an inclusive step range.
+fn parse_steps(s: &str, steps: u32) -> Result<(u32, u32), Failure> {
+    let bad = || {
+        other(
+            format!("--vcd-steps `{s}` is not a step range"),
+            Some("write A..B (steps A to B-1), A..=B, or a single step A"),
+        )
+    };
+    let num = |x: &str| x.trim().parse::<u32>().map_err(|_| bad());
+    let (a, b) = if let Some((a, b)) = s.split_once("..=") {
+        (num(a)?, num(b)?)
+    } else if let Some((a, b)) = s.split_once("..") {
+        let b = num(b)?;
+        if b == 0 {
+            return Err(bad());
+        }
+        (num(a)?, b - 1)
+    } else {
+        let a = num(s)?;
+        (a, a)
+    };
+    if a > b {
+        return Err(bad());
+    }
+    if a >= steps {
+        return Err(other(
+            format!("--vcd-steps starts at step {a}, but the run has steps 0..{steps}"),
+            Some("choose a window inside the run"),
+        ));
+    }
+    Ok((a, b.min(steps - 1)))
+}
+
+/// Runs the command; `Ok(false)` means the hardware differs from golden.
+pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
+    let net = load(&a.net)?;
+    let spec = load_spec(&a.spec)?;
+    if a.steps == 0 {
+        return Err(other("--steps must be at least 1", None));
+    }
+    let list = match &a.stimulus {
+        Some(s) => spikes::load_spikes(&net, s, SpikeFileKind::Stimulus)?,
+        None => SpikeList::default(),
+    };
+    let stim = Stimulus::from_list(&list);
+    if stim.step_span() > a.steps {
+        return Err(other(
+            format!("the stimulus has spikes up to step {}, but --steps is {}", stim.step_span() - 1, a.steps),
+            Some(&format!("use --steps {} or more", stim.step_span())),
+        ));
+    }
+    if let Some(p) = a.backpressure {
+        if !(1..=100).contains(&p) {
+            return Err(other(format!("--backpressure {p}: the spike-out ready chance must be 1..=100 percent"), None));
+        }
+    }
+    let vcd = match (&a.vcd, &a.vcd_steps) {
+        (Some(path), r) => {
+            let (first, last) = match r {
+                Some(r) => parse_steps(r, a.steps)?,
+                None => (0, a.steps.min(8) - 1),
+            };
+            Some(VcdWindow { path: path.clone(), first, last })
+        }
+        (None, Some(_)) => return Err(other("--vcd-steps needs --vcd FILE", None)),
+        (None, None) => None,
+    };
+    let m = do_map(&net, &spec, &MapOptions::new(a.algorithm))
+        .map_err(|e| other(e.to_string(), Some(&explain(&net, &spec, &e))))?;
+    let t0 = Instant::now();
+    let built = spikeforge_sim::build(&spec).map_err(|e| other(e.to_string(), None))?;
+    let build_seconds = t0.elapsed().as_secs_f64();
+    let mismatch_vcd = a.mismatch_vcd.clone().unwrap_or_else(|| match &a.vcd {
+        Some(p) => p.with_extension("mismatch.vcd"),
+        None => PathBuf::from("spikeforge-mismatch.vcd"),
+    });
+    let opts = RunOptions {
+        steps: a.steps,
+        verify: a.verify,
+        potentials_every_step: a.verify,
+        backpressure: match a.backpressure {
+            Some(p) => Backpressure::Random { seed: 1, percent_ready: p },
+            None => Backpressure::None,
+        },
+        init: a.random_init.map_or(InitialState::Zeros, InitialState::Random),
+        vcd: vcd.clone(),
+        mismatch_vcd: a.verify.then_some(mismatch_vcd),
+        mismatch_margin: 2,
+        reset_after: None,
+        extra_writes: Vec::new(),
+    };
+    let bar = if !a.json && std::io::stderr().is_terminal() && a.steps >= 50 {
+        let b = indicatif::ProgressBar::new(a.steps as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} step {pos}/{len} {wide_bar} {per_sec} eta {eta}")
+                .expect("template"),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let r = spikeforge_sim::run(&built, &net, &m, &stim, &opts, &mut |n| {
+        if let Some(b) = &bar {
+            b.set_position(n as u64);
+        }
+    })
+    .map_err(|e| other(e.to_string(), None))?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if let Some(f) = &a.spikes_out {
+        write_file(f, &spikes::spikes_to_csv(&net, &r.spikes))?;
+    }
+    let steps_done = r.cycles_per_step.len().max(1) as f64;
+    let step_cycles: u64 = r.cycles_per_step.iter().sum();
+    let max_cycles = r.cycles_per_step.iter().copied().max().unwrap_or(0);
+    let cps = r.cycles_per_second();
+    let equal = !matches!(r.verdict, Verdict::Mismatch(_));
+    if a.json {
+        let verdict = match &r.verdict {
+            Verdict::Unchecked => json!("unchecked"),
+            Verdict::Equal => json!("equal"),
+            Verdict::Mismatch(_) => json!("mismatch"),
+        };
+        let mut j = json!({
+            "ok": equal,
+            "network": net.name(),
+            "spec": spec.name,
+            "steps": a.steps,
+            "spikes": r.spikes.len(),
+            "spike_list": r.spikes.iter().map(|&(t, n)| json!([t, net.neuron_name(n)])).collect::<Vec<_>>(),
+            "cycles_per_step": r.cycles_per_step,
+            "cycles": {"load": r.load_cycles, "steps": step_cycles, "total": r.total_cycles,
+                       "mean_per_step": step_cycles as f64 / steps_done, "max_per_step": max_cycles},
+            "simulated_cycles_per_second": cps,
+            "wall_seconds": r.seconds,
+            "build_seconds": build_seconds,
+            "model_cached": !built.fresh,
+            "error_flags": r.errors,
+            "verdict": verdict,
+        });
+        if a.verify {
+            j["synaptic_events"] = json!(r.events);
+        }
+        if let Verdict::Mismatch(mm) = &r.verdict {
+            j["mismatch"] = json!({
+                "step": mm.step,
+                "core": mm.place.map(|p| p.0),
+                "slot": mm.place.map(|p| p.1),
+                "neuron": mm.name,
+                "what": match &mm.divergence {
+                    Divergence::Spike { expected, got } => json!({"kind": "spike", "expected": expected, "got": got}),
+                    Divergence::Repeated { count } => json!({"kind": "repeated", "count": count}),
+                    Divergence::UnmappedSlot => json!({"kind": "unmapped_slot"}),
+                    Divergence::Potential { expected, got } => json!({"kind": "potential", "expected": expected, "got": got}),
+                    Divergence::ErrorFlags(e) => json!({"kind": "error_flags", "flags": e}),
+                },
+                "vcd": mm.vcd.as_ref().map(|w| json!({"file": w.path.display().to_string(), "first_step": w.first, "last_step": w.last})),
+                "message": mm.to_string(),
+            });
+        }
+        if let Some(w) = &vcd {
+            j["vcd"] = json!({"file": w.path.display().to_string(), "first_step": w.first, "last_step": w.last});
+        }
+        println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
+    } else {
+        println!("network      {} ({})", net.name().unwrap_or("(unnamed)"), a.net.display());
+        println!(
+            "spec         {} ({} cores, {:?}), {} cores used",
+            spec.name,
+            spec.cores(),
+            spec.interconnect,
+            m.report.cores_used
+        );
+        println!(
+            "model        {} ({})",
+            if built.fresh { format!("built in {build_seconds:.1} s") } else { "from the cache".to_string() },
+            built.dir.display()
+        );
+        println!("steps        {} run, {} spikes", r.cycles_per_step.len(), r.spikes.len());
+        println!(
+            "cycles       {} to load, {:.1} per step on average (max {max_cycles}), {} in total",
+            r.load_cycles,
+            step_cycles as f64 / steps_done,
+            r.total_cycles
+        );
+        println!("speed        {:.2} M simulated cycles/s", cps / 1e6);
+        if let Some(w) = &vcd {
+            println!("waveform     steps {}..={} in {}", w.first, w.last, w.path.display());
+        }
+        if r.errors != 0 {
+            println!("error flags  {:#06b} (docs/hardware.md, `errors`)", r.errors);
+        }
+        match &r.verdict {
+            Verdict::Unchecked => println!("verdict      not compared (pass --verify to run golden beside it)"),
+            Verdict::Equal => println!(
+                "verdict      hardware = golden: spikes and every potential equal after each of {} steps ({} synaptic events)",
+                a.steps, r.events
+            ),
+            Verdict::Mismatch(_) => println!("verdict      MISMATCH (see the report on stderr)"),
+        }
+    }
+    if let Verdict::Mismatch(mm) = &r.verdict {
+        eprintln!("error: {mm}");
+    }
+    Ok(equal)
+}

@@ -1,0 +1,197 @@
+//! Co-simulation benchmark (figures printed, nothing asserted).
+//!
+//! A 4-core design (the `ice40` preset: 2x2, 64 neurons, 1024 synapses per
+//! core) runs a reference network: four blocks of 60 recurrently connected
+//! neurons with their own 16 inputs and a few links to the next block,
+//! fan-in 12, driven by random input at 20% per input and step.
+//!
+//! 1. Speed: simulated clock cycles per second and synaptic events per
+//!    second under Verilator, and the same Verilog and host program under
+//!    Icarus Verilog in the same run; the ratio.
+//! 2. Cycles per step against the lower bound max over cores of (synaptic
+//!    events delivered to the core + its neurons): the design sweeps one
+//!    neuron and integrates one synapse entry per clock per core, so no
+//!    schedule can beat that bound; the ratio says how close it comes.
+//!
+//! `cargo bench -p spikeforge-sim` runs the full figures; without `--bench`
+//! (as `cargo test --benches` runs it) a quick version checks it works.
+
+use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapOptions, Mapping};
+use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, ProjectionDoc};
+use spikeforge_net::rng::SplitMix64;
+use spikeforge_net::{Leak, Network, NetworkDoc, PerNeuron, Reset, SpikeList, Stimulus};
+use spikeforge_sim::{icarus, run, RunOptions};
+
+const BLOCKS: u64 = 4;
+const PER_BLOCK: u64 = 60;
+const INPUTS_PER_BLOCK: u64 = 16;
+
+fn reference_network() -> Network {
+    let mut rng = SplitMix64(2026);
+    let mut rec = Vec::new();
+    let mut inp = Vec::new();
+    for b in 0..BLOCKS {
+        for i in 0..PER_BLOCK {
+            let post = (b * PER_BLOCK + i) as i64;
+            for _ in 0..3 {
+                let pre = b * INPUTS_PER_BLOCK + rng.below(INPUTS_PER_BLOCK);
+                inp.push([pre as i64, post, 20 + rng.below(21) as i64]);
+            }
+            for _ in 0..7 {
+                let pre = b * PER_BLOCK + rng.below(PER_BLOCK);
+                rec.push([pre as i64, post, rng.below(41) as i64 - 20]);
+            }
+            for _ in 0..2 {
+                let pre = ((b + 1) % BLOCKS) * PER_BLOCK + rng.below(20);
+                rec.push([pre as i64, post, rng.below(16) as i64]);
+            }
+        }
+    }
+    let mut x = PopulationDoc::neurons("x", (BLOCKS * PER_BLOCK) as i64, 64);
+    x.leak_shift = Some(PerNeuron::Scalar(Leak::Shift(3)));
+    x.reset = Some(PerNeuron::Scalar(Reset::Subtract));
+    let doc = NetworkDoc {
+        format: 1,
+        name: Some("bench-reference".into()),
+        fixed_point: FixedPointDoc { weight_bits: 8, potential_bits: 16, accumulator_bits: 24 },
+        populations: vec![PopulationDoc::input("in", (BLOCKS * INPUTS_PER_BLOCK) as i64), x],
+        projections: vec![ProjectionDoc::sparse("in", "x", inp), ProjectionDoc::sparse("x", "x", rec)],
+    };
+    Network::from_doc(&doc).expect("valid reference network")
+}
+
+fn stimulus(net: &Network, steps: u32) -> Stimulus {
+    let mut rng = SplitMix64(7);
+    let n_in = (BLOCKS * INPUTS_PER_BLOCK) as u32;
+    let base = net.populations()[0].ids().next().unwrap_or(0);
+    let mut list = Vec::new();
+    for t in 0..steps {
+        for i in 0..n_in {
+            if rng.below(100) < 20 {
+                list.push((t, base + i));
+            }
+        }
+    }
+    Stimulus::from_list(&SpikeList(list))
+}
+
+/// Per step: max over cores of (synaptic events the core integrates in that
+/// step + its neurons). Events of step t are the synapses of everything
+/// that spiked in step t (computed spikes and inputs), delivered at t + 1.
+fn bounds(net: &Network, m: &Mapping, stim: &Stimulus, steps: u32) -> Vec<u64> {
+    let g = spikeforge_golden::run(net, stim, steps).expect("golden");
+    let f = spikeforge_golden::Fanout::new(net);
+    let cores = m.spec.cores() as usize;
+    let neurons: Vec<u64> = (0..cores).map(|c| m.images.cores.get(c).map_or(0, |x| x.neurons.len() as u64)).collect();
+    let mut per_step = vec![vec![0u64; cores]; steps as usize];
+    let mut add = |t: u32, pre: u32| {
+        for k in f.starts[pre as usize]..f.starts[pre as usize + 1] {
+            if let Some((c, _)) = m.placement[f.targets[k as usize] as usize] {
+                per_step[t as usize][c as usize] += 1;
+            }
+        }
+    };
+    for &(t, n) in &g.spikes {
+        add(t, n);
+    }
+    for t in 0..steps {
+        for &n in stim.at(t) {
+            add(t, n);
+        }
+    }
+    per_step.iter().map(|ev| (0..cores).map(|c| ev[c] + neurons[c]).max().unwrap_or(0)).collect()
+}
+
+fn main() {
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let steps: u32 = if quick { 20 } else { 3000 };
+    let icarus_steps: u32 = if quick { 3 } else { 60 };
+    let net = reference_network();
+    let spec = HardwareSpec::preset("ice40").expect("preset");
+    let stim = stimulus(&net, steps);
+    let m = map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)).expect("the reference network fits");
+    let built = spikeforge_sim::build(&spec).unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "co-simulation benchmark: {} on spec `{}` ({} cores), {} cores used",
+        net.name().unwrap_or(""),
+        spec.name,
+        spec.cores(),
+        m.report.cores_used
+    );
+    let st = net.stats();
+    println!(
+        "  network                     {} neurons ({} inputs), {} synapses",
+        st.neurons, st.input_neurons, st.synapses
+    );
+
+    // 1. Verified run (golden beside it) for the cycle figures and events.
+    let verified = run(&built, &net, &m, &stim, &RunOptions::verified(steps), &mut |_| {}).expect("run");
+    assert!(matches!(verified.verdict, spikeforge_sim::Verdict::Equal), "hardware differs from golden");
+    // 2. The same without golden: the model's own speed.
+    let mut plain = RunOptions::verified(steps);
+    plain.verify = false;
+    let r = run(&built, &net, &m, &stim, &plain, &mut |_| {}).expect("run");
+    let events = verified.events;
+    println!(
+        "  verified                    hardware = golden for {steps} steps, {} spikes, {events} synaptic events",
+        verified.spikes.len()
+    );
+    println!(
+        "  Verilator                   {:.2} M cycles/s, {:.2} M synaptic events/s ({} cycles in {:.2} s)",
+        r.cycles_per_second() / 1e6,
+        events as f64 / r.seconds / 1e6,
+        r.total_cycles,
+        r.seconds
+    );
+    // 3. Icarus on the same Verilog and host program (fewer steps: it is slow).
+    let dir = std::env::temp_dir().join(format!("sf-bench-icarus-{}", std::process::id()));
+    let istim = stimulus(&net, icarus_steps);
+    match icarus::run(&dir, &m, &istim, icarus_steps) {
+        Ok(i) => {
+            let rate = i.total_cycles as f64 / i.seconds;
+            let vr = run(&built, &net, &m, &istim, &plain_with(icarus_steps), &mut |_| {}).expect("run");
+            let same = vr.spikes == i.spikes && vr.cycles_per_step == i.cycles_per_step;
+            println!(
+                "  Icarus                      {:.4} M cycles/s ({} cycles in {:.2} s; spikes and cycles {} Verilator's)",
+                rate / 1e6,
+                i.total_cycles,
+                i.seconds,
+                if same { "equal to" } else { "DIFFER from" }
+            );
+            println!("  Verilator / Icarus          {:.0}x (aim: at least 30x)", r.cycles_per_second() / rate);
+        }
+        Err(e) => println!("  Icarus                      not measured: {e}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // 4. Cycles per step against the bound.
+    let b = bounds(&net, &m, &stim, steps);
+    let cyc = &verified.cycles_per_step;
+    let (sc, sb): (u64, u64) = (cyc.iter().sum(), b.iter().sum());
+    let worst = cyc.iter().zip(&b).map(|(&c, &x)| c as f64 / x as f64).fold(0.0f64, f64::max);
+    let constant = cyc.iter().zip(&b).map(|(&c, &x)| c as f64 - 1.1 * x as f64).fold(f64::MIN, f64::max);
+    println!(
+        "  cycles per step             {:.1} mean, bound max_c(events_c + neurons_c) {:.1} mean",
+        sc as f64 / steps as f64,
+        sb as f64 / steps as f64
+    );
+    println!(
+        "  cycles / bound              {:.3} over the run, {:.3} worst step; cycles <= 1.1 x bound + {:.0} in every step",
+        sc as f64 / sb as f64,
+        worst,
+        constant.max(0.0)
+    );
+    println!(
+        "  input hand-over             {:.1} cycles per step on average (before the step pulse, not in the figures above)",
+        (r.total_cycles - r.load_cycles - sc) as f64 / steps as f64
+    );
+    if quick {
+        println!("  (quick run: `cargo bench -p spikeforge-sim` measures {} steps)", 3000);
+    }
+}
+
+fn plain_with(steps: u32) -> RunOptions {
+    let mut o = RunOptions::verified(steps);
+    o.verify = false;
+    o
+}
