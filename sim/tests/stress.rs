@@ -95,7 +95,7 @@ fn saturation_at_both_ends() {
     );
     let stim = all_inputs(&net, 4, 0..12);
     let r = verified(&spec, &net, &stim, 24, |_| {});
-    assert!(r.potentials.iter().any(|&v| v == -128), "negative saturation reached: {:?}", r.potentials);
+    assert!(r.potentials.contains(&-128), "negative saturation reached: {:?}", r.potentials);
 }
 
 #[test]
