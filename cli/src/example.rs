@@ -37,6 +37,24 @@ pub fn demo(json: bool, out: Option<&Path>) -> Result<(), Failure> {
         .run_arch(&spikeforge_net::Stimulus::from_list(&stim), STEPS)
         .map_err(|e| other(format!("internal error (please report): {e}"), None))?;
     let arch_ok = arch.spikes == run.result.spikes && arch.potentials == run.result.potentials;
+    // The generated Verilog of `tiny`, cycle-accurate under Verilator, in
+    // lockstep with golden (spikes and every potential after each step).
+    let t0 = std::time::Instant::now();
+    let built = spikeforge_sim::build(&spec).map_err(|e| other(e.to_string(), None))?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let mut opts = spikeforge_sim::RunOptions::verified(STEPS);
+    opts.potentials_every_step = true;
+    let cosim = spikeforge_sim::run(
+        &built,
+        &run.net,
+        &mapping,
+        &spikeforge_net::Stimulus::from_list(&stim),
+        &opts,
+        &mut |_| {},
+    )
+    .map_err(|e| other(e.to_string(), None))?;
+    let hw_ok = cosim.verdict == spikeforge_sim::Verdict::Equal && cosim.spikes == run.result.spikes;
+    let step_cycles: u64 = cosim.cycles_per_step.iter().sum();
     if let Some(dir) = out {
         std::fs::create_dir_all(dir).map_err(|e| other(format!("cannot create {}: {e}", dir.display()), None))?;
         write_file(&dir.join("net.toml"), NET)?;
@@ -52,13 +70,23 @@ pub fn demo(json: bool, out: Option<&Path>) -> Result<(), Failure> {
     }
     if json {
         let mut j = run.json();
-        j["ok"] = json!(matches && arch_ok);
         j["example"] = json!(NET_NAME);
         j["matches_reference"] = json!(matches);
+        j["ok"] = json!(matches && arch_ok && hw_ok);
         j["mapping"] = json!({"spec": "tiny", "cores_used": mapping.report.cores_used, "arch_equals_golden": arch_ok});
+        j["cosim"] = json!({
+            "simulator": "verilator",
+            "hardware_equals_golden": hw_ok,
+            "cycles_per_step": cosim.cycles_per_step,
+            "load_cycles": cosim.load_cycles,
+            "model_cached": !built.fresh,
+            "build_seconds": build_s,
+        });
         println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
     } else {
-        println!("spikeforge demo: golden model and mapping of the built-in example {NET_NAME}");
+        println!(
+            "spikeforge demo: golden model, mapping and hardware co-simulation of the built-in example {NET_NAME}"
+        );
         run.print();
         println!(
             "reference    {}",
@@ -73,9 +101,28 @@ pub fn demo(json: bool, out: Option<&Path>) -> Result<(), Failure> {
             mapping.report.cores_used,
             if arch_ok { "equals golden, spike for spike" } else { "DIFFERS from golden" }
         );
+        println!(
+            "hardware     Verilog of `tiny` under Verilator ({}): {}; {} clock cycles for {} steps ({:.1} per step), {} to load the network",
+            if built.fresh { format!("model built in {build_s:.1} s") } else { "cached model".into() },
+            if hw_ok {
+                "equals golden after every step (spikes and all potentials)".to_string()
+            } else {
+                match &cosim.verdict {
+                    spikeforge_sim::Verdict::Mismatch(m) => format!("DIFFERS: {m}"),
+                    _ => "DIFFERS from golden".into(),
+                }
+            },
+            step_cycles,
+            STEPS,
+            step_cycles as f64 / STEPS as f64,
+            cosim.load_cycles
+        );
         if let Some(dir) = out {
             println!("files        {}", dir.display());
         }
+    }
+    if !hw_ok {
+        return Err(other("the Verilator model of the hardware disagrees with the golden model (internal bug)", None));
     }
     if !arch_ok {
         return Err(other("the architectural model disagrees with the golden model (internal bug)", None));

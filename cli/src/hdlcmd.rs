@@ -111,11 +111,14 @@ pub fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, jso
         println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
     } else {
         println!("spec         {} ({} cores)", spec.name, spec.cores());
-        if spec.interconnect == spikeforge_mapper::Interconnect::Mesh {
-            println!(
-                "interconnect shared packet bus: the mesh router is not generated yet (same spikes, different latency)"
-            );
-        }
+        println!(
+            "interconnect {}",
+            match spec.interconnect {
+                spikeforge_mapper::Interconnect::Mesh =>
+                    format!("{}x{} mesh of routers, XY routing", spec.mesh_width, spec.mesh_height),
+                spikeforge_mapper::Interconnect::Crossbar => "crossbar, one packet per core input per clock".into(),
+            }
+        );
         println!("top module   {}", top.module);
         println!(
             "files        {} Verilog files, files.f, verilator.vlt, manifest.json in {}",

@@ -241,3 +241,74 @@ fn hdl_writes_a_preloaded_design_deterministically() {
     assert!(stderr(&o).contains("was mapped for spec `tiny`"), "{}", stderr(&o));
     std::fs::remove_dir_all(&base).ok();
 }
+
+#[test]
+fn sim_verifies_the_hardware_against_golden() {
+    let base = std::env::temp_dir().join(format!("spikeforge-sim-{}", std::process::id()));
+    std::fs::create_dir_all(&base).unwrap();
+    let (vcd, spikes) = (base.join("w.vcd"), base.join("spikes.csv"));
+    let o = run(&[
+        "sim",
+        "examples/recurrent/net.json",
+        "--spec",
+        "tiny",
+        "--steps",
+        "16",
+        "--stimulus",
+        "examples/recurrent/stimulus.csv",
+        "--verify",
+        "--vcd",
+        vcd.to_str().unwrap(),
+        "--vcd-steps",
+        "2..5",
+        "--spikes-out",
+        spikes.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["verdict"], "equal");
+    assert_eq!(j["cycles_per_step"].as_array().unwrap().len(), 16);
+    assert_eq!(j["vcd"]["first_step"], 2);
+    assert_eq!(j["vcd"]["last_step"], 4);
+    assert!(j["simulated_cycles_per_second"].as_f64().unwrap() > 0.0);
+    // The hardware's spikes are the independent reference's.
+    let expected = std::fs::read_to_string(root().join("examples/recurrent/expected.csv")).unwrap();
+    assert_eq!(std::fs::read_to_string(&spikes).unwrap(), expected);
+    assert!(std::fs::read_to_string(&vcd).unwrap().contains("$enddefinitions"));
+    std::fs::remove_dir_all(&base).ok();
+}
+
+#[test]
+fn sim_input_errors_are_explained() {
+    let net = "examples/recurrent/net.json";
+    let stim = "examples/recurrent/stimulus.csv";
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["sim", net, "--spec", "tiny", "--steps", "30", "--vcd", "x.vcd", "--vcd-steps", "5..2"],
+            "is not a step range",
+        ),
+        (
+            &["sim", net, "--spec", "tiny", "--steps", "30", "--vcd", "x.vcd", "--vcd-steps", "40"],
+            "the run has steps 0..30",
+        ),
+        (&["sim", net, "--spec", "tiny", "--steps", "30", "--vcd-steps", "1..3"], "--vcd-steps needs --vcd FILE"),
+        (&["sim", net, "--spec", "tiny", "--steps", "3", "--stimulus", stim], "use --steps"),
+        (&["sim", net, "--spec", "tiny", "--steps", "30", "--backpressure", "0"], "must be 1..=100 percent"),
+        (&["sim", net, "--spec", "nosuch", "--steps", "30"], "nosuch"),
+    ];
+    for (args, msg) in cases {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(msg), "{args:?}: expected `{msg}` in:\n{}", stderr(&o));
+    }
+    // No Verilator: the message says how to install it.
+    let o = bin()
+        .args(["sim", net, "--spec", "tiny", "--steps", "30"])
+        .env("VERILATOR", "/nonexistent/verilator")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("apt-get install verilator"), "{}", stderr(&o));
+}
