@@ -200,10 +200,13 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
     } else {
         println!("network      {} ({})", net.name().unwrap_or("(unnamed)"), a.net.display());
         println!(
-            "spec         {} ({} cores, {:?}), {} cores used",
+            "spec         {} ({} cores, {}), {} cores used",
             spec.name,
             spec.cores(),
-            spec.interconnect,
+            match spec.interconnect {
+                spikeforge_mapper::Interconnect::Crossbar => "crossbar",
+                spikeforge_mapper::Interconnect::Mesh => "mesh",
+            },
             m.report.cores_used
         );
         println!(
