@@ -14,8 +14,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod example;
+mod fpgacmd;
 mod hdlcmd;
 mod mapcmd;
+mod runcmd;
 mod simcmd;
 
 #[derive(Parser)]
@@ -154,6 +156,71 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Write an FPGA project (Verilog with the network loaded, UART bridge,
+    /// constraints, build scripts, FuseSoC core) for a board; --build runs the flow.
+    Fpga {
+        /// Network file (.json or .toml).
+        #[arg(required_unless_present = "list_boards")]
+        net: Option<PathBuf>,
+        /// Board (see --list-boards).
+        #[arg(long, required_unless_present = "list_boards")]
+        board: Option<String>,
+        /// Output folder.
+        #[arg(long, required_unless_present = "list_boards")]
+        out: Option<PathBuf>,
+        /// Spec preset or file (default: the board's).
+        #[arg(long)]
+        spec: Option<String>,
+        /// Partitioner.
+        #[arg(long, value_enum, default_value = "multilevel")]
+        algorithm: AlgorithmArg,
+        /// Run the flow: bitstream and fit report for iCE40 boards, a yosys
+        /// synthesis estimate for the others.
+        #[arg(long)]
+        build: bool,
+        /// List the boards.
+        #[arg(long)]
+        list_boards: bool,
+        /// Print a machine-readable report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a stimulus on a board over its UART and compare with the golden model.
+    /// Exit status 3: the board differs.
+    Run {
+        /// Network file (.json or .toml).
+        net: PathBuf,
+        /// Serial device of the board, e.g. /dev/ttyUSB1.
+        #[arg(long)]
+        port: String,
+        /// Spec the bitstream was built for (preset or file).
+        #[arg(long)]
+        spec: Option<String>,
+        /// Or: the board (its default spec).
+        #[arg(long)]
+        board: Option<String>,
+        /// Baud rate.
+        #[arg(long, default_value_t = spikeforge_fpga::BAUD)]
+        baud: u32,
+        /// Stimulus CSV.
+        #[arg(long)]
+        stimulus: Option<PathBuf>,
+        /// Number of time steps.
+        #[arg(long)]
+        steps: u32,
+        /// Do not load the network (the bitstream already holds it); only reset its state.
+        #[arg(long)]
+        no_load: bool,
+        /// Partitioner (must be the one the bitstream was made with).
+        #[arg(long, value_enum, default_value = "multilevel")]
+        algorithm: AlgorithmArg,
+        /// Write the board's spikes here (CSV).
+        #[arg(long)]
+        spikes_out: Option<PathBuf>,
+        /// Print a machine-readable report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the main job on the built-in default example.
     Demo {
         /// Print a machine-readable report on stdout.
@@ -208,6 +275,8 @@ fn main() -> ExitCode {
         | Cmd::Demo { json, .. }
         | Cmd::Map { json, .. }
         | Cmd::Sim { json, .. }
+        | Cmd::Fpga { json, .. }
+        | Cmd::Run { json, .. }
         | Cmd::Hdl { json, .. } => *json,
         Cmd::Schema | Cmd::Spec { .. } => false,
     };
@@ -225,6 +294,39 @@ fn main() -> ExitCode {
         Cmd::Hdl { spec, out, mapping, report, json } => hdlcmd::hdl(&spec, &out, mapping.as_deref(), report, json),
         Cmd::Map { net, spec, stimulus, steps, algorithm, out, json } => {
             mapcmd::map(&net, &spec, stimulus.as_deref(), steps, algorithm.into(), out.as_deref(), json)
+        }
+        Cmd::Run { net, port, spec, board, baud, stimulus, steps, no_load, algorithm, spikes_out, json } => {
+            let args = runcmd::RunArgs {
+                net,
+                spec,
+                board,
+                port,
+                baud,
+                stimulus,
+                steps,
+                no_load,
+                algorithm: algorithm.into(),
+                spikes_out,
+                json,
+            };
+            match runcmd::run(&args) {
+                Ok(true) => Ok(()),
+                Ok(false) => return ExitCode::from(simcmd::EXIT_MISMATCH),
+                Err(e) => Err(e),
+            }
+        }
+        Cmd::Fpga { net, board, out, spec, algorithm, build, list_boards, json } => {
+            if list_boards {
+                fpgacmd::list_boards(json);
+                Ok(())
+            } else {
+                match (net, board, out) {
+                    (Some(net), Some(board), Some(out)) => {
+                        fpgacmd::fpga(&net, &board, &out, spec.as_deref(), algorithm.into(), build, json)
+                    }
+                    _ => Err(other("fpga needs NET, --board and --out (or --list-boards)", None)),
+                }
+            }
         }
         Cmd::Sim {
             net,

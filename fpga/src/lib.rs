@@ -1,5 +1,22 @@
-//! FPGA build sources and bitstreams (not built yet).
+//! FPGA projects for a mapped network: board tops with a UART host bridge,
+//! pin constraints, build scripts, FuseSoC cores, the iCE40 bitstream flow
+//! and the host side of the UART protocol.
 //!
-//! Will own: board tops (iCEBreaker, iCE40-HX8K, Arty A7, ULX3S) with a UART
-//! host bridge, pin constraints, yosys/nextpnr/icepack scripts, the build
-//! driver and its resource and timing report, and FuseSoC `.core` files.
+//! Owns: the board table ([`boards`]), the board top and the fixed UART
+//! bridge Verilog ([`top`]), the project files ([`project`]), running the
+//! tools and reading their reports ([`flow`]) and the host protocol over any
+//! byte link ([`protocol`]; the simulated link lives in `spikeforge-sim`).
+//!
+//! Invariants: the design inside a project is exactly `spikeforge-hdl`'s
+//! design of the spec, preloaded with the mapping's images; the bridge only
+//! drives its top-level ports. Never depends on `sim`. With `sim`, the only
+//! crate that spawns external tools.
+
+pub mod boards;
+pub mod flow;
+pub mod project;
+pub mod protocol;
+pub mod serial;
+pub mod top;
+
+pub use boards::{board, Board, Family, BAUD, BOARDS};

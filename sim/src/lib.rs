@@ -17,6 +17,7 @@ pub mod hardware;
 pub mod icarus;
 pub mod model;
 pub mod run;
+pub mod uart;
 pub mod verilate;
 
 pub use hardware::{Backpressure, Hardware, StepOutput};

@@ -19,8 +19,20 @@ use spikeforge_mapper::HardwareSpec;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The shim source, compiled into every model.
+/// The shim of a design top, compiled into its model.
 pub const SHIM: &str = include_str!("shim.cpp");
+/// The shim of a board top (UART pins), for the simulated UART link.
+pub const BOARD_SHIM: &str = include_str!("board_shim.cpp");
+
+/// What to build.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// The design of a spec (`sf_<spec>_top`), driven port by port.
+    Design(HardwareSpec),
+    /// The board top around the design of a spec: UART bridge with this
+    /// many clocks per bit, driven through its UART pins.
+    Board(HardwareSpec, u32),
+}
 
 /// Verilator flags. `--x-initial unique` lets a run randomize every
 /// uninitialized bit (see [`crate::ModelOptions::random_init`]); `--trace`
@@ -98,15 +110,37 @@ pub fn build(spec: &HardwareSpec) -> Result<Built, SimError> {
 
 /// [`build`] with an explicit cache root.
 pub fn build_in(spec: &HardwareSpec, root: &Path) -> Result<Built, SimError> {
+    build_target(&Target::Design(spec.clone()), root)
+}
+
+/// Builds (or finds in the cache) a target.
+pub fn build_target(target: &Target, root: &Path) -> Result<Built, SimError> {
     let version = verilator_version()?;
-    let files = spikeforge_hdl::design(spec, None);
-    let top = files
+    let (spec, mut files, shim, suffix) = match target {
+        Target::Design(spec) => (spec, spikeforge_hdl::design(spec, None), SHIM, String::new()),
+        Target::Board(spec, cpb) => (spec, spikeforge_hdl::design(spec, None), BOARD_SHIM, format!("-board{cpb}")),
+    };
+    let design_top = files
         .iter()
         .find(|f| f.module.ends_with("_top"))
         .map(|f| f.module.clone())
         .ok_or_else(|| SimError::Internal("the emitted design has no top module".into()))?;
+    let top = match target {
+        Target::Design(_) => design_top,
+        Target::Board(_, cpb) => {
+            files.push(spikeforge_hdl::emit::VerilogFile {
+                module: "sf_uart_bridge".into(),
+                text: spikeforge_fpga::top::BRIDGE.into(),
+            });
+            files.push(spikeforge_hdl::emit::VerilogFile {
+                module: spikeforge_fpga::project::TOP.into(),
+                text: spikeforge_fpga::top::board_top(&design_top, *cpb, 3, false),
+            });
+            spikeforge_fpga::project::TOP.to_string()
+        }
+    };
     let mut h = Sha256::new();
-    for part in [version.as_str(), SHIM, spikeforge_hdl::VERILATOR_WAIVERS, &FLAGS.join(" "), &MAKEFLAGS.join(" ")] {
+    for part in [version.as_str(), shim, spikeforge_hdl::VERILATOR_WAIVERS, &FLAGS.join(" "), &MAKEFLAGS.join(" ")] {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -120,7 +154,7 @@ pub fn build_in(spec: &HardwareSpec, root: &Path) -> Result<Built, SimError> {
     let base = root.join("verilator");
     let safe_name: String =
         spec.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    let dir = base.join(format!("{safe_name}-{key}"));
+    let dir = base.join(format!("{safe_name}{suffix}-{key}"));
     let library = dir.join("libsf.so");
     let done =
         |fresh| Built { spec: spec.clone(), dir: dir.clone(), library: library.clone(), top: top.clone(), fresh };
@@ -129,14 +163,14 @@ pub fn build_in(spec: &HardwareSpec, root: &Path) -> Result<Built, SimError> {
     }
     let io = |what: &str, p: &Path, e: std::io::Error| SimError::Io(format!("{what} {}: {e}", p.display()));
     std::fs::create_dir_all(&base).map_err(|e| io("cannot create the cache folder", &base, e))?;
-    let lock_path = base.join(format!("{safe_name}-{key}.lock"));
+    let lock_path = base.join(format!("{safe_name}{suffix}-{key}.lock"));
     let lock = std::fs::File::create(&lock_path).map_err(|e| io("cannot create", &lock_path, e))?;
     lock.lock().map_err(|e| io("cannot lock", &lock_path, e))?;
     // Another process may have finished while we waited for the lock.
     if library.is_file() {
         return Ok(done(false));
     }
-    let tmp = base.join(format!("{safe_name}-{key}.tmp{}", std::process::id()));
+    let tmp = base.join(format!("{safe_name}{suffix}-{key}.tmp{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(tmp.join("src")).map_err(|e| io("cannot create", &tmp, e))?;
     let mut sources = Vec::new();
@@ -147,8 +181,8 @@ pub fn build_in(spec: &HardwareSpec, root: &Path) -> Result<Built, SimError> {
     }
     let vlt = tmp.join("src").join("verilator.vlt");
     std::fs::write(&vlt, spikeforge_hdl::VERILATOR_WAIVERS).map_err(|e| io("cannot write", &vlt, e))?;
-    let shim = tmp.join("src").join("shim.cpp");
-    std::fs::write(&shim, SHIM).map_err(|e| io("cannot write", &shim, e))?;
+    let shim_path = tmp.join("src").join("shim.cpp");
+    std::fs::write(&shim_path, shim).map_err(|e| io("cannot write", &shim_path, e))?;
     let class = format!("V{top}");
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
     let mut cmd = Command::new(verilator_command());
@@ -168,7 +202,7 @@ pub fn build_in(spec: &HardwareSpec, root: &Path) -> Result<Built, SimError> {
     for m in MAKEFLAGS {
         cmd.arg("-MAKEFLAGS").arg(m);
     }
-    cmd.arg(&vlt).args(&sources).arg(&shim);
+    cmd.arg(&vlt).args(&sources).arg(&shim_path);
     let out =
         cmd.output().map_err(|e| SimError::VerilatorMissing { command: verilator_command(), detail: e.to_string() })?;
     let log = format!(

@@ -1,0 +1,91 @@
+//! `spikeforge fpga`: writes a board project for a mapped network and, with
+//! `--build`, runs the flow and reports the fit.
+
+use crate::{load, other, write_file, Failure};
+use serde_json::json;
+use spikeforge_fpga::{boards, flow, project, Family, BOARDS};
+use spikeforge_mapper::spec::load_spec;
+use spikeforge_mapper::{explain, map as do_map, Algorithm, MapOptions};
+use std::path::Path;
+
+pub fn list_boards(json: bool) {
+    if json {
+        let v: Vec<_> = BOARDS
+            .iter()
+            .map(|b| json!({"name": b.name, "description": b.description, "clock_hz": b.clock_hz, "spec": b.spec,
+                            "flow": match b.family { Family::Ice40 => "yosys+nextpnr-ice40+icepack", Family::Ecp5 => "yosys+nextpnr-ecp5+ecppack", Family::Xilinx7 => "vivado" }}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&json!({"ok": true, "boards": v})).expect("JSON"));
+        return;
+    }
+    println!("{:<12} {:<8} {:<58} spec", "board", "clock", "description");
+    for b in BOARDS {
+        println!("{:<12} {:<8} {:<58} {}", b.name, format!("{} MHz", b.clock_hz / 1_000_000), b.description, b.spec);
+    }
+    println!("(--build runs the open flow for iCE40 boards and a yosys synthesis estimate for the others)");
+}
+
+pub fn fpga(
+    net_path: &Path,
+    board_name: &str,
+    out: &Path,
+    spec_arg: Option<&str>,
+    algorithm: Algorithm,
+    build: bool,
+    json: bool,
+) -> Result<(), Failure> {
+    let board = boards::board(board_name).map_err(|e| other(e, Some("`spikeforge fpga --list-boards` lists them")))?;
+    let net = load(net_path)?;
+    let spec = load_spec(spec_arg.unwrap_or(board.spec))?;
+    let m = do_map(&net, &spec, &MapOptions::new(algorithm))
+        .map_err(|e| other(e.to_string(), Some(&explain(&net, &spec, &e))))?;
+    let files = project::files(board, &net, &m);
+    std::fs::create_dir_all(out).map_err(|e| other(format!("cannot create {}: {e}", out.display()), None))?;
+    for (name, text) in &files {
+        write_file(&out.join(name), text)?;
+    }
+    let report = if build {
+        let r = match board.family {
+            Family::Ice40 => flow::build_ice40(out, board),
+            _ => flow::synth_check(out, board),
+        };
+        Some(r.map_err(|e| other(e.to_string(), None))?)
+    } else {
+        None
+    };
+    if json {
+        let mut j = json!({"ok": report.as_ref().is_none_or(|r| r.pass), "board": board.name, "spec": spec.name,
+                           "cores_used": m.report.cores_used, "out": out.display().to_string(),
+                           "files": files.keys().collect::<Vec<_>>()});
+        if let Some(r) = &report {
+            j["report"] = json!(r);
+        }
+        println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
+    } else {
+        println!("board        {} — {}", board.name, board.description);
+        println!("network      {} on spec `{}` ({} of {} cores used)", net.name().unwrap_or("(unnamed)"), spec.name, m.report.cores_used, spec.cores());
+        println!("project      {} ({} files; `make` in it builds, README.md explains)", out.display(), files.len());
+        if let Some(r) = &report {
+            let pct = |a: u64, b: u64| if b > 0 { format!("{:.0}%", 100.0 * a as f64 / b as f64) } else { "?".into() };
+            println!("fit ({})", r.kind);
+            println!("  logic      {} of {} LUTs ({})", r.luts, r.luts_available, pct(r.luts, r.luts_available));
+            println!("  flip-flops {}", r.flip_flops);
+            println!("  block RAM  {} of {} ({})", r.brams, r.brams_available, pct(r.brams, r.brams_available));
+            match r.fmax_mhz {
+                Some(f) => println!("  fmax       {f:.1} MHz against the {:.0} MHz board clock", r.clock_mhz),
+                None => println!("  fmax       not measured (no place and route for this family here)"),
+            }
+            if let Some(b) = &r.bitstream {
+                println!("  bitstream  {}", b.display());
+            }
+            println!("  verdict    {}", if r.pass { "PASS" } else { "FAIL" });
+        }
+    }
+    match &report {
+        Some(r) if !r.pass => Err(other(
+            format!("the design does not fit or does not meet timing on {}", board.name),
+            Some("use a smaller spec (--spec) or a bigger board"),
+        )),
+        _ => Ok(()),
+    }
+}

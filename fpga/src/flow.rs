@@ -1,0 +1,210 @@
+//! Runs the tools on a written project: the full iCE40 flow (yosys,
+//! nextpnr-ice40, icepack through the project's Makefile) and yosys
+//! synthesis checks for the other families; parses their reports.
+
+use crate::boards::{Board, Family};
+use crate::project::TOP;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Errors of the FPGA flow.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    /// A tool is not installed.
+    #[error("`{tool}` is not installed (needed for {what})\n  help: {install}")]
+    Missing {
+        /// The tool.
+        tool: String,
+        /// What it is needed for.
+        what: String,
+        /// How to install it.
+        install: String,
+    },
+    /// A tool failed.
+    #[error("{tool} failed (log: {}):\n{tail}", log.display())]
+    Failed {
+        /// The tool or step.
+        tool: String,
+        /// Its log.
+        log: PathBuf,
+        /// The last lines of its output.
+        tail: String,
+    },
+    /// A report could not be read.
+    #[error("cannot read {}: {detail}", path.display())]
+    Report {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
+}
+
+/// What a build or synthesis check found.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct FitReport {
+    /// Board.
+    pub board: String,
+    /// Logic cells used (LUTs; iCE40 logic cells after packing).
+    pub luts: u64,
+    /// Logic available on the device.
+    pub luts_available: u64,
+    /// Flip-flops used.
+    pub flip_flops: u64,
+    /// Block RAMs used.
+    pub brams: u64,
+    /// Block RAMs available.
+    pub brams_available: u64,
+    /// Achieved clock frequency in MHz (after place and route), if routed.
+    pub fmax_mhz: Option<f64>,
+    /// The board clock in MHz.
+    pub clock_mhz: f64,
+    /// Placed, routed and meeting the board clock (or, for synthesis-only
+    /// checks, fitting the device's LUTs and block RAMs).
+    pub pass: bool,
+    /// The bitstream, if one was made.
+    pub bitstream: Option<PathBuf>,
+    /// `place-and-route` or `synthesis estimate`.
+    pub kind: String,
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+fn need(tool: &str, what: &str, install: &str) -> Result<(), FlowError> {
+    match Command::new(tool).arg("--version").output() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(FlowError::Missing { tool: tool.into(), what: what.into(), install: install.into() }),
+    }
+}
+
+/// Runs the project's Makefile (`make all`) for an iCE40 board and reads
+/// nextpnr's report: the bitstream `build/sf_board_top.bin`.
+pub fn build_ice40(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
+    let apt = "sudo apt-get install yosys nextpnr-ice40 fpga-icestorm make";
+    need("make", "the project Makefile", apt)?;
+    need("yosys", "synthesis", apt)?;
+    need("nextpnr-ice40", "place and route", apt)?;
+    match Command::new("icepack").arg("-h").output() {
+        Ok(_) => {}
+        Err(_) => {
+            return Err(FlowError::Missing { tool: "icepack".into(), what: "packing the bitstream".into(), install: apt.into() })
+        }
+    }
+    let out = Command::new("make").arg("-C").arg(dir).arg("all").output().map_err(|e| FlowError::Failed {
+        tool: "make".into(),
+        log: dir.join("Makefile"),
+        tail: e.to_string(),
+    })?;
+    if !out.status.success() {
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let log = ["build/nextpnr.log", "build/yosys.log"].iter().map(|l| dir.join(l)).find(|p| p.is_file());
+        let detail = match &log {
+            Some(p) => format!("{}\n{}", tail(&text, 10), tail(&std::fs::read_to_string(p).unwrap_or_default(), 20)),
+            None => tail(&text, 30),
+        };
+        return Err(FlowError::Failed { tool: "the iCE40 flow (make)".into(), log: log.unwrap_or(dir.join("Makefile")), tail: detail });
+    }
+    let report = dir.join("build/report.json");
+    let text = std::fs::read_to_string(&report).map_err(|e| FlowError::Report { path: report.clone(), detail: e.to_string() })?;
+    let j: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| FlowError::Report { path: report.clone(), detail: e.to_string() })?;
+    let used = |k: &str| j["utilization"][k]["used"].as_u64().unwrap_or(0);
+    let avail = |k: &str| j["utilization"][k]["available"].as_u64().unwrap_or(0);
+    let fmax = j["fmax"].as_object().and_then(|m| m.values().filter_map(|v| v["achieved"].as_f64()).reduce(f64::min));
+    let clock_mhz = board.clock_hz as f64 / 1e6;
+    let flip_flops = yosys_log_count(&dir.join("build/yosys.log"), &["SB_DFF"]);
+    let bin = dir.join(format!("build/{TOP}.bin"));
+    Ok(FitReport {
+        board: board.name.into(),
+        luts: used("ICESTORM_LC"),
+        luts_available: avail("ICESTORM_LC"),
+        flip_flops,
+        brams: used("ICESTORM_RAM"),
+        brams_available: avail("ICESTORM_RAM"),
+        fmax_mhz: fmax,
+        clock_mhz,
+        pass: fmax.is_some_and(|f| f >= clock_mhz) && bin.is_file(),
+        bitstream: bin.is_file().then_some(bin),
+        kind: "place-and-route".into(),
+    })
+}
+
+/// Sums the counts of cells whose names start with one of `prefixes` in the
+/// last "Number of cells" table of a yosys log.
+fn yosys_log_count(log: &Path, prefixes: &[&str]) -> u64 {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let Some(start) = text.rfind("Printing statistics") else { return 0 };
+    count_cells(&text[start..], prefixes)
+}
+
+fn count_cells(stat: &str, prefixes: &[&str]) -> u64 {
+    let mut n = 0;
+    for line in stat.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() == 2 && prefixes.iter().any(|p| f[0].starts_with(p)) {
+            n += f[1].parse::<u64>().unwrap_or(0);
+        }
+    }
+    n
+}
+
+/// Synthesizes the project with yosys for a family without running place
+/// and route (`synth_xilinx` / `synth_ecp5` / `synth_ice40`): the resource
+/// estimate.
+pub fn synth_check(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
+    need("yosys", "synthesis", "sudo apt-get install yosys")?;
+    let files = std::fs::read_to_string(dir.join("files.f"))
+        .map_err(|e| FlowError::Report { path: dir.join("files.f"), detail: e.to_string() })?;
+    let synth = match board.family {
+        Family::Xilinx7 => format!("synth_xilinx -family xc7 -top {TOP}"),
+        Family::Ecp5 => format!("synth_ecp5 -top {TOP}"),
+        Family::Ice40 => format!("synth_ice40 -top {TOP}"),
+    };
+    std::fs::create_dir_all(dir.join("build")).ok();
+    let log = dir.join("build/yosys-check.log");
+    let out = Command::new("yosys")
+        .current_dir(dir)
+        .arg("-q")
+        .arg("-l")
+        .arg(&log)
+        .arg("-p")
+        .arg(format!("{synth}; stat"))
+        .args(files.split_whitespace())
+        .output()
+        .map_err(|e| FlowError::Failed { tool: "yosys".into(), log: log.clone(), tail: e.to_string() })?;
+    if !out.status.success() {
+        return Err(FlowError::Failed {
+            tool: format!("yosys {synth}"),
+            log: log.clone(),
+            tail: tail(&String::from_utf8_lossy(&out.stderr), 20),
+        });
+    }
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let stat = text.rfind("Printing statistics").map_or("", |i| &text[i..]);
+    let (luts, ffs, brams) = match board.family {
+        Family::Xilinx7 => (
+            count_cells(stat, &["LUT"]),
+            count_cells(stat, &["FD"]),
+            // RAMB36 counts as one, RAMB18 as half.
+            count_cells(stat, &["RAMB36"]) + count_cells(stat, &["RAMB18"]).div_ceil(2),
+        ),
+        Family::Ecp5 => (count_cells(stat, &["LUT4"]), count_cells(stat, &["TRELLIS_FF"]), count_cells(stat, &["DP16KD"])),
+        Family::Ice40 => (count_cells(stat, &["SB_LUT4"]), count_cells(stat, &["SB_DFF"]), count_cells(stat, &["SB_RAM40_4K"])),
+    };
+    Ok(FitReport {
+        board: board.name.into(),
+        luts,
+        luts_available: board.luts as u64,
+        flip_flops: ffs,
+        brams,
+        brams_available: board.brams as u64,
+        fmax_mhz: None,
+        clock_mhz: board.clock_hz as f64 / 1e6,
+        pass: luts <= board.luts as u64 && brams <= board.brams as u64,
+        bitstream: None,
+        kind: "synthesis estimate".into(),
+    })
+}

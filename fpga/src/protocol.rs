@@ -1,0 +1,460 @@
+//! The host side of the UART protocol (docs/host-protocol.md), over any byte
+//! link: a serial port to a board, or the simulated UART of the board top
+//! under Verilator (`spikeforge-sim`). Same code for both, so the
+//! simulation tests what a board will see.
+//!
+//! Request: `0x55, command, length, payload, crc8(command, length, payload)`.
+//! Reply: `0xAA, type, length, payload, crc8(type, length, payload)`.
+//! Multi-byte fields are big-endian. CRC-8: polynomial 0x07, initial 0.
+
+use spikeforge_hdl::fabric::mem_code;
+use spikeforge_mapper::Mapping;
+use std::time::Duration;
+
+/// Start of a request frame.
+pub const REQUEST_SYNC: u8 = 0x55;
+/// Start of a reply frame.
+pub const REPLY_SYNC: u8 = 0xAA;
+/// Longest request payload.
+pub const MAX_PAYLOAD: usize = 32;
+
+/// Request commands.
+pub mod cmd {
+    /// Configuration write: core (2), memory code (1), address (3), data (18).
+    pub const WRITE: u8 = 0x01;
+    /// Input spikes of the coming step: 1..16 input indices (2 bytes each).
+    pub const INPUT: u8 = 0x02;
+    /// Run one step: replies are its spikes, then DONE.
+    pub const STEP: u8 = 0x03;
+    /// Potential read: core (2), slot (2).
+    pub const PEEK: u8 = 0x04;
+    /// Status: error flags, busy, step count.
+    pub const STATUS: u8 = 0x05;
+    /// Network reset (`clear`).
+    pub const CLEAR: u8 = 0x06;
+    /// Clear the error flags.
+    pub const ERR_CLEAR: u8 = 0x07;
+    /// Spike-out mode: 1 every spike, 0 output neurons only.
+    pub const MONITOR: u8 = 0x08;
+}
+
+/// Reply types.
+pub mod reply {
+    /// Done; payload: the command.
+    pub const ACK: u8 = 0x81;
+    /// A spike of the running step: core (2), slot (2).
+    pub const SPIKE: u8 = 0x83;
+    /// The step is complete: step count (4), clock cycles of the step (4).
+    pub const DONE: u8 = 0x84;
+    /// A potential (4, two's complement).
+    pub const VALUE: u8 = 0x85;
+    /// Status: error flags (1), busy (1), step count (4).
+    pub const STATUS: u8 = 0x86;
+    /// Refused; payload: reason code (1).
+    pub const NAK: u8 = 0x8F;
+}
+
+/// CRC-8, polynomial 0x07, initial value 0.
+pub fn crc8(bytes: &[u8]) -> u8 {
+    let mut c = 0u8;
+    for &b in bytes {
+        c ^= b;
+        for _ in 0..8 {
+            c = if c & 0x80 != 0 { (c << 1) ^ 0x07 } else { c << 1 };
+        }
+    }
+    c
+}
+
+/// A request frame.
+pub fn request(command: u8, payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() <= MAX_PAYLOAD, "request payload over {MAX_PAYLOAD} bytes");
+    let mut f = vec![REQUEST_SYNC, command, payload.len() as u8];
+    f.extend_from_slice(payload);
+    f.push(crc8(&f[1..]));
+    f
+}
+
+/// A reply frame (what the board sends; used by tests and the decoder's tests).
+pub fn reply_frame(kind: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![REPLY_SYNC, kind, payload.len() as u8];
+    f.extend_from_slice(payload);
+    f.push(crc8(&f[1..]));
+    f
+}
+
+/// What a NAK code means.
+pub fn nak_meaning(code: u8) -> &'static str {
+    match code {
+        1 => "the board received a frame with a wrong CRC (line noise, wrong baud rate?)",
+        2 => "the board does not know the command (host and bitstream from different spikeforge versions?)",
+        3 => "the request had a wrong length for its command",
+        4 => "the board is busy (a step or clear is running)",
+        _ => "unknown reason code",
+    }
+}
+
+/// A decoded reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// Reply type ([`reply`]).
+    pub kind: u8,
+    /// Payload.
+    pub payload: Vec<u8>,
+}
+
+/// Errors of the protocol.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    /// No complete reply in time.
+    #[error("no reply from the board within {ms} ms while waiting for {what}\n  help: check the port, that the board runs a spikeforge bitstream, and the baud rate ({baud} is built in)")]
+    Timeout {
+        /// What was expected.
+        what: String,
+        /// The timeout.
+        ms: u64,
+        /// The protocol's baud rate.
+        baud: u32,
+    },
+    /// A reply frame was malformed.
+    #[error("bad reply frame from the board: {0}")]
+    BadFrame(String),
+    /// The board refused a request.
+    #[error("the board refused command {command:#04x} with code {code}: {meaning}")]
+    Nak {
+        /// The command.
+        command: u8,
+        /// The reason code.
+        code: u8,
+        /// What it means.
+        meaning: &'static str,
+    },
+    /// A reply of the wrong type.
+    #[error("unexpected reply type {got:#04x} while waiting for {what}")]
+    Unexpected {
+        /// Received type.
+        got: u8,
+        /// What was expected.
+        what: String,
+    },
+    /// The design raised error flags.
+    #[error("the board reports error flags {flags:#06b}: {}", flag_text(*flags))]
+    BoardError {
+        /// The flags.
+        flags: u8,
+    },
+    /// The link failed.
+    #[error("{0}")]
+    Link(String),
+}
+
+/// Names of the error flags (docs/hardware.md, `errors`).
+pub fn flag_text(flags: u8) -> String {
+    let names = [
+        "packet to a core that does not exist",
+        "input index out of range",
+        "axon key out of range at a core",
+        "access while a step runs",
+    ];
+    let v: Vec<&str> = (0..4).filter(|b| flags & (1 << b) != 0).map(|b| names[b]).collect();
+    v.join(", ")
+}
+
+/// Assembles reply frames from a byte stream, resynchronizing on garbage.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    buf: Vec<u8>,
+}
+
+impl Decoder {
+    /// Feeds one byte; returns a reply or a frame error when one completes.
+    pub fn push(&mut self, b: u8) -> Option<Result<Reply, ProtocolError>> {
+        if self.buf.is_empty() && b != REPLY_SYNC {
+            return None; // between frames: skip noise
+        }
+        self.buf.push(b);
+        if self.buf.len() < 3 {
+            return None;
+        }
+        let len = self.buf[2] as usize;
+        if len > 8 {
+            let e = format!("length {len} (replies carry at most 8 bytes)");
+            self.buf.clear();
+            return Some(Err(ProtocolError::BadFrame(e)));
+        }
+        if self.buf.len() < len + 4 {
+            return None;
+        }
+        let frame = std::mem::take(&mut self.buf);
+        let crc = crc8(&frame[1..3 + len]);
+        if crc != frame[3 + len] {
+            return Some(Err(ProtocolError::BadFrame(format!(
+                "CRC {:#04x}, expected {crc:#04x} (type {:#04x})",
+                frame[3 + len], frame[1]
+            ))));
+        }
+        Some(Ok(Reply { kind: frame[1], payload: frame[3..3 + len].to_vec() }))
+    }
+}
+
+/// A byte link to a board.
+pub trait Link {
+    /// Sends bytes.
+    fn send(&mut self, bytes: &[u8]) -> Result<(), ProtocolError>;
+    /// The next received byte, or `None` after `timeout` (for a simulated
+    /// link, simulated time).
+    fn recv(&mut self, timeout: Duration) -> Result<Option<u8>, ProtocolError>;
+}
+
+/// Result of a step on the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardStep {
+    /// Spikes as (core, slot), in arrival order.
+    pub spikes: Vec<(u32, u32)>,
+    /// The board's step count after the step.
+    pub step_count: u32,
+    /// Clock cycles the step took on the board.
+    pub cycles: u32,
+}
+
+/// Board status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// Error flags.
+    pub errors: u8,
+    /// A step or clear is running.
+    pub busy: bool,
+    /// Completed steps.
+    pub step_count: u32,
+}
+
+/// The protocol over a link.
+pub struct Client<L: Link> {
+    /// The link.
+    pub link: L,
+    /// Reply timeout.
+    pub timeout: Duration,
+    /// Baud rate (for messages).
+    pub baud: u32,
+    dec: Decoder,
+}
+
+impl<L: Link> Client<L> {
+    /// A client on `link`.
+    pub fn new(link: L, baud: u32) -> Client<L> {
+        Client { link, timeout: Duration::from_secs(2), baud, dec: Decoder::default() }
+    }
+
+    /// The next reply frame.
+    pub fn next_reply(&mut self, what: &str) -> Result<Reply, ProtocolError> {
+        loop {
+            let Some(b) = self.link.recv(self.timeout)? else {
+                return Err(ProtocolError::Timeout {
+                    what: what.into(),
+                    ms: self.timeout.as_millis() as u64,
+                    baud: self.baud,
+                });
+            };
+            if let Some(r) = self.dec.push(b) {
+                return r;
+            }
+        }
+    }
+
+    fn expect(&mut self, command: u8, kind: u8, what: &str) -> Result<Reply, ProtocolError> {
+        let r = self.next_reply(what)?;
+        if r.kind == reply::NAK {
+            let code = r.payload.first().copied().unwrap_or(0);
+            return Err(ProtocolError::Nak { command, code, meaning: nak_meaning(code) });
+        }
+        if r.kind != kind {
+            return Err(ProtocolError::Unexpected { got: r.kind, what: what.into() });
+        }
+        Ok(r)
+    }
+
+    fn transact(&mut self, command: u8, payload: &[u8], kind: u8, what: &str) -> Result<Reply, ProtocolError> {
+        self.link.send(&request(command, payload))?;
+        self.expect(command, kind, what)
+    }
+
+    /// One configuration word.
+    pub fn write(&mut self, core: u32, mem: u64, addr: u32, data: u128) -> Result<(), ProtocolError> {
+        let mut p = Vec::with_capacity(24);
+        p.extend_from_slice(&(core as u16).to_be_bytes());
+        p.push(mem as u8);
+        p.extend_from_slice(&addr.to_be_bytes()[1..]);
+        p.extend_from_slice(&[0, 0]);
+        p.extend_from_slice(&data.to_be_bytes());
+        self.transact(cmd::WRITE, &p, reply::ACK, "the ACK of a configuration write").map(|_| ())
+    }
+
+    /// Loads every memory word of `m` and the neuron counts, then resets
+    /// the network state. `progress(done, total)` after each word.
+    pub fn load(&mut self, m: &Mapping, progress: &mut dyn FnMut(usize, usize)) -> Result<(), ProtocolError> {
+        let (cores, host) = m.packed();
+        let mut writes: Vec<(u32, u64, u32, u128)> = Vec::new();
+        for c in 0..m.spec.cores() {
+            let Some(pc) = cores.get(c as usize) else {
+                writes.push((c, mem_code::NEURON_COUNT, 0, 0));
+                continue;
+            };
+            for mem in &pc.memories {
+                let code = match mem.name {
+                    "params" => mem_code::PARAMS,
+                    "v_init" => mem_code::V,
+                    "axons" => mem_code::AXONS,
+                    "synapses" => mem_code::SYNAPSES,
+                    "route_index" => mem_code::ROUTE_INDEX,
+                    _ => mem_code::ROUTES,
+                };
+                writes.extend(mem.words.iter().enumerate().map(|(a, &w)| (c, code, a as u32, w)));
+            }
+            writes.push((c, mem_code::NEURON_COUNT, 0, pc.neuron_count as u128));
+        }
+        for mem in &host.memories {
+            let code =
+                if mem.name == "input_route_index" { mem_code::INPUT_ROUTE_INDEX } else { mem_code::INPUT_ROUTES };
+            writes.extend(mem.words.iter().enumerate().map(|(a, &w)| (0, code, a as u32, w)));
+        }
+        let n = writes.len();
+        for (i, (c, code, a, w)) in writes.into_iter().enumerate() {
+            self.write(c, code, a, w)?;
+            progress(i + 1, n);
+        }
+        self.clear()
+    }
+
+    /// Network reset.
+    pub fn clear(&mut self) -> Result<(), ProtocolError> {
+        self.transact(cmd::CLEAR, &[], reply::ACK, "the ACK of a clear").map(|_| ())
+    }
+
+    /// Clears the error flags.
+    pub fn clear_errors(&mut self) -> Result<(), ProtocolError> {
+        self.transact(cmd::ERR_CLEAR, &[], reply::ACK, "the ACK of an error clear").map(|_| ())
+    }
+
+    /// Spike-out mode.
+    pub fn monitor(&mut self, every_spike: bool) -> Result<(), ProtocolError> {
+        self.transact(cmd::MONITOR, &[u8::from(every_spike)], reply::ACK, "the ACK of a monitor switch").map(|_| ())
+    }
+
+    /// Input spikes of the coming step (host input indices).
+    pub fn inputs(&mut self, indices: &[u32]) -> Result<(), ProtocolError> {
+        for chunk in indices.chunks(MAX_PAYLOAD / 2) {
+            let p: Vec<u8> = chunk.iter().flat_map(|&i| (i as u16).to_be_bytes()).collect();
+            self.transact(cmd::INPUT, &p, reply::ACK, "the ACK of input spikes")?;
+        }
+        Ok(())
+    }
+
+    /// Runs one step and collects its spikes.
+    pub fn step(&mut self) -> Result<BoardStep, ProtocolError> {
+        self.link.send(&request(cmd::STEP, &[]))?;
+        let mut spikes = Vec::new();
+        loop {
+            let r = self.next_reply("the spikes and DONE of a step")?;
+            match r.kind {
+                reply::SPIKE if r.payload.len() == 4 => spikes.push((
+                    u16::from_be_bytes([r.payload[0], r.payload[1]]) as u32,
+                    u16::from_be_bytes([r.payload[2], r.payload[3]]) as u32,
+                )),
+                reply::DONE if r.payload.len() == 8 => {
+                    let w = |i: usize| u32::from_be_bytes([r.payload[i], r.payload[i + 1], r.payload[i + 2], r.payload[i + 3]]);
+                    return Ok(BoardStep { spikes, step_count: w(0), cycles: w(4) });
+                }
+                reply::NAK => {
+                    let code = r.payload.first().copied().unwrap_or(0);
+                    return Err(ProtocolError::Nak { command: cmd::STEP, code, meaning: nak_meaning(code) });
+                }
+                k => return Err(ProtocolError::Unexpected { got: k, what: "a SPIKE or DONE reply".into() }),
+            }
+        }
+    }
+
+    /// The potential of (core, slot).
+    pub fn peek(&mut self, core: u32, slot: u32) -> Result<i32, ProtocolError> {
+        let mut p = (core as u16).to_be_bytes().to_vec();
+        p.extend_from_slice(&(slot as u16).to_be_bytes());
+        let r = self.transact(cmd::PEEK, &p, reply::VALUE, "a potential")?;
+        if r.payload.len() != 4 {
+            return Err(ProtocolError::BadFrame(format!("VALUE with {} bytes", r.payload.len())));
+        }
+        Ok(i32::from_be_bytes([r.payload[0], r.payload[1], r.payload[2], r.payload[3]]))
+    }
+
+    /// Error flags, busy, step count.
+    pub fn status(&mut self) -> Result<Status, ProtocolError> {
+        let r = self.transact(cmd::STATUS, &[], reply::STATUS, "the status")?;
+        if r.payload.len() != 6 {
+            return Err(ProtocolError::BadFrame(format!("STATUS with {} bytes", r.payload.len())));
+        }
+        Ok(Status {
+            errors: r.payload[0],
+            busy: r.payload[1] != 0,
+            step_count: u32::from_be_bytes([r.payload[2], r.payload[3], r.payload[4], r.payload[5]]),
+        })
+    }
+
+    /// Runs a stimulus on a loaded board: every spike (monitor on) by
+    /// global id and step, sorted; checks the error flags after each step.
+    pub fn run(
+        &mut self,
+        m: &Mapping,
+        stimulus: &spikeforge_net::Stimulus,
+        steps: u32,
+        progress: &mut dyn FnMut(u32),
+    ) -> Result<(Vec<(u32, u32)>, Vec<u32>), ProtocolError> {
+        self.monitor(true)?;
+        let mut spikes = Vec::new();
+        let mut cycles = Vec::new();
+        for t in 0..steps {
+            let ins: Vec<u32> = stimulus.at(t).iter().filter_map(|&g| m.input_index[g as usize]).collect();
+            if !ins.is_empty() {
+                self.inputs(&ins)?;
+            }
+            let s = self.step()?;
+            for (c, sl) in s.spikes {
+                let g = m.images.cores.get(c as usize).and_then(|x| x.neurons.get(sl as usize)).copied().ok_or_else(
+                    || ProtocolError::BadFrame(format!("spike from core {c} slot {sl}, which holds no neuron")),
+                )?;
+                spikes.push((t, g));
+            }
+            cycles.push(s.cycles);
+            let st = self.status()?;
+            if st.errors != 0 {
+                return Err(ProtocolError::BoardError { flags: st.errors });
+            }
+            progress(t + 1);
+        }
+        spikes.sort_unstable();
+        Ok((spikes, cycles))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_and_frames() {
+        // CRC-8/SMBUS check value.
+        assert_eq!(crc8(b"123456789"), 0xF4);
+        let f = request(cmd::PEEK, &[0, 1, 0, 2]);
+        assert_eq!(f[..3], [0x55, 0x04, 4]);
+        assert_eq!(*f.last().unwrap(), crc8(&f[1..f.len() - 1]));
+        let mut d = Decoder::default();
+        let mut got = None;
+        for b in [0x00, 0x13].into_iter().chain(reply_frame(reply::VALUE, &[0, 0, 0, 7])) {
+            if let Some(r) = d.push(b) {
+                got = Some(r);
+            }
+        }
+        assert_eq!(got, Some(Ok(Reply { kind: reply::VALUE, payload: vec![0, 0, 0, 7] })));
+        let mut bad = reply_frame(reply::ACK, &[1]);
+        *bad.last_mut().unwrap() ^= 0xff;
+        let r: Vec<_> = bad.into_iter().filter_map(|b| d.push(b)).collect();
+        assert!(matches!(r.as_slice(), [Err(ProtocolError::BadFrame(_))]));
+    }
+}

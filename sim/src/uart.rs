@@ -1,0 +1,169 @@
+//! The board top under Verilator with a simulated UART: the host side is
+//! `spikeforge-fpga`'s protocol client, the same code that talks to a real
+//! board over a serial port; here its bytes become bits on the board's
+//! `uart_rx` pin and the bits of `uart_tx` become bytes again.
+//!
+//! The bridge is built with a few clocks per bit (not the board's 104) so
+//! simulation is fast; time-outs are converted to clocks at that bit rate,
+//! so they mean the same number of bit times as on a board.
+
+use crate::verilate::{Built, Target};
+use crate::SimError;
+use spikeforge_fpga::protocol::{Link, ProtocolError};
+use spikeforge_mapper::HardwareSpec;
+use std::collections::VecDeque;
+use std::ffi::c_void;
+use std::time::Duration;
+
+/// Clocks per UART bit of the simulated boards.
+pub const SIM_CLOCKS_PER_BIT: u32 = 4;
+
+type NewFn = unsafe extern "C" fn() -> *mut c_void;
+type CycleFn = unsafe extern "C" fn(*mut c_void, u32) -> u32;
+type FreeFn = unsafe extern "C" fn(*mut c_void);
+
+/// Builds (or takes from the cache) the board top of `spec` for simulation.
+pub fn build_board(spec: &HardwareSpec) -> Result<Built, SimError> {
+    crate::verilate::build_target(&Target::Board(spec.clone(), SIM_CLOCKS_PER_BIT), &crate::verilate::cache_root())
+}
+
+/// A board top under Verilator with a host-side UART on its pins.
+pub struct SimLink {
+    ptr: *mut c_void,
+    cycle_fn: CycleFn,
+    free_fn: FreeFn,
+    _lib: libloading::Library,
+    cpb: u32,
+    // Host -> board serializer.
+    tx_queue: VecDeque<u8>,
+    tx_bits: u16,
+    tx_left: u32,
+    tx_count: u32,
+    // Board -> host deserializer.
+    rx_state: Option<(u32, u32, u8)>, // (bit index, clocks to next sample, byte)
+    rx_prev: u32,
+    /// Clock cycles run.
+    pub cycles: u64,
+    /// LEDs at the last clock.
+    pub leds: u32,
+}
+
+impl SimLink {
+    /// A fresh board (power-on reset included) from a board build.
+    pub fn new(built: &Built) -> Result<SimLink, SimError> {
+        let load = |e: libloading::Error| SimError::Load { library: built.library.clone(), detail: e.to_string() };
+        // SAFETY: a library spikeforge built from its board shim; the symbol
+        // types match board_shim.cpp.
+        unsafe {
+            let lib = libloading::Library::new(&built.library).map_err(load)?;
+            let new_fn: NewFn = *lib.get::<NewFn>(b"sf_board_new\0").map_err(load)?;
+            let cycle_fn: CycleFn = *lib.get::<CycleFn>(b"sf_board_cycle\0").map_err(load)?;
+            let free_fn: FreeFn = *lib.get::<FreeFn>(b"sf_board_free\0").map_err(load)?;
+            let ptr = new_fn();
+            let mut l = SimLink {
+                ptr,
+                cycle_fn,
+                free_fn,
+                _lib: lib,
+                cpb: SIM_CLOCKS_PER_BIT,
+                tx_queue: VecDeque::new(),
+                tx_bits: 0,
+                tx_left: 0,
+                tx_count: 0,
+                rx_state: None,
+                rx_prev: 1,
+                cycles: 0,
+                leds: 0,
+            };
+            // Power-on reset and the clear that follows it.
+            for _ in 0..2000 {
+                l.cycle();
+            }
+            Ok(l)
+        }
+    }
+
+    /// Clocks per second of board time: the baud rate times clocks per bit.
+    fn clocks_per_second(&self) -> f64 {
+        spikeforge_fpga::BAUD as f64 * self.cpb as f64
+    }
+
+    /// One clock; returns a byte the board finished sending, if any.
+    fn cycle(&mut self) -> Option<u8> {
+        // Host transmitter: start bit, 8 data bits LSB first, stop bit.
+        if self.tx_left == 0 {
+            if self.tx_count == 0 {
+                if let Some(b) = self.tx_queue.pop_front() {
+                    self.tx_bits = (1 << 9) | ((b as u16) << 1);
+                    self.tx_count = 10;
+                }
+            }
+            if self.tx_count > 0 {
+                self.tx_left = self.cpb;
+            }
+        }
+        let rx = if self.tx_count > 0 { (self.tx_bits & 1) as u32 } else { 1 };
+        // SAFETY: live board model.
+        let out = unsafe { (self.cycle_fn)(self.ptr, rx) };
+        self.cycles += 1;
+        if self.tx_left > 0 {
+            self.tx_left -= 1;
+            if self.tx_left == 0 {
+                self.tx_bits >>= 1;
+                self.tx_count -= 1;
+            }
+        }
+        self.leds = out >> 1;
+        // Host receiver: sample in the middle of each bit.
+        let line = out & 1;
+        let mut got = None;
+        match self.rx_state {
+            None => {
+                if self.rx_prev == 1 && line == 0 {
+                    self.rx_state = Some((0, self.cpb / 2, 0));
+                }
+            }
+            Some((bit, wait, byte)) => {
+                if wait > 1 {
+                    self.rx_state = Some((bit, wait - 1, byte));
+                } else if bit == 0 {
+                    // Middle of the start bit.
+                    self.rx_state = if line == 0 { Some((1, self.cpb, 0)) } else { None };
+                } else if bit <= 8 {
+                    self.rx_state = Some((bit + 1, self.cpb, byte | ((line as u8) << (bit - 1))));
+                } else {
+                    if line == 1 {
+                        got = Some(byte);
+                    }
+                    self.rx_state = None;
+                }
+            }
+        }
+        self.rx_prev = line;
+        got
+    }
+}
+
+impl Link for SimLink {
+    fn send(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
+        self.tx_queue.extend(bytes);
+        Ok(())
+    }
+
+    fn recv(&mut self, timeout: Duration) -> Result<Option<u8>, ProtocolError> {
+        let limit = (timeout.as_secs_f64() * self.clocks_per_second()) as u64;
+        for _ in 0..limit.max(1) {
+            if let Some(b) = self.cycle() {
+                return Ok(Some(b));
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl Drop for SimLink {
+    fn drop(&mut self) {
+        // SAFETY: freed once.
+        unsafe { (self.free_fn)(self.ptr) };
+    }
+}
