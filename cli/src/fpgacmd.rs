@@ -63,7 +63,13 @@ pub fn fpga(
         println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
     } else {
         println!("board        {} — {}", board.name, board.description);
-        println!("network      {} on spec `{}` ({} of {} cores used)", net.name().unwrap_or("(unnamed)"), spec.name, m.report.cores_used, spec.cores());
+        println!(
+            "network      {} on spec `{}` ({} of {} cores used)",
+            net.name().unwrap_or("(unnamed)"),
+            spec.name,
+            m.report.cores_used,
+            spec.cores()
+        );
         println!("project      {} ({} files; `make` in it builds, README.md explains)", out.display(), files.len());
         if let Some(r) = &report {
             let pct = |a: u64, b: u64| if b > 0 { format!("{:.0}%", 100.0 * a as f64 / b as f64) } else { "?".into() };

@@ -84,9 +84,16 @@ pub fn run(a: &RunArgs) -> Result<bool, Failure> {
         );
     } else {
         println!("board        {} ({} baud), spec `{}`", a.port, a.baud, spec.name);
-        println!("steps        {}, {} spikes, {:.1} clock cycles per step on the board", a.steps, spikes.len(),
-            cycles.iter().map(|&c| c as f64).sum::<f64>() / a.steps.max(1) as f64);
-        println!("verdict      {}", if equal { "board = golden, spike for spike" } else { "MISMATCH with the golden model" });
+        println!(
+            "steps        {}, {} spikes, {:.1} clock cycles per step on the board",
+            a.steps,
+            spikes.len(),
+            cycles.iter().map(|&c| c as f64).sum::<f64>() / a.steps.max(1) as f64
+        );
+        println!(
+            "verdict      {}",
+            if equal { "board = golden, spike for spike" } else { "MISMATCH with the golden model" }
+        );
     }
     Ok(equal)
 }

@@ -312,3 +312,69 @@ fn sim_input_errors_are_explained() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("apt-get install verilator"), "{}", stderr(&o));
 }
+
+/// `spikeforge run --port` against the board top under Verilator: a
+/// pseudo-terminal pair, one end given to `run`, the other bridged to the
+/// simulated UART pins by this test.
+#[test]
+fn run_talks_to_a_simulated_board_through_a_serial_port() {
+    use serialport::SerialPort;
+    use spikeforge_fpga::protocol::Link;
+    use std::io::{Read, Write};
+    let spec = spikeforge_mapper::HardwareSpec::preset("tiny").unwrap();
+    let built = spikeforge_sim::uart::build_board(&spec).unwrap_or_else(|e| panic!("{e}"));
+    let (mut master, slave) = serialport::TTYPort::pair().expect("a pseudo-terminal pair");
+    let slave_name = slave.name().expect("a pty name");
+    master.set_timeout(std::time::Duration::from_millis(1)).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let bridge = std::thread::spawn(move || {
+        let mut sim = spikeforge_sim::uart::SimLink::new(&built).unwrap();
+        let mut buf = [0u8; 256];
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Ok(n) = master.read(&mut buf) {
+                sim.send(&buf[..n]).unwrap();
+            }
+            // About 3 byte times of board time per turn.
+            while let Some(b) = sim.recv(std::time::Duration::from_micros(250)).unwrap() {
+                master.write_all(&[b]).unwrap();
+            }
+        }
+    });
+    let o = run(&[
+        "run",
+        "examples/recurrent/net.json",
+        "--spec",
+        "tiny",
+        "--port",
+        &slave_name,
+        "--stimulus",
+        "examples/recurrent/stimulus.csv",
+        "--steps",
+        "16",
+        "--json",
+    ]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    bridge.join().unwrap();
+    drop(slave);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["board_equals_golden"], true);
+    assert_eq!(j["cycles_per_step"].as_array().unwrap().len(), 16);
+}
+
+#[test]
+fn run_without_a_board_says_so() {
+    let o = run(&[
+        "run",
+        "examples/recurrent/net.json",
+        "--spec",
+        "tiny",
+        "--port",
+        "/dev/nonexistent-tty",
+        "--steps",
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot open serial port /dev/nonexistent-tty"), "{}", stderr(&o));
+}

@@ -90,7 +90,11 @@ pub fn build_ice40(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
     match Command::new("icepack").arg("-h").output() {
         Ok(_) => {}
         Err(_) => {
-            return Err(FlowError::Missing { tool: "icepack".into(), what: "packing the bitstream".into(), install: apt.into() })
+            return Err(FlowError::Missing {
+                tool: "icepack".into(),
+                what: "packing the bitstream".into(),
+                install: apt.into(),
+            })
         }
     }
     let out = Command::new("make").arg("-C").arg(dir).arg("all").output().map_err(|e| FlowError::Failed {
@@ -105,10 +109,15 @@ pub fn build_ice40(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
             Some(p) => format!("{}\n{}", tail(&text, 10), tail(&std::fs::read_to_string(p).unwrap_or_default(), 20)),
             None => tail(&text, 30),
         };
-        return Err(FlowError::Failed { tool: "the iCE40 flow (make)".into(), log: log.unwrap_or(dir.join("Makefile")), tail: detail });
+        return Err(FlowError::Failed {
+            tool: "the iCE40 flow (make)".into(),
+            log: log.unwrap_or(dir.join("Makefile")),
+            tail: detail,
+        });
     }
     let report = dir.join("build/report.json");
-    let text = std::fs::read_to_string(&report).map_err(|e| FlowError::Report { path: report.clone(), detail: e.to_string() })?;
+    let text = std::fs::read_to_string(&report)
+        .map_err(|e| FlowError::Report { path: report.clone(), detail: e.to_string() })?;
     let j: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| FlowError::Report { path: report.clone(), detail: e.to_string() })?;
     let used = |k: &str| j["utilization"][k]["used"].as_u64().unwrap_or(0);
@@ -191,8 +200,12 @@ pub fn synth_check(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
             // RAMB36 counts as one, RAMB18 as half.
             count_cells(stat, &["RAMB36"]) + count_cells(stat, &["RAMB18"]).div_ceil(2),
         ),
-        Family::Ecp5 => (count_cells(stat, &["LUT4"]), count_cells(stat, &["TRELLIS_FF"]), count_cells(stat, &["DP16KD"])),
-        Family::Ice40 => (count_cells(stat, &["SB_LUT4"]), count_cells(stat, &["SB_DFF"]), count_cells(stat, &["SB_RAM40_4K"])),
+        Family::Ecp5 => {
+            (count_cells(stat, &["LUT4"]), count_cells(stat, &["TRELLIS_FF"]), count_cells(stat, &["DP16KD"]))
+        }
+        Family::Ice40 => {
+            (count_cells(stat, &["SB_LUT4"]), count_cells(stat, &["SB_DFF"]), count_cells(stat, &["SB_RAM40_4K"]))
+        }
     };
     Ok(FitReport {
         board: board.name.into(),

@@ -69,7 +69,10 @@ pub fn constraints(board: &Board) -> (String, String) {
     let leds = board.led_pins.len();
     match board.family {
         Family::Ice40 => {
-            s.push_str(&format!("set_io clk {}\nset_io uart_rx {}\nset_io uart_tx {}\n", board.clock_pin, board.rx_pin, board.tx_pin));
+            s.push_str(&format!(
+                "set_io clk {}\nset_io uart_rx {}\nset_io uart_tx {}\n",
+                board.clock_pin, board.rx_pin, board.tx_pin
+            ));
             for (i, p) in board.led_pins.iter().enumerate() {
                 if leds == 1 {
                     s.push_str(&format!("set_io led {p}\n"));
@@ -92,7 +95,9 @@ pub fn constraints(board: &Board) -> (String, String) {
                 board.tx_pin
             ));
             for (i, p) in board.led_pins.iter().enumerate() {
-                s.push_str(&format!("set_property -dict {{ PACKAGE_PIN {p} IOSTANDARD LVCMOS33 }} [get_ports {{led[{i}]}}]\n"));
+                s.push_str(&format!(
+                    "set_property -dict {{ PACKAGE_PIN {p} IOSTANDARD LVCMOS33 }} [get_ports {{led[{i}]}}]\n"
+                ));
             }
             (format!("{}.xdc", board.name), s)
         }
@@ -107,7 +112,9 @@ pub fn constraints(board: &Board) -> (String, String) {
                 board.tx_pin
             ));
             for (i, p) in board.led_pins.iter().enumerate() {
-                s.push_str(&format!("LOCATE COMP \"led[{i}]\" SITE \"{p}\";\nIOBUF PORT \"led[{i}]\" IO_TYPE=LVCMOS33;\n"));
+                s.push_str(&format!(
+                    "LOCATE COMP \"led[{i}]\" SITE \"{p}\";\nIOBUF PORT \"led[{i}]\" IO_TYPE=LVCMOS33;\n"
+                ));
             }
             (format!("{}.lpf", board.name), s)
         }
@@ -231,12 +238,19 @@ fn fusesoc_core(board: &Board, verilog: &[String], hex: &[String], constraints: 
     for h in hex {
         s.push_str(&format!("      - {h}: {{file_type: user, copyto: {h}}}\n"));
     }
-    s.push_str("  board:\n    file_type: verilogSource\n    files:\n      - sf_uart_bridge.v\n      - sf_board_top.v\n");
+    s.push_str(
+        "  board:\n    file_type: verilogSource\n    files:\n      - sf_uart_bridge.v\n      - sf_board_top.v\n",
+    );
     let (ftype, tool, opts) = match board.family {
         Family::Ice40 => (
             "PCF",
             "icestorm",
-            format!("      icestorm:\n        nextpnr_options: [--{}, --package, {}, --freq, {}]\n", board.device, board.package, board.clock_hz / 1_000_000),
+            format!(
+                "      icestorm:\n        nextpnr_options: [--{}, --package, {}, --freq, {}]\n",
+                board.device,
+                board.package,
+                board.clock_hz / 1_000_000
+            ),
         ),
         Family::Ecp5 => (
             "LPF",

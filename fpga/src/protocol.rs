@@ -16,13 +16,13 @@ pub const REQUEST_SYNC: u8 = 0x55;
 /// Start of a reply frame.
 pub const REPLY_SYNC: u8 = 0xAA;
 /// Longest request payload.
-pub const MAX_PAYLOAD: usize = 32;
+pub const MAX_PAYLOAD: usize = 24;
 
 /// Request commands.
 pub mod cmd {
     /// Configuration write: core (2), memory code (1), address (3), data (18).
     pub const WRITE: u8 = 0x01;
-    /// Input spikes of the coming step: 1..16 input indices (2 bytes each).
+    /// Input spikes of the coming step: 1..12 input indices (2 bytes each).
     pub const INPUT: u8 = 0x02;
     /// Run one step: replies are its spikes, then DONE.
     pub const STEP: u8 = 0x03;
@@ -190,7 +190,8 @@ impl Decoder {
         if crc != frame[3 + len] {
             return Some(Err(ProtocolError::BadFrame(format!(
                 "CRC {:#04x}, expected {crc:#04x} (type {:#04x})",
-                frame[3 + len], frame[1]
+                frame[3 + len],
+                frame[1]
             ))));
         }
         Some(Ok(Reply { kind: frame[1], payload: frame[3..3 + len].to_vec() }))
@@ -361,7 +362,9 @@ impl<L: Link> Client<L> {
                     u16::from_be_bytes([r.payload[2], r.payload[3]]) as u32,
                 )),
                 reply::DONE if r.payload.len() == 8 => {
-                    let w = |i: usize| u32::from_be_bytes([r.payload[i], r.payload[i + 1], r.payload[i + 2], r.payload[i + 3]]);
+                    let w = |i: usize| {
+                        u32::from_be_bytes([r.payload[i], r.payload[i + 1], r.payload[i + 2], r.payload[i + 3]])
+                    };
                     return Ok(BoardStep { spikes, step_count: w(0), cycles: w(4) });
                 }
                 reply::NAK => {

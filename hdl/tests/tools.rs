@@ -205,7 +205,7 @@ fn fabric_lints_compiles_and_synthesizes_for_three_specs() {
         tools::iverilog(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
         let r = tools::yosys_ice40(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
         eprintln!("{name} top: {r:?}");
-        assert!(r.brams >= 4 * 13, "{name}: every core's memories in BRAM: {r:?}");
+        assert!(r.brams >= spec.cores() as u64 * 13, "{name}: every core's memories in BRAM: {r:?}");
         if std::env::var("SF_KEEP").is_err() {
             std::fs::remove_dir_all(&dir).ok();
         }

@@ -51,7 +51,7 @@ pub struct HardwareSpec {
 }
 
 /// Built-in presets, smallest first.
-pub const PRESETS: &[&str] = &["tiny", "ice40", "large"];
+pub const PRESETS: &[&str] = &["tiny", "ice40", "medium", "large"];
 
 impl HardwareSpec {
     /// A named preset.
@@ -74,8 +74,22 @@ impl HardwareSpec {
         match name {
             // Small enough for fast RTL simulation in tests.
             "tiny" => Some(base),
-            // Four cores whose memories fit the block RAM of an iCE40 UP5K / HX8K.
+            // Two cores that fit an iCE40 UP5K (30 block RAMs, 5280 LUTs)
+            // with the UART bridge: every memory at most 256 words deep, so
+            // each takes block RAMs by width only (measured in docs/hardware.md).
             "ice40" => Some(HardwareSpec {
+                mesh_width: 2,
+                mesh_height: 1,
+                neurons_per_core: 64,
+                axons_per_core: 64,
+                synapses_per_core: 256,
+                routes_per_core: 64,
+                input_neurons: 64,
+                input_routes: 128,
+                ..base
+            }),
+            // Four mid-sized cores (bigger FPGAs; the co-simulation benchmark).
+            "medium" => Some(HardwareSpec {
                 neurons_per_core: 64,
                 axons_per_core: 128,
                 synapses_per_core: 1024,

@@ -1,6 +1,6 @@
 //! Co-simulation benchmark (figures printed, nothing asserted).
 //!
-//! A 4-core design (the `ice40` preset: 2x2, 64 neurons, 1024 synapses per
+//! A 4-core design (the `medium` preset: 2x2, 64 neurons, 1024 synapses per
 //! core) runs a reference network: four blocks of 60 recurrently connected
 //! neurons with their own 16 inputs and a few links to the next block,
 //! fan-in 12, driven by random input at 20% per input and step.
@@ -107,7 +107,7 @@ fn main() {
     let steps: u32 = if quick { 20 } else { 3000 };
     let icarus_steps: u32 = if quick { 3 } else { 60 };
     let net = reference_network();
-    let spec = HardwareSpec::preset("ice40").expect("preset");
+    let spec = HardwareSpec::preset("medium").expect("preset");
     let stim = stimulus(&net, steps);
     let m = map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)).expect("the reference network fits");
     let built = spikeforge_sim::build(&spec).unwrap_or_else(|e| panic!("{e}"));

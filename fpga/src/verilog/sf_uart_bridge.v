@@ -16,7 +16,7 @@ module sf_uart_bridge #(
     input  wire         busy,
     input  wire [31:0]  step_count,
     output reg          in_valid,
-    output reg  [15:0]  in_index,
+    output wire [15:0]  in_index,
     input  wire         in_ready,
     input  wire         out_valid,
     input  wire [11:0]  out_core,
@@ -32,10 +32,10 @@ module sf_uart_bridge #(
     output reg          err_clear,
     output reg          clear,
     output reg          cfg_we,
-    output reg  [11:0]  cfg_core,
-    output reg  [3:0]   cfg_mem,
-    output reg  [23:0]  cfg_addr,
-    output reg  [143:0] cfg_data
+    output wire [11:0]  cfg_core,
+    output wire [3:0]   cfg_mem,
+    output wire [23:0]  cfg_addr,
+    output wire [143:0] cfg_data
 );
     // CRC-8, polynomial 0x07, initial value 0, no reflection.
     function [7:0] crc8;
@@ -120,8 +120,9 @@ module sf_uart_bridge #(
     end
 
     // ------------------------------------------------------- reply frames out
-    // A reply: 0xAA, type, length, payload (up to 8 bytes, sent from the
-    // most significant), CRC-8 over type, length and payload.
+    // A reply: 0xAA, type, length, payload (up to 8 bytes, given
+    // left-aligned in rep_payload and sent from the most significant byte),
+    // CRC-8 over type, length and payload.
     reg        rep_start = 1'b0;      // pulse: send rep_type/rep_len/rep_payload
     reg [7:0]  rep_type = 8'd0;
     reg [3:0]  rep_len = 4'd0;
@@ -141,7 +142,7 @@ module sf_uart_bridge #(
                 rep_busy <= 1'b1;
                 rep_pos <= 4'd0;
                 rep_crc <= 8'd0;
-                rep_sh <= rep_payload << (7'd64 - {rep_len, 3'b000});
+                rep_sh <= rep_payload;
                 rep_t <= rep_type;
                 rep_n <= rep_len;
             end
@@ -169,15 +170,16 @@ module sf_uart_bridge #(
     wire rep_idle = !rep_busy && !rep_start;
 
     // ------------------------------------------------------ request frames in
-    // A request: 0x55, command, length (0..32), payload, CRC-8 over command,
-    // length and payload. The payload is kept most significant byte first.
+    // A request: 0x55, command, length (0..24), payload, CRC-8 over command,
+    // length and payload. The payload is shifted in from the right: its
+    // last byte ends in r_buf[7:0].
     localparam [2:0] R_SYNC = 3'd0, R_CMD = 3'd1, R_LEN = 3'd2, R_DATA = 3'd3, R_CRC = 3'd4;
     reg [2:0]   r_state = R_SYNC;
     reg [7:0]   r_cmd = 8'd0;
-    reg [5:0]   r_len = 6'd0;
-    reg [5:0]   r_got = 6'd0;
+    reg [4:0]   r_len = 5'd0;
+    reg [4:0]   r_got = 5'd0;
     reg [7:0]   r_crc = 8'd0;
-    reg [255:0] r_buf = 256'd0;
+    reg [191:0] r_buf = 192'd0;
     reg         frame_ok = 1'b0;      // pulse: a frame with a good CRC
     reg         frame_bad = 1'b0;     // pulse: CRC wrong or length too long
     reg [7:0]   bad_code = 8'd0;
@@ -199,22 +201,22 @@ module sf_uart_bridge #(
                 end
                 R_LEN: begin
                     r_crc <= crc8(r_crc, rx_byte);
-                    r_got <= 6'd0;
-                    r_buf <= 256'd0;
-                    if (rx_byte > 8'd32) begin
+                    r_got <= 5'd0;
+                    r_buf <= 192'd0;
+                    if (rx_byte > 8'd24) begin
                         frame_bad <= 1'b1;
                         bad_code <= 8'd3;
                         r_state <= R_SYNC;
                     end else begin
-                        r_len <= rx_byte[5:0];
+                        r_len <= rx_byte[4:0];
                         r_state <= (rx_byte == 8'd0) ? R_CRC : R_DATA;
                     end
                 end
                 R_DATA: begin
                     r_crc <= crc8(r_crc, rx_byte);
-                    r_buf <= {r_buf[247:0], rx_byte};
-                    r_got <= r_got + 6'd1;
-                    if (r_got + 6'd1 == r_len) r_state <= R_CRC;
+                    r_buf <= {r_buf[183:0], rx_byte};
+                    r_got <= r_got + 5'd1;
+                    if (r_got + 5'd1 == r_len) r_state <= R_CRC;
                 end
                 default: begin
                     r_state <= R_SYNC;
@@ -235,8 +237,8 @@ module sf_uart_bridge #(
     localparam [3:0] X_IDLE = 4'd0, X_WRITE = 4'd1, X_INPUT = 4'd2, X_STEP = 4'd3, X_PEEK = 4'd4,
                      X_PEEK2 = 4'd5, X_CLEAR = 4'd6, X_CLEAR2 = 4'd7, X_REPLY = 4'd8, X_DONE = 4'd9;
     reg [3:0]   x_state = X_IDLE;
-    reg [5:0]   x_left = 6'd0;         // input indices left
-    reg [255:0] x_buf = 256'd0;
+    reg [3:0]   x_left = 4'd0;         // input indices left
+    reg [3:0]   x_idx = 4'd0;          // index being sent, counted from the payload's end
     reg [31:0]  x_cycles = 32'd0;
     reg [31:0]  x_steps = 32'd0;
     reg         x_silent = 1'b0;       // the power-on clear sends no reply
@@ -268,42 +270,43 @@ module sf_uart_bridge #(
                 X_IDLE: begin
                     if (bad_pend && rep_idle) begin
                         bad_pend <= 1'b0;
-                        rep_type <= 8'h8F; rep_len <= 4'd1; rep_payload <= {56'd0, bad_code};
+                        rep_type <= 8'h8F; rep_len <= 4'd1; rep_payload <= {bad_code, 56'd0};
                         rep_start <= 1'b1;
                     end else if (ok_pend && rep_idle) begin
                         ok_pend <= 1'b0;
                         activity <= !activity;
-                        x_buf <= r_buf;
                         x_silent <= 1'b0;
                         // Default reply: ACK carrying the command; NAK codes:
                         // 1 CRC, 2 unknown command, 3 bad length, 4 busy.
-                        rep_type <= 8'h81; rep_len <= 4'd1; rep_payload <= {56'd0, r_cmd};
+                        rep_type <= 8'h81; rep_len <= 4'd1; rep_payload <= {r_cmd, 56'd0};
                         case (r_cmd)
-                            8'h01: if (r_len != 6'd24) begin
-                                       rep_type <= 8'h8F; rep_payload <= {56'd0, 8'd3}; rep_start <= 1'b1;
+                            8'h01: if (r_len != 5'd24) begin
+                                       rep_type <= 8'h8F; rep_payload <= {8'd3, 56'd0}; rep_start <= 1'b1;
                                    end else if (busy) begin
-                                       rep_type <= 8'h8F; rep_payload <= {56'd0, 8'd4}; rep_start <= 1'b1;
+                                       rep_type <= 8'h8F; rep_payload <= {8'd4, 56'd0}; rep_start <= 1'b1;
                                    end else begin
                                        x_state <= X_WRITE;
                                    end
-                            8'h02: if (!r_len[0] && r_len != 6'd0) begin
-                                       x_left <= r_len >> 1;
-                                       x_buf <= r_buf << (9'd256 - {r_len, 3'b000});
+                            8'h02: if (!r_len[0] && r_len != 5'd0) begin
+                                       // Indices go out last first: the order within a
+                                       // step does not matter.
+                                       x_left <= r_len[4:1];
+                                       x_idx <= 4'd0;
                                        x_state <= X_INPUT;
                                    end else begin
-                                       rep_type <= 8'h8F; rep_payload <= {56'd0, 8'd3}; rep_start <= 1'b1;
+                                       rep_type <= 8'h8F; rep_payload <= {8'd3, 56'd0}; rep_start <= 1'b1;
                                    end
-                            8'h03: if (r_len != 6'd0) begin
-                                       rep_type <= 8'h8F; rep_payload <= {56'd0, 8'd3}; rep_start <= 1'b1;
+                            8'h03: if (r_len != 5'd0) begin
+                                       rep_type <= 8'h8F; rep_payload <= {8'd3, 56'd0}; rep_start <= 1'b1;
                                    end else begin
                                        step <= 1'b1;
                                        x_cycles <= 32'd0;
                                        x_state <= X_STEP;
                                    end
-                            8'h04: if (r_len != 6'd4) begin
-                                       rep_type <= 8'h8F; rep_payload <= {56'd0, 8'd3}; rep_start <= 1'b1;
+                            8'h04: if (r_len != 5'd4) begin
+                                       rep_type <= 8'h8F; rep_payload <= {8'd3, 56'd0}; rep_start <= 1'b1;
                                    end else if (busy) begin
-                                       rep_type <= 8'h8F; rep_payload <= {56'd0, 8'd4}; rep_start <= 1'b1;
+                                       rep_type <= 8'h8F; rep_payload <= {8'd4, 56'd0}; rep_start <= 1'b1;
                                    end else begin
                                        peek_req <= 1'b1;
                                        peek_core <= r_buf[27:16];
@@ -312,43 +315,39 @@ module sf_uart_bridge #(
                                    end
                             8'h05: begin
                                        rep_type <= 8'h86; rep_len <= 4'd6;
-                                       rep_payload <= {16'd0, 4'd0, errors, 7'd0, busy, step_count};
+                                       rep_payload <= {4'd0, errors, 7'd0, busy, step_count, 16'd0};
                                        rep_start <= 1'b1;
                                    end
                             8'h06: if (busy) begin
-                                       rep_type <= 8'h8F; rep_payload <= {56'd0, 8'd4}; rep_start <= 1'b1;
+                                       rep_type <= 8'h8F; rep_payload <= {8'd4, 56'd0}; rep_start <= 1'b1;
                                    end else begin
                                        clear <= 1'b1;
                                        x_state <= X_CLEAR;
                                    end
                             8'h07: begin err_clear <= 1'b1; rep_start <= 1'b1; end
-                            8'h08: if (r_len == 6'd1) begin
+                            8'h08: if (r_len == 5'd1) begin
                                        monitor <= r_buf[0]; rep_start <= 1'b1;
                                    end else begin
-                                       rep_type <= 8'h8F; rep_payload <= {56'd0, 8'd3}; rep_start <= 1'b1;
+                                       rep_type <= 8'h8F; rep_payload <= {8'd3, 56'd0}; rep_start <= 1'b1;
                                    end
-                            default: begin rep_type <= 8'h8F; rep_payload <= {56'd0, 8'd2}; rep_start <= 1'b1; end
+                            default: begin rep_type <= 8'h8F; rep_payload <= {8'd2, 56'd0}; rep_start <= 1'b1; end
                         endcase
                     end
                 end
                 X_WRITE: begin
-                    // Payload: core (2 bytes), memory (1), address (3), data (18).
+                    // cfg_* are the payload's fields (below); r_buf holds still
+                    // until the next request, which waits for this reply.
                     cfg_we <= 1'b1;
-                    cfg_core <= x_buf[187:176];
-                    cfg_mem <= x_buf[171:168];
-                    cfg_addr <= x_buf[167:144];
-                    cfg_data <= x_buf[143:0];
                     x_state <= X_REPLY;
                 end
                 X_INPUT: begin
                     if (in_valid && in_ready) begin
                         in_valid <= 1'b0;
-                        x_left <= x_left - 6'd1;
-                        x_buf <= {x_buf[239:0], 16'd0};
-                        if (x_left == 6'd1) x_state <= X_REPLY;
+                        x_left <= x_left - 4'd1;
+                        x_idx <= x_idx + 4'd1;
+                        if (x_left == 4'd1) x_state <= X_REPLY;
                     end else begin
                         in_valid <= 1'b1;
-                        in_index <= x_buf[255:240];
                     end
                 end
                 X_STEP: begin
@@ -359,7 +358,7 @@ module sf_uart_bridge #(
                         spike_pending <= 1'b1;
                         spike_word <= {out_core, out_slot};
                     end else if (spike_pending && rep_idle) begin
-                        rep_type <= 8'h83; rep_len <= 4'd4; rep_payload <= {32'd0, 4'd0, spike_word};
+                        rep_type <= 8'h83; rep_len <= 4'd4; rep_payload <= {4'd0, spike_word, 32'd0};
                         rep_start <= 1'b1;
                         spike_pending <= 1'b0;
                     end else if (!spike_pending && rep_idle && !out_ready) begin
@@ -374,7 +373,7 @@ module sf_uart_bridge #(
                 X_DONE: begin
                     // A spike taken in the last clocks goes out before DONE.
                     if (spike_pending && rep_idle) begin
-                        rep_type <= 8'h83; rep_len <= 4'd4; rep_payload <= {32'd0, 4'd0, spike_word};
+                        rep_type <= 8'h83; rep_len <= 4'd4; rep_payload <= {4'd0, spike_word, 32'd0};
                         rep_start <= 1'b1;
                         spike_pending <= 1'b0;
                     end else if (!spike_pending && rep_idle) begin
@@ -385,7 +384,7 @@ module sf_uart_bridge #(
                 end
                 X_PEEK: x_state <= X_PEEK2;
                 X_PEEK2: if (peek_valid) begin
-                    rep_type <= 8'h85; rep_len <= 4'd4; rep_payload <= {32'd0, peek_data};
+                    rep_type <= 8'h85; rep_len <= 4'd4; rep_payload <= {peek_data, 32'd0};
                     x_state <= X_REPLY;
                 end
                 X_CLEAR: begin
@@ -403,5 +402,11 @@ module sf_uart_bridge #(
             endcase
         end
     end
-    wire unused_ok = &{1'b0, x_buf[239:188], x_buf[175:172]};
+    // WRITE payload: core (2 bytes), memory (1), address (3), data (18).
+    assign cfg_core = r_buf[187:176];
+    assign cfg_mem = r_buf[171:168];
+    assign cfg_addr = r_buf[167:144];
+    assign cfg_data = r_buf[143:0];
+    assign in_index = r_buf[{x_idx, 4'b0000} +: 16];
+    wire unused_ok = &{1'b0, r_buf[191:188], r_buf[175:172]};
 endmodule
