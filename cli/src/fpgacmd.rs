@@ -78,7 +78,12 @@ pub fn fpga(
             println!("  flip-flops {}", r.flip_flops);
             println!("  block RAM  {} of {} ({})", r.brams, r.brams_available, pct(r.brams, r.brams_available));
             match r.fmax_mhz {
-                Some(f) => println!("  fmax       {f:.1} MHz against the {:.0} MHz board clock", r.clock_mhz),
+                Some(f) => println!(
+                    "  fmax       {f:.1} MHz against the {:.0} MHz design clock (board clock {} MHz / {})",
+                    r.clock_mhz,
+                    board.clock_hz / 1_000_000,
+                    board.clock_div
+                ),
                 None => println!("  fmax       not measured (no place and route for this family here)"),
             }
             if let Some(b) = &r.bitstream {

@@ -67,7 +67,8 @@ pub fn run(a: &RunArgs) -> Result<bool, Failure> {
     } else {
         c.clear().map_err(fail)?;
     }
-    let (spikes, cycles) = c.run(&m, &stim, a.steps, &mut |_| {}).map_err(fail)?;
+    let spikeforge_fpga::protocol::BoardRun { spikes, cycles } =
+        c.run(&m, &stim, a.steps, &mut |_| {}).map_err(fail)?;
     let golden = spikeforge_golden::run(&net, &stim, a.steps).map_err(|e| other(e.to_string(), None))?;
     let equal = spikes == golden.spikes;
     if let Some(f) = &a.spikes_out {

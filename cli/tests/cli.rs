@@ -378,3 +378,48 @@ fn run_without_a_board_says_so() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("cannot open serial port /dev/nonexistent-tty"), "{}", stderr(&o));
 }
+
+#[test]
+fn fpga_lists_boards_writes_projects_and_explains_errors() {
+    let o = run(&["fpga", "--list-boards"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for b in ["icebreaker", "ice40-hx8k", "arty-a7", "ulx3s"] {
+        assert!(stdout(&o).contains(b), "{b} missing:\n{}", stdout(&o));
+    }
+    let dir = std::env::temp_dir().join(format!("spikeforge-fpga-{}", std::process::id()));
+    let out = dir.to_str().unwrap();
+    let o = run(&["fpga", "examples/feedforward/net.toml", "--board", "icebreaker", "--out", out, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["spec"], "ice40");
+    let files: Vec<&str> = j["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    for f in ["icebreaker.pcf", "Makefile", "sf_board_top.v", "spikeforge_icebreaker.core", "core0_synapses.hex"] {
+        assert!(files.contains(&f), "{f} missing from {files:?}");
+    }
+    // Unknown board.
+    let o = run(&["fpga", "examples/feedforward/net.toml", "--board", "de10", "--out", out]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("unknown board `de10`; boards: icebreaker, ice40-hx8k, arty-a7, ulx3s"),
+        "{}",
+        stderr(&o)
+    );
+    // A network too big for the board's spec names the limit.
+    let o = run(&["fpga", "examples/recurrent/net.json", "--board", "icebreaker", "--out", out, "--spec", "nosuch"]);
+    assert_eq!(o.status.code(), Some(1));
+    // --build without the tools says what to install.
+    let o = bin()
+        .args(["fpga", "examples/feedforward/net.toml", "--board", "icebreaker", "--out", out, "--build"])
+        .env("PATH", "/nonexistent")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is not installed")
+            && stderr(&o).contains("apt-get install yosys nextpnr-ice40 fpga-icestorm"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

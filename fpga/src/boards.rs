@@ -41,6 +41,10 @@ pub struct Board {
     pub led_pins: &'static [&'static str],
     /// LEDs light on a low level.
     pub leds_active_low: bool,
+    /// The design runs at the board clock divided by this (a toggle flip-flop
+    /// on a global net): the neuron datapath's fmax on iCE40 is about 9 MHz
+    /// (docs/hardware.md), under the 12 MHz board clock.
+    pub clock_div: u32,
     /// Default hardware spec preset for this board.
     pub spec: &'static str,
     /// Logic cells (LUT4 for iCE40, LUT6 for 7-series, LUT4 for ECP5).
@@ -66,6 +70,7 @@ pub const BOARDS: &[Board] = &[
         tx_pin: "9",
         led_pins: &["11", "37"],
         leds_active_low: true,
+        clock_div: 2,
         spec: "ice40",
         luts: 5280,
         brams: 30,
@@ -82,6 +87,7 @@ pub const BOARDS: &[Board] = &[
         tx_pin: "B12",
         led_pins: &["B5", "B4", "A2", "A1", "C5", "C4", "B3", "C3"],
         leds_active_low: false,
+        clock_div: 2,
         spec: "ice40",
         luts: 7680,
         brams: 32,
@@ -98,6 +104,7 @@ pub const BOARDS: &[Board] = &[
         tx_pin: "D10",
         led_pins: &["H5", "J5", "T9", "T10"],
         leds_active_low: false,
+        clock_div: 4,
         spec: "tiny",
         luts: 20800,
         brams: 50,
@@ -114,6 +121,7 @@ pub const BOARDS: &[Board] = &[
         tx_pin: "L4",
         led_pins: &["B2", "C2", "C1", "D2", "D1", "E2", "E1", "H3"],
         leds_active_low: false,
+        clock_div: 2,
         spec: "tiny",
         luts: 83640,
         brams: 208,
@@ -127,7 +135,14 @@ pub fn board(name: &str) -> Result<&'static Board, String> {
     })
 }
 
-/// Clocks per UART bit at the board clock (rounded).
+impl Board {
+    /// The design clock in Hz.
+    pub fn design_clock_hz(&self) -> u32 {
+        self.clock_hz / self.clock_div
+    }
+}
+
+/// Clocks per UART bit at a clock (rounded).
 pub fn clocks_per_bit(clock_hz: u32) -> u32 {
     (clock_hz + BAUD / 2) / BAUD
 }

@@ -25,7 +25,13 @@ pub fn files(board: &Board, net: &Network, m: &Mapping) -> BTreeMap<String, Stri
     out.insert("sf_uart_bridge.v".into(), crate::top::BRIDGE.to_string());
     out.insert(
         format!("{TOP}.v"),
-        crate::top::board_top(&design_top, clocks_per_bit(board.clock_hz), board.led_pins.len(), board.leds_active_low),
+        crate::top::board_top(
+            &design_top,
+            clocks_per_bit(board.design_clock_hz()),
+            board.led_pins.len(),
+            board.leds_active_low,
+            board.clock_div,
+        ),
     );
     verilog.push("sf_uart_bridge.v".into());
     verilog.push(format!("{TOP}.v"));
@@ -45,6 +51,7 @@ pub fn files(board: &Board, net: &Network, m: &Mapping) -> BTreeMap<String, Stri
     match board.family {
         Family::Ice40 => {
             out.insert("Makefile".into(), makefile_ice40(board, &cname));
+            out.insert("clocks.py".into(), clocks_py(board));
         }
         Family::Ecp5 => {
             out.insert("Makefile".into(), makefile_ecp5(board, &cname));
@@ -121,8 +128,20 @@ pub fn constraints(board: &Board) -> (String, String) {
     }
 }
 
+/// nextpnr's per-clock constraints: the board clock and the design clock.
+fn clocks_py(board: &Board) -> String {
+    let mhz = |hz: u32| hz as f64 / 1e6;
+    let mut s = format!(
+        "# spikeforge: clock constraints for nextpnr (--pre-pack).\nctx.addClock(\"clk\", {})\n",
+        mhz(board.clock_hz)
+    );
+    if board.clock_div > 1 {
+        s.push_str(&format!("ctx.addClock(\"clk_design\", {})\n", mhz(board.design_clock_hz())));
+    }
+    s
+}
+
 fn makefile_ice40(board: &Board, pcf: &str) -> String {
-    let mhz = board.clock_hz as f64 / 1e6;
     format!(
         "# spikeforge project for {desc}.\n\
          # make        synthesize, place and route, pack: build/{top}.bin\n\
@@ -132,8 +151,8 @@ fn makefile_ice40(board: &Board, pcf: &str) -> String {
          build/{top}.json: $(SOURCES) files.f\n\
          \tmkdir -p build\n\
          \tyosys -q -l build/yosys.log -p 'synth_ice40 -top {top} -json build/{top}.json' $(SOURCES)\n\n\
-         build/{top}.asc: build/{top}.json {pcf}\n\
-         \tnextpnr-ice40 --{dev} --package {pkg} --pcf {pcf} --freq {mhz} --json build/{top}.json \\\n\
+         build/{top}.asc: build/{top}.json {pcf} clocks.py\n\
+         \tnextpnr-ice40 --{dev} --package {pkg} --pcf {pcf} --pre-pack clocks.py --json build/{top}.json \\\n\
          \t\t--asc build/{top}.asc --report build/report.json -l build/nextpnr.log -q\n\n\
          build/{top}.bin: build/{top}.asc\n\
          \ticepack build/{top}.asc build/{top}.bin\n\n\

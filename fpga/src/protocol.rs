@@ -218,6 +218,15 @@ pub struct BoardStep {
     pub cycles: u32,
 }
 
+/// Result of [`Client::run`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardRun {
+    /// `(step, global id)` of every spike, sorted.
+    pub spikes: Vec<(u32, u32)>,
+    /// Clock cycles of each step on the board.
+    pub cycles: Vec<u32>,
+}
+
 /// Board status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Status {
@@ -408,7 +417,7 @@ impl<L: Link> Client<L> {
         stimulus: &spikeforge_net::Stimulus,
         steps: u32,
         progress: &mut dyn FnMut(u32),
-    ) -> Result<(Vec<(u32, u32)>, Vec<u32>), ProtocolError> {
+    ) -> Result<BoardRun, ProtocolError> {
         self.monitor(true)?;
         let mut spikes = Vec::new();
         let mut cycles = Vec::new();
@@ -432,7 +441,7 @@ impl<L: Link> Client<L> {
             progress(t + 1);
         }
         spikes.sort_unstable();
-        Ok((spikes, cycles))
+        Ok(BoardRun { spikes, cycles })
     }
 }
 

@@ -34,7 +34,8 @@ fn board_over_uart_equals_golden_and_reports_errors() {
     let steps = 16;
     let mut c = Client::new(SimLink::new(&built).unwrap(), spikeforge_fpga::BAUD);
     c.load(&m, &mut |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
-    let (spikes, cycles) = c.run(&m, &stim, steps, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let r = c.run(&m, &stim, steps, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let (spikes, cycles) = (r.spikes, r.cycles);
     let g = spikeforge_golden::run(&net, &stim, steps).unwrap();
     assert!(!g.spikes.is_empty());
     assert_eq!(spikes, g.spikes, "spikes over the UART differ from golden");
