@@ -67,6 +67,20 @@ pub fn demo(json: bool, out: Option<&Path>) -> Result<(), Failure> {
         for (name, text) in mapping.files(&run.net) {
             write_file(&images.join(name), &text)?;
         }
+        // A board project for the iCEBreaker (`make` in it builds the bitstream).
+        let board = spikeforge_fpga::board("icebreaker").expect("a known board");
+        let fpga_map = spikeforge_mapper::map(
+            &run.net,
+            &spikeforge_mapper::HardwareSpec::preset(board.spec).expect("preset"),
+            &spikeforge_mapper::MapOptions::new(spikeforge_mapper::Algorithm::Multilevel),
+        )
+        .map_err(|e| other(format!("internal error (please report): the default example does not map: {e}"), None))?;
+        let fpga_dir = dir.join("fpga-icebreaker");
+        std::fs::create_dir_all(&fpga_dir)
+            .map_err(|e| other(format!("cannot create {}: {e}", fpga_dir.display()), None))?;
+        for (name, text) in spikeforge_fpga::project::files(board, &run.net, &fpga_map) {
+            write_file(&fpga_dir.join(name), &text)?;
+        }
     }
     if json {
         let mut j = run.json();
@@ -118,7 +132,7 @@ pub fn demo(json: bool, out: Option<&Path>) -> Result<(), Failure> {
             cosim.load_cycles
         );
         if let Some(dir) = out {
-            println!("files        {}", dir.display());
+            println!("files        {} (network, spikes, memory images, fpga-icebreaker/ board project)", dir.display());
         }
     }
     if !hw_ok {

@@ -42,8 +42,8 @@ pub struct Board {
     /// LEDs light on a low level.
     pub leds_active_low: bool,
     /// The design runs at the board clock divided by this (a toggle flip-flop
-    /// on a global net): the neuron datapath's fmax on iCE40 is about 9 MHz
-    /// (docs/hardware.md), under the 12 MHz board clock.
+    /// on a global net): on the UP5K the neuron datapath reaches about 9 MHz,
+    /// under its 12 MHz board clock; the HX8K reaches 22 MHz (docs/benchmarks.md).
     pub clock_div: u32,
     /// Default hardware spec preset for this board.
     pub spec: &'static str,
@@ -87,7 +87,7 @@ pub const BOARDS: &[Board] = &[
         tx_pin: "B12",
         led_pins: &["B5", "B4", "A2", "A1", "C5", "C4", "B3", "C3"],
         leds_active_low: false,
-        clock_div: 2,
+        clock_div: 1,
         spec: "ice40",
         luts: 7680,
         brams: 32,

@@ -180,7 +180,7 @@ pub fn synth_check(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
     let files = std::fs::read_to_string(dir.join("files.f"))
         .map_err(|e| FlowError::Report { path: dir.join("files.f"), detail: e.to_string() })?;
     let synth = match board.family {
-        Family::Xilinx7 => format!("synth_xilinx -family xc7 -top {TOP}"),
+        Family::Xilinx7 => format!("synth_xilinx -family xc7 -flatten -top {TOP}"),
         Family::Ecp5 => format!("synth_ecp5 -top {TOP}"),
         Family::Ice40 => format!("synth_ice40 -top {TOP}"),
     };
@@ -207,7 +207,8 @@ pub fn synth_check(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
     let stat = text.rfind("Printing statistics").map_or("", |i| &text[i..]);
     let (luts, ffs, brams) = match board.family {
         Family::Xilinx7 => (
-            count_cells(stat, &["LUT"]),
+            // Distributed RAM (RAM32M, RAM64X1D, ...) occupies LUTs too.
+            count_cells(stat, &["LUT", "RAM32", "RAM64", "RAM128", "RAM256", "SRL"]),
             count_cells(stat, &["FD"]),
             // RAMB36 counts as one, RAMB18 as half.
             count_cells(stat, &["RAMB36"]) + count_cells(stat, &["RAMB18"]).div_ceil(2),

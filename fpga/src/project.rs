@@ -208,7 +208,7 @@ fn makefile_xilinx(board: &Board) -> String {
          \tvivado -mode batch -source build.tcl\n\n\
          check:\n\
          \tmkdir -p build\n\
-         \tyosys -q -l build/yosys.log -p 'synth_xilinx -family xc7 -top {top}; stat' $(SOURCES)\n\
+         \tyosys -q -l build/yosys.log -p 'synth_xilinx -family xc7 -flatten -top {top}; stat' $(SOURCES)\n\
          \tgrep -A40 'Printing statistics' build/yosys.log | tail -40\n\n\
          clean:\n\
          \trm -rf build\n\n\

@@ -7,7 +7,6 @@
 //! Reply: `0xAA, type, length, payload, crc8(type, length, payload)`.
 //! Multi-byte fields are big-endian. CRC-8: polynomial 0x07, initial 0.
 
-use spikeforge_hdl::fabric::mem_code;
 use spikeforge_mapper::Mapping;
 use std::time::Duration;
 
@@ -302,31 +301,7 @@ impl<L: Link> Client<L> {
     /// Loads every memory word of `m` and the neuron counts, then resets
     /// the network state. `progress(done, total)` after each word.
     pub fn load(&mut self, m: &Mapping, progress: &mut dyn FnMut(usize, usize)) -> Result<(), ProtocolError> {
-        let (cores, host) = m.packed();
-        let mut writes: Vec<(u32, u64, u32, u128)> = Vec::new();
-        for c in 0..m.spec.cores() {
-            let Some(pc) = cores.get(c as usize) else {
-                writes.push((c, mem_code::NEURON_COUNT, 0, 0));
-                continue;
-            };
-            for mem in &pc.memories {
-                let code = match mem.name {
-                    "params" => mem_code::PARAMS,
-                    "v_init" => mem_code::V,
-                    "axons" => mem_code::AXONS,
-                    "synapses" => mem_code::SYNAPSES,
-                    "route_index" => mem_code::ROUTE_INDEX,
-                    _ => mem_code::ROUTES,
-                };
-                writes.extend(mem.words.iter().enumerate().map(|(a, &w)| (c, code, a as u32, w)));
-            }
-            writes.push((c, mem_code::NEURON_COUNT, 0, pc.neuron_count as u128));
-        }
-        for mem in &host.memories {
-            let code =
-                if mem.name == "input_route_index" { mem_code::INPUT_ROUTE_INDEX } else { mem_code::INPUT_ROUTES };
-            writes.extend(mem.words.iter().enumerate().map(|(a, &w)| (0, code, a as u32, w)));
-        }
+        let writes = spikeforge_hdl::fabric::config_writes(m);
         let n = writes.len();
         for (i, (c, code, a, w)) in writes.into_iter().enumerate() {
             self.write(c, code, a, w)?;

@@ -51,6 +51,47 @@ pub mod mem_code {
     pub const NEURON_COUNT: u64 = 8;
 }
 
+/// The memory code of a packed memory (`spikeforge_mapper` image names).
+pub fn memory_code(name: &str) -> Option<u64> {
+    Some(match name {
+        "params" => mem_code::PARAMS,
+        "v_init" => mem_code::V,
+        "axons" => mem_code::AXONS,
+        "synapses" => mem_code::SYNAPSES,
+        "route_index" => mem_code::ROUTE_INDEX,
+        "routes" => mem_code::ROUTES,
+        "input_route_index" => mem_code::INPUT_ROUTE_INDEX,
+        "input_routes" => mem_code::INPUT_ROUTES,
+        _ => return None,
+    })
+}
+
+/// The configuration writes `(core, cfg_mem, address, word)` that load a
+/// mapping through the configuration port: every word of every memory at
+/// full depth (so power-up contents never matter), then each core's
+/// `neuron_count`. Every host (the Verilator driver, the Icarus testbench
+/// program, the UART client) sends exactly this sequence, then `clear`.
+pub fn config_writes(m: &spikeforge_mapper::Mapping) -> Vec<(u32, u64, u32, u128)> {
+    let (cores, host) = m.packed();
+    let mut w = Vec::new();
+    for c in 0..m.spec.cores() {
+        let Some(pc) = cores.get(c as usize) else {
+            w.push((c, mem_code::NEURON_COUNT, 0, 0));
+            continue;
+        };
+        for mem in &pc.memories {
+            let code = memory_code(mem.name).expect("every core memory has a configuration code");
+            w.extend(mem.words.iter().enumerate().map(|(a, &x)| (c, code, a as u32, x)));
+        }
+        w.push((c, mem_code::NEURON_COUNT, 0, pc.neuron_count as u128));
+    }
+    for mem in &host.memories {
+        let code = memory_code(mem.name).expect("every host memory has a configuration code");
+        w.extend(mem.words.iter().enumerate().map(|(a, &x)| (0, code, a as u32, x)));
+    }
+    w
+}
+
 /// Initial contents of the whole design (a mapping), or empty.
 #[derive(Debug, Clone, Default)]
 pub struct FabricInit {

@@ -38,17 +38,6 @@ pub struct StepOutput {
     pub input_cycles: u64,
 }
 
-/// Memory code and packed-memory name pairs of a core (mapper image order
-/// does not matter: matched by name).
-const CORE_MEMORIES: &[(&str, u64)] = &[
-    ("params", mem_code::PARAMS),
-    ("v_init", mem_code::V),
-    ("axons", mem_code::AXONS),
-    ("synapses", mem_code::SYNAPSES),
-    ("route_index", mem_code::ROUTE_INDEX),
-    ("routes", mem_code::ROUTES),
-];
-
 /// The design under the host protocol.
 pub struct Hardware {
     /// The model (public for tests that need raw access, e.g. VCD).
@@ -102,31 +91,8 @@ impl Hardware {
     /// matter), each core's neuron count, then resets the network state
     /// ([`Hardware::clear`]).
     pub fn load(&mut self, m: &Mapping) -> Result<(), SimError> {
-        let (cores, host) = m.packed();
-        for c in 0..m.spec.cores() {
-            let Some(pc) = cores.get(c as usize) else {
-                self.write(c, mem_code::NEURON_COUNT, 0, 0);
-                continue;
-            };
-            for mem in &pc.memories {
-                let code = CORE_MEMORIES.iter().find(|(n, _)| *n == mem.name).map(|x| x.1).ok_or_else(|| {
-                    SimError::Internal(format!("no configuration code for core memory `{}`", mem.name))
-                })?;
-                for (a, &w) in mem.words.iter().enumerate() {
-                    self.write(c, code, a as u32, w);
-                }
-            }
-            self.write(c, mem_code::NEURON_COUNT, 0, pc.neuron_count as u128);
-        }
-        for mem in &host.memories {
-            let code = match mem.name {
-                "input_route_index" => mem_code::INPUT_ROUTE_INDEX,
-                "input_routes" => mem_code::INPUT_ROUTES,
-                other => return Err(SimError::Internal(format!("no configuration code for host memory `{other}`"))),
-            };
-            for (a, &w) in mem.words.iter().enumerate() {
-                self.write(0, code, a as u32, w);
-            }
+        for (c, code, a, w) in spikeforge_hdl::fabric::config_writes(m) {
+            self.write(c, code, a, w);
         }
         self.clear()
     }

@@ -9,7 +9,6 @@
 //! of each step and the potentials read.
 
 use crate::SimError;
-use spikeforge_hdl::fabric::mem_code;
 use spikeforge_mapper::Mapping;
 use spikeforge_net::Stimulus;
 use std::path::{Path, PathBuf};
@@ -34,30 +33,8 @@ pub enum Op {
 /// The host program of a run: load `m`, clear, then per step its inputs and
 /// the step, then read every potential.
 pub fn program(m: &Mapping, stimulus: &Stimulus, steps: u32) -> Vec<Op> {
-    let mut ops = Vec::new();
-    let (cores, host) = m.packed();
-    for c in 0..m.spec.cores() {
-        let Some(pc) = cores.get(c as usize) else {
-            ops.push(Op::Config(c, mem_code::NEURON_COUNT, 0, 0));
-            continue;
-        };
-        for mem in &pc.memories {
-            let code = match mem.name {
-                "params" => mem_code::PARAMS,
-                "v_init" => mem_code::V,
-                "axons" => mem_code::AXONS,
-                "synapses" => mem_code::SYNAPSES,
-                "route_index" => mem_code::ROUTE_INDEX,
-                _ => mem_code::ROUTES,
-            };
-            ops.extend(mem.words.iter().enumerate().map(|(a, &w)| Op::Config(c, code, a as u32, w)));
-        }
-        ops.push(Op::Config(c, mem_code::NEURON_COUNT, 0, pc.neuron_count as u128));
-    }
-    for mem in &host.memories {
-        let code = if mem.name == "input_route_index" { mem_code::INPUT_ROUTE_INDEX } else { mem_code::INPUT_ROUTES };
-        ops.extend(mem.words.iter().enumerate().map(|(a, &w)| Op::Config(0, code, a as u32, w)));
-    }
+    let mut ops: Vec<Op> =
+        spikeforge_hdl::fabric::config_writes(m).into_iter().map(|(c, code, a, w)| Op::Config(c, code, a, w)).collect();
     ops.push(Op::Clear);
     for t in 0..steps {
         for &g in stimulus.at(t) {
