@@ -1,5 +1,7 @@
 //! The boards spikeforge writes projects for: device, clock, pins.
 //!
+//! Reset buttons: iCEBreaker BTN_N, Arty `ck_rst`, ULX3S BTN0 (PWR), all
+//! active low; the HX8K breakout has none (power-on reset only).
 //! Pins come from the boards' published constraint files (iCEBreaker
 //! `icebreaker.pcf`, the iCE40-HX8K breakout board's user guide, Digilent's
 //! Arty A7 master XDC, the ULX3S `ulx3s_v20.lpf`).
@@ -37,6 +39,8 @@ pub struct Board {
     pub rx_pin: &'static str,
     /// UART pin the FPGA sends on.
     pub tx_pin: &'static str,
+    /// Reset button pin (active low), if the board has one for the user.
+    pub reset_pin: Option<&'static str>,
     /// LED pins (activity, busy, error, ...).
     pub led_pins: &'static [&'static str],
     /// LEDs light on a low level.
@@ -68,6 +72,7 @@ pub const BOARDS: &[Board] = &[
         clock_pin: "35",
         rx_pin: "6",
         tx_pin: "9",
+        reset_pin: Some("10"),
         led_pins: &["11", "37"],
         leds_active_low: true,
         clock_div: 2,
@@ -85,6 +90,7 @@ pub const BOARDS: &[Board] = &[
         clock_pin: "J3",
         rx_pin: "B10",
         tx_pin: "B12",
+        reset_pin: None,
         led_pins: &["B5", "B4", "A2", "A1", "C5", "C4", "B3", "C3"],
         leds_active_low: false,
         clock_div: 1,
@@ -102,6 +108,7 @@ pub const BOARDS: &[Board] = &[
         clock_pin: "E3",
         rx_pin: "A9",
         tx_pin: "D10",
+        reset_pin: Some("C2"),
         led_pins: &["H5", "J5", "T9", "T10"],
         leds_active_low: false,
         clock_div: 4,
@@ -119,6 +126,7 @@ pub const BOARDS: &[Board] = &[
         clock_pin: "G2",
         rx_pin: "M1",
         tx_pin: "L4",
+        reset_pin: Some("D6"),
         led_pins: &["B2", "C2", "C1", "D2", "D1", "E2", "E1", "H3"],
         leds_active_low: false,
         clock_div: 2,

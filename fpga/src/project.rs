@@ -31,6 +31,7 @@ pub fn files(board: &Board, net: &Network, m: &Mapping) -> BTreeMap<String, Stri
             board.led_pins.len(),
             board.leds_active_low,
             board.clock_div,
+            board.reset_pin.is_some(),
         ),
     );
     verilog.push("sf_uart_bridge.v".into());
@@ -80,6 +81,9 @@ pub fn constraints(board: &Board) -> (String, String) {
                 "set_io clk {}\nset_io uart_rx {}\nset_io uart_tx {}\n",
                 board.clock_pin, board.rx_pin, board.tx_pin
             ));
+            if let Some(p) = board.reset_pin {
+                s.push_str(&format!("set_io btn_reset_n {p}\n"));
+            }
             for (i, p) in board.led_pins.iter().enumerate() {
                 if leds == 1 {
                     s.push_str(&format!("set_io led {p}\n"));
@@ -101,6 +105,11 @@ pub fn constraints(board: &Board) -> (String, String) {
                 board.rx_pin,
                 board.tx_pin
             ));
+            if let Some(p) = board.reset_pin {
+                s.push_str(&format!(
+                    "set_property -dict {{ PACKAGE_PIN {p} IOSTANDARD LVCMOS33 }} [get_ports btn_reset_n]\n"
+                ));
+            }
             for (i, p) in board.led_pins.iter().enumerate() {
                 s.push_str(&format!(
                     "set_property -dict {{ PACKAGE_PIN {p} IOSTANDARD LVCMOS33 }} [get_ports {{led[{i}]}}]\n"
@@ -118,6 +127,11 @@ pub fn constraints(board: &Board) -> (String, String) {
                 board.rx_pin,
                 board.tx_pin
             ));
+            if let Some(p) = board.reset_pin {
+                s.push_str(&format!(
+                    "LOCATE COMP \"btn_reset_n\" SITE \"{p}\";\nIOBUF PORT \"btn_reset_n\" IO_TYPE=LVCMOS33 PULLMODE=UP;\n"
+                ));
+            }
             for (i, p) in board.led_pins.iter().enumerate() {
                 s.push_str(&format!(
                     "LOCATE COMP \"led[{i}]\" SITE \"{p}\";\nIOBUF PORT \"led[{i}]\" IO_TYPE=LVCMOS33;\n"

@@ -10,7 +10,17 @@ pub const BRIDGE: &str = include_str!("verilog/sf_uart_bridge.v");
 /// `active_low`). With `clock_div` 2 the design and bridge run on the board
 /// clock halved by a toggle flip-flop (`clk_design`, promoted to a global
 /// net by place and route); `clocks_per_bit` is at that clock.
-pub fn board_top(design_top: &str, clocks_per_bit: u32, leds: usize, active_low: bool, clock_div: u32) -> String {
+/// With `reset_button`, an active-low `btn_reset_n` input (synchronized)
+/// resets the bridge, which lets a running step finish and clears the
+/// network state, as at power-on.
+pub fn board_top(
+    design_top: &str,
+    clocks_per_bit: u32,
+    leds: usize,
+    active_low: bool,
+    clock_div: u32,
+    reset_button: bool,
+) -> String {
     assert!(matches!(clock_div, 1 | 2 | 4), "clock divided by 1, 2 or 4");
     assert!((1..=8).contains(&leds), "1 to 8 LEDs");
     let status = match leds {
@@ -20,6 +30,15 @@ pub fn board_top(design_top: &str, clocks_per_bit: u32, leds: usize, active_low:
     };
     let led_expr = if active_low { format!("~({status})") } else { status };
     let led_decl = if leds == 1 { "led".to_string() } else { format!("[{}:0] led", leds - 1) };
+    let (btn_port, btn_logic, reset_expr) = if reset_button {
+        (
+            "    input  wire btn_reset_n,\n",
+            "    // The reset button, synchronized.\n    reg [1:0] btn_sync = 2'b00;\n    always @(posedge clk_design) btn_sync <= {btn_sync[0], !btn_reset_n};\n",
+            "!por[4] || btn_sync[1]",
+        )
+    } else {
+        ("", "", "!por[4]")
+    };
     let clock = match clock_div {
         1 => "    wire clk_design = clk;\n".to_string(),
         2 => "    // The design clock: the board clock halved.\n    reg clk_design = 1'b0;\n    always @(posedge clk) clk_design <= !clk_design;\n".to_string(),
@@ -31,14 +50,14 @@ pub fn board_top(design_top: &str, clocks_per_bit: u32, leds: usize, active_low:
 // (docs/host-protocol.md, {clocks_per_bit} clocks per bit), a power-on reset and status LEDs.
 module sf_board_top (
     input  wire clk,
-    input  wire uart_rx,
+{btn_port}    input  wire uart_rx,
     output wire uart_tx,
     output wire {led_decl}
 );
 {clock}
-    // Power-on reset: 16 clocks, then the bridge clears the accumulators.
+{btn_logic}    // Power-on reset: 16 clocks, then the bridge clears the accumulators.
     reg [4:0] por = 5'd0;
-    wire reset = !por[4];
+    wire reset = {reset_expr};
     always @(posedge clk_design) begin
         if (!por[4]) por <= por + 5'd1;
     end

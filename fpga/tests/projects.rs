@@ -59,7 +59,7 @@ fn every_board_gets_a_complete_deterministic_lint_clean_project() {
         }
         // Every pin of the top is constrained.
         let c = &files[&constraint];
-        for pin in [b.clock_pin, b.rx_pin, b.tx_pin] {
+        for pin in [b.clock_pin, b.rx_pin, b.tx_pin].into_iter().chain(b.reset_pin) {
             assert!(c.contains(pin), "{}: pin {pin} not in {constraint}", b.name);
         }
         let dir = tmp(b.name);

@@ -134,7 +134,7 @@ pub fn build_target(target: &Target, root: &Path) -> Result<Built, SimError> {
             });
             files.push(spikeforge_hdl::emit::VerilogFile {
                 module: spikeforge_fpga::project::TOP.into(),
-                text: spikeforge_fpga::top::board_top(&design_top, *cpb, 3, false, 1),
+                text: spikeforge_fpga::top::board_top(&design_top, *cpb, 3, false, 1, false),
             });
             spikeforge_fpga::project::TOP.to_string()
         }

@@ -256,7 +256,7 @@ module sf_uart_bridge #(
         if (frame_ok) ok_pend <= 1'b1;
         if (frame_bad) bad_pend <= 1'b1;
         if (reset) begin
-            x_state <= X_CLEAR;        // power-on: zero the accumulators
+            x_state <= X_CLEAR;        // power-on or reset button: zero the accumulators
             x_silent <= 1'b1;
             in_valid <= 1'b0;
             out_ready <= 1'b0;
@@ -322,7 +322,7 @@ module sf_uart_bridge #(
                                        rep_type <= 8'h8F; rep_payload <= {8'd4, 56'd0}; rep_start <= 1'b1;
                                    end else begin
                                        clear <= 1'b1;
-                                       x_state <= X_CLEAR;
+                                       x_state <= X_CLEAR2;
                                    end
                             8'h07: begin err_clear <= 1'b1; rep_start <= 1'b1; end
                             8'h08: if (r_len == 5'd1) begin
@@ -388,8 +388,16 @@ module sf_uart_bridge #(
                     x_state <= X_REPLY;
                 end
                 X_CLEAR: begin
-                    if (x_silent) clear <= 1'b1;
-                    x_state <= X_CLEAR2;
+                    // After a reset: let a step still running finish (its
+                    // spikes are taken and dropped), then clear the state
+                    // and the error flags.
+                    out_ready <= 1'b1;
+                    if (!busy && !out_valid) begin
+                        out_ready <= 1'b0;
+                        clear <= 1'b1;
+                        err_clear <= 1'b1;
+                        x_state <= X_CLEAR2;
+                    end
                 end
                 X_CLEAR2: if (!busy && !clear) x_state <= x_silent ? X_IDLE : X_REPLY;
                 default: begin
