@@ -1,11 +1,11 @@
 //! `spikeforge fpga`: writes a board project for a mapped network and, with
 //! `--build`, runs the flow and reports the fit.
 
-use crate::{load, other, write_file, Failure};
+use crate::{load, map_network, other, write_file, Failure};
 use serde_json::json;
 use spikeforge_fpga::{boards, flow, project, Family, BOARDS};
 use spikeforge_mapper::spec::load_spec;
-use spikeforge_mapper::{explain, map as do_map, Algorithm, MapOptions};
+use spikeforge_mapper::Algorithm;
 use std::path::Path;
 
 pub fn list_boards(json: bool) {
@@ -37,8 +37,7 @@ pub fn fpga(
     let board = boards::board(board_name).map_err(|e| other(e, Some("`spikeforge fpga --list-boards` lists them")))?;
     let net = load(net_path)?;
     let spec = load_spec(spec_arg.unwrap_or(board.spec))?;
-    let m = do_map(&net, &spec, &MapOptions::new(algorithm))
-        .map_err(|e| other(e.to_string(), Some(&explain(&net, &spec, &e))))?;
+    let m = map_network(&net, &spec, algorithm)?;
     let files = project::files(board, &net, &m);
     std::fs::create_dir_all(out).map_err(|e| other(format!("cannot create {}: {e}", out.display()), None))?;
     for (name, text) in &files {

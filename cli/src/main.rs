@@ -398,6 +398,33 @@ fn load(net: &Path) -> Result<Network, Failure> {
     Ok(spikeforge_net::load_network(net)?)
 }
 
+/// The stimulus file of a run of `steps` steps (none: no input spikes);
+/// spikes at or after `steps` are refused, not dropped.
+fn load_stimulus(net: &Network, path: Option<&Path>, steps: u32) -> Result<Stimulus, Failure> {
+    let list = match path {
+        Some(s) => spikes::load_spikes(net, s, SpikeFileKind::Stimulus)?,
+        None => SpikeList::default(),
+    };
+    let stim = Stimulus::from_list(&list);
+    if stim.step_span() > steps {
+        return Err(other(
+            format!("the stimulus has spikes up to step {}, but --steps is {steps}", stim.step_span() - 1),
+            Some(&format!("use --steps {} or more", stim.step_span())),
+        ));
+    }
+    Ok(stim)
+}
+
+/// Maps a network, turning "does not fit" into a message with the fix.
+fn map_network(
+    net: &Network,
+    spec: &spikeforge_mapper::HardwareSpec,
+    algorithm: spikeforge_mapper::Algorithm,
+) -> Result<spikeforge_mapper::Mapping, Failure> {
+    spikeforge_mapper::map(net, spec, &spikeforge_mapper::MapOptions::new(algorithm))
+        .map_err(|e| other(e.to_string(), Some(&spikeforge_mapper::explain(net, spec, &e))))
+}
+
 fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
     std::fs::write(path, text).map_err(|e| other(format!("cannot write {}: {e}", path.display()), None))
 }

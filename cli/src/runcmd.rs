@@ -1,13 +1,13 @@
 //! `spikeforge run`: runs a stimulus on a board over its UART (the protocol
 //! of docs/host-protocol.md) and compares the spikes with the golden model.
 
-use crate::{load, other, write_file, Failure};
+use crate::{load, load_stimulus, map_network, other, write_file, Failure};
 use serde_json::json;
 use spikeforge_fpga::protocol::Client;
 use spikeforge_fpga::serial::SerialLink;
 use spikeforge_mapper::spec::load_spec;
-use spikeforge_mapper::{explain, map as do_map, Algorithm, MapOptions};
-use spikeforge_net::{spikes, SpikeFileKind, SpikeList, Stimulus};
+use spikeforge_mapper::Algorithm;
+use spikeforge_net::spikes;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -35,19 +35,8 @@ pub fn run(a: &RunArgs) -> Result<bool, Failure> {
         (None, None) => return Err(other("run needs --spec (the spec the bitstream was built for) or --board", None)),
     };
     let spec = load_spec(&spec_name)?;
-    let list = match &a.stimulus {
-        Some(s) => spikes::load_spikes(&net, s, SpikeFileKind::Stimulus)?,
-        None => SpikeList::default(),
-    };
-    let stim = Stimulus::from_list(&list);
-    if stim.step_span() > a.steps {
-        return Err(other(
-            format!("the stimulus has spikes up to step {}, but --steps is {}", stim.step_span() - 1, a.steps),
-            Some(&format!("use --steps {} or more", stim.step_span())),
-        ));
-    }
-    let m = do_map(&net, &spec, &MapOptions::new(a.algorithm))
-        .map_err(|e| other(e.to_string(), Some(&explain(&net, &spec, &e))))?;
+    let stim = load_stimulus(&net, a.stimulus.as_deref(), a.steps)?;
+    let m = map_network(&net, &spec, a.algorithm)?;
     let link = SerialLink::open(&a.port, a.baud).map_err(|e| other(e.to_string(), None))?;
     let mut c = Client::new(link, a.baud);
     let fail = |e: spikeforge_fpga::protocol::ProtocolError| other(e.to_string(), None);

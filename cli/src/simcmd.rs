@@ -2,11 +2,11 @@
 //! of the spec, runs the stimulus on it and, with `--verify`, compares every
 //! step with the golden model.
 
-use crate::{load, other, write_file, Failure};
+use crate::{load, load_stimulus, map_network, other, write_file, Failure};
 use serde_json::json;
 use spikeforge_mapper::spec::load_spec;
-use spikeforge_mapper::{explain, map as do_map, Algorithm, MapOptions};
-use spikeforge_net::{spikes, SpikeFileKind, SpikeList, Stimulus};
+use spikeforge_mapper::Algorithm;
+use spikeforge_net::spikes;
 use spikeforge_sim::{Backpressure, Divergence, InitialState, RunOptions, VcdWindow, Verdict};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -72,17 +72,7 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
     if a.steps == 0 {
         return Err(other("--steps must be at least 1", None));
     }
-    let list = match &a.stimulus {
-        Some(s) => spikes::load_spikes(&net, s, SpikeFileKind::Stimulus)?,
-        None => SpikeList::default(),
-    };
-    let stim = Stimulus::from_list(&list);
-    if stim.step_span() > a.steps {
-        return Err(other(
-            format!("the stimulus has spikes up to step {}, but --steps is {}", stim.step_span() - 1, a.steps),
-            Some(&format!("use --steps {} or more", stim.step_span())),
-        ));
-    }
+    let stim = load_stimulus(&net, a.stimulus.as_deref(), a.steps)?;
     if let Some(p) = a.backpressure {
         if !(1..=100).contains(&p) {
             return Err(other(format!("--backpressure {p}: the spike-out ready chance must be 1..=100 percent"), None));
@@ -99,8 +89,7 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
         (None, Some(_)) => return Err(other("--vcd-steps needs --vcd FILE", None)),
         (None, None) => None,
     };
-    let m = do_map(&net, &spec, &MapOptions::new(a.algorithm))
-        .map_err(|e| other(e.to_string(), Some(&explain(&net, &spec, &e))))?;
+    let m = map_network(&net, &spec, a.algorithm)?;
     let t0 = Instant::now();
     let built = spikeforge_sim::build(&spec).map_err(|e| other(e.to_string(), None))?;
     let build_seconds = t0.elapsed().as_secs_f64();

@@ -46,7 +46,7 @@ pub struct Board {
     /// LEDs light on a low level.
     pub leds_active_low: bool,
     /// The design runs at the board clock divided by this (a toggle flip-flop
-    /// on a global net): on the UP5K the neuron datapath reaches about 9 MHz,
+    /// on a global net): on the UP5K the neuron datapath reaches 8.5-9 MHz,
     /// under its 12 MHz board clock; the HX8K reaches 22 MHz (docs/benchmarks.md).
     pub clock_div: u32,
     /// Default hardware spec preset for this board.

@@ -37,13 +37,12 @@ pub fn files(board: &Board, net: &Network, m: &Mapping) -> BTreeMap<String, Stri
     verilog.push("sf_uart_bridge.v".into());
     verilog.push(format!("{TOP}.v"));
     let mut hex: Vec<String> = Vec::new();
+    // The .hex images and mapping.json (which neuron is where).
     for (name, text) in m.files(net) {
         if name.ends_with(".hex") {
             hex.push(name.clone());
-            out.insert(name, text);
-        } else {
-            out.insert(name, text); // mapping.json: which neuron is where
         }
+        out.insert(name, text);
     }
     out.insert("verilator.vlt".into(), spikeforge_hdl::VERILATOR_WAIVERS.to_string());
     out.insert("files.f".into(), verilog.iter().map(|v| format!("{v}\n")).collect());

@@ -39,6 +39,8 @@ pub fn board_top(
     } else {
         ("", "", "!por[4]")
     };
+    // The design's host ports, connected alike on the design and the bridge.
+    let ports = "        .step(step), .done(done), .busy(busy), .step_count(step_count),\n        .in_valid(in_valid), .in_index(in_index), .in_ready(in_ready),\n        .out_valid(out_valid), .out_core(out_core), .out_slot(out_slot), .out_ready(out_ready),\n        .monitor(monitor), .peek_req(peek_req), .peek_core(peek_core), .peek_slot(peek_slot),\n        .peek_valid(peek_valid), .peek_data(peek_data), .errors(errors), .err_clear(err_clear),\n        .clear(clear), .cfg_we(cfg_we), .cfg_core(cfg_core), .cfg_mem(cfg_mem), .cfg_addr(cfg_addr),\n        .cfg_data(cfg_data)\n";
     let clock = match clock_div {
         1 => "    wire clk_design = clk;\n".to_string(),
         2 => "    // The design clock: the board clock halved.\n    reg clk_design = 1'b0;\n    always @(posedge clk) clk_design <= !clk_design;\n".to_string(),
@@ -72,25 +74,12 @@ module sf_board_top (
     wire [143:0] cfg_data;
 
     {design_top} snn (
-        .clock(clk_design), .step(step), .done(done), .busy(busy), .step_count(step_count),
-        .in_valid(in_valid), .in_index(in_index), .in_ready(in_ready),
-        .out_valid(out_valid), .out_core(out_core), .out_slot(out_slot), .out_ready(out_ready),
-        .monitor(monitor), .peek_req(peek_req), .peek_core(peek_core), .peek_slot(peek_slot),
-        .peek_valid(peek_valid), .peek_data(peek_data), .errors(errors), .err_clear(err_clear),
-        .clear(clear), .cfg_we(cfg_we), .cfg_core(cfg_core), .cfg_mem(cfg_mem), .cfg_addr(cfg_addr),
-        .cfg_data(cfg_data)
-    );
+        .clock(clk_design),
+{ports}    );
 
     sf_uart_bridge #(.CLKS_PER_BIT({clocks_per_bit})) bridge (
         .clock(clk_design), .reset(reset), .rx(uart_rx), .tx(uart_tx), .activity(activity),
-        .step(step), .done(done), .busy(busy), .step_count(step_count),
-        .in_valid(in_valid), .in_index(in_index), .in_ready(in_ready),
-        .out_valid(out_valid), .out_core(out_core), .out_slot(out_slot), .out_ready(out_ready),
-        .monitor(monitor), .peek_req(peek_req), .peek_core(peek_core), .peek_slot(peek_slot),
-        .peek_valid(peek_valid), .peek_data(peek_data), .errors(errors), .err_clear(err_clear),
-        .clear(clear), .cfg_we(cfg_we), .cfg_core(cfg_core), .cfg_mem(cfg_mem), .cfg_addr(cfg_addr),
-        .cfg_data(cfg_data)
-    );
+{ports}    );
 
     assign led = {led_expr};
 endmodule

@@ -170,6 +170,19 @@ fn direct_clocks(module: &str) -> String {
     out
 }
 
+/// The variable a statement line assigns (`name = ...;` or
+/// `name[..] = ...;`), if it is an assignment.
+fn assignment_target(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    let &(a, z) = idents(t).first()?;
+    if a != 0 {
+        return None;
+    }
+    let rest = t[z..].trim_start();
+    let rest = if rest.starts_with('[') { rest.split_once(']').map_or("", |x| x.1).trim_start() } else { rest };
+    (rest.starts_with('=') && !rest.starts_with("==")).then(|| &t[..z])
+}
+
 /// Variables a module's combinational block reads before it first assigns
 /// them (in text order). Such a read sees the previous evaluation's value:
 /// simulators that evaluate the block once per input change (Icarus) and
@@ -182,29 +195,11 @@ pub fn reads_before_writes(module: &str) -> Vec<String> {
     let mut bad: Vec<String> = Vec::new();
     let body = &lines[start + 1..end];
     // Everything the block assigns somewhere.
-    let mut all: Vec<&str> = Vec::new();
-    for l in body {
-        let t = l.trim_start();
-        if let Some(&(0, z)) = idents(t).first() {
-            let rest = t[z..].trim_start();
-            let rest = if rest.starts_with('[') { rest.split_once(']').map_or("", |x| x.1).trim_start() } else { rest };
-            if rest.starts_with('=') && !rest.starts_with("==") {
-                all.push(&t[..z]);
-            }
-        }
-    }
+    let all: Vec<&str> = body.iter().filter_map(|l| assignment_target(l)).collect();
     for l in body {
         let t = l.trim_start();
         let ids = idents(t);
-        let lhs = match ids.first() {
-            Some(&(0, z)) => {
-                let rest = t[z..].trim_start();
-                let rest =
-                    if rest.starts_with('[') { rest.split_once(']').map_or("", |x| x.1).trim_start() } else { rest };
-                (rest.starts_with('=') && !rest.starts_with("==")).then(|| &t[..z])
-            }
-            _ => None,
-        };
+        let lhs = assignment_target(t);
         for (k, &(a, z)) in ids.iter().enumerate() {
             let n = &t[a..z];
             if k == 0 && lhs.is_some() {
@@ -302,15 +297,7 @@ fn shadow_comb_block(module: &str) -> String {
     // Variables the block assigns (`name = ...;` or `name[..] = ...;`).
     let mut assigned: Vec<String> = Vec::new();
     for l in &lines[start + 1..end] {
-        let t = l.trim_start();
-        let Some(&(a, z)) = idents(t).first() else { continue };
-        if a != 0 {
-            continue;
-        }
-        let rest = t[z..].trim_start();
-        let rest = if rest.starts_with('[') { rest.split_once(']').map_or("", |x| x.1).trim_start() } else { rest };
-        if rest.starts_with('=') && !rest.starts_with("==") {
-            let n = &t[a..z];
+        if let Some(n) = assignment_target(l) {
             if decl.iter().any(|(d, _)| d == n) && seen_outside.contains(&n) && !assigned.iter().any(|x| x == n) {
                 assigned.push(n.to_string());
             }

@@ -130,35 +130,7 @@ fn mesh_fabric_equals_golden_across_cores() {
 }
 
 fn fabric_case(spec: HardwareSpec) {
-    check(
-        r#"
-format = 1
-[[populations]]
-name = "in"
-size = 3
-kind = "input"
-[[populations]]
-name = "ring"
-size = 7
-threshold = [20, 15, 30, 12, 25, 9, 14]
-bias = [2, 0, 1, -1, 0, 1, 0]
-leak_shift = [3, "none", 2, 1, "none", 2, 4]
-reset = ["zero", "subtract", "subtract", "zero", "subtract", "zero", "subtract"]
-[[projections]]
-pre = "in"
-post = "ring"
-kind = "dense"
-weights = [[22, 0, 9, 0, 3, 0, 4], [0, -30, 16, 5, 0, 8, 0], [7, 7, 7, 7, -128, 7, 7]]
-[[projections]]
-pre = "ring"
-post = "ring"
-kind = "sparse"
-synapses = [[0, 1, 21], [1, 2, 21], [2, 3, 21], [3, 4, 21], [4, 5, 21], [5, 6, 21], [6, 0, 21], [0, 0, -4], [2, 2, 5], [2, 2, 6], [3, 1, -7], [6, 3, 9]]
-"#,
-        "step,population,index\n0,in,0\n0,in,2\n1,in,1\n2,in,0\n2,in,2\n4,in,2\n5,in,0\n5,in,1\n5,in,2\n9,in,0\n12,in,2\n",
-        20,
-        spec,
-    );
+    check(spikeforge_tests::RING, spikeforge_tests::RING_STIM, 20, spec);
 }
 
 proptest::proptest! {

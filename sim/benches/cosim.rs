@@ -128,9 +128,7 @@ fn main() {
     let verified = run(&built, &net, &m, &stim, &RunOptions::verified(steps), &mut |_| {}).expect("run");
     assert!(matches!(verified.verdict, spikeforge_sim::Verdict::Equal), "hardware differs from golden");
     // 2. The same without golden: the model's own speed.
-    let mut plain = RunOptions::verified(steps);
-    plain.verify = false;
-    let r = run(&built, &net, &m, &stim, &plain, &mut |_| {}).expect("run");
+    let r = run(&built, &net, &m, &stim, &plain_with(steps), &mut |_| {}).expect("run");
     let events = verified.events;
     println!(
         "  verified                    hardware = golden for {steps} steps, {} spikes, {events} synaptic events",
