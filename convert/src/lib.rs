@@ -1,8 +1,16 @@
-//! ANN-to-SNN conversion (not built yet).
+//! The convert stage: trained ANNs (ONNX) to integer SNNs in the `net` IR.
 //!
-//! Will own: ONNX import, batch-norm folding, threshold balancing, soft
-//! reset, shifted bias, calibration by bias correction and potential
-//! initialization, and quantization to a spec's weight and potential bits,
-//! producing an ordinary `spikeforge-net` network.
-//!
-//! Must not know about hardware: its output is a network file like any other.
+//! `onnx` imports a model into the ANN IR (`ann`), `snn` converts it with
+//! the selectable methods of the conversion literature and runs inferences
+//! on the golden model, `data` loads the data sets. This crate knows the
+//! network IR and the golden model, never the mapper, HDL or simulators.
+
+pub mod ann;
+pub mod data;
+pub mod onnx;
+pub mod snn;
+
+pub use ann::{Act, Ann, Layer};
+pub use data::{Dataset, Split};
+pub use onnx::{import, import_bytes, OnnxError};
+pub use snn::{convert, ConvertError, Inference, LayerInfo, Options, Readout, Snn, Threshold, METHODS};

@@ -1,0 +1,67 @@
+//! The conversion accuracy table: ANN vs converted SNN (golden model) for
+//! each method at T = 8, 16, 32, 64, on digits and Fashion-MNIST.
+//!
+//! `cargo bench -p spikeforge-convert --bench accuracy` (also `./dev bench`).
+//! `SF_FASHION_TEST=N` evaluates the first N Fashion-MNIST test images
+//! (default 2000, 10000 for all); Fashion-MNIST is skipped with a note when
+//! Debian's `dataset-fashion-mnist` is not installed.
+
+use spikeforge_convert::{data, import, snn, Options, METHODS};
+use std::path::Path;
+use std::time::Instant;
+
+const STEPS: [u32; 4] = [8, 16, 32, 64];
+
+fn table(name: &str, model: &str, d: &data::Dataset, target_pts: f64) {
+    let t0 = Instant::now();
+    let ann = import(Path::new(model)).expect("the shipped model imports");
+    let ann_acc = snn::ann_accuracy(&ann, &d.test);
+    println!(
+        "\n{name}: {model}, {} test images, calibration on {} training images",
+        d.test.len(),
+        Options::new(8).calibration_samples.min(d.train.len())
+    );
+    println!("{:<28}{:>9}{:>9}{:>9}{:>9}", "method", "T=8", "T=16", "T=32", "T=64");
+    println!("{:<28}{:>8.2}%", "ANN", 100.0 * ann_acc);
+    let mut best32 = 0.0f64;
+    for m in METHODS {
+        let label = match *m {
+            "none" => "none (no calibration)",
+            "shift" => "shift (θ/2T bias)",
+            "bias" => "bias (shift + bias corr.)",
+            "potential" => "potential (shift + v_init)",
+            _ => "all (shift + both)",
+        };
+        print!("{label:<28}");
+        for t in STEPS {
+            let opts = Options::new(t).method(m).expect("a known method");
+            let s = snn::convert(&ann, &d.train, &opts).expect("conversion");
+            let acc = s.accuracy(&d.test);
+            if t == 32 {
+                best32 = best32.max(acc);
+            }
+            print!("{:>8.2}%", 100.0 * acc);
+        }
+        println!();
+    }
+    let gap = 100.0 * (ann_acc - best32);
+    println!(
+        "best at T=32: {:.2} points below the ANN (target: within {target_pts}): {}; {:.0} s",
+        gap,
+        if gap <= target_pts { "met" } else { "NOT met" },
+        t0.elapsed().as_secs_f64()
+    );
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    table("digits", &root.join("digits_mlp.onnx").display().to_string(), &data::digits(), 1.0);
+    let n: usize = std::env::var("SF_FASHION_TEST").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    match data::fashion_mnist(Path::new(data::FASHION_DIR), 10000) {
+        Ok(mut d) => {
+            d.test = d.test.take(n);
+            table("Fashion-MNIST", &root.join("fashion_mlp.onnx").display().to_string(), &d, 1.5);
+        }
+        Err(e) => println!("\nFashion-MNIST skipped: {e}"),
+    }
+}

@@ -1,0 +1,601 @@
+//! ONNX import: a ModelProto (parsed with the `onnx-protobuf` crate) to the
+//! ANN IR of [`crate::ann`].
+//!
+//! Supported: a chain of Gemm, MatMul (+ Add), Conv, BatchNormalization,
+//! Relu, Clip(0, max), AveragePool, GlobalAveragePool, Flatten, Reshape,
+//! Dropout/Identity, and a final Softmax/LogSoftmax (argmax-invariant, so
+//! dropped). Constants may be initializers or Constant nodes. Everything else
+//! is refused with the node, its operator and what to do instead.
+
+use crate::ann::{Act, Ann, Layer};
+use onnx_protobuf::{attribute_proto::AttributeType, AttributeProto, Message, ModelProto, NodeProto, TensorProto};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Why a model could not be imported.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum OnnxError {
+    #[error("{file}: cannot read: {detail}")]
+    Io { file: String, detail: String },
+    #[error("{file}: not an ONNX model ({detail}); export one with torch.onnx.export or onnx.save")]
+    Parse { file: String, detail: String },
+    #[error("{file}: {msg}")]
+    Model { file: String, msg: String },
+    #[error("{file}: node {index} \"{node}\" ({op}): {msg}")]
+    Node { file: String, index: usize, node: String, op: String, msg: String },
+}
+
+/// Reads and imports an ONNX file.
+pub fn import(path: &Path) -> Result<Ann, OnnxError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| OnnxError::Io { file: file.clone(), detail: e.to_string() })?;
+    import_bytes(&file, &bytes)
+}
+
+/// A constant tensor.
+#[derive(Debug, Clone)]
+struct Tensor {
+    dims: Vec<usize>,
+    data: Vec<f64>,
+}
+
+const SUPPORTED: &str = "Gemm, MatMul, Add, Conv, BatchNormalization, Relu, Clip, AveragePool, GlobalAveragePool, \
+                         Flatten, Reshape, Dropout, Identity, Constant, and a final Softmax/LogSoftmax";
+
+/// Imports a model from bytes; `file` names it in messages.
+pub fn import_bytes(file: &str, bytes: &[u8]) -> Result<Ann, OnnxError> {
+    let model_err = |msg: String| OnnxError::Model { file: file.into(), msg };
+    let model =
+        ModelProto::parse_from_bytes(bytes).map_err(|e| OnnxError::Parse { file: file.into(), detail: e.to_string() })?;
+    let Some(graph) = model.graph.as_ref() else {
+        return Err(OnnxError::Parse { file: file.into(), detail: "it has no graph".into() });
+    };
+    if graph.node.is_empty() {
+        return Err(OnnxError::Parse { file: file.into(), detail: "its graph has no nodes".into() });
+    }
+    let mut consts: HashMap<String, Tensor> = HashMap::new();
+    for t in &graph.initializer {
+        let v = tensor(t).map_err(|m| model_err(format!("initializer \"{}\": {m}", t.name)))?;
+        consts.insert(t.name.clone(), v);
+    }
+    let dynamic: Vec<_> = graph.input.iter().filter(|i| !consts.contains_key(&i.name)).collect();
+    let [input] = dynamic.as_slice() else {
+        return Err(model_err(format!(
+            "the graph has {} inputs besides its weights; spikeforge converts models with exactly one input",
+            dynamic.len()
+        )));
+    };
+    let dims = input_dims(input).map_err(|m| model_err(format!("input \"{}\": {m}", input.name)))?;
+    if dims.is_empty() || dims.iter().any(|&d| d == 0) {
+        return Err(model_err(format!(
+            "input \"{}\" has shape [N, {dims:?}]; give it a fixed shape such as [N, 64] or [N, 1, 28, 28]",
+            input.name
+        )));
+    }
+    let mut b = Builder { shape: dims.clone(), layers: Vec::new(), finished: None };
+    let mut cur = input.name.clone();
+    for (index, node) in graph.node.iter().enumerate() {
+        let name = if node.name.is_empty() { format!("{}_{index}", node.op_type) } else { node.name.clone() };
+        let err = |msg: String| OnnxError::Node {
+            file: file.into(),
+            index,
+            node: name.clone(),
+            op: node.op_type.clone(),
+            msg,
+        };
+        if node.op_type == "Constant" {
+            let t = const_node(node).map_err(err)?;
+            if let Some(out) = node.output.first() {
+                consts.insert(out.clone(), t);
+            }
+            continue;
+        }
+        let dyn_inputs: Vec<&String> =
+            node.input.iter().filter(|i| !i.is_empty() && !consts.contains_key(*i)).collect();
+        if dyn_inputs.is_empty() {
+            return Err(err(
+                "all its inputs are constants; fold constants before export (onnxsim, or torch.onnx.export with \
+                 do_constant_folding=True)"
+                    .into(),
+            ));
+        }
+        if dyn_inputs.len() > 1 || dyn_inputs[0] != &cur {
+            return Err(err(format!(
+                "it reads {:?}, but the chain's current tensor is \"{cur}\"; spikeforge imports a chain of layers \
+                 (no branches or skip connections)",
+                dyn_inputs
+            )));
+        }
+        if let Some(last) = &b.finished {
+            return Err(err(format!("it follows {last}, which must be the last node")));
+        }
+        let c = |i: usize| node.input.get(i).filter(|s| !s.is_empty()).and_then(|s| consts.get(s));
+        b.node(&name, node, &c).map_err(err)?;
+        cur = node.output.first().cloned().unwrap_or_default();
+    }
+    if b.layers.is_empty() {
+        return Err(model_err("the model has no Gemm, MatMul, Conv or pooling layer".into()));
+    }
+    if let Some(out) = graph.output.first() {
+        if out.name != cur {
+            return Err(model_err(format!(
+                "the graph output \"{}\" is not the end of the chain (\"{cur}\"); spikeforge imports a chain of layers",
+                out.name
+            )));
+        }
+    }
+    Ok(Ann { input_shape: dims, layers: b.layers })
+}
+
+fn input_dims(v: &onnx_protobuf::ValueInfoProto) -> Result<Vec<usize>, String> {
+    use onnx_protobuf::tensor_shape_proto::dimension::Value;
+    use onnx_protobuf::type_proto::Value as TV;
+    let Some(TV::TensorType(t)) = v.type_.as_ref().and_then(|t| t.value.as_ref()) else {
+        return Err("it is not a tensor".into());
+    };
+    let Some(shape) = t.shape.as_ref() else { return Err("it has no shape".into()) };
+    let mut out = Vec::new();
+    for (k, d) in shape.dim.iter().enumerate().skip(1) {
+        match &d.value {
+            Some(Value::DimValue(n)) if *n > 0 => out.push(*n as usize),
+            other => return Err(format!("dimension {k} is {other:?}, not a fixed size")),
+        }
+    }
+    if shape.dim.is_empty() {
+        return Err("it has rank 0; expected [N, features] or [N, C, H, W]".into());
+    }
+    Ok(out)
+}
+
+fn tensor(t: &TensorProto) -> Result<Tensor, String> {
+    if t.data_location.value() == 1 {
+        return Err("its data is stored in an external file; save the model with \
+                    onnx.save(model, path, save_as_external_data=False)"
+            .into());
+    }
+    let dims: Vec<usize> = t.dims.iter().map(|&d| d.max(0) as usize).collect();
+    let n: usize = dims.iter().product();
+    let raw = &t.raw_data;
+    let data: Vec<f64> = match t.data_type {
+        1 if !raw.is_empty() => raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect(),
+        1 => t.float_data.iter().map(|&v| v as f64).collect(),
+        11 if !raw.is_empty() => raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect(),
+        11 => t.double_data.clone(),
+        7 if !raw.is_empty() => raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f64).collect(),
+        7 => t.int64_data.iter().map(|&v| v as f64).collect(),
+        6 if !raw.is_empty() => raw.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect(),
+        6 => t.int32_data.iter().map(|&v| v as f64).collect(),
+        other => {
+            return Err(format!(
+                "element type {other} is not supported (float32, float64, int32 and int64 are); \
+                 export the weights as float32"
+            ))
+        }
+    };
+    if data.len() != n {
+        return Err(format!("it holds {} values but its shape {dims:?} needs {n}", data.len()));
+    }
+    Ok(Tensor { dims, data })
+}
+
+fn const_node(node: &NodeProto) -> Result<Tensor, String> {
+    for a in &node.attribute {
+        match a.name.as_str() {
+            "value" => return a.t.as_ref().ok_or_else(|| "its value has no tensor".to_string()).and_then(tensor),
+            "value_float" => return Ok(Tensor { dims: vec![], data: vec![a.f as f64] }),
+            "value_int" => return Ok(Tensor { dims: vec![], data: vec![a.i as f64] }),
+            "value_ints" => return Ok(Tensor { dims: vec![a.ints.len()], data: a.ints.iter().map(|&v| v as f64).collect() }),
+            "value_floats" => {
+                return Ok(Tensor { dims: vec![a.floats.len()], data: a.floats.iter().map(|&v| v as f64).collect() })
+            }
+            _ => {}
+        }
+    }
+    Err("it has no value attribute spikeforge can read (value, value_float(s), value_int(s))".into())
+}
+
+fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
+    node.attribute.iter().find(|a| a.name == name)
+}
+
+fn attr_i(node: &NodeProto, name: &str, default: i64) -> i64 {
+    attr(node, name).map_or(default, |a| a.i)
+}
+
+fn attr_f(node: &NodeProto, name: &str, default: f64) -> f64 {
+    attr(node, name).map_or(default, |a| a.f as f64)
+}
+
+fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
+    attr(node, name).filter(|a| a.type_.enum_value() == Ok(AttributeType::INTS) || !a.ints.is_empty()).map(|a| a.ints.clone())
+}
+
+fn attr_s(node: &NodeProto, name: &str) -> Option<String> {
+    attr(node, name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
+}
+
+struct Builder {
+    /// Shape of the chain's current tensor (without the batch dimension).
+    shape: Vec<usize>,
+    layers: Vec<Layer>,
+    /// Set after Softmax/LogSoftmax: nothing may follow.
+    finished: Option<String>,
+}
+
+type Consts<'a> = dyn Fn(usize) -> Option<&'a Tensor> + 'a;
+
+impl Builder {
+    fn size(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The last layer, if it has no activation yet (an affine op may be folded into it).
+    fn open(&mut self) -> Option<&mut Layer> {
+        self.layers.last_mut().filter(|l| l.act == Act::Linear)
+    }
+
+    fn push_affine(&mut self, layer: Layer) {
+        self.shape = layer.shape.clone();
+        match self.layers.last() {
+            Some(last) if last.act == Act::Linear => {
+                let composed = Layer::compose(last, &layer);
+                *self.layers.last_mut().expect("checked") = composed;
+            }
+            _ => self.layers.push(layer),
+        }
+    }
+
+    fn flat(&self, what: &str) -> Result<usize, String> {
+        if self.shape.len() != 1 {
+            return Err(format!(
+                "{what} needs a flat input but the tensor has shape {:?}; add a Flatten before it",
+                self.shape
+            ));
+        }
+        Ok(self.shape[0])
+    }
+
+    fn image(&self) -> Result<(usize, usize, usize), String> {
+        match self.shape.as_slice() {
+            &[c, h, w] => Ok((c, h, w)),
+            s => Err(format!("it needs a [C, H, W] input but the tensor has shape {s:?}")),
+        }
+    }
+
+    fn node<'a>(&mut self, name: &str, node: &NodeProto, c: &Consts<'a>) -> Result<(), String> {
+        let op = node.op_type.as_str();
+        match op {
+            "Gemm" => {
+                let k = self.flat("Gemm")?;
+                if attr_i(node, "transA", 0) != 0 {
+                    return Err("transA = 1 is not supported; export with the batch as the first dimension".into());
+                }
+                let bt = c(1).ok_or("its weight B must be a constant (an initializer)")?;
+                let trans = attr_i(node, "transB", 0) != 0;
+                let (alpha, beta) = (attr_f(node, "alpha", 1.0), attr_f(node, "beta", 1.0));
+                let n = gemm_outputs(bt, k, trans)?;
+                let rows: Vec<Vec<f64>> = (0..n)
+                    .map(|o| {
+                        (0..k).map(|i| alpha * if trans { bt.data[o * k + i] } else { bt.data[i * n + o] }).collect()
+                    })
+                    .collect();
+                let bias = match c(2) {
+                    Some(t) => broadcast(t, n)?.into_iter().map(|v| beta * v).collect(),
+                    None if node.input.len() > 2 && !node.input[2].is_empty() => {
+                        return Err("its bias C must be a constant (an initializer)".into())
+                    }
+                    None => vec![0.0; n],
+                };
+                self.push_affine(Layer::from_dense(name, k, &rows, bias));
+            }
+            "MatMul" => {
+                let k = self.flat("MatMul")?;
+                let bt = c(1).ok_or("its second operand must be a constant weight matrix (x @ W)")?;
+                let n = gemm_outputs(bt, k, false)?;
+                let rows: Vec<Vec<f64>> = (0..n).map(|o| (0..k).map(|i| bt.data[i * n + o]).collect()).collect();
+                self.push_affine(Layer::from_dense(name, k, &rows, vec![0.0; n]));
+            }
+            "Add" | "Sub" => {
+                let t = c(1).or_else(|| c(0)).ok_or("one operand must be a constant")?;
+                if op == "Sub" && c(1).is_none() {
+                    return Err("only tensor - constant is supported".into());
+                }
+                let (n, chans) = (self.size(), self.shape[0]);
+                let bias = match t.data.len() {
+                    l if l == chans && self.shape.len() == 3 => expand(&t.data, n / chans),
+                    _ => broadcast(t, n)?,
+                };
+                let sign = if op == "Sub" { -1.0 } else { 1.0 };
+                let layer = self.open().ok_or(
+                    "a constant can only be added right after Gemm, MatMul or Conv (before the activation)",
+                )?;
+                layer.name = format!("{}+{name}", layer.name);
+                for (b, v) in layer.bias.iter_mut().zip(bias) {
+                    *b += sign * v;
+                }
+            }
+            "BatchNormalization" => {
+                let get = |i: usize, what: &str| c(i).ok_or(format!("its {what} must be a constant"));
+                let (scale, beta, mean, var) = (get(1, "scale")?, get(2, "bias")?, get(3, "mean")?, get(4, "variance")?);
+                let eps = attr_f(node, "epsilon", 1e-5);
+                let channels = self.shape[0];
+                let per = self.size() / channels.max(1);
+                let (s, bb, m, v) = (
+                    broadcast(scale, channels)?,
+                    broadcast(beta, channels)?,
+                    broadcast(mean, channels)?,
+                    broadcast(var, channels)?,
+                );
+                let layer = self.open().ok_or(
+                    "BatchNormalization must directly follow Conv, Gemm or MatMul (it is folded into their weights)",
+                )?;
+                layer.name = format!("{}+{name}", layer.name);
+                for o in 0..layer.outputs() {
+                    let ch = o / per.max(1);
+                    let g = s[ch] / (v[ch] + eps).sqrt();
+                    for w in &mut layer.vals[layer.starts[o]..layer.starts[o + 1]] {
+                        *w *= g;
+                    }
+                    layer.bias[o] = (layer.bias[o] - m[ch]) * g + bb[ch];
+                }
+            }
+            "Relu" | "Clip" => {
+                let act = if op == "Relu" {
+                    Act::Relu
+                } else {
+                    let lo = c(1).map(|t| t.data.first().copied().unwrap_or(0.0)).or_else(|| attr(node, "min").map(|a| a.f as f64));
+                    let hi = c(2).map(|t| t.data.first().copied().unwrap_or(0.0)).or_else(|| attr(node, "max").map(|a| a.f as f64));
+                    if lo != Some(0.0) {
+                        return Err(format!(
+                            "only Clip(min = 0, max) is an activation spikeforge converts; this one has min {lo:?}"
+                        ));
+                    }
+                    match hi {
+                        Some(m) if m > 0.0 => Act::Clip(m),
+                        Some(m) => return Err(format!("Clip max {m} must be positive")),
+                        None => Act::Relu,
+                    }
+                };
+                match self.layers.last_mut() {
+                    None => return Err("an activation on the model input is not supported".into()),
+                    Some(l) if l.act == Act::Linear => {
+                        l.act = act;
+                        l.name = format!("{}+{name}", l.name);
+                    }
+                    Some(l) => {
+                        // Relu after Relu/Clip changes nothing; a Clip narrows a Relu.
+                        if let (Act::Clip(m), Act::Relu) = (act, l.act) {
+                            l.act = Act::Clip(m);
+                        }
+                    }
+                }
+            }
+            "Conv" => {
+                let (ch, h, w) = self.image()?;
+                let wt = c(1).ok_or("its weight must be a constant (an initializer)")?;
+                if attr_i(node, "group", 1) != 1 {
+                    return Err("grouped or depthwise convolution (group != 1) is not supported".into());
+                }
+                let [m, wc, kh, kw] = wt.dims[..] else {
+                    return Err(format!("its weight has shape {:?}; expected [M, C, kH, kW] (2-D convolution)", wt.dims));
+                };
+                if wc != ch {
+                    return Err(format!("its weight expects {wc} input channels but the input has {ch}"));
+                }
+                let g = Geometry::new(node, (h, w), (kh, kw))?;
+                let bias = match c(2) {
+                    Some(t) => broadcast(t, m)?,
+                    None => vec![0.0; m],
+                };
+                let mut rows = Vec::with_capacity(m * g.oh * g.ow);
+                for mo in 0..m {
+                    for oy in 0..g.oh {
+                        for ox in 0..g.ow {
+                            let mut row = Vec::new();
+                            for ci in 0..ch {
+                                for (ky, kx, iy, ix) in g.window(oy, ox) {
+                                    let v = wt.data[((mo * ch + ci) * kh + ky) * kw + kx];
+                                    row.push(((ci * h + iy) * w + ix, v));
+                                }
+                            }
+                            rows.push(row);
+                        }
+                    }
+                }
+                let b = expand(&bias, g.oh * g.ow);
+                self.push_affine(sparse_layer(name, ch * h * w, vec![m, g.oh, g.ow], rows, b));
+            }
+            "AveragePool" | "GlobalAveragePool" => {
+                let (ch, h, w) = self.image()?;
+                let (g, include) = if op == "GlobalAveragePool" {
+                    (Geometry { oh: 1, ow: 1, k: (h, w), s: (1, 1), p: (0, 0), d: (1, 1), hw: (h, w) }, true)
+                } else {
+                    if attr_i(node, "ceil_mode", 0) != 0 {
+                        return Err("ceil_mode = 1 is not supported; export with ceil_mode=False".into());
+                    }
+                    let k = attr_ints(node, "kernel_shape").ok_or("it has no kernel_shape")?;
+                    let [kh, kw] = k[..] else { return Err(format!("kernel_shape {k:?} is not 2-D")) };
+                    (Geometry::new(node, (h, w), (kh as usize, kw as usize))?, attr_i(node, "count_include_pad", 0) != 0)
+                };
+                let mut rows = Vec::with_capacity(ch * g.oh * g.ow);
+                for ci in 0..ch {
+                    for oy in 0..g.oh {
+                        for ox in 0..g.ow {
+                            let cells: Vec<usize> =
+                                g.window(oy, ox).map(|(_, _, iy, ix)| (ci * h + iy) * w + ix).collect();
+                            let div = if include { (g.k.0 * g.k.1) as f64 } else { cells.len().max(1) as f64 };
+                            rows.push(cells.into_iter().map(|i| (i, 1.0 / div)).collect());
+                        }
+                    }
+                }
+                let n = rows.len();
+                self.push_affine(sparse_layer(name, ch * h * w, vec![ch, g.oh, g.ow], rows, vec![0.0; n]));
+            }
+            "Flatten" => {
+                if attr_i(node, "axis", 1) != 1 {
+                    return Err("only Flatten with axis = 1 is supported".into());
+                }
+                self.shape = vec![self.size()];
+            }
+            "Reshape" => {
+                let t = c(1).ok_or("its target shape must be a constant")?;
+                let mut dims: Vec<i64> = t.data.iter().map(|&v| v as i64).collect();
+                if dims.is_empty() {
+                    return Err("its target shape is empty".into());
+                }
+                dims.remove(0); // the batch dimension
+                let mut out = Vec::new();
+                let mut infer = None;
+                for (k, &d) in dims.iter().enumerate() {
+                    match d {
+                        -1 => infer = Some(k),
+                        0 => out.push(*self.shape.get(k).ok_or("a 0 in its shape copies a missing dimension")?),
+                        d if d > 0 => out.push(d as usize),
+                        d => return Err(format!("dimension {d} in its target shape is invalid")),
+                    }
+                }
+                let known: usize = out.iter().product();
+                if let Some(k) = infer {
+                    if known == 0 || self.size() % known != 0 {
+                        return Err(format!("cannot reshape {:?} to {dims:?}", self.shape));
+                    }
+                    out.insert(k, self.size() / known);
+                }
+                if out.iter().product::<usize>() != self.size() {
+                    return Err(format!(
+                        "it reshapes {:?} ({} values) to {out:?}; only reshapes that keep every sample's values are \
+                         supported (the batch dimension must stay first)",
+                        self.shape,
+                        self.size()
+                    ));
+                }
+                self.shape = out;
+            }
+            "Dropout" | "Identity" => {}
+            "Softmax" | "LogSoftmax" => self.finished = Some(format!("{op} \"{name}\"")),
+            other => {
+                let hint = match other {
+                    "MaxPool" => " (use AveragePool: max pooling has no rate-coded equivalent here)",
+                    "Sigmoid" | "Tanh" | "LeakyRelu" | "Gelu" | "Elu" => " (only ReLU-type activations convert to IF neurons)",
+                    _ => "",
+                };
+                return Err(format!("operator {other} is not supported{hint}; supported: {SUPPORTED}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn gemm_outputs(b: &Tensor, k: usize, trans: bool) -> Result<usize, String> {
+    match b.dims[..] {
+        [r, c] if !trans && r == k => Ok(c),
+        [r, c] if trans && c == k => Ok(r),
+        _ => Err(format!(
+            "its weight has shape {:?}, which does not match {k} inputs{}",
+            b.dims,
+            if trans { " (transB = 1: expected [outputs, inputs])" } else { " (expected [inputs, outputs])" }
+        )),
+    }
+}
+
+/// A constant as `n` values: it has `n` values or one.
+fn broadcast(t: &Tensor, n: usize) -> Result<Vec<f64>, String> {
+    match t.data.len() {
+        1 => Ok(vec![t.data[0]; n]),
+        len if len == n => Ok(t.data.clone()),
+        len => Err(format!("a constant with {len} values (shape {:?}) does not broadcast to {n} values", t.dims)),
+    }
+}
+
+/// Per-channel values repeated over each channel's `per` positions.
+fn expand(v: &[f64], per: usize) -> Vec<f64> {
+    v.iter().flat_map(|&x| std::iter::repeat_n(x, per)).collect()
+}
+
+fn sparse_layer(name: &str, inputs: usize, shape: Vec<usize>, rows: Vec<Vec<(usize, f64)>>, bias: Vec<f64>) -> Layer {
+    let mut starts = vec![0];
+    let (mut cols, mut vals) = (Vec::new(), Vec::new());
+    for mut r in rows {
+        r.sort_by_key(|e| e.0);
+        for (i, v) in r {
+            if v != 0.0 {
+                cols.push(i as u32);
+                vals.push(v);
+            }
+        }
+        starts.push(cols.len());
+    }
+    Layer { name: name.into(), shape, inputs, starts, cols, vals, bias, act: Act::Linear }
+}
+
+/// Window geometry of Conv/AveragePool.
+struct Geometry {
+    oh: usize,
+    ow: usize,
+    k: (usize, usize),
+    s: (usize, usize),
+    /// Top and left padding.
+    p: (usize, usize),
+    d: (usize, usize),
+    hw: (usize, usize),
+}
+
+impl Geometry {
+    fn new(node: &NodeProto, (h, w): (usize, usize), k: (usize, usize)) -> Result<Geometry, String> {
+        let pair = |name: &str, default: usize| -> Result<(usize, usize), String> {
+            match attr_ints(node, name).as_deref() {
+                None => Ok((default, default)),
+                Some(&[a, b]) if a >= 1 && b >= 1 => Ok((a as usize, b as usize)),
+                Some(v) => Err(format!("{name} {v:?} is not two positive values")),
+            }
+        };
+        let s = pair("strides", 1)?;
+        let d = pair("dilations", 1)?;
+        let ext = ((k.0 - 1) * d.0 + 1, (k.1 - 1) * d.1 + 1);
+        let pads: (usize, usize, usize, usize) = match attr_s(node, "auto_pad").as_deref() {
+            None | Some("NOTSET") | Some("") => match attr_ints(node, "pads").as_deref() {
+                None => (0, 0, 0, 0),
+                Some(&[t, l, b, r]) if t >= 0 && l >= 0 && b >= 0 && r >= 0 => {
+                    (t as usize, l as usize, b as usize, r as usize)
+                }
+                Some(v) => Err(format!("pads {v:?} are not four non-negative values"))?,
+            },
+            Some("VALID") => (0, 0, 0, 0),
+            Some(mode @ ("SAME_UPPER" | "SAME_LOWER")) => {
+                let total = |n: usize, s: usize, e: usize| ((n.div_ceil(s) - 1) * s + e).saturating_sub(n);
+                let (th, tw) = (total(h, s.0, ext.0), total(w, s.1, ext.1));
+                if mode == "SAME_UPPER" {
+                    (th / 2, tw / 2, th - th / 2, tw - tw / 2)
+                } else {
+                    (th - th / 2, tw - tw / 2, th / 2, tw / 2)
+                }
+            }
+            Some(m) => return Err(format!("auto_pad {m} is not supported")),
+        };
+        let (hp, wp) = (h + pads.0 + pads.2, w + pads.1 + pads.3);
+        if hp < ext.0 || wp < ext.1 {
+            return Err(format!("its {}x{} window does not fit the {h}x{w} input", k.0, k.1));
+        }
+        Ok(Geometry {
+            oh: (hp - ext.0) / s.0 + 1,
+            ow: (wp - ext.1) / s.1 + 1,
+            k,
+            s,
+            p: (pads.0, pads.1),
+            d,
+            hw: (h, w),
+        })
+    }
+
+    /// `(ky, kx, iy, ix)` of the in-range input cells under output `(oy, ox)`.
+    fn window(&self, oy: usize, ox: usize) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
+        (0..self.k.0).flat_map(move |ky| {
+            (0..self.k.1).filter_map(move |kx| {
+                let iy = (oy * self.s.0 + ky * self.d.0) as isize - self.p.0 as isize;
+                let ix = (ox * self.s.1 + kx * self.d.1) as isize - self.p.1 as isize;
+                (iy >= 0 && ix >= 0 && (iy as usize) < self.hw.0 && (ix as usize) < self.hw.1)
+                    .then_some((ky, kx, iy as usize, ix as usize))
+            })
+        })
+    }
+}

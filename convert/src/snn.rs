@@ -1,0 +1,521 @@
+//! ANN → integer SNN: threshold balancing, reset by subtraction, shifted
+//! bias, per-layer quantization, calibration (bias correction, potential
+//! initialization), rate-coded input and the readout.
+//!
+//! Every step is an [`Options`] field so its effect can be measured alone.
+//! The result is an ordinary network (the `net` IR): the hardware needs
+//! nothing new, since calibration only changes biases and initial potentials.
+//!
+//! Units: layer `l`'s ANN activation `a` maps to a firing rate `a / λ_l`
+//! (`λ_l` = the balanced threshold). With per-layer scale `k_l`, the integer
+//! weights are `round(k_l · W · λ_{l-1})`, biases `round(k_l · b)`, threshold
+//! `round(k_l · λ_l)`: one scale per layer shared by W, b, θ and v_init.
+
+use crate::ann::{argmax, Act, Ann};
+use crate::data::Split;
+use rayon::prelude::*;
+use spikeforge_golden::Model;
+use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, ProjectionDoc};
+use spikeforge_net::{Network, NetworkDoc, PerNeuron, Reset};
+
+/// How each layer's threshold is chosen from calibration activations.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Threshold {
+    /// The largest activation.
+    Max,
+    /// A percentile (e.g. 99.9) of the positive activations.
+    Percentile(f64),
+}
+
+/// How the class is read from the output layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readout {
+    /// Non-spiking output neurons (θ at its maximum); argmax of the
+    /// potentials after the last step.
+    Potential,
+    /// Spiking output neurons; argmax of the spike counts, ties broken by
+    /// the higher potential, then the lower index.
+    Count,
+}
+
+/// Conversion settings. `Options::new(T)` is the recommended set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Time steps per inference (T).
+    pub steps: u32,
+    pub threshold: Threshold,
+    /// `Subtract` is the conversion's soft reset; `Zero` to measure its effect.
+    pub reset: Reset,
+    /// Add θ/(2T) to every bias (Deng & Gu 2021), and start the input
+    /// encoders half-charged, so rates round instead of floor.
+    pub shift_bias: bool,
+    /// Subtract each neuron's mean rate error on calibration data from its
+    /// bias, layer by layer (Li, Deng et al. 2021).
+    pub bias_correction: bool,
+    /// Set each neuron's initial potential from the same residual.
+    pub potential_init: bool,
+    pub readout: Readout,
+    pub fixed_point: FixedPointDoc,
+    /// Training samples whose ANN activations balance the thresholds.
+    pub balance_samples: usize,
+    /// Training samples simulated for bias correction / potential init.
+    pub calibration_samples: usize,
+}
+
+impl Options {
+    pub fn new(steps: u32) -> Options {
+        Options {
+            steps,
+            threshold: Threshold::Percentile(99.9),
+            reset: Reset::Subtract,
+            shift_bias: true,
+            bias_correction: true,
+            potential_init: false,
+            readout: Readout::Potential,
+            fixed_point: FixedPointDoc::default(),
+            balance_samples: 5000,
+            calibration_samples: 256,
+        }
+    }
+
+    /// The named method presets of `spikeforge convert --method` and of the
+    /// accuracy table: `none`, `shift`, `bias` (shift + bias correction),
+    /// `potential` (shift + potential init), `all` (shift + both).
+    pub fn method(mut self, name: &str) -> Option<Options> {
+        let (shift, bc, pi) = match name {
+            "none" => (false, false, false),
+            "shift" => (true, false, false),
+            "bias" => (true, true, false),
+            "potential" => (true, false, true),
+            "all" => (true, true, true),
+            _ => return None,
+        };
+        self.shift_bias = shift;
+        self.bias_correction = bc;
+        self.potential_init = pi;
+        Some(self)
+    }
+}
+
+/// The method names [`Options::method`] takes.
+pub const METHODS: &[&str] = &["none", "shift", "bias", "potential", "all"];
+
+/// Why a conversion failed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConvertError {
+    #[error("the data has {data} values per sample but the model takes {model}; use the data set the model was trained on")]
+    InputSize { data: usize, model: usize },
+    #[error("the data has no training samples to calibrate with")]
+    NoCalibration,
+    #[error("layer {layer} ({name}) never activates on the calibration data, so its threshold cannot be balanced; check that the data is scaled as in training")]
+    DeadLayer { layer: usize, name: String },
+    #[error("steps must be at least 1")]
+    NoSteps,
+    #[error("the converted network is invalid: {0}; choose a spec with wider accumulator or potential bits")]
+    Invalid(String),
+}
+
+/// One converted layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerInfo {
+    /// Population name in the network.
+    pub population: String,
+    /// The ONNX nodes it came from.
+    pub source: String,
+    /// Global id of its first neuron.
+    pub offset: u32,
+    pub size: u32,
+    /// Integer units per activation unit (k_l).
+    pub scale: f64,
+    /// Balanced threshold in activation units (λ_l).
+    pub lambda: f64,
+    pub threshold: i64,
+    pub synapses: usize,
+}
+
+/// A converted SNN with what it takes to run inferences on it.
+#[derive(Debug, Clone)]
+pub struct Snn {
+    pub net: Network,
+    pub layers: Vec<LayerInfo>,
+    pub steps: u32,
+    pub readout: Readout,
+    /// Input scale λ_0 (the largest input value maps to full rate).
+    pub input_scale: f64,
+    /// Input encoder full scale Q (an IF neuron with θ = Q, bias = level).
+    pub full_scale: i64,
+    /// Initial charge of the input encoders (Q/2 with the shifted bias).
+    pub input_phase: i64,
+    // Integer parameters, kept to rebuild the network after calibration.
+    weights: Vec<Vec<[i64; 3]>>,
+    biases: Vec<Vec<i64>>,
+    v_init: Vec<Vec<i64>>,
+    reset: Reset,
+    fixed_point: FixedPointDoc,
+    name: String,
+}
+
+/// One inference's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inference {
+    pub class: usize,
+    /// Spike count of every neuron (global ids; inputs included).
+    pub counts: Vec<u32>,
+    /// Potentials after the last step.
+    pub potentials: Vec<i32>,
+    /// `(step, global id)` of every spike, inputs included, if recorded.
+    pub raster: Vec<(u32, u32)>,
+}
+
+/// Converts `ann` with calibration samples from `train`.
+pub fn convert(ann: &Ann, train: &Split, opts: &Options) -> Result<Snn, ConvertError> {
+    if opts.steps == 0 {
+        return Err(ConvertError::NoSteps);
+    }
+    if train.dim != ann.inputs() {
+        return Err(ConvertError::InputSize { data: train.dim, model: ann.inputs() });
+    }
+    if train.is_empty() {
+        return Err(ConvertError::NoCalibration);
+    }
+    let fp = opts.fixed_point;
+    let t = opts.steps as f64;
+    let wmax = ((1i64 << (fp.weight_bits - 1)) - 1) as f64;
+    let pmax = (1i64 << (fp.potential_bits - 1)) - 1;
+    let n_layers = ann.layers.len();
+
+    // Threshold balancing on ANN activations.
+    let bal = train.take(opts.balance_samples);
+    let outs: Vec<Vec<Vec<f64>>> = (0..bal.len()).into_par_iter().map(|i| ann.forward(&bal.x(i))).collect();
+    let input_scale = bal.data.iter().fold(0.0f64, |m, &v| m.max(v as f64));
+    if input_scale <= 0.0 {
+        return Err(ConvertError::DeadLayer { layer: 0, name: "input".into() });
+    }
+    let mut lambdas = Vec::with_capacity(n_layers);
+    let mut zmax = 0.0f64;
+    for (l, layer) in ann.layers.iter().enumerate() {
+        let last = l + 1 == n_layers;
+        if last && opts.readout == Readout::Potential {
+            // Non-spiking readout: λ only sets the scale via the logit range.
+            for o in &outs {
+                zmax = o[l].iter().fold(zmax, |m, v| m.max(v.abs()));
+            }
+            lambdas.push(zmax.max(f64::MIN_POSITIVE));
+            continue;
+        }
+        let mut acts: Vec<f64> = outs.iter().flat_map(|o| o[l].iter().copied()).filter(|&v| v > 0.0).collect();
+        if acts.is_empty() {
+            return Err(ConvertError::DeadLayer { layer: l + 1, name: layer.name.clone() });
+        }
+        let lambda = match opts.threshold {
+            Threshold::Max => acts.iter().fold(0.0f64, |m, &v| m.max(v)),
+            Threshold::Percentile(p) => {
+                acts.sort_by(|a, b| a.total_cmp(b));
+                let k = ((p / 100.0) * (acts.len() - 1) as f64).round() as usize;
+                acts[k.min(acts.len() - 1)]
+            }
+        };
+        lambdas.push(match layer.act {
+            Act::Clip(m) => lambda.min(m),
+            _ => lambda,
+        });
+    }
+
+    // Quantization: one scale per layer.
+    let mut snn = Snn {
+        net: Network::from_doc(&NetworkDoc {
+            format: 1,
+            name: None,
+            fixed_point: fp,
+            populations: vec![PopulationDoc::input("input", 1)],
+            projections: vec![],
+        })
+        .map_err(|e| ConvertError::Invalid(format!("{e:?}")))?,
+        layers: Vec::new(),
+        steps: opts.steps,
+        readout: opts.readout,
+        input_scale,
+        full_scale: pmax,
+        input_phase: if opts.shift_bias { pmax / 2 } else { 0 },
+        weights: Vec::new(),
+        biases: Vec::new(),
+        v_init: Vec::new(),
+        reset: opts.reset,
+        fixed_point: fp,
+        name: "converted".into(),
+    };
+    let mut offset = ann.inputs() as u32;
+    for (l, layer) in ann.layers.iter().enumerate() {
+        let last = l + 1 == n_layers;
+        let lam_in = if l == 0 { input_scale } else { lambdas[l - 1] };
+        let wt = layer.max_abs_weight() * lam_in;
+        let mut k = if wt > 0.0 { wmax / wt } else { f64::INFINITY };
+        let potential_out = last && opts.readout == Readout::Potential;
+        let theta = if potential_out {
+            // Keep |v| within half the range over T steps of the largest logit.
+            k = k.min(pmax as f64 * 0.5 / (t * zmax.max(f64::MIN_POSITIVE)));
+            pmax
+        } else {
+            // Leave room above θ for one step's input.
+            k = k.min((1i64 << (fp.potential_bits - 2)) as f64 / lambdas[l]);
+            ((k * lambdas[l]).round() as i64).clamp(1, pmax)
+        };
+        let mut syn = Vec::with_capacity(layer.vals.len());
+        for o in 0..layer.outputs() {
+            for (i, w) in layer.row(o) {
+                let q = (k * w * lam_in).round() as i64;
+                if q != 0 {
+                    syn.push([i as i64, o as i64, q]);
+                }
+            }
+        }
+        let shift = if opts.shift_bias && !potential_out { k * lambdas[l] / (2.0 * t) } else { 0.0 };
+        let bias: Vec<i64> = layer.bias.iter().map(|&b| ((k * b + shift).round() as i64).clamp(-pmax - 1, pmax)).collect();
+        let name = if last { "output".to_string() } else { format!("hidden{}", l + 1) };
+        snn.layers.push(LayerInfo {
+            population: name,
+            source: layer.name.clone(),
+            offset,
+            size: layer.outputs() as u32,
+            scale: k,
+            lambda: lambdas[l],
+            threshold: theta,
+            synapses: syn.len(),
+        });
+        offset += layer.outputs() as u32;
+        snn.weights.push(syn);
+        snn.biases.push(bias);
+        snn.v_init.push(vec![0; layer.outputs()]);
+    }
+    snn.rebuild()?;
+
+    // Calibration, layer by layer: each layer is corrected with the layers
+    // before it already corrected.
+    if opts.bias_correction || opts.potential_init {
+        let cal = train.take(opts.calibration_samples);
+        let targets = targets(ann, &cal);
+        for l in 0..n_layers {
+            for pass in [opts.bias_correction, opts.potential_init].into_iter().enumerate() {
+                if !pass.1 {
+                    continue;
+                }
+                let resid = snn.residual(l, &cal, &targets);
+                let info = &snn.layers[l];
+                let (k, lo, hi) = (info.scale, -pmax - 1, pmax);
+                for (n, e) in resid.iter().enumerate() {
+                    if pass.0 == 0 {
+                        let b = &mut snn.biases[l][n];
+                        *b = (*b - (k * e).round() as i64).clamp(lo, hi);
+                    } else {
+                        let v = &mut snn.v_init[l][n];
+                        let cap = if info.threshold >= pmax { hi } else { info.threshold };
+                        *v = (*v - (k * t * e).round() as i64).clamp(-cap, cap);
+                    }
+                }
+                snn.rebuild()?;
+            }
+        }
+    }
+    Ok(snn)
+}
+
+impl Snn {
+    /// Rebuilds the network from the integer parameters.
+    fn rebuild(&mut self) -> Result<(), ConvertError> {
+        let n_in = self.layers.first().map_or(0, |l| l.offset) as i64;
+        let mut pops = vec![PopulationDoc::input("input", n_in)];
+        let mut projs = Vec::new();
+        let mut pre = "input".to_string();
+        for (l, info) in self.layers.iter().enumerate() {
+            let mut p = PopulationDoc::neurons(&info.population, info.size as i64, info.threshold);
+            p.bias = Some(PerNeuron::Array(self.biases[l].clone()));
+            if self.v_init[l].iter().any(|&v| v != 0) {
+                p.v_init = Some(PerNeuron::Array(self.v_init[l].clone()));
+            }
+            if self.reset != Reset::Subtract {
+                p.reset = Some(PerNeuron::Scalar(self.reset));
+            }
+            p.output = l + 1 == self.layers.len();
+            pops.push(p);
+            projs.push(ProjectionDoc::sparse(&pre, &info.population, self.weights[l].clone()));
+            pre = info.population.clone();
+        }
+        let doc = NetworkDoc {
+            format: 1,
+            name: Some(self.name.clone()),
+            fixed_point: self.fixed_point,
+            populations: pops,
+            projections: projs,
+        };
+        self.net = Network::from_doc(&doc).map_err(|e| {
+            ConvertError::Invalid(e.0.iter().map(|i| format!("{}: {}", i.path, i.problem)).collect::<Vec<_>>().join("; "))
+        })?;
+        Ok(())
+    }
+
+    /// Sets the network's name (written into the network file).
+    pub fn set_name(&mut self, name: &str) -> Result<(), ConvertError> {
+        self.name = name.into();
+        self.rebuild()
+    }
+
+    /// Input level of each value: `round(x / λ_0 · Q)`, clamped to 0..=Q.
+    pub fn levels(&self, x: &[f64]) -> Vec<i64> {
+        let q = self.full_scale as f64;
+        x.iter().map(|&v| ((v / self.input_scale).clamp(0.0, 1.0) * q).round() as i64).collect()
+    }
+
+    /// Deterministic rate coding: input `i` is an IF neuron with bias
+    /// `levels[i]`, θ = Q and initial charge `input_phase`, computed on the
+    /// host; returns the input ids that fire in each of the T steps.
+    pub fn encode(&self, x: &[f64]) -> Vec<Vec<u32>> {
+        let levels = self.levels(x);
+        let mut v = vec![self.input_phase; levels.len()];
+        (0..self.steps)
+            .map(|_| {
+                let mut fired = Vec::new();
+                for (i, (vi, q)) in v.iter_mut().zip(&levels).enumerate() {
+                    *vi += q;
+                    if *vi >= self.full_scale {
+                        *vi -= self.full_scale;
+                        fired.push(i as u32);
+                    }
+                }
+                fired
+            })
+            .collect()
+    }
+
+    /// The stimulus of one sample, as `(step, input id)` pairs.
+    pub fn stimulus(&self, x: &[f64]) -> spikeforge_net::SpikeList {
+        let mut list = Vec::new();
+        for (s, ids) in self.encode(x).into_iter().enumerate() {
+            list.extend(ids.into_iter().map(|i| (s as u32, i)));
+        }
+        spikeforge_net::SpikeList(list)
+    }
+
+    /// Runs one inference through the golden model.
+    pub fn infer(&self, model: &mut Model, x: &[f64], record: bool) -> Inference {
+        model.reset();
+        let mut counts = vec![0u32; self.net.neuron_count() as usize];
+        let mut raster = Vec::new();
+        for (s, inputs) in self.encode(x).iter().enumerate() {
+            let fired = model.step(inputs).expect("encoder ids are input neurons");
+            for &n in fired.iter().chain(inputs) {
+                counts[n as usize] += 1;
+                if record {
+                    raster.push((s as u32, n));
+                }
+            }
+        }
+        if record {
+            raster.sort_unstable();
+        }
+        let potentials = model.potentials().to_vec();
+        let class = self.classify(&counts, &potentials);
+        Inference { class, counts, potentials, raster }
+    }
+
+    /// The class a readout of (counts, potentials) gives.
+    pub fn classify(&self, counts: &[u32], potentials: &[i32]) -> usize {
+        let out = self.layers.last().expect("a converted network has layers");
+        let r = out.offset as usize..(out.offset + out.size) as usize;
+        match self.readout {
+            Readout::Potential => argmax(&potentials[r].iter().map(|&v| v as f64).collect::<Vec<_>>()),
+            Readout::Count => {
+                let mut best = 0;
+                for (k, n) in r.clone().enumerate() {
+                    let b = r.start + best;
+                    if (counts[n], potentials[n]) > (counts[b], potentials[b]) {
+                        best = k;
+                    }
+                }
+                best
+            }
+        }
+    }
+
+    /// Predicted classes of every sample of `split` (golden model, in parallel).
+    pub fn predict(&self, split: &Split) -> Vec<usize> {
+        (0..split.len())
+            .into_par_iter()
+            .map_init(|| Model::new(&self.net), |m, i| self.infer(m, &split.x(i), false).class)
+            .collect()
+    }
+
+    /// Fraction of `split` classified correctly.
+    pub fn accuracy(&self, split: &Split) -> f64 {
+        accuracy(&self.predict(split), &split.labels)
+    }
+
+    /// Mean over `cal` of (SNN estimate − ANN target) for each neuron of layer `l`.
+    fn residual(&self, l: usize, cal: &Split, targets: &[Vec<Vec<f64>>]) -> Vec<f64> {
+        let info = &self.layers[l];
+        let t = self.steps as f64;
+        let last = l + 1 == self.layers.len();
+        let sums = (0..cal.len())
+            .into_par_iter()
+            .map_init(
+                || Model::new(&self.net),
+                |m, i| {
+                    let inf = self.infer(m, &cal.x(i), false);
+                    (0..info.size as usize)
+                        .map(|n| {
+                            let id = info.offset as usize + n;
+                            let target = targets[i][l][n];
+                            if last && self.readout == Readout::Potential {
+                                inf.potentials[id] as f64 / (info.scale * t) - target
+                            } else {
+                                inf.counts[id] as f64 * info.lambda / t - target.clamp(0.0, info.lambda)
+                            }
+                        })
+                        .collect::<Vec<f64>>()
+                },
+            )
+            .reduce(|| vec![0.0; info.size as usize], |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect());
+        sums.into_iter().map(|s| s / cal.len() as f64).collect()
+    }
+
+    /// Mean |residual| of layer `l` on `cal` (what calibration reduces).
+    pub fn mean_residual(&self, ann: &Ann, l: usize, cal: &Split) -> f64 {
+        let targets = targets(ann, cal);
+        let r = self.residual(l, cal, &targets);
+        r.iter().map(|v| v.abs()).sum::<f64>() / r.len().max(1) as f64
+    }
+
+    /// Synapses in the network.
+    pub fn synapses(&self) -> usize {
+        self.weights.iter().map(Vec::len).sum()
+    }
+}
+
+/// Calibration targets: every layer's ANN activation per sample, except the
+/// output layer's, which is its pre-activation (the logits).
+fn targets(ann: &Ann, cal: &Split) -> Vec<Vec<Vec<f64>>> {
+    (0..cal.len())
+        .into_par_iter()
+        .map(|i| {
+            let x = cal.x(i);
+            let mut outs = ann.forward(&x);
+            let last = ann.layers.len() - 1;
+            let prev = if last == 0 { x } else { outs[last - 1].clone() };
+            outs[last] = ann.layers[last].affine(&prev);
+            outs
+        })
+        .collect()
+}
+
+/// Fraction of `pred` equal to `labels`.
+pub fn accuracy(pred: &[usize], labels: &[u8]) -> f64 {
+    if pred.is_empty() {
+        return 0.0;
+    }
+    pred.iter().zip(labels).filter(|(p, l)| **p == **l as usize).count() as f64 / pred.len() as f64
+}
+
+/// ANN accuracy on `split`.
+pub fn ann_accuracy(ann: &Ann, split: &Split) -> f64 {
+    let pred: Vec<usize> = (0..split.len()).into_par_iter().map(|i| ann.classify(&split.x(i))).collect();
+    accuracy(&pred, &split.labels)
+}
