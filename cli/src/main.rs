@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod convertcmd;
 mod example;
 mod fpgacmd;
 mod hdlcmd;
@@ -221,6 +222,53 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Convert a trained ANN (ONNX) into an integer SNN network file.
+    Convert {
+        /// ONNX model (a chain of Gemm/MatMul, Conv, BatchNormalization,
+        /// Relu/Clip, AveragePool, Flatten/Reshape).
+        model: PathBuf,
+        /// Data for calibration and the accuracy check: digits,
+        /// fashion-mnist[:DIR] or a CSV file (split,label,x1,...,xn).
+        #[arg(long)]
+        data: String,
+        /// Spec preset or file: its weight, potential and accumulator bits.
+        #[arg(long, default_value = "medium")]
+        spec: String,
+        /// Time steps per inference (T).
+        #[arg(long)]
+        steps: u32,
+        /// Network file to write (.toml or .json).
+        #[arg(long)]
+        out: PathBuf,
+        /// none, shift (θ/2T bias), bias (shift + bias correction),
+        /// potential (shift + potential initialization), all.
+        #[arg(long, default_value = "bias")]
+        method: String,
+        /// Threshold balancing: max, or a percentile such as p99.9.
+        #[arg(long, default_value = "p99.9")]
+        threshold: String,
+        /// Readout: potential (non-spiking outputs) or count (spike counts).
+        #[arg(long, default_value = "potential")]
+        readout: String,
+        /// Reset: subtract (soft reset) or zero.
+        #[arg(long, default_value = "subtract")]
+        reset: String,
+        /// Training samples simulated for calibration.
+        #[arg(long, default_value_t = 256)]
+        calibration_samples: usize,
+        /// Evaluate on the first N test samples only (default: all).
+        #[arg(long)]
+        eval: Option<usize>,
+        /// Write the rate-coded stimulus of one test sample here (CSV), for `spikeforge sim`.
+        #[arg(long)]
+        stimulus: Option<PathBuf>,
+        /// Test sample for --stimulus.
+        #[arg(long, default_value_t = 0)]
+        sample: usize,
+        /// Print a machine-readable report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the main job on the built-in default example.
     Demo {
         /// Print a machine-readable report on stdout.
@@ -273,6 +321,7 @@ fn main() -> ExitCode {
         Cmd::Check { json, .. }
         | Cmd::Golden { json, .. }
         | Cmd::Demo { json, .. }
+        | Cmd::Convert { json, .. }
         | Cmd::Map { json, .. }
         | Cmd::Sim { json, .. }
         | Cmd::Fpga { json, .. }
@@ -290,6 +339,37 @@ fn main() -> ExitCode {
             Ok(())
         }
         Cmd::Demo { json, out } => example::demo(json, out.as_deref()),
+        Cmd::Convert {
+            model,
+            data,
+            spec,
+            steps,
+            out,
+            method,
+            threshold,
+            readout,
+            reset,
+            calibration_samples,
+            eval,
+            stimulus,
+            sample,
+            json,
+        } => convertcmd::convert(&convertcmd::ConvertArgs {
+            model,
+            data,
+            spec,
+            steps,
+            out,
+            method,
+            threshold,
+            readout,
+            reset,
+            calibration_samples,
+            eval,
+            stimulus,
+            sample,
+            json,
+        }),
         Cmd::Spec { name, list } => mapcmd::spec(name.as_deref(), list),
         Cmd::Hdl { spec, out, mapping, report, json } => hdlcmd::hdl(&spec, &out, mapping.as_deref(), report, json),
         Cmd::Map { net, spec, stimulus, steps, algorithm, out, json } => {

@@ -65,16 +65,7 @@ impl Layer {
             }
             starts.push(cols.len());
         }
-        Layer {
-            name: name.into(),
-            shape: vec![rows.len()],
-            inputs,
-            starts,
-            cols,
-            vals,
-            bias,
-            act: Act::Linear,
-        }
+        Layer { name: name.into(), shape: vec![rows.len()], inputs, starts, cols, vals, bias, act: Act::Linear }
     }
 
     /// `(input, weight)` pairs of output `o`.

@@ -45,8 +45,8 @@ const SUPPORTED: &str = "Gemm, MatMul, Add, Conv, BatchNormalization, Relu, Clip
 /// Imports a model from bytes; `file` names it in messages.
 pub fn import_bytes(file: &str, bytes: &[u8]) -> Result<Ann, OnnxError> {
     let model_err = |msg: String| OnnxError::Model { file: file.into(), msg };
-    let model =
-        ModelProto::parse_from_bytes(bytes).map_err(|e| OnnxError::Parse { file: file.into(), detail: e.to_string() })?;
+    let model = ModelProto::parse_from_bytes(bytes)
+        .map_err(|e| OnnxError::Parse { file: file.into(), detail: e.to_string() })?;
     let Some(graph) = model.graph.as_ref() else {
         return Err(OnnxError::Parse { file: file.into(), detail: "it has no graph".into() });
     };
@@ -74,6 +74,7 @@ pub fn import_bytes(file: &str, bytes: &[u8]) -> Result<Ann, OnnxError> {
     }
     let mut b = Builder { shape: dims.clone(), layers: Vec::new(), finished: None };
     let mut cur = input.name.clone();
+    let mut produced: std::collections::HashSet<String> = [cur.clone()].into();
     for (index, node) in graph.node.iter().enumerate() {
         let name = if node.name.is_empty() { format!("{}_{index}", node.op_type) } else { node.name.clone() };
         let err = |msg: String| OnnxError::Node {
@@ -99,6 +100,12 @@ pub fn import_bytes(file: &str, bytes: &[u8]) -> Result<Ann, OnnxError> {
                     .into(),
             ));
         }
+        if let Some(undefined) = dyn_inputs.iter().find(|i| !produced.contains(i.as_str())) {
+            return Err(err(format!(
+                "its input \"{undefined}\" is neither an initializer nor the output of an earlier node; weights \
+                 must be stored in the model (initializers)"
+            )));
+        }
         if dyn_inputs.len() > 1 || dyn_inputs[0] != &cur {
             return Err(err(format!(
                 "it reads {:?}, but the chain's current tensor is \"{cur}\"; spikeforge imports a chain of layers \
@@ -112,6 +119,7 @@ pub fn import_bytes(file: &str, bytes: &[u8]) -> Result<Ann, OnnxError> {
         let c = |i: usize| node.input.get(i).filter(|s| !s.is_empty()).and_then(|s| consts.get(s));
         b.node(&name, node, &c).map_err(err)?;
         cur = node.output.first().cloned().unwrap_or_default();
+        produced.extend(node.output.iter().cloned());
     }
     if b.layers.is_empty() {
         return Err(model_err("the model has no Gemm, MatMul, Conv or pooling layer".into()));
@@ -157,13 +165,21 @@ fn tensor(t: &TensorProto) -> Result<Tensor, String> {
     let n: usize = dims.iter().product();
     let raw = &t.raw_data;
     let data: Vec<f64> = match t.data_type {
-        1 if !raw.is_empty() => raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect(),
+        1 if !raw.is_empty() => {
+            raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect()
+        }
         1 => t.float_data.iter().map(|&v| v as f64).collect(),
-        11 if !raw.is_empty() => raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect(),
+        11 if !raw.is_empty() => {
+            raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect()
+        }
         11 => t.double_data.clone(),
-        7 if !raw.is_empty() => raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f64).collect(),
+        7 if !raw.is_empty() => {
+            raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f64).collect()
+        }
         7 => t.int64_data.iter().map(|&v| v as f64).collect(),
-        6 if !raw.is_empty() => raw.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect(),
+        6 if !raw.is_empty() => {
+            raw.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect()
+        }
         6 => t.int32_data.iter().map(|&v| v as f64).collect(),
         other => {
             return Err(format!(
@@ -184,7 +200,9 @@ fn const_node(node: &NodeProto) -> Result<Tensor, String> {
             "value" => return a.t.as_ref().ok_or_else(|| "its value has no tensor".to_string()).and_then(tensor),
             "value_float" => return Ok(Tensor { dims: vec![], data: vec![a.f as f64] }),
             "value_int" => return Ok(Tensor { dims: vec![], data: vec![a.i as f64] }),
-            "value_ints" => return Ok(Tensor { dims: vec![a.ints.len()], data: a.ints.iter().map(|&v| v as f64).collect() }),
+            "value_ints" => {
+                return Ok(Tensor { dims: vec![a.ints.len()], data: a.ints.iter().map(|&v| v as f64).collect() })
+            }
             "value_floats" => {
                 return Ok(Tensor { dims: vec![a.floats.len()], data: a.floats.iter().map(|&v| v as f64).collect() })
             }
@@ -207,7 +225,9 @@ fn attr_f(node: &NodeProto, name: &str, default: f64) -> f64 {
 }
 
 fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
-    attr(node, name).filter(|a| a.type_.enum_value() == Ok(AttributeType::INTS) || !a.ints.is_empty()).map(|a| a.ints.clone())
+    attr(node, name)
+        .filter(|a| a.type_.enum_value() == Ok(AttributeType::INTS) || !a.ints.is_empty())
+        .map(|a| a.ints.clone())
 }
 
 fn attr_s(node: &NodeProto, name: &str) -> Option<String> {
@@ -306,9 +326,9 @@ impl Builder {
                     _ => broadcast(t, n)?,
                 };
                 let sign = if op == "Sub" { -1.0 } else { 1.0 };
-                let layer = self.open().ok_or(
-                    "a constant can only be added right after Gemm, MatMul or Conv (before the activation)",
-                )?;
+                let layer = self
+                    .open()
+                    .ok_or("a constant can only be added right after Gemm, MatMul or Conv (before the activation)")?;
                 layer.name = format!("{}+{name}", layer.name);
                 for (b, v) in layer.bias.iter_mut().zip(bias) {
                     *b += sign * v;
@@ -316,7 +336,8 @@ impl Builder {
             }
             "BatchNormalization" => {
                 let get = |i: usize, what: &str| c(i).ok_or(format!("its {what} must be a constant"));
-                let (scale, beta, mean, var) = (get(1, "scale")?, get(2, "bias")?, get(3, "mean")?, get(4, "variance")?);
+                let (scale, beta, mean, var) =
+                    (get(1, "scale")?, get(2, "bias")?, get(3, "mean")?, get(4, "variance")?);
                 let eps = attr_f(node, "epsilon", 1e-5);
                 let channels = self.shape[0];
                 let per = self.size() / channels.max(1);
@@ -343,8 +364,12 @@ impl Builder {
                 let act = if op == "Relu" {
                     Act::Relu
                 } else {
-                    let lo = c(1).map(|t| t.data.first().copied().unwrap_or(0.0)).or_else(|| attr(node, "min").map(|a| a.f as f64));
-                    let hi = c(2).map(|t| t.data.first().copied().unwrap_or(0.0)).or_else(|| attr(node, "max").map(|a| a.f as f64));
+                    let lo = c(1)
+                        .map(|t| t.data.first().copied().unwrap_or(0.0))
+                        .or_else(|| attr(node, "min").map(|a| a.f as f64));
+                    let hi = c(2)
+                        .map(|t| t.data.first().copied().unwrap_or(0.0))
+                        .or_else(|| attr(node, "max").map(|a| a.f as f64));
                     if lo != Some(0.0) {
                         return Err(format!(
                             "only Clip(min = 0, max) is an activation spikeforge converts; this one has min {lo:?}"
@@ -377,7 +402,10 @@ impl Builder {
                     return Err("grouped or depthwise convolution (group != 1) is not supported".into());
                 }
                 let [m, wc, kh, kw] = wt.dims[..] else {
-                    return Err(format!("its weight has shape {:?}; expected [M, C, kH, kW] (2-D convolution)", wt.dims));
+                    return Err(format!(
+                        "its weight has shape {:?}; expected [M, C, kH, kW] (2-D convolution)",
+                        wt.dims
+                    ));
                 };
                 if wc != ch {
                     return Err(format!("its weight expects {wc} input channels but the input has {ch}"));
@@ -415,7 +443,10 @@ impl Builder {
                     }
                     let k = attr_ints(node, "kernel_shape").ok_or("it has no kernel_shape")?;
                     let [kh, kw] = k[..] else { return Err(format!("kernel_shape {k:?} is not 2-D")) };
-                    (Geometry::new(node, (h, w), (kh as usize, kw as usize))?, attr_i(node, "count_include_pad", 0) != 0)
+                    (
+                        Geometry::new(node, (h, w), (kh as usize, kw as usize))?,
+                        attr_i(node, "count_include_pad", 0) != 0,
+                    )
                 };
                 let mut rows = Vec::with_capacity(ch * g.oh * g.ow);
                 for ci in 0..ch {
@@ -476,7 +507,9 @@ impl Builder {
             other => {
                 let hint = match other {
                     "MaxPool" => " (use AveragePool: max pooling has no rate-coded equivalent here)",
-                    "Sigmoid" | "Tanh" | "LeakyRelu" | "Gelu" | "Elu" => " (only ReLU-type activations convert to IF neurons)",
+                    "Sigmoid" | "Tanh" | "LeakyRelu" | "Gelu" | "Elu" => {
+                        " (only ReLU-type activations convert to IF neurons)"
+                    }
                     _ => "",
                 };
                 return Err(format!("operator {other} is not supported{hint}; supported: {SUPPORTED}"));
@@ -593,8 +626,12 @@ impl Geometry {
             (0..self.k.1).filter_map(move |kx| {
                 let iy = (oy * self.s.0 + ky * self.d.0) as isize - self.p.0 as isize;
                 let ix = (ox * self.s.1 + kx * self.d.1) as isize - self.p.1 as isize;
-                (iy >= 0 && ix >= 0 && (iy as usize) < self.hw.0 && (ix as usize) < self.hw.1)
-                    .then_some((ky, kx, iy as usize, ix as usize))
+                (iy >= 0 && ix >= 0 && (iy as usize) < self.hw.0 && (ix as usize) < self.hw.1).then_some((
+                    ky,
+                    kx,
+                    iy as usize,
+                    ix as usize,
+                ))
             })
         })
     }

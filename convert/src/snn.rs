@@ -103,7 +103,9 @@ pub const METHODS: &[&str] = &["none", "shift", "bias", "potential", "all"];
 /// Why a conversion failed.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConvertError {
-    #[error("the data has {data} values per sample but the model takes {model}; use the data set the model was trained on")]
+    #[error(
+        "the data has {data} values per sample but the model takes {model}; use the data set the model was trained on"
+    )]
     InputSize { data: usize, model: usize },
     #[error("the data has no training samples to calibrate with")]
     NoCalibration,
@@ -142,7 +144,7 @@ pub struct Snn {
     pub readout: Readout,
     /// Input scale λ_0 (the largest input value maps to full rate).
     pub input_scale: f64,
-    /// Input encoder full scale Q (an IF neuron with θ = Q, bias = level).
+    /// Input encoder full scale Q = 2^(P-2) (an IF neuron with θ = Q, bias = level).
     pub full_scale: i64,
     /// Initial charge of the input encoders (Q/2 with the shifted bias).
     pub input_phase: i64,
@@ -235,8 +237,10 @@ pub fn convert(ann: &Ann, train: &Split, opts: &Options) -> Result<Snn, ConvertE
         steps: opts.steps,
         readout: opts.readout,
         input_scale,
-        full_scale: pmax,
-        input_phase: if opts.shift_bias { pmax / 2 } else { 0 },
+        // 2^(P-2): an encoder's v + level then stays inside P bits, so the
+        // encoders could be on-chip neurons with exactly these spikes.
+        full_scale: 1 << (fp.potential_bits - 2),
+        input_phase: if opts.shift_bias { 1 << (fp.potential_bits - 3) } else { 0 },
         weights: Vec::new(),
         biases: Vec::new(),
         v_init: Vec::new(),
@@ -270,7 +274,8 @@ pub fn convert(ann: &Ann, train: &Split, opts: &Options) -> Result<Snn, ConvertE
             }
         }
         let shift = if opts.shift_bias && !potential_out { k * lambdas[l] / (2.0 * t) } else { 0.0 };
-        let bias: Vec<i64> = layer.bias.iter().map(|&b| ((k * b + shift).round() as i64).clamp(-pmax - 1, pmax)).collect();
+        let bias: Vec<i64> =
+            layer.bias.iter().map(|&b| ((k * b + shift).round() as i64).clamp(-pmax - 1, pmax)).collect();
         let name = if last { "output".to_string() } else { format!("hidden{}", l + 1) };
         snn.layers.push(LayerInfo {
             population: name,
@@ -348,7 +353,9 @@ impl Snn {
             projections: projs,
         };
         self.net = Network::from_doc(&doc).map_err(|e| {
-            ConvertError::Invalid(e.0.iter().map(|i| format!("{}: {}", i.path, i.problem)).collect::<Vec<_>>().join("; "))
+            ConvertError::Invalid(
+                e.0.iter().map(|i| format!("{}: {}", i.path, i.problem)).collect::<Vec<_>>().join("; "),
+            )
         })?;
         Ok(())
     }

@@ -1,0 +1,156 @@
+//! `spikeforge convert`: ONNX ANN → integer SNN network file, with the
+//! conversion's accuracy on the data set's test split (golden model).
+
+use crate::{other, write_file, Failure};
+use serde_json::json;
+use spikeforge_convert::{data, snn, Options, Readout, Threshold, METHODS};
+use spikeforge_mapper::spec::load_spec;
+use std::path::PathBuf;
+
+pub struct ConvertArgs {
+    pub model: PathBuf,
+    pub data: String,
+    pub spec: String,
+    pub steps: u32,
+    pub out: PathBuf,
+    pub method: String,
+    pub threshold: String,
+    pub readout: String,
+    pub reset: String,
+    pub calibration_samples: usize,
+    pub eval: Option<usize>,
+    pub stimulus: Option<PathBuf>,
+    pub sample: usize,
+    pub json: bool,
+}
+
+/// Parses `max` or `pNN.N` (a percentile).
+pub fn parse_threshold(s: &str) -> Result<Threshold, Failure> {
+    let bad = || other(format!("--threshold {s}: expected max or a percentile such as p99.9"), None);
+    match s {
+        "max" => Ok(Threshold::Max),
+        p if p.starts_with('p') => match p[1..].parse::<f64>() {
+            Ok(v) if v > 0.0 && v <= 100.0 => Ok(Threshold::Percentile(v)),
+            _ => Err(bad()),
+        },
+        _ => Err(bad()),
+    }
+}
+
+/// The conversion options of the command-line flags.
+pub fn options(
+    steps: u32,
+    method: &str,
+    threshold: &str,
+    readout: &str,
+    reset: &str,
+    spec: &spikeforge_mapper::HardwareSpec,
+) -> Result<Options, Failure> {
+    let mut o = Options::new(steps).method(method).ok_or_else(|| {
+        other(format!("--method {method}: unknown method"), Some(&format!("methods: {}", METHODS.join(", "))))
+    })?;
+    o.threshold = parse_threshold(threshold)?;
+    o.readout = match readout {
+        "potential" => Readout::Potential,
+        "count" => Readout::Count,
+        r => return Err(other(format!("--readout {r}: expected potential or count"), None)),
+    };
+    o.reset = match reset {
+        "subtract" => spikeforge_net::Reset::Subtract,
+        "zero" => spikeforge_net::Reset::Zero,
+        r => return Err(other(format!("--reset {r}: expected subtract or zero"), None)),
+    };
+    o.fixed_point = spikeforge_net::doc::FixedPointDoc {
+        weight_bits: spec.weight_bits,
+        potential_bits: spec.potential_bits,
+        accumulator_bits: spec.accumulator_bits,
+    };
+    Ok(o)
+}
+
+pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
+    if a.steps == 0 {
+        return Err(other("--steps must be at least 1", None));
+    }
+    let spec = load_spec(&a.spec)?;
+    let mut opts = options(a.steps, &a.method, &a.threshold, &a.readout, &a.reset, &spec)?;
+    opts.calibration_samples = a.calibration_samples;
+    let ann = spikeforge_convert::import(&a.model).map_err(|e| other(e.to_string(), None))?;
+    let d = data::load(&a.data).map_err(|e| other(e.to_string(), None))?;
+    let mut s = snn::convert(&ann, &d.train, &opts).map_err(|e| other(format!("{}: {e}", a.model.display()), None))?;
+    let stem = a.model.file_stem().map_or("converted".into(), |s| s.to_string_lossy().into_owned());
+    s.set_name(&stem).map_err(|e| other(e.to_string(), None))?;
+    let test = d.test.take(a.eval.unwrap_or(usize::MAX));
+    let ann_acc = snn::ann_accuracy(&ann, &test);
+    let snn_acc = s.accuracy(&test);
+    let text = match spikeforge_net::Format::from_path(&a.out.display().to_string()) {
+        Some(spikeforge_net::Format::Json) => spikeforge_net::source::to_json(&s.net),
+        _ => spikeforge_net::source::to_toml(&s.net),
+    };
+    write_file(&a.out, &text)?;
+    if let Some(path) = &a.stimulus {
+        if a.sample >= d.test.len() {
+            return Err(other(
+                format!("--sample {} is beyond the {} test samples", a.sample, d.test.len()),
+                Some(&format!("use 0..{}", d.test.len())),
+            ));
+        }
+        let list = s.stimulus(&d.test.x(a.sample));
+        write_file(path, &spikeforge_net::spikes::spikes_to_csv(&s.net, &list.0))?;
+    }
+    let fits = spikeforge_mapper::map(
+        &s.net,
+        &spec,
+        &spikeforge_mapper::MapOptions::new(spikeforge_mapper::Algorithm::Multilevel),
+    );
+    let layers: Vec<_> = s
+        .layers
+        .iter()
+        .map(|l| {
+            json!({"population": l.population, "source": l.source, "neurons": l.size, "synapses": l.synapses,
+                   "lambda": l.lambda, "scale": l.scale, "threshold": l.threshold})
+        })
+        .collect();
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "ok": true, "model": a.model.display().to_string(), "data": d.name, "steps": a.steps,
+                "method": a.method, "layers": layers, "test_samples": test.len(),
+                "ann_accuracy": ann_acc, "snn_accuracy": snn_acc, "out": a.out.display().to_string(),
+                "fits_spec": fits.as_ref().map(|m| m.report.cores_used).ok(), "spec": spec.name,
+            }))
+            .expect("JSON")
+        );
+    } else {
+        println!(
+            "spikeforge convert: {} ({} inputs, {} layers, {} synapses) with {} calibration samples of {}",
+            a.model.display(),
+            ann.inputs(),
+            ann.layers.len(),
+            s.synapses(),
+            opts.calibration_samples.min(d.train.len()),
+            d.name
+        );
+        for l in &s.layers {
+            println!(
+                "  {:<9} {:>5} neurons  {:>7} synapses  λ {:>8.4}  scale {:>9.3}  θ {:>6}  from {}",
+                l.population, l.size, l.synapses, l.lambda, l.scale, l.threshold, l.source
+            );
+        }
+        println!(
+            "accuracy on {} test samples: ANN {:.2}%, SNN (golden, T = {}, method {}) {:.2}%",
+            test.len(),
+            100.0 * ann_acc,
+            a.steps,
+            a.method,
+            100.0 * snn_acc
+        );
+        match &fits {
+            Ok(m) => println!("spec `{}`: fits on {} core(s)", spec.name, m.report.cores_used),
+            Err(e) => println!("spec `{}`: does not fit ({e})", spec.name),
+        }
+        println!("wrote {}", a.out.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Each conversion step's effect, asserted on the shipped digits model (a
+//! small MLP) and on hand-built networks; errors; determinism; a property
+//! test over random ANNs and fixed-point widths.
+
+use proptest::prelude::*;
+use spikeforge_convert::{data, import, snn, Ann, ConvertError, Layer, Options, Readout, Snn, Threshold};
+use spikeforge_golden::Model;
+use spikeforge_net::doc::{FixedPointDoc, PopulationDoc};
+use spikeforge_net::{Network, NetworkDoc, PerNeuron, Reset};
+use std::sync::OnceLock;
+
+fn digits() -> &'static (Ann, data::Dataset) {
+    static D: OnceLock<(Ann, data::Dataset)> = OnceLock::new();
+    D.get_or_init(|| {
+        let ann = import(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits_mlp.onnx"))).unwrap();
+        (ann, data::digits())
+    })
+}
+
+fn conv(opts: &Options) -> Snn {
+    let (ann, d) = digits();
+    snn::convert(ann, &d.train, opts).unwrap()
+}
+
+/// Mean |SNN estimate − ANN| of layer `l` on 150 test images (not the
+/// calibration images, so a gain is not fitted to the data it is judged on).
+fn residual(s: &Snn, l: usize) -> f64 {
+    let (ann, d) = digits();
+    s.mean_residual(ann, l, &d.test.take(150))
+}
+
+#[test]
+fn shifted_bias_makes_the_input_rates_round_instead_of_floor() {
+    let s = conv(&Options::new(16).method("shift").unwrap());
+    let n = conv(&Options::new(16).method("none").unwrap());
+    let q = s.full_scale as f64;
+    let (mut err_s, mut err_n) = (0.0, 0.0);
+    for k in 0..=997 {
+        // A constant input x = k/64 for every pixel.
+        let x = vec![k as f64 / 997.0; 64];
+        let level = s.levels(&x)[0] as f64;
+        let count = |snn: &Snn| snn.encode(&x).iter().filter(|ids| ids.contains(&0)).count() as f64;
+        assert_eq!(count(&s), (16.0 * level / q).round(), "shifted: rounds (x = {k}/997)");
+        assert_eq!(count(&n), (16.0 * level / q).floor(), "unshifted: floors (x = {k}/997)");
+        err_s += (count(&s) - 16.0 * x[0]).abs();
+        err_n += (count(&n) - 16.0 * x[0]).abs();
+    }
+    assert!(err_s < 0.6 * err_n, "rate error with the shift {err_s}, without {err_n}");
+    // And through the hidden layer and the readout.
+    for l in 0..2 {
+        let (rs, rn) = (residual(&s, l), residual(&n, l));
+        assert!(rs < 0.7 * rn, "layer {l}: mean residual {rs} with the shift vs {rn} without");
+    }
+}
+
+#[test]
+fn bias_correction_reduces_the_mean_residual() {
+    for t in [8, 32] {
+        let shift = conv(&Options::new(t).method("shift").unwrap());
+        let bc = conv(&Options::new(t).method("bias").unwrap());
+        for l in 0..2 {
+            let (a, b) = (residual(&shift, l), residual(&bc, l));
+            assert!(b < 0.7 * a, "T={t} layer {l}: mean residual {b} after bias correction vs {a} before");
+        }
+        // Only biases changed: same weights, thresholds and initial potentials.
+        assert_eq!(shift.net.projections(), bc.net.projections());
+        assert_ne!(shift.net.populations(), bc.net.populations());
+    }
+}
+
+#[test]
+fn potential_initialization_reduces_the_mean_residual() {
+    let shift = conv(&Options::new(8).method("shift").unwrap());
+    let pi = conv(&Options::new(8).method("potential").unwrap());
+    for l in 0..2 {
+        let (a, b) = (residual(&shift, l), residual(&pi, l));
+        assert!(b < 0.7 * a, "layer {l}: mean residual {b} after potential init vs {a} before");
+    }
+    let doc = pi.net.to_doc();
+    let hidden = &doc.populations[1];
+    assert!(matches!(&hidden.v_init, Some(PerNeuron::Array(v)) if v.iter().any(|&x| x != 0)));
+    // Biases untouched by potential init.
+    assert_eq!(hidden.bias, shift.net.to_doc().populations[1].bias);
+}
+
+#[test]
+fn reset_by_subtraction_keeps_the_surplus_charge() {
+    let mut o = Options::new(32).method("shift").unwrap();
+    let sub = conv(&o);
+    o.reset = Reset::Zero;
+    let zero = conv(&o);
+    let (a, b) = (residual(&sub, 0), residual(&zero, 0));
+    assert!(a < 0.7 * b, "hidden rate error {a} with reset by subtraction vs {b} with reset to zero");
+    let d = &digits().1;
+    assert!(sub.accuracy(&d.test) >= zero.accuracy(&d.test));
+}
+
+#[test]
+fn threshold_balancing_and_quantization() {
+    let (ann, d) = digits();
+    let mut o = Options::new(32);
+    o.threshold = Threshold::Max;
+    let max = conv(&o);
+    let acts: Vec<f64> = (0..d.train.len()).flat_map(|i| ann.forward(&d.train.x(i)).swap_remove(0)).collect();
+    let top = acts.iter().fold(0.0f64, |m, &v| m.max(v));
+    assert_eq!(max.layers[0].lambda, top, "max balancing: λ is the largest hidden activation");
+    o.threshold = Threshold::Percentile(99.0);
+    let p99 = conv(&o);
+    assert!(p99.layers[0].lambda < top);
+    let above = acts.iter().filter(|&&a| a > p99.layers[0].lambda).count() as f64;
+    let positive = acts.iter().filter(|&&a| a > 0.0).count() as f64;
+    assert!((above / positive - 0.01).abs() < 0.002, "p99: {above} of {positive} positive activations above λ");
+    for s in [&max, &p99] {
+        let h = &s.layers[0];
+        // One scale per layer: θ = round(k λ), and the largest weight uses the full 8-bit range.
+        assert_eq!(h.threshold, (h.scale * h.lambda).round() as i64);
+        let mut wmax = 0;
+        s.net.for_each_synapse(|_, post, w| {
+            if post < s.layers[1].offset {
+                wmax = wmax.max(w.abs());
+            }
+        });
+        assert_eq!(wmax, 127);
+    }
+}
+
+#[test]
+fn narrow_fixed_point_is_respected() {
+    let mut o = Options::new(32);
+    o.fixed_point = FixedPointDoc { weight_bits: 4, potential_bits: 12, accumulator_bits: 16 };
+    let s = conv(&o);
+    let mut wmax = 0;
+    s.net.for_each_synapse(|_, _, w| wmax = wmax.max(w.abs()));
+    assert_eq!(wmax, 7);
+    assert!(s.layers.iter().all(|l| l.threshold <= 2047));
+    let acc = s.accuracy(&digits().1.test);
+    assert!(acc > 0.85, "4-bit weights, 12-bit potentials: {acc}");
+}
+
+#[test]
+fn encoder_is_an_if_neuron_with_bias_equal_to_the_level() {
+    let s = conv(&Options::new(24));
+    let d = &digits().1;
+    let x = d.test.x(3);
+    let levels = s.levels(&x);
+    // The encoders as real neurons of a network, run by the golden model.
+    let mut p = PopulationDoc::neurons("enc", 64, s.full_scale);
+    p.bias = Some(PerNeuron::Array(levels));
+    p.v_init = Some(PerNeuron::Scalar(s.input_phase));
+    let doc = NetworkDoc {
+        format: 1,
+        name: None,
+        fixed_point: FixedPointDoc::default(),
+        populations: vec![p],
+        projections: vec![],
+    };
+    let mut m = Model::new(&Network::from_doc(&doc).unwrap());
+    for (t, ids) in s.encode(&x).iter().enumerate() {
+        assert_eq!(m.step(&[]).unwrap(), ids.as_slice(), "step {t}");
+    }
+}
+
+#[test]
+fn readouts() {
+    let d = &digits().1;
+    let mut o = Options::new(64);
+    o.readout = Readout::Count;
+    let count = conv(&o);
+    assert!(count.layers[1].threshold < 32767, "count readout: spiking output neurons");
+    let acc = count.accuracy(&d.test);
+    assert!(acc > 0.95, "spike-count readout at T=64: {acc}");
+    let pot = conv(&Options::new(64));
+    assert_eq!(pot.layers[1].threshold, 32767, "potential readout: output neurons never reach θ");
+    assert!(pot.accuracy(&d.test) > 0.97);
+    // Ties in the spike counts go to the higher potential, then the lower index.
+    let base = count.layers[1].offset as usize;
+    let mut counts = vec![0u32; count.net.neuron_count() as usize];
+    let mut pots = vec![0i32; counts.len()];
+    counts[base + 2] = 5;
+    counts[base + 7] = 5;
+    pots[base + 2] = 10;
+    pots[base + 7] = 11;
+    assert_eq!(count.classify(&counts, &pots), 7);
+    pots[base + 7] = 10;
+    assert_eq!(count.classify(&counts, &pots), 2);
+}
+
+#[test]
+fn calibrated_digits_snn_is_within_a_point_of_the_ann() {
+    let (ann, d) = digits();
+    let ann_acc = snn::ann_accuracy(ann, &d.test);
+    let s = conv(&Options::new(32));
+    let acc = s.accuracy(&d.test);
+    assert!(acc >= ann_acc - 0.01, "T=32: SNN {acc} vs ANN {ann_acc}");
+}
+
+#[test]
+fn conversion_is_deterministic() {
+    let a = spikeforge_net::source::to_toml(&conv(&Options::new(16)).net);
+    let b = spikeforge_net::source::to_toml(&conv(&Options::new(16)).net);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn errors() {
+    let (ann, d) = digits();
+    let wrong = data::Split { dim: 10, data: vec![0.5; 10], labels: vec![1] };
+    assert_eq!(
+        snn::convert(ann, &wrong, &Options::new(8)).unwrap_err(),
+        ConvertError::InputSize { data: 10, model: 64 }
+    );
+    assert_eq!(snn::convert(ann, &d.train, &Options::new(0)).unwrap_err(), ConvertError::NoSteps);
+    let dark = data::Split { dim: 64, data: vec![0.0; 64 * 4], labels: vec![0; 4] };
+    let e = snn::convert(ann, &dark, &Options::new(8)).unwrap_err();
+    assert!(e.to_string().contains("never activates on the calibration data"), "{e}");
+}
+
+fn random_ann() -> impl Strategy<Value = (Ann, Vec<Vec<f64>>)> {
+    (1usize..6, 1usize..6, 1usize..4).prop_flat_map(|(n_in, n_hid, n_out)| {
+        (
+            prop::collection::vec(-2.0f64..2.0, n_in * n_hid),
+            prop::collection::vec(-1.0f64..1.0, n_hid),
+            prop::collection::vec(-2.0f64..2.0, n_hid * n_out),
+            prop::collection::vec(prop::collection::vec(0.0f64..1.0, n_in), 3..8),
+        )
+            .prop_map(move |(w1, b1, w2, xs)| {
+                let rows =
+                    |w: &[f64], n: usize, k: usize| (0..n).map(|o| w[o * k..(o + 1) * k].to_vec()).collect::<Vec<_>>();
+                let mut l1 = Layer::from_dense("l1", n_in, &rows(&w1, n_hid, n_in), b1);
+                l1.act = spikeforge_convert::Act::Relu;
+                let l2 = Layer::from_dense("l2", n_hid, &rows(&w2, n_out, n_hid), vec![0.0; n_out]);
+                (Ann { input_shape: vec![n_in], layers: vec![l1, l2] }, xs)
+            })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    /// Any ANN, any fixed-point widths, any method: a valid network whose
+    /// weights and thresholds are in range, or a clear error (a layer that
+    /// never activates); never a panic.
+    #[test]
+    fn random_anns_convert_to_valid_networks(
+        (ann, xs) in random_ann(),
+        wbits in 2u32..12,
+        pbits in 8u32..20,
+        method in 0usize..5,
+        steps in 1u32..40,
+        count in any::<bool>(),
+    ) {
+        let mut split = data::Split { dim: ann.inputs(), ..Default::default() };
+        for x in &xs {
+            split.data.extend(x.iter().map(|&v| v as f32));
+            split.labels.push(0);
+        }
+        let mut o = Options::new(steps).method(spikeforge_convert::METHODS[method]).unwrap();
+        o.fixed_point = FixedPointDoc { weight_bits: wbits, potential_bits: pbits, accumulator_bits: 24.max(pbits) };
+        o.readout = if count { Readout::Count } else { Readout::Potential };
+        match snn::convert(&ann, &split, &o) {
+            Ok(s) => {
+                let wmax = (1i32 << (wbits - 1)) - 1;
+                s.net.for_each_synapse(|_, _, w| assert!(w.abs() <= wmax));
+                prop_assert!(s.layers.iter().all(|l| l.threshold >= 1 && l.threshold < 1 << (pbits - 1)));
+                let _ = s.predict(&split);
+            }
+            Err(ConvertError::DeadLayer { .. }) => {}
+            Err(e) => prop_assert!(false, "unexpected error: {e}"),
+        }
+    }
+}

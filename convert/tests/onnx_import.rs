@@ -1,0 +1,373 @@
+//! ONNX import: hand-built models with known outputs, and bad files with
+//! clear errors. The models are built here with the same protobuf types the
+//! importer reads, so every case is self-contained.
+
+use onnx_protobuf::{
+    tensor_shape_proto, type_proto, AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto,
+    TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
+};
+use spikeforge_convert::{data, import_bytes, snn, Act, OnnxError, Options};
+
+fn value_info(name: &str, dims: &[i64]) -> ValueInfoProto {
+    let mut shape = TensorShapeProto::new();
+    for (k, &d) in dims.iter().enumerate() {
+        let mut dim = tensor_shape_proto::Dimension::new();
+        if k == 0 {
+            dim.set_dim_param("N".into());
+        } else {
+            dim.set_dim_value(d);
+        }
+        shape.dim.push(dim);
+    }
+    let mut t = type_proto::Tensor::new();
+    t.elem_type = 1;
+    t.shape = Some(shape).into();
+    let mut tp = TypeProto::new();
+    tp.value = Some(type_proto::Value::TensorType(t));
+    let mut v = ValueInfoProto::new();
+    v.name = name.into();
+    v.type_ = Some(tp).into();
+    v
+}
+
+fn init(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
+    let mut t = TensorProto::new();
+    t.name = name.into();
+    t.dims = dims.to_vec();
+    t.data_type = 1;
+    t.raw_data = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+    t
+}
+
+fn int_attr(name: &str, v: i64) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.into();
+    a.i = v;
+    a.type_ = onnx_protobuf::attribute_proto::AttributeType::INT.into();
+    a
+}
+
+fn ints_attr(name: &str, v: &[i64]) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.into();
+    a.ints = v.to_vec();
+    a.type_ = onnx_protobuf::attribute_proto::AttributeType::INTS.into();
+    a
+}
+
+fn node(op: &str, name: &str, inputs: &[&str], output: &str, attrs: Vec<AttributeProto>) -> NodeProto {
+    let mut n = NodeProto::new();
+    n.op_type = op.into();
+    n.name = name.into();
+    n.input = inputs.iter().map(|s| s.to_string()).collect();
+    n.output = vec![output.into()];
+    n.attribute = attrs;
+    n
+}
+
+fn model(input: (&str, &[i64]), nodes: Vec<NodeProto>, inits: Vec<TensorProto>, output: &str) -> Vec<u8> {
+    let mut g = GraphProto::new();
+    g.name = "test".into();
+    g.node = nodes;
+    g.initializer = inits;
+    g.input.push(value_info(input.0, input.1));
+    g.output.push(value_info(output, &[1]));
+    let mut m = ModelProto::new();
+    m.ir_version = 8;
+    let mut op = OperatorSetIdProto::new();
+    op.version = 13;
+    m.opset_import.push(op);
+    m.graph = Some(g).into();
+    m.write_to_bytes().expect("serializes")
+}
+
+/// Conv(2 filters, 3x3, pad 1, stride 1) + BatchNorm + Relu + AveragePool(2x2)
+/// + Flatten + Gemm(transB) on a 1x4x4 input.
+fn conv_model() -> Vec<u8> {
+    let wconv: Vec<f32> = (0..18).map(|i| ((i * 7 % 11) as f32 - 5.5) / 10.0).collect();
+    let wfc: Vec<f32> = (0..24).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
+    model(
+        ("x", &[1, 1, 4, 4]),
+        vec![
+            node(
+                "Conv",
+                "conv",
+                &["x", "wc", "bc"],
+                "c",
+                vec![ints_attr("kernel_shape", &[3, 3]), ints_attr("pads", &[1, 1, 1, 1])],
+            ),
+            node("BatchNormalization", "bn", &["c", "g", "beta", "mu", "var"], "b", vec![]),
+            node("Relu", "relu", &["b"], "r", vec![]),
+            node(
+                "AveragePool",
+                "pool",
+                &["r"],
+                "p",
+                vec![ints_attr("kernel_shape", &[2, 2]), ints_attr("strides", &[2, 2])],
+            ),
+            node("Flatten", "flat", &["p"], "f", vec![]),
+            node("Gemm", "fc", &["f", "wf", "bf"], "y", vec![int_attr("transB", 1)]),
+        ],
+        vec![
+            init("wc", &[2, 1, 3, 3], &wconv),
+            init("bc", &[2], &[0.1, -0.2]),
+            init("g", &[2], &[1.5, 0.5]),
+            init("beta", &[2], &[0.2, 0.3]),
+            init("mu", &[2], &[0.1, -0.1]),
+            init("var", &[2], &[0.25, 4.0]),
+            init("wf", &[3, 8], &wfc),
+            init("bf", &[3], &[0.0, 0.5, -0.5]),
+        ],
+        "y",
+    )
+}
+
+/// The same network computed directly from its definition.
+fn conv_reference(x: &[f64]) -> Vec<f64> {
+    let wconv: Vec<f64> = (0..18).map(|i| ((i * 7 % 11) as f64 - 5.5) / 10.0).collect();
+    let wfc: Vec<f64> = (0..24).map(|i| ((i * 5 % 13) as f64 - 6.0) / 8.0).collect();
+    let (bc, g, beta, mu, var) = ([0.1, -0.2], [1.5, 0.5], [0.2, 0.3], [0.1, -0.1], [0.25, 4.0]);
+    let mut r = vec![0.0; 2 * 16];
+    for m in 0..2 {
+        for y in 0..4i32 {
+            for xx in 0..4i32 {
+                let mut s = bc[m];
+                for ky in 0..3i32 {
+                    for kx in 0..3i32 {
+                        let (iy, ix) = (y + ky - 1, xx + kx - 1);
+                        if (0..4).contains(&iy) && (0..4).contains(&ix) {
+                            s += wconv[m * 9 + (ky * 3 + kx) as usize] * x[(iy * 4 + ix) as usize];
+                        }
+                    }
+                }
+                let bn = (s - mu[m]) / (var[m] + 1e-5f64).sqrt() * g[m] + beta[m];
+                r[m * 16 + (y * 4 + xx) as usize] = bn.max(0.0);
+            }
+        }
+    }
+    let mut p = vec![0.0; 8];
+    for m in 0..2 {
+        for py in 0..2 {
+            for px in 0..2 {
+                let mut s = 0.0;
+                for dy in 0..2 {
+                    for dx in 0..2 {
+                        s += r[m * 16 + (py * 2 + dy) * 4 + px * 2 + dx];
+                    }
+                }
+                p[m * 4 + py * 2 + px] = s / 4.0;
+            }
+        }
+    }
+    let bf = [0.0, 0.5, -0.5];
+    (0..3).map(|o| bf[o] + (0..8).map(|i| wfc[o * 8 + i] * p[i]).sum::<f64>()).collect()
+}
+
+fn input(seed: usize) -> Vec<f64> {
+    (0..16).map(|i| ((i * 13 + seed * 7) % 17) as f64 / 16.0).collect()
+}
+
+#[test]
+fn conv_bn_pool_gemm_imports_with_known_outputs() {
+    let ann = import_bytes("conv.onnx", &conv_model()).unwrap();
+    assert_eq!(ann.input_shape, vec![1, 4, 4]);
+    // Conv+BN+Relu is one layer; AveragePool has no activation, so it is
+    // composed into the Gemm after it.
+    assert_eq!(ann.layers.len(), 2, "{:?}", ann.layers.iter().map(|l| &l.name).collect::<Vec<_>>());
+    assert_eq!(ann.layers[0].name, "conv+bn+relu");
+    assert_eq!(ann.layers[0].act, Act::Relu);
+    assert_eq!(ann.layers[1].name, "pool+fc");
+    assert_eq!(ann.layers[0].shape, vec![2, 4, 4]);
+    // A 3x3 convolution with padding 1 on 4x4: corners see 4 cells, edges 6, inside 9.
+    assert_eq!(ann.layers[0].vals.len(), 2 * (4 * 4 + 8 * 6 + 4 * 9));
+    for seed in 0..5 {
+        let x = input(seed);
+        let got = ann.forward(&x).pop().unwrap();
+        let want = conv_reference(&x);
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-5, "{got:?} vs {want:?}");
+        }
+    }
+}
+
+#[test]
+fn converted_conv_network_agrees_with_the_ann() {
+    // Conv lowered to sparse synapses: the SNN classifies like the ANN on
+    // inputs whose top logit is clear.
+    let ann = import_bytes("conv.onnx", &conv_model()).unwrap();
+    let mut split = data::Split { dim: 16, ..Default::default() };
+    for seed in 0..40 {
+        split.data.extend(input(seed).iter().map(|&v| v as f32));
+        split.labels.push(ann.classify(&input(seed)) as u8);
+    }
+    let s = snn::convert(&ann, &split, &Options::new(64)).unwrap();
+    assert_eq!(s.layers[0].size, 32);
+    let acc = s.accuracy(&split);
+    assert!(acc >= 0.9, "SNN agrees with the ANN on {:.0}% of inputs", 100.0 * acc);
+}
+
+#[test]
+fn matmul_add_clip_and_reshape() {
+    // x[1,2,2] -> Reshape [N,4] -> MatMul W[4,2] -> Add b -> Clip(0, 1) -> Gemm.
+    let shape = init("shape", &[2], &[]);
+    let mut shape = shape;
+    shape.data_type = 7;
+    shape.raw_data = [1i64, -1].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let mut lo = init("lo", &[], &[0.0]);
+    lo.dims.clear();
+    let hi = init("hi", &[], &[1.0]);
+    let bytes = model(
+        ("x", &[1, 2, 2]),
+        vec![
+            node("Reshape", "r", &["x", "shape"], "f", vec![]),
+            node("MatMul", "mm", &["f", "w"], "m", vec![]),
+            node("Add", "add", &["m", "b"], "a", vec![]),
+            node("Clip", "clip", &["a", "lo", "hi"], "c", vec![]),
+            node("Gemm", "out", &["c", "w2"], "y", vec![]),
+            node("Softmax", "sm", &["y"], "z", vec![]),
+        ],
+        vec![
+            shape,
+            init("w", &[4, 2], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0, -1.0, 2.0]),
+            init("b", &[2], &[0.5, -0.5]),
+            lo,
+            hi,
+            init("w2", &[2, 2], &[1.0, 2.0, 3.0, 4.0]),
+        ],
+        "z",
+    );
+    let ann = import_bytes("mm.onnx", &bytes).unwrap();
+    assert_eq!(ann.layers[0].act, Act::Clip(1.0));
+    let out = ann.forward(&[0.2, 0.4, 0.1, 0.3]);
+    // h = clip([0.2+0.1-0.3+0.5, 0.4+0.1+0.6-0.5], 0, 1) = [0.5, 0.6]
+    assert!((out[0][0] - 0.5).abs() < 1e-6 && (out[0][1] - 0.6).abs() < 1e-6, "{out:?}");
+    // y = h @ w2 = [0.5 + 1.8, 1.0 + 2.4]
+    assert!((out[1][0] - 2.3).abs() < 1e-6 && (out[1][1] - 3.4).abs() < 1e-6, "{out:?}");
+}
+
+#[test]
+fn shipped_digits_model_imports() {
+    let ann = spikeforge_convert::import(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/digits_mlp.onnx"
+    )))
+    .unwrap();
+    assert_eq!((ann.inputs(), ann.layers.len(), ann.outputs()), (64, 2, 10));
+    let acc = snn::ann_accuracy(&ann, &data::digits().test);
+    assert!((acc - 0.98).abs() < 1e-9, "the README says 98.0%, the import gives {acc}");
+}
+
+fn err(bytes: &[u8]) -> String {
+    import_bytes("bad.onnx", bytes).unwrap_err().to_string()
+}
+
+#[test]
+fn bad_files_get_clear_errors() {
+    assert!(err(b"this is not a protobuf at all \xff\xff\xff").starts_with("bad.onnx: not an ONNX model"));
+    assert_eq!(
+        err(b""),
+        "bad.onnx: not an ONNX model (it has no graph); export one with torch.onnx.export or onnx.save"
+    );
+    let missing = spikeforge_convert::import(std::path::Path::new("/nonexistent/m.onnx")).unwrap_err();
+    assert!(matches!(missing, OnnxError::Io { .. }), "{missing}");
+
+    // An unsupported operator names the node and the operator.
+    let maxpool = model(
+        ("x", &[1, 1, 4, 4]),
+        vec![node("MaxPool", "pool1", &["x"], "y", vec![ints_attr("kernel_shape", &[2, 2])])],
+        vec![],
+        "y",
+    );
+    let e = err(&maxpool);
+    assert!(
+        e.starts_with("bad.onnx: node 0 \"pool1\" (MaxPool): operator MaxPool is not supported (use AveragePool"),
+        "{e}"
+    );
+
+    // A branch (skip connection) is refused.
+    let branch = model(
+        ("x", &[1, 2]),
+        vec![
+            node("Gemm", "a", &["x", "w"], "h", vec![]),
+            node("Relu", "r", &["h"], "hr", vec![]),
+            node("Add", "skip", &["hr", "x"], "y", vec![]),
+        ],
+        vec![init("w", &[2, 2], &[1.0, 0.0, 0.0, 1.0])],
+        "y",
+    );
+    assert!(err(&branch).contains("node 2 \"skip\" (Add): it reads [\"hr\", \"x\"]"), "{}", err(&branch));
+
+    // A weight that is not a constant.
+    let dynamic = model(("x", &[1, 2]), vec![node("Gemm", "g", &["x", "w"], "y", vec![])], vec![], "y");
+    assert!(
+        err(&dynamic).contains(
+            "node 0 \"g\" (Gemm): its input \"w\" is neither an initializer nor the output of an earlier node"
+        ),
+        "{}",
+        err(&dynamic)
+    );
+
+    // Shape mismatch between the weight and the input.
+    let shape = model(
+        ("x", &[1, 3]),
+        vec![node("Gemm", "g", &["x", "w"], "y", vec![])],
+        vec![init("w", &[2, 2], &[1.0; 4])],
+        "y",
+    );
+    assert!(
+        err(&shape).contains("(Gemm): its weight has shape [2, 2], which does not match 3 inputs"),
+        "{}",
+        err(&shape)
+    );
+
+    // Weights whose data is shorter than their shape.
+    let mut short = init("w", &[2, 2], &[1.0; 3]);
+    short.name = "w".into();
+    let short = model(("x", &[1, 2]), vec![node("Gemm", "g", &["x", "w"], "y", vec![])], vec![short], "y");
+    assert!(
+        err(&short).contains("initializer \"w\": it holds 3 values but its shape [2, 2] needs 4"),
+        "{}",
+        err(&short)
+    );
+
+    // Gemm on an image needs a Flatten first.
+    let noflat = model(
+        ("x", &[1, 1, 2, 2]),
+        vec![node("Gemm", "g", &["x", "w"], "y", vec![])],
+        vec![init("w", &[4, 2], &[1.0; 8])],
+        "y",
+    );
+    assert!(err(&noflat).contains("add a Flatten before it"), "{}", err(&noflat));
+
+    // Sigmoid is not convertible.
+    let sig = model(
+        ("x", &[1, 2]),
+        vec![node("Gemm", "g", &["x", "w"], "h", vec![]), node("Sigmoid", "s", &["h"], "y", vec![])],
+        vec![init("w", &[2, 2], &[1.0; 4])],
+        "y",
+    );
+    assert!(
+        err(&sig).contains("(Sigmoid): operator Sigmoid is not supported (only ReLU-type activations"),
+        "{}",
+        err(&sig)
+    );
+
+    // A batch norm that follows an activation cannot be folded.
+    let bn = model(
+        ("x", &[1, 2]),
+        vec![
+            node("Gemm", "g", &["x", "w"], "h", vec![]),
+            node("Relu", "r", &["h"], "hr", vec![]),
+            node("BatchNormalization", "bn", &["hr", "s", "b", "m", "v"], "y", vec![]),
+        ],
+        vec![
+            init("w", &[2, 2], &[1.0; 4]),
+            init("s", &[2], &[1.0; 2]),
+            init("b", &[2], &[0.0; 2]),
+            init("m", &[2], &[0.0; 2]),
+            init("v", &[2], &[1.0; 2]),
+        ],
+        "y",
+    );
+    assert!(err(&bn).contains("BatchNormalization must directly follow Conv, Gemm or MatMul"), "{}", err(&bn));
+}
