@@ -18,6 +18,7 @@ mod example;
 mod fpgacmd;
 mod hdlcmd;
 mod mapcmd;
+mod report;
 mod runcmd;
 mod simcmd;
 
@@ -269,14 +270,22 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Run the main job on the built-in default example.
+    /// Run the main job on the built-in default example: convert the digits
+    /// ANN, check its accuracy, map it, co-simulate its hardware under
+    /// Verilator against golden, write FPGA sources and an HTML report.
     Demo {
         /// Print a machine-readable report on stdout.
         #[arg(long)]
         json: bool,
-        /// Also write the example's files and results here.
+        /// Folder for the network, FPGA sources and report.html.
+        #[arg(long, default_value = "spikeforge-demo")]
+        out: PathBuf,
+        /// Test images co-simulated under Verilator.
+        #[arg(long, default_value_t = 20)]
+        samples: usize,
+        /// Skip the yosys resource estimate.
         #[arg(long)]
-        out: Option<PathBuf>,
+        no_synth: bool,
     },
 }
 
@@ -338,7 +347,9 @@ fn main() -> ExitCode {
             println!("{}", serde_json::to_string_pretty(&spikeforge_net::json_schema()).expect("schema is JSON"));
             Ok(())
         }
-        Cmd::Demo { json, out } => example::demo(json, out.as_deref()),
+        Cmd::Demo { json, out, samples, no_synth } => {
+            example::demo(&example::DemoArgs { json, out: &out, samples, no_synth })
+        }
         Cmd::Convert {
             model,
             data,

@@ -129,12 +129,109 @@ fn schema_is_json_schema() {
 }
 
 #[test]
-fn demo_runs_the_default_example() {
-    let o = run(&["demo", "--json"]);
+fn demo_runs_the_whole_pipeline_on_a_reduced_sample() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-demo-{}", std::process::id()));
+    let o = run(&["demo", "--json", "--samples", "3", "--out", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(j["matches_reference"], true);
-    assert_eq!(j["spikes"], 12);
+    assert_eq!(j["ok"], true);
+    assert!((j["ann_accuracy"].as_f64().unwrap() - 0.98).abs() < 1e-9, "{j}");
+    for t in ["8", "16", "32", "64"] {
+        assert!(j["snn_accuracy"]["bias"][t].as_f64().unwrap() > 0.95, "{j}");
+    }
+    let t32 = j["snn_accuracy"]["bias"]["32"].as_f64().unwrap();
+    assert!(t32 >= 0.97, "calibrated SNN at T=32: {t32}");
+    assert_eq!(j["cosim"]["runs_equal"], 3);
+    assert_eq!(j["cosim"]["classes_equal"], 3);
+    assert_eq!(j["cosim"]["hardware_equals_golden"], true);
+    assert!(j["cosim"]["cycles_per_inference"].as_f64().unwrap() > 32.0);
+    assert!(j["resources"]["luts"].as_u64().unwrap() > 1000, "{}", j["resources"]);
+    assert_eq!(j["resources"]["pass"], true);
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert!(html.contains("spikes of one inference"));
+    assert!(dir.join("fpga-ulx3s/Makefile").exists() && dir.join("fpga-ulx3s/ulx3s.lpf").exists());
+    // The deployed network file is a valid network.
+    let o = run(&["check", dir.join("digits_snn_t32.toml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn convert_writes_a_network_that_runs_on_the_hardware() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-convert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (net, stim) = (dir.join("d.json"), dir.join("stim.csv"));
+    let o = run(&[
+        "convert",
+        "convert/models/digits_mlp.onnx",
+        "--data",
+        "digits",
+        "--steps",
+        "16",
+        "--out",
+        net.to_str().unwrap(),
+        "--stimulus",
+        stim.to_str().unwrap(),
+        "--sample",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["layers"].as_array().unwrap().len(), 2);
+    assert_eq!(j["layers"][0]["source"], "fc1+relu1");
+    assert!(j["snn_accuracy"].as_f64().unwrap() > 0.95, "{j}");
+    assert_eq!(j["fits_spec"], 3);
+    let o = run(&[
+        "sim",
+        net.to_str().unwrap(),
+        "--spec",
+        "medium",
+        "--steps",
+        "16",
+        "--stimulus",
+        stim.to_str().unwrap(),
+        "--verify",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("hardware = golden"), "{}", stdout(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn convert_errors_are_clear() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-convert-err-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.onnx");
+    std::fs::write(&bad, b"\x08\x07garbage\xff\xff").unwrap();
+    let out = dir.join("o.toml");
+    let conv = |model: &str, extra: &[&str]| {
+        let mut args = vec!["convert", model, "--steps", "8", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        if !extra.contains(&"--data") {
+            args.extend_from_slice(&["--data", "digits"]);
+        }
+        run(&args)
+    };
+    let o = conv(bad.to_str().unwrap(), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains(&format!("{}: not an ONNX model", bad.display())), "{}", stderr(&o));
+    let o = conv("convert/models/fashion_mlp.onnx", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("the data has 64 values per sample but the model takes 784"), "{}", stderr(&o));
+    let o = conv("convert/models/digits_mlp.onnx", &["--method", "magic"]);
+    assert!(stderr(&o).contains("methods: none, shift, bias, potential, all"), "{}", stderr(&o));
+    let o = conv("convert/models/digits_mlp.onnx", &["--threshold", "p200"]);
+    assert!(stderr(&o).contains("--threshold p200: expected max or a percentile"), "{}", stderr(&o));
+    let o = conv("convert/models/digits_mlp.onnx", &["--data", "fashion-mnist:/nonexistent"]);
+    assert!(stderr(&o).contains("apt-get install dataset-fashion-mnist"), "{}", stderr(&o));
+    let csv = dir.join("d.csv");
+    std::fs::write(&csv, "train,1,0.5\ntest,x,0.5\n").unwrap();
+    let o = conv("convert/models/digits_mlp.onnx", &["--data", csv.to_str().unwrap()]);
+    assert!(stderr(&o).contains(&format!("{}:2: column 2 is \"x\"", csv.display())), "{}", stderr(&o));
+    assert!(!out.exists(), "nothing is written on an error");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

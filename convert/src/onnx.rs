@@ -66,7 +66,7 @@ pub fn import_bytes(file: &str, bytes: &[u8]) -> Result<Ann, OnnxError> {
         )));
     };
     let dims = input_dims(input).map_err(|m| model_err(format!("input \"{}\": {m}", input.name)))?;
-    if dims.is_empty() || dims.iter().any(|&d| d == 0) {
+    if dims.is_empty() || dims.contains(&0) {
         return Err(model_err(format!(
             "input \"{}\" has shape [N, {dims:?}]; give it a fixed shape such as [N, 64] or [N, 1, 28, 28]",
             input.name
@@ -487,7 +487,7 @@ impl Builder {
                 }
                 let known: usize = out.iter().product();
                 if let Some(k) = infer {
-                    if known == 0 || self.size() % known != 0 {
+                    if known == 0 || !self.size().is_multiple_of(known) {
                         return Err(format!("cannot reshape {:?} to {dims:?}", self.shape));
                     }
                     out.insert(k, self.size() / known);

@@ -167,6 +167,8 @@ pub struct Inference {
     pub potentials: Vec<i32>,
     /// `(step, global id)` of every spike, inputs included, if recorded.
     pub raster: Vec<(u32, u32)>,
+    /// Output-layer potentials after each step, if recorded.
+    pub output_trace: Vec<Vec<i32>>,
 }
 
 /// Converts `ann` with calibration samples from `train`.
@@ -407,6 +409,8 @@ impl Snn {
         model.reset();
         let mut counts = vec![0u32; self.net.neuron_count() as usize];
         let mut raster = Vec::new();
+        let mut output_trace = Vec::new();
+        let out = self.layers.last().map_or(0..0, |l| l.offset as usize..(l.offset + l.size) as usize);
         for (s, inputs) in self.encode(x).iter().enumerate() {
             let fired = model.step(inputs).expect("encoder ids are input neurons");
             for &n in fired.iter().chain(inputs) {
@@ -415,13 +419,16 @@ impl Snn {
                     raster.push((s as u32, n));
                 }
             }
+            if record {
+                output_trace.push(model.potentials()[out.clone()].to_vec());
+            }
         }
         if record {
             raster.sort_unstable();
         }
         let potentials = model.potentials().to_vec();
         let class = self.classify(&counts, &potentials);
-        Inference { class, counts, potentials, raster }
+        Inference { class, counts, potentials, raster, output_trace }
     }
 
     /// The class a readout of (counts, potentials) gives.

@@ -145,7 +145,7 @@ fn conv_reference(x: &[f64]) -> Vec<f64> {
             }
         }
     }
-    let mut p = vec![0.0; 8];
+    let mut p = [0.0; 8];
     for m in 0..2 {
         for py in 0..2 {
             for px in 0..2 {
