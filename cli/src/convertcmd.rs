@@ -3,7 +3,7 @@
 
 use crate::{other, write_file, Failure};
 use serde_json::json;
-use spikeforge_convert::{data, snn, Options, Readout, Threshold, METHODS};
+use spikeforge_convert::{data, snn, InputCoding, Options, Readout, Threshold, METHODS};
 use spikeforge_mapper::spec::load_spec;
 use std::path::PathBuf;
 
@@ -17,9 +17,11 @@ pub struct ConvertArgs {
     pub threshold: String,
     pub readout: String,
     pub reset: String,
+    pub input: String,
     pub calibration_samples: usize,
     pub eval: Option<usize>,
     pub stimulus: Option<PathBuf>,
+    pub sample_net: Option<PathBuf>,
     pub sample: usize,
     pub json: bool,
 }
@@ -74,6 +76,17 @@ pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
     }
     let spec = load_spec(&a.spec)?;
     let mut opts = options(a.steps, &a.method, &a.threshold, &a.readout, &a.reset, &spec)?;
+    opts.input = match a.input.as_str() {
+        "rate" => InputCoding::Rate,
+        "integer" => InputCoding::Integer,
+        i => return Err(other(format!("--input {i}: expected rate or integer"), None)),
+    };
+    if opts.input == InputCoding::Integer && a.stimulus.is_some() {
+        return Err(other(
+            "--stimulus: with --input integer a sample enters as first-layer biases, not spikes",
+            Some("use --sample-net FILE to write the network of one sample"),
+        ));
+    }
     opts.calibration_samples = a.calibration_samples;
     let ann = spikeforge_convert::import(&a.model).map_err(|e| other(e.to_string(), None))?;
     let d = data::load(&a.data).map_err(|e| other(e.to_string(), None))?;
@@ -88,15 +101,25 @@ pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
         _ => spikeforge_net::source::to_toml(&s.net),
     };
     write_file(&a.out, &text)?;
-    if let Some(path) = &a.stimulus {
+    if a.stimulus.is_some() || a.sample_net.is_some() {
         if a.sample >= d.test.len() {
             return Err(other(
                 format!("--sample {} is beyond the {} test samples", a.sample, d.test.len()),
                 Some(&format!("use 0..{}", d.test.len())),
             ));
         }
-        let list = s.stimulus(&d.test.x(a.sample));
-        write_file(path, &spikeforge_net::spikes::spikes_to_csv(&s.net, &list.0))?;
+        let x = d.test.x(a.sample);
+        if let Some(path) = &a.stimulus {
+            write_file(path, &spikeforge_net::spikes::spikes_to_csv(&s.net, &s.stimulus(&x).0))?;
+        }
+        if let Some(path) = &a.sample_net {
+            let net = s.network_for(&x).map_err(|e| other(e.to_string(), None))?;
+            let text = match spikeforge_net::Format::from_path(&path.display().to_string()) {
+                Some(spikeforge_net::Format::Json) => spikeforge_net::source::to_json(&net),
+                _ => spikeforge_net::source::to_toml(&net),
+            };
+            write_file(path, &text)?;
+        }
     }
     let fits = spikeforge_mapper::map(
         &s.net,

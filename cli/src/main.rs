@@ -254,6 +254,10 @@ enum Cmd {
         /// Reset: subtract (soft reset) or zero.
         #[arg(long, default_value = "subtract")]
         reset: String,
+        /// Input coding: rate (rate-coded input spikes) or integer (the first
+        /// layer's current computed in integers and written as its biases).
+        #[arg(long, default_value = "rate")]
+        input: String,
         /// Training samples simulated for calibration.
         #[arg(long, default_value_t = 256)]
         calibration_samples: usize,
@@ -263,7 +267,11 @@ enum Cmd {
         /// Write the rate-coded stimulus of one test sample here (CSV), for `spikeforge sim`.
         #[arg(long)]
         stimulus: Option<PathBuf>,
-        /// Test sample for --stimulus.
+        /// Write the network of one test sample here (with --input integer,
+        /// its first-layer biases hold the sample).
+        #[arg(long)]
+        sample_net: Option<PathBuf>,
+        /// Test sample for --stimulus and --sample-net.
         #[arg(long, default_value_t = 0)]
         sample: usize,
         /// Print a machine-readable report on stdout.
@@ -360,9 +368,11 @@ fn main() -> ExitCode {
             threshold,
             readout,
             reset,
+            input,
             calibration_samples,
             eval,
             stimulus,
+            sample_net,
             sample,
             json,
         } => convertcmd::convert(&convertcmd::ConvertArgs {
@@ -375,9 +385,11 @@ fn main() -> ExitCode {
             threshold,
             readout,
             reset,
+            input,
             calibration_samples,
             eval,
             stimulus,
+            sample_net,
             sample,
             json,
         }),

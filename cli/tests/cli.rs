@@ -224,6 +224,8 @@ fn convert_errors_are_clear() {
     assert!(stderr(&o).contains("methods: none, shift, bias, potential, all"), "{}", stderr(&o));
     let o = conv("convert/models/digits_mlp.onnx", &["--threshold", "p200"]);
     assert!(stderr(&o).contains("--threshold p200: expected max or a percentile"), "{}", stderr(&o));
+    let o = conv("convert/models/digits_mlp.onnx", &["--input", "integer", "--stimulus", "s.csv"]);
+    assert!(stderr(&o).contains("with --input integer a sample enters as first-layer biases"), "{}", stderr(&o));
     let o = conv("convert/models/digits_mlp.onnx", &["--data", "fashion-mnist:/nonexistent"]);
     assert!(stderr(&o).contains("apt-get install dataset-fashion-mnist"), "{}", stderr(&o));
     let csv = dir.join("d.csv");

@@ -6,7 +6,7 @@
 //! (default 2000, 10000 for all); Fashion-MNIST is skipped with a note when
 //! Debian's `dataset-fashion-mnist` is not installed.
 
-use spikeforge_convert::{data, import, snn, Options, METHODS};
+use spikeforge_convert::{data, import, snn, InputCoding, Options, METHODS};
 use std::path::Path;
 use std::time::Instant;
 
@@ -24,17 +24,21 @@ fn table(name: &str, model: &str, d: &data::Dataset, target_pts: f64) {
     println!("{:<28}{:>9}{:>9}{:>9}{:>9}", "method", "T=8", "T=16", "T=32", "T=64");
     println!("{:<28}{:>8.2}%", "ANN", 100.0 * ann_acc);
     let mut best32 = 0.0f64;
-    for m in METHODS {
+    for m in METHODS.iter().chain(["bias+integer"].iter()) {
         let label = match *m {
             "none" => "none (no calibration)",
             "shift" => "shift (θ/2T bias)",
             "bias" => "bias (shift + bias corr.)",
             "potential" => "potential (shift + v_init)",
+            "bias+integer" => "bias, integer first layer",
             _ => "all (shift + both)",
         };
         print!("{label:<28}");
         for t in STEPS {
-            let opts = Options::new(t).method(m).expect("a known method");
+            let mut opts = Options::new(t).method(m.trim_end_matches("+integer")).expect("a known method");
+            if m.ends_with("+integer") {
+                opts.input = InputCoding::Integer;
+            }
             let s = snn::convert(&ann, &d.train, &opts).expect("conversion");
             let acc = s.accuracy(&d.test);
             if t == 32 {

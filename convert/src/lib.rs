@@ -13,4 +13,4 @@ pub mod snn;
 pub use ann::{Act, Ann, Layer};
 pub use data::{Dataset, Split};
 pub use onnx::{import, import_bytes, OnnxError};
-pub use snn::{convert, ConvertError, Inference, LayerInfo, Options, Readout, Snn, Threshold, METHODS};
+pub use snn::{convert, ConvertError, Inference, InputCoding, LayerInfo, Options, Readout, Snn, Threshold, METHODS};

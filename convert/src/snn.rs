@@ -38,6 +38,20 @@ pub enum Readout {
     Count,
 }
 
+/// How a sample enters the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputCoding {
+    /// Deterministic rate coding: each input value drives an input neuron
+    /// whose spikes are those of an IF neuron with bias = the value's level
+    /// and θ = full scale (computed on the host, sent as stimulus spikes).
+    Rate,
+    /// The first layer computed in integers: its input current
+    /// `round(Σ w · level / Q)` is written into its neurons' biases before
+    /// the run (the hardware's configuration port does this), and no input
+    /// spikes are sent.
+    Integer,
+}
+
 /// Conversion settings. `Options::new(T)` is the recommended set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
@@ -55,6 +69,7 @@ pub struct Options {
     /// Set each neuron's initial potential from the same residual.
     pub potential_init: bool,
     pub readout: Readout,
+    pub input: InputCoding,
     pub fixed_point: FixedPointDoc,
     /// Training samples whose ANN activations balance the thresholds.
     pub balance_samples: usize,
@@ -72,6 +87,7 @@ impl Options {
             bias_correction: true,
             potential_init: false,
             readout: Readout::Potential,
+            input: InputCoding::Rate,
             fixed_point: FixedPointDoc::default(),
             balance_samples: 5000,
             calibration_samples: 256,
@@ -142,6 +158,7 @@ pub struct Snn {
     pub layers: Vec<LayerInfo>,
     pub steps: u32,
     pub readout: Readout,
+    pub input: InputCoding,
     /// Input scale λ_0 (the largest input value maps to full rate).
     pub input_scale: f64,
     /// Input encoder full scale Q = 2^(P-2) (an IF neuron with θ = Q, bias = level).
@@ -238,11 +255,12 @@ pub fn convert(ann: &Ann, train: &Split, opts: &Options) -> Result<Snn, ConvertE
         layers: Vec::new(),
         steps: opts.steps,
         readout: opts.readout,
+        input: opts.input,
         input_scale,
         // 2^(P-2): an encoder's v + level then stays inside P bits, so the
         // encoders could be on-chip neurons with exactly these spikes.
         full_scale: 1 << (fp.potential_bits - 2),
-        input_phase: if opts.shift_bias { 1 << (fp.potential_bits - 3) } else { 0 },
+        input_phase: if opts.shift_bias && opts.input == InputCoding::Rate { 1 << (fp.potential_bits - 3) } else { 0 },
         weights: Vec::new(),
         biases: Vec::new(),
         v_init: Vec::new(),
@@ -329,13 +347,23 @@ pub fn convert(ann: &Ann, train: &Split, opts: &Options) -> Result<Snn, ConvertE
 impl Snn {
     /// Rebuilds the network from the integer parameters.
     fn rebuild(&mut self) -> Result<(), ConvertError> {
+        self.net = self.build(None)?;
+        Ok(())
+    }
+
+    /// The network, with the first layer's biases replaced if given.
+    fn build(&self, first_bias: Option<Vec<i64>>) -> Result<Network, ConvertError> {
         let n_in = self.layers.first().map_or(0, |l| l.offset) as i64;
         let mut pops = vec![PopulationDoc::input("input", n_in)];
         let mut projs = Vec::new();
         let mut pre = "input".to_string();
         for (l, info) in self.layers.iter().enumerate() {
             let mut p = PopulationDoc::neurons(&info.population, info.size as i64, info.threshold);
-            p.bias = Some(PerNeuron::Array(self.biases[l].clone()));
+            let bias = match (&first_bias, l) {
+                (Some(b), 0) => b.clone(),
+                _ => self.biases[l].clone(),
+            };
+            p.bias = Some(PerNeuron::Array(bias));
             if self.v_init[l].iter().any(|&v| v != 0) {
                 p.v_init = Some(PerNeuron::Array(self.v_init[l].clone()));
             }
@@ -354,12 +382,43 @@ impl Snn {
             populations: pops,
             projections: projs,
         };
-        self.net = Network::from_doc(&doc).map_err(|e| {
+        Network::from_doc(&doc).map_err(|e| {
             ConvertError::Invalid(
                 e.0.iter().map(|i| format!("{}: {}", i.path, i.problem)).collect::<Vec<_>>().join("; "),
             )
-        })?;
-        Ok(())
+        })
+    }
+
+    /// With [`InputCoding::Integer`]: the first layer's biases for sample
+    /// `x`, `bias + round(Σ w · level / Q)` (exact integer arithmetic,
+    /// rounding half away from zero), clamped to the potential range.
+    pub fn first_layer_bias(&self, x: &[f64]) -> Vec<i64> {
+        let levels = self.levels(x);
+        let q = self.full_scale as i128;
+        let mut cur = vec![0i128; self.biases[0].len()];
+        for &[i, o, w] in &self.weights[0] {
+            cur[o as usize] += w as i128 * levels[i as usize] as i128;
+        }
+        let p = self.fixed_point.potential_bits;
+        let (lo, hi) = (-(1i128 << (p - 1)), (1i128 << (p - 1)) - 1);
+        self.biases[0]
+            .iter()
+            .zip(cur)
+            .map(|(&b, c)| {
+                let r = if c >= 0 { (2 * c + q) / (2 * q) } else { -((-2 * c + q) / (2 * q)) };
+                (b as i128 + r).clamp(lo, hi) as i64
+            })
+            .collect()
+    }
+
+    /// The network that runs sample `x`: the network itself with rate
+    /// coding, or with the first layer's biases set for `x` with the
+    /// integer first layer. What a host loads into the hardware.
+    pub fn network_for(&self, x: &[f64]) -> Result<Network, ConvertError> {
+        match self.input {
+            InputCoding::Rate => Ok(self.net.clone()),
+            InputCoding::Integer => self.build(Some(self.first_layer_bias(x))),
+        }
     }
 
     /// Sets the network's name (written into the network file).
@@ -397,6 +456,9 @@ impl Snn {
 
     /// The stimulus of one sample, as `(step, input id)` pairs.
     pub fn stimulus(&self, x: &[f64]) -> spikeforge_net::SpikeList {
+        if self.input == InputCoding::Integer {
+            return spikeforge_net::SpikeList::default();
+        }
         let mut list = Vec::new();
         for (s, ids) in self.encode(x).into_iter().enumerate() {
             list.extend(ids.into_iter().map(|i| (s as u32, i)));
@@ -411,7 +473,17 @@ impl Snn {
         let mut raster = Vec::new();
         let mut output_trace = Vec::new();
         let out = self.layers.last().map_or(0..0, |l| l.offset as usize..(l.offset + l.size) as usize);
-        for (s, inputs) in self.encode(x).iter().enumerate() {
+        let spikes = match self.input {
+            InputCoding::Rate => self.encode(x),
+            InputCoding::Integer => {
+                let first = self.layers[0].offset;
+                for (k, b) in self.first_layer_bias(x).into_iter().enumerate() {
+                    model.set_bias(first + k as u32, b).expect("first-layer biases are clamped to the potential range");
+                }
+                vec![Vec::new(); self.steps as usize]
+            }
+        };
+        for (s, inputs) in spikes.iter().enumerate() {
             let fired = model.step(inputs).expect("encoder ids are input neurons");
             for &n in fired.iter().chain(inputs) {
                 counts[n as usize] += 1;

@@ -268,3 +268,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn integer_first_layer() {
+    let d = &digits().1;
+    let mut o = Options::new(8);
+    o.input = spikeforge_convert::InputCoding::Integer;
+    let int = conv(&o);
+    let rate = conv(&Options::new(8));
+    let x = d.test.x(7);
+    assert!(int.stimulus(&x).0.is_empty(), "no input spikes: the first layer's current is a bias");
+    // The golden model with the biases written equals the per-sample network
+    // run from its file (what a host loads into the hardware).
+    let inf = int.infer(&mut Model::new(&int.net), &x, false);
+    let per_sample = int.network_for(&x).unwrap();
+    let run = spikeforge_golden::run(&per_sample, &spikeforge_net::Stimulus::default(), 8).unwrap();
+    assert_eq!(inf.potentials, run.potentials);
+    let mut counts = vec![0u32; inf.counts.len()];
+    for &(_, n) in &run.spikes {
+        counts[n as usize] += 1;
+    }
+    assert_eq!(inf.counts, counts);
+    // The current is the rate coder's mean charge per step, exactly: no
+    // coding noise and no one-step lag into the first layer.
+    let (ri, rr) = (residual(&int, 0), residual(&rate, 0));
+    assert!(ri < rr, "first-layer residual {ri} with integer input vs {rr} with rate coding");
+    assert!(int.accuracy(&d.test) > 0.96);
+}

@@ -29,6 +29,16 @@ pub enum GoldenError {
         /// `population[index]`.
         neuron: String,
     },
+    /// A parameter write to a neuron that has no parameters, or out of range.
+    #[error("cannot set the bias of {neuron} to {value}: {why}")]
+    BadWrite {
+        /// `population[index]`.
+        neuron: String,
+        /// The value written.
+        value: i64,
+        /// What is wrong.
+        why: &'static str,
+    },
     /// A stimulus has spikes at or after the last simulated step.
     #[error("the stimulus has spikes up to step {last}, but only steps 0..{steps} are run; they would be ignored")]
     StimulusBeyondRun {
@@ -245,6 +255,21 @@ impl Model {
             Some((name, off)) if (id as usize) < self.v.len() => format!("{name}[{}]", id - off),
             _ => format!("#{id} (the network has {} neurons)", self.v.len()),
         }
+    }
+
+    /// Sets neuron `id`'s bias from now on, as a host does through the
+    /// configuration port between steps (the integer first layer of a
+    /// converted network is fed this way). `reset` keeps it.
+    pub fn set_bias(&mut self, id: u32, bias: i64) -> Result<(), GoldenError> {
+        let bad = |why| GoldenError::BadWrite { neuron: self.neuron_name(id), value: bias, why };
+        let Some(&(lo, _, base)) = self.ranges.iter().find(|&&(lo, hi, _)| (lo..hi).contains(&id)) else {
+            return Err(bad("it is an input neuron or does not exist"));
+        };
+        if bias < self.p_min || bias > self.p_max {
+            return Err(bad("outside the potential range"));
+        }
+        self.neurons[base + (id - lo) as usize].bias = bias as i32;
+        Ok(())
     }
 
     /// Potentials by global id (inputs read 0).

@@ -211,3 +211,26 @@ fn reset_restores_the_initial_state() {
     assert_eq!(m.potentials(), &[2]);
     assert_eq!(m.steps_run(), 0);
 }
+
+#[test]
+fn bias_write_between_steps() {
+    // b = 7 for two steps (7, 14 -> fire, 4), then b = 3 (7, 10 -> fire, 0).
+    let n = net("format = 1\n[[populations]]\nname = \"in\"\nsize = 1\nkind = \"input\"\n[[populations]]\nname = \"n\"\nsize = 1\nthreshold = 10\nbias = 7\n");
+    let mut m = Model::new(&n);
+    let mut v = Vec::new();
+    for t in 0..4 {
+        if t == 2 {
+            m.set_bias(1, 3).unwrap();
+        }
+        m.step(&[]).unwrap();
+        v.push(m.potentials()[1]);
+    }
+    assert_eq!(v, [7, 4, 7, 0]);
+    // Kept across a reset; the same as a network built with that bias.
+    m.reset();
+    m.step(&[]).unwrap();
+    assert_eq!(m.potentials()[1], 3);
+    let e = m.set_bias(0, 1).unwrap_err();
+    assert_eq!(e.to_string(), "cannot set the bias of in[0] to 1: it is an input neuron or does not exist");
+    assert!(matches!(m.set_bias(1, 40000), Err(GoldenError::BadWrite { .. })));
+}
