@@ -59,6 +59,14 @@ fn table(name: &str, model: &str, d: &data::Dataset, target_pts: f64) {
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    // `cargo test --benches` runs this without `--bench`: a quick smoke run.
+    if !std::env::args().any(|a| a == "--bench") {
+        let d = data::digits();
+        let ann = import(&root.join("digits_mlp.onnx")).expect("the shipped model imports");
+        let s = snn::convert(&ann, &d.train, &Options::new(8)).expect("conversion");
+        println!("quick: digits at T=8: {:.2}% (run with --bench for the table)", 100.0 * s.accuracy(&d.test.take(50)));
+        return;
+    }
     table("digits", &root.join("digits_mlp.onnx").display().to_string(), &data::digits(), 1.0);
     let n: usize = std::env::var("SF_FASHION_TEST").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     match data::fashion_mnist(Path::new(data::FASHION_DIR), 10000) {
