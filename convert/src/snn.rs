@@ -559,8 +559,16 @@ impl Snn {
                         .collect::<Vec<f64>>()
                 },
             )
-            .reduce(|| vec![0.0; info.size as usize], |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect());
-        sums.into_iter().map(|s| s / cal.len() as f64).collect()
+            .collect::<Vec<Vec<f64>>>();
+        // Summed in sample order: a parallel reduction's order (and so the
+        // last bits, and a rounding of the bias) would vary from run to run.
+        let mut total = vec![0.0; info.size as usize];
+        for per in &sums {
+            for (t, v) in total.iter_mut().zip(per) {
+                *t += v;
+            }
+        }
+        total.into_iter().map(|s| s / cal.len() as f64).collect()
     }
 
     /// Mean |residual| of layer `l` on `cal` (what calibration reduces).
