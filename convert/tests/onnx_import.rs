@@ -257,6 +257,24 @@ fn shipped_digits_model_imports() {
     assert!((acc - 0.98).abs() < 1e-9, "the README says 98.0%, the import gives {acc}");
 }
 
+/// The shipped Fashion-MNIST models classify the 10,000 test images exactly
+/// as the training scripts (numpy, and onnx's reference evaluator) report:
+/// an end-to-end check of the importer, the Conv/AveragePool lowering and
+/// the IDX reader on trained weights. Needs Debian's dataset-fashion-mnist
+/// (`./dev test` installs it).
+#[test]
+fn shipped_fashion_models_match_their_training_scripts() {
+    let d = data::fashion_mnist(std::path::Path::new(data::FASHION_DIR), 0)
+        .unwrap_or_else(|e| panic!("{e} (./dev deps installs it)"));
+    assert_eq!(d.test.len(), 10_000);
+    for (file, correct) in [("fashion_mlp.onnx", 8971)] {
+        let ann = spikeforge_convert::import(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(file))
+            .unwrap();
+        let acc = snn::ann_accuracy(&ann, &d.test);
+        assert_eq!((acc * 10_000.0).round() as usize, correct, "{file}");
+    }
+}
+
 fn err(bytes: &[u8]) -> String {
     import_bytes("bad.onnx", bytes).unwrap_err().to_string()
 }
