@@ -73,6 +73,7 @@ fn main() {
         Ok(mut d) => {
             d.test = d.test.take(n);
             table("Fashion-MNIST", &root.join("fashion_mlp.onnx").display().to_string(), &d, 1.5);
+            table("Fashion-MNIST, CNN", &root.join("fashion_cnn.onnx").display().to_string(), &d, 1.5);
         }
         Err(e) => println!("\nFashion-MNIST skipped: {e}"),
     }
