@@ -268,8 +268,9 @@ fn shipped_fashion_models_match_their_training_scripts() {
         .unwrap_or_else(|e| panic!("{e} (./dev deps installs it)"));
     assert_eq!(d.test.len(), 10_000);
     for (file, correct) in [("fashion_mlp.onnx", 8971), ("fashion_cnn.onnx", 9120)] {
-        let ann = spikeforge_convert::import(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(file))
-            .unwrap();
+        let ann =
+            spikeforge_convert::import(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(file))
+                .unwrap();
         let acc = snn::ann_accuracy(&ann, &d.test);
         assert_eq!((acc * 10_000.0).round() as usize, correct, "{file}");
     }
