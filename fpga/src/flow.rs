@@ -190,7 +190,8 @@ pub fn synth_check(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
         .current_dir(dir)
         .arg("-q")
         .arg("-l")
-        .arg(&log)
+        // Relative to `dir`, where yosys runs (`log` may be relative to ours).
+        .arg("build/yosys-check.log")
         .arg("-p")
         .arg(format!("{synth}; stat"))
         .args(files.split_whitespace())

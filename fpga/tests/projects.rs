@@ -89,7 +89,12 @@ fn xilinx_and_ecp5_projects_synthesize_within_their_boards() {
     for name in ["arty-a7", "ulx3s"] {
         let b = board(name).unwrap();
         let m = mapping(&net, b.spec);
-        let dir = tmp(name);
+        // One project in a relative folder, as `spikeforge fpga --out rel --build` makes it.
+        let dir = if name == "ulx3s" {
+            std::path::PathBuf::from(format!("../target/sf-relative-{name}-{}", std::process::id()))
+        } else {
+            tmp(name)
+        };
         write(&dir, &project::files(b, &net, &m));
         let r = flow::synth_check(&dir, b).unwrap_or_else(|e| panic!("{name}: {e}"));
         eprintln!("{name}: {r:?}");
