@@ -196,6 +196,28 @@ fn convert_writes_a_network_that_runs_on_the_hardware() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("hardware = golden"), "{}", stdout(&o));
+    // The integer first layer: the sample is in the first layer's biases.
+    let sample = dir.join("sample.toml");
+    let o = run(&[
+        "convert",
+        "convert/models/digits_mlp.onnx",
+        "--data",
+        "digits",
+        "--steps",
+        "8",
+        "--input",
+        "integer",
+        "--out",
+        net.to_str().unwrap(),
+        "--sample-net",
+        sample.to_str().unwrap(),
+        "--sample",
+        "5",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["sim", sample.to_str().unwrap(), "--spec", "medium", "--steps", "8", "--verify"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("hardware = golden"), "{}", stdout(&o));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
