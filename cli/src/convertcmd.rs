@@ -7,22 +7,60 @@ use spikeforge_convert::{data, snn, InputCoding, Options, Readout, Threshold, ME
 use spikeforge_mapper::spec::load_spec;
 use std::path::PathBuf;
 
+/// `spikeforge convert`'s arguments.
+#[derive(clap::Args)]
 pub struct ConvertArgs {
+    /// ONNX model (a chain of Gemm/MatMul, Conv, BatchNormalization,
+    /// Relu/Clip, AveragePool, Flatten/Reshape).
     pub model: PathBuf,
+    /// Data for calibration and the accuracy check: digits,
+    /// fashion-mnist[:DIR] or a CSV file (split,label,x1,...,xn).
+    #[arg(long)]
     pub data: String,
+    /// Spec preset or file: its weight, potential and accumulator bits.
+    #[arg(long, default_value = "medium")]
     pub spec: String,
+    /// Time steps per inference (T).
+    #[arg(long)]
     pub steps: u32,
+    /// Network file to write (.toml or .json).
+    #[arg(long)]
     pub out: PathBuf,
+    /// none, shift (θ/2T bias), bias (shift + bias correction),
+    /// potential (shift + potential initialization), all.
+    #[arg(long, default_value = "bias")]
     pub method: String,
+    /// Threshold balancing: max, or a percentile such as p99.9.
+    #[arg(long, default_value = "p99.9")]
     pub threshold: String,
+    /// Readout: potential (non-spiking outputs) or count (spike counts).
+    #[arg(long, default_value = "potential")]
     pub readout: String,
+    /// Reset: subtract (soft reset) or zero.
+    #[arg(long, default_value = "subtract")]
     pub reset: String,
+    /// Input coding: rate (rate-coded input spikes) or integer (the first
+    /// layer's current computed in integers and written as its biases).
+    #[arg(long, default_value = "rate")]
     pub input: String,
+    /// Training samples simulated for calibration.
+    #[arg(long, default_value_t = 256)]
     pub calibration_samples: usize,
+    /// Evaluate on the first N test samples only (default: all).
+    #[arg(long)]
     pub eval: Option<usize>,
+    /// Write the rate-coded stimulus of one test sample here (CSV), for `spikeforge sim`.
+    #[arg(long)]
     pub stimulus: Option<PathBuf>,
+    /// Write the network of one test sample here (with --input integer,
+    /// its first-layer biases hold the sample).
+    #[arg(long)]
     pub sample_net: Option<PathBuf>,
+    /// Test sample for --stimulus and --sample-net.
+    #[arg(long, default_value_t = 0)]
     pub sample: usize,
+    /// Print a machine-readable report on stdout.
+    #[arg(long)]
     pub json: bool,
 }
 
@@ -90,6 +128,13 @@ pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
     opts.calibration_samples = a.calibration_samples;
     let ann = spikeforge_convert::import(&a.model).map_err(|e| other(e.to_string(), None))?;
     let d = data::load(&a.data).map_err(|e| other(e.to_string(), None))?;
+    // Checked before anything is written: an error leaves no files behind.
+    if (a.stimulus.is_some() || a.sample_net.is_some()) && a.sample >= d.test.len() {
+        return Err(other(
+            format!("--sample {} is beyond the {} test samples", a.sample, d.test.len()),
+            Some(&format!("use 0..{}", d.test.len())),
+        ));
+    }
     let mut s = snn::convert(&ann, &d.train, &opts).map_err(|e| other(format!("{}: {e}", a.model.display()), None))?;
     let stem = a.model.file_stem().map_or("converted".into(), |s| s.to_string_lossy().into_owned());
     s.set_name(&stem).map_err(|e| other(e.to_string(), None))?;
@@ -102,12 +147,6 @@ pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
     };
     write_file(&a.out, &text)?;
     if a.stimulus.is_some() || a.sample_net.is_some() {
-        if a.sample >= d.test.len() {
-            return Err(other(
-                format!("--sample {} is beyond the {} test samples", a.sample, d.test.len()),
-                Some(&format!("use 0..{}", d.test.len())),
-            ));
-        }
         let x = d.test.x(a.sample);
         if let Some(path) = &a.stimulus {
             write_file(path, &spikeforge_net::spikes::spikes_to_csv(&s.net, &s.stimulus(&x).0))?;

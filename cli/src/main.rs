@@ -224,60 +224,7 @@ enum Cmd {
         json: bool,
     },
     /// Convert a trained ANN (ONNX) into an integer SNN network file.
-    Convert {
-        /// ONNX model (a chain of Gemm/MatMul, Conv, BatchNormalization,
-        /// Relu/Clip, AveragePool, Flatten/Reshape).
-        model: PathBuf,
-        /// Data for calibration and the accuracy check: digits,
-        /// fashion-mnist[:DIR] or a CSV file (split,label,x1,...,xn).
-        #[arg(long)]
-        data: String,
-        /// Spec preset or file: its weight, potential and accumulator bits.
-        #[arg(long, default_value = "medium")]
-        spec: String,
-        /// Time steps per inference (T).
-        #[arg(long)]
-        steps: u32,
-        /// Network file to write (.toml or .json).
-        #[arg(long)]
-        out: PathBuf,
-        /// none, shift (θ/2T bias), bias (shift + bias correction),
-        /// potential (shift + potential initialization), all.
-        #[arg(long, default_value = "bias")]
-        method: String,
-        /// Threshold balancing: max, or a percentile such as p99.9.
-        #[arg(long, default_value = "p99.9")]
-        threshold: String,
-        /// Readout: potential (non-spiking outputs) or count (spike counts).
-        #[arg(long, default_value = "potential")]
-        readout: String,
-        /// Reset: subtract (soft reset) or zero.
-        #[arg(long, default_value = "subtract")]
-        reset: String,
-        /// Input coding: rate (rate-coded input spikes) or integer (the first
-        /// layer's current computed in integers and written as its biases).
-        #[arg(long, default_value = "rate")]
-        input: String,
-        /// Training samples simulated for calibration.
-        #[arg(long, default_value_t = 256)]
-        calibration_samples: usize,
-        /// Evaluate on the first N test samples only (default: all).
-        #[arg(long)]
-        eval: Option<usize>,
-        /// Write the rate-coded stimulus of one test sample here (CSV), for `spikeforge sim`.
-        #[arg(long)]
-        stimulus: Option<PathBuf>,
-        /// Write the network of one test sample here (with --input integer,
-        /// its first-layer biases hold the sample).
-        #[arg(long)]
-        sample_net: Option<PathBuf>,
-        /// Test sample for --stimulus and --sample-net.
-        #[arg(long, default_value_t = 0)]
-        sample: usize,
-        /// Print a machine-readable report on stdout.
-        #[arg(long)]
-        json: bool,
-    },
+    Convert(convertcmd::ConvertArgs),
     /// Run the main job on the built-in default example: convert the digits
     /// ANN, check its accuracy, map it, co-simulate its hardware under
     /// Verilator against golden, write FPGA sources and an HTML report.
@@ -338,12 +285,12 @@ fn main() -> ExitCode {
         Cmd::Check { json, .. }
         | Cmd::Golden { json, .. }
         | Cmd::Demo { json, .. }
-        | Cmd::Convert { json, .. }
         | Cmd::Map { json, .. }
         | Cmd::Sim { json, .. }
         | Cmd::Fpga { json, .. }
         | Cmd::Run { json, .. }
         | Cmd::Hdl { json, .. } => *json,
+        Cmd::Convert(a) => a.json,
         Cmd::Schema | Cmd::Spec { .. } => false,
     };
     let result = match cli.cmd {
@@ -358,41 +305,7 @@ fn main() -> ExitCode {
         Cmd::Demo { json, out, samples, no_synth } => {
             example::demo(&example::DemoArgs { json, out: &out, samples, no_synth })
         }
-        Cmd::Convert {
-            model,
-            data,
-            spec,
-            steps,
-            out,
-            method,
-            threshold,
-            readout,
-            reset,
-            input,
-            calibration_samples,
-            eval,
-            stimulus,
-            sample_net,
-            sample,
-            json,
-        } => convertcmd::convert(&convertcmd::ConvertArgs {
-            model,
-            data,
-            spec,
-            steps,
-            out,
-            method,
-            threshold,
-            readout,
-            reset,
-            input,
-            calibration_samples,
-            eval,
-            stimulus,
-            sample_net,
-            sample,
-            json,
-        }),
+        Cmd::Convert(args) => convertcmd::convert(&args),
         Cmd::Spec { name, list } => mapcmd::spec(name.as_deref(), list),
         Cmd::Hdl { spec, out, mapping, report, json } => hdlcmd::hdl(&spec, &out, mapping.as_deref(), report, json),
         Cmd::Map { net, spec, stimulus, steps, algorithm, out, json } => {

@@ -40,22 +40,14 @@ ReferenceEvaluator on all 10,000 test images (under a minute) and fails unless
 it predicts what the numpy forward pass does.
 """
 import os
-
-# One BLAS thread: the budget this is tuned for, and the same bytes on rerun.
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
-
-import gzip
-import math
-import struct
 import sys
 import time
 
+import common  # first: pins BLAS to one thread before numpy loads
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
-DATA_DIR = "/usr/share/datasets/fashion-mnist"
 CH = 8          # conv output channels
 K = 5           # conv kernel size
 STRIDE = 2      # conv stride
@@ -71,27 +63,9 @@ POOL_OUT = CONV_OUT // 2                         # 7
 FLAT = CH * POOL_OUT * POOL_OUT                  # 392
 
 
-def read_idx(path):
-    """An IDX file (optionally gzipped) as a numpy uint8 array of its shape."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    zero, dtype, ndim = struct.unpack(">HBB", data[:4])
-    if zero != 0 or dtype != 0x08:
-        raise ValueError(f"{path}: not an unsigned-byte IDX file (magic {data[:4].hex()})")
-    dims = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
-    arr = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
-    if arr.size != math.prod(dims):
-        raise ValueError(f"{path}: {arr.size} bytes of data for shape {dims}")
-    return arr.reshape(dims)
-
-
 def load(data_dir, prefix):
     """Images as float32 [N, 1, 28, 28] in 0..1 (the ONNX input), labels int64."""
-    x = read_idx(os.path.join(data_dir, f"{prefix}-images-idx3-ubyte.gz"))
-    y = read_idx(os.path.join(data_dir, f"{prefix}-labels-idx1-ubyte.gz"))
-    assert x.shape[0] == y.shape[0] and x.shape[1:] == (28, 28)
-    return (x.reshape(len(x), 1, 28, 28) / np.float32(255)).astype(np.float32), y.astype(np.int64)
+    return common.fashion(data_dir, prefix, (1, 28, 28))
 
 
 def im2col(x):
@@ -169,14 +143,9 @@ def train(xtr, ytr, rng, epochs=EPOCHS, lr0=LR, batch=BATCH, shift=SHIFT):
             gc = gc.transpose(1, 0, 2).reshape(CH, n * CONV_OUT * CONV_OUT)
             gwc = gc @ cols                                         # sum over images and positions
             gbc = gc.sum(1)
-            lr = lr0 * 0.5 * (1 + math.cos(math.pi * t / total))
+            lr = common.cosine(lr0, t, total)
             t += 1
-            for k, gr in enumerate([gwc, gbc, gw1, gb1, gw2, gb2]):
-                m[k] = 0.9 * m[k] + 0.1 * gr
-                v[k] = 0.999 * v[k] + 0.001 * gr * gr
-                mh = m[k] / (1 - 0.9 ** t)
-                vh = v[k] / (1 - 0.999 ** t)
-                params[k] -= (lr * mh / (np.sqrt(vh) + 1e-8)).astype(np.float32)
+            common.adam(params, [gwc, gbc, gw1, gb1, gw2, gb2], m, v, t, lr)
     assert all(p.dtype == np.float32 for p in params)
     return params
 
@@ -201,19 +170,9 @@ def export(params, acc, correct, n):
         helper.make_node("Relu", ["h1"], ["a1"], name="relu2"),
         helper.make_node("Gemm", ["a1", "fc2.weight", "fc2.bias"], ["logits"], name="fc2", transB=1),
     ]
-    graph = helper.make_graph(
-        nodes,
-        "fashion_cnn",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 28, 28])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
-        inits,
-    )
-    model = helper.make_model(graph, producer_name="spikeforge train_fashion_cnn.py",
-                              opset_imports=[helper.make_opsetid("", 13)])
-    model.doc_string = (f"Fashion-MNIST CNN conv5x5s2({CH})-avgpool2-{FLAT}-{HIDDEN}-10, test accuracy "
-                        f"{acc:.4f} ({correct}/{n} correct) on the {n}-image t10k set")
-    onnx.checker.check_model(model)
-    return model
+    doc = (f"Fashion-MNIST CNN conv5x5s2({CH})-avgpool2-{FLAT}-{HIDDEN}-10, test accuracy "
+           f"{acc:.4f} ({correct}/{n} correct) on the {n}-image t10k set")
+    return common.onnx_model("fashion_cnn", [1, 28, 28], nodes, inits, "spikeforge train_fashion_cnn.py", doc)
 
 
 def check(path, params, xte, yte):
@@ -242,7 +201,7 @@ def main():
     do_check = "--no-check" not in args
     args = [a for a in args if a != "--no-check"]
     out = args[0] if args else os.path.join(os.path.dirname(__file__), "fashion_cnn.onnx")
-    data_dir = args[1] if len(args) > 1 else DATA_DIR
+    data_dir = args[1] if len(args) > 1 else common.FASHION_DIR
     start = time.time()
     xtr, ytr = load(data_dir, "train")
     xte, yte = load(data_dir, "t10k")
