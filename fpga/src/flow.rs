@@ -5,21 +5,14 @@
 use crate::boards::{Board, Family};
 use crate::project::TOP;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use spikeforge_hdl::tools::{self, ToolError};
 
 /// Errors of the FPGA flow.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowError {
-    /// A tool is not installed.
-    #[error("`{tool}` is not installed (needed for {what})\n  help: {install}")]
-    Missing {
-        /// The tool.
-        tool: String,
-        /// What it is needed for.
-        what: String,
-        /// How to install it.
-        install: String,
-    },
+    /// A tool is not installed or cannot be run.
+    #[error(transparent)]
+    Tool(#[from] ToolError),
     /// A tool failed.
     #[error("{tool} failed (log: {}):\n{tail}", log.display())]
     Failed {
@@ -73,35 +66,18 @@ fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-fn need(tool: &str, what: &str, install: &str) -> Result<(), FlowError> {
-    match Command::new(tool).arg("--version").output() {
-        Ok(_) => Ok(()),
-        Err(_) => Err(FlowError::Missing { tool: tool.into(), what: what.into(), install: install.into() }),
-    }
-}
-
 /// Runs the project's Makefile (`make all`) for an iCE40 board and reads
 /// nextpnr's report: the bitstream `build/sf_board_top.bin`.
 pub fn build_ice40(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
-    let apt = "sudo apt-get install yosys nextpnr-ice40 fpga-icestorm make";
-    need("make", "the project Makefile", apt)?;
-    need("yosys", "synthesis", apt)?;
-    need("nextpnr-ice40", "place and route", apt)?;
-    match Command::new("icepack").arg("-h").output() {
-        Ok(_) => {}
-        Err(_) => {
-            return Err(FlowError::Missing {
-                tool: "icepack".into(),
-                what: "packing the bitstream".into(),
-                install: apt.into(),
-            })
-        }
+    for t in [tools::MAKE, tools::YOSYS, tools::NEXTPNR_ICE40, tools::ICEPACK] {
+        t.check()?;
     }
-    let out = Command::new("make").arg("-C").arg(dir).arg("all").output().map_err(|e| FlowError::Failed {
-        tool: "make".into(),
-        log: dir.join("Makefile"),
-        tail: e.to_string(),
-    })?;
+    // make runs every recipe line through a shell: it runs in the project
+    // folder and the Makefile names files relative to it, so the folder's
+    // own name (the user's `--out`) never reaches that shell.
+    let mut cmd = tools::MAKE.command(dir);
+    cmd.arg("all");
+    let out = tools::MAKE.output(&mut cmd)?;
     if !out.status.success() {
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         let log = ["build/nextpnr.log", "build/yosys.log"].iter().map(|l| dir.join(l)).find(|p| p.is_file());
@@ -176,7 +152,7 @@ fn count_cells(stat: &str, prefixes: &[&str]) -> u64 {
 /// and route (`synth_xilinx` / `synth_ecp5` / `synth_ice40`): the resource
 /// estimate.
 pub fn synth_check(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
-    need("yosys", "synthesis", "sudo apt-get install yosys")?;
+    tools::YOSYS.check()?;
     let files = std::fs::read_to_string(dir.join("files.f"))
         .map_err(|e| FlowError::Report { path: dir.join("files.f"), detail: e.to_string() })?;
     let synth = match board.family {
@@ -186,17 +162,15 @@ pub fn synth_check(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
     };
     std::fs::create_dir_all(dir.join("build")).ok();
     let log = dir.join("build/yosys-check.log");
-    let out = Command::new("yosys")
-        .current_dir(dir)
-        .arg("-q")
+    let mut cmd = tools::YOSYS.command(dir);
+    cmd.arg("-q")
         .arg("-l")
         // Relative to `dir`, where yosys runs (`log` may be relative to ours).
         .arg("build/yosys-check.log")
         .arg("-p")
         .arg(format!("{synth}; stat"))
-        .args(files.split_whitespace())
-        .output()
-        .map_err(|e| FlowError::Failed { tool: "yosys".into(), log: log.clone(), tail: e.to_string() })?;
+        .args(files.split_whitespace());
+    let out = tools::YOSYS.output(&mut cmd)?;
     if !out.status.success() {
         return Err(FlowError::Failed {
             tool: format!("yosys {synth}"),

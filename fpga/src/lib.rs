@@ -19,4 +19,4 @@ pub mod protocol;
 pub mod serial;
 pub mod top;
 
-pub use boards::{board, Board, Family, BAUD, BOARDS};
+pub use boards::{board, Board, Family, BAUD, BOARDS, FRAME_TIMEOUT_BITS};

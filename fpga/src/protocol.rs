@@ -235,6 +235,9 @@ pub struct Status {
     pub busy: bool,
     /// Completed steps.
     pub step_count: u32,
+    /// Configuration words the bridge applied since reset, modulo 2^16
+    /// (`None` from bridges that predate the counter: 6-byte STATUS).
+    pub config_writes: Option<u16>,
 }
 
 /// The protocol over a link.
@@ -303,9 +306,20 @@ impl<L: Link> Client<L> {
     pub fn load(&mut self, m: &Mapping, progress: &mut dyn FnMut(usize, usize)) -> Result<(), ProtocolError> {
         let writes = spikeforge_hdl::fabric::config_writes(m);
         let n = writes.len();
+        let before = self.status()?.config_writes;
         for (i, (c, code, a, w)) in writes.into_iter().enumerate() {
             self.write(c, code, a, w)?;
             progress(i + 1, n);
+        }
+        // Every ACK came back; the bridge's own count confirms that each
+        // word was applied exactly once.
+        if let (Some(b), Some(a)) = (before, self.status()?.config_writes) {
+            let applied = a.wrapping_sub(b);
+            if applied != n as u16 {
+                return Err(ProtocolError::BadFrame(format!(
+                    "the board applied {applied} configuration words (mod 65536) for {n} writes sent"
+                )));
+            }
         }
         self.clear()
     }
@@ -374,13 +388,14 @@ impl<L: Link> Client<L> {
     /// Error flags, busy, step count.
     pub fn status(&mut self) -> Result<Status, ProtocolError> {
         let r = self.transact(cmd::STATUS, &[], reply::STATUS, "the status")?;
-        if r.payload.len() != 6 {
+        if r.payload.len() != 6 && r.payload.len() != 8 {
             return Err(ProtocolError::BadFrame(format!("STATUS with {} bytes", r.payload.len())));
         }
         Ok(Status {
             errors: r.payload[0],
             busy: r.payload[1] != 0,
             step_count: u32::from_be_bytes([r.payload[2], r.payload[3], r.payload[4], r.payload[5]]),
+            config_writes: (r.payload.len() == 8).then(|| u16::from_be_bytes([r.payload[6], r.payload[7]])),
         })
     }
 

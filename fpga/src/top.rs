@@ -28,6 +28,7 @@ pub fn board_top(
         2 => "{busy, activity}".to_string(),
         n => format!("{{{}|errors, busy, activity}}", if n > 3 { format!("{}'d0, ", n - 3) } else { String::new() }),
     };
+    let timeout = crate::boards::FRAME_TIMEOUT_BITS;
     let led_expr = if active_low { format!("~({status})") } else { status };
     let led_decl = if leds == 1 { "led".to_string() } else { format!("[{}:0] led", leds - 1) };
     let (btn_port, btn_logic, reset_expr) = if reset_button {
@@ -77,7 +78,7 @@ module sf_board_top (
         .clock(clk_design),
 {ports}    );
 
-    sf_uart_bridge #(.CLKS_PER_BIT({clocks_per_bit})) bridge (
+    sf_uart_bridge #(.CLKS_PER_BIT({clocks_per_bit}), .FRAME_TIMEOUT_BITS({timeout})) bridge (
         .clock(clk_design), .reset(reset), .rx(uart_rx), .tx(uart_tx), .activity(activity),
 {ports}    );
 
@@ -85,4 +86,13 @@ module sf_board_top (
 endmodule
 "#
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bridge_default_time_out_is_the_documented_constant() {
+        let line = format!("parameter integer FRAME_TIMEOUT_BITS = {}", crate::boards::FRAME_TIMEOUT_BITS);
+        assert!(super::BRIDGE.contains(&line), "sf_uart_bridge.v must default to {line}");
+    }
 }

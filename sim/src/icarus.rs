@@ -11,8 +11,8 @@
 use crate::SimError;
 use spikeforge_mapper::Mapping;
 use spikeforge_net::Stimulus;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+use spikeforge_hdl::tools;
 use std::time::Instant;
 
 /// One host operation of a program.
@@ -211,46 +211,48 @@ pub fn run(dir: &Path, m: &Mapping, stimulus: &Stimulus, steps: u32) -> Result<I
         .find(|f| f.module.ends_with("_top"))
         .map(|f| f.module.clone())
         .ok_or_else(|| SimError::Internal("no top module".into()))?;
-    let mut paths: Vec<PathBuf> = Vec::new();
+    // Relative names in a command file: the folder's name (the user's)
+    // never reaches the iverilog driver, which runs its stages through
+    // `system()`, and thousands of modules never hit the argument limit.
+    let mut list = String::from("sf_tb.v\n");
     for f in &files {
-        let p = dir.join(format!("{}.v", f.module));
+        let name = format!("{}.v", f.module);
+        let p = dir.join(&name);
         std::fs::write(&p, &f.text).map_err(|e| io("cannot write", &p, e))?;
-        paths.push(p);
+        list.push_str(&name);
+        list.push('\n');
     }
+    let list_path = dir.join("files.f");
+    std::fs::write(&list_path, list).map_err(|e| io("cannot write", &list_path, e))?;
     let ops = program(m, stimulus, steps);
     let hex = dir.join("program.hex");
     std::fs::write(&hex, program_hex(&ops)).map_err(|e| io("cannot write", &hex, e))?;
     let tb = dir.join("sf_tb.v");
     std::fs::write(&tb, testbench(&top, ops.len())).map_err(|e| io("cannot write", &tb, e))?;
-    let missing = |e: std::io::Error| {
-        SimError::Icarus(format!(
-            "cannot run Icarus Verilog: {e}\n  help: install it with `sudo apt-get install iverilog`"
-        ))
-    };
-    let out = Command::new("iverilog")
-        .current_dir(dir)
-        .args(["-g2005", "-o", "sf_tb.vvp", "-s", "sf_tb"])
-        .arg(&tb)
-        .args(&paths)
-        .output()
-        .map_err(missing)?;
+    let mut cmd = tools::IVERILOG.command(dir);
+    cmd.args(["-g2005", "-o", "sf_tb.vvp", "-s", "sf_tb", "-c", "files.f"]);
+    let out = tools::IVERILOG.output(&mut cmd)?;
     if !out.status.success() {
         return Err(SimError::Icarus(format!("iverilog failed:\n{}", String::from_utf8_lossy(&out.stderr))));
     }
     let t = Instant::now();
-    let mut child = Command::new("vvp")
-        .current_dir(dir)
+    let io_err = |e: std::io::Error| SimError::Io(format!("cannot run vvp in {}: {e}", dir.display()));
+    let mut child = tools::VVP
+        .command(dir)
         .args(["-n", "sf_tb.vvp"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .map_err(missing)?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => SimError::Tool(tools::VVP.missing()),
+            _ => io_err(e),
+        })?;
     // A zero-delay loop would never return: give up after a generous limit.
     let limit = std::time::Duration::from_secs(
         std::env::var("SF_ICARUS_TIMEOUT").ok().and_then(|v| v.parse().ok()).unwrap_or(900),
     );
     let status = loop {
-        match child.try_wait().map_err(missing)? {
+        match child.try_wait().map_err(io_err)? {
             Some(st) => break st,
             None if t.elapsed() > limit => {
                 let _ = child.kill();

@@ -30,21 +30,20 @@ use std::path::PathBuf;
 /// Errors of the simulation stage.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
-    /// Verilator cannot be run.
-    #[error("cannot run Verilator (`{command}`): {detail}\n  help: install it with `sudo apt-get install verilator` (Debian/Ubuntu; spikeforge is tested with 5.006), or set VERILATOR to its path")]
-    VerilatorMissing {
-        /// The command tried.
-        command: String,
-        /// What failed.
-        detail: String,
-    },
+    /// An external tool (Verilator, Icarus) is missing or cannot be run.
+    #[error(transparent)]
+    Tool(#[from] spikeforge_hdl::tools::ToolError),
     /// Verilator or the C++ compiler failed.
-    #[error("the Verilator build failed (full log: {}):\n{tail}\n  help: this is a bug in spikeforge if the Verilog came from `spikeforge hdl`; a missing C++ compiler is fixed by `sudo apt-get install build-essential`", log.display())]
+    #[error("the Verilator build failed: {cause} (full log: {}):\n{tail}\n  help: {help}", log.display())]
     BuildFailed {
         /// The build log.
         log: PathBuf,
         /// Its last lines.
         tail: String,
+        /// The likely cause, read from the log.
+        cause: String,
+        /// How to fix it.
+        help: String,
     },
     /// The built library cannot be loaded.
     #[error("cannot load the Verilator model {}: {detail}", library.display())]

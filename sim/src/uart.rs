@@ -34,11 +34,8 @@ pub struct SimLink {
     free_fn: FreeFn,
     _lib: libloading::Library,
     cpb: u32,
-    // Host -> board serializer.
-    tx_queue: VecDeque<u8>,
-    tx_bits: u16,
-    tx_left: u32,
-    tx_count: u32,
+    // Host -> board line: (level, clocks) segments still to drive.
+    line: VecDeque<(u8, u32)>,
     // Board -> host deserializer.
     rx_state: Option<(u32, u32, u8)>, // (bit index, clocks to next sample, byte)
     rx_prev: u32,
@@ -66,10 +63,7 @@ impl SimLink {
                 free_fn,
                 _lib: lib,
                 cpb: SIM_CLOCKS_PER_BIT,
-                tx_queue: VecDeque::new(),
-                tx_bits: 0,
-                tx_left: 0,
-                tx_count: 0,
+                line: VecDeque::new(),
                 rx_state: None,
                 rx_prev: 1,
                 cycles: 0,
@@ -90,29 +84,21 @@ impl SimLink {
 
     /// One clock; returns a byte the board finished sending, if any.
     fn cycle(&mut self) -> Option<u8> {
-        // Host transmitter: start bit, 8 data bits LSB first, stop bit.
-        if self.tx_left == 0 {
-            if self.tx_count == 0 {
-                if let Some(b) = self.tx_queue.pop_front() {
-                    self.tx_bits = (1 << 9) | ((b as u16) << 1);
-                    self.tx_count = 10;
+        // Host transmitter: the line level of the current segment (idle high).
+        let rx = match self.line.front_mut() {
+            Some((level, left)) => {
+                let l = *level as u32;
+                *left -= 1;
+                if *left == 0 {
+                    self.line.pop_front();
                 }
+                l
             }
-            if self.tx_count > 0 {
-                self.tx_left = self.cpb;
-            }
-        }
-        let rx = if self.tx_count > 0 { (self.tx_bits & 1) as u32 } else { 1 };
+            None => 1,
+        };
         // SAFETY: live board model.
         let out = unsafe { (self.cycle_fn)(self.ptr, rx) };
         self.cycles += 1;
-        if self.tx_left > 0 {
-            self.tx_left -= 1;
-            if self.tx_left == 0 {
-                self.tx_bits >>= 1;
-                self.tx_count -= 1;
-            }
-        }
         self.leds = out >> 1;
         // Host receiver: sample in the middle of each bit.
         let line = out & 1;
@@ -144,9 +130,63 @@ impl SimLink {
     }
 }
 
+impl SimLink {
+    /// Queues `bytes` as 8N1 characters of `clocks_per_bit` clocks per bit
+    /// (the bridge's own rate is [`SIM_CLOCKS_PER_BIT`]; another one is a
+    /// host at the wrong baud rate).
+    pub fn send_at(&mut self, bytes: &[u8], clocks_per_bit: u32) {
+        let cpb = clocks_per_bit.max(1);
+        for &b in bytes {
+            self.line.push_back((0, cpb));
+            for i in 0..8 {
+                self.line.push_back(((b >> i) & 1, cpb));
+            }
+            self.line.push_back((1, cpb));
+        }
+    }
+
+    /// Queues the line at `level` (0 or 1) for `clocks` clocks: a glitch,
+    /// a break, or an idle gap.
+    pub fn send_level(&mut self, level: u8, clocks: u32) {
+        if clocks > 0 {
+            self.line.push_back((level & 1, clocks));
+        }
+    }
+
+    /// Clocks per UART bit of this link.
+    pub fn clocks_per_bit(&self) -> u32 {
+        self.cpb
+    }
+
+    /// Runs `clocks` clocks, returning the bytes the board sent meanwhile.
+    pub fn run_clocks(&mut self, clocks: u64) -> Vec<u8> {
+        (0..clocks).filter_map(|_| self.cycle()).collect()
+    }
+
+    /// Runs until the host line is idle and the board has sent nothing for
+    /// `quiet_bits` bit times; returns what it sent.
+    pub fn drain(&mut self, quiet_bits: u32) -> Vec<u8> {
+        let quiet = quiet_bits as u64 * self.cpb as u64;
+        let mut got = Vec::new();
+        let mut silent = 0;
+        while silent < quiet || !self.line.is_empty() {
+            match self.cycle() {
+                Some(b) => {
+                    got.push(b);
+                    silent = 0;
+                }
+                None if self.line.is_empty() => silent += 1,
+                None => silent = 0,
+            }
+        }
+        got
+    }
+}
+
 impl Link for SimLink {
     fn send(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
-        self.tx_queue.extend(bytes);
+        let cpb = self.cpb;
+        self.send_at(bytes, cpb);
         Ok(())
     }
 

@@ -15,9 +15,9 @@
 
 use crate::SimError;
 use sha2::{Digest, Sha256};
+use spikeforge_hdl::tools;
 use spikeforge_mapper::HardwareSpec;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The shim of a design top, compiled into its model.
 pub const SHIM: &str = include_str!("shim.cpp");
@@ -85,21 +85,13 @@ pub fn cache_root() -> PathBuf {
     std::env::temp_dir().join("spikeforge-cache")
 }
 
-/// The `verilator` executable: `$VERILATOR` or `verilator` on the PATH.
-pub fn verilator_command() -> String {
-    std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into())
-}
-
 /// `verilator --version`, or the missing-tool error.
 pub fn verilator_version() -> Result<String, SimError> {
-    let cmd = verilator_command();
-    match Command::new(&cmd).arg("--version").output() {
-        Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout).trim().to_string()),
-        Ok(o) => Err(SimError::VerilatorMissing {
-            command: cmd,
-            detail: format!("`--version` failed: {}", String::from_utf8_lossy(&o.stderr).trim()),
-        }),
-        Err(e) => Err(SimError::VerilatorMissing { command: cmd, detail: e.to_string() }),
+    let v = tools::VERILATOR.check()?;
+    if v.starts_with("Verilator") {
+        Ok(v.lines().next().unwrap_or_default().to_string())
+    } else {
+        Err(SimError::Tool(tools::VERILATOR.missing()))
     }
 }
 
@@ -170,41 +162,70 @@ pub fn build_target(target: &Target, root: &Path) -> Result<Built, SimError> {
     if library.is_file() {
         return Ok(done(false));
     }
-    let tmp = base.join(format!("{safe_name}{suffix}-{key}.tmp{}", std::process::id()));
+    // Verilator's `--build` runs make through a shell, and its makefiles
+    // refuse folders with spaces: build in a folder whose name we choose
+    // (inside the cache when its path is plain, else in the temp folder),
+    // with every argument relative to it, then move the result into place.
+    let leaf = format!("{safe_name}{suffix}-{key}.tmp{}", std::process::id());
+    let tmp = match base.to_str() {
+        Some(b) if tools::shell_safe(b) => base.join(&leaf),
+        _ => safe_temp_dir().join(format!("spikeforge-verilator-{leaf}")),
+    };
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(tmp.join("src")).map_err(|e| io("cannot create", &tmp, e))?;
-    let mut sources = Vec::new();
-    for f in &files {
-        let p = tmp.join("src").join(format!("{}.v", f.module));
-        std::fs::write(&p, &f.text).map_err(|e| io("cannot write", &p, e))?;
-        sources.push(p);
+    let result = verilate_in(&tmp, &files, shim, &top);
+    if let Err(e) = result {
+        // Keep the log where the message points; drop the rest.
+        let _ = std::fs::remove_dir_all(tmp.join("obj"));
+        return Err(e);
     }
-    let vlt = tmp.join("src").join("verilator.vlt");
+    // The object folder is large and never needed again.
+    let _ = std::fs::remove_dir_all(tmp.join("obj"));
+    move_dir(&tmp, &dir).map_err(|e| io("cannot move the build into", &dir, e))?;
+    drop(lock);
+    Ok(done(true))
+}
+
+/// Runs Verilator and the C++ build in `tmp` (which holds nothing yet but
+/// an empty `src`), leaving `tmp/libsf.so` and `tmp/build.log`.
+fn verilate_in(tmp: &Path, files: &[spikeforge_hdl::emit::VerilogFile], shim: &str, top: &str) -> Result<(), SimError> {
+    let io = |what: &str, p: &Path, e: std::io::Error| SimError::Io(format!("{what} {}: {e}", p.display()));
+    let mut list = String::new();
+    for f in files {
+        let rel = format!("src/{}.v", f.module);
+        let p = tmp.join(&rel);
+        std::fs::write(&p, &f.text).map_err(|e| io("cannot write", &p, e))?;
+        list.push_str(&rel);
+        list.push('\n');
+    }
+    // A file list, never an argument list: 64-core designs have thousands
+    // of module files, beyond the kernel's argument limit.
+    let list_path = tmp.join("src/files.f");
+    std::fs::write(&list_path, list).map_err(|e| io("cannot write", &list_path, e))?;
+    let vlt = tmp.join("src/verilator.vlt");
     std::fs::write(&vlt, spikeforge_hdl::VERILATOR_WAIVERS).map_err(|e| io("cannot write", &vlt, e))?;
-    let shim_path = tmp.join("src").join("shim.cpp");
+    let shim_path = tmp.join("src/shim.cpp");
     std::fs::write(&shim_path, shim).map_err(|e| io("cannot write", &shim_path, e))?;
     let class = format!("V{top}");
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    let mut cmd = Command::new(verilator_command());
+    let tool = tools::VERILATOR;
+    if let Ok(root) = std::env::var("VERILATOR_ROOT") {
+        // Its makefiles paste VERILATOR_ROOT into compiler command lines.
+        tool.require_shell_safe("VERILATOR_ROOT", &root, "install Verilator in a plain path or unset VERILATOR_ROOT")?;
+    }
+    let mut cmd = tool.command(tmp);
     cmd.args(FLAGS)
         .arg("-j")
         .arg(jobs.to_string())
-        .arg("--Mdir")
-        .arg(tmp.join("obj"))
-        .arg("--top-module")
-        .arg(&top)
+        .args(["--Mdir", "obj", "--top-module", top])
         .arg("-CFLAGS")
         .arg(format!("-fPIC -DSF_TOP={class} -DSF_TOP_H='\"{class}.h\"'"))
-        .arg("-LDFLAGS")
-        .arg("-shared")
-        .arg("-o")
-        .arg("libsf.so");
+        .args(["-LDFLAGS", "-shared", "-o", "libsf.so"]);
     for m in MAKEFLAGS {
         cmd.arg("-MAKEFLAGS").arg(m);
     }
-    cmd.arg(&vlt).args(&sources).arg(&shim_path);
-    let out =
-        cmd.output().map_err(|e| SimError::VerilatorMissing { command: verilator_command(), detail: e.to_string() })?;
+    cmd.args(["src/verilator.vlt", "-f", "src/files.f", "src/shim.cpp"]);
+    let out = tool.output(&mut cmd)?;
     let log = format!(
         "{:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
         cmd,
@@ -217,12 +238,93 @@ pub fn build_target(target: &Target, root: &Path) -> Result<Built, SimError> {
     if !out.status.success() || !built_lib.is_file() {
         let tail: String =
             log.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-        return Err(SimError::BuildFailed { log: log_path, tail });
+        let (cause, help) = diagnose_build_log(&log);
+        return Err(SimError::BuildFailed { log: log_path, tail, cause, help });
     }
     std::fs::rename(&built_lib, tmp.join("libsf.so")).map_err(|e| io("cannot move", &built_lib, e))?;
-    // The object folder is large and never needed again.
-    let _ = std::fs::remove_dir_all(tmp.join("obj"));
-    std::fs::rename(&tmp, &dir).map_err(|e| io("cannot move the build into", &dir, e))?;
-    drop(lock);
-    Ok(done(true))
+    Ok(())
+}
+
+/// A temp folder whose path a shell would read as itself: `$TMPDIR` when it
+/// is plain, else `/tmp`.
+fn safe_temp_dir() -> PathBuf {
+    let t = std::env::temp_dir();
+    match t.to_str() {
+        Some(s) if tools::shell_safe(s) => t,
+        _ => PathBuf::from("/tmp"),
+    }
+}
+
+/// Renames `from` to `to`, copying across file systems when needed.
+fn move_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    // Across file systems: copy next to the target, then rename there so
+    // the target appears complete or not at all.
+    let parent = to.parent().unwrap_or(Path::new("."));
+    let staging = parent.join(format!(".incoming-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    copy_tree(from, &staging)?;
+    std::fs::rename(&staging, to)?;
+    std::fs::remove_dir_all(from)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let target = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_tree(&e.path(), &target)?;
+        } else {
+            std::fs::copy(e.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// The likely cause of a failed Verilator build and how to fix it, read
+/// from its log (most specific first).
+pub fn diagnose_build_log(log: &str) -> (String, String) {
+    let has = |s: &str| log.contains(s);
+    let missing_cxx = ["g++: not found", "g++: command not found", "c++: not found", "c++: command not found"];
+    if missing_cxx.iter().any(|s| has(s)) || (has("No such file or directory") && has("execvp: g++")) {
+        return ("no C++ compiler".into(), "install one with `sudo apt-get install build-essential`".into());
+    }
+    if has("make: not found") || has("make: command not found") || has("Can't exec \"make\"") {
+        return ("`make` is not installed".into(), "install it with `sudo apt-get install make`".into());
+    }
+    if has("No space left on device") {
+        return (
+            "the disk is full".into(),
+            "free space in the cache folder (SPIKEFORGE_CACHE) and the temp folder, then retry".into(),
+        );
+    }
+    if has("virtual memory exhausted") || has("Cannot allocate memory") || has("out of memory") || has("Killed signal")
+    {
+        return (
+            "the compiler ran out of memory".into(),
+            "close other programs or build on a machine with more memory; smaller specs need less".into(),
+        );
+    }
+    if has("Permission denied") {
+        return (
+            "permission denied".into(),
+            "make the cache folder writable or point SPIKEFORGE_CACHE at one that is".into(),
+        );
+    }
+    if let Some(l) = log.lines().find(|l| l.starts_with("%Error") && !l.contains("exited with") && !l.contains("Command Failed")) {
+        return (
+            format!("Verilator rejected the Verilog: {}", l.trim()),
+            "this is a bug in spikeforge if the Verilog came from `spikeforge hdl`; please report it with the log".into(),
+        );
+    }
+    if let Some(l) = log.lines().find(|l| l.contains(": error:") || l.contains("fatal error:")) {
+        return (
+            format!("the C++ compiler failed: {}", l.trim()),
+            "check the compiler installation (`sudo apt-get install build-essential`); if it works for other programs, report it with the log".into(),
+        );
+    }
+    ("unknown (see the log)".into(), "read the log above; if the cause is not in your setup, report it".into())
 }

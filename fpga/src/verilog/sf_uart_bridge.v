@@ -3,7 +3,10 @@
 // Fixed, spec-independent glue; the port widths are those every spikeforge
 // design has. Verilog-2005, lint-clean under verilator -Wall.
 module sf_uart_bridge #(
-    parameter integer CLKS_PER_BIT = 104
+    parameter integer CLKS_PER_BIT = 104,
+    // A request whose next byte does not come within this many bit times
+    // is dropped and the receiver waits for 0x55 again (docs/host-protocol.md).
+    parameter integer FRAME_TIMEOUT_BITS = 1024
 ) (
     input  wire         clock,
     input  wire         reset,      // synchronous, active high
@@ -169,6 +172,20 @@ module sf_uart_bridge #(
     end
     wire rep_idle = !rep_busy && !rep_start;
 
+    // ------------------------------------------------------ command state
+    localparam [3:0] X_IDLE = 4'd0, X_WRITE = 4'd1, X_INPUT = 4'd2, X_STEP = 4'd3, X_PEEK = 4'd4,
+                     X_PEEK2 = 4'd5, X_CLEAR = 4'd6, X_CLEAR2 = 4'd7, X_REPLY = 4'd8, X_DONE = 4'd9;
+    reg [3:0]   x_state = X_IDLE;
+    reg [3:0]   x_left = 4'd0;         // input indices left
+    reg [3:0]   x_idx = 4'd0;          // index being sent, counted from the payload's end
+    reg [31:0]  x_cycles = 32'd0;
+    reg [31:0]  x_steps = 32'd0;
+    reg         x_silent = 1'b0;       // the power-on clear sends no reply
+    reg         spike_pending = 1'b0;
+    reg [27:0]  spike_word = 28'd0;
+    reg         ok_pend = 1'b0;
+    reg         bad_pend = 1'b0;
+    reg [15:0]  cfg_count = 16'd0;     // configuration words applied since reset (wraps)
     // ------------------------------------------------------ request frames in
     // A request: 0x55, command, length (0..24), payload, CRC-8 over command,
     // length and payload. The payload is shifted in from the right: its
@@ -183,12 +200,27 @@ module sf_uart_bridge #(
     reg         frame_ok = 1'b0;      // pulse: a frame with a good CRC
     reg         frame_bad = 1'b0;     // pulse: CRC wrong or length too long
     reg [7:0]   bad_code = 8'd0;
+    // The receiver takes a request only while no other one is pending or
+    // running: r_cmd and r_buf then hold still from a good CRC until the
+    // command has used them, so bytes arriving early (a host that does not
+    // wait for the reply, or line noise) can never mix into a command.
+    wire r_armed = (x_state == X_IDLE) && !ok_pend && !bad_pend && !frame_ok && !frame_bad;
+    localparam integer R_TIMEOUT_CLKS = CLKS_PER_BIT * FRAME_TIMEOUT_BITS;
+    localparam [19:0] R_TIMEOUT = R_TIMEOUT_CLKS[19:0];
+    reg [19:0]  r_idle = 20'd0;       // clocks since the last byte of a frame in progress
     always @(posedge clock) begin
         frame_ok <= 1'b0;
         frame_bad <= 1'b0;
+        if (r_state == R_SYNC || rx_valid) r_idle <= 20'd0;
+        else r_idle <= r_idle + 20'd1;
         if (reset) begin
             r_state <= R_SYNC;
-        end else if (rx_valid) begin
+        end else if (!r_armed) begin
+            r_state <= R_SYNC;
+        end else if (!rx_valid) begin
+            // A frame cut short: give up on it after the time-out.
+            if (r_idle == R_TIMEOUT) r_state <= R_SYNC;
+        end else begin
             case (r_state)
                 R_SYNC: if (rx_byte == 8'h55) begin
                     r_state <= R_CMD;
@@ -234,18 +266,6 @@ module sf_uart_bridge #(
     // -------------------------------------------------------------- commands
     // Strictly request/response: the host sends the next request after the
     // reply to the last one (a step's reply is its spikes, then DONE).
-    localparam [3:0] X_IDLE = 4'd0, X_WRITE = 4'd1, X_INPUT = 4'd2, X_STEP = 4'd3, X_PEEK = 4'd4,
-                     X_PEEK2 = 4'd5, X_CLEAR = 4'd6, X_CLEAR2 = 4'd7, X_REPLY = 4'd8, X_DONE = 4'd9;
-    reg [3:0]   x_state = X_IDLE;
-    reg [3:0]   x_left = 4'd0;         // input indices left
-    reg [3:0]   x_idx = 4'd0;          // index being sent, counted from the payload's end
-    reg [31:0]  x_cycles = 32'd0;
-    reg [31:0]  x_steps = 32'd0;
-    reg         x_silent = 1'b0;       // the power-on clear sends no reply
-    reg         spike_pending = 1'b0;
-    reg [27:0]  spike_word = 28'd0;
-    reg         ok_pend = 1'b0;
-    reg         bad_pend = 1'b0;
     always @(posedge clock) begin
         rep_start <= 1'b0;
         step <= 1'b0;
@@ -265,6 +285,7 @@ module sf_uart_bridge #(
             activity <= 1'b0;
             ok_pend <= 1'b0;
             bad_pend <= 1'b0;
+            cfg_count <= 16'd0;
         end else begin
             case (x_state)
                 X_IDLE: begin
@@ -314,8 +335,8 @@ module sf_uart_bridge #(
                                        x_state <= X_PEEK;
                                    end
                             8'h05: begin
-                                       rep_type <= 8'h86; rep_len <= 4'd6;
-                                       rep_payload <= {4'd0, errors, 7'd0, busy, step_count, 16'd0};
+                                       rep_type <= 8'h86; rep_len <= 4'd8;
+                                       rep_payload <= {4'd0, errors, 7'd0, busy, step_count, cfg_count};
                                        rep_start <= 1'b1;
                                    end
                             8'h06: if (busy) begin
@@ -336,8 +357,9 @@ module sf_uart_bridge #(
                 end
                 X_WRITE: begin
                     // cfg_* are the payload's fields (below); r_buf holds still
-                    // until the next request, which waits for this reply.
+                    // while the receiver is disarmed (r_armed).
                     cfg_we <= 1'b1;
+                    cfg_count <= cfg_count + 16'd1;
                     x_state <= X_REPLY;
                 end
                 X_INPUT: begin
