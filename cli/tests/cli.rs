@@ -537,10 +537,96 @@ fn fpga_lists_boards_writes_projects_and_explains_errors() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("is not installed")
-            && stderr(&o).contains("apt-get install yosys nextpnr-ice40 fpga-icestorm"),
+        stderr(&o).contains("`make` is not installed (needed for running the build)")
+            && stderr(&o).contains("sudo apt-get install make"),
         "{}",
         stderr(&o)
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Paths are data, never commands: a cache, network, stimulus, `--out`
+/// and `--vcd` under folders whose names hold spaces, quotes, `;`,
+/// `$(...)`, backticks and non-ASCII letters work end to end — a first
+/// Verilator build, `hdl --report`, `fpga --build` with the whole iCE40
+/// flow — and none of the commands in the names runs. Each would touch a
+/// marker file whose absolute path is in the environment.
+#[test]
+fn hostile_paths_are_data_not_commands() {
+    let tmp = std::env::temp_dir().join(format!("sf-hostile-{}", std::process::id()));
+    let marks: Vec<PathBuf> = (1..=4).map(|i| tmp.join(format!("PWNED{i}"))).collect();
+    let base = tmp
+        .join("Ada Lovelace's \"dir\"; touch $SF_MARK1; ü")
+        .join("x $(touch $SF_MARK2) `touch $SF_MARK3` |touch $SF_MARK4");
+    std::fs::create_dir_all(&base).unwrap();
+    let net = base.join("net $(touch $SF_MARK2);.json");
+    let stim = base.join("stim `touch $SF_MARK3`.csv");
+    std::fs::copy(root().join("examples/recurrent/net.json"), &net).unwrap();
+    std::fs::copy(root().join("examples/recurrent/stimulus.csv"), &stim).unwrap();
+    let cache = base.join("cache; touch $SF_MARK1");
+    let vcd = base.join("w $(touch $SF_MARK4).vcd");
+    let hostile = |args: &[&std::ffi::OsStr]| {
+        let mut c = bin();
+        c.args(args).current_dir(root()).env("SPIKEFORGE_CACHE", &cache).env("TMPDIR", base.join("tmp;$(x)"));
+        for (i, m) in marks.iter().enumerate() {
+            c.env(format!("SF_MARK{}", i + 1), m);
+        }
+        std::fs::create_dir_all(base.join("tmp;$(x)")).unwrap();
+        c.output().unwrap()
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    // A first build of a spec's model into the hostile cache, with a VCD.
+    let o = hostile(&[
+        &os("sim"),
+        net.as_os_str(),
+        &os("--spec"),
+        &os("tiny"),
+        &os("--steps"),
+        &os("16"),
+        &os("--stimulus"),
+        stim.as_os_str(),
+        &os("--verify"),
+        &os("--vcd"),
+        vcd.as_os_str(),
+        &os("--vcd-steps"),
+        &os("2..5"),
+        &os("--json"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["verdict"], "equal");
+    assert!(std::fs::read_to_string(&vcd).unwrap().contains("$enddefinitions"));
+    let cached: Vec<_> = std::fs::read_dir(cache.join("verilator")).unwrap().flatten().collect();
+    assert!(cached.iter().any(|e| e.path().join("libsf.so").is_file()), "no model in the cache: {cached:?}");
+    // Verilog with Verilator lint, Icarus and Yosys figures.
+    let hdl = base.join("hdl $(touch $SF_MARK2)");
+    let o = hostile(&[&os("hdl"), &os("--spec"), &os("tiny"), &os("--out"), hdl.as_os_str(), &os("--report")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A whole iCE40 flow (yosys, nextpnr, icepack through make) in a
+    // hostile project folder: the bitstream fits and meets timing.
+    let fpga = base.join("fpga; touch $SF_MARK1");
+    let o = hostile(&[
+        &os("fpga"),
+        &os("examples/feedforward/net.toml"),
+        &os("--board"),
+        &os("icebreaker"),
+        &os("--out"),
+        fpga.as_os_str(),
+        &os("--build"),
+        &os("--json"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &j["report"];
+    assert_eq!(r["pass"], true, "{j}");
+    let bin_path = fpga.join("build/sf_board_top.bin");
+    // An UP5K bitstream is about 104 kB.
+    assert!(std::fs::metadata(&bin_path).unwrap().len() > 100_000);
+    assert!(r["luts"].as_u64() <= r["luts_available"].as_u64(), "{j}");
+    assert!(r["brams"].as_u64() <= r["brams_available"].as_u64() && r["brams"].as_u64() >= Some(20), "{j}");
+    assert!(r["fmax_mhz"].as_f64().unwrap() >= r["clock_mhz"].as_f64().unwrap(), "{j}");
+    for m in &marks {
+        assert!(!m.exists(), "a command in a path ran: {} exists", m.display());
+    }
+    std::fs::remove_dir_all(&tmp).ok();
 }

@@ -4,8 +4,8 @@
 
 use crate::boards::{Board, Family};
 use crate::project::TOP;
-use std::path::{Path, PathBuf};
 use spikeforge_hdl::tools::{self, ToolError};
+use std::path::{Path, PathBuf};
 
 /// Errors of the FPGA flow.
 #[derive(Debug, thiserror::Error)]

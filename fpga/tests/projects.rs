@@ -1,7 +1,8 @@
 //! Board projects: deterministic files, lint-clean Verilog that Icarus
 //! compiles, yosys synthesis for Xilinx 7 and ECP5 within the board's
-//! resources, and a real iCE40 bitstream through yosys, nextpnr-ice40 and
-//! icepack with its report checked.
+//! resources. (The real iCE40 bitstream through yosys, nextpnr-ice40 and
+//! icepack is built by the CLI test `hostile_paths_are_data_not_commands`,
+//! in a project folder whose name no shell may see.)
 
 use spikeforge_fpga::{board, flow, project, Family, BOARDS};
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapOptions, Mapping};
@@ -106,23 +107,4 @@ fn xilinx_and_ecp5_projects_synthesize_within_their_boards() {
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
-}
-
-#[test]
-fn icebreaker_bitstream_is_built_and_meets_timing() {
-    let net = example();
-    let b = board("icebreaker").unwrap();
-    let m = mapping(&net, b.spec);
-    let dir = tmp("icebreaker-bit");
-    write(&dir, &project::files(b, &net, &m));
-    let r = flow::build_ice40(&dir, b).unwrap_or_else(|e| panic!("{e}"));
-    eprintln!("{r:?}");
-    assert!(r.pass, "{r:?}");
-    let bin = r.bitstream.as_ref().expect("a bitstream");
-    // An UP5K bitstream is about 104 kB.
-    let size = std::fs::metadata(bin).unwrap().len();
-    assert!(size > 100_000, "bitstream of {size} bytes");
-    assert!(r.luts <= r.luts_available && r.brams <= r.brams_available && r.brams >= 20, "{r:?}");
-    assert!(r.fmax_mhz.unwrap() >= r.clock_mhz, "{r:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

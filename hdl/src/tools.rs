@@ -77,8 +77,13 @@ pub const ICEPACK: Tool = Tool {
     version_arg: "-h",
 };
 /// GNU make (board project Makefiles; Verilator's C++ build).
-pub const MAKE: Tool =
-    Tool { program: "make", env_override: None, package: "make", purpose: "running the build", version_arg: "--version" };
+pub const MAKE: Tool = Tool {
+    program: "make",
+    env_override: None,
+    package: "make",
+    purpose: "running the build",
+    version_arg: "--version",
+};
 
 /// A tool failed or is missing.
 #[derive(Debug, thiserror::Error)]

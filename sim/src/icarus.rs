@@ -9,10 +9,10 @@
 //! of each step and the potentials read.
 
 use crate::SimError;
+use spikeforge_hdl::tools;
 use spikeforge_mapper::Mapping;
 use spikeforge_net::Stimulus;
 use std::path::Path;
-use spikeforge_hdl::tools;
 use std::time::Instant;
 
 /// One host operation of a program.

@@ -314,10 +314,13 @@ pub fn diagnose_build_log(log: &str) -> (String, String) {
             "make the cache folder writable or point SPIKEFORGE_CACHE at one that is".into(),
         );
     }
-    if let Some(l) = log.lines().find(|l| l.starts_with("%Error") && !l.contains("exited with") && !l.contains("Command Failed")) {
+    if let Some(l) =
+        log.lines().find(|l| l.starts_with("%Error") && !l.contains("exited with") && !l.contains("Command Failed"))
+    {
         return (
             format!("Verilator rejected the Verilog: {}", l.trim()),
-            "this is a bug in spikeforge if the Verilog came from `spikeforge hdl`; please report it with the log".into(),
+            "this is a bug in spikeforge if the Verilog came from `spikeforge hdl`; please report it with the log"
+                .into(),
         );
     }
     if let Some(l) = log.lines().find(|l| l.contains(": error:") || l.contains("fatal error:")) {
