@@ -630,3 +630,35 @@ fn hostile_paths_are_data_not_commands() {
     }
     std::fs::remove_dir_all(&tmp).ok();
 }
+
+/// A failed Verilator build says why: here the C++ compiler is missing
+/// (a PATH with Verilator, make and Python but no g++).
+#[test]
+fn sim_build_failure_names_the_cause() {
+    let tmp = std::env::temp_dir().join(format!("sf-nocxx-{}", std::process::id()));
+    let bin_dir = tmp.join("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    for t in ["verilator", "make", "python3", "perl", "ar"] {
+        let Some(p) =
+            std::env::split_paths(&std::env::var_os("PATH").unwrap()).map(|d| d.join(t)).find(|p| p.is_file())
+        else {
+            panic!("{t} is not installed")
+        };
+        std::os::unix::fs::symlink(&p, bin_dir.join(t)).unwrap();
+    }
+    let o = bin()
+        .args(["sim", "examples/recurrent/net.json", "--spec", "tiny", "--steps", "4"])
+        .current_dir(root())
+        .env("PATH", &bin_dir)
+        .env("SPIKEFORGE_CACHE", tmp.join("cache"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the Verilator build failed: no C++ compiler")
+            && stderr(&o).contains("sudo apt-get install build-essential"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&tmp).ok();
+}

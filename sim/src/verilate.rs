@@ -288,8 +288,15 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 /// from its log (most specific first).
 pub fn diagnose_build_log(log: &str) -> (String, String) {
     let has = |s: &str| log.contains(s);
-    let missing_cxx = ["g++: not found", "g++: command not found", "c++: not found", "c++: command not found"];
-    if missing_cxx.iter().any(|s| has(s)) || (has("No such file or directory") && has("execvp: g++")) {
+    let missing_cxx = [
+        "make: g++: No such file or directory",
+        "make: c++: No such file or directory",
+        "g++: not found",
+        "g++: command not found",
+        "c++: not found",
+        "c++: command not found",
+    ];
+    if missing_cxx.iter().any(|s| has(s)) {
         return ("no C++ compiler".into(), "install one with `sudo apt-get install build-essential`".into());
     }
     if has("make: not found") || has("make: command not found") || has("Can't exec \"make\"") {
@@ -330,4 +337,32 @@ pub fn diagnose_build_log(log: &str) -> (String, String) {
         );
     }
     ("unknown (see the log)".into(), "read the log above; if the cause is not in your setup, report it".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diagnose_build_log;
+
+    #[test]
+    fn build_failures_name_their_cause() {
+        let cases = [
+            ("make: g++: No such file or directory\nmake: *** [Vt.mk:63: shim.o] Error 127\n%Error: make -C obj -f Vt.mk -j 2 exited with 2", "no C++ compiler"),
+            ("/bin/sh: 1: g++: not found", "no C++ compiler"),
+            ("sh: 1: make: not found\n%Error: make -C obj -f Vt.mk -j 2 exited with 127", "`make` is not installed"),
+            ("cc1plus: fatal error: Vt__ALL.cpp: No space left on device", "the disk is full"),
+            ("g++: fatal error: Killed signal terminated program cc1plus", "the compiler ran out of memory"),
+            ("virtual memory exhausted: Cannot allocate memory", "the compiler ran out of memory"),
+            ("%Error: src/t.v:3:1: syntax error, unexpected endmodule\n%Error: Exiting due to 1 error(s)", "Verilator rejected the Verilog: %Error: src/t.v:3:1"),
+            ("shim.cpp:12:5: error: 'foo' was not declared in this scope", "the C++ compiler failed: shim.cpp:12:5"),
+            ("something else entirely", "unknown (see the log)"),
+        ];
+        for (log, cause) in cases {
+            let (got, help) = diagnose_build_log(log);
+            assert!(got.starts_with(cause), "{log:?}: got {got:?}, want {cause:?}");
+            assert!(!help.is_empty());
+            if cause != "no C++ compiler" {
+                assert!(!got.contains("C++ compiler") || cause.contains("C++ compiler"), "{got}");
+            }
+        }
+    }
 }
