@@ -9,8 +9,8 @@
 //!
 //! Invariants: the design inside a project is exactly `spikeforge-hdl`'s
 //! design of the spec, preloaded with the mapping's images; the bridge only
-//! drives its top-level ports. Never depends on `sim`. With `sim`, the only
-//! crate that spawns external tools.
+//! drives its top-level ports. Never depends on `sim`. Starts tools (make,
+//! yosys, nextpnr, icepack) only through `spikeforge_hdl::tools`.
 
 pub mod boards;
 pub mod flow;

@@ -11,7 +11,8 @@
 //! the hardware only through the top-level ports, as a board's host would
 //! load it. Depends on `hdl` for the Verilog and on `golden` as the
 //! reference; nothing depends on `sim` except the CLI and tests. With
-//! `fpga`, the only crate that spawns external tools.
+//! `fpga`, the only crate that starts external tools, always through
+//! `spikeforge_hdl::tools`.
 
 pub mod hardware;
 pub mod icarus;
