@@ -8,7 +8,7 @@
 //! because every error must point at the exact field (line and column), and
 //! the format has no quoting.
 
-use crate::diag::{Diag, FileErrors};
+use crate::diag::{Diag, FileErrors, SourceFile, MAX_DIAGS_PER_FILE};
 use crate::network::Network;
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -17,8 +17,8 @@ use std::sync::Arc;
 /// The header line every spike CSV starts with.
 pub const HEADER: &str = "step,population,index";
 
-/// Most problems reported for one file before giving up.
-const MAX_DIAGS: usize = 20;
+/// Most problems reported for one file; the rest are counted.
+const MAX_DIAGS: usize = MAX_DIAGS_PER_FILE;
 
 /// What a spike CSV is for; decides which populations it may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,26 +86,91 @@ impl Stimulus {
     }
 }
 
-/// Reads a spike CSV file.
+/// Reads a spike CSV file (bounded: see [`crate::input`]).
 pub fn load_spikes(net: &Network, path: &std::path::Path, kind: SpikeFileKind) -> Result<SpikeList, FileErrors> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| FileErrors::whole_file(&name, format!("cannot read the file: {e}"), None))?;
-    parse_spikes(net, &name, text, kind)
+    let text = crate::input::read_text(path, what_file(kind))?;
+    parse_spikes(net, &path.display().to_string(), text, kind)
+}
+
+/// Reads the stimulus of a run of `steps` steps: like [`load_spikes`], and
+/// every spike at a step the run does not reach is an error at its row.
+pub fn load_stimulus(net: &Network, path: &std::path::Path, steps: u32) -> Result<SpikeList, FileErrors> {
+    let text = crate::input::read_text(path, what_file(SpikeFileKind::Stimulus))?;
+    parse_stimulus(net, &path.display().to_string(), text, steps)
+}
+
+fn what_file(kind: SpikeFileKind) -> &'static str {
+    match kind {
+        SpikeFileKind::Stimulus => "stimulus",
+        SpikeFileKind::Spikes => "spike file",
+    }
 }
 
 /// Parses spike CSV text; `file` is only used in messages.
 pub fn parse_spikes(net: &Network, file: &str, text: String, kind: SpikeFileKind) -> Result<SpikeList, FileErrors> {
-    let src = Arc::new(text);
-    let mut diags: Vec<Diag> = Vec::new();
+    parse(net, file, text, kind, None)
+}
+
+/// Parses the stimulus of a run of `steps` steps (see [`load_stimulus`]).
+pub fn parse_stimulus(net: &Network, file: &str, text: String, steps: u32) -> Result<SpikeList, FileErrors> {
+    parse(net, file, text, SpikeFileKind::Stimulus, Some(steps))
+}
+
+/// A field for a message: user text, cut if long.
+fn shown(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_string(),
+    }
+}
+
+/// Names for a help line, at most 20 of them.
+fn name_list(names: &[&str]) -> String {
+    let mut s = names.iter().take(20).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > 20 {
+        s.push_str(&format!(" and {} more", names.len() - 20));
+    }
+    s
+}
+
+/// Collects at most [`MAX_DIAGS`] diagnostics and counts the rest.
+struct Found {
+    diags: Vec<Diag>,
+    more: usize,
+}
+
+impl Found {
+    /// Keeps `d()` if there is room; returns its index if kept.
+    fn push(&mut self, d: impl FnOnce() -> Diag) -> Option<usize> {
+        if self.diags.len() < MAX_DIAGS {
+            self.diags.push(d());
+            Some(self.diags.len() - 1)
+        } else {
+            self.more += 1;
+            None
+        }
+    }
+}
+
+fn parse(
+    net: &Network,
+    file: &str,
+    text: String,
+    kind: SpikeFileKind,
+    steps: Option<u32>,
+) -> Result<SpikeList, FileErrors> {
+    let src = SourceFile::new(file, Arc::new(text));
+    let text = src.text();
+    let mut found = Found { diags: Vec::new(), more: 0 };
     let mut out = Vec::new();
-    let err = |span: Range<usize>, msg: String, help: String| Diag::new(file, &src, Some(span), msg).with_help(help);
+    let err = |span: Range<usize>, msg: String, help: String| Diag::at(&src, Some(span), msg).with_help(help);
     let allowed: Vec<&str> = net
         .populations()
         .iter()
         .filter(|p| p.is_input() == (kind == SpikeFileKind::Stimulus))
         .map(|p| p.name())
         .collect();
+    let allowed = name_list(&allowed);
     let what = match kind {
         SpikeFileKind::Stimulus => "input",
         SpikeFileKind::Spikes => "neuron",
@@ -115,15 +180,14 @@ pub fn parse_spikes(net: &Network, file: &str, text: String, kind: SpikeFileKind
     let mut header_seen = false;
     // (step, population id, index) of the previous row and its line number.
     let mut prev: Option<((u32, usize, u32), usize)> = None;
-    for (lineno, raw) in src.split_inclusive('\n').enumerate() {
+    // Rows past the run: the diagnostic of the first one, how many, the last step.
+    let mut beyond: Option<(Option<usize>, u32, usize, u32)> = None;
+    for (lineno, raw) in text.split_inclusive('\n').enumerate() {
         let line_start = offset;
         offset += raw.len();
         let line = raw.trim_end_matches(['\n', '\r']);
         if line.trim().is_empty() {
             continue;
-        }
-        if diags.len() >= MAX_DIAGS {
-            break;
         }
         // Fields with their byte ranges in the file.
         let mut fields: Vec<(&str, Range<usize>)> = Vec::with_capacity(3);
@@ -139,38 +203,46 @@ pub fn parse_spikes(net: &Network, file: &str, text: String, kind: SpikeFileKind
             header_seen = true;
             let names: Vec<&str> = fields.iter().map(|f| f.0).collect();
             if names != ["step", "population", "index"] {
-                diags.push(err(
-                    whole,
-                    format!("the first line must be the header `{HEADER}`, found `{}`", line.trim()),
-                    format!("start the file with the line `{HEADER}`"),
-                ));
+                found.push(|| {
+                    err(
+                        whole,
+                        format!("the first line must be the header `{HEADER}`, found `{}`", shown(line.trim())),
+                        format!("start the file with the line `{HEADER}`"),
+                    )
+                });
                 break;
             }
             continue;
         }
         if fields.len() != 3 {
-            diags.push(err(
-                whole,
-                format!("expected 3 fields (step,population,index), found {}", fields.len()),
-                "each row is `step,population,index`, e.g. `0,in,3`".into(),
-            ));
+            found.push(|| {
+                err(
+                    whole,
+                    format!("expected 3 fields (step,population,index), found {}", fields.len()),
+                    "each row is `step,population,index`, e.g. `0,in,3`".into(),
+                )
+            });
             continue;
         }
         let (sf, pf, inf) = (&fields[0], &fields[1], &fields[2]);
         let Ok(step) = sf.0.parse::<u32>() else {
-            diags.push(err(
-                sf.1.clone(),
-                format!("step `{}` is not a non-negative integer", sf.0),
-                "steps count from 0".into(),
-            ));
+            found.push(|| {
+                err(
+                    sf.1.clone(),
+                    format!("step `{}` is not a non-negative integer", shown(sf.0)),
+                    "steps count from 0".into(),
+                )
+            });
             continue;
         };
         let Some((pid, pop)) = net.population(pf.0) else {
-            diags.push(err(
-                pf.1.clone(),
-                format!("unknown population `{}`", pf.0),
-                format!("{what} populations of this network: {}", allowed.join(", ")),
-            ));
+            found.push(|| {
+                err(
+                    pf.1.clone(),
+                    format!("unknown population `{}`", shown(pf.0)),
+                    format!("{what} populations of this network: {allowed}"),
+                )
+            });
             continue;
         };
         if pop.is_input() != (kind == SpikeFileKind::Stimulus) {
@@ -184,56 +256,88 @@ pub fn parse_spikes(net: &Network, file: &str, text: String, kind: SpikeFileKind
                     pf.0
                 ),
             };
-            diags.push(err(pf.1.clone(), msg, format!("{what} populations of this network: {}", allowed.join(", "))));
+            found.push(|| err(pf.1.clone(), msg, format!("{what} populations of this network: {allowed}")));
             continue;
         }
         let index = match inf.0.parse::<u32>() {
             Ok(i) if i < pop.size() => i,
             Ok(i) => {
-                diags.push(err(
-                    inf.1.clone(),
-                    format!("index {i} is out of range for population `{}` of size {}", pop.name(), pop.size()),
-                    format!("indices run from 0 to {}", pop.size() - 1),
-                ));
+                found.push(|| {
+                    err(
+                        inf.1.clone(),
+                        format!("index {i} is out of range for population `{}` of size {}", pop.name(), pop.size()),
+                        format!("indices run from 0 to {}", pop.size() - 1),
+                    )
+                });
                 continue;
             }
             Err(_) => {
-                diags.push(err(
-                    inf.1.clone(),
-                    format!("index `{}` is not a non-negative integer", inf.0),
-                    "neuron indices count from 0 within their population".into(),
-                ));
+                found.push(|| {
+                    err(
+                        inf.1.clone(),
+                        format!("index `{}` is not a non-negative integer", shown(inf.0)),
+                        "neuron indices count from 0 within their population".into(),
+                    )
+                });
                 continue;
             }
         };
         let key = (step, pid, index);
         if let Some((pk, pl)) = prev {
             if key == pk {
-                diags.push(err(whole, format!("duplicate spike (same as line {pl})"), "list each spike once".into()));
+                found
+                    .push(|| err(whole, format!("duplicate spike (same as line {pl})"), "list each spike once".into()));
                 continue;
             }
             if key < pk {
-                diags.push(err(
-                    whole,
-                    format!("rows are not sorted: this row belongs before line {pl}"),
-                    "sort rows by step, then population in network order, then index".into(),
-                ));
+                found.push(|| {
+                    err(
+                        whole,
+                        format!("rows are not sorted: this row belongs before line {pl}"),
+                        "sort rows by step, then population in network order, then index".into(),
+                    )
+                });
                 continue;
             }
         }
         prev = Some((key, lineno + 1));
+        if let Some(steps) = steps.filter(|&n| step >= n) {
+            // One problem for all rows past the run, at the first of them.
+            match &mut beyond {
+                None => {
+                    let at = found.push(|| err(sf.1.clone(), String::new(), String::new()));
+                    beyond = Some((at, steps, 1, step));
+                }
+                Some((_, _, count, last)) => {
+                    *count += 1;
+                    *last = (*last).max(step);
+                }
+            }
+            continue;
+        }
         out.push((step, pop.offset() + index));
     }
-    if !header_seen {
-        diags.push(
-            Diag::new(file, &src, Some(0..0), "the file is empty")
-                .with_help(format!("a spike file starts with the header line `{HEADER}`")),
-        );
+    if let Some((at, steps, count, last)) = beyond {
+        if let Some(d) = at.map(|i| &mut found.diags[i]) {
+            let rows = if count > 1 { format!(", in {count} rows from this one") } else { String::new() };
+            d.message = format!(
+                "step {} is past the end of the run ({steps} steps: 0..={}); the stimulus has spikes up to step {last}{rows}",
+                text[d.span.clone().unwrap_or(0..0)].trim(),
+                steps.saturating_sub(1)
+            );
+            d.help = Some(format!("use --steps {} or more, or remove the rows from step {steps} on", last + 1));
+        }
     }
-    if diags.is_empty() {
+    if !header_seen {
+        found.push(|| {
+            Diag::at(&src, Some(0..0), "the file is empty")
+                .with_help(format!("a spike file starts with the header line `{HEADER}`"))
+        });
+    }
+    if found.diags.is_empty() && found.more == 0 {
         Ok(SpikeList(out))
     } else {
-        Err(FileErrors { file: file.to_string(), diags })
+        Err(FileErrors::with_more(file, found.diags, found.more))
     }
 }
 

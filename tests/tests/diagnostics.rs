@@ -74,7 +74,7 @@ fn unknown_extension_and_missing_file() {
     let e = spikeforge_net::load_network(Path::new("network.yaml")).unwrap_err();
     assert_eq!(e.to_string(), "network.yaml: unknown network file type");
     let e = spikeforge_net::load_network(Path::new("/nonexistent/net.toml")).unwrap_err();
-    assert!(e.to_string().starts_with("/nonexistent/net.toml: cannot read the file"), "{e}");
+    assert!(e.to_string().starts_with("/nonexistent/net.toml: cannot read the network file: "), "{e}");
 }
 
 #[test]
