@@ -124,16 +124,14 @@ impl InputError {
             InputError::NotRegular { what, kind, .. } => {
                 format!("the {what} is {kind}, not a regular file; spikeforge reads inputs from regular files only")
             }
-            InputError::TooLarge { what, size: Some(n), limit, .. } => format!(
-                "the {what} is {} ({n} bytes), larger than the input limit of {} ({limit} bytes)",
-                human(*n),
-                human(*limit)
-            ),
+            InputError::TooLarge { what, size: Some(n), limit, .. } => {
+                format!("the {what} is {}, larger than the input limit of {}", bytes(*n), bytes(*limit))
+            }
             InputError::TooLarge { what, size: None, limit, .. } => format!(
-                "the {what} holds more than {limit} bytes (it grew while being read), larger than the input limit of {}",
-                human(*limit)
+                "the {what} holds more than {limit} bytes (it grew while being read), more than the input limit of {}",
+                bytes(*limit)
             ),
-            InputError::BadLimit { value, detail } => format!("{MAX_INPUT_ENV}=`{value}`: {detail}"),
+            InputError::BadLimit { detail, .. } => detail.clone(),
         }
     }
 
@@ -156,10 +154,8 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.file() {
-            Some(file) => write!(f, "{file}: {}", self.message()),
-            None => f.write_str(&self.message()),
-        }
+        let file = self.file().unwrap_or(MAX_INPUT_ENV);
+        write!(f, "{file}: {}", self.message())
     }
 }
 
@@ -169,6 +165,15 @@ impl From<InputError> for FileErrors {
     fn from(e: InputError) -> FileErrors {
         let file = e.file().unwrap_or(MAX_INPUT_ENV).to_string();
         FileErrors::whole_file(&file, e.message(), e.help())
+    }
+}
+
+/// A byte count for messages: `912 bytes`, `1 GiB (1073741824 bytes)`.
+fn bytes(n: u64) -> String {
+    if n < 1024 {
+        format!("{n} bytes")
+    } else {
+        format!("{} ({n} bytes)", human(n))
     }
 }
 

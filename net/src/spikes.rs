@@ -180,7 +180,8 @@ fn parse(
     let mut header_seen = false;
     // (step, population id, index) of the previous row and its line number.
     let mut prev: Option<((u32, usize, u32), usize)> = None;
-    // Rows past the run: the diagnostic of the first one, how many, the last step.
+    // Rows past the run: the diagnostic of the first one (if kept), its
+    // step, how many rows, the last step.
     let mut beyond: Option<(Option<usize>, u32, usize, u32)> = None;
     for (lineno, raw) in text.split_inclusive('\n').enumerate() {
         let line_start = offset;
@@ -301,13 +302,10 @@ fn parse(
             }
         }
         prev = Some((key, lineno + 1));
-        if let Some(steps) = steps.filter(|&n| step >= n) {
+        if steps.is_some_and(|n| step >= n) {
             // One problem for all rows past the run, at the first of them.
             match &mut beyond {
-                None => {
-                    let at = found.push(|| err(sf.1.clone(), String::new(), String::new()));
-                    beyond = Some((at, steps, 1, step));
-                }
+                None => beyond = Some((found.push(|| err(sf.1.clone(), String::new(), String::new())), step, 1, step)),
                 Some((_, _, count, last)) => {
                     *count += 1;
                     *last = (*last).max(step);
@@ -317,16 +315,14 @@ fn parse(
         }
         out.push((step, pop.offset() + index));
     }
-    if let Some((at, steps, count, last)) = beyond {
-        if let Some(d) = at.map(|i| &mut found.diags[i]) {
-            let rows = if count > 1 { format!(", in {count} rows from this one") } else { String::new() };
-            d.message = format!(
-                "step {} is past the end of the run ({steps} steps: 0..={}); the stimulus has spikes up to step {last}{rows}",
-                text[d.span.clone().unwrap_or(0..0)].trim(),
-                steps.saturating_sub(1)
-            );
-            d.help = Some(format!("use --steps {} or more, or remove the rows from step {steps} on", last + 1));
-        }
+    if let (Some((Some(at), first, count, last)), Some(steps)) = (beyond, steps) {
+        let d = &mut found.diags[at];
+        let rows = if count > 1 { format!(" ({count} rows from this one on)") } else { String::new() };
+        d.message = format!(
+            "step {first} is past the end of the run ({steps} steps: 0..={}); the stimulus has spikes up to step {last}{rows}",
+            steps - 1
+        );
+        d.help = Some(format!("use --steps {} or more, or remove the rows from step {steps} on", last + 1));
     }
     if !header_seen {
         found.push(|| {
