@@ -163,7 +163,11 @@ fn hostile_input_paths_are_refused() {
     ];
     for (args, msg) in &cases {
         let t0 = std::time::Instant::now();
-        let o = run(args);
+        // A small limit as well: should the refusal ever regress, the read
+        // still stops at 1 MB instead of filling memory from /dev/zero.
+        let mut args = args.clone();
+        args.extend_from_slice(&["--max-input-size", "1M"]);
+        let o = run(&args);
         assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(msg.as_str()), "{args:?}: expected `{msg}` in:\n{}", stderr(&o));
         assert!(t0.elapsed().as_secs() < 60, "{args:?} took {:?}", t0.elapsed());
