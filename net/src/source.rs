@@ -154,7 +154,7 @@ fn too_large(msg: &str, text: &str, span: Option<&Range<usize>>, path: &str) -> 
         while e < b.len() && is_num(b[e]) {
             e += 1;
         }
-        let tok = &text[s..e];
+        let tok = text.get(s..e)?;
         let digits = tok.strip_prefix('-').unwrap_or(tok);
         if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
             return None;

@@ -34,45 +34,58 @@ pub enum SpikeFileKind {
 pub struct SpikeList(pub Vec<(u32, u32)>);
 
 impl SpikeList {
-    /// One past the last step with a spike (0 if empty).
+    /// One past the last step with a spike (0 if empty; saturates at `u32::MAX`).
     pub fn step_span(&self) -> u32 {
-        self.0.last().map_or(0, |&(s, _)| s + 1)
+        self.0.iter().map(|&(s, _)| s.saturating_add(1)).max().unwrap_or(0)
     }
 }
 
-/// A stimulus indexed by step, for fast per-step access.
+/// A stimulus indexed by step, for fast per-step access. Only steps with
+/// spikes are stored, so memory follows the number of spikes, not the
+/// largest step (a single spike at step 4,000,000,000 is 12 bytes).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stimulus {
+    /// Steps that have spikes, ascending.
+    steps: Vec<u32>,
+    /// `ids[starts[k]..starts[k + 1]]` spike at `steps[k]`.
     starts: Vec<u32>,
     ids: Vec<u32>,
 }
 
 impl Stimulus {
-    /// Builds from a sorted spike list.
+    /// Builds from a spike list (sorted by step if it is not already).
     pub fn from_list(list: &SpikeList) -> Stimulus {
-        let steps = list.step_span() as usize;
-        let mut starts = vec![0u32; steps + 1];
-        for &(s, _) in &list.0 {
-            starts[s as usize + 1] += 1;
+        let mut spikes = std::borrow::Cow::Borrowed(&list.0);
+        if !spikes.windows(2).all(|w| w[0].0 <= w[1].0) {
+            spikes.to_mut().sort_by_key(|&(s, _)| s);
         }
-        for i in 0..steps {
-            starts[i + 1] += starts[i];
+        let mut st = Stimulus { steps: Vec::new(), starts: vec![0], ids: Vec::with_capacity(spikes.len()) };
+        for &(s, n) in spikes.iter() {
+            if st.steps.last() != Some(&s) {
+                if !st.steps.is_empty() {
+                    st.starts.push(st.ids.len() as u32);
+                }
+                st.steps.push(s);
+            }
+            st.ids.push(n);
         }
-        Stimulus { starts, ids: list.0.iter().map(|&(_, n)| n).collect() }
+        if !st.steps.is_empty() {
+            st.starts.push(st.ids.len() as u32);
+        }
+        st
     }
 
     /// Input neurons (global ids) that spike at `step`.
     pub fn at(&self, step: u32) -> &[u32] {
-        let s = step as usize;
-        if s + 1 >= self.starts.len() {
-            return &[];
+        match self.steps.binary_search(&step) {
+            Ok(k) => &self.ids[self.starts[k] as usize..self.starts[k + 1] as usize],
+            Err(_) => &[],
         }
-        &self.ids[self.starts[s] as usize..self.starts[s + 1] as usize]
     }
 
-    /// One past the last step with a spike.
+    /// One past the last step with a spike (saturates at `u32::MAX`).
     pub fn step_span(&self) -> u32 {
-        self.starts.len().saturating_sub(1) as u32
+        self.steps.last().map_or(0, |s| s.saturating_add(1))
     }
 
     /// Number of spikes.
@@ -226,15 +239,38 @@ fn parse(
             continue;
         }
         let (sf, pf, inf) = (&fields[0], &fields[1], &fields[2]);
-        let Ok(step) = sf.0.parse::<u32>() else {
-            found.push(|| {
-                err(
-                    sf.1.clone(),
-                    format!("step `{}` is not a non-negative integer", shown(sf.0)),
-                    "steps count from 0".into(),
-                )
-            });
-            continue;
+        let step = match sf.0.parse::<u32>() {
+            // A run has at most u32::MAX steps, numbered 0..u32::MAX.
+            Ok(s) if s < u32::MAX => s,
+            Ok(_) => {
+                found.push(|| {
+                    err(
+                        sf.1.clone(),
+                        format!("step {} is too large: steps are 0..={}", sf.0, u32::MAX - 1),
+                        "steps count from 0; a run has at most 4294967295 steps".into(),
+                    )
+                });
+                continue;
+            }
+            Err(e) => {
+                let too_large = matches!(e.kind(), std::num::IntErrorKind::PosOverflow);
+                found.push(|| {
+                    err(
+                        sf.1.clone(),
+                        if too_large {
+                            format!("step {} is too large: steps are 0..={}", shown(sf.0), u32::MAX - 1)
+                        } else {
+                            format!("step `{}` is not a non-negative integer", shown(sf.0))
+                        },
+                        if too_large {
+                            "steps count from 0; a run has at most 4294967295 steps".into()
+                        } else {
+                            "steps count from 0".into()
+                        },
+                    )
+                });
+                continue;
+            }
         };
         let Some((pid, pop)) = net.population(pf.0) else {
             found.push(|| {
@@ -260,13 +296,23 @@ fn parse(
             found.push(|| err(pf.1.clone(), msg, format!("{what} populations of this network: {allowed}")));
             continue;
         }
-        let index = match inf.0.parse::<u32>() {
-            Ok(i) if i < pop.size() => i,
-            Ok(i) => {
+        let parsed = match inf.0.parse::<u32>() {
+            // An index too large for u32 is out of range like any other.
+            Err(e) if matches!(e.kind(), std::num::IntErrorKind::PosOverflow) => Ok(None),
+            r => r.map(Some),
+        };
+        let index = match parsed {
+            Ok(Some(i)) if i < pop.size() => i,
+            Ok(_) => {
                 found.push(|| {
                     err(
                         inf.1.clone(),
-                        format!("index {i} is out of range for population `{}` of size {}", pop.name(), pop.size()),
+                        format!(
+                            "index {} is out of range for population `{}` of size {}",
+                            shown(inf.0),
+                            pop.name(),
+                            pop.size()
+                        ),
                         format!("indices run from 0 to {}", pop.size() - 1),
                     )
                 });
@@ -318,11 +364,13 @@ fn parse(
     if let (Some((Some(at), first, count, last)), Some(steps)) = (beyond, steps) {
         let d = &mut found.diags[at];
         let rows = if count > 1 { format!(" ({count} rows from this one on)") } else { String::new() };
-        d.message = format!(
-            "step {first} is past the end of the run ({steps} steps: 0..={}); the stimulus has spikes up to step {last}{rows}",
-            steps - 1
-        );
-        d.help = Some(format!("use --steps {} or more, or remove the rows from step {steps} on", last + 1));
+        let run = match steps {
+            0 => "a run of 0 steps".to_string(),
+            n => format!("{n} steps: 0..={}", n - 1),
+        };
+        d.message =
+            format!("step {first} is past the end of the run ({run}); the stimulus has spikes up to step {last}{rows}");
+        d.help = Some(format!("use --steps {} or more, or remove the rows from step {steps} on", last as u64 + 1));
     }
     if !header_seen {
         found.push(|| {
@@ -364,4 +412,22 @@ pub fn potentials_to_csv(net: &Network, v: &[i32]) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stimulus_stores_only_steps_with_spikes() {
+        let list = SpikeList(vec![(0, 1), (0, 2), (7, 0), (4_000_000_000, 3)]);
+        let st = Stimulus::from_list(&list);
+        assert_eq!((st.at(0), st.at(1), st.at(7), st.at(4_000_000_000)), (&[1, 2][..], &[][..], &[0][..], &[3][..]));
+        assert_eq!((st.step_span(), st.len()), (4_000_000_001, 4));
+        // Unsorted input is sorted by step (ids keep their order within a step).
+        let st = Stimulus::from_list(&SpikeList(vec![(5, 1), (2, 0), (5, 0)]));
+        assert_eq!((st.at(2), st.at(5), st.step_span()), (&[0][..], &[1, 0][..], 6));
+        assert_eq!(Stimulus::from_list(&SpikeList::default()).step_span(), 0);
+        assert_eq!(SpikeList(vec![(u32::MAX, 0)]).step_span(), u32::MAX);
+    }
 }
