@@ -64,6 +64,18 @@ fn dense_one_line(side: usize, bad: bool) -> String {
     s
 }
 
+/// [`dense_one_line`] in TOML: the matrix on one line.
+fn dense_toml(side: usize) -> String {
+    let json = dense_one_line(side, true);
+    let start = json.find("\"weights\": ").unwrap() + "\"weights\": ".len();
+    let matrix = &json[start..json.len() - "}]}".len()];
+    format!(
+        "format = 1\n\n[[populations]]\nname = \"in\"\nsize = {side}\nkind = \"input\"\n\n[[populations]]\n\
+         name = \"out\"\nsize = {side}\nthreshold = 10\n\n[[projections]]\npre = \"in\"\npost = \"out\"\n\
+         kind = \"dense\"\nweights = {matrix}\n"
+    )
+}
+
 /// A stimulus of `n` rows naming an unknown population, and one line of
 /// `long` bytes without commas.
 fn bad_stimulus(n: usize, long: usize) -> String {
@@ -111,16 +123,25 @@ fn main() {
     case("many errors, one-line JSON", many_errors(1000 / scale), Format::Json);
     case("many errors, TOML", many_errors_toml(1000 / scale), Format::Toml);
     case("one bad weight, one-line JSON", dense_one_line(side, true), Format::Json);
+    case("one bad weight, one-line TOML", dense_toml(side), Format::Toml);
+    // References: the happy path on the same files without the bad weight.
     let valid = dense_one_line(side, false);
-    let bytes = valid.len();
-    let t0 = Instant::now();
-    let net = parse_network("bench.json", valid, Format::Json).expect("the generated network is valid");
-    println!(
-        "  {:<34} {:>9.1} KB  (reference: the same file without the bad weight)  parse {:>7.3} s",
-        "valid, one-line JSON",
-        bytes as f64 / 1e3,
-        t0.elapsed().as_secs_f64()
-    );
+    let valid_toml = dense_toml(side).replace("999", "0");
+    let mut net = None;
+    for (name, text, format) in [
+        ("valid, one-line JSON", valid, Format::Json),
+        ("valid, one-line TOML", valid_toml, Format::Toml),
+    ] {
+        let bytes = text.len();
+        let t0 = Instant::now();
+        net = Some(parse_network("bench", text, format).expect("the generated network is valid"));
+        println!(
+            "  {name:<34} {:>9.1} KB  (reference: without the bad weight)      parse {:>7.3} s",
+            bytes as f64 / 1e3,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    let net = net.expect("parsed above");
 
     let text = bad_stimulus(100_000 / scale, 12_000_000 / scale);
     let bytes = text.len();
