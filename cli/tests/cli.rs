@@ -445,7 +445,7 @@ fn map_that_does_not_fit_names_the_limit_and_a_preset() {
     assert!(e.contains("--spec ice40"), "{e}");
     let o = run(&["map", "examples/feedforward/net.toml", "--spec", "nope.toml"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("cannot read the file"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nope.toml: cannot read the hardware spec: "), "{}", stderr(&o));
 }
 
 #[test]
