@@ -128,10 +128,9 @@ fn main() {
     let valid = dense_one_line(side, false);
     let valid_toml = dense_toml(side).replace("999", "0");
     let mut net = None;
-    for (name, text, format) in [
-        ("valid, one-line JSON", valid, Format::Json),
-        ("valid, one-line TOML", valid_toml, Format::Toml),
-    ] {
+    for (name, text, format) in
+        [("valid, one-line JSON", valid, Format::Json), ("valid, one-line TOML", valid_toml, Format::Toml)]
+    {
         let bytes = text.len();
         let t0 = Instant::now();
         net = Some(parse_network("bench", text, format).expect("the generated network is valid"));

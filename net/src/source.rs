@@ -100,7 +100,11 @@ fn parse_doc_in(src: &Arc<SourceFile>, format: Format) -> Result<NetworkDoc, Fil
                 } else {
                     offset..offset + 1
                 };
-                one(Some(span), msg, path, json_help(&e))
+                let help = json_help(&e, text, offset);
+                if help.starts_with("the string escapes half") {
+                    msg = "a string escape here is half of a UTF-16 surrogate pair".into();
+                }
+                one(Some(span), msg, path, help)
             })
         }
         Format::Toml => {
@@ -193,14 +197,24 @@ fn too_large(msg: &str, text: &str, span: Option<&Range<usize>>, path: &str) -> 
     Some((format!("the number {shown} is too {how}: {allowed}"), at))
 }
 
-fn json_help(e: &serde_json::Error) -> &'static str {
+/// The help line of a serde_json error at byte `offset` of `text`. serde_json
+/// classifies a few refusals of *valid* JSON as syntax errors; those get
+/// their own help instead of "not valid JSON".
+fn json_help(e: &serde_json::Error, text: &str, offset: usize) -> &'static str {
     let msg = e.to_string();
-    // Valid JSON that serde_json still refuses: say so, not "not valid JSON".
     if msg.starts_with("recursion limit exceeded") {
         return "the file nests arrays or objects more than 128 levels deep; a network file needs at most 4";
     }
-    if msg.starts_with("lone leading surrogate") || msg.starts_with("unexpected end of hex escape") {
-        return "the string escapes half of a UTF-16 surrogate pair; write the character itself";
+    if msg.starts_with("number out of range") {
+        return "the number is too large even for a 64-bit float; numbers in a network file are integers in their field's range";
+    }
+    // `"\ud800"` alone is valid JSON but not Unicode text.
+    let before = &text.as_bytes()[offset.saturating_sub(12).min(text.len())..offset.min(text.len())];
+    let surrogate = before
+        .windows(4)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2].eq_ignore_ascii_case(&b'd') && b"89abAB".contains(&w[3]));
+    if surrogate && (msg.starts_with("lone leading surrogate") || msg.starts_with("unexpected end of hex escape")) {
+        return "the string escapes half of a UTF-16 surrogate pair, which is not a character; write the character itself";
     }
     match e.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
