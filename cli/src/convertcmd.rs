@@ -20,8 +20,8 @@ pub struct ConvertArgs {
     /// Spec preset or file: its weight, potential and accumulator bits.
     #[arg(long, default_value = "medium")]
     pub spec: String,
-    /// Time steps per inference (T).
-    #[arg(long)]
+    /// Time steps per inference (T, at least 1).
+    #[arg(long, value_parser = crate::steps_arg)]
     pub steps: u32,
     /// Network file to write (.toml or .json).
     #[arg(long)]
@@ -109,9 +109,6 @@ pub fn options(
 }
 
 pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
-    if a.steps == 0 {
-        return Err(other("--steps must be at least 1", None));
-    }
     let spec = load_spec(&a.spec)?;
     let mut opts = options(a.steps, &a.method, &a.threshold, &a.readout, &a.reset, &spec)?;
     opts.input = match a.input.as_str() {

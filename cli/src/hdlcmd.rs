@@ -5,6 +5,7 @@ use crate::{other, write_file, Failure};
 use serde_json::json;
 use spikeforge_hdl::{emit::VerilogFile, tools};
 use spikeforge_mapper::spec::load_spec;
+use spikeforge_net::FileErrors;
 use std::path::{Path, PathBuf};
 
 /// Top-level ports of the emitted top module: (name, direction, width).
@@ -33,12 +34,13 @@ fn ports(top: &VerilogFile) -> Vec<(String, String, u32)> {
 /// Neuron count per core from a `spikeforge map --out` folder.
 fn mapping_counts(dir: &Path, spec: &spikeforge_mapper::HardwareSpec) -> Result<Vec<u32>, Failure> {
     let file = dir.join("mapping.json");
-    let text = std::fs::read_to_string(&file).map_err(|e| {
-        other(
-            format!("cannot read {}: {e}", file.display()),
-            Some("--mapping takes the folder written by `spikeforge map --out DIR`"),
-        )
-    })?;
+    let text = match spikeforge_net::input::read_text(&file, "mapping file") {
+        Ok(t) => t,
+        Err(e) if !file.exists() => {
+            return Err(other(e.to_string(), Some("--mapping takes the folder written by `spikeforge map --out DIR`")))
+        }
+        Err(e) => return Err(e.into()),
+    };
     let j: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| other(format!("{}: not a mapping file: {e}", file.display()), None))?;
     let mapped_spec: spikeforge_mapper::HardwareSpec = serde_json::from_value(j["spec"].clone())
@@ -83,7 +85,11 @@ pub fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, jso
         hex.sort();
         for h in hex {
             let name = h.file_name().expect("a file").to_owned();
-            std::fs::copy(&h, out.join(&name)).map_err(|e| other(format!("cannot copy {}: {e}", h.display()), None))?;
+            // Read through the bounded reader: a `.hex` that is a FIFO or a
+            // link to a device is refused instead of copied forever.
+            let bytes = spikeforge_net::input::read_input(&h, "memory image").map_err(FileErrors::from)?;
+            std::fs::write(out.join(&name), bytes)
+                .map_err(|e| other(format!("cannot write {}: {e}", out.join(&name).display()), None))?;
             copied += 1;
         }
     }

@@ -8,7 +8,7 @@
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use spikeforge_net::{spikes, FileErrors, Network, SpikeFileKind, SpikeList, Stimulus};
+use spikeforge_net::{spikes, FileErrors, Network, SpikeList, Stimulus};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -31,6 +31,24 @@ mod simcmd;
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// Largest input file read (network, stimulus, spec, model, data), e.g.
+    /// 4G or 512M; default 1G or $SPIKEFORGE_MAX_INPUT_BYTES.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = max_input_size)]
+    max_input_size: Option<u64>,
+}
+
+/// `--max-input-size`: a size as `spikeforge_net::input::parse_size` reads it.
+fn max_input_size(s: &str) -> Result<u64, String> {
+    spikeforge_net::input::parse_size(s)
+}
+
+/// `--steps`: a run has at least one time step.
+pub(crate) fn steps_arg(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(0) => Err("steps must be at least 1 (a run has at least one time step)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("`{s}` is not a step count: {e}")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -47,8 +65,8 @@ enum Cmd {
     Golden {
         /// Network file (.json or .toml).
         net: PathBuf,
-        /// Number of time steps to run.
-        #[arg(long)]
+        /// Number of time steps to run (at least 1).
+        #[arg(long, value_parser = steps_arg)]
         steps: u32,
         /// Stimulus CSV (`step,population,index`) for the input populations.
         #[arg(long)]
@@ -102,8 +120,8 @@ enum Cmd {
         /// the architectural model is run and checked against golden.
         #[arg(long)]
         stimulus: Option<PathBuf>,
-        /// Steps for the stimulus run (default: the stimulus length).
-        #[arg(long)]
+        /// Steps for the stimulus run (default: the stimulus length; at least 1).
+        #[arg(long, value_parser = steps_arg)]
         steps: Option<u32>,
         /// Partitioner.
         #[arg(long, value_enum, default_value = "multilevel")]
@@ -123,8 +141,8 @@ enum Cmd {
         /// Spec preset name or spec file (.toml).
         #[arg(long)]
         spec: String,
-        /// Number of time steps to run.
-        #[arg(long)]
+        /// Number of time steps to run (at least 1).
+        #[arg(long, value_parser = steps_arg)]
         steps: u32,
         /// Stimulus CSV (`step,population,index`) for the input populations.
         #[arg(long)]
@@ -207,8 +225,8 @@ enum Cmd {
         /// Stimulus CSV.
         #[arg(long)]
         stimulus: Option<PathBuf>,
-        /// Number of time steps.
-        #[arg(long)]
+        /// Number of time steps (at least 1).
+        #[arg(long, value_parser = steps_arg)]
         steps: u32,
         /// Do not load the network (the bitstream already holds it); only reset its state.
         #[arg(long)]
@@ -281,6 +299,9 @@ fn main() -> ExitCode {
         Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).terminal_links(false).build())
     }));
     let cli = Cli::parse();
+    if let Some(limit) = cli.max_input_size {
+        spikeforge_net::input::set_max_input_bytes(limit);
+    }
     let json = match &cli.cmd {
         Cmd::Check { json, .. }
         | Cmd::Golden { json, .. }
@@ -415,20 +436,17 @@ fn load(net: &Path) -> Result<Network, Failure> {
 }
 
 /// The stimulus file of a run of `steps` steps (none: no input spikes);
-/// spikes at or after `steps` are refused, not dropped.
-fn load_stimulus(net: &Network, path: Option<&Path>, steps: u32) -> Result<Stimulus, Failure> {
-    let list = match path {
-        Some(s) => spikes::load_spikes(net, s, SpikeFileKind::Stimulus)?,
+/// spikes at or after `steps` are refused at their row, not dropped.
+fn load_stimulus_list(net: &Network, path: Option<&Path>, steps: u32) -> Result<SpikeList, Failure> {
+    Ok(match path {
+        Some(s) => spikes::load_stimulus(net, s, steps)?,
         None => SpikeList::default(),
-    };
-    let stim = Stimulus::from_list(&list);
-    if stim.step_span() > steps {
-        return Err(other(
-            format!("the stimulus has spikes up to step {}, but --steps is {steps}", stim.step_span() - 1),
-            Some(&format!("use --steps {} or more", stim.step_span())),
-        ));
-    }
-    Ok(stim)
+    })
+}
+
+/// [`load_stimulus_list`], indexed by step.
+fn load_stimulus(net: &Network, path: Option<&Path>, steps: u32) -> Result<Stimulus, Failure> {
+    Ok(Stimulus::from_list(&load_stimulus_list(net, path, steps)?))
 }
 
 /// Maps a network, turning "does not fit" into a message with the fix.
@@ -581,10 +599,7 @@ fn golden(
     json: bool,
 ) -> Result<(), Failure> {
     let net = load(path)?;
-    let stim = match stimulus {
-        Some(s) => spikes::load_spikes(&net, s, SpikeFileKind::Stimulus)?,
-        None => SpikeList::default(),
-    };
+    let stim = load_stimulus_list(&net, stimulus, steps)?;
     let run = run_golden(net, &stim, steps)?;
     if let Some(f) = spikes_out {
         write_file(f, &spikes::spikes_to_csv(&run.net, &run.result.spikes))?;

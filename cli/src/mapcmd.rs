@@ -70,15 +70,12 @@ pub fn map(
     let mut opts = MapOptions::new(algorithm);
     let mut run = None;
     if let Some(sp) = stimulus {
-        let list = spikes::load_spikes(&net, sp, SpikeFileKind::Stimulus)?;
+        let list = match steps {
+            Some(n) => spikes::load_stimulus(&net, sp, n)?,
+            None => spikes::load_spikes(&net, sp, SpikeFileKind::Stimulus)?,
+        };
         let stim = Stimulus::from_list(&list);
         let steps = steps.unwrap_or(stim.step_span().max(1));
-        if stim.step_span() > steps {
-            return Err(other(
-                format!("the stimulus has spikes up to step {}, but --steps is {steps}", stim.step_span() - 1),
-                Some(&format!("use --steps {} or more", stim.step_span())),
-            ));
-        }
         let (r, golden) = rates(&net, &stim, steps)?;
         opts.rates = Some(r);
         run = Some((stim, steps, golden));

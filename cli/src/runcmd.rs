@@ -78,7 +78,7 @@ pub fn run(a: &RunArgs) -> Result<bool, Failure> {
             "steps        {}, {} spikes, {:.1} clock cycles per step on the board",
             a.steps,
             spikes.len(),
-            cycles.iter().map(|&c| c as f64).sum::<f64>() / a.steps.max(1) as f64
+            (cycles.iter().map(|&c| c as f64).sum::<f64>() + 0.0) / a.steps.max(1) as f64
         );
         println!(
             "verdict      {}",

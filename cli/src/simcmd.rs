@@ -69,9 +69,6 @@ fn parse_steps(s: &str, steps: u32) -> Result<(u32, u32), Failure> {
 pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
     let net = load(&a.net)?;
     let spec = load_spec(&a.spec)?;
-    if a.steps == 0 {
-        return Err(other("--steps must be at least 1", None));
-    }
     let stim = load_stimulus(&net, a.stimulus.as_deref(), a.steps)?;
     if let Some(p) = a.backpressure {
         if !(1..=100).contains(&p) {

@@ -102,6 +102,128 @@ fn stimulus_past_the_run_is_refused() {
     let e = stderr(&o);
     assert!(e.contains("spikes up to step 7"), "{e}");
     assert!(e.contains("--steps 8"), "{e}");
+    // At the first row past the run, with its file and line.
+    assert!(e.contains("examples/feedforward/stimulus.csv:11:1: step 5 is past the end of the run"), "{e}");
+}
+
+#[test]
+fn zero_steps_is_a_usage_error_in_every_command() {
+    let net = "examples/feedforward/net.toml";
+    let cases: &[&[&str]] = &[
+        &["golden", net, "--steps", "0"],
+        &["sim", net, "--spec", "tiny", "--steps", "0"],
+        &["map", net, "--spec", "tiny", "--stimulus", "examples/feedforward/stimulus.csv", "--steps", "0"],
+        &["run", net, "--port", "/nonexistent", "--spec", "tiny", "--steps", "0"],
+        &["convert", "convert/models/digits_mlp.onnx", "--data", "digits", "--steps", "0", "--out", "x.toml"],
+    ];
+    for args in cases {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("steps must be at least 1"), "{args:?}: {}", stderr(&o));
+    }
+}
+
+/// Paths that would make a plain read hang or exhaust memory: a link to
+/// /dev/zero, a FIFO, a file over the input limit. Each is refused fast,
+/// whatever kind of input it is given as.
+#[cfg(unix)]
+#[test]
+fn hostile_input_paths_are_refused() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-hostile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = |name: &str| {
+        let p = dir.join(name);
+        std::os::unix::fs::symlink("/dev/zero", &p).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let (net, stim, spec, model, data) =
+        (link("net.json"), link("stim.csv"), link("spec.toml"), link("model.onnx"), link("data.csv"));
+    let fifo = dir.join("fifo.toml");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let ok_net = "examples/feedforward/net.toml";
+    let out = dir.join("o.toml");
+    let out = out.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (vec!["check", &net], format!("{net}: the network file is a character device, not a regular file")),
+        (vec!["check", fifo.to_str().unwrap()], "the network file is a FIFO (named pipe)".into()),
+        (
+            vec!["golden", ok_net, "--steps", "8", "--stimulus", &stim],
+            format!("{stim}: the stimulus is a character device"),
+        ),
+        (vec!["map", ok_net, "--spec", &spec], format!("{spec}: the hardware spec is a character device")),
+        (
+            vec!["convert", &model, "--data", "digits", "--steps", "8", "--out", out],
+            format!("{model}: the ONNX model is a character device"),
+        ),
+        (
+            vec!["convert", "convert/models/digits_mlp.onnx", "--data", &data, "--steps", "8", "--out", out],
+            format!("{data}: the data file is a character device"),
+        ),
+    ];
+    for (args, msg) in &cases {
+        let t0 = std::time::Instant::now();
+        // A small limit as well: should the refusal ever regress, the read
+        // still stops at 1 MB instead of filling memory from /dev/zero.
+        let mut args = args.clone();
+        args.extend_from_slice(&["--max-input-size", "1M"]);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(msg.as_str()), "{args:?}: expected `{msg}` in:\n{}", stderr(&o));
+        assert!(t0.elapsed().as_secs() < 60, "{args:?} took {:?}", t0.elapsed());
+    }
+    // Over the limit, by flag and by environment variable.
+    let o = run(&["check", ok_net, "--max-input-size", "100"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("larger than the input limit of 100 bytes"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--max-input-size SIZE or SPIKEFORGE_MAX_INPUT_BYTES=SIZE"), "{}", stderr(&o));
+    let o =
+        bin().args(["check", ok_net]).env("SPIKEFORGE_MAX_INPUT_BYTES", "100").current_dir(root()).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("larger than the input limit of 100 bytes"), "{}", stderr(&o));
+    let o =
+        bin().args(["check", ok_net]).env("SPIKEFORGE_MAX_INPUT_BYTES", "lots").current_dir(root()).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`lots` is not a size"), "{}", stderr(&o));
+    // The flag wins over the variable; a bad flag value is a usage error.
+    let o = bin()
+        .args(["check", ok_net, "--max-input-size", "1M"])
+        .env("SPIKEFORGE_MAX_INPUT_BYTES", "100")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(run(&["check", ok_net, "--max-input-size", "huge"]).status.code(), Some(2));
+    // Files of a mapping folder go through the same reader.
+    let (maps, hdl) = (dir.join("map"), dir.join("hdl"));
+    let o = run(&["map", ok_net, "--spec", "tiny", "--out", maps.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::os::unix::fs::symlink("/dev/zero", maps.join("zz.hex")).unwrap();
+    let o = run(&["hdl", "--spec", "tiny", "--out", hdl.to_str().unwrap(), "--mapping", maps.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("zz.hex: the memory image is a character device"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn invalid_utf8_is_located_and_empty_maps_print_no_negative_zero() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("net.toml");
+    std::fs::write(&bad, b"format = 1\n\n[[populations]]\nname = \"in\xe9\"\nsize = 1\nkind = \"input\"\n").unwrap();
+    let o = run(&["check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not valid UTF-8: byte 0xe9 at line 4, column 11 (byte offset 38)"), "{}", stderr(&o));
+    let empty = dir.join("empty.toml");
+    std::fs::write(&empty, "format = 1\npopulations = []\n").unwrap();
+    for extra in [&[][..], &["--json"][..]] {
+        let mut args = vec!["map", empty.to_str().unwrap(), "--spec", "tiny"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(!stdout(&o).contains("-0"), "{}", stdout(&o));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -323,7 +445,7 @@ fn map_that_does_not_fit_names_the_limit_and_a_preset() {
     assert!(e.contains("--spec ice40"), "{e}");
     let o = run(&["map", "examples/feedforward/net.toml", "--spec", "nope.toml"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("cannot read the file"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nope.toml: cannot read the hardware spec: "), "{}", stderr(&o));
 }
 
 #[test]

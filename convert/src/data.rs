@@ -106,32 +106,56 @@ pub fn fashion_mnist(dir: &Path, limit: usize) -> Result<Dataset, DataError> {
     Ok(Dataset { name: "fashion-mnist".into(), train: split("train", limit)?, test: split("t10k", usize::MAX)? })
 }
 
-/// An IDX file (`name` or `name.gz`): dimensions and unsigned bytes.
+/// A file refused or not read by the bounded reader (spikeforge_net::input).
+fn input_error(e: spikeforge_net::input::InputError) -> DataError {
+    DataError {
+        file: e.file().unwrap_or_default().to_string(),
+        line: None,
+        msg: match e.help() {
+            Some(h) => format!("{}; {h}", e.message()),
+            None => e.message(),
+        },
+    }
+}
+
+/// An IDX file (`name` or `name.gz`): dimensions and unsigned bytes. Both
+/// the file and the decompressed data are bounded by the input limit.
 fn read_idx(base: &Path, rank: usize) -> Result<(Vec<usize>, Vec<u8>), DataError> {
+    use spikeforge_net::input::{max_input_bytes, read_file};
     let gz = PathBuf::from(format!("{}.gz", base.display()));
-    let (path, bytes) = match std::fs::read(base) {
+    let limit = max_input_bytes().map_err(input_error)?;
+    let (path, bytes) = match read_file(base, "IDX file", limit) {
         Ok(b) => (base.to_path_buf(), b),
-        Err(_) => match std::fs::read(&gz) {
+        Err(e) if e.is_not_found() => match read_file(&gz, "IDX file", limit) {
             Ok(b) => {
+                let bad = |msg: String| DataError { file: gz.display().to_string(), line: None, msg };
                 let mut out = Vec::new();
-                flate2::read::GzDecoder::new(&b[..]).read_to_end(&mut out).map_err(|e| DataError {
-                    file: gz.display().to_string(),
-                    line: None,
-                    msg: format!("not a gzip file: {e}"),
-                })?;
+                flate2::read::GzDecoder::new(&b[..])
+                    .take(limit.saturating_add(1))
+                    .read_to_end(&mut out)
+                    .map_err(|e| bad(format!("not a gzip file: {e}")))?;
+                if out.len() as u64 > limit {
+                    return Err(bad(format!(
+                        "decompresses to more than {limit} bytes, the input limit; if the file is right, \
+                         raise it with --max-input-size SIZE or {}=SIZE",
+                        spikeforge_net::input::MAX_INPUT_ENV
+                    )));
+                }
                 (gz, out)
             }
-            Err(e) => {
+            Err(e) if e.is_not_found() => {
                 return Err(DataError {
                     file: gz.display().to_string(),
                     line: None,
                     msg: format!(
-                        "cannot read it or {}: {e}; install the data with `sudo apt-get install dataset-fashion-mnist`",
+                        "cannot read it or {}: no such file; install the data with `sudo apt-get install dataset-fashion-mnist`",
                         base.display()
                     ),
                 })
             }
+            Err(e) => return Err(input_error(e)),
         },
+        Err(e) => return Err(input_error(e)),
     };
     let bad = |msg: String| DataError { file: path.display().to_string(), line: None, msg };
     if bytes.len() < 4 + 4 * rank || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 8 || bytes[3] as usize != rank {
@@ -148,13 +172,28 @@ fn read_idx(base: &Path, rank: usize) -> Result<(Vec<usize>, Vec<u8>), DataError
     Ok((dims, body.to_vec()))
 }
 
+/// A field quoted in a message, cut to 40 characters.
+fn short(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_string(),
+    }
+}
+
 /// A CSV data set: `split,label,x1,...,xn`.
 pub fn csv(path: &Path) -> Result<Dataset, DataError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| DataError {
-        file: file.clone(),
-        line: None,
-        msg: format!("cannot read it: {e} (--data takes digits, fashion-mnist[:DIR] or a CSV file)"),
+    let bytes = spikeforge_net::input::read_input(path, "data file").map_err(|e| match e {
+        spikeforge_net::input::InputError::Io { detail, .. } => DataError {
+            file: file.clone(),
+            line: None,
+            msg: format!("cannot read it: {detail} (--data takes digits, fashion-mnist[:DIR] or a CSV file)"),
+        },
+        e => input_error(e),
+    })?;
+    let text = spikeforge_net::input::text_from_bytes(&file, "data file", bytes).map_err(|e| {
+        let d = &e.diags[0];
+        DataError { file: file.clone(), line: d.line_col().map(|(l, _)| l), msg: d.message.clone() }
     })?;
     let (mut train, mut test) = (Split::default(), Split::default());
     let mut dim = None;
@@ -171,11 +210,11 @@ pub fn csv(path: &Path) -> Result<Dataset, DataError> {
         let split = match fields[0] {
             "train" => &mut train,
             "test" => &mut test,
-            other => return Err(bad(format!("column 1 is \"{other}\"; the split must be train or test"))),
+            other => return Err(bad(format!("column 1 is \"{}\"; the split must be train or test", short(other)))),
         };
-        let label: u8 = fields[1]
-            .parse()
-            .map_err(|_| bad(format!("column 2 is \"{}\"; the label must be a class number 0..255", fields[1])))?;
+        let label: u8 = fields[1].parse().map_err(|_| {
+            bad(format!("column 2 is \"{}\"; the label must be a class number 0..255", short(fields[1])))
+        })?;
         let x: Vec<f32> = fields[2..]
             .iter()
             .enumerate()
@@ -183,7 +222,7 @@ pub fn csv(path: &Path) -> Result<Dataset, DataError> {
                 f.parse::<f32>()
                     .ok()
                     .filter(|v| v.is_finite())
-                    .ok_or_else(|| bad(format!("column {} is \"{f}\", not a finite number", j + 3)))
+                    .ok_or_else(|| bad(format!("column {} is \"{}\", not a finite number", j + 3, short(f))))
             })
             .collect::<Result<_, _>>()?;
         match dim {

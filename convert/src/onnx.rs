@@ -17,6 +17,10 @@ use std::path::Path;
 pub enum OnnxError {
     #[error("{file}: cannot read: {detail}")]
     Io { file: String, detail: String },
+    /// Refused before reading: not a regular file, or larger than the input
+    /// limit (spikeforge_net::input); `msg` says how to fix it.
+    #[error("{file}: {msg}")]
+    Refused { file: String, msg: String },
     #[error("{file}: not an ONNX model ({detail}); export one with torch.onnx.export or onnx.save")]
     Parse { file: String, detail: String },
     #[error("{file}: {msg}")]
@@ -28,7 +32,12 @@ pub enum OnnxError {
 /// Reads and imports an ONNX file.
 pub fn import(path: &Path) -> Result<Ann, OnnxError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| OnnxError::Io { file: file.clone(), detail: e.to_string() })?;
+    let bytes = spikeforge_net::input::read_input(path, "ONNX model").map_err(|e| match e {
+        spikeforge_net::input::InputError::Io { detail, .. } => OnnxError::Io { file: file.clone(), detail },
+        e => {
+            OnnxError::Refused { file: file.clone(), msg: format!("{}; {}", e.message(), e.help().unwrap_or_default()) }
+        }
+    })?;
     import_bytes(&file, &bytes)
 }
 

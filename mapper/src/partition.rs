@@ -181,13 +181,15 @@ impl<'a> State<'a> {
     /// Rate-weighted inter-core packets per step (the (λ−1) metric;
     /// input sources count one packet per target core).
     pub fn traffic(&self) -> f64 {
-        (0..self.conn.n as u32)
+        let sum: f64 = (0..self.conn.n as u32)
             .map(|s| {
                 let d = &self.cnt[s as usize];
                 let own = self.part[s as usize];
                 self.cost_of(s, d.len(), own != NONE && get(d, own) > 0)
             })
-            .sum()
+            .sum();
+        // An empty f64 sum is -0.0, which reports would print as "-0.00".
+        sum + 0.0
     }
 
     /// Distinct destination parts of source `s`, with target counts.

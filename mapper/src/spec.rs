@@ -197,34 +197,54 @@ pub fn load_spec(arg: &str) -> Result<HardwareSpec, FileErrors> {
             Some(format!("presets: {}; or give a spec file ending in .toml (docs/hardware.md)", PRESETS.join(", "))),
         ));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| FileErrors::whole_file(arg, format!("cannot read the file: {e}"), None))?;
+    // Bounded like every input (spikeforge_net::input).
+    let text = spikeforge_net::input::read_text(path, "hardware spec")?;
     parse_spec(arg, text)
+}
+
+/// Serde's words for an integer that does not fit a `u32` field, in the
+/// user's: the number is too large (or negative) and what a spec allows.
+fn friendly(msg: &str) -> String {
+    let number = ["invalid value: integer `", "invalid type: integer `"]
+        .iter()
+        .find_map(|p| msg.strip_prefix(p))
+        .and_then(|rest| rest.split('`').next())
+        .filter(|n| !n.is_empty() && n.trim_start_matches('-').bytes().all(|c| c.is_ascii_digit()));
+    match number {
+        Some(n) if n.starts_with('-') => {
+            format!("the number {n} is negative: spec sizes and widths are 0..={}", u32::MAX)
+        }
+        Some(n) => format!("the number {n} is too large: spec sizes and widths are 0..={}", u32::MAX),
+        None => msg.replace("expected u32", "expected a non-negative integer"),
+    }
 }
 
 /// Parses and checks spec text.
 pub fn parse_spec(file: &str, text: String) -> Result<HardwareSpec, FileErrors> {
     let src = Arc::new(text);
-    let spec: HardwareSpec = toml::from_str(&src).map_err(|e| FileErrors {
-        file: file.into(),
-        diags: vec![Diag::new(file, &src, e.span(), e.message().trim_end().to_string())
-            .with_help("see docs/hardware.md for the fields of a spec; `spikeforge spec tiny` prints an example")],
+    let spec: HardwareSpec = toml::from_str(&src).map_err(|e| {
+        FileErrors::new(
+            file,
+            vec![Diag::new(file, &src, e.span(), friendly(e.message().trim_end()))
+                .with_help("see docs/hardware.md for the fields of a spec; `spikeforge spec tiny` prints an example")],
+        )
     })?;
     let problems = spec.problems();
     if problems.is_empty() {
         return Ok(spec);
     }
-    let table = toml::de::DeTable::parse(&src).ok();
+    let table = toml::de::DeTable::parse(src.as_str()).ok();
+    let src = spikeforge_net::diag::SourceFile::new(file, src.clone());
     let diags = problems
         .into_iter()
         .map(|(field, msg, fix)| {
             let span = table
                 .as_ref()
                 .and_then(|t| t.get_ref().iter().find(|(k, _)| k.get_ref() == field).map(|(_, v)| v.span()));
-            Diag::new(file, &src, span.or(Some(0..0)), msg).with_help(fix).with_label(field)
+            Diag::at(&src, span.or(Some(0..0)), msg).with_help(fix).with_label(field)
         })
         .collect();
-    Err(FileErrors { file: file.into(), diags })
+    Err(FileErrors::new(file, diags))
 }
 
 /// The spec as TOML (what `spikeforge spec NAME` prints).

@@ -31,6 +31,18 @@ fn spec_files_are_checked_with_locations() {
     insta::assert_snapshot!(spikeforge_net::diag::render_plain(&e));
     let e = spikeforge_mapper::spec::parse_spec("bad.toml", "name = \"x\"\nmesh_width = 2\n".into()).unwrap_err();
     insta::assert_snapshot!(spikeforge_net::diag::render_plain(&e));
+    // An integer beyond u32 says so and gives the range, not "invalid value ... expected u32".
+    let e = spikeforge_mapper::spec::parse_spec(
+        "big.toml",
+        spikeforge_mapper::spec::to_toml(&HardwareSpec::preset("tiny").unwrap())
+            .replace("mesh_width = 2", "mesh_width = 99999999999999999999999"),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("the number 99999999999999999999999 is too large: spec sizes and widths are 0..=4294967295"),
+        "{e}"
+    );
     let e = spikeforge_mapper::spec::load_spec("no-such-preset").unwrap_err();
     assert!(e.to_string().contains("not a preset name"), "{e}");
 }

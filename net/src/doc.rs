@@ -161,8 +161,9 @@ pub struct ProjectionDoc {
     /// Dense matrix `[pre][post]` (kind = "dense").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weights: Option<Vec<Vec<i64>>>,
-    /// Sparse list of `[pre, post, weight]` (kind = "sparse").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Sparse list of `[pre, post, weight]` (kind = "sparse"); a row with
+    /// another number of elements is an error, never truncated.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "synapse_rows")]
     pub synapses: Option<Vec<[i64; 3]>>,
     /// One-to-one weight, scalar or per pair (kind = "one_to_one").
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -290,6 +291,65 @@ impl<T: JsonSchema> JsonSchema for PerNeuron<T> {
             "anyOf": [one, {"type": "array", "items": one}]
         })
     }
+}
+
+/// Start of the message for a synapse row that is not three elements long.
+pub const SYNAPSE_SHAPE: &str = "a synapse is [source, target, weight]";
+
+/// Reads `synapses`. serde's `[i64; 3]` reads three elements and then
+/// either ignores the rest (toml) or fails with "trailing characters"
+/// (serde_json, which reads as if the JSON were invalid); here every row
+/// is counted and a row of any other length is an error naming its length.
+fn synapse_rows<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<[i64; 3]>>, D::Error> {
+    struct Rows;
+    impl<'de> Visitor<'de> for Rows {
+        type Value = Vec<[i64; 3]>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of synapses [source, target, weight]")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
+            while let Some(Row(r)) = seq.next_element()? {
+                out.push(r);
+            }
+            Ok(out)
+        }
+    }
+    struct Row([i64; 3]);
+    impl<'de> Deserialize<'de> for Row {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_seq(RowVisitor)
+        }
+    }
+    struct RowVisitor;
+    impl<'de> Visitor<'de> for RowVisitor {
+        type Value = Row;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a synapse [source, target, weight]")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Row, A::Error> {
+            let mut row = [0i64; 3];
+            let mut n = 0usize;
+            while n < 3 {
+                match seq.next_element()? {
+                    Some(v) => row[n] = v,
+                    None => break,
+                }
+                n += 1;
+            }
+            if n == 3 {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+            }
+            if n != 3 {
+                let s = if n == 1 { "" } else { "s" };
+                return Err(de::Error::custom(format!("{SYNAPSE_SHAPE}; this row has {n} element{s}")));
+            }
+            Ok(Row(row))
+        }
+    }
+    d.deserialize_seq(Rows).map(Some)
 }
 
 impl Serialize for Leak {

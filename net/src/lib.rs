@@ -2,14 +2,17 @@
 //!
 //! Owns the network file format ([`doc`], JSON and TOML, `format = 1`), its
 //! validation into the [`Network`] IR with its written guarantees
-//! ([`network`]), located diagnostics ([`diag`], [`source`]) and the
-//! stimulus/spike CSV files ([`spikes`]).
+//! ([`network`]), located diagnostics ([`diag`], [`source`]), bounded reading
+//! of every input file ([`input`]) and the stimulus/spike CSV files
+//! ([`spikes`]).
 //!
 //! Must not know about any later stage: no golden model, mapper, Verilog or
 //! simulator types here. Returns typed errors; never panics on bad input.
 
 pub mod diag;
 pub mod doc;
+pub mod input;
+mod jsonspan;
 pub mod network;
 pub mod path;
 pub mod rng;
