@@ -168,8 +168,8 @@ enum Outcome {
     Skipped(String),
     /// The first divergence.
     Mismatch(Box<Mismatch>),
-    /// The hardware hung or raised error flags, or the harness's own
-    /// determinism check failed.
+    /// The hardware hung or raised error flags, spikeforge panicked, or
+    /// the harness's own determinism check failed.
     Error(String),
 }
 
@@ -215,8 +215,35 @@ impl Pool {
     }
 }
 
-/// One co-simulation of `case`: map, (fault,) run in lockstep with golden.
+/// The message of the last panic inside [`execute`] (any thread: the
+/// mapper refines in rayon workers).
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// One co-simulation of `case`, with a panic anywhere in mapping or
+/// simulation recorded as the case's error (a bug found by the campaign,
+/// shrunk and saved like a mismatch) instead of ending the campaign.
 fn execute(
+    pool: &mut Pool,
+    case: &SimCase,
+    inject: Option<u64>,
+    vcd: Option<&Path>,
+) -> Result<(Outcome, Option<Fault>), Failure> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| {
+        if let Ok(mut l) = LAST_PANIC.lock() {
+            *l = Some(info.to_string());
+        }
+    }));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute_case(pool, case, inject, vcd)));
+    std::panic::set_hook(previous);
+    r.unwrap_or_else(|_| {
+        let why = LAST_PANIC.lock().ok().and_then(|mut l| l.take()).unwrap_or_else(|| "unknown panic".into());
+        Ok((Outcome::Error(format!("spikeforge panicked (a bug, please report it): {why}")), None))
+    })
+}
+
+/// [`execute`] without the panic guard: map, (fault,) run in lockstep with golden.
+fn execute_case(
     pool: &mut Pool,
     case: &SimCase,
     inject: Option<u64>,
@@ -470,19 +497,26 @@ fn save_failure(
         ),
         _ => String::new(),
     };
+    let (title, expect) = match &outcome {
+        Outcome::Mismatch(_) => (
+            "hardware differs from golden",
+            "It exits with status 3 and prints the first divergence (the same as `report.txt`);\n\
+             `replay.vcd` then holds the waveform of the steps before it.",
+        ),
+        _ => ("the run failed", "It fails the same way (`report.txt` has the message)."),
+    };
     let readme = format!(
-        "# {id}: hardware differs from golden\n\n\
+        "# {id}: {title}\n\n\
          Case {index} of `spikeforge regress --seed {seed}` on spec `{spec}`, shrunk to its smallest failing form.\n\
          {fault_note}\n\
          ## Replay\n\nFrom this folder:\n\n```sh\nspikeforge {cmd}\n```\n\n\
-         It exits with status 3 and prints the first divergence (the same as `report.txt`);\n\
-         `replay.vcd` then holds the waveform of the steps before it.\n\n\
+         {expect}\n\n\
          ## Files\n\n\
          - `net.toml`, `stimulus.csv`: the minimal network and its stimulus\n\
          - `spec.toml`: the hardware spec\n\
          - `mapping.toml`: partitioner, mapping seed, backpressure (as the command line above)\n\
-         - `report.txt`: the first divergence (step, core, slot, neuron, expected vs got) and the shrink summary\n\
-         - `window.vcd`: the waveform of the steps up to the divergence\n\
+         - `report.txt`: the first divergence (step, core, slot, neuron, expected vs got) or the error, and the shrink summary\n\
+         - `window.vcd`: the waveform of the steps up to the divergence (mismatches only)\n\
          - `original/`: the case before shrinking\n",
         seed = a.seed,
         spec = spec.name,
@@ -738,7 +772,7 @@ pub fn regress(a: &RegressArgs) -> Result<bool, Failure> {
         println!(
             "summary      {} cases run: {equal} equal, {skipped} skipped (network did not fit), {mismatched} mismatched{}; {seconds:.1} s, {per_hour:.0} cases/hour{}",
             records.len(),
-            if errors > 0 { format!(", {errors} errors (hang or error flags)") } else { String::new() },
+            if errors > 0 { format!(", {errors} errors (hang, error flags or panic)") } else { String::new() },
             if pool.fresh_builds > 0 {
                 format!(" (plus {:.1} s building {} Verilator models)", pool.build_seconds, pool.fresh_builds)
             } else {
