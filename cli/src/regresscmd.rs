@@ -620,6 +620,12 @@ pub fn regress(a: &RegressArgs) -> Result<bool, Failure> {
             Some("use a spec with accumulator_bits of 16 or more (the random networks' fan-in needs them)"),
         )
     })?;
+    // A report that cannot be written is found now, not after the campaign.
+    if let Some(dir) = a.junit.as_deref().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            return Err(other(format!("--junit: the folder {} does not exist", dir.display()), None));
+        }
+    }
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     let mut pool = Pool { built: vec![None; specs.len()], specs, build_seconds: 0.0, fresh_builds: 0 };
     let indices: Vec<u64> = (a.shard.index..a.cases).step_by(a.shard.count as usize).collect();
@@ -710,6 +716,14 @@ pub fn regress(a: &RegressArgs) -> Result<bool, Failure> {
                     "message": r.outcome.message(),
                     "fault": r.fault.as_ref().map(|f| json!({"neuron": f.name, "id": f.neuron, "bias": f.bias})),
                 });
+                if let Outcome::Mismatch(mm) = &r.outcome {
+                    j["divergence"] = json!({
+                        "step": mm.step,
+                        "core": mm.place.map(|p| p.0),
+                        "slot": mm.place.map(|p| p.1),
+                        "neuron": mm.name,
+                    });
+                }
                 if let Some(s) = &r.saved {
                     j["saved"] = json!({
                         "folder": s.folder.display().to_string(),

@@ -596,6 +596,19 @@ fn regress_shards_together_run_exactly_the_unsharded_cases() {
     assert_ne!(sizes(&other), sizes(&whole));
 }
 
+/// The README's command in a saved failure folder replays it with
+/// `spikeforge sim` from that folder: exit status 3, the same first line
+/// of the report (step, core, slot, neuron, values), a VCD window.
+fn replays(folder: &std::path::Path, report: &str) {
+    let readme = std::fs::read_to_string(folder.join("README.md")).unwrap();
+    let cmd = readme.lines().find_map(|l| l.strip_prefix("spikeforge sim ")).expect("a replay command");
+    let r = bin().arg("sim").args(cmd.split_whitespace()).current_dir(folder).output().unwrap();
+    assert_eq!(r.status.code(), Some(3), "{cmd}: {}", stderr(&r));
+    let first = report.lines().next().unwrap();
+    assert!(stderr(&r).starts_with(&format!("error: {first}\n")), "replay gave\n{}\nsaved\n{report}", stderr(&r));
+    assert!(folder.join("replay.vcd").is_file());
+}
+
 #[test]
 fn regress_shrinks_saves_and_replays_an_injected_fault() {
     let dir = std::env::temp_dir().join(format!("spikeforge-regress-{}", std::process::id()));
@@ -646,18 +659,77 @@ fn regress_shrinks_saves_and_replays_an_injected_fault() {
         assert!(saved["neurons"].as_u64() <= c["neurons"].as_u64(), "{c}");
         assert!(saved["steps"].as_u64() <= c["steps"].as_u64(), "{c}");
         let report = std::fs::read_to_string(folder.join("report.txt")).unwrap();
-        assert!(report.starts_with("hardware differs from golden at step "), "{report}");
+        let step = &c["divergence"]["step"];
+        assert!(report.starts_with(&format!("hardware differs from golden at step {step}, ")), "{report}");
         assert!(std::fs::read_to_string(folder.join("window.vcd")).unwrap().contains("$enddefinitions"));
-        // The README's command replays it with `spikeforge sim` from the folder.
-        let readme = std::fs::read_to_string(folder.join("README.md")).unwrap();
-        let cmd = readme.lines().find_map(|l| l.strip_prefix("spikeforge sim ")).expect("a replay command");
-        let r = bin().arg("sim").args(cmd.split_whitespace()).current_dir(&folder).output().unwrap();
-        assert_eq!(r.status.code(), Some(3), "{cmd}: {}", stderr(&r));
-        let first = report.lines().next().unwrap();
-        assert!(stderr(&r).starts_with(&format!("error: {first}")), "replay gave\n{}\nsaved\n{report}", stderr(&r));
-        assert!(folder.join("replay.vcd").is_file());
+        replays(&folder, &report);
     }
+    // Unshrunk (--shrink-steps 0), case 2 of seed 1 keeps its seeded random
+    // mapping and backpressure: the replay must place and stall exactly
+    // as regress did, or core, slot or step would differ.
+    let out = dir.join("unshrunk");
+    let o = run(&[
+        "regress",
+        "--cases",
+        "3",
+        "--seed",
+        "1",
+        "--shard",
+        "2/3",
+        "--spec",
+        "tiny",
+        "--inject-fault",
+        "3",
+        "--shrink-steps",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let c = &j["cases"][0];
+    assert_eq!(c["id"], "seed-1-case-2");
+    assert!(c["mapping"]["seed"].is_u64() && c["backpressure"]["seed"].is_u64(), "{c}");
+    assert_eq!(c["verdict"], "mismatch");
+    assert_eq!((&c["saved"]["neurons"], &c["saved"]["steps"]), (&c["neurons"], &c["steps"]));
+    let folder = out.join("seed-1-case-2");
+    let readme = std::fs::read_to_string(folder.join("README.md")).unwrap();
+    assert!(readme.contains(&format!("--map-seed {}", c["mapping"]["seed"])), "{readme}");
+    assert!(readme.contains(&format!("--backpressure-seed {}", c["backpressure"]["seed"])), "{readme}");
+    replays(&folder, &std::fs::read_to_string(folder.join("report.txt")).unwrap());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sim_takes_the_backpressure_seed_regress_replays_with() {
+    let cycles = |seed: &str| {
+        let o = run(&[
+            "sim",
+            "examples/recurrent/net.json",
+            "--spec",
+            "tiny",
+            "--steps",
+            "16",
+            "--stimulus",
+            "examples/recurrent/stimulus.csv",
+            "--verify",
+            "--backpressure",
+            "3",
+            "--backpressure-seed",
+            seed,
+            "--json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(j["verdict"], "equal");
+        j["cycles"]["total"].as_u64().unwrap()
+    };
+    // Another ready pattern stalls other clocks; the same one the same clocks.
+    assert_ne!(cycles("1"), cycles("2"));
+    assert_eq!(cycles("2"), cycles("2"));
+    let o = run(&["sim", "examples/recurrent/net.json", "--spec", "tiny", "--steps", "4", "--backpressure-seed", "2"]);
+    assert_eq!(o.status.code(), Some(2), "--backpressure-seed needs --backpressure");
 }
 
 #[test]
@@ -686,5 +758,8 @@ fn regress_usage_and_input_errors() {
     assert!(stderr(&o).contains("accumulator_bits = 12; random cases need at least 16"), "{}", stderr(&o));
     let o = run(&["regress", "--cases", "2", "--seed", "1", "--spec", "nope"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run(&["regress", "--cases", "2", "--seed", "1", "--junit", "no/such/folder/j.xml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--junit: the folder no/such/folder does not exist"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
