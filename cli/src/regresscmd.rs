@@ -25,7 +25,7 @@ use spikeforge_mapper::spec::{load_spec, to_toml};
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapError, Mapping};
 use spikeforge_net::{Network, Stimulus};
 use spikeforge_sim::{Backpressure, Built, Mismatch, RunOptions, SimError, Verdict};
-use spikeforge_tests::{MapChoice, SimCase};
+use spikeforge_tests::{MapChoice, SimCase, Stall};
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -292,11 +292,16 @@ fn execute_case(
     Ok((outcome, fault))
 }
 
-/// A case's record for the reports.
+/// A case's record for the reports: what identifies and sizes it, not the
+/// case itself (a shard of a large campaign keeps hundreds of thousands).
 struct Record {
     index: u64,
     spec: String,
-    case: SimCase,
+    neurons: u32,
+    synapses: u64,
+    steps: u32,
+    mapping: MapChoice,
+    stall: Option<Stall>,
     outcome: Outcome,
     fault: Option<Fault>,
     seconds: f64,
@@ -628,9 +633,10 @@ pub fn regress(a: &RegressArgs) -> Result<bool, Failure> {
     }
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     let mut pool = Pool { built: vec![None; specs.len()], specs, build_seconds: 0.0, fresh_builds: 0 };
-    let indices: Vec<u64> = (a.shard.index..a.cases).step_by(a.shard.count as usize).collect();
+    let indices = (a.shard.index..a.cases).step_by(a.shard.count as usize);
+    let in_shard = a.cases.saturating_sub(a.shard.index).div_ceil(a.shard.count);
     let bar = if !a.json && std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(indices.len() as u64);
+        let b = indicatif::ProgressBar::new(in_shard);
         b.set_style(
             indicatif::ProgressStyle::with_template("{spinner} case {pos}/{len} {wide_bar} {msg} eta {eta}")
                 .expect("template"),
@@ -640,9 +646,9 @@ pub fn regress(a: &RegressArgs) -> Result<bool, Failure> {
         None
     };
     let started = Instant::now();
-    let mut records = Vec::with_capacity(indices.len());
+    let mut records = Vec::new();
     let mut failed = 0;
-    for &index in &indices {
+    for index in indices {
         let mut runner = TestRunner::new_with_rng(Config::default(), case_rng(a.seed, index));
         let mut tree = strategy
             .new_tree(&mut runner)
@@ -650,10 +656,15 @@ pub fn regress(a: &RegressArgs) -> Result<bool, Failure> {
         let case = tree.current();
         let t0 = Instant::now();
         let (outcome, fault) = execute(&mut pool, &case, a.inject_fault, None)?;
+        let (neurons, synapses) = size(&case);
         let mut rec = Record {
             index,
             spec: pool.specs[case.spec].name.clone(),
-            case: case.clone(),
+            neurons,
+            synapses,
+            steps: case.net.steps,
+            mapping: case.mapping,
+            stall: case.stall,
             outcome,
             fault,
             seconds: 0.0,
@@ -701,17 +712,16 @@ pub fn regress(a: &RegressArgs) -> Result<bool, Failure> {
         let cases: Vec<_> = records
             .iter()
             .map(|r| {
-                let (neurons, synapses) = size(&r.case);
                 let mut j = json!({
                     "index": r.index,
                     "id": case_id(a.seed, r.index),
                     "spec": r.spec,
                     "verdict": r.outcome.verdict(),
-                    "neurons": neurons,
-                    "synapses": synapses,
-                    "steps": r.case.net.steps,
-                    "mapping": describe_mapping(r.case.mapping),
-                    "backpressure": r.case.stall.map(|s| json!({"percent_ready": s.percent_ready, "seed": s.seed})),
+                    "neurons": r.neurons,
+                    "synapses": r.synapses,
+                    "steps": r.steps,
+                    "mapping": describe_mapping(r.mapping),
+                    "backpressure": r.stall.map(|s| json!({"percent_ready": s.percent_ready, "seed": s.seed})),
                     "seconds": r.seconds,
                     "message": r.outcome.message(),
                     "fault": r.fault.as_ref().map(|f| json!({"neuron": f.name, "id": f.neuron, "bias": f.bias})),
