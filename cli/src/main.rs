@@ -3,7 +3,7 @@
 //! Owns argument parsing, file IO, report printing and exit codes:
 //! 0 success, 1 invalid input (a located message on stderr; with `--json` a
 //! JSON error report on stdout too), 2 usage errors (clap), 3 the hardware
-//! differs from the golden model (`sim --verify`). Library crates
+//! differs from the golden model (`sim --verify`, `regress`). Library crates
 //! return typed errors; only this crate turns them into text and exit codes.
 
 use clap::{Parser, Subcommand};
@@ -18,6 +18,7 @@ mod example;
 mod fpgacmd;
 mod hdlcmd;
 mod mapcmd;
+mod regresscmd;
 mod report;
 mod runcmd;
 mod simcmd;
@@ -172,6 +173,49 @@ enum Cmd {
         /// Start every uninitialized bit of the design random from this seed.
         #[arg(long)]
         random_init: Option<u32>,
+        /// Map with a random (valid but arbitrary) packing and placement from this seed.
+        #[arg(long)]
+        map_seed: Option<u64>,
+        /// Seed of the --backpressure ready pattern.
+        #[arg(long, default_value_t = 1, requires = "backpressure")]
+        backpressure_seed: u64,
+        /// For testing the verification harness only: after loading, set one
+        /// neuron's bias (chosen from this seed) to a value that makes the run
+        /// differ from golden; --verify must then report a mismatch.
+        #[arg(long)]
+        inject_fault: Option<u64>,
+        /// Print a machine-readable report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run random network x spec x mapping cases on the Verilator model in lockstep
+    /// with golden; shrink and save every case that differs. Exit status 3: a case differs.
+    Regress {
+        /// Number of cases of the campaign (case indices 0..N).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        cases: u64,
+        /// Campaign seed: case I of seed S is the same case on every machine.
+        #[arg(long)]
+        seed: u64,
+        /// Run only the cases whose index is I modulo K (0 <= I < K).
+        #[arg(long, default_value = "0/1", value_name = "I/K")]
+        shard: regresscmd::Shard,
+        /// Spec presets or spec files to draw from (default: the property-test pool).
+        #[arg(long, value_name = "NAME_OR_FILE", num_args = 1..)]
+        spec: Vec<String>,
+        /// Write a JUnit XML report here (one testcase per case).
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Folder for the minimal failing cases (one subfolder per case).
+        #[arg(long, default_value = "regress-failures")]
+        out: PathBuf,
+        /// Co-simulations spent shrinking each failing case at most.
+        #[arg(long, default_value_t = 2000)]
+        shrink_steps: u32,
+        /// For testing this harness only: corrupt one neuron's bias word in every
+        /// case (chosen from this seed so that golden shows a difference).
+        #[arg(long)]
+        inject_fault: Option<u64>,
         /// Print a machine-readable report on stdout.
         #[arg(long)]
         json: bool,
@@ -308,6 +352,7 @@ fn main() -> ExitCode {
         | Cmd::Demo { json, .. }
         | Cmd::Map { json, .. }
         | Cmd::Sim { json, .. }
+        | Cmd::Regress { json, .. }
         | Cmd::Fpga { json, .. }
         | Cmd::Run { json, .. }
         | Cmd::Hdl { json, .. } => *json,
@@ -378,6 +423,9 @@ fn main() -> ExitCode {
             algorithm,
             backpressure,
             random_init,
+            map_seed,
+            backpressure_seed,
+            inject_fault,
             json,
         } => {
             let args = simcmd::SimArgs {
@@ -393,9 +441,30 @@ fn main() -> ExitCode {
                 algorithm: algorithm.into(),
                 backpressure,
                 random_init,
+                map_seed,
+                backpressure_seed,
+                inject_fault,
                 json,
             };
             match simcmd::sim(&args) {
+                Ok(true) => Ok(()),
+                Ok(false) => return ExitCode::from(simcmd::EXIT_MISMATCH),
+                Err(e) => Err(e),
+            }
+        }
+        Cmd::Regress { cases, seed, shard, spec, junit, out, shrink_steps, inject_fault, json } => {
+            let args = regresscmd::RegressArgs {
+                cases,
+                seed,
+                shard,
+                specs: spec,
+                junit,
+                json,
+                out,
+                inject_fault,
+                shrink_steps,
+            };
+            match regresscmd::regress(&args) {
                 Ok(true) => Ok(()),
                 Ok(false) => return ExitCode::from(simcmd::EXIT_MISMATCH),
                 Err(e) => Err(e),

@@ -26,6 +26,9 @@ pub struct SimArgs {
     pub algorithm: Algorithm,
     pub backpressure: Option<u32>,
     pub random_init: Option<u32>,
+    pub map_seed: Option<u64>,
+    pub backpressure_seed: u64,
+    pub inject_fault: Option<u64>,
     pub json: bool,
 }
 
@@ -86,7 +89,26 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
         (None, Some(_)) => return Err(other("--vcd-steps needs --vcd FILE", None)),
         (None, None) => None,
     };
-    let m = map_network(&net, &spec, a.algorithm)?;
+    let m = match a.map_seed {
+        None => map_network(&net, &spec, a.algorithm)?,
+        Some(seed) => {
+            let o =
+                spikeforge_mapper::MapOptions { seed: Some(seed), ..spikeforge_mapper::MapOptions::new(a.algorithm) };
+            spikeforge_mapper::map(&net, &spec, &o)
+                .map_err(|e| other(e.to_string(), Some(&spikeforge_mapper::explain(&net, &spec, &e))))?
+        }
+    };
+    let fault = match a.inject_fault {
+        None => None,
+        Some(seed) => Some(crate::regresscmd::choose_fault(&net, &m, &stim, a.steps, seed).ok_or_else(|| {
+            other(
+                format!(
+                    "--inject-fault {seed}: no neuron's bias change alters this run, so there is no fault to inject"
+                ),
+                Some("the option tests the verification harness; give it a network whose neurons' biases matter"),
+            )
+        })?),
+    };
     let t0 = Instant::now();
     let built = spikeforge_sim::build(&spec).map_err(|e| other(e.to_string(), None))?;
     let build_seconds = t0.elapsed().as_secs_f64();
@@ -99,7 +121,7 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
         verify: a.verify,
         potentials_every_step: a.verify,
         backpressure: match a.backpressure {
-            Some(p) => Backpressure::Random { seed: 1, percent_ready: p },
+            Some(p) => Backpressure::Random { seed: a.backpressure_seed, percent_ready: p },
             None => Backpressure::None,
         },
         init: a.random_init.map_or(InitialState::Zeros, InitialState::Random),
@@ -107,7 +129,7 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
         mismatch_vcd: a.verify.then_some(mismatch_vcd),
         mismatch_margin: 2,
         reset_after: None,
-        extra_writes: Vec::new(),
+        extra_writes: fault.iter().map(|f| f.write).collect(),
     };
     let bar = if !a.json && std::io::stderr().is_terminal() && a.steps >= 50 {
         let b = indicatif::ProgressBar::new(a.steps as u64);
@@ -179,6 +201,9 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
                 "message": mm.to_string(),
             });
         }
+        if let Some(f) = &fault {
+            j["injected_fault"] = json!({"neuron": f.name, "bias": f.bias});
+        }
         if let Some(w) = &vcd {
             j["vcd"] = json!({"file": w.path.display().to_string(), "first_step": w.first, "last_step": w.last});
         }
@@ -210,6 +235,12 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
         println!("speed        {:.2} M simulated cycles/s", cps / 1e6);
         if let Some(w) = &vcd {
             println!("waveform     steps {}..={} in {}", w.first, w.last, w.path.display());
+        }
+        if let Some(f) = &fault {
+            println!(
+                "fault        injected on purpose: bias of {} set to {} after loading (--inject-fault)",
+                f.name, f.bias
+            );
         }
         if r.errors != 0 {
             println!("error flags  {:#06b} (docs/hardware.md, `errors`)", r.errors);

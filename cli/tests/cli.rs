@@ -784,3 +784,222 @@ fn sim_build_failure_names_the_cause() {
     );
     std::fs::remove_dir_all(&tmp).ok();
 }
+
+/// The cases of a `regress --json` run by index: identity, spec, size,
+/// mapping, backpressure and verdict.
+fn regress_cases(args: &[&str]) -> Vec<(u64, serde_json::Value)> {
+    let o = run(args);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["ok"], true);
+    let cases = j["cases"].as_array().unwrap();
+    assert_eq!(j["summary"]["run"], cases.len());
+    cases
+        .iter()
+        .map(|c| {
+            let key = serde_json::json!([
+                c["id"],
+                c["spec"],
+                c["verdict"],
+                c["neurons"],
+                c["synapses"],
+                c["steps"],
+                c["mapping"],
+                c["backpressure"]
+            ]);
+            (c["index"].as_u64().unwrap(), key)
+        })
+        .collect()
+}
+
+#[test]
+fn regress_shards_together_run_exactly_the_unsharded_cases() {
+    let whole = regress_cases(&["regress", "--cases", "6", "--seed", "11", "--spec", "tiny", "--json"]);
+    assert_eq!(whole.iter().map(|c| c.0).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4, 5]);
+    assert!(whole.iter().any(|c| c.1[2] == "equal"), "no case reached the hardware: {whole:?}");
+    let mut union = Vec::new();
+    for i in 0..3u64 {
+        let shard = format!("{i}/3");
+        let part =
+            regress_cases(&["regress", "--cases", "6", "--seed", "11", "--spec", "tiny", "--shard", &shard, "--json"]);
+        assert!(part.iter().all(|c| c.0 % 3 == i), "shard {shard} ran {part:?}");
+        assert_eq!(part.len(), 2);
+        union.extend(part);
+    }
+    union.sort_by_key(|c| c.0);
+    assert_eq!(union, whole, "the shards drew other cases or verdicts than the whole run");
+    // Another seed is another campaign: other networks.
+    let other = regress_cases(&["regress", "--cases", "6", "--seed", "12", "--spec", "tiny", "--json"]);
+    let sizes = |v: &[(u64, serde_json::Value)]| {
+        v.iter().map(|c| (c.1[3].clone(), c.1[4].clone(), c.1[5].clone())).collect::<Vec<_>>()
+    };
+    assert_ne!(sizes(&other), sizes(&whole));
+}
+
+/// The README's command in a saved failure folder replays it with
+/// `spikeforge sim` from that folder: exit status 3, the same first line
+/// of the report (step, core, slot, neuron, values), a VCD window.
+fn replays(folder: &std::path::Path, report: &str) {
+    let readme = std::fs::read_to_string(folder.join("README.md")).unwrap();
+    let cmd = readme.lines().find_map(|l| l.strip_prefix("spikeforge sim ")).expect("a replay command");
+    let r = bin().arg("sim").args(cmd.split_whitespace()).current_dir(folder).output().unwrap();
+    assert_eq!(r.status.code(), Some(3), "{cmd}: {}", stderr(&r));
+    let first = report.lines().next().unwrap();
+    assert!(stderr(&r).starts_with(&format!("error: {first}\n")), "replay gave\n{}\nsaved\n{report}", stderr(&r));
+    assert!(folder.join("replay.vcd").is_file());
+}
+
+#[test]
+fn regress_shrinks_saves_and_replays_an_injected_fault() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-regress-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let junit = dir.join("junit.xml");
+    let out = dir.join("failures");
+    let o = run(&[
+        "regress",
+        "--cases",
+        "2",
+        "--seed",
+        "1",
+        "--spec",
+        "tiny",
+        "--inject-fault",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["ok"], false);
+    let cases = j["cases"].as_array().unwrap();
+    // Every case the fault could be injected into was caught.
+    let faulted: Vec<_> = cases.iter().filter(|c| !c["fault"].is_null()).collect();
+    assert!(!faulted.is_empty(), "no fault injected: {cases:?}");
+    assert!(faulted.iter().all(|c| c["verdict"] == "mismatch"), "{cases:?}");
+    assert_eq!(j["summary"]["mismatched"], faulted.len());
+    let x = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        x.contains(&format!("<testsuites name=\"spikeforge regress\" tests=\"2\" failures=\"{}\"", faulted.len())),
+        "{x}"
+    );
+    for c in &faulted {
+        let id = c["id"].as_str().unwrap();
+        assert!(x.contains(&format!("<testcase name=\"{id}\" classname=\"regress.tiny\"")), "{x}");
+        let saved = &c["saved"];
+        let folder = PathBuf::from(saved["folder"].as_str().unwrap());
+        assert_eq!(folder, out.join(id));
+        for f in ["net.toml", "stimulus.csv", "spec.toml", "mapping.toml", "report.txt", "window.vcd", "README.md"] {
+            assert!(folder.join(f).is_file(), "{id}: no {f}");
+        }
+        // Shrunk: never bigger than the drawn case.
+        assert!(saved["neurons"].as_u64() <= c["neurons"].as_u64(), "{c}");
+        assert!(saved["steps"].as_u64() <= c["steps"].as_u64(), "{c}");
+        let report = std::fs::read_to_string(folder.join("report.txt")).unwrap();
+        let step = &c["divergence"]["step"];
+        assert!(report.starts_with(&format!("hardware differs from golden at step {step}, ")), "{report}");
+        assert!(std::fs::read_to_string(folder.join("window.vcd")).unwrap().contains("$enddefinitions"));
+        replays(&folder, &report);
+    }
+    // Unshrunk (--shrink-steps 0), case 2 of seed 1 keeps its seeded random
+    // mapping and backpressure: the replay must place and stall exactly
+    // as regress did, or core, slot or step would differ.
+    let out = dir.join("unshrunk");
+    let o = run(&[
+        "regress",
+        "--cases",
+        "3",
+        "--seed",
+        "1",
+        "--shard",
+        "2/3",
+        "--spec",
+        "tiny",
+        "--inject-fault",
+        "3",
+        "--shrink-steps",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let c = &j["cases"][0];
+    assert_eq!(c["id"], "seed-1-case-2");
+    assert!(c["mapping"]["seed"].is_u64() && c["backpressure"]["seed"].is_u64(), "{c}");
+    assert_eq!(c["verdict"], "mismatch");
+    assert_eq!((&c["saved"]["neurons"], &c["saved"]["steps"]), (&c["neurons"], &c["steps"]));
+    let folder = out.join("seed-1-case-2");
+    let readme = std::fs::read_to_string(folder.join("README.md")).unwrap();
+    assert!(readme.contains(&format!("--map-seed {}", c["mapping"]["seed"])), "{readme}");
+    assert!(readme.contains(&format!("--backpressure-seed {}", c["backpressure"]["seed"])), "{readme}");
+    replays(&folder, &std::fs::read_to_string(folder.join("report.txt")).unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sim_takes_the_backpressure_seed_regress_replays_with() {
+    let cycles = |seed: &str| {
+        let o = run(&[
+            "sim",
+            "examples/recurrent/net.json",
+            "--spec",
+            "tiny",
+            "--steps",
+            "16",
+            "--stimulus",
+            "examples/recurrent/stimulus.csv",
+            "--verify",
+            "--backpressure",
+            "3",
+            "--backpressure-seed",
+            seed,
+            "--json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(j["verdict"], "equal");
+        j["cycles"]["total"].as_u64().unwrap()
+    };
+    // Another ready pattern stalls other clocks; the same one the same clocks.
+    assert_ne!(cycles("1"), cycles("2"));
+    assert_eq!(cycles("2"), cycles("2"));
+    let o = run(&["sim", "examples/recurrent/net.json", "--spec", "tiny", "--steps", "4", "--backpressure-seed", "2"]);
+    assert_eq!(o.status.code(), Some(2), "--backpressure-seed needs --backpressure");
+}
+
+#[test]
+fn regress_usage_and_input_errors() {
+    for bad in [["--shard", "3/3"], ["--shard", "1"], ["--shard", "0/0"], ["--cases", "0"]] {
+        let mut args = vec!["regress", "--cases", "2", "--seed", "1"];
+        args.extend(bad);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+    }
+    let o = run(&["regress", "--cases", "2", "--seed", "1", "--shard", "5/4"]);
+    assert!(stderr(&o).contains("`5/4` is not a shard: write I/K with 0 <= I < K"), "{}", stderr(&o));
+    // A spec the generator cannot serve is refused before anything runs.
+    let dir = std::env::temp_dir().join(format!("spikeforge-regress-spec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("narrow.toml");
+    std::fs::write(
+        &spec,
+        "name = \"narrow\"\nmesh_width = 1\nmesh_height = 1\nneurons_per_core = 4\naxons_per_core = 8\n\
+         synapses_per_core = 32\nroutes_per_core = 8\ninput_neurons = 4\ninput_routes = 8\nweight_bits = 4\n\
+         potential_bits = 12\naccumulator_bits = 12\ninterconnect = \"crossbar\"\n",
+    )
+    .unwrap();
+    let o = run(&["regress", "--cases", "2", "--seed", "1", "--spec", spec.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("accumulator_bits = 12; random cases need at least 16"), "{}", stderr(&o));
+    let o = run(&["regress", "--cases", "2", "--seed", "1", "--spec", "nope"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run(&["regress", "--cases", "2", "--seed", "1", "--junit", "no/such/folder/j.xml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--junit: the folder no/such/folder does not exist"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

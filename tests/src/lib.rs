@@ -1,13 +1,21 @@
 //! Shared test support for spikeforge: proptest generators of small random
-//! networks and stimuli, and a naive reference model.
+//! networks and stimuli, of co-simulation cases (network x spec x mapping x
+//! backpressure), and a naive reference model.
 //!
 //! Every stage's property tests (golden, mapper, simulator) draw networks
 //! from [`net_case`], so a bug found by one is reproducible by all. Cases are
 //! small on purpose: proptest shrinks them to a minimal failing network, and
 //! [`NetCase`]'s `Debug` prints that network as a TOML file and the stimulus
 //! as CSV, ready to save and replay with `spikeforge golden`.
+//!
+//! The simulator's property test and `spikeforge regress` draw their cases
+//! from the same [`sim_case`] over the same [`property_specs`] pool, so a
+//! regression campaign runs exactly the kind of case `cargo test` runs,
+//! only more of them. This is why the crate is a normal library (with
+//! proptest a normal dependency), not only a dev-dependency.
 
 use proptest::prelude::*;
+use spikeforge_mapper::{Algorithm, HardwareSpec, Interconnect, MapOptions};
 use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, PopulationKind, ProjectionDoc, ProjectionKind};
 use spikeforge_net::{Leak, Network, NetworkDoc, PerNeuron, Reset, SpikeList};
 use std::fmt;
@@ -28,6 +36,20 @@ impl NetCase {
     /// generator produced an invalid one (a bug of the generator).
     pub fn network(&self) -> Network {
         Network::from_doc(&self.doc).unwrap_or_else(|e| panic!("generator made an invalid network: {e}\n{self:?}"))
+    }
+}
+
+impl NetCase {
+    /// The network as a TOML network file.
+    pub fn net_toml(&self) -> String {
+        // A `NetworkDoc` holds only strings, integers, arrays and tables:
+        // serializing it cannot fail.
+        toml::to_string(&self.doc).expect("a network document serializes to TOML")
+    }
+
+    /// The stimulus as a CSV stimulus file of `net` (this case's network).
+    pub fn stimulus_csv(&self, net: &Network) -> String {
+        spikeforge_net::spikes::spikes_to_csv(net, &self.stimulus.0)
     }
 }
 
@@ -99,13 +121,14 @@ struct RawProj {
     entries: Vec<(usize, usize, i64)>,
 }
 
+/// Raw indices are reduced modulo a count of at most 5 populations or 5
+/// neurons; 60 is a multiple of every such count, so `0..60` is exactly
+/// uniform after the reduction and shrinks in a few steps (a full `usize`
+/// takes 64 binary-search steps per index).
+const RAW: std::ops::Range<usize> = 0..60;
+
 fn raw_proj(w_lo: i64, w_hi: i64) -> impl Strategy<Value = RawProj> {
-    (
-        any::<usize>(),
-        any::<usize>(),
-        0u8..3,
-        proptest::collection::vec((any::<usize>(), any::<usize>(), w_lo..=w_hi), 0..12),
-    )
+    (RAW, RAW, 0u8..3, proptest::collection::vec((RAW, RAW, w_lo..=w_hi), 0..12))
         .prop_map(|(pre, post, kind, entries)| RawProj { pre, post, kind, entries })
 }
 
@@ -209,6 +232,150 @@ pub fn net_case_with(
                 steps,
             }
         })
+}
+
+/// The spec pool of the co-simulation property test and the default pool
+/// of `spikeforge regress`: a bus, a mesh and a narrow crossbar with small
+/// widths (one Verilator build each, reused by every case).
+pub fn property_specs() -> Vec<HardwareSpec> {
+    let base = HardwareSpec {
+        name: String::new(),
+        mesh_width: 2,
+        mesh_height: 2,
+        neurons_per_core: 4,
+        axons_per_core: 32,
+        synapses_per_core: 256,
+        routes_per_core: 64,
+        input_neurons: 16,
+        input_routes: 64,
+        weight_bits: 8,
+        potential_bits: 16,
+        accumulator_bits: 32,
+        interconnect: Interconnect::Crossbar,
+    };
+    vec![
+        HardwareSpec { name: "prop-bus".into(), ..base.clone() },
+        HardwareSpec {
+            name: "prop-mesh".into(),
+            mesh_width: 3,
+            mesh_height: 2,
+            neurons_per_core: 3,
+            weight_bits: 6,
+            potential_bits: 12,
+            accumulator_bits: 24,
+            interconnect: Interconnect::Mesh,
+            ..base.clone()
+        },
+        HardwareSpec {
+            name: "prop-narrow".into(),
+            mesh_width: 2,
+            mesh_height: 1,
+            neurons_per_core: 8,
+            weight_bits: 4,
+            potential_bits: 8,
+            accumulator_bits: 16,
+            ..base
+        },
+    ]
+}
+
+/// The fixed-point widths random networks for `spec` are drawn with:
+/// weight bits (a range up to the spec's), potential bits (the spec's) and
+/// accumulator bits (the spec's). Errs, saying why, for a spec the
+/// generator cannot serve.
+pub fn case_widths(spec: &HardwareSpec) -> Result<(std::ops::RangeInclusive<u32>, u32, u32), String> {
+    let a = spec.accumulator_bits;
+    if a < 16 {
+        return Err(format!(
+            "spec `{}` has accumulator_bits = {a}; random cases need at least 16 (their fan-in sums reach 2^14)",
+            spec.name
+        ));
+    }
+    // Up to 72 incoming weights per neuron (6 projections x 12 entries) must
+    // sum within the accumulator: 72 * 2^(W-1) < 2^(A-1) when W <= A - 7.
+    let w = spec.weight_bits.min(a - 7);
+    Ok((w.min(2)..=w, spec.potential_bits, a))
+}
+
+/// How a co-simulation case maps its network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapChoice {
+    /// The greedy partitioner.
+    Greedy,
+    /// The multilevel partitioner.
+    Multilevel,
+    /// A random (valid but arbitrary) packing and placement from a seed.
+    Seeded(u64),
+}
+
+impl MapChoice {
+    /// The mapper's options for this choice.
+    pub fn options(self) -> MapOptions {
+        match self {
+            MapChoice::Greedy => MapOptions::new(Algorithm::Greedy),
+            MapChoice::Multilevel => MapOptions::new(Algorithm::Multilevel),
+            MapChoice::Seeded(s) => MapOptions { seed: Some(s), ..MapOptions::new(Algorithm::Greedy) },
+        }
+    }
+}
+
+/// Random spike-out backpressure: the host takes a word only in
+/// `percent_ready` percent of the clocks, drawn from `seed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stall {
+    /// Seed of the ready pattern.
+    pub seed: u64,
+    /// Chance of ready, 1..=100.
+    pub percent_ready: u32,
+}
+
+/// One co-simulation case: a network with its stimulus, the spec it runs
+/// on (an index into the pool it was drawn from), how it is mapped and the
+/// host's backpressure.
+#[derive(Clone)]
+pub struct SimCase {
+    /// Index of the spec in the pool.
+    pub spec: usize,
+    /// Network, stimulus, steps.
+    pub net: NetCase,
+    /// Partitioner and seed.
+    pub mapping: MapChoice,
+    /// Spike-out backpressure, if any.
+    pub stall: Option<Stall>,
+}
+
+impl fmt::Debug for SimCase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "spec #{}, mapping {:?}, backpressure {:?}", self.spec, self.mapping, self.stall)?;
+        write!(f, "{:?}", self.net)
+    }
+}
+
+/// Random co-simulation cases over a spec pool: the spec first (its widths
+/// bound the network's), then a network from [`net_case_with`], the
+/// partitioner (greedy, multilevel, or seeded random), and for a third of
+/// the cases each 30% or 60% spike-out readiness. Errs if a spec of the
+/// pool cannot be served (see [`case_widths`]) or the pool is empty.
+pub fn sim_case(specs: &[HardwareSpec]) -> Result<impl Strategy<Value = SimCase>, String> {
+    if specs.is_empty() {
+        return Err("the spec pool is empty".into());
+    }
+    let widths = specs.iter().map(case_widths).collect::<Result<Vec<_>, _>>()?;
+    let net = (0..specs.len()).prop_flat_map(move |i| {
+        let (w, p, a) = widths[i].clone();
+        (Just(i), net_case_with(w, p..=p, a))
+    });
+    // Seeds do not shrink: a smaller seed is not a simpler case.
+    Ok((net, 0u8..3, any::<u64>().no_shrink(), 0u32..3).prop_map(|((spec, net), algo, seed, stall)| SimCase {
+        spec,
+        net,
+        mapping: match algo {
+            0 => MapChoice::Greedy,
+            1 => MapChoice::Multilevel,
+            _ => MapChoice::Seeded(seed),
+        },
+        stall: (stall > 0).then_some(Stall { seed, percent_ready: 30 * stall }),
+    }))
 }
 
 /// A 3-input, 7-neuron recurrent ring with every neuron rule in use.
