@@ -27,6 +27,7 @@ pub struct Diag {
 impl Diag {
     /// A diagnostic for `span` of `src` (named `file`).
     pub fn new(file: &str, src: &Arc<String>, span: Option<Range<usize>>, message: impl Into<String>) -> Diag {
+        let span = span.map(|r| whole_chars(src, r));
         Diag { message: message.into(), span, label: None, help: None, src: NamedSource::new(file, src.clone()) }
     }
 
@@ -102,6 +103,21 @@ impl Diagnostic for Diag {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
+}
+
+/// Widens a byte span to whole characters: parsers report some positions
+/// inside a multi-byte character (serde_json at the end of a file), and
+/// slicing the text there would panic.
+fn whole_chars(text: &str, r: Range<usize>) -> Range<usize> {
+    let mut start = r.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = r.end.max(start);
+    while end < text.len() && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
 }
 
 /// All problems found in one file.
