@@ -165,6 +165,16 @@ pub fn parse_spikes(net: &Network, file: &str, text: String, kind: SpikeFileKind
             ));
             continue;
         };
+        // A run has at most u32::MAX steps, so its last step is u32::MAX - 1;
+        // u32::MAX itself would overflow `SpikeList::step_span`.
+        if step == u32::MAX {
+            diags.push(err(
+                sf.1.clone(),
+                format!("step {step} is past the last step any run can have"),
+                format!("steps count from 0 to {}", u32::MAX - 1),
+            ));
+            continue;
+        }
         let Some((pid, pop)) = net.population(pf.0) else {
             diags.push(err(
                 pf.1.clone(),
