@@ -421,14 +421,15 @@ fn load_stimulus(net: &Network, path: Option<&Path>, steps: u32) -> Result<Stimu
         Some(s) => spikes::load_spikes(net, s, SpikeFileKind::Stimulus)?,
         None => SpikeList::default(),
     };
-    let stim = Stimulus::from_list(&list);
-    if stim.step_span() > steps {
+    // Checked on the list: the indexed form allocates per step, so a spike
+    // at step 4e9 must be refused before it is built.
+    if list.step_span() > steps {
         return Err(other(
-            format!("the stimulus has spikes up to step {}, but --steps is {steps}", stim.step_span() - 1),
-            Some(&format!("use --steps {} or more", stim.step_span())),
+            format!("the stimulus has spikes up to step {}, but --steps is {steps}", list.step_span() - 1),
+            Some(&format!("use --steps {} or more", list.step_span())),
         ));
     }
-    Ok(stim)
+    Ok(Stimulus::from_list(&list))
 }
 
 /// Maps a network, turning "does not fit" into a message with the fix.

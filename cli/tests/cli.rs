@@ -105,6 +105,21 @@ fn stimulus_past_the_run_is_refused() {
 }
 
 #[test]
+fn stimulus_far_past_the_run_is_refused_before_indexing() {
+    // The per-step index of a spike at step 4e9 would take 16 GB.
+    let o = run(&[
+        "golden",
+        "examples/feedforward/net.toml",
+        "--steps",
+        "5",
+        "--stimulus",
+        "tests/corpus/fuzz/stimulus/step_4e9.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("spikes up to step 4000000000"), "{}", stderr(&o));
+}
+
+#[test]
 fn bad_stimulus_is_located() {
     let o = run(&[
         "golden",
