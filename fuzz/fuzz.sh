@@ -71,9 +71,11 @@ run_one() {
     local t=$1 secs=$2
     local corpus="$fuzz_dir/corpus/$t" artifacts="$fuzz_dir/artifacts/$t" log="$fuzz_dir/logs/$t.log"
     mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
-    local f
+    local f dest
     for f in $(seed_files "$t"); do
-        cp -n "$f" "$corpus/seed-$(basename "$(dirname "$f")")-$(basename "$f")"
+        # Not `cp -n`: newer coreutils make it fail when the file exists.
+        dest="$corpus/seed-$(basename "$(dirname "$f")")-$(basename "$f")"
+        [ -e "$dest" ] || cp "$f" "$dest"
     done
     local before
     before=$(ls "$artifacts" | wc -l)
@@ -110,7 +112,7 @@ summary() {
 replay() {
     local t=$1
     shift
-    [ -x "$bin_dir/$t" ] || build
+    build
     local f
     for f in "$@"; do
         "$bin_dir/$t" -rss_limit_mb=2048 "$(cd "$caller" && realpath "$f")"
