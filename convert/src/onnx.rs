@@ -152,7 +152,21 @@ fn input_dims(v: &onnx_protobuf::ValueInfoProto) -> Result<Vec<usize>, String> {
     if shape.dim.is_empty() {
         return Err("it has rank 0; expected [N, features] or [N, C, H, W]".into());
     }
+    // It becomes the input population, so the same bound applies; checked
+    // here so that no later shape computation can overflow.
+    let max = spikeforge_net::network::MAX_POPULATION_SIZE as usize;
+    if elements(&out).is_none_or(|n| n > max) {
+        return Err(format!(
+            "its shape [N, {out:?}] has more than {max} values per sample (the most an input population holds)"
+        ));
+    }
     Ok(out)
+}
+
+/// Number of values of a shape; `None` when that overflows (a corrupt or
+/// hostile file can declare any dimensions).
+fn elements(dims: &[usize]) -> Option<usize> {
+    dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
 }
 
 fn tensor(t: &TensorProto) -> Result<Tensor, String> {
@@ -162,7 +176,9 @@ fn tensor(t: &TensorProto) -> Result<Tensor, String> {
             .into());
     }
     let dims: Vec<usize> = t.dims.iter().map(|&d| d.max(0) as usize).collect();
-    let n: usize = dims.iter().product();
+    let Some(n) = elements(&dims) else {
+        return Err(format!("its shape {dims:?} has more values than any file can hold"));
+    };
     let raw = &t.raw_data;
     let data: Vec<f64> = match t.data_type {
         1 if !raw.is_empty() => {
@@ -485,14 +501,16 @@ impl Builder {
                         d => return Err(format!("dimension {d} in its target shape is invalid")),
                     }
                 }
-                let known: usize = out.iter().product();
+                let Some(known) = elements(&out) else {
+                    return Err(format!("its target shape {dims:?} has more values than any file can hold"));
+                };
                 if let Some(k) = infer {
                     if known == 0 || !self.size().is_multiple_of(known) {
                         return Err(format!("cannot reshape {:?} to {dims:?}", self.shape));
                     }
                     out.insert(k, self.size() / known);
                 }
-                if out.iter().product::<usize>() != self.size() {
+                if elements(&out) != Some(self.size()) {
                     return Err(format!(
                         "it reshapes {:?} ({} values) to {out:?}; only reshapes that keep every sample's values are \
                          supported (the batch dimension must stay first)",

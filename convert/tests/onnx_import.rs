@@ -390,3 +390,16 @@ fn bad_files_get_clear_errors() {
     );
     assert!(err(&bn).contains("BatchNormalization must directly follow Conv, Gemm or MatMul"), "{}", err(&bn));
 }
+
+#[test]
+fn shapes_too_large_are_refused_not_overflowed() {
+    // Found by the onnx fuzz target: an initializer whose dimensions
+    // multiply past usize::MAX overflowed the element count.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/fuzz/onnx/tensor_shape_overflow.onnx");
+    let e = import_bytes("crash.onnx", &std::fs::read(path).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("more values than any file can hold"), "{e}");
+    // An input larger than any input population is refused before a layer is built.
+    let huge = model(("x", &[1, 1 << 20, 1 << 20]), vec![node("Flatten", "f", &["x"], "y", vec![])], vec![], "y");
+    let e = import_bytes("huge.onnx", &huge).unwrap_err();
+    assert!(e.to_string().contains("values per sample"), "{e}");
+}
