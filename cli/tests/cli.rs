@@ -117,6 +117,7 @@ fn stimulus_far_past_the_run_is_refused_before_indexing() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("spikes up to step 4000000000"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--steps 4000000001"), "{}", stderr(&o));
 }
 
 #[test]
