@@ -97,7 +97,7 @@ pub fn stimulus(data: &[u8]) {
         }
         // The CLI indexes a stimulus only after checking it against --steps
         // (the index has one entry per step); mirror that with a modest run.
-        if kind == SpikeFileKind::Stimulus && span <= 1 << 20 {
+        if kind == SpikeFileKind::Stimulus && span <= 1 << 16 {
             let stim = Stimulus::from_list(&list);
             assert_eq!(stim.len(), list.0.len());
             assert_eq!(stim.step_span(), span);
