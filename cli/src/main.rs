@@ -592,13 +592,20 @@ pub(crate) struct GoldenRun {
 }
 
 pub(crate) fn run_golden(net: Network, stimulus: &SpikeList, steps: u32) -> Result<GoldenRun, Failure> {
+    let beyond = |last: u32| {
+        other(
+            spikeforge_golden::GoldenError::StimulusBeyondRun { last, steps }.to_string(),
+            Some(&format!("run at least --steps {} or remove the later rows from the stimulus", last + 1)),
+        )
+    };
+    // Checked before indexing: the index has one entry per step.
+    if stimulus.step_span() > steps {
+        return Err(beyond(stimulus.step_span() - 1));
+    }
     let stim = Stimulus::from_list(stimulus);
     let t0 = Instant::now();
     let result = spikeforge_golden::run(&net, &stim, steps).map_err(|e| match e {
-        spikeforge_golden::GoldenError::StimulusBeyondRun { last, .. } => other(
-            e.to_string(),
-            Some(&format!("run at least --steps {} or remove the later rows from the stimulus", last + 1)),
-        ),
+        spikeforge_golden::GoldenError::StimulusBeyondRun { last, .. } => beyond(last),
         e => other(format!("internal error (please report): {e}"), None),
     })?;
     Ok(GoldenRun { net, result, steps, seconds: t0.elapsed().as_secs_f64() })

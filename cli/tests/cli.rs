@@ -227,6 +227,22 @@ fn invalid_utf8_is_located_and_empty_maps_print_no_negative_zero() {
 }
 
 #[test]
+fn stimulus_far_past_the_run_is_refused_before_indexing() {
+    // The per-step index of a spike at step 4e9 would take 16 GB.
+    let o = run(&[
+        "golden",
+        "examples/feedforward/net.toml",
+        "--steps",
+        "5",
+        "--stimulus",
+        "tests/corpus/fuzz/stimulus/step_4e9.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("spikes up to step 4000000000"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--steps 4000000001"), "{}", stderr(&o));
+}
+
+#[test]
 fn bad_stimulus_is_located() {
     let o = run(&[
         "golden",

@@ -161,7 +161,31 @@ fn input_dims(v: &onnx_protobuf::ValueInfoProto) -> Result<Vec<usize>, String> {
     if shape.dim.is_empty() {
         return Err("it has rank 0; expected [N, features] or [N, C, H, W]".into());
     }
+    // It becomes the input population, so the same bound applies; checked
+    // here so that no later shape computation can overflow.
+    let max = MAX_VALUES;
+    if elements(&out).is_none_or(|n| n > max) {
+        return Err(format!(
+            "its shape [N, {out:?}] has more than {max} values per sample (the most an input population holds)"
+        ));
+    }
     Ok(out)
+}
+
+/// Most values of a layer's input or output: each becomes a population.
+const MAX_VALUES: usize = spikeforge_net::network::MAX_POPULATION_SIZE as usize;
+
+/// Refuses a layer output larger than a population before it is built.
+fn layer_values(shape: &[usize]) -> Result<usize, String> {
+    elements(shape).filter(|&n| n <= MAX_VALUES).ok_or_else(|| {
+        format!("its output {shape:?} would have more than {MAX_VALUES} values (the most a population holds)")
+    })
+}
+
+/// Number of values of a shape; `None` when that overflows (a corrupt or
+/// hostile file can declare any dimensions).
+fn elements(dims: &[usize]) -> Option<usize> {
+    dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
 }
 
 fn tensor(t: &TensorProto) -> Result<Tensor, String> {
@@ -171,7 +195,9 @@ fn tensor(t: &TensorProto) -> Result<Tensor, String> {
             .into());
     }
     let dims: Vec<usize> = t.dims.iter().map(|&d| d.max(0) as usize).collect();
-    let n: usize = dims.iter().product();
+    let Some(n) = elements(&dims) else {
+        return Err(format!("its shape {dims:?} has more values than any file can hold"));
+    };
     let raw = &t.raw_data;
     let data: Vec<f64> = match t.data_type {
         1 if !raw.is_empty() => {
@@ -424,6 +450,7 @@ impl Builder {
                     Some(t) => broadcast(t, m)?,
                     None => vec![0.0; m],
                 };
+                layer_values(&[m, g.oh, g.ow])?;
                 let mut rows = Vec::with_capacity(m * g.oh * g.ow);
                 for mo in 0..m {
                     for oy in 0..g.oh {
@@ -457,6 +484,7 @@ impl Builder {
                         attr_i(node, "count_include_pad", 0) != 0,
                     )
                 };
+                layer_values(&[ch, g.oh, g.ow])?;
                 let mut rows = Vec::with_capacity(ch * g.oh * g.ow);
                 for ci in 0..ch {
                     for oy in 0..g.oh {
@@ -494,14 +522,16 @@ impl Builder {
                         d => return Err(format!("dimension {d} in its target shape is invalid")),
                     }
                 }
-                let known: usize = out.iter().product();
+                let Some(known) = elements(&out) else {
+                    return Err(format!("its target shape {dims:?} has more values than any file can hold"));
+                };
                 if let Some(k) = infer {
                     if known == 0 || !self.size().is_multiple_of(known) {
                         return Err(format!("cannot reshape {:?} to {dims:?}", self.shape));
                     }
                     out.insert(k, self.size() / known);
                 }
-                if out.iter().product::<usize>() != self.size() {
+                if elements(&out) != Some(self.size()) {
                     return Err(format!(
                         "it reshapes {:?} ({} values) to {out:?}; only reshapes that keep every sample's values are \
                          supported (the batch dimension must stay first)",
@@ -593,14 +623,20 @@ impl Geometry {
         };
         let s = pair("strides", 1)?;
         let d = pair("dilations", 1)?;
+        // Attributes of a hostile file can be any integer: bounded here, all
+        // arithmetic below stays far from overflow.
+        let max = MAX_VALUES;
+        if [k.0, k.1, s.0, s.1, d.0, d.1].iter().any(|&v| v == 0 || v > max) {
+            return Err(format!("its kernel {k:?}, strides {s:?} or dilations {d:?} are outside 1..={max}"));
+        }
         let ext = ((k.0 - 1) * d.0 + 1, (k.1 - 1) * d.1 + 1);
         let pads: (usize, usize, usize, usize) = match attr_s(node, "auto_pad").as_deref() {
             None | Some("NOTSET") | Some("") => match attr_ints(node, "pads").as_deref() {
                 None => (0, 0, 0, 0),
-                Some(&[t, l, b, r]) if t >= 0 && l >= 0 && b >= 0 && r >= 0 => {
+                Some(&[t, l, b, r]) if [t, l, b, r].iter().all(|&p| (0..=max as i64).contains(&p)) => {
                     (t as usize, l as usize, b as usize, r as usize)
                 }
-                Some(v) => Err(format!("pads {v:?} are not four non-negative values"))?,
+                Some(v) => Err(format!("pads {v:?} are not four values in 0..={max}"))?,
             },
             Some("VALID") => (0, 0, 0, 0),
             Some(mode @ ("SAME_UPPER" | "SAME_LOWER")) => {
@@ -618,15 +654,11 @@ impl Geometry {
         if hp < ext.0 || wp < ext.1 {
             return Err(format!("its {}x{} window does not fit the {h}x{w} input", k.0, k.1));
         }
-        Ok(Geometry {
-            oh: (hp - ext.0) / s.0 + 1,
-            ow: (wp - ext.1) / s.1 + 1,
-            k,
-            s,
-            p: (pads.0, pads.1),
-            d,
-            hw: (h, w),
-        })
+        let (oh, ow) = ((hp - ext.0) / s.0 + 1, (wp - ext.1) / s.1 + 1);
+        if oh * ow > max {
+            return Err(format!("its output would be {oh}x{ow}, more than {max} values"));
+        }
+        Ok(Geometry { oh, ow, k, s, p: (pads.0, pads.1), d, hw: (h, w) })
     }
 
     /// `(ky, kx, iy, ix)` of the in-range input cells under output `(oy, ox)`.

@@ -390,3 +390,45 @@ fn bad_files_get_clear_errors() {
     );
     assert!(err(&bn).contains("BatchNormalization must directly follow Conv, Gemm or MatMul"), "{}", err(&bn));
 }
+
+#[test]
+fn shapes_too_large_are_refused_not_overflowed() {
+    // Found by the onnx fuzz target: an initializer whose dimensions
+    // multiply past usize::MAX overflowed the element count.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/fuzz/onnx/tensor_shape_overflow.onnx");
+    let e = import_bytes("crash.onnx", &std::fs::read(path).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("more values than any file can hold"), "{e}");
+    // An input larger than any input population is refused before a layer is built.
+    let huge = model(("x", &[1, 1 << 20, 1 << 20]), vec![node("Flatten", "f", &["x"], "y", vec![])], vec![], "y");
+    let e = import_bytes("huge.onnx", &huge).unwrap_err();
+    assert!(e.to_string().contains("values per sample"), "{e}");
+}
+
+#[test]
+fn window_attributes_out_of_range_are_refused() {
+    // Found by the onnx fuzz target: a Conv weight with a kernel height of
+    // 0 underflowed the window extent.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/fuzz/onnx/empty_kernel.onnx");
+    let e = import_bytes("crash.onnx", &std::fs::read(path).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("are outside 1..="), "{e}");
+    // Padding that would make a huge output is refused before it is built.
+    let pool = |pads: &[i64]| {
+        model(
+            ("x", &[1, 1, 2, 2]),
+            vec![node(
+                "AveragePool",
+                "pool",
+                &["x"],
+                "y",
+                vec![ints_attr("kernel_shape", &[1, 1]), ints_attr("pads", pads)],
+            )],
+            vec![],
+            "y",
+        )
+    };
+    let e = import_bytes("pads.onnx", &pool(&[1 << 20, 1 << 20, 1 << 20, 1 << 20])).unwrap_err();
+    assert!(e.to_string().contains("more than 16777216 values"), "{e}");
+    let e = import_bytes("pads.onnx", &pool(&[i64::MAX, 0, 0, 0])).unwrap_err();
+    assert!(e.to_string().contains("are not four values in 0..="), "{e}");
+    assert!(import_bytes("pads.onnx", &pool(&[1, 1, 1, 1])).is_ok());
+}
