@@ -8,6 +8,7 @@
 pub mod ann;
 pub mod data;
 pub mod onnx;
+pub mod onnx_build;
 pub mod snn;
 
 pub use ann::{Act, Ann, Layer};

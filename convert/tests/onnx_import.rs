@@ -2,84 +2,8 @@
 //! clear errors. The models are built here with the same protobuf types the
 //! importer reads, so every case is self-contained.
 
-use onnx_protobuf::{
-    tensor_shape_proto, type_proto, AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto,
-    TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
-};
+use spikeforge_convert::onnx_build::{int_attr, ints_attr, model, node, tensor as init};
 use spikeforge_convert::{data, import_bytes, snn, Act, OnnxError, Options};
-
-fn value_info(name: &str, dims: &[i64]) -> ValueInfoProto {
-    let mut shape = TensorShapeProto::new();
-    for (k, &d) in dims.iter().enumerate() {
-        let mut dim = tensor_shape_proto::Dimension::new();
-        if k == 0 {
-            dim.set_dim_param("N".into());
-        } else {
-            dim.set_dim_value(d);
-        }
-        shape.dim.push(dim);
-    }
-    let mut t = type_proto::Tensor::new();
-    t.elem_type = 1;
-    t.shape = Some(shape).into();
-    let mut tp = TypeProto::new();
-    tp.value = Some(type_proto::Value::TensorType(t));
-    let mut v = ValueInfoProto::new();
-    v.name = name.into();
-    v.type_ = Some(tp).into();
-    v
-}
-
-fn init(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
-    let mut t = TensorProto::new();
-    t.name = name.into();
-    t.dims = dims.to_vec();
-    t.data_type = 1;
-    t.raw_data = data.iter().flat_map(|v| v.to_le_bytes()).collect();
-    t
-}
-
-fn int_attr(name: &str, v: i64) -> AttributeProto {
-    let mut a = AttributeProto::new();
-    a.name = name.into();
-    a.i = v;
-    a.type_ = onnx_protobuf::attribute_proto::AttributeType::INT.into();
-    a
-}
-
-fn ints_attr(name: &str, v: &[i64]) -> AttributeProto {
-    let mut a = AttributeProto::new();
-    a.name = name.into();
-    a.ints = v.to_vec();
-    a.type_ = onnx_protobuf::attribute_proto::AttributeType::INTS.into();
-    a
-}
-
-fn node(op: &str, name: &str, inputs: &[&str], output: &str, attrs: Vec<AttributeProto>) -> NodeProto {
-    let mut n = NodeProto::new();
-    n.op_type = op.into();
-    n.name = name.into();
-    n.input = inputs.iter().map(|s| s.to_string()).collect();
-    n.output = vec![output.into()];
-    n.attribute = attrs;
-    n
-}
-
-fn model(input: (&str, &[i64]), nodes: Vec<NodeProto>, inits: Vec<TensorProto>, output: &str) -> Vec<u8> {
-    let mut g = GraphProto::new();
-    g.name = "test".into();
-    g.node = nodes;
-    g.initializer = inits;
-    g.input.push(value_info(input.0, input.1));
-    g.output.push(value_info(output, &[1]));
-    let mut m = ModelProto::new();
-    m.ir_version = 8;
-    let mut op = OperatorSetIdProto::new();
-    op.version = 13;
-    m.opset_import.push(op);
-    m.graph = Some(g).into();
-    m.write_to_bytes().expect("serializes")
-}
 
 /// Conv(2 filters, 3x3, pad 1, stride 1) + BatchNorm + Relu + AveragePool(2x2)
 /// + Flatten + Gemm(transB) on a 1x4x4 input.

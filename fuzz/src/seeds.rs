@@ -7,10 +7,8 @@
 //! Networks and CSV files are not copied here: `./dev fuzz` takes them
 //! from `examples/` and `tests/corpus/`.
 
-use onnx_protobuf::{
-    attribute_proto::AttributeType, tensor_shape_proto, type_proto, AttributeProto, GraphProto, Message, ModelProto,
-    NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
-};
+use onnx_protobuf::{NodeProto, TensorProto};
+use spikeforge_convert::onnx_build::{self, const_node, int_attr, ints_attr, node, tensor};
 use spikeforge_fpga::protocol::{cmd, reply, reply_frame, request};
 
 /// Host-protocol byte streams, by file name: a reply of every type, a
@@ -172,38 +170,6 @@ pub fn onnx() -> Vec<(String, Vec<u8>)> {
     ]
 }
 
-fn value_info(name: &str, dims: &[i64]) -> ValueInfoProto {
-    let mut shape = TensorShapeProto::new();
-    for (k, &d) in dims.iter().enumerate() {
-        let mut dim = tensor_shape_proto::Dimension::new();
-        if k == 0 {
-            dim.set_dim_param("N".into());
-        } else {
-            dim.set_dim_value(d);
-        }
-        shape.dim.push(dim);
-    }
-    let mut t = type_proto::Tensor::new();
-    t.elem_type = 1;
-    t.shape = Some(shape).into();
-    let mut tp = TypeProto::new();
-    tp.value = Some(type_proto::Value::TensorType(t));
-    let mut v = ValueInfoProto::new();
-    v.name = name.into();
-    v.type_ = Some(tp).into();
-    v
-}
-
-/// A float tensor stored as raw little-endian bytes.
-fn tensor(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
-    let mut t = TensorProto::new();
-    t.name = name.into();
-    t.dims = dims.to_vec();
-    t.data_type = 1; // FLOAT
-    t.raw_data = data.iter().flat_map(|v| v.to_le_bytes()).collect();
-    t
-}
-
 /// An initializer; the same float tensor, but in `float_data` when `dims`
 /// is empty so both storage forms appear in the seeds.
 fn init(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
@@ -215,55 +181,9 @@ fn init(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
     t
 }
 
-fn int_attr(name: &str, v: i64) -> AttributeProto {
-    let mut a = AttributeProto::new();
-    a.name = name.into();
-    a.i = v;
-    a.type_ = AttributeType::INT.into();
-    a
-}
-
-fn ints_attr(name: &str, v: &[i64]) -> AttributeProto {
-    let mut a = AttributeProto::new();
-    a.name = name.into();
-    a.ints = v.to_vec();
-    a.type_ = AttributeType::INTS.into();
-    a
-}
-
-fn node(op: &str, name: &str, inputs: &[&str], output: &str, attrs: Vec<AttributeProto>) -> NodeProto {
-    let mut n = NodeProto::new();
-    n.op_type = op.into();
-    n.name = name.into();
-    n.input = inputs.iter().map(|s| s.to_string()).collect();
-    n.output = vec![output.into()];
-    n.attribute = attrs;
-    n
-}
-
-fn const_node(output: &str, value: TensorProto) -> NodeProto {
-    let mut a = AttributeProto::new();
-    a.name = "value".into();
-    a.t = Some(value).into();
-    a.type_ = AttributeType::TENSOR.into();
-    node("Constant", &format!("const_{output}"), &[], output, vec![a])
-}
-
-/// A model whose graph input is `input` (batch dimension first, symbolic)
-/// and whose weights are `inits` plus `more_inits`.
+/// A model whose graph input is `input` (batch dimension first, symbolic),
+/// whose weights are `inits` plus `more`, and whose output is the last node's.
 fn model(input: (&str, &[i64]), nodes: Vec<NodeProto>, inits: Vec<TensorProto>, more: Vec<TensorProto>) -> Vec<u8> {
     let output = nodes.last().and_then(|n| n.output.first()).cloned().unwrap_or_default();
-    let mut g = GraphProto::new();
-    g.name = "seed".into();
-    g.node = nodes;
-    g.initializer = inits.into_iter().chain(more).collect();
-    g.input.push(value_info(input.0, input.1));
-    g.output.push(value_info(&output, &[1]));
-    let mut m = ModelProto::new();
-    m.ir_version = 8;
-    let mut op = OperatorSetIdProto::new();
-    op.version = 13;
-    m.opset_import.push(op);
-    m.graph = Some(g).into();
-    m.write_to_bytes().expect("a model serializes")
+    onnx_build::model(input, nodes, inits.into_iter().chain(more).collect(), &output)
 }
