@@ -81,8 +81,8 @@ run_one() {
     before=$(ls "$artifacts" | wc -l)
     echo "fuzz: $t for $secs s (log: ${log#"$repo"/})"
     local status=0
-    # -rss_limit_mb also caps single allocations: a hostile input that makes
-    # the code ask for gigabytes is a finding, not a machine-wide problem.
+    # -rss_limit_mb: a hostile input that makes the code use gigabytes is a
+    # finding (an oom- artifact), not a machine-wide problem.
     nice -n 10 "$bin_dir/$t" -max_total_time="$secs" -max_len="$(max_len "$t")" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1 || status=$?
     summary "$t" "$log"
