@@ -245,8 +245,9 @@ pub fn read_file(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, InputEr
     if meta.len() > limit {
         return Err(too_large(Some(meta.len())));
     }
-    let f = std::fs::File::open(path).map_err(io)?;
-    // The path may have been swapped between the two calls; check what was opened.
+    let f = open_nonblocking(path).map_err(io)?;
+    // The path may have been swapped between the two calls; check what was
+    // opened (without blocking: a FIFO swapped in opens at once here).
     regular(&f.metadata().map_err(io)?)?;
     let mut buf = Vec::with_capacity(meta.len() as usize);
     f.take(limit.saturating_add(1)).read_to_end(&mut buf).map_err(io)?;
@@ -254,6 +255,19 @@ pub fn read_file(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, InputEr
         return Err(too_large(None));
     }
     Ok(buf)
+}
+
+/// Opens for reading without waiting for a FIFO's writer (`O_NONBLOCK`,
+/// which changes nothing for the regular files that are then read).
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 /// [`read_file`] with the limit in force ([`max_input_bytes`]).
@@ -298,6 +312,22 @@ pub fn text_from_bytes(file: &str, what: &str, bytes: Vec<u8>) -> Result<String,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The open itself never waits for a FIFO's writer, so a FIFO swapped
+    /// in after the metadata check is opened at once and then refused.
+    #[cfg(unix)]
+    #[test]
+    fn open_does_not_block_on_a_fifo() {
+        let p = std::env::temp_dir().join(format!("sf-open-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_file(&p);
+        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let f = open_nonblocking(&p).unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(f.metadata().unwrap().file_type().is_fifo());
+        std::fs::remove_file(&p).unwrap();
+    }
 
     #[test]
     fn sizes() {
