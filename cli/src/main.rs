@@ -480,6 +480,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// A progress bar of `len` units on stderr with `template` (indicatif's),
+/// or none when `show` is false or stderr is not a terminal.
+fn progress_bar(show: bool, len: u64, template: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    (show && std::io::stderr().is_terminal()).then(|| {
+        indicatif::ProgressBar::new(len)
+            .with_style(indicatif::ProgressStyle::with_template(template).expect("a valid progress template"))
+    })
+}
+
 fn report_failure(f: &Failure, json: bool) {
     match f {
         Failure::File(e) => {

@@ -27,7 +27,6 @@ use spikeforge_net::{Network, Stimulus};
 use spikeforge_sim::{Backpressure, Built, Mismatch, RunOptions, SimError, Verdict};
 use spikeforge_tests::{MapChoice, SimCase, Stall};
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -635,16 +634,7 @@ pub fn regress(a: &RegressArgs) -> Result<bool, Failure> {
     let mut pool = Pool { built: vec![None; specs.len()], specs, build_seconds: 0.0, fresh_builds: 0 };
     let indices = (a.shard.index..a.cases).step_by(a.shard.count as usize);
     let in_shard = a.cases.saturating_sub(a.shard.index).div_ceil(a.shard.count);
-    let bar = if !a.json && std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(in_shard);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} case {pos}/{len} {wide_bar} {msg} eta {eta}")
-                .expect("template"),
-        );
-        Some(b)
-    } else {
-        None
-    };
+    let bar = crate::progress_bar(!a.json, in_shard, "{spinner} case {pos}/{len} {wide_bar} {msg} eta {eta}");
     let started = Instant::now();
     let mut records = Vec::new();
     let mut failed = 0;

@@ -8,7 +8,6 @@ use spikeforge_mapper::spec::load_spec;
 use spikeforge_mapper::Algorithm;
 use spikeforge_net::spikes;
 use spikeforge_sim::{Backpressure, Divergence, InitialState, RunOptions, VcdWindow, Verdict};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -131,16 +130,11 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
         reset_after: None,
         extra_writes: fault.iter().map(|f| f.write).collect(),
     };
-    let bar = if !a.json && std::io::stderr().is_terminal() && a.steps >= 50 {
-        let b = indicatif::ProgressBar::new(a.steps as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} step {pos}/{len} {wide_bar} {per_sec} eta {eta}")
-                .expect("template"),
-        );
-        Some(b)
-    } else {
-        None
-    };
+    let bar = crate::progress_bar(
+        !a.json && a.steps >= 50,
+        a.steps as u64,
+        "{spinner} step {pos}/{len} {wide_bar} {per_sec} eta {eta}",
+    );
     let r = spikeforge_sim::run(&built, &net, &m, &stim, &opts, &mut |n| {
         if let Some(b) = &bar {
             b.set_position(n as u64);
