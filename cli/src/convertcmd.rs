@@ -146,7 +146,7 @@ pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
     if a.stimulus.is_some() || a.sample_net.is_some() {
         let x = d.test.x(a.sample);
         if let Some(path) = &a.stimulus {
-            write_file(path, &spikeforge_net::spikes::spikes_to_csv(&s.net, &s.stimulus(&x).0))?;
+            write_file(path, &spikeforge_net::spikes::spikes_to_csv(&s.net, &s.stimulus(&x)))?;
         }
         if let Some(path) = &a.sample_net {
             let net = s.network_for(&x).map_err(|e| other(e.to_string(), None))?;

@@ -83,7 +83,7 @@ pub fn demo(a: &DemoArgs) -> Result<(), Failure> {
     let t1 = Instant::now();
     for i in 0..samples {
         let x = d.test.x(i);
-        let stim = Stimulus::from_list(&s.stimulus(&x));
+        let stim = Stimulus::from_train(&s.stimulus(&x));
         let mut opts = spikeforge_sim::RunOptions::verified(DEPLOY_STEPS);
         opts.potentials_every_step = true;
         opts.mismatch_vcd = Some(a.out.join("mismatch.vcd"));
@@ -91,8 +91,8 @@ pub fn demo(a: &DemoArgs) -> Result<(), Failure> {
             .map_err(|e| other(e.to_string(), None))?;
         let golden = s.infer(&mut model, &x, false);
         let mut counts = vec![0u32; golden.counts.len()];
-        for &(_, n) in &r.spikes {
-            counts[n as usize] += 1;
+        for s in &r.spikes {
+            counts[s.neuron as usize] += 1;
         }
         let hw_class = s.classify(&counts, &r.potentials);
         if r.verdict == spikeforge_sim::Verdict::Equal {

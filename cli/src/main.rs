@@ -8,7 +8,7 @@
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use spikeforge_net::{spikes, FileErrors, Network, SpikeList, Stimulus};
+use spikeforge_net::{spikes, FileErrors, Network, SpikeTrain, Stimulus};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -516,16 +516,16 @@ fn load(net: &Path) -> Result<Network, Failure> {
 
 /// The stimulus file of a run of `steps` steps (none: no input spikes);
 /// spikes at or after `steps` are refused at their row, not dropped.
-fn load_stimulus_list(net: &Network, path: Option<&Path>, steps: u32) -> Result<SpikeList, Failure> {
+fn load_stimulus_list(net: &Network, path: Option<&Path>, steps: u32) -> Result<SpikeTrain, Failure> {
     Ok(match path {
         Some(s) => spikes::load_stimulus(net, s, steps)?,
-        None => SpikeList::default(),
+        None => SpikeTrain::default(),
     })
 }
 
 /// [`load_stimulus_list`], indexed by step.
 fn load_stimulus(net: &Network, path: Option<&Path>, steps: u32) -> Result<Stimulus, Failure> {
-    Ok(Stimulus::from_list(&load_stimulus_list(net, path, steps)?))
+    Ok(Stimulus::from_train(&load_stimulus_list(net, path, steps)?))
 }
 
 /// Maps a network, turning "does not fit" into a message with the fix.
@@ -601,7 +601,7 @@ pub(crate) struct GoldenRun {
     pub seconds: f64,
 }
 
-pub(crate) fn run_golden(net: Network, stimulus: &SpikeList, steps: u32) -> Result<GoldenRun, Failure> {
+pub(crate) fn run_golden(net: Network, stimulus: &SpikeTrain, steps: u32) -> Result<GoldenRun, Failure> {
     let beyond = |last: u32| {
         other(
             spikeforge_golden::GoldenError::StimulusBeyondRun { last, steps }.to_string(),
@@ -612,7 +612,7 @@ pub(crate) fn run_golden(net: Network, stimulus: &SpikeList, steps: u32) -> Resu
     if stimulus.step_span() > steps {
         return Err(beyond(stimulus.step_span() - 1));
     }
-    let stim = Stimulus::from_list(stimulus);
+    let stim = Stimulus::from_train(stimulus);
     let t0 = Instant::now();
     let result = spikeforge_golden::run(&net, &stim, steps).map_err(|e| match e {
         spikeforge_golden::GoldenError::StimulusBeyondRun { last, .. } => beyond(last),
@@ -624,8 +624,8 @@ pub(crate) fn run_golden(net: Network, stimulus: &SpikeList, steps: u32) -> Resu
 impl GoldenRun {
     pub fn population_spikes(&self) -> Vec<(String, u64)> {
         let mut counts = vec![0u64; self.net.populations().len()];
-        for &(_, id) in &self.result.spikes {
-            counts[self.net.locate(id).expect("spike of a known neuron").0] += 1;
+        for s in &self.result.spikes {
+            counts[self.net.locate(s.neuron).expect("spike of a known neuron").0] += 1;
         }
         self.net
             .populations()
@@ -637,10 +637,7 @@ impl GoldenRun {
     }
 
     pub fn output_counts(&self) -> Vec<(String, Vec<u64>)> {
-        let mut per = vec![0u64; self.net.neuron_count() as usize];
-        for &(_, id) in &self.result.spikes {
-            per[id as usize] += 1;
-        }
+        let per = self.result.spikes.counts(self.net.neuron_count() as usize);
         self.net
             .populations()
             .iter()

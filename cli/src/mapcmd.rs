@@ -44,8 +44,8 @@ pub fn spec(name: Option<&str>, list: bool) -> Result<(), Failure> {
 fn rates(net: &Network, stim: &Stimulus, steps: u32) -> Result<(Vec<f64>, spikeforge_golden::RunResult), Failure> {
     let r = spikeforge_golden::run(net, stim, steps).map_err(|e| other(e.to_string(), None))?;
     let mut counts = vec![0.0f64; net.neuron_count() as usize];
-    for &(_, g) in &r.spikes {
-        counts[g as usize] += 1.0;
+    for s in &r.spikes {
+        counts[s.neuron as usize] += 1.0;
     }
     for t in 0..steps {
         for &g in stim.at(t) {
@@ -74,7 +74,7 @@ pub fn map(
             Some(n) => spikes::load_stimulus(&net, sp, n)?,
             None => spikes::load_spikes(&net, sp, SpikeFileKind::Stimulus)?,
         };
-        let stim = Stimulus::from_list(&list);
+        let stim = Stimulus::from_train(&list);
         let steps = steps.unwrap_or(stim.step_span().max(1));
         let (r, golden) = rates(&net, &stim, steps)?;
         opts.rates = Some(r);

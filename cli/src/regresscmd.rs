@@ -265,7 +265,7 @@ fn execute_case(
         }
         Err(e) => return Ok((Outcome::Skipped(e.to_string()), None)),
     };
-    let stim = Stimulus::from_list(&case.net.stimulus);
+    let stim = Stimulus::from_train(&case.net.stimulus);
     let steps = case.net.steps;
     let fault = inject.and_then(|f| choose_fault(&net, &m, &stim, steps, f));
     let mut o = RunOptions::verified(steps);
@@ -337,7 +337,7 @@ fn size(case: &SimCase) -> (u32, u64) {
 /// synapses, steps and stimulus spikes.
 fn weight(case: &SimCase) -> u64 {
     let (n, s) = size(case);
-    n as u64 + s + case.net.steps as u64 + case.net.stimulus.0.len() as u64
+    n as u64 + s + case.net.steps as u64 + case.net.stimulus.len() as u64
 }
 
 /// Shrinks a failing case: proptest's simplify/complicate walk over the

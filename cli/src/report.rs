@@ -15,7 +15,7 @@ pub struct Curve {
 pub struct Raster {
     pub title: String,
     pub steps: u32,
-    pub spikes: Vec<(u32, u32)>,
+    pub spikes: spikeforge_net::SpikeTrain,
     pub bands: Vec<(String, u32, u32)>,
 }
 
@@ -67,7 +67,7 @@ pub fn raster_svg(r: &Raster) -> Result<String, String> {
             let color = COLORS[k % COLORS.len()];
             let range = *first..first + size;
             chart
-                .draw_series(r.spikes.iter().filter(|(_, n)| range.contains(n)).map(|&(s, n)| {
+                .draw_series(r.spikes.pairs().filter(|(_, n)| range.contains(n)).map(|(s, n)| {
                     Rectangle::new([(s as f64 - 0.4, n as f64 - 0.4), (s as f64 + 0.4, n as f64 + 0.4)], color.filled())
                 }))
                 .map_err(err)?

@@ -164,7 +164,7 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
             "spec": spec.name,
             "steps": a.steps,
             "spikes": r.spikes.len(),
-            "spike_list": r.spikes.iter().map(|&(t, n)| json!([t, net.neuron_name(n)])).collect::<Vec<_>>(),
+            "spike_list": r.spikes.pairs().map(|(t, n)| json!([t, net.neuron_name(n)])).collect::<Vec<_>>(),
             "cycles_per_step": r.cycles_per_step,
             "cycles": {"load": r.load_cycles, "steps": step_cycles, "total": r.total_cycles,
                        "mean_per_step": step_cycles as f64 / steps_done, "max_per_step": max_cycles},

@@ -183,7 +183,7 @@ pub struct Inference {
     /// Potentials after the last step.
     pub potentials: Vec<i32>,
     /// `(step, global id)` of every spike, inputs included, if recorded.
-    pub raster: Vec<(u32, u32)>,
+    pub raster: spikeforge_net::SpikeTrain,
     /// Output-layer potentials after each step, if recorded.
     pub output_trace: Vec<Vec<i32>>,
 }
@@ -455,22 +455,22 @@ impl Snn {
     }
 
     /// The stimulus of one sample, as `(step, input id)` pairs.
-    pub fn stimulus(&self, x: &[f64]) -> spikeforge_net::SpikeList {
+    pub fn stimulus(&self, x: &[f64]) -> spikeforge_net::SpikeTrain {
         if self.input == InputCoding::Integer {
-            return spikeforge_net::SpikeList::default();
+            return spikeforge_net::SpikeTrain::default();
         }
         let mut list = Vec::new();
         for (s, ids) in self.encode(x).into_iter().enumerate() {
             list.extend(ids.into_iter().map(|i| (s as u32, i)));
         }
-        spikeforge_net::SpikeList(list)
+        spikeforge_net::SpikeTrain::from_pairs(list)
     }
 
     /// Runs one inference through the golden model.
     pub fn infer(&self, model: &mut Model, x: &[f64], record: bool) -> Inference {
         model.reset();
         let mut counts = vec![0u32; self.net.neuron_count() as usize];
-        let mut raster = Vec::new();
+        let mut raster = spikeforge_net::SpikeTrain::new();
         let mut output_trace = Vec::new();
         let out = self.layers.last().map_or(0..0, |l| l.offset as usize..(l.offset + l.size) as usize);
         let spikes = match self.input {
@@ -487,16 +487,14 @@ impl Snn {
             let fired = model.step(inputs).expect("encoder ids are input neurons");
             for &n in fired.iter().chain(inputs) {
                 counts[n as usize] += 1;
-                if record {
-                    raster.push((s as u32, n));
-                }
+            }
+            if record {
+                let both: Vec<u32> = fired.iter().chain(inputs).copied().collect();
+                raster.push_step(s as u32, &both);
             }
             if record {
                 output_trace.push(model.potentials()[out.clone()].to_vec());
             }
-        }
-        if record {
-            raster.sort_unstable();
         }
         let potentials = model.potentials().to_vec();
         let class = self.classify(&counts, &potentials);

@@ -277,7 +277,7 @@ fn integer_first_layer() {
     let int = conv(&o);
     let rate = conv(&Options::new(8));
     let x = d.test.x(7);
-    assert!(int.stimulus(&x).0.is_empty(), "no input spikes: the first layer's current is a bias");
+    assert!(int.stimulus(&x).is_empty(), "no input spikes: the first layer's current is a bias");
     // The golden model with the biases written equals the per-sample network
     // run from its file (what a host loads into the hardware).
     let inf = int.infer(&mut Model::new(&int.net), &x, false);
@@ -285,8 +285,8 @@ fn integer_first_layer() {
     let run = spikeforge_golden::run(&per_sample, &spikeforge_net::Stimulus::default(), 8).unwrap();
     assert_eq!(inf.potentials, run.potentials);
     let mut counts = vec![0u32; inf.counts.len()];
-    for &(_, n) in &run.spikes {
-        counts[n as usize] += 1;
+    for s in &run.spikes {
+        counts[s.neuron as usize] += 1;
     }
     assert_eq!(inf.counts, counts);
     // The current is the rate coder's mean charge per step, exactly: no

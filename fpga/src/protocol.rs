@@ -220,8 +220,8 @@ pub struct BoardStep {
 /// Result of [`Client::run`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoardRun {
-    /// `(step, global id)` of every spike, sorted.
-    pub spikes: Vec<(u32, u32)>,
+    /// Every spike the board reported, by global id.
+    pub spikes: spikeforge_net::SpikeTrain,
     /// Clock cycles of each step on the board.
     pub cycles: Vec<u32>,
 }
@@ -409,7 +409,7 @@ impl<L: Link> Client<L> {
         progress: &mut dyn FnMut(u32),
     ) -> Result<BoardRun, ProtocolError> {
         self.monitor(true)?;
-        let mut spikes = Vec::new();
+        let mut spikes = spikeforge_net::SpikeTrain::new();
         let mut cycles = Vec::new();
         for t in 0..steps {
             let ins: Vec<u32> = stimulus.at(t).iter().filter_map(|&g| m.input_index[g as usize]).collect();
@@ -417,12 +417,14 @@ impl<L: Link> Client<L> {
                 self.inputs(&ins)?;
             }
             let s = self.step()?;
+            let mut fired = Vec::with_capacity(s.spikes.len());
             for (c, sl) in s.spikes {
                 let g = m.images.cores.get(c as usize).and_then(|x| x.neurons.get(sl as usize)).copied().ok_or_else(
                     || ProtocolError::BadFrame(format!("spike from core {c} slot {sl}, which holds no neuron")),
                 )?;
-                spikes.push((t, g));
+                fired.push(g);
             }
+            spikes.push_step(t, &fired);
             cycles.push(s.cycles);
             let st = self.status()?;
             if st.errors != 0 {
@@ -430,7 +432,6 @@ impl<L: Link> Client<L> {
             }
             progress(t + 1);
         }
-        spikes.sort_unstable();
         Ok(BoardRun { spikes, cycles })
     }
 }

@@ -83,25 +83,25 @@ pub fn stimulus(data: &[u8]) {
                 continue;
             }
         };
-        assert!(list.0.windows(2).all(|w| w[0] < w[1]), "spike list not strictly sorted: {list:?}");
-        for &(_, id) in &list.0 {
+        assert!(list.as_slice().windows(2).all(|w| w[0] < w[1]), "spike list not strictly sorted: {list:?}");
+        for id in list.iter().map(|s| s.neuron) {
             let (p, _) = net.locate(id).expect("spike id outside the network");
             assert_eq!(net.populations()[p].is_input(), kind == SpikeFileKind::Stimulus, "spike of the wrong kind");
         }
-        let csv = spikes_to_csv(net, &list.0);
+        let csv = spikes_to_csv(net, &list);
         let back = parse_spikes(net, "fuzz.csv", csv.clone(), kind).unwrap_or_else(|e| panic!("{e}\n{csv}"));
         assert_eq!(back, list, "CSV round trip changed the spikes:\n{csv}");
         let span = list.step_span();
-        if let Some(&(last, _)) = list.0.last() {
+        if let Some(last) = list.as_slice().last().map(|s| s.step) {
             assert!(span > last, "step span {span} not past the last step {last}");
         }
         // The CLI indexes a stimulus only after checking it against --steps
         // (the index has one entry per step); mirror that with a modest run.
         if kind == SpikeFileKind::Stimulus && span <= 1 << 16 {
-            let stim = Stimulus::from_list(&list);
-            assert_eq!(stim.len(), list.0.len());
+            let stim = Stimulus::from_train(&list);
+            assert_eq!(stim.len(), list.len());
             assert_eq!(stim.step_span(), span);
-            for &(step, id) in &list.0 {
+            for (step, id) in list.pairs() {
                 assert!(stim.at(step).contains(&id), "stimulus lost spike ({step}, {id})");
             }
         }

@@ -17,7 +17,7 @@
 //!
 //! Must not know about mapping, cores, Verilog or simulators.
 
-use spikeforge_net::{Network, Reset, Stimulus};
+use spikeforge_net::{Network, Reset, SpikeTrain, Stimulus};
 use thiserror::Error;
 
 /// Errors from driving the model with bad input.
@@ -132,8 +132,8 @@ pub struct Model {
 /// Result of a whole run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunResult {
-    /// `(step, global id)` of every computed spike, sorted.
-    pub spikes: Vec<(u32, u32)>,
+    /// Every computed spike.
+    pub spikes: SpikeTrain,
     /// Potential of every neuron after the last step, by global id (0 for inputs).
     pub potentials: Vec<i32>,
     /// Synaptic events delivered (one per synapse of each delivered spike).
@@ -302,10 +302,10 @@ pub fn run(net: &Network, stimulus: &Stimulus, steps: u32) -> Result<RunResult, 
         return Err(GoldenError::StimulusBeyondRun { last: stimulus.step_span() - 1, steps });
     }
     let mut m = Model::new(net);
-    let mut spikes = Vec::new();
+    let mut spikes = SpikeTrain::new();
     for t in 0..steps {
         let fired = m.step(stimulus.at(t))?;
-        spikes.extend(fired.iter().map(|&n| (t, n)));
+        spikes.push_step(t, fired);
     }
     Ok(RunResult { spikes, potentials: m.v.clone(), events: m.events })
 }

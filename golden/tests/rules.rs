@@ -143,8 +143,8 @@ fn one_step_synaptic_delay_everywhere() {
     let stim =
         spikeforge_net::parse_spikes(&n, "s.csv", "step,population,index\n0,in,0\n".into(), SpikeFileKind::Stimulus)
             .unwrap();
-    let r = run(&n, &Stimulus::from_list(&stim), 4).unwrap();
-    assert_eq!(r.spikes, [(1, 1), (2, 2)]);
+    let r = run(&n, &Stimulus::from_train(&stim), 4).unwrap();
+    assert_eq!(r.spikes.pairs().collect::<Vec<_>>(), [(1, 1), (2, 2)]);
     assert_eq!(r.events, 2);
 }
 
@@ -196,8 +196,8 @@ fn stimulus_beyond_the_run_is_an_error_not_a_truncation() {
     let stim =
         spikeforge_net::parse_spikes(&n, "s.csv", "step,population,index\n5,in,0\n".into(), SpikeFileKind::Stimulus)
             .unwrap();
-    assert_eq!(run(&n, &Stimulus::from_list(&stim), 5), Err(GoldenError::StimulusBeyondRun { last: 5, steps: 5 }));
-    assert!(run(&n, &Stimulus::from_list(&stim), 6).is_ok());
+    assert_eq!(run(&n, &Stimulus::from_train(&stim), 5), Err(GoldenError::StimulusBeyondRun { last: 5, steps: 5 }));
+    assert!(run(&n, &Stimulus::from_train(&stim), 6).is_ok());
 }
 
 #[test]

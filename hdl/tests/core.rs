@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 
 fn check(net_text: &str, stim_text: &str, steps: u32) {
     let net = parse_network("t.toml", net_text.into(), Format::Toml).unwrap();
-    let stim = Stimulus::from_list(
+    let stim = Stimulus::from_train(
         &spikeforge_net::parse_spikes(&net, "s.csv", stim_text.into(), SpikeFileKind::Stimulus).unwrap(),
     );
     let golden = spikeforge_golden::run(&net, &stim, steps).unwrap().spikes;
@@ -108,7 +108,7 @@ fn check(net_text: &str, stim_text: &str, steps: u32) {
     sim.run(Box::new(uut), 50_000_000).unwrap();
     let mut hw: Vec<(u32, u32)> = rx.try_iter().map(|(t, s)| (t, slots[s as usize])).collect();
     hw.sort_unstable();
-    assert_eq!(hw, golden);
+    assert_eq!(hw, golden.pairs().collect::<Vec<_>>());
 }
 
 #[test]

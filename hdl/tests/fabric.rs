@@ -10,7 +10,7 @@ use spikeforge_net::{parse_network, Format, SpikeFileKind, Stimulus};
 
 fn check(net_text: &str, stim_text: &str, steps: u32, spec: HardwareSpec) {
     let net = parse_network("t.toml", net_text.into(), Format::Toml).unwrap();
-    let stim = Stimulus::from_list(
+    let stim = Stimulus::from_train(
         &spikeforge_net::parse_spikes(&net, "s.csv", stim_text.into(), SpikeFileKind::Stimulus).unwrap(),
     );
     let m = map(&net, &spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
@@ -104,7 +104,7 @@ fn run_fabric(net: &spikeforge_net::Network, stim: &Stimulus, steps: u32, spec: 
     sim.run(Box::new(uut), 20_000_000).unwrap();
     let mut hw: Vec<(u32, u32)> = rx.try_iter().map(|(t, c, s)| (t, m.neuron_at(c, s))).collect();
     hw.sort_unstable();
-    assert_eq!(hw, golden);
+    assert_eq!(hw, golden.pairs().collect::<Vec<_>>());
     let potentials: Vec<(u32, i32)> = prx.try_iter().collect();
     assert_eq!(potentials.len(), placed.len());
     for (g, v) in potentials {
@@ -170,7 +170,7 @@ proptest::proptest! {
         };
         let algo = if multilevel { Algorithm::Multilevel } else { Algorithm::Greedy };
         let m = map(&net, &spec, &MapOptions::new(algo)).unwrap();
-        let stim = Stimulus::from_list(&case.stimulus);
+        let stim = Stimulus::from_train(&case.stimulus);
         run_fabric(&net, &stim, case.steps, &spec, &m);
     }
 }

@@ -223,8 +223,8 @@ pub struct Report {
 /// Result of an architectural-model run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchRun {
-    /// `(step, global id)` of every computed spike, sorted.
-    pub spikes: Vec<(u32, u32)>,
+    /// Every computed spike.
+    pub spikes: spikeforge_net::SpikeTrain,
     /// Final potentials by global id (0 for inputs).
     pub potentials: Vec<i32>,
     /// Packets per step.
@@ -632,7 +632,7 @@ impl Mapping {
     /// steps; `stimulus` holds global ids of input neurons per step.
     pub fn run_arch(&self, stimulus: &spikeforge_net::Stimulus, steps: u32) -> Result<ArchRun, arch::ArchError> {
         let mut m = self.arch_model();
-        let mut spikes = Vec::new();
+        let mut spikes = spikeforge_net::SpikeTrain::new();
         let mut step_spikes = Vec::new();
         let mut inputs = Vec::new();
         let mut traffic = Vec::with_capacity(steps as usize);
@@ -642,9 +642,8 @@ impl Mapping {
                 stimulus.at(t).iter().map(|&g| self.input_index[g as usize].expect("stimulus names input neurons")),
             );
             traffic.push(m.step(&inputs, &mut step_spikes)?);
-            let mut ids: Vec<u32> = step_spikes.iter().map(|&(c, s)| self.neuron_at(c, s)).collect();
-            ids.sort_unstable();
-            spikes.extend(ids.into_iter().map(|g| (t, g)));
+            let ids: Vec<u32> = step_spikes.iter().map(|&(c, s)| self.neuron_at(c, s)).collect();
+            spikes.push_step(t, &ids);
         }
         let potentials =
             (0..self.placement.len()).map(|g| self.placement[g].map_or(0, |(c, s)| m.potential(c, s) as i32)).collect();

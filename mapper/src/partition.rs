@@ -406,12 +406,21 @@ impl<'a> State<'a> {
             return Err(PartitionError::InputRoutes { needs: self.input_routes });
         }
         let mut guard = 0usize;
+        // The first routing overflow met: when repairing it runs out of cores,
+        // the routing table is the limit to name, not the number of cores
+        // (which suffice for neurons, synapses and axons).
+        let mut route_overflow: Option<(u32, u64)> = None;
         loop {
             let Some(c) = (0..self.k).find(|&c| self.overfull(c)) else { return Ok(()) };
             guard += 1;
+            if route_overflow.is_none() && self.use_r[c] > self.caps.routes {
+                route_overflow = Some((c as u32, self.use_r[c] as u64));
+            }
             let fail = |st: &Self| {
                 if st.use_r[c] > st.caps.routes {
                     PartitionError::Routes { core: c as u32, needs: st.use_r[c] as u64 }
+                } else if let Some((core, needs)) = route_overflow {
+                    PartitionError::Routes { core, needs }
                 } else {
                     PartitionError::TooManyCores { needed: st.k as u32 + 1 }
                 }

@@ -36,8 +36,8 @@ fn spec_for(net: &Network, knobs: (u32, u32, u32, bool)) -> HardwareSpec {
     }
 }
 
-fn golden(net: &Network, case: &NetCase) -> (Vec<(u32, u32)>, Vec<i32>) {
-    let r = spikeforge_golden::run(net, &Stimulus::from_list(&case.stimulus), case.steps).unwrap();
+fn golden(net: &Network, case: &NetCase) -> (spikeforge_net::SpikeTrain, Vec<i32>) {
+    let r = spikeforge_golden::run(net, &Stimulus::from_train(&case.stimulus), case.steps).unwrap();
     (r.spikes, r.potentials)
 }
 
@@ -116,7 +116,7 @@ proptest! {
         let net = case.network();
         let spec = spec_for(&net, knobs);
         let expected = golden(&net, &case);
-        let stim = Stimulus::from_list(&case.stimulus);
+        let stim = Stimulus::from_train(&case.stimulus);
         for opts in [
             MapOptions::new(Algorithm::Greedy),
             MapOptions::new(Algorithm::Multilevel),
@@ -140,7 +140,7 @@ proptest! {
         match map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)) {
             Ok(m) => {
                 check_invariants(&net, &m);
-                let run = m.run_arch(&Stimulus::from_list(&case.stimulus), case.steps).unwrap();
+                let run = m.run_arch(&Stimulus::from_train(&case.stimulus), case.steps).unwrap();
                 prop_assert_eq!(run.spikes, golden(&net, &case).0);
             }
             Err(MapError::Routes { needs, cap, .. }) => prop_assert!(needs > cap),

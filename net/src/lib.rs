@@ -25,7 +25,7 @@ pub use network::{
     Connection, FixedPoint, Invalid, Issue, Network, NeuronParams, Population, Problem, Projection, Stats,
 };
 pub use source::{load_network, parse_network, Format};
-pub use spikes::{load_spikes, parse_spikes, SpikeFileKind, SpikeList, Stimulus};
+pub use spikes::{load_spikes, parse_spikes, Spike, SpikeFileKind, SpikeTrain, Stimulus};
 
 /// JSON Schema of the network file format.
 pub fn json_schema() -> serde_json::Value {

@@ -29,14 +29,115 @@ pub enum SpikeFileKind {
     Spikes,
 }
 
-/// A spike set: `(step, global neuron id)`, sorted, no repeats.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SpikeList(pub Vec<(u32, u32)>);
+/// One spike: neuron `neuron` (global id) fired in step `step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Spike {
+    /// Time step (0-based).
+    pub step: u32,
+    /// Global neuron id.
+    pub neuron: u32,
+}
 
-impl SpikeList {
+/// A spike train of a network: spikes sorted by (step, neuron), no
+/// repeats. What a stimulus file holds, what every model of the network
+/// (golden, the architectural model, the simulators, a board) produces,
+/// and what a spike file holds; two runs agree exactly when their trains
+/// are equal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpikeTrain(Vec<Spike>);
+
+impl SpikeTrain {
+    /// An empty train.
+    pub fn new() -> SpikeTrain {
+        SpikeTrain(Vec::new())
+    }
+
+    /// From `(step, neuron)` pairs in any order; repeats are merged.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (u32, u32)>) -> SpikeTrain {
+        let mut v: Vec<Spike> = pairs.into_iter().map(|(step, neuron)| Spike { step, neuron }).collect();
+        v.sort_unstable();
+        v.dedup();
+        SpikeTrain(v)
+    }
+
+    /// Appends the spikes of `step` (neurons in any order; repeats are merged).
+    ///
+    /// # Panics
+    /// If `step` is before the last step in the train (a bug in the caller).
+    pub fn push_step(&mut self, step: u32, neurons: &[u32]) {
+        assert!(self.0.last().is_none_or(|l| l.step < step), "steps are appended in order");
+        let start = self.0.len();
+        self.0.extend(neurons.iter().map(|&neuron| Spike { step, neuron }));
+        self.0[start..].sort_unstable();
+        let mut k = start;
+        for i in start..self.0.len() {
+            if k == start || self.0[k - 1] != self.0[i] {
+                self.0[k] = self.0[i];
+                k += 1;
+            }
+        }
+        self.0.truncate(k);
+    }
+
+    /// The spikes, sorted.
+    pub fn as_slice(&self) -> &[Spike] {
+        &self.0
+    }
+
+    /// Iterates over the spikes in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Spike> {
+        self.0.iter()
+    }
+
+    /// `(step, neuron)` pairs in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.0.iter().map(|s| (s.step, s.neuron))
+    }
+
+    /// Number of spikes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no spikes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The neurons that fire in `step`, ascending.
+    pub fn at(&self, step: u32) -> impl Iterator<Item = u32> + '_ {
+        let lo = self.0.partition_point(|s| s.step < step);
+        let hi = self.0.partition_point(|s| s.step <= step);
+        self.0[lo..hi].iter().map(|s| s.neuron)
+    }
+
     /// One past the last step with a spike (0 if empty; saturates at `u32::MAX`).
     pub fn step_span(&self) -> u32 {
-        self.0.iter().map(|&(s, _)| s.saturating_add(1)).max().unwrap_or(0)
+        self.0.last().map_or(0, |s| s.step.saturating_add(1))
+    }
+
+    /// Spikes per neuron, for neurons `0..n` (ids at or above `n` are not counted).
+    pub fn counts(&self, n: usize) -> Vec<u64> {
+        let mut c = vec![0u64; n];
+        for s in &self.0 {
+            if let Some(x) = c.get_mut(s.neuron as usize) {
+                *x += 1;
+            }
+        }
+        c
+    }
+
+    /// Removes every spike.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl<'a> IntoIterator for &'a SpikeTrain {
+    type Item = &'a Spike;
+    type IntoIter = std::slice::Iter<'a, Spike>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
     }
 }
 
@@ -53,14 +154,10 @@ pub struct Stimulus {
 }
 
 impl Stimulus {
-    /// Builds from a spike list (sorted by step if it is not already).
-    pub fn from_list(list: &SpikeList) -> Stimulus {
-        let mut spikes = std::borrow::Cow::Borrowed(&list.0);
-        if !spikes.windows(2).all(|w| w[0].0 <= w[1].0) {
-            spikes.to_mut().sort_by_key(|&(s, _)| s);
-        }
-        let mut st = Stimulus { steps: Vec::new(), starts: vec![0], ids: Vec::with_capacity(spikes.len()) };
-        for &(s, n) in spikes.iter() {
+    /// Indexes a spike train by step.
+    pub fn from_train(train: &SpikeTrain) -> Stimulus {
+        let mut st = Stimulus { steps: Vec::new(), starts: vec![0], ids: Vec::with_capacity(train.len()) };
+        for &Spike { step: s, neuron: n } in train {
             if st.steps.last() != Some(&s) {
                 if !st.steps.is_empty() {
                     st.starts.push(st.ids.len() as u32);
@@ -100,14 +197,14 @@ impl Stimulus {
 }
 
 /// Reads a spike CSV file (bounded: see [`crate::input`]).
-pub fn load_spikes(net: &Network, path: &std::path::Path, kind: SpikeFileKind) -> Result<SpikeList, FileErrors> {
+pub fn load_spikes(net: &Network, path: &std::path::Path, kind: SpikeFileKind) -> Result<SpikeTrain, FileErrors> {
     let text = crate::input::read_text(path, what_file(kind))?;
     parse_spikes(net, &path.display().to_string(), text, kind)
 }
 
 /// Reads the stimulus of a run of `steps` steps: like [`load_spikes`], and
 /// every spike at a step the run does not reach is an error at its row.
-pub fn load_stimulus(net: &Network, path: &std::path::Path, steps: u32) -> Result<SpikeList, FileErrors> {
+pub fn load_stimulus(net: &Network, path: &std::path::Path, steps: u32) -> Result<SpikeTrain, FileErrors> {
     let text = crate::input::read_text(path, what_file(SpikeFileKind::Stimulus))?;
     parse_stimulus(net, &path.display().to_string(), text, steps)
 }
@@ -120,12 +217,12 @@ fn what_file(kind: SpikeFileKind) -> &'static str {
 }
 
 /// Parses spike CSV text; `file` is only used in messages.
-pub fn parse_spikes(net: &Network, file: &str, text: String, kind: SpikeFileKind) -> Result<SpikeList, FileErrors> {
+pub fn parse_spikes(net: &Network, file: &str, text: String, kind: SpikeFileKind) -> Result<SpikeTrain, FileErrors> {
     parse(net, file, text, kind, None)
 }
 
 /// Parses the stimulus of a run of `steps` steps (see [`load_stimulus`]).
-pub fn parse_stimulus(net: &Network, file: &str, text: String, steps: u32) -> Result<SpikeList, FileErrors> {
+pub fn parse_stimulus(net: &Network, file: &str, text: String, steps: u32) -> Result<SpikeTrain, FileErrors> {
     parse(net, file, text, SpikeFileKind::Stimulus, Some(steps))
 }
 
@@ -171,7 +268,7 @@ fn parse(
     text: String,
     kind: SpikeFileKind,
     steps: Option<u32>,
-) -> Result<SpikeList, FileErrors> {
+) -> Result<SpikeTrain, FileErrors> {
     let src = SourceFile::new(file, Arc::new(text));
     let text = src.text();
     let mut found = Found { diags: Vec::new(), more: 0 };
@@ -359,7 +456,7 @@ fn parse(
             }
             continue;
         }
-        out.push((step, pop.offset() + index));
+        out.push(Spike { step, neuron: pop.offset() + index });
     }
     if let (Some((Some(at), first, count, last)), Some(steps)) = (beyond, steps) {
         let d = &mut found.diags[at];
@@ -379,18 +476,18 @@ fn parse(
         });
     }
     if found.diags.is_empty() && found.more == 0 {
-        Ok(SpikeList(out))
+        Ok(SpikeTrain(out))
     } else {
         Err(FileErrors::with_more(file, found.diags, found.more))
     }
 }
 
 /// Writes spikes as CSV (header included).
-pub fn spikes_to_csv(net: &Network, spikes: &[(u32, u32)]) -> String {
+pub fn spikes_to_csv(net: &Network, spikes: &SpikeTrain) -> String {
     let mut s = String::with_capacity(16 * spikes.len() + 32);
     s.push_str(HEADER);
     s.push('\n');
-    for &(step, id) in spikes {
+    for &Spike { step, neuron: id } in spikes {
         let (p, i) = net.locate(id).expect("spike of a neuron outside the network");
         let _ = writeln!(s, "{step},{},{i}", net.populations()[p].name());
     }
@@ -420,14 +517,17 @@ mod tests {
 
     #[test]
     fn stimulus_stores_only_steps_with_spikes() {
-        let list = SpikeList(vec![(0, 1), (0, 2), (7, 0), (4_000_000_000, 3)]);
-        let st = Stimulus::from_list(&list);
+        let list = SpikeTrain::from_pairs([(0, 1), (0, 2), (7, 0), (4_000_000_000, 3)]);
+        let st = Stimulus::from_train(&list);
         assert_eq!((st.at(0), st.at(1), st.at(7), st.at(4_000_000_000)), (&[1, 2][..], &[][..], &[0][..], &[3][..]));
         assert_eq!((st.step_span(), st.len()), (4_000_000_001, 4));
-        // Unsorted input is sorted by step (ids keep their order within a step).
-        let st = Stimulus::from_list(&SpikeList(vec![(5, 1), (2, 0), (5, 0)]));
-        assert_eq!((st.at(2), st.at(5), st.step_span()), (&[0][..], &[1, 0][..], 6));
-        assert_eq!(Stimulus::from_list(&SpikeList::default()).step_span(), 0);
-        assert_eq!(SpikeList(vec![(u32::MAX, 0)]).step_span(), u32::MAX);
+        // Pairs in any order become a sorted train without repeats.
+        let train = SpikeTrain::from_pairs([(5, 1), (2, 0), (5, 0), (5, 1)]);
+        assert_eq!(train.pairs().collect::<Vec<_>>(), [(2, 0), (5, 0), (5, 1)]);
+        assert_eq!((train.at(5).collect::<Vec<_>>(), train.counts(2)), (vec![0, 1], vec![2, 1]));
+        let st = Stimulus::from_train(&train);
+        assert_eq!((st.at(2), st.at(5), st.step_span()), (&[0][..], &[0, 1][..], 6));
+        assert_eq!(Stimulus::from_train(&SpikeTrain::default()).step_span(), 0);
+        assert_eq!(SpikeTrain::from_pairs([(u32::MAX, 0)]).step_span(), u32::MAX);
     }
 }

@@ -19,7 +19,7 @@
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapOptions, Mapping};
 use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, ProjectionDoc};
 use spikeforge_net::rng::SplitMix64;
-use spikeforge_net::{Leak, Network, NetworkDoc, PerNeuron, Reset, SpikeList, Stimulus};
+use spikeforge_net::{Leak, Network, NetworkDoc, PerNeuron, Reset, SpikeTrain, Stimulus};
 use spikeforge_sim::{icarus, run, RunOptions};
 
 const BLOCKS: u64 = 4;
@@ -72,7 +72,7 @@ fn stimulus(net: &Network, steps: u32) -> Stimulus {
             }
         }
     }
-    Stimulus::from_list(&SpikeList(list))
+    Stimulus::from_train(&SpikeTrain::from_pairs(list))
 }
 
 /// Per step: max over cores of (synaptic events the core integrates in that
@@ -91,8 +91,8 @@ fn bounds(net: &Network, m: &Mapping, stim: &Stimulus, steps: u32) -> Vec<u64> {
             }
         }
     };
-    for &(t, n) in &g.spikes {
-        add(t, n);
+    for s in &g.spikes {
+        add(s.step, s.neuron);
     }
     for t in 0..steps {
         for &n in stim.at(t) {

@@ -11,7 +11,7 @@
 use crate::SimError;
 use spikeforge_hdl::tools;
 use spikeforge_mapper::Mapping;
-use spikeforge_net::Stimulus;
+use spikeforge_net::{SpikeTrain, Stimulus};
 use std::path::Path;
 use std::time::Instant;
 
@@ -188,8 +188,9 @@ endmodule
 /// What an Icarus run printed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IcarusRun {
-    /// `(step, global id)`, sorted.
-    pub spikes: Vec<(u32, u32)>,
+    /// Every spike the testbench printed, by global id (`u32::MAX` for a
+    /// slot that holds no neuron).
+    pub spikes: SpikeTrain,
     /// Clocks of each step.
     pub cycles_per_step: Vec<u64>,
     /// Final potentials by global id.
@@ -278,6 +279,7 @@ pub fn run(dir: &Path, m: &Mapping, stimulus: &Stimulus, steps: u32) -> Result<I
     let text_path = dir.join("icarus_out.txt");
     let text = std::fs::read_to_string(&text_path).map_err(|e| io("cannot read", &text_path, e))?;
     let mut r = IcarusRun { potentials: vec![0; m.placement.len()], seconds, ..Default::default() };
+    let mut spikes = Vec::new();
     let bad = |l: &str| SimError::Icarus(format!("unexpected testbench output line `{l}`"));
     for line in text.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -286,7 +288,7 @@ pub fn run(dir: &Path, m: &Mapping, stimulus: &Stimulus, steps: u32) -> Result<I
             Some("S") => {
                 let (c, s) = (num(2)? as usize, num(3)? as usize);
                 let g = m.images.cores.get(c).and_then(|x| x.neurons.get(s)).copied().unwrap_or(u32::MAX);
-                r.spikes.push((num(1)? as u32, g));
+                spikes.push((num(1)? as u32, g));
             }
             Some("D") => r.cycles_per_step.push(num(2)? as u64),
             Some("P") => {
@@ -302,6 +304,6 @@ pub fn run(dir: &Path, m: &Mapping, stimulus: &Stimulus, steps: u32) -> Result<I
     if r.cycles_per_step.len() != steps as usize {
         return Err(SimError::Icarus(format!("the testbench finished {} of {steps} steps", r.cycles_per_step.len())));
     }
-    r.spikes.sort_unstable();
+    r.spikes = SpikeTrain::from_pairs(spikes);
     Ok(r)
 }

@@ -15,7 +15,7 @@ use crate::model::{InitialState, Model};
 use crate::verilate::Built;
 use crate::SimError;
 use spikeforge_mapper::Mapping;
-use spikeforge_net::{Network, Stimulus};
+use spikeforge_net::{Network, SpikeTrain, Stimulus};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -171,8 +171,8 @@ pub enum Verdict {
 /// Results of a run.
 #[derive(Debug, Clone)]
 pub struct SimRun {
-    /// `(step, global id)` of every spike the hardware reported, sorted.
-    pub spikes: Vec<(u32, u32)>,
+    /// Every spike the hardware reported (by global id).
+    pub spikes: SpikeTrain,
     /// Final potentials by global id (inputs 0).
     pub potentials: Vec<i32>,
     /// Clocks of each step (step pulse to done).
@@ -273,7 +273,7 @@ fn run_once(
         })
         .collect::<Result<_, _>>()?;
     let mut out = SimRun {
-        spikes: Vec::new(),
+        spikes: SpikeTrain::new(),
         potentials: Vec::new(),
         cycles_per_step: Vec::with_capacity(opts.steps as usize),
         load_cycles,
@@ -358,11 +358,11 @@ fn run_once(
             }
             if let Some(mm) = found {
                 out.verdict = Verdict::Mismatch(mm);
-                out.spikes.extend(got.iter().map(|&n| (t, n)));
+                out.spikes.push_step(t, &got);
                 break;
             }
         }
-        out.spikes.extend(got.iter().map(|&n| (t, n)));
+        out.spikes.push_step(t, &got);
         if let Some(w) = window {
             if t == w.last && traced {
                 hw.model.trace_close();

@@ -16,7 +16,7 @@ fn corrupted_threshold_is_reported_at_the_first_divergent_step() {
     let m = mapped(&net, &spec, Algorithm::Greedy);
     let g = spikeforge_golden::run(&net, &stim, 20).unwrap();
     // The first spike golden expects, and the neuron that makes it.
-    let (t0, n0) = g.spikes[0];
+    let spikeforge_net::Spike { step: t0, neuron: n0 } = g.spikes.as_slice()[0];
     let (core, slot) = m.placement[n0 as usize].unwrap();
     // Its parameter word with the threshold field (P bits at 2P+8) set to the
     // largest potential: it cannot fire at t0 any more.
@@ -50,7 +50,7 @@ fn corrupted_threshold_is_reported_at_the_first_divergent_step() {
     assert!(v.contains("$enddefinitions"), "not a VCD file");
     assert!(v.contains(" step_count "), "top-level signals are traced");
     // The hardware stopped at the divergence: nothing after t0 was kept.
-    assert!(r.spikes.iter().all(|&(t, _)| t <= t0));
+    assert!(r.spikes.iter().all(|s| s.step <= t0));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -54,7 +54,7 @@ proptest! {
                 return Ok(());
             }
         };
-        let stim = Stimulus::from_list(&c.net.stimulus);
+        let stim = Stimulus::from_train(&c.net.stimulus);
         let mut o = RunOptions::verified(c.net.steps);
         o.potentials_every_step = true;
         // A third of the cases take spike-out words only some clocks.

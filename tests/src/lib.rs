@@ -17,7 +17,7 @@
 use proptest::prelude::*;
 use spikeforge_mapper::{Algorithm, HardwareSpec, Interconnect, MapOptions};
 use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, PopulationKind, ProjectionDoc, ProjectionKind};
-use spikeforge_net::{Leak, Network, NetworkDoc, PerNeuron, Reset, SpikeList};
+use spikeforge_net::{Leak, Network, NetworkDoc, PerNeuron, Reset, SpikeTrain};
 use std::fmt;
 
 /// A random network with a stimulus and a step count.
@@ -26,7 +26,7 @@ pub struct NetCase {
     /// The network document (valid by construction).
     pub doc: NetworkDoc,
     /// `(step, global input neuron id)`, sorted, unique.
-    pub stimulus: SpikeList,
+    pub stimulus: SpikeTrain,
     /// Steps to run (covers the stimulus).
     pub steps: u32,
 }
@@ -49,7 +49,7 @@ impl NetCase {
 
     /// The stimulus as a CSV stimulus file of `net` (this case's network).
     pub fn stimulus_csv(&self, net: &Network) -> String {
-        spikeforge_net::spikes::spikes_to_csv(net, &self.stimulus.0)
+        spikeforge_net::spikes::spikes_to_csv(net, &self.stimulus)
     }
 }
 
@@ -59,8 +59,8 @@ impl fmt::Debug for NetCase {
         writeln!(f, "{}", toml::to_string(&self.doc).map_err(|_| fmt::Error)?)?;
         writeln!(f, "--- stimulus.csv ({} steps) ---", self.steps)?;
         match Network::from_doc(&self.doc) {
-            Ok(n) => write!(f, "{}", spikeforge_net::spikes::spikes_to_csv(&n, &self.stimulus.0)),
-            Err(_) => write!(f, "{:?}", self.stimulus.0),
+            Ok(n) => write!(f, "{}", spikeforge_net::spikes::spikes_to_csv(&n, &self.stimulus)),
+            Err(_) => write!(f, "{:?}", self.stimulus.pairs().collect::<Vec<_>>()),
         }
     }
 }
@@ -228,7 +228,7 @@ pub fn net_case_with(
                     populations: pops,
                     projections,
                 },
-                stimulus: SpikeList(stim),
+                stimulus: SpikeTrain::from_pairs(stim),
                 steps,
             }
         })
@@ -409,12 +409,12 @@ pub const RING_STIM: &str =
     "step,population,index\n0,in,0\n0,in,2\n1,in,1\n2,in,0\n2,in,2\n4,in,2\n5,in,0\n5,in,1\n5,in,2\n9,in,0\n12,in,2\n";
 
 /// Result of a naive run: spikes `(step, id)` and final potentials.
-pub type NaiveResult = (Vec<(u32, u32)>, Vec<i64>);
+pub type NaiveResult = (SpikeTrain, Vec<i64>);
 
 /// A second, deliberately naive implementation of the semantics (a flat synapse
 /// list scanned every step, i64 everywhere, parameters looked up per use),
 /// independent of the golden crate's data structures.
-pub fn naive_run(net: &Network, stimulus: &SpikeList, steps: u32) -> NaiveResult {
+pub fn naive_run(net: &Network, stimulus: &SpikeTrain, steps: u32) -> NaiveResult {
     let n = net.neuron_count() as usize;
     let mut syn = Vec::new();
     net.for_each_synapse(|a, b, w| syn.push((a as usize, b as usize, w as i64)));
@@ -458,12 +458,10 @@ pub fn naive_run(net: &Network, stimulus: &SpikeList, steps: u32) -> NaiveResult
                 v[id] = x.max(np.v_min.get(i) as i64);
             }
         }
-        for &(s, id) in &stimulus.0 {
-            if s == t {
-                now[id as usize] = true;
-            }
+        for id in stimulus.at(t) {
+            now[id as usize] = true;
         }
         prev = now;
     }
-    (out, v)
+    (SpikeTrain::from_pairs(out), v)
 }

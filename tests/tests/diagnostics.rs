@@ -55,7 +55,7 @@ fn stimulus_files() {
         match result {
             Ok(list) => {
                 assert!(ok, "{name} should be rejected");
-                insta::assert_snapshot!(spikeforge_net::spikes::spikes_to_csv(&net, &list.0));
+                insta::assert_snapshot!(spikeforge_net::spikes::spikes_to_csv(&net, &list));
             }
             Err(e) => {
                 assert!(!ok, "{name} should be accepted: {e}");

@@ -21,13 +21,13 @@ fn every_example_matches_its_expected_files() {
         let net = load_network(&net_path).unwrap_or_else(|e| panic!("{name}: {e}"));
         let stim = load_spikes(&net, &dir.join(ex["stimulus"].as_str().unwrap()), SpikeFileKind::Stimulus).unwrap();
         let steps = ex["steps"].as_integer().unwrap() as u32;
-        let r = spikeforge_golden::run(&net, &Stimulus::from_list(&stim), steps).unwrap();
+        let r = spikeforge_golden::run(&net, &Stimulus::from_train(&stim), steps).unwrap();
         let folder = net_path.parent().unwrap();
         let expected = std::fs::read_to_string(folder.join("expected.csv")).unwrap();
         assert_eq!(spikes::spikes_to_csv(&net, &r.spikes), expected, "{name}: spikes");
         // The expected spike file is itself a valid spike file for the network.
         let parsed = spikeforge_net::parse_spikes(&net, "expected.csv", expected, SpikeFileKind::Spikes).unwrap();
-        assert_eq!(parsed.0, r.spikes);
+        assert_eq!(parsed, r.spikes);
         let expected_v = std::fs::read_to_string(folder.join("expected_potentials.csv")).unwrap();
         assert_eq!(spikes::potentials_to_csv(&net, &r.potentials), expected_v, "{name}: potentials");
     }

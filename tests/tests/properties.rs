@@ -10,8 +10,8 @@ use spikeforge_net::rng::SplitMix64;
 use spikeforge_net::{source, Format, Network, NetworkDoc, Stimulus};
 use spikeforge_tests::{naive_run, net_case, NetCase};
 
-fn golden(net: &Network, case: &NetCase) -> (Vec<(u32, u32)>, Vec<i32>) {
-    let r = run(net, &Stimulus::from_list(&case.stimulus), case.steps).expect("valid stimulus");
+fn golden(net: &Network, case: &NetCase) -> (spikeforge_net::SpikeTrain, Vec<i32>) {
+    let r = run(net, &Stimulus::from_train(&case.stimulus), case.steps).expect("valid stimulus");
     (r.spikes, r.potentials)
 }
 
@@ -102,8 +102,8 @@ proptest! {
         let (spikes, _) = golden(&net, &case);
         let csv = spikeforge_net::spikes::spikes_to_csv(&net, &spikes);
         let back = spikeforge_net::parse_spikes(&net, "s.csv", csv, spikeforge_net::SpikeFileKind::Spikes);
-        prop_assert_eq!(back.map(|l| l.0).ok(), Some(spikes));
-        let stim = spikeforge_net::spikes::spikes_to_csv(&net, &case.stimulus.0);
+        prop_assert_eq!(back.ok(), Some(spikes));
+        let stim = spikeforge_net::spikes::spikes_to_csv(&net, &case.stimulus);
         let back = spikeforge_net::parse_spikes(&net, "s.csv", stim, spikeforge_net::SpikeFileKind::Stimulus);
         prop_assert_eq!(back.ok(), Some(case.stimulus.clone()));
     }

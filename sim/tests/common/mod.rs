@@ -15,7 +15,7 @@ pub fn network(text: &str) -> Network {
 }
 
 pub fn stimulus(net: &Network, csv: &str) -> Stimulus {
-    Stimulus::from_list(
+    Stimulus::from_train(
         &spikeforge_net::parse_spikes(net, "s.csv", csv.into(), SpikeFileKind::Stimulus)
             .unwrap_or_else(|e| panic!("{e:?}")),
     )
