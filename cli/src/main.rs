@@ -281,6 +281,10 @@ enum Cmd {
         /// Write the board's spikes here (CSV).
         #[arg(long)]
         spikes_out: Option<PathBuf>,
+        /// Read back and compare every potential after every step, not only
+        /// after the last (one PEEK request per neuron and step).
+        #[arg(long)]
+        potentials_every_step: bool,
         /// Print a machine-readable report on stdout.
         #[arg(long)]
         json: bool,
@@ -377,7 +381,20 @@ fn main() -> ExitCode {
         Cmd::Map { net, spec, stimulus, steps, algorithm, out, json } => {
             mapcmd::map(&net, &spec, stimulus.as_deref(), steps, algorithm.into(), out.as_deref(), json)
         }
-        Cmd::Run { net, port, spec, board, baud, stimulus, steps, no_load, algorithm, spikes_out, json } => {
+        Cmd::Run {
+            net,
+            port,
+            spec,
+            board,
+            baud,
+            stimulus,
+            steps,
+            no_load,
+            algorithm,
+            spikes_out,
+            potentials_every_step,
+            json,
+        } => {
             let args = runcmd::RunArgs {
                 net,
                 spec,
@@ -389,6 +406,7 @@ fn main() -> ExitCode {
                 no_load,
                 algorithm: algorithm.into(),
                 spikes_out,
+                potentials_every_step,
                 json,
             };
             match runcmd::run(&args) {

@@ -20,7 +20,8 @@ use crate::{other, Failure};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::json;
-use spikeforge_mapper::image::Layout;
+use spikeforge_hw::config::ConfigWrite;
+use spikeforge_hw::memory::{Layout, Memory};
 use spikeforge_mapper::spec::{load_spec, to_toml};
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapError, Mapping};
 use spikeforge_net::{Network, Stimulus};
@@ -100,8 +101,8 @@ pub struct Fault {
     pub name: String,
     /// The corrupted bias.
     pub bias: i32,
-    /// `(core, cfg_mem, address, word)` for `RunOptions::extra_writes`.
-    pub write: (u32, u64, u32, u128),
+    /// The configuration write for `RunOptions::extra_writes`.
+    pub write: ConfigWrite,
 }
 
 /// Does golden with neuron `id`'s bias set to `bias` differ (spikes or any
@@ -134,7 +135,7 @@ pub fn choose_fault(net: &Network, m: &Mapping, stim: &Stimulus, steps: u32, see
     let n = ids.len() as u64;
     let (pmin, pmax) = net.fixed_point().potential_range();
     let biases = if (seed / n).is_multiple_of(2) { [pmax, pmin] } else { [pmin, pmax] };
-    let (cores, _) = m.packed();
+    let image = m.packed();
     let layout = Layout::new(&m.spec);
     for k in 0..n {
         let id = ids[((seed % n + k) % n) as usize];
@@ -143,15 +144,15 @@ pub fn choose_fault(net: &Network, m: &Mapping, stim: &Stimulus, steps: u32, see
                 continue;
             }
             let (core, slot) = m.placement[id as usize]?;
-            let params = cores.get(core as usize)?.memories.iter().find(|x| x.name == "params")?;
-            let mut e = layout.unpack_param(*params.words.get(slot as usize)?);
+            let params = image.cores.get(core as usize)?.words(Memory::Params);
+            let mut e = layout.unpack_param(*params.get(slot as usize)?);
             e.bias = bias as i32;
             let word = layout.pack_param(e);
             return Some(Fault {
                 neuron: id,
                 name: net.neuron_name(id),
                 bias: bias as i32,
-                write: (core, spikeforge_hdl::fabric::mem_code::PARAMS, slot, word),
+                write: ConfigWrite::word(core, Memory::Params, slot, word),
             });
         }
     }

@@ -1,13 +1,16 @@
 //! `spikeforge run`: runs a stimulus on a board over its UART (the protocol
-//! of docs/host-protocol.md) and compares the spikes with the golden model.
+//! of docs/host-protocol.md) in lockstep with the golden model, through the
+//! same comparator as `spikeforge sim`: the first divergent step, core,
+//! neuron and potential are reported alike.
 
 use crate::{load, load_stimulus, map_network, other, write_file, Failure};
 use serde_json::json;
-use spikeforge_fpga::protocol::Client;
+use spikeforge_fpga::protocol::{BoardModel, Client};
 use spikeforge_fpga::serial::SerialLink;
 use spikeforge_mapper::spec::load_spec;
 use spikeforge_mapper::Algorithm;
 use spikeforge_net::spikes;
+use spikeforge_sim::{LockstepError, RunOptions, Verdict};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -23,10 +26,11 @@ pub struct RunArgs {
     pub no_load: bool,
     pub algorithm: Algorithm,
     pub spikes_out: Option<PathBuf>,
+    pub potentials_every_step: bool,
     pub json: bool,
 }
 
-/// Runs the command; `Ok(false)`: the board's spikes differ from golden.
+/// Runs the command; `Ok(false)`: the board differs from golden.
 pub fn run(a: &RunArgs) -> Result<bool, Failure> {
     let net = load(&a.net)?;
     let spec_name = match (&a.spec, &a.board) {
@@ -38,52 +42,60 @@ pub fn run(a: &RunArgs) -> Result<bool, Failure> {
     let stim = load_stimulus(&net, a.stimulus.as_deref(), a.steps)?;
     let m = map_network(&net, &spec, a.algorithm)?;
     let link = SerialLink::open(&a.port, a.baud).map_err(|e| other(e.to_string(), None))?;
-    let mut c = Client::new(link, a.baud);
-    let fail = |e: spikeforge_fpga::protocol::ProtocolError| other(e.to_string(), None);
     let tty = !a.json && std::io::stderr().is_terminal();
-    if !a.no_load {
-        let bar = tty.then(|| indicatif::ProgressBar::new(0).with_message("loading"));
-        c.load(&m, &mut |d, n| {
-            if let Some(b) = &bar {
+    let bar = tty.then(|| indicatif::ProgressBar::new(0).with_message("loading"));
+    let load_bar = bar.clone();
+    let mut board = BoardModel::new(Client::new(link, a.baud), format!("the board on {}", a.port), a.no_load)
+        .with_progress(move |d, n| {
+            if let Some(b) = &load_bar {
                 b.set_length(n as u64);
                 b.set_position(d as u64);
             }
-        })
-        .map_err(fail)?;
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
-    } else {
-        c.clear().map_err(fail)?;
+        });
+    // The same lockstep comparator as `sim --verify`: spikes every step,
+    // error flags every step, potentials after the last step (every step
+    // with --potentials-every-step; each is a PEEK over the UART).
+    let mut opts = RunOptions::verified(a.steps);
+    opts.potentials_every_step = a.potentials_every_step;
+    let r = spikeforge_sim::lockstep(&mut board, &net, &m, &stim, &opts, None, &mut |_| {}).map_err(|e| match e {
+        LockstepError::Model(e) => other(e.to_string(), None),
+        LockstepError::Internal(s) => other(format!("internal error (please report): {s}"), None),
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
-    let spikeforge_fpga::protocol::BoardRun { spikes, cycles } =
-        c.run(&m, &stim, a.steps, &mut |_| {}).map_err(fail)?;
-    let golden = spikeforge_golden::run(&net, &stim, a.steps).map_err(|e| other(e.to_string(), None))?;
-    let equal = spikes == golden.spikes;
+    let equal = r.verdict == Verdict::Equal;
     if let Some(f) = &a.spikes_out {
-        write_file(f, &spikes::spikes_to_csv(&net, &spikes))?;
+        write_file(f, &spikes::spikes_to_csv(&net, &r.spikes))?;
     }
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({
-                "ok": equal, "port": a.port, "spec": spec.name, "steps": a.steps, "spikes": spikes.len(),
-                "cycles_per_step": cycles, "board_equals_golden": equal,
-            }))
-            .expect("JSON")
-        );
+        let mut j = json!({
+            "ok": equal, "port": a.port, "spec": spec.name, "steps": a.steps, "spikes": r.spikes.len(),
+            "cycles_per_step": r.cycles_per_step, "board_equals_golden": equal, "error_flags": r.errors,
+        });
+        if let Verdict::Mismatch(mm) = &r.verdict {
+            j["mismatch"] = crate::simcmd::mismatch_json(mm);
+        }
+        println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
     } else {
         println!("board        {} ({} baud), spec `{}`", a.port, a.baud, spec.name);
         println!(
             "steps        {}, {} spikes, {:.1} clock cycles per step on the board",
-            a.steps,
-            spikes.len(),
-            (cycles.iter().map(|&c| c as f64).sum::<f64>() + 0.0) / a.steps.max(1) as f64
+            r.cycles_per_step.len(),
+            r.spikes.len(),
+            r.cycles_per_step.iter().sum::<u64>() as f64 / r.cycles_per_step.len().max(1) as f64
         );
         println!(
             "verdict      {}",
-            if equal { "board = golden, spike for spike" } else { "MISMATCH with the golden model" }
+            if equal {
+                "board = golden: spikes equal after every step, potentials equal"
+            } else {
+                "MISMATCH with the golden model (see the report on stderr)"
+            }
         );
+    }
+    if let Verdict::Mismatch(mm) = &r.verdict {
+        eprintln!("error: {mm}");
     }
     Ok(equal)
 }

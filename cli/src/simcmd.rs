@@ -179,21 +179,7 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
             j["synaptic_events"] = json!(r.events);
         }
         if let Verdict::Mismatch(mm) = &r.verdict {
-            j["mismatch"] = json!({
-                "step": mm.step,
-                "core": mm.place.map(|p| p.0),
-                "slot": mm.place.map(|p| p.1),
-                "neuron": mm.name,
-                "what": match &mm.divergence {
-                    Divergence::Spike { expected, got } => json!({"kind": "spike", "expected": expected, "got": got}),
-                    Divergence::Repeated { count } => json!({"kind": "repeated", "count": count}),
-                    Divergence::UnmappedSlot => json!({"kind": "unmapped_slot"}),
-                    Divergence::Potential { expected, got } => json!({"kind": "potential", "expected": expected, "got": got}),
-                    Divergence::ErrorFlags(e) => json!({"kind": "error_flags", "flags": e}),
-                },
-                "vcd": mm.vcd.as_ref().map(|w| json!({"file": w.path.display().to_string(), "first_step": w.first, "last_step": w.last})),
-                "message": mm.to_string(),
-            });
+            j["mismatch"] = mismatch_json(mm);
         }
         if let Some(f) = &fault {
             j["injected_fault"] = json!({"neuron": f.name, "bias": f.bias});
@@ -252,4 +238,23 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
         eprintln!("error: {mm}");
     }
     Ok(equal)
+}
+
+/// The first divergence as JSON (`sim --json` and `run --json`).
+pub(crate) fn mismatch_json(mm: &spikeforge_sim::Mismatch) -> serde_json::Value {
+    json!({
+        "step": mm.step,
+        "core": mm.place.map(|p| p.0),
+        "slot": mm.place.map(|p| p.1),
+        "neuron": mm.name,
+        "what": match &mm.divergence {
+            Divergence::Spike { expected, got } => json!({"kind": "spike", "expected": expected, "got": got}),
+            Divergence::Repeated { count } => json!({"kind": "repeated", "count": count}),
+            Divergence::UnmappedSlot => json!({"kind": "unmapped_slot"}),
+            Divergence::Potential { expected, got } => json!({"kind": "potential", "expected": expected, "got": got}),
+            Divergence::ErrorFlags(e) => json!({"kind": "error_flags", "flags": e}),
+        },
+        "vcd": mm.vcd.as_ref().map(|w| json!({"file": w.path.display().to_string(), "first_step": w.first, "last_step": w.last})),
+        "message": mm.to_string(),
+    })
 }

@@ -57,13 +57,7 @@ pub struct Board {
     pub brams: u32,
 }
 
-/// UART baud rate of every board project.
-pub const BAUD: u32 = 115_200;
-
-/// Bit times after which the bridge drops a request cut short and waits
-/// for a new one (docs/host-protocol.md); the board top passes it to the
-/// bridge, whose parameter default is the same number.
-pub const FRAME_TIMEOUT_BITS: u32 = 1024;
+pub use spikeforge_hw::protocol::BAUD;
 
 /// Every supported board.
 pub const BOARDS: &[Board] = &[

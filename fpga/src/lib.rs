@@ -2,10 +2,11 @@
 //! pin constraints, build scripts, FuseSoC cores, the iCE40 bitstream flow
 //! and the host side of the UART protocol.
 //!
-//! Owns: the board table ([`boards`]), the board top and the fixed UART
-//! bridge Verilog ([`top`]), the project files ([`project`]), running the
-//! tools and reading their reports ([`flow`]) and the host protocol over any
-//! byte link ([`protocol`]; the simulated link lives in `spikeforge-sim`).
+//! Owns: the board table ([`boards`]), the project files ([`project`]),
+//! running the tools and reading their reports ([`flow`]) and the serial
+//! port link ([`serial`]). The board top and the UART bridge are RTL
+//! (`spikeforge_hdl::board`); the host protocol is part of the hardware
+//! contract (`spikeforge_hw::protocol`, re-exported here as [`protocol`]).
 //!
 //! Invariants: the design inside a project is exactly `spikeforge-hdl`'s
 //! design of the spec, preloaded with the mapping's images; the bridge only
@@ -15,8 +16,10 @@
 pub mod boards;
 pub mod flow;
 pub mod project;
-pub mod protocol;
 pub mod serial;
-pub mod top;
 
-pub use boards::{board, Board, Family, BAUD, BOARDS, FRAME_TIMEOUT_BITS};
+/// The UART host protocol (part of the hardware contract).
+pub use spikeforge_hw::protocol;
+
+pub use boards::{board, Board, Family, BOARDS};
+pub use spikeforge_hw::protocol::{BAUD, FRAME_TIMEOUT_BITS};

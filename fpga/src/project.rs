@@ -4,12 +4,11 @@
 //! function of (board, network, mapping): same inputs, same bytes.
 
 use crate::boards::{clocks_per_bit, Board, Family, BAUD};
+pub use spikeforge_hdl::board::TOP;
+use spikeforge_hdl::board::{board_top, BRIDGE, BRIDGE_MODULE};
 use spikeforge_mapper::Mapping;
 use spikeforge_net::Network;
 use std::collections::BTreeMap;
-
-/// Name of the board top module.
-pub const TOP: &str = "sf_board_top";
 
 /// The project files, name -> contents, sorted by name.
 pub fn files(board: &Board, net: &Network, m: &Mapping) -> BTreeMap<String, String> {
@@ -22,10 +21,10 @@ pub fn files(board: &Board, net: &Network, m: &Mapping) -> BTreeMap<String, Stri
         out.insert(format!("{}.v", f.module), f.text.clone());
         verilog.push(format!("{}.v", f.module));
     }
-    out.insert("sf_uart_bridge.v".into(), crate::top::BRIDGE.to_string());
+    out.insert(format!("{BRIDGE_MODULE}.v"), BRIDGE.to_string());
     out.insert(
         format!("{TOP}.v"),
-        crate::top::board_top(
+        board_top(
             &design_top,
             clocks_per_bit(board.design_clock_hz()),
             board.led_pins.len(),
@@ -34,7 +33,7 @@ pub fn files(board: &Board, net: &Network, m: &Mapping) -> BTreeMap<String, Stri
             board.reset_pin.is_some(),
         ),
     );
-    verilog.push("sf_uart_bridge.v".into());
+    verilog.push(format!("{BRIDGE_MODULE}.v"));
     verilog.push(format!("{TOP}.v"));
     let mut hex: Vec<String> = Vec::new();
     // The .hex images and mapping.json (which neuron is where).

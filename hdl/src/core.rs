@@ -13,7 +13,7 @@ use crate::neuron::X;
 use crate::route::{RouteInit, Router, CORE_BITS, RIDX_WORD, ROUTE_BITS};
 use crate::sweep::{ArrayInit, NeuronArray, PARAM_BITS, SLOT_BITS};
 use rust_hdl::prelude::*;
-use spikeforge_mapper::HardwareSpec;
+use spikeforge_hw::HardwareSpec;
 
 /// See the module docs.
 #[derive(LogicBlock)]

@@ -27,72 +27,33 @@ use crate::mesh::{MeshNode, XY_BITS};
 use crate::route::{RouteInit, Router, CORE_BITS, RIDX_WORD, ROUTE_BITS};
 use crate::sweep::{ArrayInit, PARAM_BITS, SLOT_BITS};
 use rust_hdl::prelude::*;
-use spikeforge_mapper::HardwareSpec;
+use spikeforge_hw::memory::Memory;
+use spikeforge_hw::{HardwareSpec, Interconnect, NetworkImage};
 
-/// Memory codes of `cfg_mem`.
+/// Codes of `cfg_mem`, from the hardware contract (`spikeforge_hw::memory`).
 pub mod mem_code {
+    use spikeforge_hw::memory::{ConfigTarget, Memory};
     /// Parameter words.
-    pub const PARAMS: u64 = 0;
+    pub const PARAMS: u64 = Memory::Params.code() as u64;
     /// Potentials (initial state).
-    pub const V: u64 = 1;
+    pub const V: u64 = Memory::Potentials.code() as u64;
     /// Axon table.
-    pub const AXONS: u64 = 2;
+    pub const AXONS: u64 = Memory::Axons.code() as u64;
     /// Synapse memory.
-    pub const SYNAPSES: u64 = 3;
+    pub const SYNAPSES: u64 = Memory::Synapses.code() as u64;
     /// Route index.
-    pub const ROUTE_INDEX: u64 = 4;
+    pub const ROUTE_INDEX: u64 = Memory::RouteIndex.code() as u64;
     /// Routing memory.
-    pub const ROUTES: u64 = 5;
+    pub const ROUTES: u64 = Memory::Routes.code() as u64;
     /// Host input route index (`cfg_core` ignored).
-    pub const INPUT_ROUTE_INDEX: u64 = 6;
+    pub const INPUT_ROUTE_INDEX: u64 = Memory::InputRouteIndex.code() as u64;
     /// Host input routes (`cfg_core` ignored).
-    pub const INPUT_ROUTES: u64 = 7;
+    pub const INPUT_ROUTES: u64 = Memory::InputRoutes.code() as u64;
     /// The core's `neuron_count` register (`cfg_addr` ignored).
-    pub const NEURON_COUNT: u64 = 8;
+    pub const NEURON_COUNT: u64 = ConfigTarget::NeuronCount.code() as u64;
 }
 
-/// The memory code of a packed memory (`spikeforge_mapper` image names).
-pub fn memory_code(name: &str) -> Option<u64> {
-    Some(match name {
-        "params" => mem_code::PARAMS,
-        "v_init" => mem_code::V,
-        "axons" => mem_code::AXONS,
-        "synapses" => mem_code::SYNAPSES,
-        "route_index" => mem_code::ROUTE_INDEX,
-        "routes" => mem_code::ROUTES,
-        "input_route_index" => mem_code::INPUT_ROUTE_INDEX,
-        "input_routes" => mem_code::INPUT_ROUTES,
-        _ => return None,
-    })
-}
-
-/// The configuration writes `(core, cfg_mem, address, word)` that load a
-/// mapping through the configuration port: every word of every memory at
-/// full depth (so power-up contents never matter), then each core's
-/// `neuron_count`. Every host (the Verilator driver, the Icarus testbench
-/// program, the UART client) sends exactly this sequence, then `clear`.
-pub fn config_writes(m: &spikeforge_mapper::Mapping) -> Vec<(u32, u64, u32, u128)> {
-    let (cores, host) = m.packed();
-    let mut w = Vec::new();
-    for c in 0..m.spec.cores() {
-        let Some(pc) = cores.get(c as usize) else {
-            w.push((c, mem_code::NEURON_COUNT, 0, 0));
-            continue;
-        };
-        for mem in &pc.memories {
-            let code = memory_code(mem.name).expect("every core memory has a configuration code");
-            w.extend(mem.words.iter().enumerate().map(|(a, &x)| (c, code, a as u32, x)));
-        }
-        w.push((c, mem_code::NEURON_COUNT, 0, pc.neuron_count as u128));
-    }
-    for mem in &host.memories {
-        let code = memory_code(mem.name).expect("every host memory has a configuration code");
-        w.extend(mem.words.iter().enumerate().map(|(a, &x)| (0, code, a as u32, x)));
-    }
-    w
-}
-
-/// Initial contents of the whole design (a mapping), or empty.
+/// Initial contents of the whole design (a network image), or empty.
 #[derive(Debug, Clone, Default)]
 pub struct FabricInit {
     /// Per core: neuron array, integrate engine and router contents, and `neuron_count`.
@@ -102,25 +63,25 @@ pub struct FabricInit {
 }
 
 impl FabricInit {
-    /// The memory contents of a mapping (for simulation: words, no files).
-    pub fn from_mapping(m: &spikeforge_mapper::Mapping) -> FabricInit {
-        let (cores, host) = m.packed();
+    /// The memory contents of a network image (for simulation: words, no files).
+    pub fn from_image(image: &NetworkImage) -> FabricInit {
         FabricInit {
-            cores: cores
+            cores: image
+                .cores
                 .iter()
                 .map(|pc| {
-                    let w = |i: usize| pc.memories[i].words.clone();
+                    let w = |m: Memory| pc.words(m).to_vec();
                     (
-                        ArrayInit { params: w(2), v: w(3), files: None },
-                        IntegrateInit { axons: w(0), synapses: w(1), files: None },
-                        RouteInit { ridx: w(4), routes: w(5), files: None },
+                        ArrayInit { params: w(Memory::Params), v: w(Memory::Potentials), files: None },
+                        IntegrateInit { axons: w(Memory::Axons), synapses: w(Memory::Synapses), files: None },
+                        RouteInit { ridx: w(Memory::RouteIndex), routes: w(Memory::Routes), files: None },
                         pc.neuron_count,
                     )
                 })
                 .collect(),
             host: RouteInit {
-                ridx: host.memories[0].words.clone(),
-                routes: host.memories[1].words.clone(),
+                ridx: image.host.words(Memory::InputRouteIndex).to_vec(),
+                routes: image.host.words(Memory::InputRoutes).to_vec(),
                 files: None,
             },
         }
@@ -271,7 +232,7 @@ impl Fabric {
     /// The design of `spec`, optionally preloaded with a mapping's images.
     pub fn new(spec: &HardwareSpec, init: &FabricInit) -> Fabric {
         let k = spec.cores() as usize;
-        let mesh = spec.interconnect == spikeforge_mapper::Interconnect::Mesh && k > 1;
+        let mesh = spec.interconnect == Interconnect::Mesh && k > 1;
         let empty = (ArrayInit::default(), IntegrateInit::default(), RouteInit::default(), 0u32);
         let core_init = |i: usize| init.cores.get(i).cloned().unwrap_or_else(|| empty.clone());
         Fabric {

@@ -18,8 +18,9 @@ use rust_hdl::prelude::*;
 
 /// Axon key width of the ports.
 pub const KEY_BITS: usize = 16;
-/// Synapse address width of the ports.
-pub const SYN_BITS: usize = 24;
+/// Synapse address width of the ports: the top-level configuration address
+/// width (synapse memories are the deepest).
+pub const SYN_BITS: usize = spikeforge_hw::ports::CFG_ADDR_BITS;
 /// Axon word port: 2·24+1 bits plus slicing room.
 pub const AXON_WORD: usize = 64;
 /// Synapse word port: 16+16 bits plus room for a 40-bit weight slice.
@@ -122,8 +123,10 @@ pub struct IntegrateInit {
 impl Integrator {
     /// An engine for a core with `a` axons, `s` synapse entries, `n` slots and W-bit weights.
     pub fn new(a: u32, s: u32, n: u32, weight_bits: u32, init: &IntegrateInit) -> Integrator {
-        let sb = spikeforge_mapper::image::addr_bits(s) as u64;
-        let nb = spikeforge_mapper::image::addr_bits(n) as u64;
+        use spikeforge_hw::memory::{addr_bits, IndexWord, SynapseWord};
+        // Word layouts of the hardware contract (the mapper packs with the same).
+        let ax = IndexWord::new(addr_bits(s));
+        let sw = SynapseWord::new(weight_bits, addr_bits(n));
         let w = weight_bits as u64;
         let all = (1u64 << X) - 1;
         let (af, sf) = match &init.files {
@@ -147,8 +150,8 @@ impl Integrator {
             cfg_addr: Default::default(),
             cfg_data: Default::default(),
             fifo: Default::default(),
-            axons: SpecRam::new((2 * sb + 1) as usize, a as usize, &init.axons, af),
-            synapses: SpecRam::new((nb + w) as usize, s as usize, &init.synapses, sf),
+            axons: SpecRam::new(ax.width() as usize, a as usize, &init.axons, af),
+            synapses: SpecRam::new(sw.width() as usize, s as usize, &init.synapses, sf),
             ax_pending: Default::default(),
             row_active: Default::default(),
             row_ptr: Default::default(),
@@ -174,11 +177,11 @@ impl Integrator {
             sum: Default::default(),
             take: Default::default(),
             unused_ok: Default::default(),
-            off_base: c::<6>(sb + 1),
-            mask_base: c::<SYN_BITS>((1 << sb) - 1),
-            mask_len: c::<SYN_BITS>((1 << (sb + 1)) - 1),
-            off_target: c::<6>(w),
-            mask_target: c::<SLOT_BITS>((1 << nb) - 1),
+            off_base: c::<6>(ax.base.offset as u64),
+            mask_base: c::<SYN_BITS>(ax.base.mask() as u64),
+            mask_len: c::<SYN_BITS>(ax.len.mask() as u64),
+            off_target: c::<6>(sw.target.offset as u64),
+            mask_target: c::<SLOT_BITS>(sw.target.mask() as u64),
             mask_w: c::<X>((1 << w) - 1),
             sign_w: c::<X>(1 << (w - 1)),
             ext_w: c::<X>(all & !((1 << w) - 1)),

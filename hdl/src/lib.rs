@@ -8,10 +8,12 @@
 //! rust-hdl output tool-safe ([`emit`]) and the external-tool checks
 //! ([`tools`]).
 //!
-//! Consumes the hardware spec and memory-image layout of the mapper. Must not
-//! know about simulators or a particular network: the RTL is built for a
-//! spec, and a network is data loaded into it.
+//! Consumes the hardware contract (`spikeforge-hw`: the spec, the memory
+//! word layouts, the port widths and configuration codes). Must not know
+//! about the mapper, simulators or a particular network: the RTL is built
+//! for a spec, and a network is data loaded into it.
 
+pub mod board;
 pub mod core;
 pub mod emit;
 pub mod fabric;
@@ -25,6 +27,7 @@ pub mod sweep;
 pub mod tools;
 
 use rust_hdl::prelude::*;
+use spikeforge_hw::HardwareSpec;
 
 /// Emits a rust-hdl design as tool-safe files (see [`emit`]).
 pub fn emit_design<B: Block>(design: &mut B, prefix: &str, top_name: &str) -> Vec<emit::VerilogFile> {
@@ -33,48 +36,37 @@ pub fn emit_design<B: Block>(design: &mut B, prefix: &str, top_name: &str) -> Ve
 }
 
 /// The Verilog of a whole design for `spec`: one file per module, the top
-/// named `sf_<spec>_top`. With `images`, memories are preloaded from
-/// `$readmemh` files named `core<ID>_<memory>.hex` / `host_<memory>.hex`
-/// (as `spikeforge map --out` writes them) and each core's `neuron_count`
-/// starts at the mapped value, so the design boots with the network loaded.
-pub fn design(spec: &spikeforge_mapper::HardwareSpec, images: Option<&[u32]>) -> Vec<emit::VerilogFile> {
+/// named `sf_<spec>_top`. With `neuron_counts` (one per core), memories are
+/// preloaded from the `$readmemh` image files the hardware contract names
+/// (`spikeforge_hw::memory::Memory::file_name`, as `spikeforge map --out`
+/// writes them) and each core's `neuron_count` starts at the mapped value,
+/// so the design boots with the network loaded.
+pub fn design(spec: &HardwareSpec, neuron_counts: Option<&[u32]>) -> Vec<emit::VerilogFile> {
     use fabric::FabricInit;
     use integrate::IntegrateInit;
     use route::RouteInit;
+    use spikeforge_hw::memory::{core_has_files, Memory};
     use sweep::ArrayInit;
-    let init = match images {
+    let init = match neuron_counts {
         None => FabricInit::default(),
         Some(counts) => {
-            let f = |c: usize, m: &str| format!("core{c}_{m}.hex");
+            let files = |c: u32, a: Memory, b: Memory| Some((a.file_name(c), b.file_name(c)));
             FabricInit {
-                cores: (0..spec.cores() as usize)
+                cores: (0..spec.cores())
                     .map(|c| {
-                        let n = counts.get(c).copied().unwrap_or(0);
-                        if n == 0 {
-                            // Unused core: no files (spikeforge map writes none for it).
+                        let n = counts.get(c as usize).copied().unwrap_or(0);
+                        if !core_has_files(n) {
                             return (ArrayInit::default(), IntegrateInit::default(), RouteInit::default(), 0);
                         }
                         (
-                            ArrayInit { params: vec![], v: vec![], files: Some((f(c, "params"), f(c, "v_init"))) },
-                            IntegrateInit {
-                                axons: vec![],
-                                synapses: vec![],
-                                files: Some((f(c, "axons"), f(c, "synapses"))),
-                            },
-                            RouteInit {
-                                ridx: vec![],
-                                routes: vec![],
-                                files: Some((f(c, "route_index"), f(c, "routes"))),
-                            },
+                            ArrayInit { files: files(c, Memory::Params, Memory::Potentials), ..Default::default() },
+                            IntegrateInit { files: files(c, Memory::Axons, Memory::Synapses), ..Default::default() },
+                            RouteInit { files: files(c, Memory::RouteIndex, Memory::Routes), ..Default::default() },
                             n,
                         )
                     })
                     .collect(),
-                host: RouteInit {
-                    ridx: vec![],
-                    routes: vec![],
-                    files: Some(("host_input_route_index.hex".into(), "host_input_routes.hex".into())),
-                },
+                host: RouteInit { files: files(0, Memory::InputRouteIndex, Memory::InputRoutes), ..Default::default() },
             }
         }
     };

@@ -15,8 +15,8 @@ use rust_hdl::prelude::*;
 
 /// Route address port width.
 pub const ROUTE_BITS: usize = 20;
-/// Core id port width.
-pub const CORE_BITS: usize = 12;
+/// Core id port width (the top-level core id width).
+pub const CORE_BITS: usize = spikeforge_hw::ports::CORE_BITS;
 /// Route index word port: 2·20+1 bits plus slicing room.
 pub const RIDX_WORD: usize = 64;
 /// Route word port: 12+16 bits plus slicing room.
@@ -96,9 +96,10 @@ pub struct RouteInit {
 impl Router {
     /// The engine of a core with `n` slots, `r` routes, `cores` cores and `a` axons per core.
     pub fn new(n: u32, r: u32, cores: u32, a: u32, init: &RouteInit) -> Router {
-        let rb = spikeforge_mapper::image::addr_bits(r) as u64;
-        let cb = spikeforge_mapper::image::addr_bits(cores) as u64;
-        let ab = spikeforge_mapper::image::addr_bits(a) as u64;
+        use spikeforge_hw::memory::{addr_bits, IndexWord, RouteWord};
+        // Word layouts of the hardware contract (the mapper packs with the same).
+        let idx = IndexWord::new(addr_bits(r));
+        let rw = RouteWord::new(addr_bits(a), addr_bits(cores));
         let (xf, rf) = match &init.files {
             Some((x, r)) => (Some(x.clone()), Some(r.clone())),
             None => (None, None),
@@ -118,8 +119,8 @@ impl Router {
             cfg_addr: Default::default(),
             cfg_data: Default::default(),
             spikes: Default::default(),
-            ridx: SpecRam::new((2 * rb + 1) as usize, n as usize, &init.ridx, xf),
-            routes: SpecRam::new((cb + ab) as usize, r as usize, &init.routes, rf),
+            ridx: SpecRam::new(idx.width() as usize, n as usize, &init.ridx, xf),
+            routes: SpecRam::new(rw.width() as usize, r as usize, &init.routes, rf),
             state: Default::default(),
             ptr: Default::default(),
             stop: Default::default(),
@@ -130,12 +131,12 @@ impl Router {
             s_idle: c::<2>(0),
             s_index: c::<2>(1),
             s_emit: c::<2>(3),
-            off_base: c::<6>(rb + 1),
-            mask_base: c::<ROUTE_BITS>((1 << rb) - 1),
-            mask_len: c::<ROUTE_BITS>((1 << (rb + 1)) - 1),
-            off_core: c::<6>(ab),
-            mask_core: c::<CORE_BITS>((1 << cb) - 1),
-            mask_key: c::<16>((1 << ab) - 1),
+            off_base: c::<6>(idx.base.offset as u64),
+            mask_base: c::<ROUTE_BITS>(idx.base.mask() as u64),
+            mask_len: c::<ROUTE_BITS>(idx.len.mask() as u64),
+            off_core: c::<6>(rw.core.offset as u64),
+            mask_core: c::<CORE_BITS>(rw.core.mask() as u64),
+            mask_key: c::<16>(rw.axon.mask() as u64),
             one: c::<ROUTE_BITS>(1),
             zero: c::<ROUTE_BITS>(0),
         }

@@ -9,17 +9,23 @@
 //! SB_RAM40_4K port pair.
 //!
 //! Sweep pipeline: cycle k issues the reads of slot k; cycle k+1 decodes the
-//! parameter word (docs/hardware.md layout, P from the spec), runs
+//! parameter word (field positions from `spikeforge_hw::memory::ParamWord`,
+//! the same the mapper packs with; P from the spec), runs
 //! [`NeuronUpdate`], writes v and clears the accumulator, and reports a spike.
 
 use crate::mem::SpecRam;
 use crate::neuron::{NeuronUpdate, X};
 use rust_hdl::prelude::*;
 
-/// Address width of every neuron-indexed memory port.
-pub const SLOT_BITS: usize = 16;
-/// Parameter read port width: 3·32+8 bits plus room for a 40-bit slice at any field offset.
-pub const PARAM_BITS: usize = 144;
+/// Address width of every neuron-indexed memory port (the top-level slot width).
+pub const SLOT_BITS: usize = spikeforge_hw::ports::SLOT_BITS;
+/// Parameter read port width: the configuration word, 3·32+8 bits plus room
+/// for a 40-bit slice at any field offset.
+pub const PARAM_BITS: usize = spikeforge_hw::ports::CFG_DATA_BITS;
+
+// The leak shift is sliced with a literal width below (rust-hdl widths are
+// const generics); the contract's field must have that width.
+const _: () = assert!(spikeforge_hw::memory::LEAK_SHIFT_BITS == 5);
 
 fn c40(v: u64) -> Constant<Bits<X>> {
     Constant::new(Bits::<X>::from(v & ((1u64 << X) - 1)))
@@ -105,10 +111,15 @@ pub struct NeuronArray {
     /// Reads the parameter word's padding above the spec's fields, so that
     /// Verilator's -Wall sees every bit used (its `*unused*` name rule).
     unused_ok: Signal<Local, bool>,
-    // Field offsets and sign-extension masks for P and accumulator bits.
+    // Parameter word field offsets (spikeforge_hw::memory::ParamWord) and
+    // sign-extension masks for P and accumulator bits.
     off_th: Constant<Bits<8>>,
     off_bias: Constant<Bits<8>>,
     off_vmin: Constant<Bits<8>>,
+    off_leak_en: Constant<Bits<8>>,
+    off_leak_shift: Constant<Bits<8>>,
+    off_reset_zero: Constant<Bits<8>>,
+    off_output: Constant<Bits<8>>,
     mask_p: Constant<Bits<X>>,
     sign_p: Constant<Bits<X>>,
     ext_p: Constant<Bits<X>>,
@@ -136,6 +147,8 @@ impl NeuronArray {
         let p = potential_bits as u64;
         let a = acc_bits as u64;
         let all = (1u64 << X) - 1;
+        let f = spikeforge_hw::memory::ParamWord::new(potential_bits);
+        let off = |field: spikeforge_hw::memory::Field| Constant::new(Bits::<8>::from(field.offset as u64));
         let (pf, vf) = match &init.files {
             Some((pf, vf)) => (Some(pf.clone()), Some(vf.clone())),
             None => (None, None),
@@ -163,7 +176,7 @@ impl NeuronArray {
             cfg_v_we: Default::default(),
             cfg_slot: Default::default(),
             cfg_data: Default::default(),
-            params: SpecRam::new(3 * potential_bits as usize + 8, n, &init.params, pf),
+            params: SpecRam::new(f.width() as usize, n, &init.params, pf),
             v: SpecRam::new(potential_bits as usize, n, &init.v, vf),
             acc0: SpecRam::new(acc_bits as usize, n, &[], None),
             acc1: SpecRam::new(acc_bits as usize, n, &[], None),
@@ -185,9 +198,13 @@ impl NeuronArray {
             aa: Default::default(),
             ai: Default::default(),
             unused_ok: Default::default(),
-            off_th: Constant::new(Bits::<8>::from(2 * p + 8)),
-            off_bias: Constant::new(Bits::<8>::from(p + 8)),
-            off_vmin: Constant::new(Bits::<8>::from(8u64)),
+            off_th: off(f.threshold),
+            off_bias: off(f.bias),
+            off_vmin: off(f.v_min),
+            off_leak_en: off(f.leak_enable),
+            off_leak_shift: off(f.leak_shift),
+            off_reset_zero: off(f.reset_zero),
+            off_output: off(f.output),
             mask_p: c40((1 << p) - 1),
             sign_p: c40(1 << (p - 1)),
             ext_p: c40(all & !((1 << p) - 1)),
@@ -292,9 +309,9 @@ impl Logic for NeuronArray {
         self.nu.threshold.next = self.th.val();
         self.nu.bias.next = self.bi.val();
         self.nu.v_min.next = self.vm.val();
-        self.nu.leak_en.next = self.word.val().get_bit(7);
-        self.nu.leak_shift.next = self.word.val().get_bits::<5>(2);
-        self.nu.reset_zero.next = self.word.val().get_bit(1);
+        self.nu.leak_en.next = self.word.val().get_bit(self.off_leak_en.val().index());
+        self.nu.leak_shift.next = self.word.val().get_bits::<5>(self.off_leak_shift.val().index());
+        self.nu.reset_zero.next = self.word.val().get_bit(self.off_reset_zero.val().index());
 
         self.v.write_address.next = self.s1_slot.q.val();
         self.v.write_data.next = self.nu.v_next.val();
@@ -335,6 +352,6 @@ impl Logic for NeuronArray {
         self.out_valid.next = self.s1_valid.q.val();
         self.out_slot.next = self.s1_slot.q.val();
         self.out_spike.next = self.s1_valid.q.val() & self.nu.spike.val();
-        self.out_output.next = self.word.val().get_bit(0);
+        self.out_output.next = self.word.val().get_bit(self.off_output.val().index());
     }
 }

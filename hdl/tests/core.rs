@@ -8,6 +8,7 @@ use spikeforge_hdl::core::Core;
 use spikeforge_hdl::integrate::IntegrateInit;
 use spikeforge_hdl::route::RouteInit;
 use spikeforge_hdl::sweep::ArrayInit;
+use spikeforge_hw::memory::Memory;
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapOptions};
 use spikeforge_net::{parse_network, Format, SpikeFileKind, Stimulus};
 use std::collections::VecDeque;
@@ -26,13 +27,13 @@ fn check(net_text: &str, stim_text: &str, steps: u32) {
         ..HardwareSpec::preset("tiny").unwrap()
     };
     let m = map(&net, &spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
-    let (cores, _) = m.packed();
-    let pc = &cores[0];
+    let image = m.packed();
+    let pc = &image.cores[0];
     let img = &m.images.cores[0];
-    let words = |i: usize| pc.memories[i].words.clone();
-    let array = ArrayInit { params: words(2), v: words(3), files: None };
-    let integ = IntegrateInit { axons: words(0), synapses: words(1), files: None };
-    let route = RouteInit { ridx: words(4), routes: words(5), files: None };
+    let words = |x: Memory| pc.words(x).to_vec();
+    let array = ArrayInit { params: words(Memory::Params), v: words(Memory::Potentials), files: None };
+    let integ = IntegrateInit { axons: words(Memory::Axons), synapses: words(Memory::Synapses), files: None };
+    let route = RouteInit { ridx: words(Memory::RouteIndex), routes: words(Memory::Routes), files: None };
     // Host input routing, as the host interface will apply it.
     let host = &m.images.host;
     let input_keys: Vec<(u32, Vec<u32>)> = host

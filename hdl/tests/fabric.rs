@@ -99,7 +99,7 @@ fn run_fabric(net: &spikeforge_net::Network, stim: &Stimulus, steps: u32, spec: 
         sim_assert_eq!(ep, x.errors.val().index(), 0, x);
         ep.done(x)
     });
-    let mut uut = Fabric::new(&spec, &FabricInit::from_mapping(&m));
+    let mut uut = Fabric::new(&spec, &FabricInit::from_image(&m.packed()));
     uut.connect_all();
     sim.run(Box::new(uut), 20_000_000).unwrap();
     let mut hw: Vec<(u32, u32)> = rx.try_iter().map(|(t, c, s)| (t, m.neuron_at(c, s))).collect();

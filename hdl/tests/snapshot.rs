@@ -32,3 +32,23 @@ fn tiny_design_verilog() {
         .collect();
     insta::assert_snapshot!(text);
 }
+
+/// The emitted top module has exactly the ports of the hardware contract's
+/// table (`spikeforge_hw::ports`), for a crossbar and a mesh spec: the
+/// shim, the testbench and the bridge are generated from or checked
+/// against the same table.
+#[test]
+fn top_ports_are_the_port_table() {
+    use spikeforge_hw::ports::{parse_verilog_ports, Dir, CLOCK, PORTS};
+    for name in ["tiny", "large"] {
+        let spec = HardwareSpec { mesh_width: 2, mesh_height: 2, ..HardwareSpec::preset(name).unwrap() };
+        let files = spikeforge_hdl::design(&spec, None);
+        let top = files.iter().find(|f| f.module.ends_with("_top")).expect("a top module");
+        let mut got = parse_verilog_ports(&top.text, &top.module);
+        got.sort();
+        let mut want: Vec<(String, Dir, usize)> = PORTS.iter().map(|p| (p.name.to_string(), p.dir, p.width)).collect();
+        want.push((CLOCK.to_string(), Dir::In, 1));
+        want.sort();
+        assert_eq!(got, want, "{name}");
+    }
+}

@@ -6,6 +6,7 @@
 use rust_hdl::prelude::*;
 use spikeforge_hdl::neuron::X;
 use spikeforge_hdl::sweep::{ArrayInit, NeuronArray};
+use spikeforge_hw::memory::Memory;
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapOptions};
 use spikeforge_net::{parse_network, Format, Network, SpikeFileKind, Stimulus};
 
@@ -20,9 +21,9 @@ fn run_array(net: &Network, stim: &Stimulus, steps: u32, via_config: bool) -> (V
     let spec = HardwareSpec { neurons_per_core: 8, ..HardwareSpec::preset("tiny").unwrap() };
     let spec = HardwareSpec { potential_bits: net.fixed_point().potential_bits, ..spec };
     let m = map(net, &spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
-    let (cores, _) = m.packed();
-    let core = &cores[0];
-    let (params, v_init) = (core.memories[2].words.clone(), core.memories[3].words.clone());
+    let image = m.packed();
+    let core = &image.cores[0];
+    let (params, v_init) = (core.words(Memory::Params).to_vec(), core.words(Memory::Potentials).to_vec());
     let init = if via_config {
         ArrayInit::default()
     } else {

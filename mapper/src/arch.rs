@@ -9,8 +9,9 @@
 //! next step. External input spikes go through the host's input routing
 //! table. Only packed words are read, so the bit layout is exercised too.
 
-use crate::image::{Layout, PackedCore, PackedHost};
-use crate::spec::HardwareSpec;
+use spikeforge_hw::config::ConfigWrite;
+use spikeforge_hw::memory::{ConfigTarget, Layout, Memory, PackedCore};
+use spikeforge_hw::{HardwareModel, HardwareSpec, NetworkImage, Place, StepReport};
 
 /// Packets sent in one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,30 +73,33 @@ pub struct ArchModel {
 }
 
 impl ArchModel {
-    /// Loads packed images (one per core of the spec) and the host tables.
-    pub fn new(spec: &HardwareSpec, cores: &[PackedCore], host: &PackedHost) -> ArchModel {
+    /// Loads a network image (one packed core per core of the spec and the
+    /// host tables).
+    pub fn new(image: &NetworkImage) -> ArchModel {
+        let spec = &image.spec;
         let layout = Layout::new(spec);
-        let mems = |c: &PackedCore, i: usize| c.memories[i].words.clone();
+        let mems = |c: &PackedCore, m: Memory| c.words(m).to_vec();
         let mut m = ArchModel {
             spec: spec.clone(),
             layout,
-            cores: cores
+            cores: image
+                .cores
                 .iter()
                 .map(|c| Core {
                     neuron_count: c.neuron_count,
-                    axons: mems(c, 0),
-                    synapses: mems(c, 1),
-                    params: mems(c, 2),
-                    v_init: mems(c, 3),
-                    route_index: mems(c, 4),
-                    routes: mems(c, 5),
+                    axons: mems(c, Memory::Axons),
+                    synapses: mems(c, Memory::Synapses),
+                    params: mems(c, Memory::Params),
+                    v_init: mems(c, Memory::Potentials),
+                    route_index: mems(c, Memory::RouteIndex),
+                    routes: mems(c, Memory::Routes),
                     v: vec![0; spec.neurons_per_core as usize],
                     acc: vec![0; spec.neurons_per_core as usize],
                     inbox: Vec::new(),
                 })
                 .collect(),
-            host_index: host.memories[0].words.clone(),
-            host_routes: host.memories[1].words.clone(),
+            host_index: image.host.words(Memory::InputRouteIndex).to_vec(),
+            host_routes: image.host.words(Memory::InputRoutes).to_vec(),
             p_min: -(1i64 << (spec.potential_bits - 1)),
             p_max: (1i64 << (spec.potential_bits - 1)) - 1,
         };
@@ -159,8 +163,10 @@ impl ArchModel {
                 if v1 >= p.threshold as i64 {
                     spikes.push((ci as u32, slot as u32));
                     v1 = if p.reset_zero { 0 } else { v1 - p.threshold as i64 };
-                    let (base, len) =
-                        l.unpack_index(l.rb, Self::word(&c.route_index, ci as u32, "route index", slot as u64)?);
+                    let (base, len) = l.unpack_index(
+                        l.route_index,
+                        Self::word(&c.route_index, ci as u32, "route index", slot as u64)?,
+                    );
                     for r in base as u64..base as u64 + len as u64 {
                         let e = l.unpack_route(Self::word(&c.routes, ci as u32, "routes", r)?);
                         if e.core as usize >= ncores {
@@ -186,7 +192,7 @@ impl ArchModel {
         // 3. External spikes of this step, through the host's routing table.
         for &i in inputs {
             let w = self.host_index.get(i as usize).copied().ok_or(ArchError::Input(i))?;
-            let (base, len) = l.unpack_index(l.ib, w);
+            let (base, len) = l.unpack_index(l.input_route_index, w);
             for r in base as u64..base as u64 + len as u64 {
                 let e = l.unpack_route(Self::word(&self.host_routes, u32::MAX, "input routes", r)?);
                 out.get_mut(e.core as usize)
@@ -210,5 +216,80 @@ impl ArchModel {
     /// Potential of a slot.
     pub fn potential(&self, core: u32, slot: u32) -> i64 {
         self.cores[core as usize].v[slot as usize]
+    }
+}
+
+/// The architectural model behind the common interface: no clocks, no
+/// error flags (an image fault is an [`ArchError`]).
+impl HardwareModel for ArchModel {
+    type Error = ArchError;
+
+    fn describe(&self) -> String {
+        "the architectural model".into()
+    }
+
+    fn load(&mut self, image: &NetworkImage) -> Result<(), ArchError> {
+        *self = ArchModel::new(image);
+        Ok(())
+    }
+
+    fn configure(&mut self, writes: &[ConfigWrite]) -> Result<(), ArchError> {
+        for w in writes {
+            let core = w.core;
+            let bad = |what, depth: usize| ArchError::Address { core, what, addr: w.addr as u64, depth: depth as u64 };
+            let (mem, what): (&mut Vec<u128>, &'static str) = match w.target {
+                ConfigTarget::NeuronCount => {
+                    let c = self.cores.get_mut(core as usize).ok_or(bad("core", 0))?;
+                    c.neuron_count = w.data as u32;
+                    continue;
+                }
+                ConfigTarget::Memory(Memory::InputRouteIndex) => (&mut self.host_index, "input route index"),
+                ConfigTarget::Memory(Memory::InputRoutes) => (&mut self.host_routes, "input routes"),
+                ConfigTarget::Memory(m) => {
+                    let c = self.cores.get_mut(core as usize).ok_or(bad("core", 0))?;
+                    if m == Memory::Potentials {
+                        // The potential memory holds the state: a write sets it now.
+                        let depth = c.v.len();
+                        let v = c.v.get_mut(w.addr as usize).ok_or(bad("potential", depth))?;
+                        *v = self.layout.unpack_potential(w.data) as i64;
+                        continue;
+                    }
+                    match m {
+                        Memory::Axons => (&mut c.axons, "axon table"),
+                        Memory::Synapses => (&mut c.synapses, "synapse"),
+                        Memory::Params => (&mut c.params, "params"),
+                        Memory::RouteIndex => (&mut c.route_index, "route index"),
+                        _ => (&mut c.routes, "routes"),
+                    }
+                }
+            };
+            let depth = mem.len();
+            *mem.get_mut(w.addr as usize).ok_or(bad(what, depth))? = w.data;
+        }
+        Ok(())
+    }
+
+    fn reset(&mut self) -> Result<(), ArchError> {
+        ArchModel::reset(self);
+        Ok(())
+    }
+
+    fn step(&mut self, inputs: &[u32]) -> Result<StepReport, ArchError> {
+        let mut spikes = Vec::new();
+        ArchModel::step(self, inputs, &mut spikes)?;
+        Ok(StepReport { spikes: spikes.into_iter().map(|(core, slot)| Place { core, slot }).collect(), cycles: None })
+    }
+
+    fn potentials(&mut self, places: &[Place]) -> Result<Vec<i32>, ArchError> {
+        places
+            .iter()
+            .map(|p| {
+                self.cores
+                    .get(p.core as usize)
+                    .and_then(|c| c.v.get(p.slot as usize))
+                    .map(|&v| v as i32)
+                    .ok_or(ArchError::Address { core: p.core, what: "neuron slot", addr: p.slot as u64, depth: 0 })
+            })
+            .collect()
     }
 }

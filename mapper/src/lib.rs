@@ -21,15 +21,15 @@ pub mod image;
 pub mod multilevel;
 pub mod partition;
 pub mod place;
-pub mod spec;
+/// The hardware spec (owned by the hardware contract, `spikeforge-hw`).
+pub use spikeforge_hw::spec;
 
 use conn::Conn;
-use image::{
-    AxonEntry, CoreImage, HostImage, Images, Layout, PackedCore, PackedHost, ParamEntry, RouteEntry, SynapseEntry,
-};
+use image::{AxonEntry, CoreImage, HostImage, Images, ParamEntry, RouteEntry, SynapseEntry};
 use partition::{Caps, PartitionError, State, NONE};
 use serde::Serialize;
 pub use spec::{HardwareSpec, Interconnect};
+use spikeforge_hw::NetworkImage;
 use spikeforge_net::{Network, Reset};
 use std::collections::BTreeMap;
 
@@ -611,21 +611,13 @@ fn build_images(net: &Network, spec: &HardwareSpec, conn: &Conn, part: &[u32], p
 
 impl Mapping {
     /// The images packed as the hardware holds them.
-    pub fn packed(&self) -> (Vec<PackedCore>, PackedHost) {
-        let l = Layout::new(&self.spec);
-        let cores = self
-            .images
-            .cores
-            .iter()
-            .map(|c| PackedCore { neuron_count: c.neurons.len() as u32, memories: l.core_memories(c) })
-            .collect();
-        (cores, PackedHost { memories: l.host_memories(&self.images.host) })
+    pub fn packed(&self) -> NetworkImage {
+        self.images.packed(&self.spec)
     }
 
     /// An architectural model loaded with this mapping.
     pub fn arch_model(&self) -> arch::ArchModel {
-        let (cores, host) = self.packed();
-        arch::ArchModel::new(&self.spec, &cores, &host)
+        arch::ArchModel::new(&self.packed())
     }
 
     /// Runs the architectural model from its initial state for `steps`
@@ -659,19 +651,7 @@ impl Mapping {
     /// (`core<ID>_<memory>.hex`, `host_<memory>.hex`), name → contents,
     /// sorted by name. Deterministic.
     pub fn files(&self, net: &Network) -> BTreeMap<String, String> {
-        let mut out = BTreeMap::new();
-        let (cores, host) = self.packed();
-        for (c, pc) in cores.iter().enumerate() {
-            if self.images.cores[c].neurons.is_empty() && self.images.cores[c].axons.is_empty() {
-                continue;
-            }
-            for m in &pc.memories {
-                out.insert(format!("core{c}_{}.hex", m.name), m.to_hex());
-            }
-        }
-        for m in &host.memories {
-            out.insert(format!("host_{}.hex", m.name), m.to_hex());
-        }
+        let mut out: BTreeMap<String, String> = self.packed().files().into_iter().collect();
         let placement: Vec<_> = net
             .populations()
             .iter()

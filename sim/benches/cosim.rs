@@ -144,7 +144,7 @@ fn main() {
     // 3. Icarus on the same Verilog and host program (fewer steps: it is slow).
     let dir = std::env::temp_dir().join(format!("sf-bench-icarus-{}", std::process::id()));
     let istim = stimulus(&net, icarus_steps);
-    match icarus::run(&dir, &m, &istim, icarus_steps) {
+    match icarus::run(&dir, &net, &m, &istim, &plain_with(icarus_steps)) {
         Ok(i) => {
             let rate = i.total_cycles as f64 / i.seconds;
             let vr = run(&built, &net, &m, &istim, &plain_with(icarus_steps), &mut |_| {}).expect("run");

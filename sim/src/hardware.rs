@@ -4,13 +4,15 @@
 //!
 //! Every handshake follows the protocol exactly as a board's host bridge
 //! would; nothing reaches into the design's internals. Cycles are counted
-//! so the figures of a run are the hardware's own.
+//! so the figures of a run are the hardware's own. [`Hardware`] is the
+//! Verilator model behind the common [`HardwareModel`] interface.
 
 use crate::model::{Model, Pins};
 use crate::SimError;
-use spikeforge_hdl::fabric::mem_code;
-use spikeforge_mapper::Mapping;
+use spikeforge_hw::config::{config_writes, reset_writes, ConfigWrite};
+use spikeforge_hw::{HardwareModel, NetworkImage, Place, StepReport};
 use spikeforge_net::rng::SplitMix64;
+use std::path::Path;
 
 /// When the host takes spike-out words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,8 +32,8 @@ pub enum Backpressure {
 /// What one step did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StepOutput {
-    /// Spikes reported on spike-out, as (core, slot), in arrival order.
-    pub spikes: Vec<(u32, u32)>,
+    /// Spikes reported on spike-out, in arrival order.
+    pub spikes: Vec<Place>,
     /// Clocks from the `step` pulse to `done` (inclusive).
     pub cycles: u64,
     /// Clocks spent handing over the step's input spikes.
@@ -47,13 +49,20 @@ pub struct Hardware {
     /// Longest a step may take before the run is declared hung.
     pub step_limit: u64,
     steps: u32,
+    image: Option<NetworkImage>,
 }
 
 impl Hardware {
     /// Wraps a fresh model. `monitor` is on: every spike is reported.
     pub fn new(model: Model) -> Hardware {
-        let mut hw =
-            Hardware { model, backpressure: Backpressure::None, rng: SplitMix64(0), step_limit: 1 << 24, steps: 0 };
+        let mut hw = Hardware {
+            model,
+            backpressure: Backpressure::None,
+            rng: SplitMix64(0),
+            step_limit: 1 << 24,
+            steps: 0,
+            image: None,
+        };
         hw.model.pins.monitor = 1;
         hw
     }
@@ -73,41 +82,38 @@ impl Hardware {
         }
     }
 
-    /// One configuration write (`cfg_mem` code, address, data up to 128 bits).
-    pub fn write(&mut self, core: u32, mem: u64, addr: u32, data: u128) {
+    /// One configuration write (data up to 128 of the 144 `cfg_data` bits).
+    pub fn write(&mut self, w: ConfigWrite) {
         let p = &mut self.model.pins;
         p.cfg_we = 1;
-        p.cfg_core = core;
-        p.cfg_mem = mem as u32;
-        p.cfg_addr = addr;
-        for (i, w) in p.cfg_data.iter_mut().enumerate() {
-            *w = if i < 4 { (data >> (32 * i)) as u32 } else { 0 };
+        p.cfg_core = w.core;
+        p.cfg_mem = w.target.code() as u32;
+        p.cfg_addr = w.addr;
+        for (i, x) in p.cfg_data.iter_mut().enumerate() {
+            *x = if i < 4 { (w.data >> (32 * i)) as u32 } else { 0 };
         }
         self.model.cycle();
         self.model.pins.cfg_we = 0;
     }
 
-    /// Loads every memory word of `m` (full depth, so power-up contents never
-    /// matter), each core's neuron count, then resets the network state
-    /// ([`Hardware::clear`]).
-    pub fn load(&mut self, m: &Mapping) -> Result<(), SimError> {
-        for (c, code, a, w) in spikeforge_hdl::fabric::config_writes(m) {
-            self.write(c, code, a, w);
+    /// Loads every memory word of `image` (full depth, so power-up contents
+    /// never matter), each core's neuron count, then resets the network
+    /// state ([`Hardware::clear`]).
+    pub fn load(&mut self, image: &NetworkImage) -> Result<(), SimError> {
+        for w in config_writes(image) {
+            self.write(w);
         }
+        self.image = Some(image.clone());
         self.clear()
     }
 
-    /// Rewrites every potential to the mapping's initial value and clears
+    /// Rewrites every potential to the image's initial value and clears
     /// the accumulators: the network's state at step 0 (a reset between
     /// steps; parameters and routing stay).
-    pub fn reset_state(&mut self, m: &Mapping) -> Result<(), SimError> {
-        let (cores, _) = m.packed();
-        for (c, pc) in cores.iter().enumerate() {
-            if let Some(v) = pc.memories.iter().find(|x| x.name == "v_init") {
-                for (a, &w) in v.words.iter().enumerate() {
-                    self.write(c as u32, mem_code::V, a as u32, w);
-                }
-            }
+    pub fn reset_state(&mut self) -> Result<(), SimError> {
+        let image = self.image.as_ref().ok_or_else(|| SimError::Internal("reset before load".into()))?;
+        for w in reset_writes(image) {
+            self.write(w);
         }
         self.clear()
     }
@@ -166,7 +172,7 @@ impl Hardware {
             self.model.pins.step = 0;
             let p: &Pins = &self.model.pins;
             if p.out_valid != 0 && ready {
-                out.spikes.push((p.out_core, p.out_slot));
+                out.spikes.push(Place { core: p.out_core, slot: p.out_slot });
             }
             if p.done != 0 {
                 break;
@@ -199,27 +205,24 @@ impl Hardware {
         self.model.pins.peek_data as i32
     }
 
-    /// Potentials of every placed neuron, by global id (inputs 0). Reads
-    /// are pipelined: one request per clock, each answered in the next.
-    pub fn potentials(&mut self, m: &Mapping) -> Vec<i32> {
-        let mut v = vec![0; m.placement.len()];
-        let mut pending: Option<usize> = None;
-        for (g, p) in m.placement.iter().enumerate() {
-            let Some((c, s)) = *p else { continue };
+    /// Potentials of `places`. Reads are pipelined: one request per clock,
+    /// each answered in the next.
+    pub fn potentials(&mut self, places: &[Place]) -> Vec<i32> {
+        let mut v = Vec::with_capacity(places.len());
+        for (i, p) in places.iter().enumerate() {
             let pins = &mut self.model.pins;
             pins.peek_req = 1;
-            pins.peek_core = c;
-            pins.peek_slot = s;
+            pins.peek_core = p.core;
+            pins.peek_slot = p.slot;
             self.model.cycle();
-            if let Some(prev) = pending {
-                v[prev] = self.model.pins.peek_data as i32;
+            if i > 0 {
+                v.push(self.model.pins.peek_data as i32);
             }
-            pending = Some(g);
         }
         self.model.pins.peek_req = 0;
-        if let Some(prev) = pending {
+        if !places.is_empty() {
             self.model.cycle();
-            v[prev] = self.model.pins.peek_data as i32;
+            v.push(self.model.pins.peek_data as i32);
         }
         v
     }
@@ -242,5 +245,59 @@ impl Hardware {
     pub fn step_count(&mut self) -> u32 {
         self.model.cycle();
         self.model.pins.step_count
+    }
+}
+
+/// The Verilator model behind the common interface.
+impl HardwareModel for Hardware {
+    type Error = SimError;
+
+    fn describe(&self) -> String {
+        "the Verilator model".into()
+    }
+
+    fn load(&mut self, image: &NetworkImage) -> Result<(), SimError> {
+        Hardware::load(self, image)?;
+        if Hardware::errors(self) != 0 {
+            // Loading only writes in-range words; flags here are power-up garbage.
+            self.clear_errors();
+        }
+        Ok(())
+    }
+
+    fn configure(&mut self, writes: &[ConfigWrite]) -> Result<(), SimError> {
+        for &w in writes {
+            self.write(w);
+        }
+        Ok(())
+    }
+
+    fn reset(&mut self) -> Result<(), SimError> {
+        self.reset_state()
+    }
+
+    fn step(&mut self, inputs: &[u32]) -> Result<StepReport, SimError> {
+        let s = Hardware::step(self, inputs)?;
+        Ok(StepReport { spikes: s.spikes, cycles: Some(s.cycles) })
+    }
+
+    fn potentials(&mut self, places: &[Place]) -> Result<Vec<i32>, SimError> {
+        Ok(Hardware::potentials(self, places))
+    }
+
+    fn errors(&mut self) -> Result<u32, SimError> {
+        Ok(Hardware::errors(self))
+    }
+
+    fn cycles(&self) -> Option<u64> {
+        Some(self.model.cycles)
+    }
+
+    fn trace(&mut self, vcd: Option<&Path>) -> Result<bool, SimError> {
+        match vcd {
+            Some(path) => self.model.trace_open(path)?,
+            None => self.model.trace_close(),
+        }
+        Ok(true)
     }
 }

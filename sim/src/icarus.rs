@@ -1,74 +1,91 @@
 //! The same Verilog under Icarus Verilog: a cross-check of the simulator
 //! (two simulators, one answer) and the speed baseline of the benchmarks.
 //!
-//! A generic testbench (`sf_tb`) replays a host program read with
+//! A generic testbench (`sf_tb`, its port declarations generated from the
+//! port table `spikeforge_hw::ports`) replays a host program read with
 //! `$readmemh`: configuration writes, clears, input spikes, steps and
 //! potential reads, with the same handshakes and the same clocking as
 //! [`crate::Hardware`] (inputs applied, outputs sampled half a cycle later
 //! just before the rising edge). It prints every spike-out word, the cycles
-//! of each step and the potentials read.
+//! of each step and the potentials read. [`IcarusModel`] is this batch run
+//! behind the common [`HardwareModel`] interface: the whole program runs
+//! when the comparator hands over the input schedule, and the steps are
+//! then replayed from its output.
 
 use crate::SimError;
 use spikeforge_hdl::tools;
-use spikeforge_mapper::Mapping;
-use spikeforge_net::{SpikeTrain, Stimulus};
-use std::path::Path;
+use spikeforge_hw::config::{config_writes, reset_writes, ConfigWrite};
+use spikeforge_hw::ports::{
+    verilog_connections, verilog_declarations, CFG_ADDR_BITS, CFG_DATA_BITS, CFG_MEM_BITS, CORE_BITS,
+};
+use spikeforge_hw::{HardwareModel, HardwareSpec, NetworkImage, Place, StepReport};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// One host operation of a program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
-    /// Configuration write (core, memory code, address, data).
-    Config(u32, u64, u32, u128),
+    /// Configuration write.
+    Config(ConfigWrite),
     /// Network reset (`clear`).
     Clear,
     /// One input spike (host input index).
     Input(u32),
     /// A step; spike-out always ready.
     Step,
-    /// Read the potential of (core, slot).
-    Peek(u32, u32),
+    /// Read the potential of a place.
+    Peek(Place),
 }
 
-/// The host program of a run: load `m`, clear, then per step its inputs and
-/// the step, then read every potential.
-pub fn program(m: &Mapping, stimulus: &Stimulus, steps: u32) -> Vec<Op> {
-    let mut ops: Vec<Op> =
-        spikeforge_hdl::fabric::config_writes(m).into_iter().map(|(c, code, a, w)| Op::Config(c, code, a, w)).collect();
+/// The host program of a run: load `image`, apply `extra` writes, clear,
+/// then per scheduled step its inputs and the step (a schedule that starts
+/// again at step 0 resets the network state first), then read `peeks`.
+pub fn program(image: &NetworkImage, extra: &[ConfigWrite], schedule: &[(u32, Vec<u32>)], peeks: &[Place]) -> Vec<Op> {
+    let mut ops: Vec<Op> = config_writes(image).into_iter().chain(extra.iter().copied()).map(Op::Config).collect();
     ops.push(Op::Clear);
-    for t in 0..steps {
-        for &g in stimulus.at(t) {
-            if let Some(i) = m.input_index[g as usize] {
-                ops.push(Op::Input(i));
-            }
+    for (i, (t, inputs)) in schedule.iter().enumerate() {
+        if i > 0 && *t == 0 {
+            ops.extend(reset_writes(image).into_iter().map(Op::Config));
+            ops.push(Op::Clear);
         }
+        ops.extend(inputs.iter().map(|&x| Op::Input(x)));
         ops.push(Op::Step);
     }
-    for p in m.placement.iter().flatten() {
-        ops.push(Op::Peek(p.0, p.1));
-    }
+    ops.extend(peeks.iter().map(|&p| Op::Peek(p)));
     ops
 }
 
+/// Bits of a program word: `{op[3:0], core, mem, addr, pad, data}` with the
+/// port widths of the contract, 192 bits in all.
+const OP_BITS: usize = 192;
+const _: () = assert!(4 + CORE_BITS + CFG_MEM_BITS + CFG_ADDR_BITS + CFG_DATA_BITS <= OP_BITS);
+/// Lowest bit of each field of a program word.
+const OP_AT: usize = OP_BITS - 4;
+const CORE_AT: usize = OP_AT - CORE_BITS;
+const MEM_AT: usize = CORE_AT - CFG_MEM_BITS;
+const ADDR_AT: usize = MEM_AT - CFG_ADDR_BITS;
+
 /// `$readmemh` text of a program: one 192-bit word per op,
-/// `{op[3:0], core[11:0], mem[3:0], addr[23:0], data[143:0]}`.
+/// `{op[3:0], core[11:0], mem[3:0], addr[23:0], pad, data[143:0]}`.
 pub fn program_hex(ops: &[Op]) -> String {
     let mut s = String::new();
-    let word = |op: u32, core: u32, mem: u64, addr: u32, data: u128| {
-        let hi: u64 = ((op as u64 & 0xf) << 60)
-            | ((core as u64 & 0xfff) << 48)
-            | ((mem & 0xf) << 44)
-            | ((addr as u64 & 0xff_ffff) << 20);
+    let word = |op: u32, core: u32, mem: u8, addr: u32, data: u128| {
+        // The upper 64 bits hold op, core, mem and addr.
+        let hi: u64 = ((op as u64 & 0xf) << (OP_AT - 128))
+            | ((core as u64 & ((1 << CORE_BITS) - 1)) << (CORE_AT - 128))
+            | ((mem as u64 & ((1 << CFG_MEM_BITS) - 1)) << (MEM_AT - 128))
+            | ((addr as u64 & ((1 << CFG_ADDR_BITS) - 1)) << (ADDR_AT - 128));
         // data is at most 128 bits here: bits 143..128 are zero.
         format!("{hi:016x}{data:032x}\n")
     };
     for op in ops {
         s.push_str(&match *op {
-            Op::Config(c, m, a, d) => word(0, c, m, a, d),
+            Op::Config(w) => word(0, w.core, w.target.code(), w.addr, w.data),
             Op::Input(i) => word(1, 0, 0, i, 0),
             Op::Step => word(2, 0, 0, 0, 0),
             Op::Clear => word(3, 0, 0, 0, 0),
-            Op::Peek(c, sl) => word(4, c, 0, sl, 0),
+            Op::Peek(p) => word(4, p.core, 0, p.slot, 0),
         });
     }
     s.push_str(&word(15, 0, 0, 0, 0));
@@ -82,31 +99,14 @@ pub fn testbench(top: &str, n_ops: usize) -> String {
 `timescale 1ns/1ns
 module sf_tb;
     reg clock = 1'b0;
-    reg step = 1'b0, in_valid = 1'b0, out_ready = 1'b0, monitor = 1'b1, peek_req = 1'b0;
-    reg err_clear = 1'b0, clear = 1'b0, cfg_we = 1'b0;
-    reg [15:0] in_index = 16'd0, peek_slot = 16'd0;
-    reg [11:0] peek_core = 12'd0, cfg_core = 12'd0;
-    reg [3:0] cfg_mem = 4'd0;
-    reg [23:0] cfg_addr = 24'd0;
-    reg [143:0] cfg_data = 144'd0;
-    wire done, busy, in_ready, out_valid, peek_valid;
-    wire [31:0] step_count, peek_data;
-    wire [11:0] out_core;
-    wire [15:0] out_slot;
-    wire [3:0] errors;
-    {top} dut(.clock(clock), .step(step), .done(done), .busy(busy), .step_count(step_count),
-        .in_valid(in_valid), .in_index(in_index), .in_ready(in_ready),
-        .out_valid(out_valid), .out_core(out_core), .out_slot(out_slot), .out_ready(out_ready),
-        .monitor(monitor), .peek_req(peek_req), .peek_core(peek_core), .peek_slot(peek_slot),
-        .peek_valid(peek_valid), .peek_data(peek_data), .errors(errors), .err_clear(err_clear),
-        .clear(clear), .cfg_we(cfg_we), .cfg_core(cfg_core), .cfg_mem(cfg_mem), .cfg_addr(cfg_addr),
-        .cfg_data(cfg_data));
+{decls}    {top} dut(.clock(clock),
+{conns}    );
 
-    reg [191:0] ops [0:{last}];
-    reg [191:0] op;
+    reg [{op_hi}:0] ops [0:{last}];
+    reg [{op_hi}:0] op;
     reg s_done, s_busy, s_in_ready, s_out_valid;
-    reg [11:0] s_out_core;
-    reg [15:0] s_out_slot;
+    reg [{core_hi}:0] s_out_core;
+    reg [{slot_hi}:0] s_out_slot;
     reg [31:0] s_peek_data;
     integer pc, nstep, cycles, t0, f, finished;
 
@@ -127,19 +127,20 @@ module sf_tb;
     initial begin
         $readmemh("program.hex", ops);
         f = $fopen("icarus_out.txt", "w");
+        monitor = 1'b1;
         pc = 0; nstep = 0; cycles = 0; finished = 0;
         while (finished == 0) begin
             op = ops[pc];
             pc = pc + 1;
-            case (op[191:188])
+            case (op[{op_hi}:{op_at}])
                 4'd0: begin
-                    cfg_we = 1'b1; cfg_core = op[187:176]; cfg_mem = op[175:172];
-                    cfg_addr = op[171:148]; cfg_data = op[143:0];
+                    cfg_we = 1'b1; cfg_core = op[{core_hi2}:{core_at}]; cfg_mem = op[{mem_hi}:{mem_at}];
+                    cfg_addr = op[{addr_hi}:{addr_at}]; cfg_data = op[{data_hi}:0];
                     tick;
                     cfg_we = 1'b0;
                 end
                 4'd1: begin
-                    in_valid = 1'b1; in_index = op[163:148];
+                    in_valid = 1'b1; in_index = op[{slot_hi_addr}:{addr_at}];
                     tick;
                     while (!s_in_ready) tick;
                     in_valid = 1'b0;
@@ -164,11 +165,11 @@ module sf_tb;
                     while (s_busy) tick;
                 end
                 4'd4: begin
-                    peek_req = 1'b1; peek_core = op[187:176]; peek_slot = op[163:148];
+                    peek_req = 1'b1; peek_core = op[{core_hi2}:{core_at}]; peek_slot = op[{slot_hi_addr}:{addr_at}];
                     tick;
                     peek_req = 1'b0;
                     tick;
-                    $fdisplay(f, "P %0d %0d %0d", op[187:176], op[163:148], $signed(s_peek_data));
+                    $fdisplay(f, "P %0d %0d %0d", op[{core_hi2}:{core_at}], op[{slot_hi_addr}:{addr_at}], $signed(s_peek_data));
                 end
                 default: begin
                     $fdisplay(f, "E %0d", cycles);
@@ -181,32 +182,45 @@ module sf_tb;
     end
 endmodule
 "#,
-        last = n_ops // the END word follows the ops
+        last = n_ops, // the END word follows the ops
+        decls = verilog_declarations(true, "    "),
+        conns = verilog_connections("        "),
+        op_hi = OP_BITS - 1,
+        op_at = OP_AT,
+        core_hi = CORE_BITS - 1,
+        slot_hi = spikeforge_hw::ports::SLOT_BITS - 1,
+        core_hi2 = OP_AT - 1,
+        core_at = CORE_AT,
+        mem_hi = CORE_AT - 1,
+        mem_at = MEM_AT,
+        addr_hi = MEM_AT - 1,
+        addr_at = ADDR_AT,
+        slot_hi_addr = ADDR_AT + spikeforge_hw::ports::SLOT_BITS - 1,
+        data_hi = CFG_DATA_BITS - 1,
     )
 }
 
-/// What an Icarus run printed.
+/// What the testbench printed.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct IcarusRun {
-    /// Every spike the testbench printed, by global id (`u32::MAX` for a
-    /// slot that holds no neuron).
-    pub spikes: SpikeTrain,
+pub struct IcarusOutput {
+    /// Spike-out words of each step, in arrival order.
+    pub spikes: Vec<Vec<Place>>,
     /// Clocks of each step.
     pub cycles_per_step: Vec<u64>,
-    /// Final potentials by global id.
-    pub potentials: Vec<i32>,
+    /// The potentials read, by place.
+    pub potentials: HashMap<Place, i32>,
     /// Clocks of the whole program.
     pub total_cycles: u64,
     /// Wall-clock seconds of `vvp`.
     pub seconds: f64,
 }
 
-/// Compiles the design of `m.spec` with the testbench and runs the program
-/// of `(m, stimulus, steps)` under Icarus in `dir`.
-pub fn run(dir: &Path, m: &Mapping, stimulus: &Stimulus, steps: u32) -> Result<IcarusRun, SimError> {
+/// Compiles the design of `spec` with the testbench and runs `ops` under
+/// Icarus in `dir`.
+pub fn run_program(dir: &Path, spec: &HardwareSpec, ops: &[Op]) -> Result<IcarusOutput, SimError> {
     let io = |what: &str, p: &Path, e: std::io::Error| SimError::Io(format!("{what} {}: {e}", p.display()));
     std::fs::create_dir_all(dir).map_err(|e| io("cannot create", dir, e))?;
-    let files = spikeforge_hdl::design(&m.spec, None);
+    let files = spikeforge_hdl::design(spec, None);
     let top = files
         .iter()
         .find(|f| f.module.ends_with("_top"))
@@ -225,9 +239,8 @@ pub fn run(dir: &Path, m: &Mapping, stimulus: &Stimulus, steps: u32) -> Result<I
     }
     let list_path = dir.join("files.f");
     std::fs::write(&list_path, list).map_err(|e| io("cannot write", &list_path, e))?;
-    let ops = program(m, stimulus, steps);
     let hex = dir.join("program.hex");
-    std::fs::write(&hex, program_hex(&ops)).map_err(|e| io("cannot write", &hex, e))?;
+    std::fs::write(&hex, program_hex(ops)).map_err(|e| io("cannot write", &hex, e))?;
     let tb = dir.join("sf_tb.v");
     std::fs::write(&tb, testbench(&top, ops.len())).map_err(|e| io("cannot write", &tb, e))?;
     let mut cmd = tools::IVERILOG.command(dir);
@@ -278,32 +291,151 @@ pub fn run(dir: &Path, m: &Mapping, stimulus: &Stimulus, steps: u32) -> Result<I
     }
     let text_path = dir.join("icarus_out.txt");
     let text = std::fs::read_to_string(&text_path).map_err(|e| io("cannot read", &text_path, e))?;
-    let mut r = IcarusRun { potentials: vec![0; m.placement.len()], seconds, ..Default::default() };
-    let mut spikes = Vec::new();
+    let steps = ops.iter().filter(|o| matches!(o, Op::Step)).count();
+    let mut r = IcarusOutput { seconds, spikes: vec![Vec::new(); steps], ..Default::default() };
     let bad = |l: &str| SimError::Icarus(format!("unexpected testbench output line `{l}`"));
     for line in text.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
         let num = |i: usize| f.get(i).and_then(|x| x.parse::<i64>().ok()).ok_or_else(|| bad(line));
         match f.first().copied() {
             Some("S") => {
-                let (c, s) = (num(2)? as usize, num(3)? as usize);
-                let g = m.images.cores.get(c).and_then(|x| x.neurons.get(s)).copied().unwrap_or(u32::MAX);
-                spikes.push((num(1)? as u32, g));
+                let step = num(1)? as usize;
+                let place = Place { core: num(2)? as u32, slot: num(3)? as u32 };
+                r.spikes.get_mut(step).ok_or_else(|| bad(line))?.push(place);
             }
             Some("D") => r.cycles_per_step.push(num(2)? as u64),
             Some("P") => {
-                let (c, s, v) = (num(1)? as u32, num(2)? as u32, num(3)? as i32);
-                if let Some(&g) = m.images.cores.get(c as usize).and_then(|x| x.neurons.get(s as usize)) {
-                    r.potentials[g as usize] = v;
-                }
+                r.potentials.insert(Place { core: num(1)? as u32, slot: num(2)? as u32 }, num(3)? as i32);
             }
             Some("E") => r.total_cycles = num(1)? as u64,
             _ => return Err(bad(line)),
         }
     }
-    if r.cycles_per_step.len() != steps as usize {
+    if r.cycles_per_step.len() != steps {
         return Err(SimError::Icarus(format!("the testbench finished {} of {steps} steps", r.cycles_per_step.len())));
     }
-    r.spikes = SpikeTrain::from_pairs(spikes);
+    Ok(r)
+}
+
+/// Icarus as a [`HardwareModel`]: a batch model. [`HardwareModel::plan`]
+/// runs the whole program (load, the scheduled steps, then a read of every
+/// slot in use); the steps then replay its output. Potentials are
+/// available after the last step only.
+pub struct IcarusModel {
+    dir: PathBuf,
+    image: Option<NetworkImage>,
+    extra: Vec<ConfigWrite>,
+    out: Option<IcarusOutput>,
+    next: usize,
+    steps: usize,
+    cycles: u64,
+}
+
+impl IcarusModel {
+    /// A model that builds and runs in `dir`.
+    pub fn new(dir: &Path) -> IcarusModel {
+        IcarusModel { dir: dir.to_path_buf(), image: None, extra: Vec::new(), out: None, next: 0, steps: 0, cycles: 0 }
+    }
+
+    /// The output of the program run by [`HardwareModel::plan`].
+    pub fn output(&self) -> Option<&IcarusOutput> {
+        self.out.as_ref()
+    }
+
+    fn planned(&self) -> Result<&IcarusOutput, SimError> {
+        self.out.as_ref().ok_or_else(|| SimError::Internal("Icarus: a step before the schedule was planned".into()))
+    }
+}
+
+impl HardwareModel for IcarusModel {
+    type Error = SimError;
+
+    fn describe(&self) -> String {
+        "Icarus Verilog".into()
+    }
+
+    fn load(&mut self, image: &NetworkImage) -> Result<(), SimError> {
+        self.image = Some(image.clone());
+        Ok(())
+    }
+
+    fn configure(&mut self, writes: &[ConfigWrite]) -> Result<(), SimError> {
+        self.extra.extend_from_slice(writes);
+        Ok(())
+    }
+
+    fn reset(&mut self) -> Result<(), SimError> {
+        // The planned program already resets where the schedule restarts.
+        Ok(())
+    }
+
+    fn plan(&mut self, schedule: &[(u32, Vec<u32>)]) -> Result<(), SimError> {
+        let image = self.image.as_ref().ok_or_else(|| SimError::Internal("Icarus: plan before load".into()))?;
+        let peeks: Vec<Place> = image
+            .cores
+            .iter()
+            .enumerate()
+            .flat_map(|(c, pc)| (0..pc.neuron_count).map(move |slot| Place { core: c as u32, slot }))
+            .collect();
+        let ops = program(image, &self.extra, schedule, &peeks);
+        self.out = Some(run_program(&self.dir, &image.spec, &ops)?);
+        self.steps = schedule.len();
+        Ok(())
+    }
+
+    fn step(&mut self, _inputs: &[u32]) -> Result<StepReport, SimError> {
+        let i = self.next;
+        let out = self.planned()?;
+        let spikes =
+            out.spikes.get(i).cloned().ok_or_else(|| SimError::Internal("Icarus: more steps than planned".into()))?;
+        let cycles = out.cycles_per_step[i];
+        self.cycles += cycles;
+        self.next += 1;
+        Ok(StepReport { spikes, cycles: Some(cycles) })
+    }
+
+    fn potentials(&mut self, places: &[Place]) -> Result<Vec<i32>, SimError> {
+        if self.next < self.steps {
+            return Err(SimError::Internal("Icarus reports potentials only after the last step".into()));
+        }
+        let out = self.planned()?;
+        places
+            .iter()
+            .map(|p| {
+                out.potentials.get(p).copied().ok_or_else(|| {
+                    SimError::Internal(format!("Icarus: no potential read for core {} slot {}", p.core, p.slot))
+                })
+            })
+            .collect()
+    }
+
+    fn potentials_every_step(&self) -> bool {
+        false
+    }
+
+    fn cycles(&self) -> Option<u64> {
+        self.out.as_ref().map(|_| self.cycles)
+    }
+}
+
+/// Runs `net` (mapped as `m`) under Icarus in `dir` through the lockstep
+/// comparator (against golden with `opts.verify`); the figures are
+/// Icarus's own: clocks of the whole program, seconds of `vvp`.
+pub fn run(
+    dir: &Path,
+    net: &spikeforge_net::Network,
+    m: &spikeforge_mapper::Mapping,
+    stimulus: &spikeforge_net::Stimulus,
+    opts: &crate::RunOptions,
+) -> Result<crate::SimRun, SimError> {
+    let mut model = IcarusModel::new(dir);
+    let mut r = crate::lockstep(&mut model, net, m, stimulus, opts, None, &mut |_| {}).map_err(|e| match e {
+        crate::LockstepError::Model(e) => e,
+        crate::LockstepError::Internal(s) => SimError::Internal(s),
+    })?;
+    if let Some(out) = model.output() {
+        r.total_cycles = out.total_cycles;
+        r.seconds = out.seconds;
+    }
     Ok(r)
 }

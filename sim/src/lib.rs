@@ -23,7 +23,7 @@ pub mod verilate;
 
 pub use hardware::{Backpressure, Hardware, StepOutput};
 pub use model::{InitialState, Model, Pins};
-pub use run::{run, Divergence, Mismatch, RunOptions, SimRun, VcdWindow, Verdict};
+pub use run::{lockstep, run, Divergence, LockstepError, Mismatch, RunOptions, SimRun, VcdWindow, Verdict};
 pub use verilate::{build, Built};
 
 use std::path::PathBuf;

@@ -6,41 +6,56 @@ use crate::SimError;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::path::Path;
 
-/// Top-level port values exchanged each cycle (the shim's `SfPins`).
-/// Inputs are applied before the rising edge; outputs are the values the
-/// edge sees, so `valid && ready` in one returned `Pins` is a transfer.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-#[allow(missing_docs)]
-pub struct Pins {
-    // Inputs.
-    pub step: u32,
-    pub in_valid: u32,
-    pub in_index: u32,
-    pub out_ready: u32,
-    pub monitor: u32,
-    pub peek_req: u32,
-    pub peek_core: u32,
-    pub peek_slot: u32,
-    pub err_clear: u32,
-    pub clear: u32,
-    pub cfg_we: u32,
-    pub cfg_core: u32,
-    pub cfg_mem: u32,
-    pub cfg_addr: u32,
+/// Declares `Pins` and the list of its fields (name, offset, words) that a
+/// test checks against the port table of the hardware contract, so the
+/// field list is written once.
+macro_rules! pins {
+    ($($(#[$m:meta])* $name:ident: $ty:ty,)*) => {
+        /// Top-level port values exchanged each cycle (the shim's `SfPins`,
+        /// generated from `spikeforge_hw::ports::PORTS`). Inputs are
+        /// applied before the rising edge; outputs are the values the edge
+        /// sees, so `valid && ready` in one returned `Pins` is a transfer.
+        #[repr(C)]
+        #[derive(Debug, Clone, Copy, Default)]
+        #[allow(missing_docs)]
+        pub struct Pins {
+            $($(#[$m])* pub $name: $ty,)*
+        }
+
+        /// (name, byte offset, 32-bit words) of every field of [`Pins`].
+        pub const PIN_FIELDS: &[(&str, usize, usize)] = &[
+            $((stringify!($name), std::mem::offset_of!(Pins, $name), std::mem::size_of::<$ty>() / 4),)*
+        ];
+    };
+}
+
+pins! {
+    step: u32,
+    in_valid: u32,
+    in_index: u32,
+    out_ready: u32,
+    monitor: u32,
+    peek_req: u32,
+    peek_core: u32,
+    peek_slot: u32,
+    err_clear: u32,
+    clear: u32,
+    cfg_we: u32,
+    cfg_core: u32,
+    cfg_mem: u32,
+    cfg_addr: u32,
     /// 144 bits, least significant word first.
-    pub cfg_data: [u32; 5],
-    // Outputs.
-    pub done: u32,
-    pub busy: u32,
-    pub step_count: u32,
-    pub in_ready: u32,
-    pub out_valid: u32,
-    pub out_core: u32,
-    pub out_slot: u32,
-    pub peek_valid: u32,
-    pub peek_data: u32,
-    pub errors: u32,
+    cfg_data: [u32; 5],
+    done: u32,
+    busy: u32,
+    step_count: u32,
+    in_ready: u32,
+    out_valid: u32,
+    out_core: u32,
+    out_slot: u32,
+    peek_valid: u32,
+    peek_data: u32,
+    errors: u32,
 }
 
 /// How the design's uninitialized state starts.
@@ -157,5 +172,26 @@ impl Drop for Model {
     fn drop(&mut self) {
         // SAFETY: `ptr` came from sf_new of this library and is freed once.
         unsafe { (self.free_fn)(self.ptr) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spikeforge_hw::ports::{pin_words, PORTS};
+
+    /// `Pins` has exactly the fields of the generated `SfPins`: the port
+    /// table's order, one u32 word per 32 bits, packed.
+    #[test]
+    fn pins_match_the_port_table() {
+        let names: Vec<&str> = PIN_FIELDS.iter().map(|f| f.0).collect();
+        let table: Vec<&str> = PORTS.iter().map(|p| p.name).collect();
+        assert_eq!(names, table);
+        let mut offset = 0;
+        for (f, p) in PIN_FIELDS.iter().zip(PORTS) {
+            assert_eq!((f.1, f.2), (offset, pin_words(p.width)), "field {}", f.0);
+            offset += 4 * f.2;
+        }
+        assert_eq!(std::mem::size_of::<Pins>(), offset);
     }
 }

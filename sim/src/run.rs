@@ -1,5 +1,7 @@
-//! A run of a mapped network on the Verilator model, optionally in lockstep
-//! with the golden model, with a VCD window on request or on a mismatch.
+//! The lockstep comparator ([`lockstep`]): a mapped network on any
+//! [`HardwareModel`] (the architectural model, Verilator, Icarus, a board),
+//! optionally beside the golden model; and [`run`], the Verilator run with a
+//! VCD window on request or on a mismatch.
 //!
 //! Lockstep: before step t both sides get the same input spikes; after it
 //! the spikes the hardware reported are compared with golden's as sets of
@@ -14,6 +16,8 @@ use crate::hardware::{Backpressure, Hardware};
 use crate::model::{InitialState, Model};
 use crate::verilate::Built;
 use crate::SimError;
+use spikeforge_hw::config::ConfigWrite;
+use spikeforge_hw::{HardwareModel, Place};
 use spikeforge_mapper::Mapping;
 use spikeforge_net::{Network, SpikeTrain, Stimulus};
 use std::path::PathBuf;
@@ -54,10 +58,9 @@ pub struct RunOptions {
     /// accumulators cleared) and run the stimulus again from step 0: the
     /// hardware must then equal golden from its initial state.
     pub reset_after: Option<u32>,
-    /// Configuration writes `(core, cfg_mem code, address, word)` applied
-    /// after loading: fault injection (a corrupted memory word must be
-    /// caught by the comparison).
-    pub extra_writes: Vec<(u32, u64, u32, u128)>,
+    /// Configuration writes applied after loading: fault injection (a
+    /// corrupted memory word must be caught by the comparison).
+    pub extra_writes: Vec<ConfigWrite>,
 }
 
 impl RunOptions {
@@ -146,7 +149,9 @@ impl std::fmt::Display for Mismatch {
             Divergence::Repeated { count } => write!(f, ": spike reported {count} times")?,
             Divergence::UnmappedSlot => write!(f, ": spike from a slot that holds no neuron")?,
             Divergence::Potential { expected, got } => write!(f, ": potential expected {expected}, got {got}")?,
-            Divergence::ErrorFlags(e) => write!(f, ": error flags {e:#06b} raised")?,
+            Divergence::ErrorFlags(e) => {
+                write!(f, ": error flags {e:#06b} raised ({})", spikeforge_hw::ports::error_flag_text(*e))?
+            }
         }
         write!(f, "\n  golden spikes:   [{}]", self.expected_spikes.join(", "))?;
         write!(f, "\n  hardware spikes: [{}]", self.got_spikes.join(", "))?;
@@ -203,8 +208,11 @@ impl SimRun {
     }
 }
 
-/// Runs `net` (mapped as `m`) on the model `built` with `stimulus`.
-/// `progress` is called after each step with the number of steps done.
+/// Runs `net` (mapped as `m`) on the Verilator model `built` with
+/// `stimulus`, through the lockstep comparator ([`lockstep`]); on a
+/// mismatch with `mismatch_vcd`, repeats the run with tracing on for a
+/// window of steps ending at the divergent one. `progress` is called after
+/// each step with the number of steps done.
 pub fn run(
     built: &Built,
     net: &Network,
@@ -249,15 +257,45 @@ fn run_once(
     let started = Instant::now();
     let mut hw = Hardware::new(Model::new(built, opts.init)?);
     hw.set_backpressure(opts.backpressure);
-    hw.load(m)?;
-    if hw.errors() != 0 {
-        // Loading only writes in-range words; flags here are power-up garbage.
-        hw.clear_errors();
-    }
-    for &(c, code, a, w) in &opts.extra_writes {
-        hw.write(c, code, a, w);
-    }
-    let load_cycles = hw.model.cycles;
+    let mut r = lockstep(&mut hw, net, m, stimulus, opts, window, progress).map_err(|e| match e {
+        LockstepError::Model(e) => e,
+        LockstepError::Internal(s) => SimError::Internal(s),
+    })?;
+    r.seconds = started.elapsed().as_secs_f64();
+    Ok(r)
+}
+
+/// Why a lockstep run stopped without a verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum LockstepError<E: std::error::Error + Send + Sync + 'static> {
+    /// The model failed (a tool, a link, a hang).
+    #[error(transparent)]
+    Model(E),
+    /// A bug in spikeforge (the mapping and the network disagree).
+    #[error("internal error (a bug in spikeforge, please report it): {0}")]
+    Internal(String),
+}
+
+/// The lockstep comparator: runs `net` (mapped as `m`) on any hardware
+/// model and, with `opts.verify`, golden beside it, comparing after every
+/// step (module docs). The same report for the architectural model,
+/// Verilator, Icarus and a board. `window` traces those steps if the model
+/// can trace. Reads `steps`, `verify`, `potentials_every_step`,
+/// `reset_after` and `extra_writes` of `opts`.
+pub fn lockstep<M: HardwareModel>(
+    hw: &mut M,
+    net: &Network,
+    m: &Mapping,
+    stimulus: &Stimulus,
+    opts: &RunOptions,
+    window: Option<&VcdWindow>,
+    progress: &mut dyn FnMut(u32),
+) -> Result<SimRun, LockstepError<M::Error>> {
+    let started = Instant::now();
+    let model = LockstepError::Model;
+    hw.load(&m.packed()).map_err(model)?;
+    hw.configure(&opts.extra_writes).map_err(model)?;
+    let load_cycles = hw.cycles().unwrap_or(0);
     let mut golden = opts.verify.then(|| spikeforge_golden::Model::new(net));
     let inputs: Vec<Vec<u32>> = (0..opts.steps)
         .map(|t| {
@@ -266,12 +304,33 @@ fn run_once(
                 .iter()
                 .map(|&g| {
                     m.input_index.get(g as usize).copied().flatten().ok_or_else(|| {
-                        SimError::Internal(format!("stimulus neuron {} has no input index", net.neuron_name(g)))
+                        LockstepError::Internal(format!("stimulus neuron {} has no input index", net.neuron_name(g)))
                     })
                 })
                 .collect()
         })
         .collect::<Result<_, _>>()?;
+    // With a reset, the stimulus runs twice: `reset_after` steps, reset, all steps.
+    let schedule: Vec<u32> = match opts.reset_after {
+        Some(k) => (0..k.min(opts.steps)).chain(0..opts.steps).collect(),
+        None => (0..opts.steps).collect(),
+    };
+    hw.plan(&schedule.iter().map(|&t| (t, inputs[t as usize].clone())).collect::<Vec<_>>()).map_err(model)?;
+    let placed: Vec<(u32, Place)> = m
+        .placement
+        .iter()
+        .enumerate()
+        .filter_map(|(g, p)| p.map(|(core, slot)| (g as u32, Place { core, slot })))
+        .collect();
+    let places: Vec<Place> = placed.iter().map(|&(_, p)| p).collect();
+    let read_potentials = |hw: &mut M| -> Result<Vec<i32>, LockstepError<M::Error>> {
+        let got = hw.potentials(&places).map_err(LockstepError::Model)?;
+        let mut v = vec![0; m.placement.len()];
+        for (&(g, _), x) in placed.iter().zip(got) {
+            v[g as usize] = x;
+        }
+        Ok(v)
+    };
     let mut out = SimRun {
         spikes: SpikeTrain::new(),
         potentials: Vec::new(),
@@ -284,14 +343,10 @@ fn run_once(
         verdict: if opts.verify { Verdict::Equal } else { Verdict::Unchecked },
     };
     let mut traced = false;
-    // With a reset, the stimulus runs twice: `reset_after` steps, reset, all steps.
-    let schedule: Vec<u32> = match opts.reset_after {
-        Some(k) => (0..k.min(opts.steps)).chain(0..opts.steps).collect(),
-        None => (0..opts.steps).collect(),
-    };
+    let mut finished = true;
     for (i, &t) in schedule.iter().enumerate() {
         if i > 0 && t == 0 {
-            hw.reset_state(m)?;
+            hw.reset().map_err(model)?;
             if let Some(g) = golden.as_mut() {
                 g.reset();
             }
@@ -300,24 +355,24 @@ fn run_once(
         }
         if let Some(w) = window {
             if t == w.first && !traced {
-                hw.model.trace_open(&w.path)?;
-                traced = true;
+                traced = hw.trace(Some(&w.path)).map_err(model)?;
             }
         }
-        let s = hw.step(&inputs[t as usize])?;
-        out.cycles_per_step.push(s.cycles);
+        let s = hw.step(&inputs[t as usize]).map_err(model)?;
+        out.cycles_per_step.push(s.cycles.unwrap_or(0));
         let mut got: Vec<u32> = Vec::with_capacity(s.spikes.len());
         let mut unmapped = None;
-        for &(c, sl) in &s.spikes {
-            match m.images.cores.get(c as usize).and_then(|x| x.neurons.get(sl as usize)) {
+        for &p in &s.spikes {
+            match m.images.cores.get(p.core as usize).and_then(|x| x.neurons.get(p.slot as usize)) {
                 Some(&g) => got.push(g),
-                None => unmapped = Some((c, sl)),
+                None => unmapped = Some((p.core, p.slot)),
             }
         }
         got.sort_unstable();
+        let last = i + 1 == schedule.len();
         if let Some(g) = golden.as_mut() {
-            let ins: Vec<u32> = stimulus.at(t).to_vec();
-            let expected: Vec<u32> = g.step(&ins).map_err(|e| SimError::Internal(e.to_string()))?.to_vec();
+            let expected: Vec<u32> =
+                g.step(stimulus.at(t)).map_err(|e| LockstepError::Internal(e.to_string()))?.to_vec();
             let names = |v: &[u32]| v.iter().map(|&n| net.neuron_name(n)).collect::<Vec<_>>();
             let mismatch = |place: Option<(u32, u32)>, neuron: Option<u32>, divergence| {
                 Box::new(Mismatch {
@@ -331,22 +386,19 @@ fn run_once(
                     vcd: None,
                 })
             };
-            let mut found = None;
-            if let Some(p) = unmapped {
-                found = Some(mismatch(Some(p), None, Divergence::UnmappedSlot));
-            }
+            let mut found = unmapped.map(|p| mismatch(Some(p), None, Divergence::UnmappedSlot));
             if found.is_none() {
                 found = first_spike_difference(&expected, &got)
                     .map(|(n, d)| mismatch(m.placement.get(n as usize).copied().flatten(), Some(n), d));
             }
             if found.is_none() {
-                let e = hw.errors();
+                let e = hw.errors().map_err(model)?;
                 if e != 0 {
                     found = Some(mismatch(None, None, Divergence::ErrorFlags(e)));
                 }
             }
-            if found.is_none() && (opts.potentials_every_step || i + 1 == schedule.len()) {
-                let v = hw.potentials(m);
+            if found.is_none() && ((opts.potentials_every_step && hw.potentials_every_step()) || last) {
+                let v = read_potentials(hw)?;
                 let gv = g.potentials();
                 if let Some(n) = (0..v.len()).find(|&n| m.placement[n].is_some() && v[n] != gv[n]) {
                     found = Some(mismatch(
@@ -355,25 +407,35 @@ fn run_once(
                         Divergence::Potential { expected: gv[n], got: v[n] },
                     ));
                 }
+                if last {
+                    out.potentials = v;
+                }
             }
             if let Some(mm) = found {
                 out.verdict = Verdict::Mismatch(mm);
                 out.spikes.push_step(t, &got);
+                finished = false;
                 break;
             }
         }
         out.spikes.push_step(t, &got);
         if let Some(w) = window {
             if t == w.last && traced {
-                hw.model.trace_close();
+                hw.trace(None).map_err(model)?;
+                traced = false;
             }
         }
         progress(i as u32 + 1);
     }
-    hw.model.trace_close();
-    out.potentials = hw.potentials(m);
-    out.errors = hw.errors();
-    out.total_cycles = hw.model.cycles;
+    if traced {
+        hw.trace(None).map_err(model)?;
+    }
+    // A batch model has potentials only after the last step.
+    if out.potentials.is_empty() && (finished || hw.potentials_every_step()) {
+        out.potentials = read_potentials(hw)?;
+    }
+    out.errors = hw.errors().map_err(model)?;
+    out.total_cycles = hw.cycles().unwrap_or(0);
     out.seconds = started.elapsed().as_secs_f64();
     if let Some(g) = &golden {
         out.events = g.events();

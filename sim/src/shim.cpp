@@ -8,20 +8,12 @@
 #include "verilated_vcd_c.h"
 #include <cstdint>
 #include <cstring>
+// struct SfPins and the copy macros, generated from the port table
+// (spikeforge_hw::ports::c_pins_header); `Pins` in model.rs is checked
+// against the same table.
+#include "sf_pins.h"
 
 extern "C" {
-
-// Port values exchanged once per clock cycle. Keep in sync with `Pins` in
-// model.rs (repr(C), all u32, the 144-bit cfg_data as 5 words, low first).
-struct SfPins {
-    // Inputs.
-    uint32_t step, in_valid, in_index, out_ready, monitor, peek_req, peek_core, peek_slot;
-    uint32_t err_clear, clear, cfg_we, cfg_core, cfg_mem, cfg_addr;
-    uint32_t cfg_data[5];
-    // Outputs, sampled just before the rising edge (the values the edge sees).
-    uint32_t done, busy, step_count, in_ready, out_valid, out_core, out_slot;
-    uint32_t peek_valid, peek_data, errors;
-};
 
 struct SfModel {
     VerilatedContext* ctx;
@@ -84,34 +76,11 @@ void sf_free(SfModel* m) {
 // outputs, then the rising edge. 10 time units (ns) per cycle.
 void sf_cycle(SfModel* m, SfPins* p) {
     SF_TOP* t = m->top;
-    t->step = p->step;
-    t->in_valid = p->in_valid;
-    t->in_index = p->in_index;
-    t->out_ready = p->out_ready;
-    t->monitor = p->monitor;
-    t->peek_req = p->peek_req;
-    t->peek_core = p->peek_core;
-    t->peek_slot = p->peek_slot;
-    t->err_clear = p->err_clear;
-    t->clear = p->clear;
-    t->cfg_we = p->cfg_we;
-    t->cfg_core = p->cfg_core;
-    t->cfg_mem = p->cfg_mem;
-    t->cfg_addr = p->cfg_addr;
-    for (int i = 0; i < 5; i++) t->cfg_data[i] = p->cfg_data[i];
+    SF_APPLY_INPUTS(t, p);
     t->clock = 0;
     t->eval();
     if (m->vcd) m->vcd->dump(m->time);
-    p->done = t->done;
-    p->busy = t->busy;
-    p->step_count = t->step_count;
-    p->in_ready = t->in_ready;
-    p->out_valid = t->out_valid;
-    p->out_core = t->out_core;
-    p->out_slot = t->out_slot;
-    p->peek_valid = t->peek_valid;
-    p->peek_data = t->peek_data;
-    p->errors = t->errors;
+    SF_SAMPLE_OUTPUTS(t, p);
     m->time += 5;
     t->clock = 1;
     t->eval();

@@ -1,6 +1,6 @@
 //! The board top under Verilator with a simulated UART: the host side is
-//! `spikeforge-fpga`'s protocol client, the same code that talks to a real
-//! board over a serial port; here its bytes become bits on the board's
+//! the protocol client of the hardware contract (`spikeforge_hw::protocol`),
+//! the same code that talks to a real board over a serial port; here its bytes become bits on the board's
 //! `uart_rx` pin and the bits of `uart_tx` become bytes again.
 //!
 //! The bridge is built with a few clocks per bit (not the board's 104) so
@@ -9,8 +9,8 @@
 
 use crate::verilate::{Built, Target};
 use crate::SimError;
-use spikeforge_fpga::protocol::{Link, ProtocolError};
-use spikeforge_mapper::HardwareSpec;
+use spikeforge_hw::protocol::{Link, ProtocolError, BAUD};
+use spikeforge_hw::HardwareSpec;
 use std::collections::VecDeque;
 use std::ffi::c_void;
 use std::time::Duration;
@@ -79,7 +79,7 @@ impl SimLink {
 
     /// Clocks per second of board time: the baud rate times clocks per bit.
     fn clocks_per_second(&self) -> f64 {
-        spikeforge_fpga::BAUD as f64 * self.cpb as f64
+        BAUD as f64 * self.cpb as f64
     }
 
     /// One clock; returns a byte the board finished sending, if any.

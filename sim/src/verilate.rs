@@ -1,7 +1,9 @@
 //! Builds a spec's Verilog with Verilator into a shared library, cached.
 //!
 //! The library is Verilator's C++ model of `sf_<spec>_top` plus the fixed
-//! shim (`shim.cpp`), linked with `-shared` so [`crate::model`] can load it
+//! shim (`shim.cpp`, with its pin struct `sf_pins.h` generated from the
+//! port table `spikeforge_hw::ports`), linked with `-shared` so
+//! [`crate::model`] can load it
 //! at run time: no build script, no per-spec Rust code. The design is
 //! emitted without preloaded memories; a network is loaded over the
 //! configuration port.
@@ -16,7 +18,7 @@
 use crate::SimError;
 use sha2::{Digest, Sha256};
 use spikeforge_hdl::tools;
-use spikeforge_mapper::HardwareSpec;
+use spikeforge_hw::HardwareSpec;
 use std::path::{Path, PathBuf};
 
 /// The shim of a design top, compiled into its model.
@@ -120,19 +122,23 @@ pub fn build_target(target: &Target, root: &Path) -> Result<Built, SimError> {
     let top = match target {
         Target::Design(_) => design_top,
         Target::Board(_, cpb) => {
+            use spikeforge_hdl::board;
             files.push(spikeforge_hdl::emit::VerilogFile {
-                module: "sf_uart_bridge".into(),
-                text: spikeforge_fpga::top::BRIDGE.into(),
+                module: board::BRIDGE_MODULE.into(),
+                text: board::BRIDGE.into(),
             });
             files.push(spikeforge_hdl::emit::VerilogFile {
-                module: spikeforge_fpga::project::TOP.into(),
-                text: spikeforge_fpga::top::board_top(&design_top, *cpb, 3, false, 1, false),
+                module: board::TOP.into(),
+                text: board::board_top(&design_top, *cpb, 3, false, 1, false),
             });
-            spikeforge_fpga::project::TOP.to_string()
+            board::TOP.to_string()
         }
     };
+    let pins = spikeforge_hw::ports::c_pins_header();
     let mut h = Sha256::new();
-    for part in [version.as_str(), shim, spikeforge_hdl::VERILATOR_WAIVERS, &FLAGS.join(" "), &MAKEFLAGS.join(" ")] {
+    for part in
+        [version.as_str(), shim, &pins, spikeforge_hdl::VERILATOR_WAIVERS, &FLAGS.join(" "), &MAKEFLAGS.join(" ")]
+    {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -206,6 +212,9 @@ fn verilate_in(tmp: &Path, files: &[spikeforge_hdl::emit::VerilogFile], shim: &s
     std::fs::write(&vlt, spikeforge_hdl::VERILATOR_WAIVERS).map_err(|e| io("cannot write", &vlt, e))?;
     let shim_path = tmp.join("src/shim.cpp");
     std::fs::write(&shim_path, shim).map_err(|e| io("cannot write", &shim_path, e))?;
+    // The pin struct the shim includes, generated from the port table.
+    let pins_path = tmp.join("src/sf_pins.h");
+    std::fs::write(&pins_path, spikeforge_hw::ports::c_pins_header()).map_err(|e| io("cannot write", &pins_path, e))?;
     let class = format!("V{top}");
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
     let tool = tools::VERILATOR;

@@ -35,7 +35,9 @@ fn cross_check(spec: spikeforge_mapper::HardwareSpec, tag: &str) {
     let v = run(&b, &net, &m, &stim, &RunOptions::verified(steps), &mut |_| {}).unwrap();
     assert_eq!(v.verdict, Verdict::Equal);
     let dir = std::env::temp_dir().join(format!("sf-icarus-{tag}-{}", std::process::id()));
-    let i = icarus::run(&dir, &m, &stim, steps).unwrap_or_else(|e| panic!("{e}"));
+    // Icarus through the same lockstep comparator, against golden too.
+    let i = icarus::run(&dir, &net, &m, &stim, &RunOptions::verified(steps)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(i.verdict, Verdict::Equal, "{:?}", i.verdict);
     assert_eq!(i.spikes, v.spikes, "Icarus spikes differ from Verilator's");
     assert_eq!(i.potentials, v.potentials);
     assert_eq!(i.cycles_per_step, v.cycles_per_step, "cycle counts differ between simulators");

@@ -3,7 +3,8 @@
 
 mod common;
 use common::*;
-use spikeforge_hdl::fabric::mem_code;
+use spikeforge_hw::config::ConfigWrite;
+use spikeforge_hw::memory::{Layout, Memory};
 use spikeforge_mapper::Algorithm;
 use spikeforge_sim::{run, Divergence, RunOptions, Verdict};
 
@@ -18,18 +19,18 @@ fn corrupted_threshold_is_reported_at_the_first_divergent_step() {
     // The first spike golden expects, and the neuron that makes it.
     let spikeforge_net::Spike { step: t0, neuron: n0 } = g.spikes.as_slice()[0];
     let (core, slot) = m.placement[n0 as usize].unwrap();
-    // Its parameter word with the threshold field (P bits at 2P+8) set to the
-    // largest potential: it cannot fire at t0 any more.
+    // Its parameter word with the threshold field set to the largest
+    // potential: it cannot fire at t0 any more.
     let p = spec.potential_bits;
-    let (cores, _) = m.packed();
-    let params = cores[core as usize].memories.iter().find(|x| x.name == "params").unwrap();
-    let field = ((1u128 << p) - 1) << (2 * p + 8);
-    let word = (params.words[slot as usize] & !field) | (((1u128 << (p - 1)) - 1) << (2 * p + 8));
+    let image = m.packed();
+    let th = Layout::new(&spec).param.threshold;
+    let old = image.cores[core as usize].words(Memory::Params)[slot as usize];
+    let word = (old & !(th.mask() << th.offset)) | th.put((1i64 << (p - 1)) - 1);
     let dir = std::env::temp_dir().join(format!("sf-mismatch-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let vcd = dir.join("window.vcd");
     let mut o = RunOptions::verified(20);
-    o.extra_writes = vec![(core, mem_code::PARAMS, slot, word)];
+    o.extra_writes = vec![ConfigWrite::word(core, Memory::Params, slot, word)];
     o.mismatch_vcd = Some(vcd.clone());
     let r = run(&b, &net, &m, &stim, &o, &mut |_| {}).unwrap();
     let Verdict::Mismatch(mm) = &r.verdict else { panic!("the corruption was not detected: {:?}", r.verdict) };
@@ -67,7 +68,7 @@ fn corrupted_initial_potential_is_reported_as_a_potential() {
     let (core, slot) = m.placement[n as usize].unwrap();
     let mut o = RunOptions::verified(3);
     o.potentials_every_step = true;
-    o.extra_writes = vec![(core, mem_code::V, slot, 5)];
+    o.extra_writes = vec![ConfigWrite::word(core, Memory::Potentials, slot, 5)];
     let r = run(&b, &net, &m, &stim, &o, &mut |_| {}).unwrap();
     let Verdict::Mismatch(mm) = &r.verdict else { panic!("not detected") };
     assert_eq!(mm.step, 0);

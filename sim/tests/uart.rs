@@ -5,9 +5,10 @@
 
 mod common;
 use common::*;
-use spikeforge_fpga::protocol::{self, cmd, reply, Client, Link, ProtocolError};
+use spikeforge_hw::protocol::{self, cmd, reply, BoardModel, Client, Link, ProtocolError, BAUD, FRAME_TIMEOUT_BITS};
 use spikeforge_mapper::{Algorithm, HardwareSpec};
 use spikeforge_sim::uart::{build_board, SimLink};
+use spikeforge_sim::{lockstep, RunOptions, Verdict};
 
 fn small_spec() -> HardwareSpec {
     HardwareSpec {
@@ -32,14 +33,21 @@ fn board_over_uart_equals_golden_and_reports_errors() {
     let stim = stimulus(&net, RING_STIM);
     let m = mapped(&net, &spec, Algorithm::Multilevel);
     let steps = 16;
-    let mut c = Client::new(SimLink::new(&built).unwrap(), spikeforge_fpga::BAUD);
-    c.load(&m, &mut |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
-    let r = c.run(&m, &stim, steps, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
-    let (spikes, cycles) = (r.spikes, r.cycles);
+    // The board client behind the common interface, in lockstep with
+    // golden through the same comparator as the simulators (what
+    // `spikeforge run` does on a serial port): spikes, error flags and
+    // every potential after every step.
+    let mut board = BoardModel::new(Client::new(SimLink::new(&built).unwrap(), BAUD), "simulated board", false);
+    let mut o = RunOptions::verified(steps);
+    o.potentials_every_step = true;
+    let r = lockstep(&mut board, &net, &m, &stim, &o, None, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.verdict, Verdict::Equal, "{:?}", r.verdict);
     let g = spikeforge_golden::run(&net, &stim, steps).unwrap();
     assert!(!g.spikes.is_empty());
-    assert_eq!(spikes, g.spikes, "spikes over the UART differ from golden");
-    assert_eq!(cycles.len(), steps as usize);
+    assert_eq!(r.spikes, g.spikes, "spikes over the UART differ from golden");
+    assert_eq!(r.cycles_per_step.len(), steps as usize);
+    assert!(r.cycles_per_step.iter().all(|&c| c > 0), "the board counts the clocks of each step");
+    let mut c = board.client;
     for (n, p) in m.placement.iter().enumerate() {
         if let Some((core, slot)) = *p {
             assert_eq!(c.peek(core, slot).unwrap(), g.potentials[n], "potential of {}", net.neuron_name(n as u32));
@@ -76,11 +84,16 @@ fn board_over_uart_equals_golden_and_reports_errors() {
     c.timeout = std::time::Duration::from_secs(2);
     assert_eq!(c.status().unwrap().errors, 0);
 
-    // An input index beyond the host table raises error flag 1; a run reports it.
+    // An input index beyond the host table raises error flag 1; a lockstep
+    // run (the network already loaded) reports it as the first divergence.
     c.inputs(&[60000]).unwrap();
     assert_eq!(c.status().unwrap().errors, 0b10);
-    let e = c.run(&m, &stim, 1, &mut |_| {}).unwrap_err();
-    assert!(e.to_string().contains("input index out of range"), "{e}");
+    let mut board = BoardModel::new(c, "simulated board", true);
+    let r = lockstep(&mut board, &net, &m, &stim, &RunOptions::verified(1), None, &mut |_| {}).unwrap();
+    let Verdict::Mismatch(mm) = &r.verdict else { panic!("the error flag was not reported: {:?}", r.verdict) };
+    assert_eq!((mm.step, &mm.divergence), (0, &spikeforge_sim::Divergence::ErrorFlags(0b10)));
+    assert!(mm.to_string().contains("input index out of range"), "{mm}");
+    let mut c = board.client;
     c.clear_errors().unwrap();
     assert_eq!(c.status().unwrap().errors, 0);
 }
@@ -141,11 +154,11 @@ fn bridge_survives_garbage() {
     let net = network(RING);
     let stim = stimulus(&net, RING_STIM);
     let m = mapped(&net, &spec, Algorithm::Multilevel);
-    let mut c = Client::new(SimLink::new(&built).unwrap(), spikeforge_fpga::BAUD);
+    let mut c = Client::new(SimLink::new(&built).unwrap(), BAUD);
     // `load` checks that the bridge applied exactly the words it sent.
-    c.load(&m, &mut |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
+    c.load(&m.packed(), &mut |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
     let applied = c.status().unwrap().config_writes.expect("the bridge counts configuration words");
-    let quiet = spikeforge_fpga::FRAME_TIMEOUT_BITS + 16;
+    let quiet = FRAME_TIMEOUT_BITS + 16;
     let mut rng = Rng(0x5eed_b41d);
 
     // After each episode: drop the replies until the line is quiet for a
@@ -214,9 +227,12 @@ fn bridge_survives_garbage() {
     assert!(broken < 10, "the random bursts held {broken} accidental valid frames");
 
     // The network loaded before the storm still runs exactly as golden.
-    c.clear().unwrap();
     let steps = 16;
-    let r = c.run(&m, &stim, steps, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let mut board = BoardModel::new(c, "simulated board", true);
+    let r = lockstep(&mut board, &net, &m, &stim, &RunOptions::verified(steps), None, &mut |_| {})
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.verdict, Verdict::Equal, "{:?}", r.verdict);
+    let mut c = board.client;
     let g = spikeforge_golden::run(&net, &stim, steps).unwrap();
     assert_eq!(r.spikes, g.spikes, "spikes after the garbage differ from golden");
     for (n, p) in m.placement.iter().enumerate() {

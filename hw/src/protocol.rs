@@ -1,14 +1,28 @@
 //! The host side of the UART protocol (docs/host-protocol.md), over any byte
-//! link: a serial port to a board, or the simulated UART of the board top
-//! under Verilator (`spikeforge-sim`). Same code for both, so the
-//! simulation tests what a board will see.
+//! link: a serial port to a board (`spikeforge-fpga`'s `SerialLink`), or the
+//! simulated UART of the board top under Verilator (`spikeforge-sim`'s
+//! `SimLink`). Same code for both, so the simulation tests what a board will
+//! see. [`BoardModel`] puts a client behind the [`crate::HardwareModel`]
+//! interface, so a board is checked against golden by the same lockstep
+//! comparator as the simulators.
 //!
 //! Request: `0x55, command, length, payload, crc8(command, length, payload)`.
 //! Reply: `0xAA, type, length, payload, crc8(type, length, payload)`.
 //! Multi-byte fields are big-endian. CRC-8: polynomial 0x07, initial 0.
 
-use spikeforge_mapper::Mapping;
+use crate::config::{config_writes, reset_writes, ConfigWrite};
+use crate::memory::NetworkImage;
+use crate::model::{HardwareModel, Place, StepReport};
+use crate::ports::error_flag_text;
 use std::time::Duration;
+
+/// UART baud rate of every board project.
+pub const BAUD: u32 = 115_200;
+
+/// Bit times after which the bridge drops a request cut short and waits
+/// for a new one (docs/host-protocol.md); the board top passes it to the
+/// bridge, whose parameter default is the same number.
+pub const FRAME_TIMEOUT_BITS: u32 = 1024;
 
 /// Start of a request frame.
 pub const REQUEST_SYNC: u8 = 0x55;
@@ -137,7 +151,7 @@ pub enum ProtocolError {
         what: String,
     },
     /// The design raised error flags.
-    #[error("the board reports error flags {flags:#06b}: {}", flag_text(*flags))]
+    #[error("the board reports error flags {flags:#06b}: {}", error_flag_text(*flags as u32))]
     BoardError {
         /// The flags.
         flags: u8,
@@ -145,18 +159,6 @@ pub enum ProtocolError {
     /// The link failed.
     #[error("{0}")]
     Link(String),
-}
-
-/// Names of the error flags (docs/hardware.md, `errors`).
-pub fn flag_text(flags: u8) -> String {
-    let names = [
-        "packet to a core that does not exist",
-        "input index out of range",
-        "axon key out of range at a core",
-        "access while a step runs",
-    ];
-    let v: Vec<&str> = (0..4).filter(|b| flags & (1 << b) != 0).map(|b| names[b]).collect();
-    v.join(", ")
 }
 
 /// Assembles reply frames from a byte stream, resynchronizing on garbage.
@@ -215,15 +217,6 @@ pub struct BoardStep {
     pub step_count: u32,
     /// Clock cycles the step took on the board.
     pub cycles: u32,
-}
-
-/// Result of [`Client::run`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BoardRun {
-    /// Every spike the board reported, by global id.
-    pub spikes: spikeforge_net::SpikeTrain,
-    /// Clock cycles of each step on the board.
-    pub cycles: Vec<u32>,
 }
 
 /// Board status.
@@ -291,24 +284,25 @@ impl<L: Link> Client<L> {
     }
 
     /// One configuration word.
-    pub fn write(&mut self, core: u32, mem: u64, addr: u32, data: u128) -> Result<(), ProtocolError> {
+    pub fn write(&mut self, w: ConfigWrite) -> Result<(), ProtocolError> {
         let mut p = Vec::with_capacity(24);
-        p.extend_from_slice(&(core as u16).to_be_bytes());
-        p.push(mem as u8);
-        p.extend_from_slice(&addr.to_be_bytes()[1..]);
+        p.extend_from_slice(&(w.core as u16).to_be_bytes());
+        p.push(w.target.code());
+        p.extend_from_slice(&w.addr.to_be_bytes()[1..]);
         p.extend_from_slice(&[0, 0]);
-        p.extend_from_slice(&data.to_be_bytes());
+        p.extend_from_slice(&w.data.to_be_bytes());
         self.transact(cmd::WRITE, &p, reply::ACK, "the ACK of a configuration write").map(|_| ())
     }
 
-    /// Loads every memory word of `m` and the neuron counts, then resets
-    /// the network state. `progress(done, total)` after each word.
-    pub fn load(&mut self, m: &Mapping, progress: &mut dyn FnMut(usize, usize)) -> Result<(), ProtocolError> {
-        let writes = spikeforge_hdl::fabric::config_writes(m);
+    /// Loads every memory word of `image` and the neuron counts
+    /// ([`config_writes`]), then resets the network state.
+    /// `progress(done, total)` after each word.
+    pub fn load(&mut self, image: &NetworkImage, progress: &mut dyn FnMut(usize, usize)) -> Result<(), ProtocolError> {
+        let writes = config_writes(image);
         let n = writes.len();
         let before = self.status()?.config_writes;
-        for (i, (c, code, a, w)) in writes.into_iter().enumerate() {
-            self.write(c, code, a, w)?;
+        for (i, w) in writes.into_iter().enumerate() {
+            self.write(w)?;
             progress(i + 1, n);
         }
         // Every ACK came back; the bridge's own count confirms that each
@@ -398,41 +392,82 @@ impl<L: Link> Client<L> {
             config_writes: (r.payload.len() == 8).then(|| u16::from_be_bytes([r.payload[6], r.payload[7]])),
         })
     }
+}
 
-    /// Runs a stimulus on a loaded board: every spike (monitor on) by
-    /// global id and step, sorted; checks the error flags after each step.
-    pub fn run(
-        &mut self,
-        m: &Mapping,
-        stimulus: &spikeforge_net::Stimulus,
-        steps: u32,
-        progress: &mut dyn FnMut(u32),
-    ) -> Result<BoardRun, ProtocolError> {
-        self.monitor(true)?;
-        let mut spikes = spikeforge_net::SpikeTrain::new();
-        let mut cycles = Vec::new();
-        for t in 0..steps {
-            let ins: Vec<u32> = stimulus.at(t).iter().filter_map(|&g| m.input_index[g as usize]).collect();
-            if !ins.is_empty() {
-                self.inputs(&ins)?;
-            }
-            let s = self.step()?;
-            let mut fired = Vec::with_capacity(s.spikes.len());
-            for (c, sl) in s.spikes {
-                let g = m.images.cores.get(c as usize).and_then(|x| x.neurons.get(sl as usize)).copied().ok_or_else(
-                    || ProtocolError::BadFrame(format!("spike from core {c} slot {sl}, which holds no neuron")),
-                )?;
-                fired.push(g);
-            }
-            spikes.push_step(t, &fired);
-            cycles.push(s.cycles);
-            let st = self.status()?;
-            if st.errors != 0 {
-                return Err(ProtocolError::BoardError { flags: st.errors });
-            }
-            progress(t + 1);
+/// A board (any [`Link`]) as a [`HardwareModel`]: loading is the
+/// configuration sequence over the UART, a step is INPUT requests then
+/// STEP, potentials are PEEKs, error flags come from STATUS. Spikes are
+/// taken with the monitor on (every spike, not only output neurons').
+pub struct BoardModel<L: Link> {
+    /// The protocol client.
+    pub client: Client<L>,
+    name: String,
+    image: Option<NetworkImage>,
+    preloaded: bool,
+    progress: Box<dyn FnMut(usize, usize)>,
+}
+
+impl<L: Link> BoardModel<L> {
+    /// A board on `client`, named `name` in reports. With `preloaded`, the
+    /// bitstream already holds the network: loading only returns it to
+    /// step 0 (potentials rewritten, `clear`).
+    pub fn new(client: Client<L>, name: impl Into<String>, preloaded: bool) -> BoardModel<L> {
+        BoardModel { client, name: name.into(), image: None, preloaded, progress: Box::new(|_, _| {}) }
+    }
+
+    /// Calls `progress(done, total)` after each configuration word a load sends.
+    pub fn with_progress(mut self, progress: impl FnMut(usize, usize) + 'static) -> BoardModel<L> {
+        self.progress = Box::new(progress);
+        self
+    }
+}
+
+impl<L: Link> HardwareModel for BoardModel<L> {
+    type Error = ProtocolError;
+
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+
+    fn load(&mut self, image: &NetworkImage) -> Result<(), ProtocolError> {
+        self.image = Some(image.clone());
+        if self.preloaded {
+            self.reset()?;
+        } else {
+            self.client.load(image, &mut *self.progress)?;
         }
-        Ok(BoardRun { spikes, cycles })
+        self.client.monitor(true)
+    }
+
+    fn configure(&mut self, writes: &[ConfigWrite]) -> Result<(), ProtocolError> {
+        writes.iter().try_for_each(|&w| self.client.write(w))
+    }
+
+    fn reset(&mut self) -> Result<(), ProtocolError> {
+        let image = self.image.as_ref().ok_or_else(|| ProtocolError::Link("reset before load".into()))?;
+        for w in reset_writes(image) {
+            self.client.write(w)?;
+        }
+        self.client.clear()
+    }
+
+    fn step(&mut self, inputs: &[u32]) -> Result<StepReport, ProtocolError> {
+        if !inputs.is_empty() {
+            self.client.inputs(inputs)?;
+        }
+        let s = self.client.step()?;
+        Ok(StepReport {
+            spikes: s.spikes.into_iter().map(|(core, slot)| Place { core, slot }).collect(),
+            cycles: Some(s.cycles as u64),
+        })
+    }
+
+    fn potentials(&mut self, places: &[Place]) -> Result<Vec<i32>, ProtocolError> {
+        places.iter().map(|p| self.client.peek(p.core, p.slot)).collect()
+    }
+
+    fn errors(&mut self) -> Result<u32, ProtocolError> {
+        Ok(self.client.status()?.errors as u32)
     }
 }
 
