@@ -12,10 +12,17 @@
 //! - for every neuron, the sum of its positive incoming weights and the sum of
 //!   its negative incoming weights both fit the accumulator width, so no
 //!   order of delivery can overflow it.
+//!
+//! [`Network::from_doc`] is a short driver; the checks, one per section of
+//! the document, are in `check`, and the per-neuron parameters are described
+//! once each in `params`.
+
+mod check;
+mod params;
 
 use crate::doc::*;
 use crate::path::Path;
-use std::collections::HashMap;
+use check::Checker;
 use thiserror::Error;
 
 /// Largest population size accepted (keeps every global id well inside u32).
@@ -266,429 +273,24 @@ pub struct Issue {
 #[error("the network has {} problem(s); the first: {}: {}", .0.len(), .0[0].path, .0[0].problem)]
 pub struct Invalid(pub Vec<Issue>);
 
-fn valid_name(s: &str) -> bool {
-    let mut c = s.chars();
-    matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic() || ch == '_')
-        && c.all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))
-}
-
-struct Checker {
-    issues: Vec<Issue>,
-}
-
-impl Checker {
-    fn push(&mut self, path: Path, problem: Problem) {
-        self.issues.push(Issue { path, problem });
-    }
-
-    /// Checks a per-neuron integer parameter; reports the first bad value of
-    /// an array and how many more there are (a 1M-entry array with a bad
-    /// scale should give one message, not a million).
-    #[allow(clippy::too_many_arguments)]
-    fn per_neuron(
-        &mut self,
-        path: Path,
-        field: &'static str,
-        pop: &str,
-        size: u32,
-        v: &PerNeuron<i64>,
-        (min, max): (i64, i64),
-        fix: &'static str,
-    ) -> Option<PerNeuron<i32>> {
-        if let PerNeuron::Array(a) = v {
-            if a.len() != size as usize {
-                self.push(path, Problem::ArrayLength { field, pop: pop.into(), len: a.len(), size });
-                return None;
-            }
-        }
-        let bad: Vec<usize> = match v {
-            PerNeuron::Scalar(x) => (!(min..=max).contains(x)).then_some(0).into_iter().collect(),
-            PerNeuron::Array(a) => {
-                a.iter().enumerate().filter(|(_, x)| !(min..=max).contains(*x)).map(|(i, _)| i).collect()
-            }
-        };
-        if let Some(&first) = bad.first() {
-            let (p, value) = match v {
-                PerNeuron::Scalar(x) => (path, *x),
-                PerNeuron::Array(a) => (path.index(first), a[first]),
-            };
-            let more =
-                if bad.len() > 1 { format!(" (and {} more in this array)", bad.len() - 1) } else { String::new() };
-            self.push(p, Problem::OutOfRange { what: field.to_string(), value, min, max, more, fix });
-            return None;
-        }
-        Some(v.map(|x| x as i32))
-    }
-}
-
 impl Network {
     /// Validates a document. On failure, every problem found is returned.
+    ///
+    /// Sections are checked in document order, each checker carrying on after
+    /// a problem (`network/check.rs` says what each guarantees to the next).
+    /// The accumulator bound needs a network whose every part is valid, so it
+    /// is checked last and only then.
     pub fn from_doc(doc: &NetworkDoc) -> Result<Network, Invalid> {
-        let mut ck = Checker { issues: Vec::new() };
-        let root = Path::root();
-        if doc.format != FORMAT_VERSION {
-            ck.push(root.key("format"), Problem::FormatVersion { found: doc.format });
+        let mut ck = Checker::default();
+        ck.check_format(doc.format);
+        let fixed = ck.check_fixed_point(&doc.fixed_point);
+        let pops = ck.check_populations(&doc.populations, &fixed);
+        let projections = ck.check_projections(&doc.projections, &pops, &fixed);
+        let net = Network { name: doc.name.clone(), fixed, populations: pops.list, projections, neurons: pops.neurons };
+        if ck.is_clean() {
+            ck.check_accumulator_bound(&net);
         }
-        let fp = &doc.fixed_point;
-        let fpp = root.key("fixed_point");
-        let mut bw = |field: &'static str, value: u32, min: u32, max: u32| {
-            if !(min..=max).contains(&value) {
-                ck.push(fpp.key(field), Problem::BitWidth { field, value, min, max });
-                false
-            } else {
-                true
-            }
-        };
-        let w_ok = bw("weight_bits", fp.weight_bits, 1, 16);
-        let p_ok = bw("potential_bits", fp.potential_bits, 2, 32);
-        let a_min = if w_ok && p_ok { fp.weight_bits.max(fp.potential_bits) } else { 2 };
-        let a_ok = bw("accumulator_bits", fp.accumulator_bits, a_min, 32);
-        // Without valid widths no range check below would mean anything.
-        let fixed = FixedPoint {
-            weight_bits: if w_ok { fp.weight_bits } else { 8 },
-            potential_bits: if p_ok { fp.potential_bits } else { 16 },
-            accumulator_bits: if a_ok { fp.accumulator_bits } else { 32 },
-        };
-
-        // Populations.
-        let mut by_name: HashMap<&str, usize> = HashMap::new();
-        let mut populations = Vec::with_capacity(doc.populations.len());
-        let mut offset: i64 = 0;
-        let prange = fixed.potential_range();
-        for (i, p) in doc.populations.iter().enumerate() {
-            let pp = root.key("populations").index(i);
-            if !valid_name(&p.name) {
-                ck.push(pp.key("name"), Problem::BadName { name: p.name.clone() });
-            } else if let Some(&first) = by_name.get(p.name.as_str()) {
-                ck.push(pp.key("name"), Problem::DuplicateName { name: p.name.clone(), first });
-            } else {
-                by_name.insert(&p.name, i);
-            }
-            let size = if (1..=MAX_POPULATION_SIZE).contains(&p.size) {
-                p.size as u32
-            } else {
-                ck.push(pp.key("size"), Problem::BadSize { size: p.size });
-                1
-            };
-            let params = match p.kind {
-                PopulationKind::Input => {
-                    let given = [
-                        ("threshold", p.threshold.is_some()),
-                        ("bias", p.bias.is_some()),
-                        ("leak_shift", p.leak_shift.is_some()),
-                        ("reset", p.reset.is_some()),
-                        ("v_min", p.v_min.is_some()),
-                        ("v_init", p.v_init.is_some()),
-                    ];
-                    for (field, present) in given {
-                        if present {
-                            ck.push(pp.key(field), Problem::InputWithParam { pop: p.name.clone(), field });
-                        }
-                    }
-                    None
-                }
-                PopulationKind::Neuron => {
-                    let threshold = match &p.threshold {
-                        None => {
-                            ck.push(pp.clone(), Problem::MissingThreshold { pop: p.name.clone() });
-                            None
-                        }
-                        Some(t) => ck.per_neuron(
-                            pp.key("threshold"),
-                            "threshold",
-                            &p.name,
-                            size,
-                            t,
-                            fixed.threshold_range(),
-                            "a threshold is positive and fits in fixed_point.potential_bits - 1 bits",
-                        ),
-                    };
-                    let pfix =
-                        "the value must fit in fixed_point.potential_bits (signed); raise potential_bits or rescale";
-                    let mut opt = |field: &'static str, v: &Option<PerNeuron<i64>>, default: i64| match v {
-                        None => Some(PerNeuron::Scalar(default as i32)),
-                        Some(v) => ck.per_neuron(pp.key(field), field, &p.name, size, v, prange, pfix),
-                    };
-                    let bias = opt("bias", &p.bias, 0);
-                    let v_min = opt("v_min", &p.v_min, prange.0);
-                    let v_init = opt("v_init", &p.v_init, 0);
-                    let leak = match &p.leak_shift {
-                        None => Some(PerNeuron::Scalar(None)),
-                        Some(l) => {
-                            // Reuse the integer checker with "none" mapped to 0 (always valid).
-                            let as_int = l.map(|x| match x {
-                                Leak::None => 0,
-                                Leak::Shift(s) => s,
-                            });
-                            ck.per_neuron(
-                                pp.key("leak_shift"),
-                                "leak_shift",
-                                &p.name,
-                                size,
-                                &as_int,
-                                (0, fixed.potential_bits as i64 - 1),
-                                "a leak shift is 0..potential_bits-1, or \"none\" for no leak",
-                            )
-                            .map(|_| {
-                                l.map(|x| match x {
-                                    Leak::None => None,
-                                    Leak::Shift(s) => Some(s as u32),
-                                })
-                            })
-                        }
-                    };
-                    let reset = match &p.reset {
-                        None => Some(PerNeuron::Scalar(Reset::Subtract)),
-                        Some(PerNeuron::Array(a)) if a.len() != size as usize => {
-                            ck.push(
-                                pp.key("reset"),
-                                Problem::ArrayLength { field: "reset", pop: p.name.clone(), len: a.len(), size },
-                            );
-                            None
-                        }
-                        Some(r) => Some(r.clone()),
-                    };
-                    match (threshold, bias, leak, reset, v_min, v_init) {
-                        (Some(threshold), Some(bias), Some(leak), Some(reset), Some(v_min), Some(v_init)) => {
-                            Some(NeuronParams { threshold, bias, leak, reset, v_min, v_init })
-                        }
-                        _ => Some(NeuronParams {
-                            // Placeholder after an error; the network is rejected anyway.
-                            threshold: PerNeuron::Scalar(1),
-                            bias: PerNeuron::Scalar(0),
-                            leak: PerNeuron::Scalar(None),
-                            reset: PerNeuron::Scalar(Reset::Subtract),
-                            v_min: PerNeuron::Scalar(0),
-                            v_init: PerNeuron::Scalar(0),
-                        }),
-                    }
-                }
-            };
-            populations.push(Population {
-                name: p.name.clone(),
-                size,
-                offset: offset as u32,
-                output: p.output,
-                params,
-            });
-            offset += size as i64;
-        }
-        if offset > u32::MAX as i64 / 2 {
-            ck.push(root.key("populations"), Problem::TooManyNeurons { total: offset, max: u32::MAX as i64 / 2 });
-        }
-        let neurons = offset.min(u32::MAX as i64 / 2) as u32;
-
-        // Projections.
-        let known: Vec<String> = doc.populations.iter().map(|p| p.name.clone()).collect();
-        let wr = fixed.weight_range();
-        let wfix = "weights must fit in fixed_point.weight_bits (signed); raise weight_bits or rescale the weights";
-        let mut projections = Vec::with_capacity(doc.projections.len());
-        for (j, pr) in doc.projections.iter().enumerate() {
-            let jp = root.key("projections").index(j);
-            let mut lookup = |field: &'static str, name: &str| match by_name.get(name) {
-                Some(&i) => Some(i),
-                None => {
-                    ck.push(jp.key(field), Problem::UnknownPopulation { name: name.into(), known: known.clone() });
-                    None
-                }
-            };
-            let pre = lookup("pre", &pr.pre);
-            let post = lookup("post", &pr.post);
-            if let Some(post) = post {
-                if populations[post].is_input() {
-                    ck.push(jp.key("post"), Problem::IntoInput { name: pr.post.clone() });
-                }
-            }
-            let kind_name = match pr.kind {
-                ProjectionKind::Dense => "dense",
-                ProjectionKind::Sparse => "sparse",
-                ProjectionKind::OneToOne => "one_to_one",
-            };
-            let wanted = match pr.kind {
-                ProjectionKind::Dense => "weights",
-                ProjectionKind::Sparse => "synapses",
-                ProjectionKind::OneToOne => "weight",
-            };
-            for (field, present) in [
-                ("weights", pr.weights.is_some()),
-                ("synapses", pr.synapses.is_some()),
-                ("weight", pr.weight.is_some()),
-            ] {
-                if field == wanted && !present {
-                    ck.push(jp.clone(), Problem::MissingField { kind: kind_name, field });
-                } else if field != wanted && present {
-                    ck.push(jp.key(field), Problem::ExtraField { kind: kind_name, field });
-                }
-            }
-            let (Some(pre), Some(post)) = (pre, post) else { continue };
-            let (ps, qs) = (populations[pre].size, populations[post].size);
-            let (pn, qn) = (&populations[pre].name, &populations[post].name);
-            let conn = match pr.kind {
-                ProjectionKind::Dense => {
-                    let Some(w) = &pr.weights else { continue };
-                    let wp = jp.key("weights");
-                    if w.len() != ps as usize {
-                        ck.push(wp, Problem::DenseRows { rows: w.len(), pre: pn.clone(), size: ps });
-                        continue;
-                    }
-                    let mut flat = Vec::with_capacity(ps as usize * qs as usize);
-                    let mut bad = Vec::new();
-                    let mut shape_ok = true;
-                    for (r, row) in w.iter().enumerate() {
-                        if row.len() != qs as usize {
-                            ck.push(
-                                wp.index(r),
-                                Problem::DenseCols { row: r, cols: row.len(), post: qn.clone(), size: qs },
-                            );
-                            shape_ok = false;
-                            break;
-                        }
-                        for (c, &x) in row.iter().enumerate() {
-                            if !(wr.0..=wr.1).contains(&x) {
-                                bad.push((r, c, x));
-                            }
-                            flat.push(x as i32);
-                        }
-                    }
-                    if !shape_ok {
-                        continue;
-                    }
-                    if let Some(&(r, c, x)) = bad.first() {
-                        let more = if bad.len() > 1 {
-                            format!(" (and {} more in this matrix)", bad.len() - 1)
-                        } else {
-                            String::new()
-                        };
-                        ck.push(
-                            wp.index(r).index(c),
-                            Problem::OutOfRange {
-                                what: "weight".into(),
-                                value: x,
-                                min: wr.0,
-                                max: wr.1,
-                                more,
-                                fix: wfix,
-                            },
-                        );
-                        continue;
-                    }
-                    Connection::Dense(flat)
-                }
-                ProjectionKind::Sparse => {
-                    let Some(s) = &pr.synapses else { continue };
-                    let sp = jp.key("synapses");
-                    let mut out = Vec::with_capacity(s.len());
-                    let mut nbad_w = 0usize;
-                    let mut first_bad_w = None;
-                    let mut idx_err = false;
-                    for (k, &[a, b, w]) in s.iter().enumerate() {
-                        if !(0..ps as i64).contains(&a) {
-                            ck.push(
-                                sp.index(k).index(0),
-                                Problem::SparseIndex { which: "pre", index: a, pop: pn.clone(), size: ps },
-                            );
-                            idx_err = true;
-                            break;
-                        }
-                        if !(0..qs as i64).contains(&b) {
-                            ck.push(
-                                sp.index(k).index(1),
-                                Problem::SparseIndex { which: "post", index: b, pop: qn.clone(), size: qs },
-                            );
-                            idx_err = true;
-                            break;
-                        }
-                        if !(wr.0..=wr.1).contains(&w) {
-                            nbad_w += 1;
-                            first_bad_w.get_or_insert((k, w));
-                        }
-                        out.push((a as u32, b as u32, w as i32));
-                    }
-                    if idx_err {
-                        continue;
-                    }
-                    if let Some((k, w)) = first_bad_w {
-                        let more =
-                            if nbad_w > 1 { format!(" (and {} more in this list)", nbad_w - 1) } else { String::new() };
-                        ck.push(
-                            sp.index(k).index(2),
-                            Problem::OutOfRange {
-                                what: "weight".into(),
-                                value: w,
-                                min: wr.0,
-                                max: wr.1,
-                                more,
-                                fix: wfix,
-                            },
-                        );
-                        continue;
-                    }
-                    Connection::Sparse(out)
-                }
-                ProjectionKind::OneToOne => {
-                    let Some(w) = &pr.weight else { continue };
-                    if ps != qs {
-                        ck.push(
-                            jp.clone(),
-                            Problem::OneToOneSize { pre: pn.clone(), pre_size: ps, post: qn.clone(), post_size: qs },
-                        );
-                        continue;
-                    }
-                    match ck.per_neuron(jp.key("weight"), "weight", qn, qs, w, wr, wfix) {
-                        Some(w) => Connection::OneToOne(w),
-                        None => continue,
-                    }
-                }
-            };
-            projections.push(Projection { pre, post, conn });
-        }
-
-        let mut net = Network { name: doc.name.clone(), fixed, populations, projections, neurons };
-        if ck.issues.is_empty() {
-            net.check_accumulator(&mut ck);
-        }
-        if ck.issues.is_empty() {
-            Ok(net)
-        } else {
-            net.projections.clear();
-            Err(Invalid(ck.issues))
-        }
-    }
-
-    /// Reports, per population, the neuron with the worst accumulator bound
-    /// if it exceeds the accumulator range.
-    fn check_accumulator(&self, ck: &mut Checker) {
-        let (pos, neg) = self.incoming_sums();
-        let (min, max) = self.fixed.accumulator_range();
-        for (i, p) in self.populations.iter().enumerate() {
-            let mut worst: Option<(u32, i64)> = None;
-            for id in p.ids() {
-                let (hi, lo) = (pos[id as usize], neg[id as usize]);
-                let sum = if hi > max {
-                    hi
-                } else if lo < min {
-                    lo
-                } else {
-                    continue;
-                };
-                if worst.is_none_or(|(_, w)| sum.abs() > w.abs()) {
-                    worst = Some((id, sum));
-                }
-            }
-            if let Some((id, sum)) = worst {
-                ck.push(
-                    Path::root().key("populations").index(i).key("name"),
-                    Problem::AccumulatorOverflow {
-                        neuron: format!("{}[{}]", p.name, id - p.offset),
-                        sum,
-                        bits: self.fixed.accumulator_bits,
-                        min,
-                        max,
-                        needed: bits_for(sum),
-                    },
-                );
-            }
-        }
+        ck.finish(net)
     }
 
     /// Per global neuron: (sum of positive incoming weights, sum of negative ones).
@@ -883,13 +485,5 @@ mod tests {
         assert_eq!(bits_for(128), 9);
         assert_eq!(bits_for(-128), 8);
         assert_eq!(bits_for(-129), 9);
-    }
-
-    #[test]
-    fn names() {
-        assert!(valid_name("in_1.a-b"));
-        assert!(!valid_name("1a"));
-        assert!(!valid_name(""));
-        assert!(!valid_name("a,b"));
     }
 }
