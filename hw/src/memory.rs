@@ -539,6 +539,22 @@ pub struct ParamEntry {
     pub output: bool,
 }
 
+impl ParamEntry {
+    /// The entry of neuron `i` of a population with parameters `np`;
+    /// `output`: the population is an output. The one place where a
+    /// network's per-neuron parameters become hardware fields.
+    pub fn of(np: &spikeforge_net::NeuronParams, i: usize, output: bool) -> ParamEntry {
+        ParamEntry {
+            threshold: np.threshold.get(i),
+            bias: np.bias.get(i),
+            v_min: np.v_min.get(i),
+            leak: np.leak.get(i),
+            reset_zero: np.reset.get(i) == spikeforge_net::Reset::Zero,
+            output,
+        }
+    }
+}
+
 /// Routing entry: one destination of a neuron's spikes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteEntry {

@@ -30,7 +30,7 @@ use partition::{Caps, PartitionError, State, NONE};
 use serde::Serialize;
 pub use spec::{HardwareSpec, Interconnect};
 use spikeforge_hw::NetworkImage;
-use spikeforge_net::{Network, Reset};
+use spikeforge_net::Network;
 use std::collections::BTreeMap;
 
 /// Which partitioner.
@@ -559,14 +559,7 @@ fn build_images(net: &Network, spec: &HardwareSpec, conn: &Conn, part: &[u32], p
             let c = &mut cores[core_of(g) as usize];
             slot[g as usize] = c.neurons.len() as u32;
             c.neurons.push(g);
-            c.params.push(ParamEntry {
-                threshold: np.threshold.get(i),
-                bias: np.bias.get(i),
-                v_min: np.v_min.get(i),
-                leak: np.leak.get(i),
-                reset_zero: np.reset.get(i) == Reset::Zero,
-                output: p.is_output(),
-            });
+            c.params.push(ParamEntry::of(np, i, p.is_output()));
             c.v_init.push(np.v_init.get(i));
         }
     }
