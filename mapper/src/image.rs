@@ -5,7 +5,7 @@
 //! word per line, full memory depth, for `$readmemh`.
 
 use crate::spec::HardwareSpec;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 /// Bits to address `n` entries (at least 1).
@@ -18,7 +18,7 @@ pub fn addr_bits(n: u32) -> u32 {
 }
 
 /// Axon table entry: the row of synapses of one presynaptic source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AxonEntry {
     /// First synapse entry of the row.
     pub row_base: u32,
@@ -27,7 +27,7 @@ pub struct AxonEntry {
 }
 
 /// Synapse memory entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SynapseEntry {
     /// Neuron slot in this core.
     pub target: u32,
@@ -36,7 +36,7 @@ pub struct SynapseEntry {
 }
 
 /// Neuron parameter entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParamEntry {
     /// θ.
     pub threshold: i32,
@@ -53,7 +53,7 @@ pub struct ParamEntry {
 }
 
 /// Routing entry: one destination of a neuron's spikes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteEntry {
     /// Destination core id.
     pub core: u32,
@@ -62,7 +62,7 @@ pub struct RouteEntry {
 }
 
 /// Everything loaded into one core.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoreImage {
     /// Core id (row-major mesh position).
     pub core: u32,
@@ -86,7 +86,7 @@ pub struct CoreImage {
 }
 
 /// The host interface's input routing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostImage {
     /// Global id of each input index.
     pub inputs: Vec<u32>,
@@ -97,7 +97,7 @@ pub struct HostImage {
 }
 
 /// All images of a mapping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Images {
     /// One per core of the spec (unused cores are empty).
     pub cores: Vec<CoreImage>,
