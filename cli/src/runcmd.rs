@@ -1,6 +1,7 @@
 //! `spikeforge run`: runs a stimulus on a board over its UART (the protocol
 //! of docs/host-protocol.md) and compares the spikes with the golden model.
 
+use crate::common::{Command, Outcome};
 use crate::{load, load_stimulus, map_network, other, write_file, Failure};
 use serde_json::json;
 use spikeforge_fpga::protocol::Client;
@@ -11,23 +12,56 @@ use spikeforge_net::spikes;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-/// Options of `spikeforge run`.
+/// `spikeforge run`'s arguments. Flat, not built from the shared groups
+/// of `crate::args`, so the run below keeps its field names (`a.steps`).
+#[derive(clap::Args)]
 pub struct RunArgs {
+    /// Network file (.json or .toml).
     pub net: PathBuf,
-    pub spec: Option<String>,
-    pub board: Option<String>,
+    /// Serial device of the board, e.g. /dev/ttyUSB1.
+    #[arg(long)]
     pub port: String,
+    /// Spec the bitstream was built for (preset or file).
+    #[arg(long)]
+    pub spec: Option<String>,
+    /// Or: the board (its default spec).
+    #[arg(long)]
+    pub board: Option<String>,
+    /// Baud rate.
+    #[arg(long, default_value_t = spikeforge_fpga::BAUD)]
     pub baud: u32,
+    /// Stimulus CSV.
+    #[arg(long)]
     pub stimulus: Option<PathBuf>,
+    /// Number of time steps (at least 1).
+    #[arg(long, value_parser = crate::args::steps_arg)]
     pub steps: u32,
+    /// Do not load the network (the bitstream already holds it); only reset its state.
+    #[arg(long)]
     pub no_load: bool,
+    /// Partitioner (must be the one the bitstream was made with).
+    #[arg(long, default_value = "multilevel", value_parser = crate::args::algorithm())]
     pub algorithm: Algorithm,
+    /// Write the board's spikes here (CSV).
+    #[arg(long)]
     pub spikes_out: Option<PathBuf>,
+    /// Print a machine-readable report on stdout.
+    #[arg(long)]
     pub json: bool,
 }
 
-/// Runs the command; `Ok(false)`: the board's spikes differ from golden.
-pub fn run(a: &RunArgs) -> Result<bool, Failure> {
+impl Command for RunArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn run(&self) -> Result<Outcome, Failure> {
+        run(self)
+    }
+}
+
+/// Runs the command; `Differs`: the board's spikes differ from golden.
+fn run(a: &RunArgs) -> Result<Outcome, Failure> {
     let net = load(&a.net)?;
     let spec_name = match (&a.spec, &a.board) {
         (Some(s), _) => s.clone(),
@@ -85,5 +119,5 @@ pub fn run(a: &RunArgs) -> Result<bool, Failure> {
             if equal { "board = golden, spike for spike" } else { "MISMATCH with the golden model" }
         );
     }
-    Ok(equal)
+    Ok(Outcome::equal(equal))
 }
