@@ -39,9 +39,13 @@ impl Command for GoldenArgs {
 
 /// A golden run and what it took.
 pub struct GoldenRun {
+    /// The network run.
     pub net: Network,
+    /// Spikes, final potentials and synaptic events.
     pub result: spikeforge_golden::RunResult,
+    /// Steps run.
     pub steps: u32,
+    /// Wall time of the run.
     pub seconds: f64,
 }
 
