@@ -1,7 +1,8 @@
 //! `spikeforge convert`: ONNX ANN → integer SNN network file, with the
 //! conversion's accuracy on the data set's test split (golden model).
 
-use crate::{other, write_file, Failure};
+use crate::args::JsonArg;
+use crate::common::{other, write_file, Command, Failure, InFile, Outcome};
 use serde_json::json;
 use spikeforge_convert::{data, snn, InputCoding, Options, Readout, Threshold, METHODS};
 use spikeforge_mapper::spec::load_spec;
@@ -21,7 +22,7 @@ pub struct ConvertArgs {
     #[arg(long, default_value = "medium")]
     pub spec: String,
     /// Time steps per inference (T, at least 1).
-    #[arg(long, value_parser = crate::steps_arg)]
+    #[arg(long, value_parser = crate::args::steps_arg)]
     pub steps: u32,
     /// Network file to write (.toml or .json).
     #[arg(long)]
@@ -59,9 +60,18 @@ pub struct ConvertArgs {
     /// Test sample for --stimulus and --sample-net.
     #[arg(long, default_value_t = 0)]
     pub sample: usize,
-    /// Print a machine-readable report on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
+impl Command for ConvertArgs {
+    fn json(&self) -> bool {
+        self.output.json
+    }
+
+    fn run(&self) -> Result<Outcome, Failure> {
+        convert(self)
+    }
 }
 
 /// Parses `max` or `pNN.N` (a percentile).
@@ -108,7 +118,7 @@ pub fn options(
     Ok(o)
 }
 
-pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
+fn convert(a: &ConvertArgs) -> Result<Outcome, Failure> {
     let spec = load_spec(&a.spec)?;
     let mut opts = options(a.steps, &a.method, &a.threshold, &a.readout, &a.reset, &spec)?;
     opts.input = match a.input.as_str() {
@@ -123,8 +133,8 @@ pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
         ));
     }
     opts.calibration_samples = a.calibration_samples;
-    let ann = spikeforge_convert::import(&a.model).map_err(|e| other(e.to_string(), None))?;
-    let d = data::load(&a.data).map_err(|e| other(e.to_string(), None))?;
+    let ann = spikeforge_convert::import(&a.model)?;
+    let d = data::load(&a.data)?;
     // Checked before anything is written: an error leaves no files behind.
     if (a.stimulus.is_some() || a.sample_net.is_some()) && a.sample >= d.test.len() {
         return Err(other(
@@ -132,9 +142,10 @@ pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
             Some(&format!("use 0..{}", d.test.len())),
         ));
     }
-    let mut s = snn::convert(&ann, &d.train, &opts).map_err(|e| other(format!("{}: {e}", a.model.display()), None))?;
+    let mut s =
+        snn::convert(&ann, &d.train, &opts).map_err(|error| InFile { file: a.model.display().to_string(), error })?;
     let stem = a.model.file_stem().map_or("converted".into(), |s| s.to_string_lossy().into_owned());
-    s.set_name(&stem).map_err(|e| other(e.to_string(), None))?;
+    s.set_name(&stem)?;
     let test = d.test.take(a.eval.unwrap_or(usize::MAX));
     let ann_acc = snn::ann_accuracy(&ann, &test);
     let snn_acc = s.accuracy(&test);
@@ -149,7 +160,7 @@ pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
             write_file(path, &spikeforge_net::spikes::spikes_to_csv(&s.net, &s.stimulus(&x)))?;
         }
         if let Some(path) = &a.sample_net {
-            let net = s.network_for(&x).map_err(|e| other(e.to_string(), None))?;
+            let net = s.network_for(&x)?;
             let text = match spikeforge_net::Format::from_path(&path.display().to_string()) {
                 Some(spikeforge_net::Format::Json) => spikeforge_net::source::to_json(&net),
                 _ => spikeforge_net::source::to_toml(&net),
@@ -170,7 +181,7 @@ pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
                    "lambda": l.lambda, "scale": l.scale, "threshold": l.threshold})
         })
         .collect();
-    if a.json {
+    if a.output.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
@@ -211,5 +222,5 @@ pub fn convert(a: &ConvertArgs) -> Result<(), Failure> {
         }
         println!("wrote {}", a.out.display());
     }
-    Ok(())
+    Ok(Outcome::Done)
 }

@@ -5,12 +5,14 @@
 //! images, an FPGA project for the ULX3S with a yosys resource estimate,
 //! and an HTML report (spike raster, accuracy versus T).
 
+use crate::args::JsonArg;
+use crate::common::{other, write_file, Command, Failure, Internal, Outcome};
 use crate::report::{self, Curve, Raster};
-use crate::{other, write_file, Failure};
+use clap::Args;
 use serde_json::json;
 use spikeforge_convert::{data, snn, Options};
 use spikeforge_net::Stimulus;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// The ANN of the default example.
@@ -28,22 +30,40 @@ const CURVES: [(&str, &str); 3] =
 /// The method of the deployed network.
 const METHOD: &str = "bias";
 
-pub struct DemoArgs<'a> {
-    pub json: bool,
-    pub out: &'a Path,
+/// `spikeforge demo`'s arguments.
+#[derive(Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub output: JsonArg,
+    /// Folder for the network, FPGA sources and report.html.
+    #[arg(long, default_value = "spikeforge-demo")]
+    pub out: PathBuf,
     /// Test images co-simulated under Verilator.
+    #[arg(long, default_value_t = 20)]
     pub samples: usize,
     /// Skip the yosys resource estimate.
+    #[arg(long)]
     pub no_synth: bool,
 }
 
+impl Command for DemoArgs {
+    fn json(&self) -> bool {
+        self.output.json
+    }
+
+    fn run(&self) -> Result<Outcome, Failure> {
+        demo(self)
+    }
+}
+
+/// A plotting error: the plots are built from data the demo made itself.
 fn bug(e: impl std::fmt::Display) -> Failure {
     other(format!("internal error (please report): {e}"), None)
 }
 
-pub fn demo(a: &DemoArgs) -> Result<(), Failure> {
+fn demo(a: &DemoArgs) -> Result<Outcome, Failure> {
     let t_start = Instant::now();
-    let ann = spikeforge_convert::import_bytes(MODEL_NAME, MODEL).map_err(bug)?;
+    let ann = spikeforge_convert::import_bytes(MODEL_NAME, MODEL).map_err(Internal)?;
     let d = data::digits();
     let ann_acc = snn::ann_accuracy(&ann, &d.test);
     let spec = spikeforge_mapper::HardwareSpec::preset(SPEC).expect("preset");
@@ -56,10 +76,10 @@ pub fn demo(a: &DemoArgs) -> Result<(), Failure> {
         let mut points = Vec::new();
         for t in STEPS {
             let opts = Options { steps: t, ..base.clone() }.method(method).expect("known method");
-            let mut s = snn::convert(&ann, &d.train, &opts).map_err(bug)?;
+            let mut s = snn::convert(&ann, &d.train, &opts).map_err(Internal)?;
             points.push((t, 100.0 * s.accuracy(&d.test)));
             if method == METHOD && t == DEPLOY_STEPS {
-                s.set_name("digits_snn_t32").map_err(bug)?;
+                s.set_name("digits_snn_t32").map_err(Internal)?;
                 deployed = Some(s);
             }
         }
@@ -69,12 +89,12 @@ pub fn demo(a: &DemoArgs) -> Result<(), Failure> {
     let deployed_acc = curves[2].points.iter().find(|p| p.0 == DEPLOY_STEPS).map_or(0.0, |p| p.1);
 
     // Map onto the spec.
-    let mapping = crate::map_network(&s.net, &spec, spikeforge_mapper::Algorithm::Multilevel)?;
+    let mapping = crate::common::map_network(&s.net, &spec, spikeforge_mapper::Algorithm::Multilevel)?;
 
     // Verilator co-simulation, lockstep with golden, on test images.
-    std::fs::create_dir_all(a.out).map_err(|e| other(format!("cannot create {}: {e}", a.out.display()), None))?;
+    std::fs::create_dir_all(&a.out).map_err(|e| other(format!("cannot create {}: {e}", a.out.display()), None))?;
     let t0 = Instant::now();
-    let built = spikeforge_sim::build(&spec).map_err(|e| other(e.to_string(), None))?;
+    let built = spikeforge_sim::build(&spec)?;
     let build_s = t0.elapsed().as_secs_f64();
     let mut model = spikeforge_golden::Model::new(&s.net);
     let samples = a.samples.min(d.test.len());
@@ -87,8 +107,7 @@ pub fn demo(a: &DemoArgs) -> Result<(), Failure> {
         let mut opts = spikeforge_sim::RunOptions::verified(DEPLOY_STEPS);
         opts.potentials_every_step = true;
         opts.mismatch_vcd = Some(a.out.join("mismatch.vcd"));
-        let r = spikeforge_sim::run(&built, &s.net, &mapping, &stim, &opts, &mut |_| {})
-            .map_err(|e| other(e.to_string(), None))?;
+        let r = spikeforge_sim::run(&built, &s.net, &mapping, &stim, &opts, &mut |_| {})?;
         let golden = s.infer(&mut model, &x, false);
         let mut counts = vec![0u32; golden.counts.len()];
         for s in &r.spikes {
@@ -199,7 +218,7 @@ pub fn demo(a: &DemoArgs) -> Result<(), Failure> {
         &a.out.join("report.html"),
         &report::html("spikeforge demo: digits ANN → SNN → hardware", &rows, &[&raster_svg, &pot_svg, &acc_svg]),
     )?;
-    if a.json {
+    if a.output.json {
         let fit_json = match &fit {
             Some(Ok(f)) => json!(f),
             Some(Err(e)) => json!({"error": e.to_string()}),
@@ -251,7 +270,7 @@ pub fn demo(a: &DemoArgs) -> Result<(), Failure> {
             first_mismatch.as_ref().map(|_| "a VCD window of the steps before the mismatch is in mismatch.vcd"),
         ));
     }
-    Ok(())
+    Ok(Outcome::Done)
 }
 
 fn short(label: &str) -> &str {

@@ -1,14 +1,63 @@
 //! `spikeforge fpga`: writes a board project for a mapped network and, with
 //! `--build`, runs the flow and reports the fit.
 
-use crate::{load, map_network, other, write_file, Failure};
+use crate::args::{AlgorithmArg, JsonArg};
+use crate::common::{load, map_network, other, write_file, Command, Failure, Outcome};
+use clap::Args;
 use serde_json::json;
 use spikeforge_fpga::{boards, flow, project, Family, BOARDS};
 use spikeforge_mapper::spec::load_spec;
 use spikeforge_mapper::Algorithm;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-pub fn list_boards(json: bool) {
+/// `spikeforge fpga`'s arguments.
+#[derive(Args)]
+pub struct FpgaArgs {
+    /// Network file (.json or .toml).
+    #[arg(required_unless_present = "list_boards")]
+    pub net: Option<PathBuf>,
+    /// Board (see --list-boards).
+    #[arg(long, required_unless_present = "list_boards")]
+    pub board: Option<String>,
+    /// Output folder.
+    #[arg(long, required_unless_present = "list_boards")]
+    pub out: Option<PathBuf>,
+    /// Spec preset or file (default: the board's).
+    #[arg(long)]
+    pub spec: Option<String>,
+    #[command(flatten)]
+    pub algorithm: AlgorithmArg,
+    /// Run the flow: bitstream and fit report for iCE40 boards, a yosys
+    /// synthesis estimate for the others.
+    #[arg(long)]
+    pub build: bool,
+    /// List the boards.
+    #[arg(long)]
+    pub list_boards: bool,
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
+impl Command for FpgaArgs {
+    fn json(&self) -> bool {
+        self.output.json
+    }
+
+    fn run(&self) -> Result<Outcome, Failure> {
+        if self.list_boards {
+            list_boards(self.output.json);
+            return Ok(Outcome::Done);
+        }
+        match (&self.net, &self.board, &self.out) {
+            (Some(net), Some(board), Some(out)) => {
+                fpga(net, board, out, self.spec.as_deref(), self.algorithm.algorithm, self.build, self.output.json)
+            }
+            _ => Err(other("fpga needs NET, --board and --out (or --list-boards)", None)),
+        }
+    }
+}
+
+fn list_boards(json: bool) {
     if json {
         let v: Vec<_> = BOARDS
             .iter()
@@ -25,7 +74,7 @@ pub fn list_boards(json: bool) {
     println!("(--build runs the open flow for iCE40 boards and a yosys synthesis estimate for the others)");
 }
 
-pub fn fpga(
+fn fpga(
     net_path: &Path,
     board_name: &str,
     out: &Path,
@@ -33,8 +82,8 @@ pub fn fpga(
     algorithm: Algorithm,
     build: bool,
     json: bool,
-) -> Result<(), Failure> {
-    let board = boards::board(board_name).map_err(|e| other(e, Some("`spikeforge fpga --list-boards` lists them")))?;
+) -> Result<Outcome, Failure> {
+    let board = boards::board(board_name)?;
     let net = load(net_path)?;
     let spec = load_spec(spec_arg.unwrap_or(board.spec))?;
     let m = map_network(&net, &spec, algorithm)?;
@@ -48,7 +97,7 @@ pub fn fpga(
             Family::Ice40 => flow::build_ice40(out, board),
             _ => flow::synth_check(out, board),
         };
-        Some(r.map_err(|e| other(e.to_string(), None))?)
+        Some(r?)
     } else {
         None
     };
@@ -96,6 +145,6 @@ pub fn fpga(
             format!("the design does not fit or does not meet timing on {}", board.name),
             Some("use a smaller spec (--spec) or a bigger board"),
         )),
-        _ => Ok(()),
+        _ => Ok(Outcome::Done),
     }
 }

@@ -1,10 +1,13 @@
 //! `spikeforge hdl`: writes the Verilog of a spec, optionally preloaded with
 //! a mapping, and reports its iCE40 resources.
 
-use crate::{other, write_file, Failure};
+use crate::args::{JsonArg, SpecArg};
+use crate::common::{other, write_file, Command, Failure, Outcome};
+use clap::Args;
 use serde_json::json;
 use spikeforge_hdl::{emit::VerilogFile, tools};
 use spikeforge_mapper::spec::load_spec;
+use spikeforge_mapper::Mapping;
 use spikeforge_net::FileErrors;
 use std::path::{Path, PathBuf};
 
@@ -31,33 +34,42 @@ fn ports(top: &VerilogFile) -> Vec<(String, String, u32)> {
     out
 }
 
-/// Neuron count per core from a `spikeforge map --out` folder.
-fn mapping_counts(dir: &Path, spec: &spikeforge_mapper::HardwareSpec) -> Result<Vec<u32>, Failure> {
-    let file = dir.join("mapping.json");
-    let text = match spikeforge_net::input::read_text(&file, "mapping file") {
-        Ok(t) => t,
-        Err(e) if !file.exists() => {
-            return Err(other(e.to_string(), Some("--mapping takes the folder written by `spikeforge map --out DIR`")))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let j: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| other(format!("{}: not a mapping file: {e}", file.display()), None))?;
-    let mapped_spec: spikeforge_mapper::HardwareSpec = serde_json::from_value(j["spec"].clone())
-        .map_err(|e| other(format!("{}: no valid `spec` in the mapping: {e}", file.display()), None))?;
-    if &mapped_spec != spec {
-        return Err(other(
-            format!("{} was mapped for spec `{}`, not for `{}`", file.display(), mapped_spec.name, spec.name),
-            Some("map the network with the same --spec, or pass the spec the mapping was made for"),
-        ));
-    }
-    let cores = j["images"]["cores"]
-        .as_array()
-        .ok_or_else(|| other(format!("{}: no `images.cores` array", file.display()), None))?;
-    Ok(cores.iter().map(|c| c["neurons"].as_array().map_or(0, |n| n.len() as u32)).collect())
+/// `spikeforge hdl`'s arguments.
+#[derive(Args)]
+pub struct HdlArgs {
+    #[command(flatten)]
+    pub spec: SpecArg,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Folder written by `spikeforge map --out`: the design boots with that network.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Synthesize with yosys (synth_ice40) and print the resources.
+    #[arg(long)]
+    pub report: bool,
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
-pub fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, json: bool) -> Result<(), Failure> {
+impl Command for HdlArgs {
+    fn json(&self) -> bool {
+        self.output.json
+    }
+
+    fn run(&self) -> Result<Outcome, Failure> {
+        hdl(&self.spec.spec, &self.out, self.mapping.as_deref(), self.report, self.output.json)
+    }
+}
+
+/// Neuron count per core from a `spikeforge map --out` folder made for `spec`.
+fn mapping_counts(dir: &Path, spec: &spikeforge_mapper::HardwareSpec) -> Result<Vec<u32>, Failure> {
+    let loaded = Mapping::load(dir)?;
+    loaded.expect_spec(spec, dir)?;
+    Ok(loaded.neuron_counts())
+}
+
+fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, json: bool) -> Result<Outcome, Failure> {
     let spec = load_spec(spec_arg)?;
     let counts = match mapping {
         Some(d) => Some(mapping_counts(d, &spec)?),
@@ -104,7 +116,7 @@ pub fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, jso
     });
     write_file(&out.join("manifest.json"), &(serde_json::to_string_pretty(&manifest).expect("JSON") + "\n"))?;
     let resources = if report {
-        let r = tools::yosys_ice40(out, &paths, &top.module).map_err(|e| other(e.to_string(), None))?;
+        let r = tools::yosys_ice40(out, &paths, &top.module)?;
         Some(r)
     } else {
         None
@@ -141,5 +153,5 @@ pub fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, jso
             );
         }
     }
-    Ok(())
+    Ok(Outcome::Done)
 }

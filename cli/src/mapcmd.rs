@@ -1,13 +1,64 @@
 //! `spikeforge spec` and `spikeforge map`.
 
-use crate::{load, other, write_file, Failure};
+use crate::args::{steps_arg, AlgorithmArg, JsonArg, NetArg, SpecArg};
+use crate::common::{load, other, write_file, Command, Failure, Internal, Outcome};
+use clap::Args;
 use serde_json::json;
 use spikeforge_mapper::spec::{load_spec, to_toml, PRESETS};
-use spikeforge_mapper::{explain, map as do_map, Algorithm, HardwareSpec, MapOptions, Mapping};
+use spikeforge_mapper::{map as do_map, HardwareSpec, MapOptions, Mapping};
 use spikeforge_net::{spikes, Network, SpikeFileKind, Stimulus};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-pub fn spec(name: Option<&str>, list: bool) -> Result<(), Failure> {
+/// `spikeforge spec`'s arguments.
+#[derive(Args)]
+pub struct SpecCmdArgs {
+    /// Preset to print.
+    pub name: Option<String>,
+    /// List the presets.
+    #[arg(long)]
+    pub list: bool,
+}
+
+impl Command for SpecCmdArgs {
+    fn run(&self) -> Result<Outcome, Failure> {
+        spec(self.name.as_deref(), self.list)
+    }
+}
+
+/// `spikeforge map`'s arguments.
+#[derive(Args)]
+pub struct MapArgs {
+    #[command(flatten)]
+    pub net: NetArg,
+    #[command(flatten)]
+    pub spec: SpecArg,
+    /// Stimulus CSV: firing rates from a golden run weigh the traffic, and
+    /// the architectural model is run and checked against golden.
+    #[arg(long)]
+    pub stimulus: Option<PathBuf>,
+    /// Steps for the stimulus run (default: the stimulus length; at least 1).
+    #[arg(long, value_parser = steps_arg)]
+    pub steps: Option<u32>,
+    #[command(flatten)]
+    pub algorithm: AlgorithmArg,
+    /// Write mapping.json and the .hex memory images here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
+impl Command for MapArgs {
+    fn json(&self) -> bool {
+        self.output.json
+    }
+
+    fn run(&self) -> Result<Outcome, Failure> {
+        map(self)
+    }
+}
+
+fn spec(name: Option<&str>, list: bool) -> Result<Outcome, Failure> {
     match name {
         Some(n) if !list => {
             let s = HardwareSpec::preset(n).ok_or_else(|| {
@@ -38,11 +89,11 @@ pub fn spec(name: Option<&str>, list: bool) -> Result<(), Failure> {
             println!("(per core; `spikeforge spec NAME` prints one as a spec file)");
         }
     }
-    Ok(())
+    Ok(Outcome::Done)
 }
 
 fn rates(net: &Network, stim: &Stimulus, steps: u32) -> Result<(Vec<f64>, spikeforge_golden::RunResult), Failure> {
-    let r = spikeforge_golden::run(net, stim, steps).map_err(|e| other(e.to_string(), None))?;
+    let r = spikeforge_golden::run(net, stim, steps)?;
     let mut counts = vec![0.0f64; net.neuron_count() as usize];
     for s in &r.spikes {
         counts[s.neuron as usize] += 1.0;
@@ -55,19 +106,11 @@ fn rates(net: &Network, stim: &Stimulus, steps: u32) -> Result<(Vec<f64>, spikef
     Ok((counts.into_iter().map(|c| c / steps.max(1) as f64).collect(), r))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn map(
-    net_path: &Path,
-    spec_arg: &str,
-    stimulus: Option<&Path>,
-    steps: Option<u32>,
-    algorithm: Algorithm,
-    out: Option<&Path>,
-    json: bool,
-) -> Result<(), Failure> {
-    let net = load(net_path)?;
-    let spec = load_spec(spec_arg)?;
-    let mut opts = MapOptions::new(algorithm);
+fn map(a: &MapArgs) -> Result<Outcome, Failure> {
+    let (stimulus, steps, out, json) = (a.stimulus.as_deref(), a.steps, a.out.as_deref(), a.output.json);
+    let net = load(&a.net.net)?;
+    let spec = load_spec(&a.spec.spec)?;
+    let mut opts = MapOptions::new(a.algorithm.algorithm);
     let mut run = None;
     if let Some(sp) = stimulus {
         let list = match steps {
@@ -80,11 +123,11 @@ pub fn map(
         opts.rates = Some(r);
         run = Some((stim, steps, golden));
     }
-    let m = do_map(&net, &spec, &opts).map_err(|e| other(e.to_string(), Some(&explain(&net, &spec, &e))))?;
+    let m = do_map(&net, &spec, &opts).map_err(|e| e.explained(&net, &spec))?;
     // With a stimulus: run the architectural model, measure traffic, check it against golden.
     let mut measured = None;
     if let Some((stim, steps, golden)) = &run {
-        let a = m.run_arch(stim, *steps).map_err(|e| other(format!("internal error (please report): {e}"), None))?;
+        let a = m.run_arch(stim, *steps).map_err(Internal)?;
         let equal = a.spikes == golden.spikes && a.potentials == golden.potentials;
         let inter: u64 = a.traffic.iter().map(|t| t.inter_core).sum();
         let host: u64 = a.traffic.iter().map(|t| t.from_host).sum();
@@ -121,7 +164,7 @@ pub fn map(
     } else {
         print_report(&net, &m, measured, out, files.as_ref().map_or(0, |f| f.len()));
     }
-    Ok(())
+    Ok(Outcome::Done)
 }
 
 fn pct(a: u32, b: u32) -> String {

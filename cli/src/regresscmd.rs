@@ -16,7 +16,8 @@
 //! neuron's parameter word after loading ([`choose_fault`]), so the failure
 //! path (shrink, save, replay) can be exercised on correct hardware.
 
-use crate::{other, Failure};
+use crate::args::JsonArg;
+use crate::common::{other, Command, Failure};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::json;
@@ -54,17 +55,46 @@ impl std::str::FromStr for Shard {
     }
 }
 
-/// Options of `spikeforge regress` (see main.rs for their help texts).
+/// `spikeforge regress`'s arguments.
+#[derive(clap::Args)]
 pub struct RegressArgs {
+    /// Number of cases of the campaign (case indices 0..N).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub cases: u64,
+    /// Campaign seed: case I of seed S is the same case on every machine.
+    #[arg(long)]
     pub seed: u64,
+    /// Run only the cases whose index is I modulo K (0 <= I < K).
+    #[arg(long, default_value = "0/1", value_name = "I/K")]
     pub shard: Shard,
+    /// Spec presets or spec files to draw from (default: the property-test pool).
+    #[arg(long = "spec", id = "spec", value_name = "NAME_OR_FILE", num_args = 1..)]
     pub specs: Vec<String>,
+    /// Write a JUnit XML report here (one testcase per case).
+    #[arg(long)]
     pub junit: Option<PathBuf>,
-    pub json: bool,
+    /// Folder for the minimal failing cases (one subfolder per case).
+    #[arg(long, default_value = "regress-failures")]
     pub out: PathBuf,
-    pub inject_fault: Option<u64>,
+    /// Co-simulations spent shrinking each failing case at most.
+    #[arg(long, default_value_t = 2000)]
     pub shrink_steps: u32,
+    /// For testing this harness only: corrupt one neuron's bias word in every
+    /// case (chosen from this seed so that golden shows a difference).
+    #[arg(long)]
+    pub inject_fault: Option<u64>,
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
+impl Command for RegressArgs {
+    fn json(&self) -> bool {
+        self.output.json
+    }
+
+    fn run(&self) -> Result<crate::common::Outcome, Failure> {
+        regress(self)
+    }
 }
 
 /// The name of case `index` of campaign `seed` (its folder, its JUnit test).
@@ -206,7 +236,7 @@ impl Pool {
     fn model(&mut self, i: usize) -> Result<&Built, Failure> {
         if self.built[i].is_none() {
             let t0 = Instant::now();
-            let b = spikeforge_sim::build(&self.specs[i]).map_err(|e| other(e.to_string(), None))?;
+            let b = spikeforge_sim::build(&self.specs[i])?;
             self.build_seconds += t0.elapsed().as_secs_f64();
             self.fresh_builds += b.fresh as u32;
             self.built[i] = Some(b);
@@ -287,7 +317,7 @@ fn execute_case(
             _ => Outcome::Equal,
         },
         Err(e @ (SimError::Hung { .. } | SimError::Internal(_))) => Outcome::Error(e.to_string()),
-        Err(e) => return Err(other(e.to_string(), None)),
+        Err(e) => return Err(e.into()),
     };
     Ok((outcome, fault))
 }
@@ -612,8 +642,8 @@ fn junit(a: &RegressArgs, records: &[Record], seconds: f64) -> String {
     x
 }
 
-/// Runs the campaign; `Ok(false)` means some case failed (exit status 3).
-pub fn regress(a: &RegressArgs) -> Result<bool, Failure> {
+/// Runs the campaign; `Differs` if some case failed (exit status 3).
+fn regress(a: &RegressArgs) -> Result<crate::common::Outcome, Failure> {
     let specs = if a.specs.is_empty() {
         spikeforge_tests::property_specs()
     } else {
@@ -635,7 +665,8 @@ pub fn regress(a: &RegressArgs) -> Result<bool, Failure> {
     let mut pool = Pool { built: vec![None; specs.len()], specs, build_seconds: 0.0, fresh_builds: 0 };
     let indices = (a.shard.index..a.cases).step_by(a.shard.count as usize);
     let in_shard = a.cases.saturating_sub(a.shard.index).div_ceil(a.shard.count);
-    let bar = crate::progress_bar(!a.json, in_shard, "{spinner} case {pos}/{len} {wide_bar} {msg} eta {eta}");
+    let bar =
+        crate::common::progress_bar(!a.output.json, in_shard, "{spinner} case {pos}/{len} {wide_bar} {msg} eta {eta}");
     let started = Instant::now();
     let mut records = Vec::new();
     let mut failed = 0;
@@ -699,7 +730,7 @@ pub fn regress(a: &RegressArgs) -> Result<bool, Failure> {
         std::fs::write(f, junit(a, &records, seconds))
             .map_err(|e| other(format!("cannot write {}: {e}", f.display()), None))?;
     }
-    if a.json {
+    if a.output.json {
         let cases: Vec<_> = records
             .iter()
             .map(|r| {
@@ -806,5 +837,5 @@ pub fn regress(a: &RegressArgs) -> Result<bool, Failure> {
             r.outcome.message().unwrap_or_default()
         );
     }
-    Ok(failed == 0)
+    Ok(crate::common::Outcome::equal(failed == 0))
 }

@@ -3,6 +3,7 @@
 //! same comparator as `spikeforge sim`: the first divergent step, core,
 //! neuron and potential are reported alike.
 
+use crate::common::{Command, Outcome};
 use crate::{load, load_stimulus, map_network, other, write_file, Failure};
 use serde_json::json;
 use spikeforge_fpga::protocol::{BoardModel, Client};
@@ -14,34 +15,70 @@ use spikeforge_sim::{LockstepError, RunOptions, Verdict};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-/// Options of `spikeforge run`.
+/// `spikeforge run`'s arguments. Flat, not built from the shared groups
+/// of `crate::args`, so the run below keeps its field names (`a.steps`).
+#[derive(clap::Args)]
 pub struct RunArgs {
+    /// Network file (.json or .toml).
     pub net: PathBuf,
-    pub spec: Option<String>,
-    pub board: Option<String>,
+    /// Serial device of the board, e.g. /dev/ttyUSB1.
+    #[arg(long)]
     pub port: String,
+    /// Spec the bitstream was built for (preset or file).
+    #[arg(long)]
+    pub spec: Option<String>,
+    /// Or: the board (its default spec).
+    #[arg(long)]
+    pub board: Option<String>,
+    /// Baud rate.
+    #[arg(long, default_value_t = spikeforge_fpga::BAUD)]
     pub baud: u32,
+    /// Stimulus CSV.
+    #[arg(long)]
     pub stimulus: Option<PathBuf>,
+    /// Number of time steps (at least 1).
+    #[arg(long, value_parser = crate::args::steps_arg)]
     pub steps: u32,
+    /// Do not load the network (the bitstream already holds it); only reset its state.
+    #[arg(long)]
     pub no_load: bool,
+    /// Partitioner (must be the one the bitstream was made with).
+    #[arg(long, default_value = "multilevel", value_parser = crate::args::algorithm())]
     pub algorithm: Algorithm,
+    /// Write the board's spikes here (CSV).
+    #[arg(long)]
     pub spikes_out: Option<PathBuf>,
+    /// Read back and compare every potential after every step, not only
+    /// after the last (one PEEK request per neuron and step).
+    #[arg(long)]
     pub potentials_every_step: bool,
+    /// Print a machine-readable report on stdout.
+    #[arg(long)]
     pub json: bool,
 }
 
-/// Runs the command; `Ok(false)`: the board differs from golden.
-pub fn run(a: &RunArgs) -> Result<bool, Failure> {
+impl Command for RunArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn run(&self) -> Result<Outcome, Failure> {
+        run(self)
+    }
+}
+
+/// Runs the command; `Differs`: the board differs from golden.
+fn run(a: &RunArgs) -> Result<Outcome, Failure> {
     let net = load(&a.net)?;
     let spec_name = match (&a.spec, &a.board) {
         (Some(s), _) => s.clone(),
-        (None, Some(b)) => spikeforge_fpga::board(b).map_err(|e| other(e, None))?.spec.to_string(),
+        (None, Some(b)) => spikeforge_fpga::board(b)?.spec.to_string(),
         (None, None) => return Err(other("run needs --spec (the spec the bitstream was built for) or --board", None)),
     };
     let spec = load_spec(&spec_name)?;
     let stim = load_stimulus(&net, a.stimulus.as_deref(), a.steps)?;
     let m = map_network(&net, &spec, a.algorithm)?;
-    let link = SerialLink::open(&a.port, a.baud).map_err(|e| other(e.to_string(), None))?;
+    let link = SerialLink::open(&a.port, a.baud)?;
     let tty = !a.json && std::io::stderr().is_terminal();
     let bar = tty.then(|| indicatif::ProgressBar::new(0).with_message("loading"));
     let load_bar = bar.clone();
@@ -52,13 +89,13 @@ pub fn run(a: &RunArgs) -> Result<bool, Failure> {
                 b.set_position(d as u64);
             }
         });
-    // The same lockstep comparator as `sim --verify`: spikes every step,
-    // error flags every step, potentials after the last step (every step
-    // with --potentials-every-step; each is a PEEK over the UART).
+    // The same lockstep comparator as `sim --verify`: spikes and error
+    // flags every step, potentials after the last step (every step with
+    // --potentials-every-step; each is a PEEK over the UART).
     let mut opts = RunOptions::verified(a.steps);
     opts.potentials_every_step = a.potentials_every_step;
     let r = spikeforge_sim::lockstep(&mut board, &net, &m, &stim, &opts, None, &mut |_| {}).map_err(|e| match e {
-        LockstepError::Model(e) => other(e.to_string(), None),
+        LockstepError::Model(e) => Failure::from(e),
         LockstepError::Internal(s) => other(format!("internal error (please report): {s}"), None),
     })?;
     if let Some(b) = bar {
@@ -97,5 +134,5 @@ pub fn run(a: &RunArgs) -> Result<bool, Failure> {
     if let Verdict::Mismatch(mm) = &r.verdict {
         eprintln!("error: {mm}");
     }
-    Ok(equal)
+    Ok(Outcome::equal(equal))
 }

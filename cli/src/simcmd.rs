@@ -2,6 +2,7 @@
 //! of the spec, runs the stimulus on it and, with `--verify`, compares every
 //! step with the golden model.
 
+use crate::common::{Command, Outcome};
 use crate::{load, load_stimulus, map_network, other, write_file, Failure};
 use serde_json::json;
 use spikeforge_mapper::spec::load_spec;
@@ -11,28 +12,71 @@ use spikeforge_sim::{Backpressure, Divergence, InitialState, RunOptions, VcdWind
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// Options of `spikeforge sim` (see main.rs for their help texts).
+/// `spikeforge sim`'s arguments. Flat, not built from the shared groups
+/// of `crate::args`, so the run below keeps its field names (`a.steps`).
+#[derive(clap::Args)]
 pub struct SimArgs {
+    /// Network file (.json or .toml).
     pub net: PathBuf,
+    /// Spec preset name or spec file (.toml).
+    #[arg(long)]
     pub spec: String,
+    /// Number of time steps to run (at least 1).
+    #[arg(long, value_parser = crate::args::steps_arg)]
     pub steps: u32,
+    /// Stimulus CSV (`step,population,index`) for the input populations.
+    #[arg(long)]
     pub stimulus: Option<PathBuf>,
+    /// Run golden beside the hardware; compare spikes and every potential after each step.
+    #[arg(long)]
     pub verify: bool,
+    /// Write a VCD waveform of a window of steps (see --vcd-steps).
+    #[arg(long)]
     pub vcd: Option<PathBuf>,
+    /// Steps traced into --vcd: A..B, A..=B or A (default: the first 8).
+    #[arg(long)]
     pub vcd_steps: Option<String>,
+    /// Where --verify leaves the waveform of the steps before a mismatch
+    /// (default: next to --vcd, else ./spikeforge-mismatch.vcd).
+    #[arg(long)]
     pub mismatch_vcd: Option<PathBuf>,
+    /// Write the hardware's spikes here (CSV).
+    #[arg(long)]
     pub spikes_out: Option<PathBuf>,
+    /// Partitioner.
+    #[arg(long, default_value = "multilevel", value_parser = crate::args::algorithm())]
     pub algorithm: Algorithm,
+    /// Take spike-out words only in this percentage of clocks (1-100).
+    #[arg(long)]
     pub backpressure: Option<u32>,
+    /// Start every uninitialized bit of the design random from this seed.
+    #[arg(long)]
     pub random_init: Option<u32>,
+    /// Map with a random (valid but arbitrary) packing and placement from this seed.
+    #[arg(long)]
     pub map_seed: Option<u64>,
+    /// Seed of the --backpressure ready pattern.
+    #[arg(long, default_value_t = 1, requires = "backpressure")]
     pub backpressure_seed: u64,
+    /// For testing the verification harness only: after loading, set one
+    /// neuron's bias (chosen from this seed) to a value that makes the run
+    /// differ from golden; --verify must then report a mismatch.
+    #[arg(long)]
     pub inject_fault: Option<u64>,
+    /// Print a machine-readable report on stdout.
+    #[arg(long)]
     pub json: bool,
 }
 
-/// Exit status of a run whose hardware differs from golden.
-pub const EXIT_MISMATCH: u8 = 3;
+impl Command for SimArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn run(&self) -> Result<Outcome, Failure> {
+        sim(self)
+    }
+}
 
 /// `A..B` (B exclusive) or `A..=B` or `A` as an inclusive step range.
 fn parse_steps(s: &str, steps: u32) -> Result<(u32, u32), Failure> {
@@ -67,8 +111,8 @@ fn parse_steps(s: &str, steps: u32) -> Result<(u32, u32), Failure> {
     Ok((a, b.min(steps - 1)))
 }
 
-/// Runs the command; `Ok(false)` means the hardware differs from golden.
-pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
+/// Runs the command; `Differs`: the hardware differs from golden.
+fn sim(a: &SimArgs) -> Result<Outcome, Failure> {
     let net = load(&a.net)?;
     let spec = load_spec(&a.spec)?;
     let stim = load_stimulus(&net, a.stimulus.as_deref(), a.steps)?;
@@ -93,8 +137,7 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
         Some(seed) => {
             let o =
                 spikeforge_mapper::MapOptions { seed: Some(seed), ..spikeforge_mapper::MapOptions::new(a.algorithm) };
-            spikeforge_mapper::map(&net, &spec, &o)
-                .map_err(|e| other(e.to_string(), Some(&spikeforge_mapper::explain(&net, &spec, &e))))?
+            spikeforge_mapper::map(&net, &spec, &o).map_err(|e| e.explained(&net, &spec))?
         }
     };
     let fault = match a.inject_fault {
@@ -109,7 +152,7 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
         })?),
     };
     let t0 = Instant::now();
-    let built = spikeforge_sim::build(&spec).map_err(|e| other(e.to_string(), None))?;
+    let built = spikeforge_sim::build(&spec)?;
     let build_seconds = t0.elapsed().as_secs_f64();
     let mismatch_vcd = a.mismatch_vcd.clone().unwrap_or_else(|| match &a.vcd {
         Some(p) => p.with_extension("mismatch.vcd"),
@@ -139,8 +182,7 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
         if let Some(b) = &bar {
             b.set_position(n as u64);
         }
-    })
-    .map_err(|e| other(e.to_string(), None))?;
+    })?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -237,7 +279,7 @@ pub fn sim(a: &SimArgs) -> Result<bool, Failure> {
     if let Verdict::Mismatch(mm) = &r.verdict {
         eprintln!("error: {mm}");
     }
-    Ok(equal)
+    Ok(Outcome::equal(equal))
 }
 
 /// The first divergence as JSON (`sim --json` and `run --json`).

@@ -49,8 +49,9 @@ pub struct Dataset {
     pub test: Split,
 }
 
-/// Why a data set could not be loaded.
-#[derive(Debug, thiserror::Error, PartialEq)]
+/// Why a data set could not be loaded (a fix, where there is one, is part
+/// of `msg`).
+#[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq)]
 #[error("{file}{}: {msg}", line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct DataError {
     pub file: String,

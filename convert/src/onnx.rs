@@ -12,8 +12,9 @@ use onnx_protobuf::{attribute_proto::AttributeType, AttributeProto, Message, Mod
 use std::collections::HashMap;
 use std::path::Path;
 
-/// Why a model could not be imported.
-#[derive(Debug, thiserror::Error, PartialEq)]
+/// Why a model could not be imported. Messages carry their fix inline
+/// (`; export one with ...`), so there is no separate help line.
+#[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq)]
 pub enum OnnxError {
     #[error("{file}: cannot read: {detail}")]
     Io { file: String, detail: String },

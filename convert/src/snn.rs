@@ -116,18 +116,21 @@ impl Options {
 /// The method names [`Options::method`] takes.
 pub const METHODS: &[&str] = &["none", "shift", "bias", "potential", "all"];
 
-/// Why a conversion failed.
-#[derive(Debug, thiserror::Error, PartialEq)]
+/// Why a conversion failed. Where the message already ends in its fix
+/// (`; use the data set ...`) there is no separate help line.
+#[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq)]
 pub enum ConvertError {
     #[error(
         "the data has {data} values per sample but the model takes {model}; use the data set the model was trained on"
     )]
     InputSize { data: usize, model: usize },
     #[error("the data has no training samples to calibrate with")]
+    #[diagnostic(help("give data with a training split (in a CSV file, rows that start with `train,`)"))]
     NoCalibration,
     #[error("layer {layer} ({name}) never activates on the calibration data, so its threshold cannot be balanced; check that the data is scaled as in training")]
     DeadLayer { layer: usize, name: String },
     #[error("steps must be at least 1")]
+    #[diagnostic(help("a run has at least one time step"))]
     NoSteps,
     #[error("the converted network is invalid: {0}; choose a spec with wider accumulator or potential bits")]
     Invalid(String),

@@ -135,10 +135,25 @@ pub const BOARDS: &[Board] = &[
     },
 ];
 
-/// The board of a name, or the list of names.
-pub fn board(name: &str) -> Result<&'static Board, String> {
-    BOARDS.iter().find(|b| b.name == name).ok_or_else(|| {
-        format!("unknown board `{name}`; boards: {}", BOARDS.iter().map(|b| b.name).collect::<Vec<_>>().join(", "))
+/// A board name that is not in [`BOARDS`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("unknown board `{name}`; boards: {known}")]
+#[diagnostic(
+    code(spikeforge::fpga::unknown_board),
+    help("`spikeforge fpga --list-boards` lists them with their devices")
+)]
+pub struct UnknownBoard {
+    /// The name given.
+    pub name: String,
+    /// The boards there are.
+    pub known: String,
+}
+
+/// The board of a name.
+pub fn board(name: &str) -> Result<&'static Board, UnknownBoard> {
+    BOARDS.iter().find(|b| b.name == name).ok_or_else(|| UnknownBoard {
+        name: name.to_string(),
+        known: BOARDS.iter().map(|b| b.name).collect::<Vec<_>>().join(", "),
     })
 }
 

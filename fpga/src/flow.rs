@@ -8,13 +8,15 @@ use spikeforge_hdl::tools::{self, ToolError};
 use std::path::{Path, PathBuf};
 
 /// Errors of the FPGA flow.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum FlowError {
     /// A tool is not installed or cannot be run.
     #[error(transparent)]
+    #[diagnostic(transparent)]
     Tool(#[from] ToolError),
     /// A tool failed.
     #[error("{tool} failed (log: {}):\n{tail}", log.display())]
+    #[diagnostic(help("the project's files are kept; rerun `make` in its folder to reproduce"))]
     Failed {
         /// The tool or step.
         tool: String,

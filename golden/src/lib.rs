@@ -49,6 +49,22 @@ pub enum GoldenError {
     },
 }
 
+impl miette::Diagnostic for GoldenError {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            GoldenError::NotAnInput { .. } => {
+                Some(Box::new("a stimulus names neurons of input populations only; the others compute their spikes"))
+            }
+            // `why` already says what is wrong with the value.
+            GoldenError::BadWrite { .. } => None,
+            GoldenError::StimulusBeyondRun { last, .. } => Some(Box::new(format!(
+                "run at least --steps {} or remove the later rows from the stimulus",
+                *last as u64 + 1
+            ))),
+        }
+    }
+}
+
 /// Fan-out of every neuron in compressed sparse rows: the synapses of
 /// presynaptic neuron `n` are `targets[starts[n]..starts[n+1]]` with the same
 /// range of `weights`. Public so that benchmarks can measure the raw

@@ -86,10 +86,11 @@ pub const MAKE: Tool = Tool {
 };
 
 /// A tool failed or is missing.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ToolError {
     /// Not installed.
-    #[error("`{tool}` is not installed (needed for {purpose})\n  help: install it with `sudo apt-get install {package}`{hint}")]
+    #[error("`{tool}` is not installed (needed for {purpose})")]
+    #[diagnostic(code(spikeforge::tool_missing), help("install it with `sudo apt-get install {package}`{hint}"))]
     Missing {
         /// Command.
         tool: String,
@@ -117,7 +118,8 @@ pub enum ToolError {
         error: String,
     },
     /// An argument or environment value would reach a shell the tool starts.
-    #[error("refusing to run `{tool}`: {what} `{value}` contains characters a shell would interpret\n  help: {help}")]
+    #[error("refusing to run `{tool}`: {what} `{value}` contains characters a shell would interpret")]
+    #[diagnostic(code(spikeforge::unsafe_path), help("{help}"))]
     Unsafe {
         /// Command.
         tool: &'static str,

@@ -117,10 +117,14 @@ pub struct Reply {
 }
 
 /// Errors of the protocol.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 pub enum ProtocolError {
     /// No complete reply in time.
-    #[error("no reply from the board within {ms} ms while waiting for {what}\n  help: check the port, that the board runs a spikeforge bitstream, and the baud rate ({baud} is built in)")]
+    #[error("no reply from the board within {ms} ms while waiting for {what}")]
+    #[diagnostic(
+        code(spikeforge::board::timeout),
+        help("check the port, that the board runs a spikeforge bitstream, and the baud rate ({baud} is built in)")
+    )]
     Timeout {
         /// What was expected.
         what: String,
@@ -131,6 +135,7 @@ pub enum ProtocolError {
     },
     /// A reply frame was malformed.
     #[error("bad reply frame from the board: {0}")]
+    #[diagnostic(help("line noise or a wrong baud rate; check the cable and --baud"))]
     BadFrame(String),
     /// The board refused a request.
     #[error("the board refused command {command:#04x} with code {code}: {meaning}")]
@@ -152,6 +157,9 @@ pub enum ProtocolError {
     },
     /// The design raised error flags.
     #[error("the board reports error flags {flags:#06b}: {}", error_flag_text(*flags as u32))]
+    #[diagnostic(help(
+        "the loaded network does not fit the bitstream's spec, or the bitstream is from another spikeforge version"
+    ))]
     BoardError {
         /// The flags.
         flags: u8,

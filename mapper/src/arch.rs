@@ -48,6 +48,16 @@ pub enum ArchError {
     Input(u32),
 }
 
+/// Images from [`crate::map`] never raise these; images from elsewhere can.
+impl miette::Diagnostic for ArchError {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(match self {
+            ArchError::Address { .. } => "the images do not fit their spec: map the network again for this spec",
+            ArchError::Input(_) => "give input spikes only for the input neurons of the mapped network",
+        }))
+    }
+}
+
 struct Core {
     neuron_count: u32,
     axons: Vec<u128>,

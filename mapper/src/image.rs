@@ -6,14 +6,14 @@
 //! depths) as a [`NetworkImage`]. `.hex` files hold one word per line, full
 //! memory depth, for `$readmemh`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 pub use spikeforge_hw::memory::{
     addr_bits, AxonEntry, Layout, Memory, PackedCore, PackedHost, PackedMemory, ParamEntry, RouteEntry, SynapseEntry,
 };
 use spikeforge_hw::{HardwareSpec, NetworkImage};
 
 /// Everything loaded into one core.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoreImage {
     /// Core id (row-major mesh position).
     pub core: u32,
@@ -37,7 +37,7 @@ pub struct CoreImage {
 }
 
 /// The host interface's input routing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostImage {
     /// Global id of each input index.
     pub inputs: Vec<u32>,
@@ -48,7 +48,7 @@ pub struct HostImage {
 }
 
 /// All images of a mapping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Images {
     /// One per core of the spec (unused cores are empty).
     pub cores: Vec<CoreImage>,

@@ -18,6 +18,7 @@
 pub mod arch;
 pub mod conn;
 pub mod image;
+pub mod load;
 pub mod multilevel;
 pub mod partition;
 pub mod place;
@@ -26,15 +27,16 @@ pub use spikeforge_hw::spec;
 
 use conn::Conn;
 use image::{AxonEntry, CoreImage, HostImage, Images, ParamEntry, RouteEntry, SynapseEntry};
+pub use load::{LoadedMapping, MapLoadError, PlacedPopulation};
 use partition::{Caps, PartitionError, State, NONE};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 pub use spec::{HardwareSpec, Interconnect};
 use spikeforge_hw::NetworkImage;
 use spikeforge_net::Network;
 use std::collections::BTreeMap;
 
 /// Which partitioner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Algorithm {
     /// Fill cores in network order (the baseline).
@@ -144,6 +146,37 @@ impl MapError {
     }
 }
 
+impl miette::Diagnostic for MapError {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(MapError::help(self)))
+    }
+}
+
+/// A [`MapError`] with the full help of [`explain`] (the spec change and
+/// the smallest preset that fits), which needs the network to compute.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{error}")]
+pub struct ExplainedMapError {
+    /// The error.
+    pub error: MapError,
+    /// [`explain`]'s help line.
+    pub help: String,
+}
+
+impl miette::Diagnostic for ExplainedMapError {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.help))
+    }
+}
+
+impl MapError {
+    /// This error with the help of [`explain`].
+    pub fn explained(self, net: &Network, spec: &HardwareSpec) -> ExplainedMapError {
+        let help = explain(net, spec, &self);
+        ExplainedMapError { error: self, help }
+    }
+}
+
 /// The smallest mesh at least as large as `w`x`h` in both directions with ≥ `needed` cores.
 fn mesh_for(needed: u32, w: u32, h: u32) -> (u32, u32) {
     let (w, h) = (w.max(1), h.max(1));
@@ -175,7 +208,7 @@ impl MapOptions {
 }
 
 /// Use of one core.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoreUse {
     /// Core id.
     pub core: u32,
@@ -194,7 +227,7 @@ pub struct CoreUse {
 }
 
 /// What `spikeforge map` reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// Spec name.
     pub spec: String,
@@ -209,12 +242,18 @@ pub struct Report {
     /// Per used core.
     pub per_core: Vec<CoreUse>,
     /// Inter-core + host packets per step at the given rates ((λ−1) metric).
+    // serde_json writes a NaN (no baseline) as null.
+    #[serde(deserialize_with = "load::f64_or_nan")]
     pub packets_per_step: f64,
     /// The same metric for the greedy baseline on the same network and spec.
+    // serde_json writes a NaN (no baseline) as null.
+    #[serde(deserialize_with = "load::f64_or_nan")]
     pub greedy_packets_per_step: f64,
     /// Whether rates came from a stimulus run (else every neuron counts as firing once per step).
     pub rates_measured: bool,
     /// Traffic-weighted average hops per packet after placement.
+    // serde_json writes a NaN (no baseline) as null.
+    #[serde(deserialize_with = "load::f64_or_nan")]
     pub average_hops: f64,
     /// Input routing entries used.
     pub input_routes: u64,

@@ -29,13 +29,15 @@ pub use verilate::{build, Built};
 use std::path::PathBuf;
 
 /// Errors of the simulation stage.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum SimError {
     /// An external tool (Verilator, Icarus) is missing or cannot be run.
     #[error(transparent)]
+    #[diagnostic(transparent)]
     Tool(#[from] spikeforge_hdl::tools::ToolError),
     /// Verilator or the C++ compiler failed.
-    #[error("the Verilator build failed: {cause} (full log: {}):\n{tail}\n  help: {help}", log.display())]
+    #[error("the Verilator build failed: {cause} (full log: {}):\n{tail}", log.display())]
+    #[diagnostic(code(spikeforge::sim::build_failed), help("{help}"))]
     BuildFailed {
         /// The build log.
         log: PathBuf,
@@ -48,6 +50,7 @@ pub enum SimError {
     },
     /// The built library cannot be loaded.
     #[error("cannot load the Verilator model {}: {detail}", library.display())]
+    #[diagnostic(help("delete that cache folder (or set SPIKEFORGE_CACHE to a fresh one) so the model is rebuilt"))]
     Load {
         /// The library.
         library: PathBuf,
@@ -56,6 +59,7 @@ pub enum SimError {
     },
     /// The mapping is for another spec than the model.
     #[error("the mapping is for spec `{mapping}` but the model was built for `{model}`")]
+    #[diagnostic(help("map the network with the spec the model was built for"))]
     SpecMismatch {
         /// Mapping's spec.
         mapping: String,
@@ -63,7 +67,8 @@ pub enum SimError {
         model: String,
     },
     /// The stimulus has spikes after the last step.
-    #[error("the stimulus has spikes at step {last}, but the run has only {steps} steps (0..{steps})\n  help: pass --steps {} or more", last + 1)]
+    #[error("the stimulus has spikes at step {last}, but the run has only {steps} steps (0..{steps})")]
+    #[diagnostic(help("pass --steps {} or more", last + 1))]
     StimulusBeyondRun {
         /// Last stimulus step.
         last: u32,
@@ -72,6 +77,7 @@ pub enum SimError {
     },
     /// The design did not finish a phase within the limit.
     #[error("the hardware did not finish {what} of step {step} within {cycles} clock cycles (deadlock or livelock in the design)")]
+    #[diagnostic(help("a bug in the generated hardware: rerun with --vcd to see the waveform, and please report it"))]
     Hung {
         /// Step.
         step: u32,

@@ -1,0 +1,224 @@
+//! What every command shares: the outcome and failure types, the
+//! [`Command`] trait main dispatches through, and small helpers that load
+//! inputs, map and write files.
+
+use miette::Diagnostic;
+use spikeforge_net::{spikes, FileErrors, Network, SpikeTrain, Stimulus};
+use std::fmt;
+use std::path::Path;
+
+/// Exit status of a run whose hardware (or board) differs from golden.
+pub const EXIT_MISMATCH: u8 = 3;
+
+/// How a command that ran to its end came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done (exit status 0).
+    Done,
+    /// The hardware, a board or a regression case differs from golden
+    /// (exit status [`EXIT_MISMATCH`]); the report is already printed.
+    Differs,
+}
+
+impl Outcome {
+    /// `Done` if `equal`, else `Differs`.
+    pub fn equal(equal: bool) -> Outcome {
+        if equal {
+            Outcome::Done
+        } else {
+            Outcome::Differs
+        }
+    }
+}
+
+/// A subcommand's arguments, runnable.
+pub trait Command {
+    /// Whether `--json` was given (the failure report goes to stdout too).
+    fn json(&self) -> bool {
+        false
+    }
+    /// Runs the command.
+    fn run(&self) -> Result<Outcome, Failure>;
+}
+
+/// A failure the user can fix; printed, then exit code 1.
+pub enum Failure {
+    /// Located problems in an input file.
+    File(FileErrors),
+    /// A typed error of a stage (mapper, golden, convert, ...), rendered by miette.
+    Diagnostic(Box<dyn Diagnostic + Send + Sync + 'static>),
+    /// A problem the CLI itself found (arguments, file writes), or an
+    /// error of a crate whose errors are not diagnostics yet.
+    Other { message: String, help: Option<String> },
+}
+
+impl From<FileErrors> for Failure {
+    fn from(e: FileErrors) -> Self {
+        Failure::File(e)
+    }
+}
+
+impl From<spikeforge_mapper::MapLoadError> for Failure {
+    fn from(e: spikeforge_mapper::MapLoadError) -> Self {
+        match e {
+            // Keeps the located report and its JSON form.
+            spikeforge_mapper::MapLoadError::Input(f) => Failure::File(f),
+            e => Failure::Diagnostic(Box::new(e)),
+        }
+    }
+}
+
+/// `From` for stage errors that are plain diagnostics.
+macro_rules! diagnostic_failures {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                Failure::Diagnostic(Box::new(e))
+            }
+        }
+    )*};
+}
+
+diagnostic_failures!(
+    spikeforge_mapper::MapError,
+    spikeforge_mapper::ExplainedMapError,
+    spikeforge_golden::GoldenError,
+    spikeforge_convert::OnnxError,
+    spikeforge_convert::ConvertError,
+    spikeforge_convert::data::DataError,
+    spikeforge_sim::SimError,
+    spikeforge_fpga::protocol::ProtocolError,
+    spikeforge_fpga::boards::UnknownBoard,
+    spikeforge_fpga::flow::FlowError,
+    spikeforge_hdl::tools::ToolError,
+);
+
+impl<E: Diagnostic + Send + Sync + 'static> From<InFile<E>> for Failure {
+    fn from(e: InFile<E>) -> Self {
+        Failure::Diagnostic(Box::new(e))
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display + Send + Sync + 'static> From<Internal<E>> for Failure {
+    fn from(e: Internal<E>) -> Self {
+        Failure::Diagnostic(Box::new(e))
+    }
+}
+
+/// A failure with a message and an optional help line.
+pub fn other(message: impl Into<String>, help: Option<&str>) -> Failure {
+    Failure::Other { message: message.into(), help: help.map(str::to_string) }
+}
+
+/// A stage error about a file its type does not name (`FILE: error`).
+#[derive(Debug)]
+pub struct InFile<E> {
+    /// The file.
+    pub file: String,
+    /// The error.
+    pub error: E,
+}
+
+impl<E: fmt::Display> fmt::Display for InFile<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file, self.error)
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for InFile<E> {}
+
+impl<E: Diagnostic> Diagnostic for InFile<E> {
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.error.help()
+    }
+}
+
+/// A stage error that input cannot cause: a bug in spikeforge.
+#[derive(Debug)]
+pub struct Internal<E>(pub E);
+
+impl<E: fmt::Display> fmt::Display for Internal<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "internal error (please report): {}", self.0)
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for Internal<E> {}
+
+// No help: the stage's help is for input, and this was not the input's fault.
+impl<E: fmt::Debug + fmt::Display> Diagnostic for Internal<E> {}
+
+/// Prints a failure on stderr and, with `--json`, its JSON report on stdout.
+pub fn report_failure(f: Failure, json: bool) {
+    match f {
+        Failure::File(e) => {
+            let report = json.then(|| serde_json::json!({"ok": false, "error": e.to_json()}));
+            eprintln!("{:?}", miette::Report::new(e));
+            if let Some(r) = report {
+                println!("{r}");
+            }
+        }
+        Failure::Diagnostic(d) => {
+            let help = d.help().map(|h| h.to_string());
+            let report =
+                json.then(|| serde_json::json!({"ok": false, "error": {"message": d.to_string(), "help": help}}));
+            eprintln!("{:?}", miette::Report::new_boxed(d));
+            if let Some(r) = report {
+                println!("{r}");
+            }
+        }
+        Failure::Other { message, help } => {
+            eprintln!("error: {message}");
+            if let Some(h) = &help {
+                eprintln!("help: {h}");
+            }
+            if json {
+                println!("{}", serde_json::json!({"ok": false, "error": {"message": message, "help": help}}));
+            }
+        }
+    }
+}
+
+/// A progress bar of `len` units on stderr with `template` (indicatif's),
+/// or none when `show` is false or stderr is not a terminal.
+pub fn progress_bar(show: bool, len: u64, template: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    (show && std::io::stderr().is_terminal()).then(|| {
+        indicatif::ProgressBar::new(len)
+            .with_style(indicatif::ProgressStyle::with_template(template).expect("a valid progress template"))
+    })
+}
+
+/// Loads and validates a network file.
+pub fn load(net: &Path) -> Result<Network, Failure> {
+    Ok(spikeforge_net::load_network(net)?)
+}
+
+/// The stimulus file of a run of `steps` steps (none: no input spikes);
+/// spikes at or after `steps` are refused at their row, not dropped.
+pub fn load_stimulus_list(net: &Network, path: Option<&Path>, steps: u32) -> Result<SpikeTrain, Failure> {
+    Ok(match path {
+        Some(s) => spikes::load_stimulus(net, s, steps)?,
+        None => SpikeTrain::default(),
+    })
+}
+
+/// [`load_stimulus_list`], indexed by step.
+pub fn load_stimulus(net: &Network, path: Option<&Path>, steps: u32) -> Result<Stimulus, Failure> {
+    Ok(Stimulus::from_train(&load_stimulus_list(net, path, steps)?))
+}
+
+/// Maps a network; "does not fit" carries the fix ([`spikeforge_mapper::explain`]).
+pub fn map_network(
+    net: &Network,
+    spec: &spikeforge_mapper::HardwareSpec,
+    algorithm: spikeforge_mapper::Algorithm,
+) -> Result<spikeforge_mapper::Mapping, Failure> {
+    spikeforge_mapper::map(net, spec, &spikeforge_mapper::MapOptions::new(algorithm))
+        .map_err(|e| e.explained(net, spec).into())
+}
+
+/// Writes an output file.
+pub fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    std::fs::write(path, text).map_err(|e| other(format!("cannot write {}: {e}", path.display()), None))
+}
