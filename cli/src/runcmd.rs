@@ -96,6 +96,7 @@ fn run(a: &RunArgs) -> Result<Outcome, Failure> {
     opts.potentials_every_step = a.potentials_every_step;
     let r = spikeforge_sim::lockstep(&mut board, &net, &m, &stim, &opts, None, &mut |_| {}).map_err(|e| match e {
         LockstepError::Model(e) => Failure::from(e),
+        e @ LockstepError::StimulusBeyondRun { .. } => other(e.to_string(), None),
         LockstepError::Internal(s) => other(format!("internal error (please report): {s}"), None),
     })?;
     if let Some(b) = bar {

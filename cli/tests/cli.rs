@@ -600,19 +600,35 @@ fn run_talks_to_a_simulated_board_through_a_serial_port() {
             }
         }
     });
-    let o = run(&[
-        "run",
-        "examples/recurrent/net.json",
-        "--spec",
-        "tiny",
-        "--port",
-        &slave_name,
-        "--stimulus",
-        "examples/recurrent/stimulus.csv",
-        "--steps",
-        "16",
-        "--json",
-    ]);
+    let board_run = |net: &str, extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            net,
+            "--spec",
+            "tiny",
+            "--port",
+            &slave_name,
+            "--stimulus",
+            "examples/recurrent/stimulus.csv",
+            "--steps",
+            "16",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let o = board_run("examples/recurrent/net.json", &["--potentials-every-step"]);
+    // The board keeps that network; compared with a network whose ring
+    // cannot fire (--no-load: only its state is reset), the first
+    // divergence is reported by step, core, slot and neuron, as `sim` does.
+    let dir = std::env::temp_dir().join(format!("spikeforge-run-diverge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut other: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("examples/recurrent/net.json")).unwrap()).unwrap();
+    other["populations"][1]["threshold"] = serde_json::json!(30000);
+    let other_net = dir.join("quiet-ring.json");
+    std::fs::write(&other_net, other.to_string()).unwrap();
+    let d = board_run(other_net.to_str().unwrap(), &["--no-load"]);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     bridge.join().unwrap();
     drop(slave);
@@ -620,6 +636,16 @@ fn run_talks_to_a_simulated_board_through_a_serial_port() {
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["board_equals_golden"], true);
     assert_eq!(j["cycles_per_step"].as_array().unwrap().len(), 16);
+    assert_eq!(d.status.code(), Some(3), "{}", stderr(&d));
+    let j: serde_json::Value = serde_json::from_slice(&d.stdout).unwrap();
+    assert_eq!(j["board_equals_golden"], false);
+    let mm = &j["mismatch"];
+    assert_eq!(mm["what"]["kind"], "spike", "{mm}");
+    assert_eq!((mm["what"]["expected"].as_bool(), mm["what"]["got"].as_bool()), (Some(false), Some(true)), "{mm}");
+    assert!(mm["neuron"].as_str().unwrap().starts_with("ring["), "{mm}");
+    assert!(mm["core"].is_u64() && mm["slot"].is_u64() && mm["step"].is_u64(), "{mm}");
+    assert!(stderr(&d).contains("differs from golden at step"), "{}", stderr(&d));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

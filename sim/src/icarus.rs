@@ -218,7 +218,7 @@ pub struct IcarusOutput {
 /// Compiles the design of `spec` with the testbench and runs `ops` under
 /// Icarus in `dir`.
 pub fn run_program(dir: &Path, spec: &HardwareSpec, ops: &[Op]) -> Result<IcarusOutput, SimError> {
-    let io = |what: &str, p: &Path, e: std::io::Error| SimError::Io(format!("{what} {}: {e}", p.display()));
+    let io = |what: &str, p: &Path, e: std::io::Error| SimError::io(what, p, Some(e));
     std::fs::create_dir_all(dir).map_err(|e| io("cannot create", dir, e))?;
     let files = spikeforge_hdl::design(spec, None);
     let top = files
@@ -250,7 +250,7 @@ pub fn run_program(dir: &Path, spec: &HardwareSpec, ops: &[Op]) -> Result<Icarus
         return Err(SimError::Icarus(format!("iverilog failed:\n{}", String::from_utf8_lossy(&out.stderr))));
     }
     let t = Instant::now();
-    let io_err = |e: std::io::Error| SimError::Io(format!("cannot run vvp in {}: {e}", dir.display()));
+    let io_err = |e: std::io::Error| SimError::io("cannot run vvp in", dir, Some(e));
     let mut child = tools::VVP
         .command(dir)
         .args(["-n", "sf_tb.vvp"])
@@ -429,10 +429,7 @@ pub fn run(
     opts: &crate::RunOptions,
 ) -> Result<crate::SimRun, SimError> {
     let mut model = IcarusModel::new(dir);
-    let mut r = crate::lockstep(&mut model, net, m, stimulus, opts, None, &mut |_| {}).map_err(|e| match e {
-        crate::LockstepError::Model(e) => e,
-        crate::LockstepError::Internal(s) => SimError::Internal(s),
-    })?;
+    let mut r = crate::lockstep(&mut model, net, m, stimulus, opts, None, &mut |_| {}).map_err(SimError::from)?;
     if let Some(out) = model.output() {
         r.total_cycles = out.total_cycles;
         r.seconds = out.seconds;

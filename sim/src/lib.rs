@@ -86,13 +86,28 @@ pub enum SimError {
         /// Phase.
         what: String,
     },
-    /// File system.
-    #[error("{0}")]
-    Io(String),
-    /// Icarus Verilog failed or is missing.
+    /// A file or folder could not be used.
+    #[error("{what} {}{}", path.display(), source.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+    #[diagnostic(help("check that the folder exists, is writable and the disk is not full"))]
+    Io {
+        /// What was attempted ("cannot write").
+        what: String,
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error, if any.
+        source: Option<std::io::Error>,
+    },
+    /// Icarus Verilog rejected the design or the run failed.
     #[error("{0}")]
     Icarus(String),
     /// A bug in spikeforge.
     #[error("internal error (a bug in spikeforge, please report it): {0}")]
     Internal(String),
+}
+
+impl SimError {
+    /// An [`SimError::Io`] of `what` on `path`.
+    pub fn io(what: &str, path: &std::path::Path, source: Option<std::io::Error>) -> SimError {
+        SimError::Io { what: what.to_string(), path: path.to_path_buf(), source }
+    }
 }

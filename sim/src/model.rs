@@ -148,11 +148,11 @@ impl Model {
     /// Starts writing a VCD file (every signal of the design) from now on.
     pub fn trace_open(&mut self, path: &Path) -> Result<(), SimError> {
         let c = CString::new(path.to_string_lossy().as_bytes())
-            .map_err(|_| SimError::Io(format!("VCD path {} contains a NUL byte", path.display())))?;
+            .map_err(|_| SimError::io("a NUL byte in the VCD path", path, None))?;
         // SAFETY: live model, NUL-terminated path.
         let rc = unsafe { (self.trace_open_fn)(self.ptr, c.as_ptr()) };
         if rc != 0 {
-            return Err(SimError::Io(format!("cannot open the VCD file {}", path.display())));
+            return Err(SimError::io("cannot open the VCD file", path, None));
         }
         self.tracing = true;
         Ok(())

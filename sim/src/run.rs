@@ -257,10 +257,7 @@ fn run_once(
     let started = Instant::now();
     let mut hw = Hardware::new(Model::new(built, opts.init)?);
     hw.set_backpressure(opts.backpressure);
-    let mut r = lockstep(&mut hw, net, m, stimulus, opts, window, progress).map_err(|e| match e {
-        LockstepError::Model(e) => e,
-        LockstepError::Internal(s) => SimError::Internal(s),
-    })?;
+    let mut r = lockstep(&mut hw, net, m, stimulus, opts, window, progress).map_err(SimError::from)?;
     r.seconds = started.elapsed().as_secs_f64();
     Ok(r)
 }
@@ -271,6 +268,14 @@ pub enum LockstepError<E: std::error::Error + Send + Sync + 'static> {
     /// The model failed (a tool, a link, a hang).
     #[error(transparent)]
     Model(E),
+    /// The stimulus goes past the run (never truncated silently).
+    #[error("the stimulus has spikes at step {last}, but the run has only {steps} steps (0..{steps})")]
+    StimulusBeyondRun {
+        /// Last stimulus step.
+        last: u32,
+        /// Steps of the run.
+        steps: u32,
+    },
     /// A bug in spikeforge (the mapping and the network disagree).
     #[error("internal error (a bug in spikeforge, please report it): {0}")]
     Internal(String),
@@ -292,6 +297,9 @@ pub fn lockstep<M: HardwareModel>(
     progress: &mut dyn FnMut(u32),
 ) -> Result<SimRun, LockstepError<M::Error>> {
     let started = Instant::now();
+    if stimulus.step_span() > opts.steps {
+        return Err(LockstepError::StimulusBeyondRun { last: stimulus.step_span() - 1, steps: opts.steps });
+    }
     let model = LockstepError::Model;
     hw.load(&m.packed()).map_err(model)?;
     hw.configure(&opts.extra_writes).map_err(model)?;
@@ -462,4 +470,14 @@ fn first_spike_difference(expected: &[u32], got: &[u32]) -> Option<(u32, Diverge
         Divergence::Spike { expected: e.contains(&n), got: count > 0 }
     };
     Some((n, d))
+}
+
+impl From<LockstepError<SimError>> for SimError {
+    fn from(e: LockstepError<SimError>) -> SimError {
+        match e {
+            LockstepError::Model(e) => e,
+            LockstepError::StimulusBeyondRun { last, steps } => SimError::StimulusBeyondRun { last, steps },
+            LockstepError::Internal(s) => SimError::Internal(s),
+        }
+    }
 }

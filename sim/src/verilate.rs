@@ -159,7 +159,7 @@ pub fn build_target(target: &Target, root: &Path) -> Result<Built, SimError> {
     if library.is_file() {
         return Ok(done(false));
     }
-    let io = |what: &str, p: &Path, e: std::io::Error| SimError::Io(format!("{what} {}: {e}", p.display()));
+    let io = |what: &str, p: &Path, e: std::io::Error| SimError::io(what, p, Some(e));
     std::fs::create_dir_all(&base).map_err(|e| io("cannot create the cache folder", &base, e))?;
     let lock_path = base.join(format!("{safe_name}{suffix}-{key}.lock"));
     let lock = std::fs::File::create(&lock_path).map_err(|e| io("cannot create", &lock_path, e))?;
@@ -195,7 +195,7 @@ pub fn build_target(target: &Target, root: &Path) -> Result<Built, SimError> {
 /// Runs Verilator and the C++ build in `tmp` (which holds nothing yet but
 /// an empty `src`), leaving `tmp/libsf.so` and `tmp/build.log`.
 fn verilate_in(tmp: &Path, files: &[spikeforge_hdl::emit::VerilogFile], shim: &str, top: &str) -> Result<(), SimError> {
-    let io = |what: &str, p: &Path, e: std::io::Error| SimError::Io(format!("{what} {}: {e}", p.display()));
+    let io = |what: &str, p: &Path, e: std::io::Error| SimError::io(what, p, Some(e));
     let mut list = String::new();
     for f in files {
         let rel = format!("src/{}.v", f.module);
