@@ -14,17 +14,24 @@
 //! for a spec, and a network is data loaded into it.
 
 pub mod board;
+pub mod config;
 pub mod core;
 pub mod emit;
 pub mod fabric;
 pub mod fifo;
 pub mod integrate;
+pub mod interconnect;
 pub mod mem;
 pub mod mesh;
+pub mod meshnet;
 pub mod neuron;
+pub mod peek;
 pub mod route;
+pub mod spikeio;
+pub mod step;
 pub mod sweep;
 pub mod tools;
+pub mod xbar;
 
 use rust_hdl::prelude::*;
 use spikeforge_hw::HardwareSpec;
@@ -77,14 +84,15 @@ pub fn design(spec: &HardwareSpec, neuron_counts: Option<&[u32]>) -> Vec<emit::V
 /// Verilator configuration with the design's only lint waiver, to pass to
 /// `verilator` together with the Verilog files (docs/hardware.md).
 ///
-/// UNOPTFLAT on mesh router signals: rust-hdl emits one `always @(*)` per
+/// UNOPTFLAT on mesh router links: rust-hdl emits one `always @(*)` per
 /// module, so a mesh node's outputs appear to depend on its inputs and the
-/// links between neighbouring nodes look like combinational loops. They are
-/// not: a node's outputs depend only on its registered buffers, Yosys finds
-/// no logic loop (checked by the tests), and the design simulates equal to
-/// the golden model. The warning only says Verilator cannot order those
-/// signals statically.
+/// links between neighbouring nodes (the `nodes__*` wires of the mesh
+/// interconnect module, file `<prefix>_net.v`, to which the waiver is limited) look
+/// like combinational loops. They are not: a node's outputs depend only on
+/// its registered buffers, Yosys finds no logic loop (checked by the
+/// tests), and the design simulates equal to the golden model. The warning
+/// only says Verilator cannot order those signals statically.
 pub const VERILATOR_WAIVERS: &str = "`verilator_config\n\
 // UNOPTFLAT on mesh router links: false loops through one always block per\n\
 // module; outputs depend only on registered buffers (see spikeforge-hdl docs).\n\
-lint_off -rule UNOPTFLAT -file \"*\" -match \"*nodes__*\"\n";
+lint_off -rule UNOPTFLAT -file \"*_net.v\" -match \"*nodes__*\"\n";
