@@ -189,12 +189,68 @@ fn sim(a: &SimArgs) -> Result<Outcome, Failure> {
     if let Some(f) = &a.spikes_out {
         write_file(f, &spikes::spikes_to_csv(&net, &r.spikes))?;
     }
-    let steps_done = r.cycles_per_step.len().max(1) as f64;
-    let step_cycles: u64 = r.cycles_per_step.iter().sum();
-    let max_cycles = r.cycles_per_step.iter().copied().max().unwrap_or(0);
-    let cps = r.cycles_per_second();
     let equal = !matches!(r.verdict, Verdict::Mismatch(_));
+    let shown = Shown {
+        net: &net,
+        spec: &spec,
+        m: &m,
+        built: &built,
+        build_seconds,
+        r: &r,
+        fault: fault.as_ref(),
+        vcd: vcd.as_ref(),
+    };
     if a.json {
+        println!("{}", serde_json::to_string_pretty(&shown.json(a)).expect("JSON"));
+    } else {
+        shown.print(a);
+    }
+    if let Verdict::Mismatch(mm) = &r.verdict {
+        eprintln!("error: {mm}");
+    }
+    Ok(Outcome::equal(equal))
+}
+
+/// The first divergence as JSON (`sim --json` and `run --json`).
+pub(crate) fn mismatch_json(mm: &spikeforge_sim::Mismatch) -> serde_json::Value {
+    json!({
+        "step": mm.step,
+        "core": mm.place.map(|p| p.0),
+        "slot": mm.place.map(|p| p.1),
+        "neuron": mm.name,
+        "what": match &mm.divergence {
+            Divergence::Spike { expected, got } => json!({"kind": "spike", "expected": expected, "got": got}),
+            Divergence::Repeated { count } => json!({"kind": "repeated", "count": count}),
+            Divergence::UnmappedSlot => json!({"kind": "unmapped_slot"}),
+            Divergence::Potential { expected, got } => json!({"kind": "potential", "expected": expected, "got": got}),
+            Divergence::ErrorFlags(e) => json!({"kind": "error_flags", "flags": e}),
+        },
+        "vcd": mm.vcd.as_ref().map(|w| json!({"file": w.path.display().to_string(), "first_step": w.first, "last_step": w.last})),
+        "message": mm.to_string(),
+    })
+}
+
+/// What `sim` reports, for printing.
+struct Shown<'a> {
+    net: &'a spikeforge_net::Network,
+    spec: &'a spikeforge_mapper::HardwareSpec,
+    m: &'a spikeforge_mapper::Mapping,
+    built: &'a spikeforge_sim::Built,
+    build_seconds: f64,
+    r: &'a spikeforge_sim::SimRun,
+    fault: Option<&'a crate::regresscmd::Fault>,
+    vcd: Option<&'a VcdWindow>,
+}
+
+impl Shown<'_> {
+    /// The `--json` report.
+    fn json(&self, a: &SimArgs) -> serde_json::Value {
+        let Shown { net, spec, built, build_seconds, r, fault, vcd, .. } = *self;
+        let equal = !matches!(r.verdict, Verdict::Mismatch(_));
+        let steps_done = r.cycles_per_step.len().max(1) as f64;
+        let step_cycles: u64 = r.cycles_per_step.iter().sum();
+        let max_cycles = r.cycles_per_step.iter().copied().max().unwrap_or(0);
+        let cps = r.cycles_per_second();
         let verdict = match &r.verdict {
             Verdict::Unchecked => json!("unchecked"),
             Verdict::Equal => json!("equal"),
@@ -229,8 +285,16 @@ fn sim(a: &SimArgs) -> Result<Outcome, Failure> {
         if let Some(w) = &vcd {
             j["vcd"] = json!({"file": w.path.display().to_string(), "first_step": w.first, "last_step": w.last});
         }
-        println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
-    } else {
+        j
+    }
+
+    /// The text report.
+    fn print(&self, a: &SimArgs) {
+        let Shown { net, spec, m, built, build_seconds, r, fault, vcd } = *self;
+        let steps_done = r.cycles_per_step.len().max(1) as f64;
+        let step_cycles: u64 = r.cycles_per_step.iter().sum();
+        let max_cycles = r.cycles_per_step.iter().copied().max().unwrap_or(0);
+        let cps = r.cycles_per_second();
         println!("network      {} ({})", net.name().unwrap_or("(unnamed)"), a.net.display());
         println!(
             "spec         {} ({} cores, {}), {} cores used",
@@ -268,35 +332,12 @@ fn sim(a: &SimArgs) -> Result<Outcome, Failure> {
             println!("error flags  {:#06b} (docs/hardware.md, `errors`)", r.errors);
         }
         match &r.verdict {
-            Verdict::Unchecked => println!("verdict      not compared (pass --verify to run golden beside it)"),
-            Verdict::Equal => println!(
-                "verdict      hardware = golden: spikes and every potential equal after each of {} steps ({} synaptic events)",
-                a.steps, r.events
-            ),
-            Verdict::Mismatch(_) => println!("verdict      MISMATCH (see the report on stderr)"),
-        }
+        Verdict::Unchecked => println!("verdict      not compared (pass --verify to run golden beside it)"),
+        Verdict::Equal => println!(
+            "verdict      hardware = golden: spikes and every potential equal after each of {} steps ({} synaptic events)",
+            a.steps, r.events
+        ),
+        Verdict::Mismatch(_) => println!("verdict      MISMATCH (see the report on stderr)"),
     }
-    if let Verdict::Mismatch(mm) = &r.verdict {
-        eprintln!("error: {mm}");
     }
-    Ok(Outcome::equal(equal))
-}
-
-/// The first divergence as JSON (`sim --json` and `run --json`).
-pub(crate) fn mismatch_json(mm: &spikeforge_sim::Mismatch) -> serde_json::Value {
-    json!({
-        "step": mm.step,
-        "core": mm.place.map(|p| p.0),
-        "slot": mm.place.map(|p| p.1),
-        "neuron": mm.name,
-        "what": match &mm.divergence {
-            Divergence::Spike { expected, got } => json!({"kind": "spike", "expected": expected, "got": got}),
-            Divergence::Repeated { count } => json!({"kind": "repeated", "count": count}),
-            Divergence::UnmappedSlot => json!({"kind": "unmapped_slot"}),
-            Divergence::Potential { expected, got } => json!({"kind": "potential", "expected": expected, "got": got}),
-            Divergence::ErrorFlags(e) => json!({"kind": "error_flags", "flags": e}),
-        },
-        "vcd": mm.vcd.as_ref().map(|w| json!({"file": w.path.display().to_string(), "first_step": w.first, "last_step": w.last})),
-        "message": mm.to_string(),
-    })
 }

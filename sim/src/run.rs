@@ -303,47 +303,19 @@ pub fn lockstep<M: HardwareModel>(
     let model = LockstepError::Model;
     hw.load(&m.packed()).map_err(model)?;
     hw.configure(&opts.extra_writes).map_err(model)?;
-    let load_cycles = hw.cycles().unwrap_or(0);
-    let mut golden = opts.verify.then(|| spikeforge_golden::Model::new(net));
-    let inputs: Vec<Vec<u32>> = (0..opts.steps)
-        .map(|t| {
-            stimulus
-                .at(t)
-                .iter()
-                .map(|&g| {
-                    m.input_index.get(g as usize).copied().flatten().ok_or_else(|| {
-                        LockstepError::Internal(format!("stimulus neuron {} has no input index", net.neuron_name(g)))
-                    })
-                })
-                .collect()
-        })
-        .collect::<Result<_, _>>()?;
+    let inputs = host_inputs(net, m, stimulus, opts.steps)?;
     // With a reset, the stimulus runs twice: `reset_after` steps, reset, all steps.
     let schedule: Vec<u32> = match opts.reset_after {
         Some(k) => (0..k.min(opts.steps)).chain(0..opts.steps).collect(),
         None => (0..opts.steps).collect(),
     };
     hw.plan(&schedule.iter().map(|&t| (t, inputs[t as usize].clone())).collect::<Vec<_>>()).map_err(model)?;
-    let placed: Vec<(u32, Place)> = m
-        .placement
-        .iter()
-        .enumerate()
-        .filter_map(|(g, p)| p.map(|(core, slot)| (g as u32, Place { core, slot })))
-        .collect();
-    let places: Vec<Place> = placed.iter().map(|&(_, p)| p).collect();
-    let read_potentials = |hw: &mut M| -> Result<Vec<i32>, LockstepError<M::Error>> {
-        let got = hw.potentials(&places).map_err(LockstepError::Model)?;
-        let mut v = vec![0; m.placement.len()];
-        for (&(g, _), x) in placed.iter().zip(got) {
-            v[g as usize] = x;
-        }
-        Ok(v)
-    };
+    let mut ck = Checker { net, m, placed: placed(m), golden: opts.verify.then(|| spikeforge_golden::Model::new(net)) };
     let mut out = SimRun {
         spikes: SpikeTrain::new(),
         potentials: Vec::new(),
         cycles_per_step: Vec::with_capacity(opts.steps as usize),
-        load_cycles,
+        load_cycles: hw.cycles().unwrap_or(0),
         total_cycles: 0,
         seconds: 0.0,
         events: 0,
@@ -355,83 +327,29 @@ pub fn lockstep<M: HardwareModel>(
     for (i, &t) in schedule.iter().enumerate() {
         if i > 0 && t == 0 {
             hw.reset().map_err(model)?;
-            if let Some(g) = golden.as_mut() {
+            if let Some(g) = ck.golden.as_mut() {
                 g.reset();
             }
             out.spikes.clear();
             out.cycles_per_step.clear();
         }
-        if let Some(w) = window {
-            if t == w.first && !traced {
-                traced = hw.trace(Some(&w.path)).map_err(model)?;
-            }
+        if let Some(w) = window.filter(|w| t == w.first && !traced) {
+            traced = hw.trace(Some(&w.path)).map_err(model)?;
         }
         let s = hw.step(&inputs[t as usize]).map_err(model)?;
         out.cycles_per_step.push(s.cycles.unwrap_or(0));
-        let mut got: Vec<u32> = Vec::with_capacity(s.spikes.len());
-        let mut unmapped = None;
-        for &p in &s.spikes {
-            match m.images.cores.get(p.core as usize).and_then(|x| x.neurons.get(p.slot as usize)) {
-                Some(&g) => got.push(g),
-                None => unmapped = Some((p.core, p.slot)),
-            }
-        }
-        got.sort_unstable();
         let last = i + 1 == schedule.len();
-        if let Some(g) = golden.as_mut() {
-            let expected: Vec<u32> =
-                g.step(stimulus.at(t)).map_err(|e| LockstepError::Internal(e.to_string()))?.to_vec();
-            let names = |v: &[u32]| v.iter().map(|&n| net.neuron_name(n)).collect::<Vec<_>>();
-            let mismatch = |place: Option<(u32, u32)>, neuron: Option<u32>, divergence| {
-                Box::new(Mismatch {
-                    step: t,
-                    place,
-                    neuron,
-                    name: neuron.map(|n| net.neuron_name(n)).unwrap_or_default(),
-                    divergence,
-                    expected_spikes: names(&expected),
-                    got_spikes: names(&got),
-                    vcd: None,
-                })
-            };
-            let mut found = unmapped.map(|p| mismatch(Some(p), None, Divergence::UnmappedSlot));
-            if found.is_none() {
-                found = first_spike_difference(&expected, &got)
-                    .map(|(n, d)| mismatch(m.placement.get(n as usize).copied().flatten(), Some(n), d));
-            }
-            if found.is_none() {
-                let e = hw.errors().map_err(model)?;
-                if e != 0 {
-                    found = Some(mismatch(None, None, Divergence::ErrorFlags(e)));
-                }
-            }
-            if found.is_none() && ((opts.potentials_every_step && hw.potentials_every_step()) || last) {
-                let v = read_potentials(hw)?;
-                let gv = g.potentials();
-                if let Some(n) = (0..v.len()).find(|&n| m.placement[n].is_some() && v[n] != gv[n]) {
-                    found = Some(mismatch(
-                        m.placement[n],
-                        Some(n as u32),
-                        Divergence::Potential { expected: gv[n], got: v[n] },
-                    ));
-                }
-                if last {
-                    out.potentials = v;
-                }
-            }
-            if let Some(mm) = found {
-                out.verdict = Verdict::Mismatch(mm);
-                out.spikes.push_step(t, &got);
-                finished = false;
-                break;
-            }
-        }
+        let read_v = last || (opts.potentials_every_step && hw.potentials_every_step());
+        let (got, found) = ck.step(hw, t, &s.spikes, stimulus.at(t), read_v, last.then_some(&mut out.potentials))?;
         out.spikes.push_step(t, &got);
-        if let Some(w) = window {
-            if t == w.last && traced {
-                hw.trace(None).map_err(model)?;
-                traced = false;
-            }
+        if let Some(mm) = found {
+            out.verdict = Verdict::Mismatch(mm);
+            finished = false;
+            break;
+        }
+        if window.is_some_and(|w| t == w.last) && traced {
+            hw.trace(None).map_err(model)?;
+            traced = false;
         }
         progress(i as u32 + 1);
     }
@@ -440,15 +358,126 @@ pub fn lockstep<M: HardwareModel>(
     }
     // A batch model has potentials only after the last step.
     if out.potentials.is_empty() && (finished || hw.potentials_every_step()) {
-        out.potentials = read_potentials(hw)?;
+        out.potentials = ck.potentials(hw)?;
     }
     out.errors = hw.errors().map_err(model)?;
     out.total_cycles = hw.cycles().unwrap_or(0);
     out.seconds = started.elapsed().as_secs_f64();
-    if let Some(g) = &golden {
-        out.events = g.events();
-    }
+    out.events = ck.golden.as_ref().map_or(0, |g| g.events());
     Ok(out)
+}
+
+/// The host input indices of every step of the stimulus.
+fn host_inputs<E: std::error::Error + Send + Sync + 'static>(
+    net: &Network,
+    m: &Mapping,
+    stimulus: &Stimulus,
+    steps: u32,
+) -> Result<Vec<Vec<u32>>, LockstepError<E>> {
+    (0..steps)
+        .map(|t| {
+            stimulus
+                .at(t)
+                .iter()
+                .map(|&g| {
+                    m.input_index.get(g as usize).copied().flatten().ok_or_else(|| {
+                        LockstepError::Internal(format!("stimulus neuron {} has no input index", net.neuron_name(g)))
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// (global id, place) of every computed neuron.
+fn placed(m: &Mapping) -> Vec<(u32, Place)> {
+    m.placement.iter().enumerate().filter_map(|(g, p)| p.map(|(core, slot)| (g as u32, Place { core, slot }))).collect()
+}
+
+/// The neurons a step reported (sorted) and the first difference, if any.
+type Checked = (Vec<u32>, Option<Box<Mismatch>>);
+
+/// One step's comparison with golden: the spikes, the error flags, the
+/// potentials, in that order; the first difference is the report.
+struct Checker<'a> {
+    net: &'a Network,
+    m: &'a Mapping,
+    placed: Vec<(u32, Place)>,
+    golden: Option<spikeforge_golden::Model>,
+}
+
+impl Checker<'_> {
+    /// Every potential by global id (0 for inputs), read from the model.
+    fn potentials<M: HardwareModel>(&self, hw: &mut M) -> Result<Vec<i32>, LockstepError<M::Error>> {
+        let places: Vec<Place> = self.placed.iter().map(|&(_, p)| p).collect();
+        let got = hw.potentials(&places).map_err(LockstepError::Model)?;
+        let mut v = vec![0; self.m.placement.len()];
+        for (&(g, _), x) in self.placed.iter().zip(got) {
+            v[g as usize] = x;
+        }
+        Ok(v)
+    }
+
+    /// Translates the step's reported places to neurons (sorted) and, with
+    /// golden, compares; `read_v`: compare the potentials too, kept in
+    /// `keep` when given.
+    fn step<M: HardwareModel>(
+        &mut self,
+        hw: &mut M,
+        t: u32,
+        spikes: &[Place],
+        inputs: &[u32],
+        read_v: bool,
+        keep: Option<&mut Vec<i32>>,
+    ) -> Result<Checked, LockstepError<M::Error>> {
+        let (m, net) = (self.m, self.net);
+        let mut got: Vec<u32> = Vec::with_capacity(spikes.len());
+        let mut unmapped = None;
+        for &p in spikes {
+            match m.images.cores.get(p.core as usize).and_then(|x| x.neurons.get(p.slot as usize)) {
+                Some(&g) => got.push(g),
+                None => unmapped = Some((p.core, p.slot)),
+            }
+        }
+        got.sort_unstable();
+        let Some(g) = self.golden.as_mut() else { return Ok((got, None)) };
+        let expected: Vec<u32> = g.step(inputs).map_err(|e| LockstepError::Internal(e.to_string()))?.to_vec();
+        let names = |v: &[u32]| v.iter().map(|&n| net.neuron_name(n)).collect::<Vec<_>>();
+        let mismatch = |place: Option<(u32, u32)>, neuron: Option<u32>, divergence| {
+            Some(Box::new(Mismatch {
+                step: t,
+                place,
+                neuron,
+                name: neuron.map(|n| net.neuron_name(n)).unwrap_or_default(),
+                divergence,
+                expected_spikes: names(&expected),
+                got_spikes: names(&got),
+                vcd: None,
+            }))
+        };
+        if let Some(p) = unmapped {
+            return Ok((got.clone(), mismatch(Some(p), None, Divergence::UnmappedSlot)));
+        }
+        if let Some((n, d)) = first_spike_difference(&expected, &got) {
+            return Ok((got.clone(), mismatch(m.placement.get(n as usize).copied().flatten(), Some(n), d)));
+        }
+        let e = hw.errors().map_err(LockstepError::Model)?;
+        if e != 0 {
+            return Ok((got.clone(), mismatch(None, None, Divergence::ErrorFlags(e))));
+        }
+        if !read_v {
+            return Ok((got, None));
+        }
+        let v = self.potentials(hw)?;
+        let gv = self.golden.as_ref().map(|g| g.potentials()).unwrap_or_default();
+        let found = (0..v.len()).find(|&n| m.placement[n].is_some() && v[n] != gv[n]).and_then(|n| {
+            mismatch(m.placement[n], Some(n as u32), Divergence::Potential { expected: gv[n], got: v[n] })
+        });
+        if let Some(k) = keep {
+            *k = v;
+        }
+        Ok((got, found))
+    }
 }
 
 /// The smallest neuron id on which two sorted spike lists differ, and how.
