@@ -12,7 +12,8 @@
 //! axon on the core of its target; every (source, target core) pair has
 //! exactly one routing entry.
 //!
-//! Depends only on `spikeforge-net`. Must not know about Verilog,
+//! Depends only on `spikeforge-net` and the hardware contract
+//! (`spikeforge-hw`: spec, word layouts). Must not know about Verilog,
 //! simulators or boards.
 
 pub mod arch;

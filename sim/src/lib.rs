@@ -3,15 +3,17 @@
 //!
 //! Owns: the cached Verilator build of a spec's design with a fixed C++
 //! shim ([`verilate`]), the model loaded at run time ([`model`]), the host
-//! protocol driver ([`hardware`]), the lockstep run with mismatch reports
-//! and VCD windows ([`run`]) and the Icarus cross-check ([`icarus`]).
+//! protocol driver ([`hardware`], the Verilator `HardwareModel`), the
+//! lockstep comparator for every hardware model with mismatch reports and
+//! VCD windows ([`run`]), the Icarus model ([`icarus`]) and the simulated
+//! board behind a UART ([`uart`]).
 //!
 //! Invariants: the design is built for a spec, never for a network (one
 //! build serves every network that maps onto the spec); a network reaches
 //! the hardware only through the top-level ports, as a board's host would
-//! load it. Depends on `hdl` for the Verilog and on `golden` as the
-//! reference; nothing depends on `sim` except the CLI and tests. With
-//! `fpga`, the only crate that starts external tools, always through
+//! load it. Depends on `hdl` for the Verilog, `hw` for the contract and
+//! `golden` as the reference, never on `fpga`; nothing depends on `sim`
+//! except the CLI and tests. External tools start only through
 //! `spikeforge_hdl::tools`.
 
 pub mod hardware;
