@@ -89,7 +89,8 @@ fn board_over_uart_equals_golden_and_reports_errors() {
     c.inputs(&[60000]).unwrap();
     assert_eq!(c.status().unwrap().errors, 0b10);
     let mut board = BoardModel::new(c, "simulated board", true);
-    let r = lockstep(&mut board, &net, &m, &stim, &RunOptions::verified(1), None, &mut |_| {}).unwrap();
+    let quiet = spikeforge_net::Stimulus::default();
+    let r = lockstep(&mut board, &net, &m, &quiet, &RunOptions::verified(1), None, &mut |_| {}).unwrap();
     let Verdict::Mismatch(mm) = &r.verdict else { panic!("the error flag was not reported: {:?}", r.verdict) };
     assert_eq!((mm.step, &mm.divergence), (0, &spikeforge_sim::Divergence::ErrorFlags(0b10)));
     assert!(mm.to_string().contains("input index out of range"), "{mm}");
