@@ -22,13 +22,13 @@ use spikeforge_hw::HardwareSpec;
 use std::path::{Path, PathBuf};
 
 /// The shim of a design top, compiled into its model.
-pub const SHIM: &str = include_str!("shim.cpp");
+pub(crate) const SHIM: &str = include_str!("shim.cpp");
 /// The shim of a board top (UART pins), for the simulated UART link.
-pub const BOARD_SHIM: &str = include_str!("board_shim.cpp");
+pub(crate) const BOARD_SHIM: &str = include_str!("board_shim.cpp");
 
 /// What to build.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Target {
+pub(crate) enum Target {
     /// The design of a spec (`sf_<spec>_top`), driven port by port.
     Design(HardwareSpec),
     /// The board top around the design of a spec: UART bridge with this
@@ -108,7 +108,7 @@ pub fn build_in(spec: &HardwareSpec, root: &Path) -> Result<Built, SimError> {
 }
 
 /// Builds (or finds in the cache) a target.
-pub fn build_target(target: &Target, root: &Path) -> Result<Built, SimError> {
+pub(crate) fn build_target(target: &Target, root: &Path) -> Result<Built, SimError> {
     let version = verilator_version()?;
     let (spec, mut files, shim, suffix) = match target {
         Target::Design(spec) => (spec, spikeforge_hdl::design(spec, None), SHIM, String::new()),
@@ -295,7 +295,7 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// The likely cause of a failed Verilator build and how to fix it, read
 /// from its log (most specific first).
-pub fn diagnose_build_log(log: &str) -> (String, String) {
+pub(crate) fn diagnose_build_log(log: &str) -> (String, String) {
     let has = |s: &str| log.contains(s);
     let missing_cxx = [
         "make: g++: No such file or directory",
