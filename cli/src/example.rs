@@ -10,7 +10,10 @@ use crate::common::{other, write_file, Command, Failure, Internal, Outcome};
 use crate::report::{self, Curve, Raster};
 use clap::Args;
 use serde_json::json;
-use spikeforge_convert::{data, snn, Options};
+use spikeforge_convert::{data, snn, Ann, Dataset, Options, Snn, Split};
+use spikeforge_fpga::flow::{FitReport, FlowError};
+use spikeforge_fpga::Board;
+use spikeforge_mapper::{HardwareSpec, Mapping};
 use spikeforge_net::Stimulus;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -61,15 +64,59 @@ fn bug(e: impl std::fmt::Display) -> Failure {
     other(format!("internal error (please report): {e}"), None)
 }
 
+/// Runs the demo's phases in order (convert and measure, map, co-simulate,
+/// FPGA sources and the network file, report) and prints the result; if
+/// hardware and golden disagree (an internal bug) it fails, but only after
+/// the report is written and printed, so the evidence is kept.
 fn demo(a: &DemoArgs) -> Result<Outcome, Failure> {
     let t_start = Instant::now();
-    let ann = spikeforge_convert::import_bytes(MODEL_NAME, MODEL).map_err(Internal)?;
     let d = data::digits();
-    let ann_acc = snn::ann_accuracy(&ann, &d.test);
-    let spec = spikeforge_mapper::HardwareSpec::preset(SPEC).expect("preset");
-    let base = crate::convertcmd::options(DEPLOY_STEPS, METHOD, "p99.9", "potential", "subtract", &spec)?;
+    let spec = HardwareSpec::preset(SPEC).expect("preset");
+    let conv = convert_and_measure(&d, &spec)?;
+    let mapping = crate::common::map_network(&conv.snn.net, &spec, spikeforge_mapper::Algorithm::Multilevel)?;
+    std::fs::create_dir_all(&a.out).map_err(|e| other(format!("cannot create {}: {e}", a.out.display()), None))?;
+    let cosim = cosimulate(a, &spec, &conv.snn, &mapping, &d.test)?;
+    let fpga = write_fpga(a, &conv.snn, &mapping)?;
+    write_file(&a.out.join("digits_snn_t32.toml"), &spikeforge_net::source::to_toml(&conv.snn.net))?;
+    let run = DemoRun { conv, spec, mapping, cosim, fpga };
+    let rows = run.write_report(a, &d.test)?;
+    if a.output.json {
+        run.print_json(a, d.test.len());
+    } else {
+        run.print_text(a, &rows, t_start);
+    }
+    let c = &run.cosim;
+    if !c.hw_ok {
+        return Err(other(
+            format!(
+                "the Verilator model of the hardware disagrees with the golden model (internal bug): {}",
+                c.hw_text()
+            ),
+            c.first_mismatch.as_ref().map(|_| "a VCD window of the steps before the mismatch is in mismatch.vcd"),
+        ));
+    }
+    Ok(Outcome::Done)
+}
 
-    // Accuracy versus T on the golden model, for each method on the curve.
+/// The ANN, its conversions and their accuracies on the test split.
+struct Converted {
+    ann: Ann,
+    ann_acc: f64,
+    /// Accuracy (%) versus T on golden, one curve per method of [`CURVES`], in that order.
+    curves: Vec<Curve>,
+    /// The network that goes to the hardware ([`METHOD`], T = [`DEPLOY_STEPS`]).
+    snn: Snn,
+    /// Its accuracy in %.
+    deployed_acc: f64,
+}
+
+/// Imports the compiled-in ANN, converts it for every method and T of the
+/// curves (calibrated on the train split), and measures each on golden.
+/// The deployed network is named `digits_snn_t32`.
+fn convert_and_measure(d: &Dataset, spec: &HardwareSpec) -> Result<Converted, Failure> {
+    let ann = spikeforge_convert::import_bytes(MODEL_NAME, MODEL).map_err(Internal)?;
+    let ann_acc = snn::ann_accuracy(&ann, &d.test);
+    let base = crate::convertcmd::options(DEPLOY_STEPS, METHOD, "p99.9", "potential", "subtract", spec)?;
     let mut curves = Vec::new();
     let mut deployed = None;
     for (method, label) in CURVES {
@@ -85,29 +132,70 @@ fn demo(a: &DemoArgs) -> Result<Outcome, Failure> {
         }
         curves.push(Curve { label: label.to_string(), points });
     }
-    let s = deployed.expect("the deployed T is on the curve");
+    let snn = deployed.expect("the deployed T is on the curve");
     let deployed_acc = curves[2].points.iter().find(|p| p.0 == DEPLOY_STEPS).map_or(0.0, |p| p.1);
+    Ok(Converted { ann, ann_acc, curves, snn, deployed_acc })
+}
 
-    // Map onto the spec.
-    let mapping = crate::common::map_network(&s.net, &spec, spikeforge_mapper::Algorithm::Multilevel)?;
+/// What the Verilator co-simulation of the test images gave.
+struct Cosim {
+    samples: usize,
+    /// Runs where hardware = golden at every step.
+    equal: usize,
+    /// Runs where hardware and golden chose the same class.
+    classes_equal: usize,
+    /// Runs where the hardware's class is the label.
+    correct: usize,
+    cycles_per_inference: f64,
+    load_cycles: u64,
+    /// The first divergence, with its test image.
+    first_mismatch: Option<String>,
+    /// Whether the Verilator model was built now (not taken from the cache).
+    fresh: bool,
+    build_s: f64,
+    cosim_s: f64,
+    /// Every run equal and every class equal.
+    hw_ok: bool,
+}
 
-    // Verilator co-simulation, lockstep with golden, on test images.
-    std::fs::create_dir_all(&a.out).map_err(|e| other(format!("cannot create {}: {e}", a.out.display()), None))?;
+impl Cosim {
+    /// The verdict line of the report (and of the failure if not `hw_ok`).
+    fn hw_text(&self) -> String {
+        let Cosim { samples, correct, equal, classes_equal, .. } = self;
+        if self.hw_ok {
+            format!(
+                "hardware = golden on {samples} test images (spikes and every potential after each step); {correct} of {samples} classified correctly"
+            )
+        } else {
+            format!(
+                "hardware DIFFERS from golden: {} of {samples} runs equal, {classes_equal} classes equal; first: {}",
+                equal,
+                self.first_mismatch.clone().unwrap_or_default()
+            )
+        }
+    }
+}
+
+/// Builds (or takes from the cache) the Verilator model of `spec` and runs
+/// the first `--samples` test images on it in lockstep with golden, every
+/// potential checked after each step; a divergence's VCD window goes to
+/// `mismatch.vcd` in `--out`. Mismatches are counted, not errors.
+fn cosimulate(a: &DemoArgs, spec: &HardwareSpec, s: &Snn, mapping: &Mapping, test: &Split) -> Result<Cosim, Failure> {
     let t0 = Instant::now();
-    let built = spikeforge_sim::build(&spec)?;
+    let built = spikeforge_sim::build(spec)?;
     let build_s = t0.elapsed().as_secs_f64();
     let mut model = spikeforge_golden::Model::new(&s.net);
-    let samples = a.samples.min(d.test.len());
+    let samples = a.samples.min(test.len());
     let (mut equal, mut classes_equal, mut correct, mut cycles, mut load_cycles) = (0, 0, 0, 0u64, 0u64);
     let mut first_mismatch = None;
     let t1 = Instant::now();
     for i in 0..samples {
-        let x = d.test.x(i);
+        let x = test.x(i);
         let stim = Stimulus::from_train(&s.stimulus(&x));
         let mut opts = spikeforge_sim::RunOptions::verified(DEPLOY_STEPS);
         opts.potentials_every_step = true;
         opts.mismatch_vcd = Some(a.out.join("mismatch.vcd"));
-        let r = spikeforge_sim::run(&built, &s.net, &mapping, &stim, &opts, &mut |_| {})?;
+        let r = spikeforge_sim::run(&built, &s.net, mapping, &stim, &opts, &mut |_| {})?;
         let golden = s.infer(&mut model, &x, false);
         let mut counts = vec![0u32; golden.counts.len()];
         for s in &r.spikes {
@@ -122,141 +210,199 @@ fn demo(a: &DemoArgs) -> Result<Outcome, Failure> {
             }
         }
         classes_equal += usize::from(hw_class == golden.class);
-        correct += usize::from(hw_class == d.test.labels[i] as usize);
+        correct += usize::from(hw_class == test.labels[i] as usize);
         cycles += r.cycles_per_step.iter().sum::<u64>();
         load_cycles = r.load_cycles;
     }
-    let cosim_s = t1.elapsed().as_secs_f64();
-    let hw_ok = equal == samples && classes_equal == samples;
-    let cycles_per_inference = cycles as f64 / samples.max(1) as f64;
+    Ok(Cosim {
+        samples,
+        equal,
+        classes_equal,
+        correct,
+        cycles_per_inference: cycles as f64 / samples.max(1) as f64,
+        load_cycles,
+        first_mismatch,
+        fresh: built.fresh,
+        build_s,
+        cosim_s: t1.elapsed().as_secs_f64(),
+        hw_ok: equal == samples && classes_equal == samples,
+    })
+}
 
-    // FPGA sources, and a synthesis estimate when yosys is installed.
+/// The FPGA project written for the board.
+struct Fpga {
+    board: &'static Board,
+    dir: PathBuf,
+    /// The yosys estimate; `None` with `--no-synth`.
+    fit: Option<Result<FitReport, FlowError>>,
+    clock_mhz: f64,
+}
+
+/// Writes the FPGA project of the deployed network for [`BOARD`] into
+/// `fpga-<board>` under `--out` and, unless `--no-synth`, asks yosys for a
+/// resource estimate (a missing yosys is a result, not an error).
+fn write_fpga(a: &DemoArgs, s: &Snn, mapping: &Mapping) -> Result<Fpga, Failure> {
     let board = spikeforge_fpga::board(BOARD).expect("a known board");
-    let fpga_dir = a.out.join(format!("fpga-{BOARD}"));
-    std::fs::create_dir_all(&fpga_dir)
-        .map_err(|e| other(format!("cannot create {}: {e}", fpga_dir.display()), None))?;
-    for (name, text) in spikeforge_fpga::project::files(board, &s.net, &mapping) {
-        write_file(&fpga_dir.join(name), &text)?;
+    let dir = a.out.join(format!("fpga-{BOARD}"));
+    std::fs::create_dir_all(&dir).map_err(|e| other(format!("cannot create {}: {e}", dir.display()), None))?;
+    for (name, text) in spikeforge_fpga::project::files(board, &s.net, mapping) {
+        write_file(&dir.join(name), &text)?;
     }
-    let fit = if a.no_synth { None } else { Some(spikeforge_fpga::flow::synth_check(&fpga_dir, board)) };
+    let fit = if a.no_synth { None } else { Some(spikeforge_fpga::flow::synth_check(&dir, board)) };
     let clock_mhz = board.design_clock_hz() as f64 / 1e6;
-    write_file(&a.out.join("digits_snn_t32.toml"), &spikeforge_net::source::to_toml(&s.net))?;
+    Ok(Fpga { board, dir, fit, clock_mhz })
+}
 
-    // The report: raster of test image 0 and the accuracy curves.
-    let golden0 = s.infer(&mut model, &d.test.x(0), true);
-    let mut bands = vec![("input".to_string(), 0, ann.inputs() as u32)];
-    // The output neurons do not spike (potential readout); they are in the potentials plot.
-    bands.extend(s.layers.iter().take(s.layers.len() - 1).map(|l| (l.population.clone(), l.offset, l.size)));
-    let raster = Raster {
-        title: format!(
-            "spikes of one inference (test image 0, label {}, predicted {}; T = {DEPLOY_STEPS})",
-            d.test.labels[0], golden0.class
-        ),
-        steps: DEPLOY_STEPS,
-        spikes: golden0.raster.clone(),
-        bands,
-    };
-    let raster_svg = report::raster_svg(&raster).map_err(bug)?;
-    let acc_svg = report::accuracy_svg(&curves, 100.0 * ann_acc).map_err(bug)?;
-    let pot_svg = report::potentials_svg(
-        "output potentials of the same inference (potential readout: the largest wins)",
-        &golden0.output_trace,
-    )
-    .map_err(bug)?;
-    write_file(&a.out.join("raster.svg"), &raster_svg)?;
-    write_file(&a.out.join("accuracy.svg"), &acc_svg)?;
-    let fit_text = match &fit {
-        None => "skipped (--no-synth)".to_string(),
-        Some(Ok(f)) => format!(
-            "{} of {} LUTs, {} flip-flops, {} of {} block RAMs (yosys estimate for {})",
-            f.luts, f.luts_available, f.flip_flops, f.brams, f.brams_available, board.name
-        ),
-        Some(Err(e)) => format!("not estimated: {e}"),
-    };
-    let snn_text: Vec<String> = curves[2].points.iter().map(|(t, acc)| format!("T={t} {acc:.2}%")).collect();
-    let none_text: Vec<String> = curves[0].points.iter().map(|(t, acc)| format!("T={t} {acc:.2}%")).collect();
-    let hw_text = if hw_ok {
-        format!(
-            "hardware = golden on {samples} test images (spikes and every potential after each step); {correct} of {samples} classified correctly"
-        )
-    } else {
-        format!(
-            "hardware DIFFERS from golden: {} of {samples} runs equal, {classes_equal} classes equal; first: {}",
-            equal,
-            first_mismatch.clone().unwrap_or_default()
-        )
-    };
-    let st = s.net.stats();
-    let rows = vec![
-        ("model".to_string(), format!("{MODEL_NAME}: MLP 64-32-10 on the digits test split (450 images)")),
-        ("ANN accuracy".into(), format!("{:.2}%", 100.0 * ann_acc)),
-        ("SNN (golden), shifted bias + bias correction".into(), snn_text.join(", ")),
-        ("SNN (golden), no calibration".into(), none_text.join(", ")),
-        (
-            "mapping".into(),
-            format!(
-                "T = {DEPLOY_STEPS} network: {} neurons ({} inputs), {} synapses on spec `{SPEC}`: {} of {} cores",
-                st.neurons,
-                st.input_neurons,
-                st.synapses,
-                mapping.report.cores_used,
-                spec.cores()
+/// Everything the demo found, for the report and the printed summary.
+struct DemoRun {
+    conv: Converted,
+    spec: HardwareSpec,
+    mapping: Mapping,
+    cosim: Cosim,
+    fpga: Fpga,
+}
+
+impl DemoRun {
+    /// Writes `raster.svg`, `accuracy.svg` and `report.html` under `--out`
+    /// (the raster and potentials of test image 0, rerun on golden with
+    /// recording) and returns the report's rows (label, text).
+    fn write_report(&self, a: &DemoArgs, test: &Split) -> Result<Vec<(String, String)>, Failure> {
+        let (conv, s) = (&self.conv, &self.conv.snn);
+        let mut model = spikeforge_golden::Model::new(&s.net);
+        let golden0 = s.infer(&mut model, &test.x(0), true);
+        let mut bands = vec![("input".to_string(), 0, conv.ann.inputs() as u32)];
+        // The output neurons do not spike (potential readout); they are in the potentials plot.
+        bands.extend(s.layers.iter().take(s.layers.len() - 1).map(|l| (l.population.clone(), l.offset, l.size)));
+        let raster = Raster {
+            title: format!(
+                "spikes of one inference (test image 0, label {}, predicted {}; T = {DEPLOY_STEPS})",
+                test.labels[0], golden0.class
             ),
-        ),
-        ("hardware".into(), hw_text.clone()),
-        (
-            "cycles per inference".into(),
-            format!(
-                "{cycles_per_inference:.0} ({:.1} per step) + {load_cycles} to load the network once; {:.0} inferences/s at {clock_mhz} MHz",
-                cycles_per_inference / DEPLOY_STEPS as f64,
-                clock_mhz * 1e6 / cycles_per_inference.max(1.0)
+            steps: DEPLOY_STEPS,
+            spikes: golden0.raster.clone(),
+            bands,
+        };
+        let raster_svg = report::raster_svg(&raster).map_err(bug)?;
+        let acc_svg = report::accuracy_svg(&conv.curves, 100.0 * conv.ann_acc).map_err(bug)?;
+        let pot_svg = report::potentials_svg(
+            "output potentials of the same inference (potential readout: the largest wins)",
+            &golden0.output_trace,
+        )
+        .map_err(bug)?;
+        write_file(&a.out.join("raster.svg"), &raster_svg)?;
+        write_file(&a.out.join("accuracy.svg"), &acc_svg)?;
+        let rows = self.rows();
+        write_file(
+            &a.out.join("report.html"),
+            &report::html("spikeforge demo: digits ANN → SNN → hardware", &rows, &[&raster_svg, &pot_svg, &acc_svg]),
+        )?;
+        Ok(rows)
+    }
+
+    /// The resources line: the yosys estimate, why there is none, or that it was skipped.
+    fn fit_text(&self) -> String {
+        match &self.fpga.fit {
+            None => "skipped (--no-synth)".to_string(),
+            Some(Ok(f)) => format!(
+                "{} of {} LUTs, {} flip-flops, {} of {} block RAMs (yosys estimate for {})",
+                f.luts, f.luts_available, f.flip_flops, f.brams, f.brams_available, self.fpga.board.name
             ),
-        ),
-        ("resources".into(), fit_text.clone()),
-    ];
-    write_file(
-        &a.out.join("report.html"),
-        &report::html("spikeforge demo: digits ANN → SNN → hardware", &rows, &[&raster_svg, &pot_svg, &acc_svg]),
-    )?;
-    if a.output.json {
-        let fit_json = match &fit {
+            Some(Err(e)) => format!("not estimated: {e}"),
+        }
+    }
+
+    /// The report's rows (label, text), shared by report.html and the printed summary.
+    fn rows(&self) -> Vec<(String, String)> {
+        let (conv, c) = (&self.conv, &self.cosim);
+        let points = |k: usize| -> Vec<String> {
+            conv.curves[k].points.iter().map(|(t, acc)| format!("T={t} {acc:.2}%")).collect()
+        };
+        let st = conv.snn.net.stats();
+        vec![
+            ("model".to_string(), format!("{MODEL_NAME}: MLP 64-32-10 on the digits test split (450 images)")),
+            ("ANN accuracy".into(), format!("{:.2}%", 100.0 * conv.ann_acc)),
+            ("SNN (golden), shifted bias + bias correction".into(), points(2).join(", ")),
+            ("SNN (golden), no calibration".into(), points(0).join(", ")),
+            (
+                "mapping".into(),
+                format!(
+                    "T = {DEPLOY_STEPS} network: {} neurons ({} inputs), {} synapses on spec `{SPEC}`: {} of {} cores",
+                    st.neurons,
+                    st.input_neurons,
+                    st.synapses,
+                    self.mapping.report.cores_used,
+                    self.spec.cores()
+                ),
+            ),
+            ("hardware".into(), c.hw_text()),
+            (
+                "cycles per inference".into(),
+                format!(
+                    "{:.0} ({:.1} per step) + {} to load the network once; {:.0} inferences/s at {} MHz",
+                    c.cycles_per_inference,
+                    c.cycles_per_inference / DEPLOY_STEPS as f64,
+                    c.load_cycles,
+                    self.fpga.clock_mhz * 1e6 / c.cycles_per_inference.max(1.0),
+                    self.fpga.clock_mhz
+                ),
+            ),
+            ("resources".into(), self.fit_text()),
+        ]
+    }
+
+    /// Prints the `--json` result: the same facts as the report, with the
+    /// co-simulation's counts and timings.
+    fn print_json(&self, a: &DemoArgs, test_images: usize) {
+        let (conv, c, fpga) = (&self.conv, &self.cosim, &self.fpga);
+        let st = conv.snn.net.stats();
+        let fit_json = match &fpga.fit {
             Some(Ok(f)) => json!(f),
             Some(Err(e)) => json!({"error": e.to_string()}),
             None => json!(null),
         };
         let j = json!({
-            "ok": hw_ok,
+            "ok": c.hw_ok,
             "model": MODEL_NAME,
-            "test_images": d.test.len(),
-            "ann_accuracy": ann_acc,
-            "snn_accuracy": curves.iter().zip(CURVES).map(|(c, (m, _))| (m.to_string(),
+            "test_images": test_images,
+            "ann_accuracy": conv.ann_acc,
+            "snn_accuracy": conv.curves.iter().zip(CURVES).map(|(c, (m, _))| (m.to_string(),
                 serde_json::Value::Object(c.points.iter().map(|(t, acc)| (t.to_string(), json!(acc / 100.0))).collect())))
                 .collect::<serde_json::Map<_, _>>(),
-            "deployed": {"steps": DEPLOY_STEPS, "method": METHOD, "accuracy": deployed_acc / 100.0,
+            "deployed": {"steps": DEPLOY_STEPS, "method": METHOD, "accuracy": conv.deployed_acc / 100.0,
                          "neurons": st.neurons, "synapses": st.synapses},
-            "mapping": {"spec": SPEC, "cores_used": mapping.report.cores_used, "cores": spec.cores()},
-            "cosim": {"simulator": "verilator", "samples": samples, "hardware_equals_golden": hw_ok,
-                      "runs_equal": equal, "classes_equal": classes_equal, "correct": correct,
-                      "cycles_per_inference": cycles_per_inference, "load_cycles": load_cycles,
-                      "first_mismatch": first_mismatch, "model_cached": !built.fresh, "build_seconds": build_s,
-                      "seconds": cosim_s},
-            "fpga": {"board": BOARD, "dir": fpga_dir.display().to_string(), "design_clock_mhz": clock_mhz},
+            "mapping": {"spec": SPEC, "cores_used": self.mapping.report.cores_used, "cores": self.spec.cores()},
+            "cosim": {"simulator": "verilator", "samples": c.samples, "hardware_equals_golden": c.hw_ok,
+                      "runs_equal": c.equal, "classes_equal": c.classes_equal, "correct": c.correct,
+                      "cycles_per_inference": c.cycles_per_inference, "load_cycles": c.load_cycles,
+                      "first_mismatch": c.first_mismatch, "model_cached": !c.fresh, "build_seconds": c.build_s,
+                      "seconds": c.cosim_s},
+            "fpga": {"board": BOARD, "dir": fpga.dir.display().to_string(), "design_clock_mhz": fpga.clock_mhz},
             "resources": fit_json,
             "report": a.out.join("report.html").display().to_string(),
         });
         println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
-    } else {
+    }
+
+    /// Prints the human summary: the report's rows, then where the model,
+    /// the FPGA sources and the report are, and the time taken since `t_start`.
+    fn print_text(&self, a: &DemoArgs, rows: &[(String, String)], t_start: Instant) {
+        let c = &self.cosim;
         println!("spikeforge demo: the digits ANN converted to a spiking network, run on its generated hardware");
-        for (k, v) in &rows {
+        for (k, v) in rows {
             println!("{:<14} {v}", short(k));
         }
         println!(
-            "{:<14} {} (model {}), co-simulation {cosim_s:.1} s",
+            "{:<14} {} (model {}), co-simulation {:.1} s",
             "verilator",
-            spec.name,
-            if built.fresh { format!("built in {build_s:.0} s") } else { "from the cache".into() }
+            self.spec.name,
+            if c.fresh { format!("built in {:.0} s", c.build_s) } else { "from the cache".into() },
+            c.cosim_s
         );
-        println!("{:<14} {}/ (make there builds it with yosys + nextpnr-ecp5)", "fpga sources", fpga_dir.display());
+        println!(
+            "{:<14} {}/ (make there builds it with yosys + nextpnr-ecp5)",
+            "fpga sources",
+            self.fpga.dir.display()
+        );
         println!(
             "{:<14} {} ({:.0} s in all)",
             "report",
@@ -264,13 +410,6 @@ fn demo(a: &DemoArgs) -> Result<Outcome, Failure> {
             t_start.elapsed().as_secs_f64()
         );
     }
-    if !hw_ok {
-        return Err(other(
-            format!("the Verilator model of the hardware disagrees with the golden model (internal bug): {hw_text}"),
-            first_mismatch.as_ref().map(|_| "a VCD window of the steps before the mismatch is in mismatch.vcd"),
-        ));
-    }
-    Ok(Outcome::Done)
 }
 
 fn short(label: &str) -> &str {

@@ -243,6 +243,11 @@ impl Pool {
         }
         Ok(self.built[i].as_ref().expect("built above"))
     }
+
+    /// The names of the specs, in pool order.
+    fn names(&self) -> Vec<String> {
+        self.specs.iter().map(|s| s.name.clone()).collect()
+    }
 }
 
 /// The message of the last panic inside [`execute`] (any thread: the
@@ -644,6 +649,23 @@ fn junit(a: &RegressArgs, records: &[Record], seconds: f64) -> String {
 
 /// Runs the campaign; `Differs` if some case failed (exit status 3).
 fn regress(a: &RegressArgs) -> Result<crate::common::Outcome, Failure> {
+    let (pool, strategy) = plan(a)?;
+    let mut c = Campaign::new(a, pool);
+    let started = Instant::now();
+    for index in (a.shard.index..a.cases).step_by(a.shard.count as usize) {
+        c.run_case(&strategy, index)?;
+    }
+    if let Some(b) = c.bar.take() {
+        b.finish_and_clear();
+    }
+    write_reports(&c, started.elapsed().as_secs_f64())?;
+    Ok(crate::common::Outcome::equal(c.failed == 0))
+}
+
+/// The spec pool (no model built yet) and the case generator over it.
+/// Fails before any case runs if a `--spec` does not load, the generator
+/// cannot draw cases for the pool, or the `--junit` folder does not exist.
+fn plan(a: &RegressArgs) -> Result<(Pool, impl Strategy<Value = SimCase>), Failure> {
     let specs = if a.specs.is_empty() {
         spikeforge_tests::property_specs()
     } else {
@@ -661,27 +683,51 @@ fn regress(a: &RegressArgs) -> Result<crate::common::Outcome, Failure> {
             return Err(other(format!("--junit: the folder {} does not exist", dir.display()), None));
         }
     }
-    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-    let mut pool = Pool { built: vec![None; specs.len()], specs, build_seconds: 0.0, fresh_builds: 0 };
-    let indices = (a.shard.index..a.cases).step_by(a.shard.count as usize);
-    let in_shard = a.cases.saturating_sub(a.shard.index).div_ceil(a.shard.count);
-    let bar =
-        crate::common::progress_bar(!a.output.json, in_shard, "{spinner} case {pos}/{len} {wide_bar} {msg} eta {eta}");
-    let started = Instant::now();
-    let mut records = Vec::new();
-    let mut failed = 0;
-    for index in indices {
+    let pool = Pool { built: vec![None; specs.len()], specs, build_seconds: 0.0, fresh_builds: 0 };
+    Ok((pool, strategy))
+}
+
+/// This process's part of the campaign, while it runs and after.
+struct Campaign<'a> {
+    a: &'a RegressArgs,
+    pool: Pool,
+    /// On a terminal only; taken when the campaign ends.
+    bar: Option<indicatif::ProgressBar>,
+    /// One per case run, in index order.
+    records: Vec<Record>,
+    /// Cases whose first run failed.
+    failed: usize,
+}
+
+impl<'a> Campaign<'a> {
+    /// No case run yet; the progress bar (text output on a terminal only)
+    /// counts the cases of this shard.
+    fn new(a: &'a RegressArgs, pool: Pool) -> Campaign<'a> {
+        let in_shard = a.cases.saturating_sub(a.shard.index).div_ceil(a.shard.count);
+        let bar = crate::common::progress_bar(
+            !a.output.json,
+            in_shard,
+            "{spinner} case {pos}/{len} {wide_bar} {msg} eta {eta}",
+        );
+        Campaign { a, pool, bar, records: Vec::new(), failed: 0 }
+    }
+
+    /// Draws case `index` and co-simulates it; a failure is shrunk and
+    /// saved. Adds its record (time includes shrinking); `Err` only for
+    /// what stops the whole campaign.
+    fn run_case(&mut self, strategy: &impl Strategy<Value = SimCase>, index: u64) -> Result<(), Failure> {
+        let a = self.a;
         let mut runner = TestRunner::new_with_rng(Config::default(), case_rng(a.seed, index));
         let mut tree = strategy
             .new_tree(&mut runner)
             .map_err(|e| other(format!("internal error: the case generator rejected case {index}: {e}"), None))?;
         let case = tree.current();
         let t0 = Instant::now();
-        let (outcome, fault) = execute(&mut pool, &case, a.inject_fault, None)?;
+        let (outcome, fault) = execute(&mut self.pool, &case, a.inject_fault, None)?;
         let (neurons, synapses) = size(&case);
         let mut rec = Record {
             index,
-            spec: pool.specs[case.spec].name.clone(),
+            spec: self.pool.specs[case.spec].name.clone(),
             neurons,
             synapses,
             steps: case.net.steps,
@@ -693,141 +739,83 @@ fn regress(a: &RegressArgs) -> Result<crate::common::Outcome, Failure> {
             saved: None,
         };
         if rec.outcome.failed() {
-            failed += 1;
-            if let Some(b) = &bar {
-                b.set_message(format!("{failed} failed; shrinking {}", case_id(a.seed, index)));
-            }
-            let first = rec.outcome.clone();
-            let (outcome, fault, saved) = save_failure(&mut pool, a, index, &mut tree, &case, &first, &mut |s| {
-                if let Some(b) = &bar {
-                    b.set_message(format!("{failed} failed; shrinking {} ({s})", case_id(a.seed, index)));
-                }
-            })?;
-            rec.outcome = outcome;
-            rec.fault = fault;
-            rec.saved = Some(saved);
-            if let Some(b) = &bar {
-                b.set_message(format!("{failed} failed"));
-            }
+            self.failed += 1;
+            self.shrink_and_save(&mut rec, &mut tree, &case)?;
         }
         rec.seconds = t0.elapsed().as_secs_f64();
-        if let Some(b) = &bar {
+        if let Some(b) = &self.bar {
             b.inc(1);
         }
-        records.push(rec);
+        self.records.push(rec);
+        Ok(())
     }
-    if let Some(b) = bar {
-        b.finish_and_clear();
+
+    /// Shrinks the failing case of `rec` (drawn as `case` from `tree`) and
+    /// saves the minimal one; `rec` then holds the minimal case's outcome,
+    /// fault and folder. The progress bar tells which case is shrinking.
+    fn shrink_and_save(
+        &mut self,
+        rec: &mut Record,
+        tree: &mut impl ValueTree<Value = SimCase>,
+        case: &SimCase,
+    ) -> Result<(), Failure> {
+        let (a, failed, index) = (self.a, self.failed, rec.index);
+        let bar = &self.bar;
+        if let Some(b) = bar {
+            b.set_message(format!("{failed} failed; shrinking {}", case_id(a.seed, index)));
+        }
+        let first = rec.outcome.clone();
+        let (outcome, fault, saved) = save_failure(&mut self.pool, a, index, tree, case, &first, &mut |s| {
+            if let Some(b) = bar {
+                b.set_message(format!("{failed} failed; shrinking {} ({s})", case_id(a.seed, index)));
+            }
+        })?;
+        rec.outcome = outcome;
+        rec.fault = fault;
+        rec.saved = Some(saved);
+        if let Some(b) = bar {
+            b.set_message(format!("{failed} failed"));
+        }
+        Ok(())
     }
-    let seconds = started.elapsed().as_secs_f64();
+}
+
+/// The campaign's totals, as both outputs print them.
+struct Summary {
+    /// Wall time of the cases, model builds included.
+    seconds: f64,
+    equal: usize,
+    skipped: usize,
+    mismatched: usize,
+    errors: usize,
+    /// Cases per hour, model builds excluded.
+    per_hour: f64,
+}
+
+/// Writes the JUnit report (if asked), prints the result (JSON or text) and
+/// then, on stderr, one error line per failed case with its replay folder.
+fn write_reports(c: &Campaign<'_>, seconds: f64) -> Result<(), Failure> {
+    let (a, records) = (c.a, &c.records);
     // Model builds are a one-off per spec and machine (cached): the rate is
     // of the cases alone.
-    let case_seconds = (seconds - pool.build_seconds).max(1e-9);
+    let case_seconds = (seconds - c.pool.build_seconds).max(1e-9);
     let count = |v: &str| records.iter().filter(|r| r.outcome.verdict() == v).count();
-    let (equal, skipped, mismatched, errors) = (count("equal"), count("skipped"), count("mismatch"), count("error"));
-    let per_hour = records.len() as f64 / case_seconds * 3600.0;
+    let s = Summary {
+        seconds,
+        equal: count("equal"),
+        skipped: count("skipped"),
+        mismatched: count("mismatch"),
+        errors: count("error"),
+        per_hour: records.len() as f64 / case_seconds * 3600.0,
+    };
     if let Some(f) = &a.junit {
-        std::fs::write(f, junit(a, &records, seconds))
+        std::fs::write(f, junit(a, records, seconds))
             .map_err(|e| other(format!("cannot write {}: {e}", f.display()), None))?;
     }
     if a.output.json {
-        let cases: Vec<_> = records
-            .iter()
-            .map(|r| {
-                let mut j = json!({
-                    "index": r.index,
-                    "id": case_id(a.seed, r.index),
-                    "spec": r.spec,
-                    "verdict": r.outcome.verdict(),
-                    "neurons": r.neurons,
-                    "synapses": r.synapses,
-                    "steps": r.steps,
-                    "mapping": describe_mapping(r.mapping),
-                    "backpressure": r.stall.map(|s| json!({"percent_ready": s.percent_ready, "seed": s.seed})),
-                    "seconds": r.seconds,
-                    "message": r.outcome.message(),
-                    "fault": r.fault.as_ref().map(|f| json!({"neuron": f.name, "id": f.neuron, "bias": f.bias})),
-                });
-                if let Outcome::Mismatch(mm) = &r.outcome {
-                    j["divergence"] = json!({
-                        "step": mm.step,
-                        "core": mm.place.map(|p| p.0),
-                        "slot": mm.place.map(|p| p.1),
-                        "neuron": mm.name,
-                    });
-                }
-                if let Some(s) = &r.saved {
-                    j["saved"] = json!({
-                        "folder": s.folder.display().to_string(),
-                        "spec": s.spec,
-                        "shrink_steps": s.shrink_steps,
-                        "neurons": s.neurons,
-                        "synapses": s.synapses,
-                        "steps": s.steps,
-                    });
-                }
-                j
-            })
-            .collect();
-        let j = json!({
-            "ok": failed == 0,
-            "seed": a.seed,
-            "cases_total": a.cases,
-            "shard": {"index": a.shard.index, "count": a.shard.count},
-            "specs": names,
-            "inject_fault": a.inject_fault,
-            "summary": {
-                "run": records.len(),
-                "equal": equal,
-                "skipped": skipped,
-                "mismatched": mismatched,
-                "errors": errors,
-                "seconds": seconds,
-                "build_seconds": pool.build_seconds,
-                "models_built": pool.fresh_builds,
-                "cases_per_hour": per_hour,
-            },
-            "cases": cases,
-        });
-        println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
+        print_json(c, &s);
     } else {
-        println!(
-            "regress      seed {}, cases {} of 0..{} (shard {}/{}), specs {}",
-            a.seed,
-            records.len(),
-            a.cases,
-            a.shard.index,
-            a.shard.count,
-            names.join(", ")
-        );
-        for r in records.iter().filter(|r| r.outcome.failed()) {
-            let s = r.saved.as_ref().expect("failures are saved");
-            println!(
-                "{:<12} {} on {}: shrunk to {} neurons, {} synapses, {} steps on {} in {} co-simulations; saved in {}",
-                if matches!(r.outcome, Outcome::Mismatch(_)) { "MISMATCH" } else { "ERROR" },
-                case_id(a.seed, r.index),
-                r.spec,
-                s.neurons,
-                s.synapses,
-                s.steps,
-                s.spec,
-                s.shrink_steps,
-                s.folder.display()
-            );
-        }
-        println!(
-            "summary      {} cases run: {equal} equal, {skipped} skipped (network did not fit), {mismatched} mismatched{}; {seconds:.1} s, {per_hour:.0} cases/hour{}",
-            records.len(),
-            if errors > 0 { format!(", {errors} errors (hang, error flags or panic)") } else { String::new() },
-            if pool.fresh_builds > 0 {
-                format!(" (plus {:.1} s building {} Verilator models)", pool.build_seconds, pool.fresh_builds)
-            } else {
-                String::new()
-            }
-        );
-        if let Some(f) = &a.junit {
-            println!("junit        {}", f.display());
-        }
+        print_text(c, &s);
     }
     for r in records.iter().filter(|r| r.outcome.failed()) {
         let folder = r.saved.as_ref().map(|s| s.folder.display().to_string()).unwrap_or_default();
@@ -837,5 +825,114 @@ fn regress(a: &RegressArgs) -> Result<crate::common::Outcome, Failure> {
             r.outcome.message().unwrap_or_default()
         );
     }
-    Ok(crate::common::Outcome::equal(failed == 0))
+    Ok(())
+}
+
+/// One case of the `--json` output: what was drawn, the verdict, the
+/// divergence of a mismatch and the saved minimal case of a failure.
+fn case_json(seed: u64, r: &Record) -> serde_json::Value {
+    let mut j = json!({
+        "index": r.index,
+        "id": case_id(seed, r.index),
+        "spec": r.spec,
+        "verdict": r.outcome.verdict(),
+        "neurons": r.neurons,
+        "synapses": r.synapses,
+        "steps": r.steps,
+        "mapping": describe_mapping(r.mapping),
+        "backpressure": r.stall.map(|s| json!({"percent_ready": s.percent_ready, "seed": s.seed})),
+        "seconds": r.seconds,
+        "message": r.outcome.message(),
+        "fault": r.fault.as_ref().map(|f| json!({"neuron": f.name, "id": f.neuron, "bias": f.bias})),
+    });
+    if let Outcome::Mismatch(mm) = &r.outcome {
+        j["divergence"] = json!({
+            "step": mm.step,
+            "core": mm.place.map(|p| p.0),
+            "slot": mm.place.map(|p| p.1),
+            "neuron": mm.name,
+        });
+    }
+    if let Some(s) = &r.saved {
+        j["saved"] = json!({
+            "folder": s.folder.display().to_string(),
+            "spec": s.spec,
+            "shrink_steps": s.shrink_steps,
+            "neurons": s.neurons,
+            "synapses": s.synapses,
+            "steps": s.steps,
+        });
+    }
+    j
+}
+
+/// Prints the `--json` result: the campaign, its summary and every case.
+fn print_json(c: &Campaign<'_>, s: &Summary) {
+    let a = c.a;
+    let cases: Vec<_> = c.records.iter().map(|r| case_json(a.seed, r)).collect();
+    let j = json!({
+        "ok": c.failed == 0,
+        "seed": a.seed,
+        "cases_total": a.cases,
+        "shard": {"index": a.shard.index, "count": a.shard.count},
+        "specs": c.pool.names(),
+        "inject_fault": a.inject_fault,
+        "summary": {
+            "run": c.records.len(),
+            "equal": s.equal,
+            "skipped": s.skipped,
+            "mismatched": s.mismatched,
+            "errors": s.errors,
+            "seconds": s.seconds,
+            "build_seconds": c.pool.build_seconds,
+            "models_built": c.pool.fresh_builds,
+            "cases_per_hour": s.per_hour,
+        },
+        "cases": cases,
+    });
+    println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
+}
+
+/// Prints the text result: the campaign, one line per failed case with its
+/// minimal form and folder, the summary and the JUnit file.
+fn print_text(c: &Campaign<'_>, s: &Summary) {
+    let (a, records) = (c.a, &c.records);
+    println!(
+        "regress      seed {}, cases {} of 0..{} (shard {}/{}), specs {}",
+        a.seed,
+        records.len(),
+        a.cases,
+        a.shard.index,
+        a.shard.count,
+        c.pool.names().join(", ")
+    );
+    for r in records.iter().filter(|r| r.outcome.failed()) {
+        let s = r.saved.as_ref().expect("failures are saved");
+        println!(
+            "{:<12} {} on {}: shrunk to {} neurons, {} synapses, {} steps on {} in {} co-simulations; saved in {}",
+            if matches!(r.outcome, Outcome::Mismatch(_)) { "MISMATCH" } else { "ERROR" },
+            case_id(a.seed, r.index),
+            r.spec,
+            s.neurons,
+            s.synapses,
+            s.steps,
+            s.spec,
+            s.shrink_steps,
+            s.folder.display()
+        );
+    }
+    let Summary { equal, skipped, mismatched, errors, seconds, per_hour } = s;
+    println!(
+        "summary      {} cases run: {equal} equal, {skipped} skipped (network did not fit), {mismatched} mismatched{}; {seconds:.1} s, {per_hour:.0} cases/hour{}",
+        records.len(),
+        if *errors > 0 { format!(", {errors} errors (hang, error flags or panic)") } else { String::new() },
+        if c.pool.fresh_builds > 0 {
+            format!(" (plus {:.1} s building {} Verilator models)", c.pool.build_seconds, c.pool.fresh_builds)
+        } else {
+            String::new()
+        }
+    );
+    if let Some(f) = &a.junit {
+        println!("junit        {}", f.display());
+    }
 }

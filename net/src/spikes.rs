@@ -9,7 +9,7 @@
 //! the format has no quoting.
 
 use crate::diag::{Diag, FileErrors, SourceFile, MAX_DIAGS_PER_FILE};
-use crate::network::Network;
+use crate::network::{Network, PopId, Population};
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
@@ -262,6 +262,8 @@ impl Found {
     }
 }
 
+/// The parser: header, then one checked row at a time, then the summary of
+/// rows past the run. Stops at a wrong header (every row would be wrong).
 fn parse(
     net: &Network,
     file: &str,
@@ -270,89 +272,158 @@ fn parse(
     steps: Option<u32>,
 ) -> Result<SpikeTrain, FileErrors> {
     let src = SourceFile::new(file, Arc::new(text));
-    let text = src.text();
-    let mut found = Found { diags: Vec::new(), more: 0 };
-    let mut out = Vec::new();
-    let err = |span: Range<usize>, msg: String, help: String| Diag::at(&src, Some(span), msg).with_help(help);
-    let allowed: Vec<&str> = net
-        .populations()
-        .iter()
-        .filter(|p| p.is_input() == (kind == SpikeFileKind::Stimulus))
-        .map(|p| p.name())
-        .collect();
-    let allowed = name_list(&allowed);
-    let what = match kind {
-        SpikeFileKind::Stimulus => "input",
-        SpikeFileKind::Spikes => "neuron",
-    };
-
+    let rules = Rules::new(net, &src, kind);
+    let mut state =
+        ParseState { found: Found { diags: Vec::new(), more: 0 }, out: Vec::new(), prev: None, beyond: None };
     let mut offset = 0usize;
     let mut header_seen = false;
-    // (step, population id, index) of the previous row and its line number.
-    let mut prev: Option<((u32, usize, u32), usize)> = None;
-    // Rows past the run: the diagnostic of the first one (if kept), its
-    // step, how many rows, the last step.
-    let mut beyond: Option<(Option<usize>, u32, usize, u32)> = None;
-    for (lineno, raw) in text.split_inclusive('\n').enumerate() {
+    for (lineno, raw) in src.text().split_inclusive('\n').enumerate() {
         let line_start = offset;
         offset += raw.len();
         let line = raw.trim_end_matches(['\n', '\r']);
         if line.trim().is_empty() {
             continue;
         }
-        // Fields with their byte ranges in the file.
-        let mut fields: Vec<(&str, Range<usize>)> = Vec::with_capacity(3);
-        let mut pos = line_start;
-        for f in line.split(',') {
-            let lead = f.len() - f.trim_start().len();
-            let t = f.trim();
-            fields.push((t, pos + lead..pos + lead + t.len().max(1)));
-            pos += f.len() + 1;
-        }
+        let fields = split_fields(line, line_start);
         let whole = line_start..line_start + line.len();
         if !header_seen {
             header_seen = true;
-            let names: Vec<&str> = fields.iter().map(|f| f.0).collect();
-            if names != ["step", "population", "index"] {
-                found.push(|| {
-                    err(
-                        whole,
-                        format!("the first line must be the header `{HEADER}`, found `{}`", shown(line.trim())),
-                        format!("start the file with the line `{HEADER}`"),
-                    )
-                });
+            if !rules.check_header(&mut state.found, line, &fields, whole) {
                 break;
             }
             continue;
         }
+        let Some(row) = rules.row(&mut state.found, &fields, &whole) else { continue };
+        if !state.in_order(&rules, row.key, whole, lineno + 1) {
+            continue;
+        }
+        if state.past_run(&rules, &row, steps) {
+            continue;
+        }
+        state.out.push(Spike { step: row.key.0, neuron: row.neuron });
+    }
+    state.finish(&src, file, header_seen, steps)
+}
+
+/// A field of a row: its trimmed text and its byte range in the file.
+type Field<'t> = (&'t str, Range<usize>);
+
+/// Splits a line at commas. Each field is trimmed; its range points at the
+/// trimmed text and is at least one byte wide, so an empty field still has
+/// a place to underline.
+fn split_fields(line: &str, line_start: usize) -> Vec<Field<'_>> {
+    let mut fields = Vec::with_capacity(3);
+    let mut pos = line_start;
+    for f in line.split(',') {
+        let lead = f.len() - f.trim_start().len();
+        let t = f.trim();
+        fields.push((t, pos + lead..pos + lead + t.len().max(1)));
+        pos += f.len() + 1;
+    }
+    fields
+}
+
+/// (step, population id, index): the sort key of a row.
+type RowKey = (u32, PopId, u32);
+
+/// A row whose three fields are valid for the network and the file's kind.
+struct Row {
+    key: RowKey,
+    /// Global id of the spiking neuron.
+    neuron: u32,
+    /// Where the step field is (the past-the-run problem points there).
+    step_span: Range<usize>,
+}
+
+/// What every row is checked against; fixed for the whole file.
+struct Rules<'a> {
+    net: &'a Network,
+    src: &'a Arc<SourceFile>,
+    kind: SpikeFileKind,
+    /// The populations the file may name, as a help line lists them.
+    allowed: String,
+    /// "input" or "neuron": the populations the file may name.
+    what: &'static str,
+}
+
+impl<'a> Rules<'a> {
+    /// The rules of a `kind` file for `net`; messages point into `src`.
+    fn new(net: &'a Network, src: &'a Arc<SourceFile>, kind: SpikeFileKind) -> Rules<'a> {
+        let allowed: Vec<&str> = net
+            .populations()
+            .iter()
+            .filter(|p| p.is_input() == (kind == SpikeFileKind::Stimulus))
+            .map(|p| p.name())
+            .collect();
+        let what = match kind {
+            SpikeFileKind::Stimulus => "input",
+            SpikeFileKind::Spikes => "neuron",
+        };
+        Rules { net, src, kind, allowed: name_list(&allowed), what }
+    }
+
+    /// A problem at `span` of the file, with a help line.
+    fn err(&self, span: Range<usize>, msg: String, help: String) -> Diag {
+        Diag::at(self.src, Some(span), msg).with_help(help)
+    }
+
+    /// Whether the first non-blank line is exactly the header (fields
+    /// trimmed); if not, reports it at the whole line.
+    fn check_header(&self, found: &mut Found, line: &str, fields: &[Field<'_>], whole: Range<usize>) -> bool {
+        let names: Vec<&str> = fields.iter().map(|f| f.0).collect();
+        if names == ["step", "population", "index"] {
+            return true;
+        }
+        found.push(|| {
+            self.err(
+                whole,
+                format!("the first line must be the header `{HEADER}`, found `{}`", shown(line.trim())),
+                format!("start the file with the line `{HEADER}`"),
+            )
+        });
+        false
+    }
+
+    /// The row if it has three valid fields; otherwise reports the first
+    /// bad one (field count, then step, population, index) and returns `None`.
+    fn row(&self, found: &mut Found, fields: &[Field<'_>], whole: &Range<usize>) -> Option<Row> {
         if fields.len() != 3 {
             found.push(|| {
-                err(
-                    whole,
+                self.err(
+                    whole.clone(),
                     format!("expected 3 fields (step,population,index), found {}", fields.len()),
                     "each row is `step,population,index`, e.g. `0,in,3`".into(),
                 )
             });
-            continue;
+            return None;
         }
         let (sf, pf, inf) = (&fields[0], &fields[1], &fields[2]);
-        let step = match sf.0.parse::<u32>() {
+        let step = self.step(found, sf)?;
+        let (pid, pop) = self.population(found, pf)?;
+        let index = self.index(found, inf, pop)?;
+        Some(Row { key: (step, pid, index), neuron: pop.offset() + index, step_span: sf.1.clone() })
+    }
+
+    /// The step field as a step a run can reach (below `u32::MAX`), or a
+    /// reported problem.
+    fn step(&self, found: &mut Found, sf: &Field<'_>) -> Option<u32> {
+        match sf.0.parse::<u32>() {
             // A run has at most u32::MAX steps, numbered 0..u32::MAX.
-            Ok(s) if s < u32::MAX => s,
+            Ok(s) if s < u32::MAX => Some(s),
             Ok(_) => {
                 found.push(|| {
-                    err(
+                    self.err(
                         sf.1.clone(),
                         format!("step {} is too large: steps are 0..={}", sf.0, u32::MAX - 1),
                         "steps count from 0; a run has at most 4294967295 steps".into(),
                     )
                 });
-                continue;
+                None
             }
             Err(e) => {
                 let too_large = matches!(e.kind(), std::num::IntErrorKind::PosOverflow);
                 found.push(|| {
-                    err(
+                    self.err(
                         sf.1.clone(),
                         if too_large {
                             format!("step {} is too large: steps are 0..={}", shown(sf.0), u32::MAX - 1)
@@ -366,21 +437,28 @@ fn parse(
                         },
                     )
                 });
-                continue;
+                None
             }
-        };
-        let Some((pid, pop)) = net.population(pf.0) else {
+        }
+    }
+
+    /// The population field as a population of the network of the kind the
+    /// file may name, or a reported problem.
+    fn population(&self, found: &mut Found, pf: &Field<'_>) -> Option<(PopId, &'a Population)> {
+        let what = self.what;
+        let allowed = &self.allowed;
+        let Some((pid, pop)) = self.net.population(pf.0) else {
             found.push(|| {
-                err(
+                self.err(
                     pf.1.clone(),
                     format!("unknown population `{}`", shown(pf.0)),
                     format!("{what} populations of this network: {allowed}"),
                 )
             });
-            continue;
+            return None;
         };
-        if pop.is_input() != (kind == SpikeFileKind::Stimulus) {
-            let msg = match kind {
+        if pop.is_input() != (self.kind == SpikeFileKind::Stimulus) {
+            let msg = match self.kind {
                 SpikeFileKind::Stimulus => format!(
                     "population `{}` is not an input population; a stimulus gives spikes of input populations only",
                     pf.0
@@ -390,19 +468,24 @@ fn parse(
                     pf.0
                 ),
             };
-            found.push(|| err(pf.1.clone(), msg, format!("{what} populations of this network: {allowed}")));
-            continue;
+            found.push(|| self.err(pf.1.clone(), msg, format!("{what} populations of this network: {allowed}")));
+            return None;
         }
+        Some((pid, pop))
+    }
+
+    /// The index field as an index inside `pop`, or a reported problem.
+    fn index(&self, found: &mut Found, inf: &Field<'_>, pop: &Population) -> Option<u32> {
         let parsed = match inf.0.parse::<u32>() {
             // An index too large for u32 is out of range like any other.
             Err(e) if matches!(e.kind(), std::num::IntErrorKind::PosOverflow) => Ok(None),
             r => r.map(Some),
         };
-        let index = match parsed {
-            Ok(Some(i)) if i < pop.size() => i,
+        match parsed {
+            Ok(Some(i)) if i < pop.size() => Some(i),
             Ok(_) => {
                 found.push(|| {
-                    err(
+                    self.err(
                         inf.1.clone(),
                         format!(
                             "index {} is out of range for population `{}` of size {}",
@@ -413,72 +496,121 @@ fn parse(
                         format!("indices run from 0 to {}", pop.size() - 1),
                     )
                 });
-                continue;
+                None
             }
             Err(_) => {
                 found.push(|| {
-                    err(
+                    self.err(
                         inf.1.clone(),
                         format!("index `{}` is not a non-negative integer", shown(inf.0)),
                         "neuron indices count from 0 within their population".into(),
                     )
                 });
-                continue;
+                None
             }
-        };
-        let key = (step, pid, index);
-        if let Some((pk, pl)) = prev {
+        }
+    }
+}
+
+/// Rows past the run, reported as one problem at the first of them.
+struct PastRun {
+    /// The first such row's diagnostic, if there was room to keep it.
+    diag: Option<usize>,
+    first: u32,
+    count: usize,
+    last: u32,
+}
+
+/// What the parse has gathered so far, row by row.
+struct ParseState {
+    found: Found,
+    out: Vec<Spike>,
+    /// The key and line number of the last row that passed the ordering checks.
+    prev: Option<(RowKey, usize)>,
+    beyond: Option<PastRun>,
+}
+
+impl ParseState {
+    /// Whether the row `key` on line `line` comes strictly after the last
+    /// accepted row; if so it becomes the last one, if not a duplicate or
+    /// out-of-order problem is reported at the whole row.
+    fn in_order(&mut self, rules: &Rules<'_>, key: RowKey, whole: Range<usize>, line: usize) -> bool {
+        if let Some((pk, pl)) = self.prev {
             if key == pk {
-                found
-                    .push(|| err(whole, format!("duplicate spike (same as line {pl})"), "list each spike once".into()));
-                continue;
+                self.found.push(|| {
+                    rules.err(whole, format!("duplicate spike (same as line {pl})"), "list each spike once".into())
+                });
+                return false;
             }
             if key < pk {
-                found.push(|| {
-                    err(
+                self.found.push(|| {
+                    rules.err(
                         whole,
                         format!("rows are not sorted: this row belongs before line {pl}"),
                         "sort rows by step, then population in network order, then index".into(),
                     )
                 });
-                continue;
+                return false;
             }
         }
-        prev = Some((key, lineno + 1));
-        if steps.is_some_and(|n| step >= n) {
-            // One problem for all rows past the run, at the first of them.
-            match &mut beyond {
-                None => beyond = Some((found.push(|| err(sf.1.clone(), String::new(), String::new())), step, 1, step)),
-                Some((_, _, count, last)) => {
-                    *count += 1;
-                    *last = (*last).max(step);
-                }
-            }
-            continue;
+        self.prev = Some((key, line));
+        true
+    }
+
+    /// Whether the row is at a step a run of `steps` steps does not reach.
+    /// The first such row reserves a diagnostic (worded in [`Self::finish`],
+    /// once the last such step is known); later ones are only counted.
+    fn past_run(&mut self, rules: &Rules<'_>, row: &Row, steps: Option<u32>) -> bool {
+        let step = row.key.0;
+        if steps.is_none_or(|n| step < n) {
+            return false;
         }
-        out.push(Spike { step, neuron: pop.offset() + index });
+        match &mut self.beyond {
+            None => {
+                let diag = self.found.push(|| rules.err(row.step_span.clone(), String::new(), String::new()));
+                self.beyond = Some(PastRun { diag, first: step, count: 1, last: step });
+            }
+            Some(b) => {
+                b.count += 1;
+                b.last = b.last.max(step);
+            }
+        }
+        true
     }
-    if let (Some((Some(at), first, count, last)), Some(steps)) = (beyond, steps) {
-        let d = &mut found.diags[at];
-        let rows = if count > 1 { format!(" ({count} rows from this one on)") } else { String::new() };
-        let run = match steps {
-            0 => "a run of 0 steps".to_string(),
-            n => format!("{n} steps: 0..={}", n - 1),
-        };
-        d.message =
-            format!("step {first} is past the end of the run ({run}); the stimulus has spikes up to step {last}{rows}");
-        d.help = Some(format!("use --steps {} or more, or remove the rows from step {steps} on", last as u64 + 1));
-    }
-    if !header_seen {
-        found.push(|| {
-            Diag::at(&src, Some(0..0), "the file is empty")
-                .with_help(format!("a spike file starts with the header line `{HEADER}`"))
-        });
-    }
-    if found.diags.is_empty() && found.more == 0 {
-        Ok(SpikeTrain(out))
-    } else {
-        Err(FileErrors::with_more(file, found.diags, found.more))
+
+    /// The train if no problem was found, else every problem kept (the
+    /// past-the-run one worded, an empty file reported) and the count of
+    /// the rest.
+    fn finish(
+        mut self,
+        src: &Arc<SourceFile>,
+        file: &str,
+        header_seen: bool,
+        steps: Option<u32>,
+    ) -> Result<SpikeTrain, FileErrors> {
+        if let (Some(PastRun { diag: Some(at), first, count, last }), Some(steps)) = (self.beyond, steps) {
+            let d = &mut self.found.diags[at];
+            let rows = if count > 1 { format!(" ({count} rows from this one on)") } else { String::new() };
+            let run = match steps {
+                0 => "a run of 0 steps".to_string(),
+                n => format!("{n} steps: 0..={}", n - 1),
+            };
+            d.message = format!(
+                "step {first} is past the end of the run ({run}); the stimulus has spikes up to step {last}{rows}"
+            );
+            d.help = Some(format!("use --steps {} or more, or remove the rows from step {steps} on", last as u64 + 1));
+        }
+        if !header_seen {
+            self.found.push(|| {
+                Diag::at(src, Some(0..0), "the file is empty")
+                    .with_help(format!("a spike file starts with the header line `{HEADER}`"))
+            });
+        }
+        if self.found.diags.is_empty() && self.found.more == 0 {
+            Ok(SpikeTrain(self.out))
+        } else {
+            Err(FileErrors::with_more(file, self.found.diags, self.found.more))
+        }
     }
 }
 
