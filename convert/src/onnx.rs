@@ -318,245 +318,293 @@ impl Builder {
         }
     }
 
+    /// Lowers one node onto the chain: one arm per operator (family), each
+    /// refusing with its own message what it cannot convert.
     fn node<'a>(&mut self, name: &str, node: &NodeProto, c: &Consts<'a>) -> Result<(), String> {
         let op = node.op_type.as_str();
         match op {
-            "Gemm" => {
-                let k = self.flat("Gemm")?;
-                if attr_i(node, "transA", 0) != 0 {
-                    return Err("transA = 1 is not supported; export with the batch as the first dimension".into());
-                }
-                let bt = c(1).ok_or("its weight B must be a constant (an initializer)")?;
-                let trans = attr_i(node, "transB", 0) != 0;
-                let (alpha, beta) = (attr_f(node, "alpha", 1.0), attr_f(node, "beta", 1.0));
-                let n = gemm_outputs(bt, k, trans)?;
-                let rows: Vec<Vec<f64>> = (0..n)
-                    .map(|o| {
-                        (0..k).map(|i| alpha * if trans { bt.data[o * k + i] } else { bt.data[i * n + o] }).collect()
-                    })
-                    .collect();
-                let bias = match c(2) {
-                    Some(t) => broadcast(t, n)?.into_iter().map(|v| beta * v).collect(),
-                    None if node.input.len() > 2 && !node.input[2].is_empty() => {
-                        return Err("its bias C must be a constant (an initializer)".into())
-                    }
-                    None => vec![0.0; n],
-                };
-                self.push_affine(Layer::from_dense(name, k, &rows, bias));
+            "Gemm" => self.gemm(name, node, c),
+            "MatMul" => self.matmul(name, c),
+            "Add" | "Sub" => self.add_bias(name, op == "Sub", c),
+            "BatchNormalization" => self.batch_norm(name, node, c),
+            "Relu" | "Clip" => self.relu_clip(name, node, c),
+            "Conv" => self.conv(name, node, c),
+            "AveragePool" => self.average_pool(name, node),
+            "GlobalAveragePool" => self.global_average_pool(name),
+            "Flatten" => self.flatten(node),
+            "Reshape" => self.reshape(c),
+            "Dropout" | "Identity" => Ok(()),
+            "Softmax" | "LogSoftmax" => {
+                self.finished = Some(format!("{op} \"{name}\""));
+                Ok(())
             }
-            "MatMul" => {
-                let k = self.flat("MatMul")?;
-                let bt = c(1).ok_or("its second operand must be a constant weight matrix (x @ W)")?;
-                let n = gemm_outputs(bt, k, false)?;
-                let rows: Vec<Vec<f64>> = (0..n).map(|o| (0..k).map(|i| bt.data[i * n + o]).collect()).collect();
-                self.push_affine(Layer::from_dense(name, k, &rows, vec![0.0; n]));
+            other => Err(unsupported(other)),
+        }
+    }
+
+    /// `alpha · x·B + beta · C`, B (and C, if present) constant.
+    fn gemm<'a>(&mut self, name: &str, node: &NodeProto, c: &Consts<'a>) -> Result<(), String> {
+        let k = self.flat("Gemm")?;
+        if attr_i(node, "transA", 0) != 0 {
+            return Err("transA = 1 is not supported; export with the batch as the first dimension".into());
+        }
+        let bt = c(1).ok_or("its weight B must be a constant (an initializer)")?;
+        let trans = attr_i(node, "transB", 0) != 0;
+        let (alpha, beta) = (attr_f(node, "alpha", 1.0), attr_f(node, "beta", 1.0));
+        let n = gemm_outputs(bt, k, trans)?;
+        let rows: Vec<Vec<f64>> = (0..n)
+            .map(|o| (0..k).map(|i| alpha * if trans { bt.data[o * k + i] } else { bt.data[i * n + o] }).collect())
+            .collect();
+        let bias = match c(2) {
+            Some(t) => broadcast(t, n)?.into_iter().map(|v| beta * v).collect(),
+            None if node.input.len() > 2 && !node.input[2].is_empty() => {
+                return Err("its bias C must be a constant (an initializer)".into())
             }
-            "Add" | "Sub" => {
-                let t = c(1).or_else(|| c(0)).ok_or("one operand must be a constant")?;
-                if op == "Sub" && c(1).is_none() {
-                    return Err("only tensor - constant is supported".into());
-                }
-                let (n, chans) = (self.size(), self.shape[0]);
-                let bias = match t.data.len() {
-                    l if l == chans && self.shape.len() == 3 => expand(&t.data, n / chans),
-                    _ => broadcast(t, n)?,
-                };
-                let sign = if op == "Sub" { -1.0 } else { 1.0 };
-                let layer = self
-                    .open()
-                    .ok_or("a constant can only be added right after Gemm, MatMul or Conv (before the activation)")?;
-                layer.name = format!("{}+{name}", layer.name);
-                for (b, v) in layer.bias.iter_mut().zip(bias) {
-                    *b += sign * v;
-                }
+            None => vec![0.0; n],
+        };
+        self.push_affine(Layer::from_dense(name, k, &rows, bias));
+        Ok(())
+    }
+
+    /// `x @ W` with a constant W; a following Add supplies the bias.
+    fn matmul<'a>(&mut self, name: &str, c: &Consts<'a>) -> Result<(), String> {
+        let k = self.flat("MatMul")?;
+        let bt = c(1).ok_or("its second operand must be a constant weight matrix (x @ W)")?;
+        let n = gemm_outputs(bt, k, false)?;
+        let rows: Vec<Vec<f64>> = (0..n).map(|o| (0..k).map(|i| bt.data[i * n + o]).collect()).collect();
+        self.push_affine(Layer::from_dense(name, k, &rows, vec![0.0; n]));
+        Ok(())
+    }
+
+    /// Add/Sub of a constant, folded into the bias of the open affine layer.
+    fn add_bias<'a>(&mut self, name: &str, sub: bool, c: &Consts<'a>) -> Result<(), String> {
+        let t = c(1).or_else(|| c(0)).ok_or("one operand must be a constant")?;
+        if sub && c(1).is_none() {
+            return Err("only tensor - constant is supported".into());
+        }
+        let (n, chans) = (self.size(), self.shape[0]);
+        let bias = match t.data.len() {
+            l if l == chans && self.shape.len() == 3 => expand(&t.data, n / chans),
+            _ => broadcast(t, n)?,
+        };
+        let sign = if sub { -1.0 } else { 1.0 };
+        let layer = self
+            .open()
+            .ok_or("a constant can only be added right after Gemm, MatMul or Conv (before the activation)")?;
+        layer.name = format!("{}+{name}", layer.name);
+        for (b, v) in layer.bias.iter_mut().zip(bias) {
+            *b += sign * v;
+        }
+        Ok(())
+    }
+
+    /// BatchNormalization, folded into the weights and bias of the open affine layer.
+    fn batch_norm<'a>(&mut self, name: &str, node: &NodeProto, c: &Consts<'a>) -> Result<(), String> {
+        let get = |i: usize, what: &str| c(i).ok_or(format!("its {what} must be a constant"));
+        let (scale, beta, mean, var) = (get(1, "scale")?, get(2, "bias")?, get(3, "mean")?, get(4, "variance")?);
+        let eps = attr_f(node, "epsilon", 1e-5);
+        let channels = self.shape[0];
+        let per = self.size() / channels.max(1);
+        let (s, bb, m, v) = (
+            broadcast(scale, channels)?,
+            broadcast(beta, channels)?,
+            broadcast(mean, channels)?,
+            broadcast(var, channels)?,
+        );
+        let layer = self
+            .open()
+            .ok_or("BatchNormalization must directly follow Conv, Gemm or MatMul (it is folded into their weights)")?;
+        layer.name = format!("{}+{name}", layer.name);
+        for o in 0..layer.outputs() {
+            let ch = o / per.max(1);
+            let g = s[ch] / (v[ch] + eps).sqrt();
+            for w in &mut layer.vals[layer.starts[o]..layer.starts[o + 1]] {
+                *w *= g;
             }
-            "BatchNormalization" => {
-                let get = |i: usize, what: &str| c(i).ok_or(format!("its {what} must be a constant"));
-                let (scale, beta, mean, var) =
-                    (get(1, "scale")?, get(2, "bias")?, get(3, "mean")?, get(4, "variance")?);
-                let eps = attr_f(node, "epsilon", 1e-5);
-                let channels = self.shape[0];
-                let per = self.size() / channels.max(1);
-                let (s, bb, m, v) = (
-                    broadcast(scale, channels)?,
-                    broadcast(beta, channels)?,
-                    broadcast(mean, channels)?,
-                    broadcast(var, channels)?,
-                );
-                let layer = self.open().ok_or(
-                    "BatchNormalization must directly follow Conv, Gemm or MatMul (it is folded into their weights)",
-                )?;
-                layer.name = format!("{}+{name}", layer.name);
-                for o in 0..layer.outputs() {
-                    let ch = o / per.max(1);
-                    let g = s[ch] / (v[ch] + eps).sqrt();
-                    for w in &mut layer.vals[layer.starts[o]..layer.starts[o + 1]] {
-                        *w *= g;
-                    }
-                    layer.bias[o] = (layer.bias[o] - m[ch]) * g + bb[ch];
-                }
+            layer.bias[o] = (layer.bias[o] - m[ch]) * g + bb[ch];
+        }
+        Ok(())
+    }
+
+    /// Relu or Clip(0, max) as the activation of the last layer.
+    fn relu_clip<'a>(&mut self, name: &str, node: &NodeProto, c: &Consts<'a>) -> Result<(), String> {
+        let act = if node.op_type == "Relu" { Act::Relu } else { clip_act(node, c)? };
+        match self.layers.last_mut() {
+            None => return Err("an activation on the model input is not supported".into()),
+            Some(l) if l.act == Act::Linear => {
+                l.act = act;
+                l.name = format!("{}+{name}", l.name);
             }
-            "Relu" | "Clip" => {
-                let act = if op == "Relu" {
-                    Act::Relu
-                } else {
-                    let lo = c(1)
-                        .map(|t| t.data.first().copied().unwrap_or(0.0))
-                        .or_else(|| attr(node, "min").map(|a| a.f as f64));
-                    let hi = c(2)
-                        .map(|t| t.data.first().copied().unwrap_or(0.0))
-                        .or_else(|| attr(node, "max").map(|a| a.f as f64));
-                    if lo != Some(0.0) {
-                        return Err(format!(
-                            "only Clip(min = 0, max) is an activation spikeforge converts; this one has min {lo:?}"
-                        ));
-                    }
-                    match hi {
-                        Some(m) if m > 0.0 => Act::Clip(m),
-                        Some(m) => return Err(format!("Clip max {m} must be positive")),
-                        None => Act::Relu,
-                    }
-                };
-                match self.layers.last_mut() {
-                    None => return Err("an activation on the model input is not supported".into()),
-                    Some(l) if l.act == Act::Linear => {
-                        l.act = act;
-                        l.name = format!("{}+{name}", l.name);
-                    }
-                    Some(l) => {
-                        // Relu after Relu/Clip changes nothing; a Clip narrows a Relu.
-                        if let (Act::Clip(m), Act::Relu) = (act, l.act) {
-                            l.act = Act::Clip(m);
-                        }
-                    }
+            Some(l) => {
+                // Relu after Relu/Clip changes nothing; a Clip narrows a Relu.
+                if let (Act::Clip(m), Act::Relu) = (act, l.act) {
+                    l.act = Act::Clip(m);
                 }
-            }
-            "Conv" => {
-                let (ch, h, w) = self.image()?;
-                let wt = c(1).ok_or("its weight must be a constant (an initializer)")?;
-                if attr_i(node, "group", 1) != 1 {
-                    return Err("grouped or depthwise convolution (group != 1) is not supported".into());
-                }
-                let [m, wc, kh, kw] = wt.dims[..] else {
-                    return Err(format!(
-                        "its weight has shape {:?}; expected [M, C, kH, kW] (2-D convolution)",
-                        wt.dims
-                    ));
-                };
-                if wc != ch {
-                    return Err(format!("its weight expects {wc} input channels but the input has {ch}"));
-                }
-                let g = Geometry::new(node, (h, w), (kh, kw))?;
-                let bias = match c(2) {
-                    Some(t) => broadcast(t, m)?,
-                    None => vec![0.0; m],
-                };
-                layer_values(&[m, g.oh, g.ow])?;
-                let mut rows = Vec::with_capacity(m * g.oh * g.ow);
-                for mo in 0..m {
-                    for oy in 0..g.oh {
-                        for ox in 0..g.ow {
-                            let mut row = Vec::new();
-                            for ci in 0..ch {
-                                for (ky, kx, iy, ix) in g.window(oy, ox) {
-                                    let v = wt.data[((mo * ch + ci) * kh + ky) * kw + kx];
-                                    row.push(((ci * h + iy) * w + ix, v));
-                                }
-                            }
-                            rows.push(row);
-                        }
-                    }
-                }
-                let b = expand(&bias, g.oh * g.ow);
-                self.push_affine(sparse_layer(name, ch * h * w, vec![m, g.oh, g.ow], rows, b));
-            }
-            "AveragePool" | "GlobalAveragePool" => {
-                let (ch, h, w) = self.image()?;
-                let (g, include) = if op == "GlobalAveragePool" {
-                    (Geometry { oh: 1, ow: 1, k: (h, w), s: (1, 1), p: (0, 0), d: (1, 1), hw: (h, w) }, true)
-                } else {
-                    if attr_i(node, "ceil_mode", 0) != 0 {
-                        return Err("ceil_mode = 1 is not supported; export with ceil_mode=False".into());
-                    }
-                    let k = attr_ints(node, "kernel_shape").ok_or("it has no kernel_shape")?;
-                    let [kh, kw] = k[..] else { return Err(format!("kernel_shape {k:?} is not 2-D")) };
-                    (
-                        Geometry::new(node, (h, w), (kh as usize, kw as usize))?,
-                        attr_i(node, "count_include_pad", 0) != 0,
-                    )
-                };
-                layer_values(&[ch, g.oh, g.ow])?;
-                let mut rows = Vec::with_capacity(ch * g.oh * g.ow);
-                for ci in 0..ch {
-                    for oy in 0..g.oh {
-                        for ox in 0..g.ow {
-                            let cells: Vec<usize> =
-                                g.window(oy, ox).map(|(_, _, iy, ix)| (ci * h + iy) * w + ix).collect();
-                            let div = if include { (g.k.0 * g.k.1) as f64 } else { cells.len().max(1) as f64 };
-                            rows.push(cells.into_iter().map(|i| (i, 1.0 / div)).collect());
-                        }
-                    }
-                }
-                let n = rows.len();
-                self.push_affine(sparse_layer(name, ch * h * w, vec![ch, g.oh, g.ow], rows, vec![0.0; n]));
-            }
-            "Flatten" => {
-                if attr_i(node, "axis", 1) != 1 {
-                    return Err("only Flatten with axis = 1 is supported".into());
-                }
-                self.shape = vec![self.size()];
-            }
-            "Reshape" => {
-                let t = c(1).ok_or("its target shape must be a constant")?;
-                let mut dims: Vec<i64> = t.data.iter().map(|&v| v as i64).collect();
-                if dims.is_empty() {
-                    return Err("its target shape is empty".into());
-                }
-                dims.remove(0); // the batch dimension
-                let mut out = Vec::new();
-                let mut infer = None;
-                for (k, &d) in dims.iter().enumerate() {
-                    match d {
-                        -1 => infer = Some(k),
-                        0 => out.push(*self.shape.get(k).ok_or("a 0 in its shape copies a missing dimension")?),
-                        d if d > 0 => out.push(d as usize),
-                        d => return Err(format!("dimension {d} in its target shape is invalid")),
-                    }
-                }
-                let Some(known) = elements(&out) else {
-                    return Err(format!("its target shape {dims:?} has more values than any file can hold"));
-                };
-                if let Some(k) = infer {
-                    if known == 0 || !self.size().is_multiple_of(known) {
-                        return Err(format!("cannot reshape {:?} to {dims:?}", self.shape));
-                    }
-                    out.insert(k, self.size() / known);
-                }
-                if elements(&out) != Some(self.size()) {
-                    return Err(format!(
-                        "it reshapes {:?} ({} values) to {out:?}; only reshapes that keep every sample's values are \
-                         supported (the batch dimension must stay first)",
-                        self.shape,
-                        self.size()
-                    ));
-                }
-                self.shape = out;
-            }
-            "Dropout" | "Identity" => {}
-            "Softmax" | "LogSoftmax" => self.finished = Some(format!("{op} \"{name}\"")),
-            other => {
-                let hint = match other {
-                    "MaxPool" => " (use AveragePool: max pooling has no rate-coded equivalent here)",
-                    "Sigmoid" | "Tanh" | "LeakyRelu" | "Gelu" | "Elu" => {
-                        " (only ReLU-type activations convert to IF neurons)"
-                    }
-                    _ => "",
-                };
-                return Err(format!("operator {other} is not supported{hint}; supported: {SUPPORTED}"));
             }
         }
         Ok(())
     }
+
+    /// 2-D convolution (group 1) with constant weight and bias, as a sparse layer.
+    fn conv<'a>(&mut self, name: &str, node: &NodeProto, c: &Consts<'a>) -> Result<(), String> {
+        let (ch, h, w) = self.image()?;
+        let wt = c(1).ok_or("its weight must be a constant (an initializer)")?;
+        if attr_i(node, "group", 1) != 1 {
+            return Err("grouped or depthwise convolution (group != 1) is not supported".into());
+        }
+        let [m, wc, kh, kw] = wt.dims[..] else {
+            return Err(format!("its weight has shape {:?}; expected [M, C, kH, kW] (2-D convolution)", wt.dims));
+        };
+        if wc != ch {
+            return Err(format!("its weight expects {wc} input channels but the input has {ch}"));
+        }
+        let g = Geometry::new(node, (h, w), (kh, kw))?;
+        let bias = match c(2) {
+            Some(t) => broadcast(t, m)?,
+            None => vec![0.0; m],
+        };
+        layer_values(&[m, g.oh, g.ow])?;
+        let rows = conv_rows(wt, ch, &g);
+        let b = expand(&bias, g.oh * g.ow);
+        self.push_affine(sparse_layer(name, ch * h * w, vec![m, g.oh, g.ow], rows, b));
+        Ok(())
+    }
+
+    /// AveragePool (floor mode) over a [C, H, W] tensor.
+    fn average_pool(&mut self, name: &str, node: &NodeProto) -> Result<(), String> {
+        let (ch, h, w) = self.image()?;
+        if attr_i(node, "ceil_mode", 0) != 0 {
+            return Err("ceil_mode = 1 is not supported; export with ceil_mode=False".into());
+        }
+        let k = attr_ints(node, "kernel_shape").ok_or("it has no kernel_shape")?;
+        let [kh, kw] = k[..] else { return Err(format!("kernel_shape {k:?} is not 2-D")) };
+        let g = Geometry::new(node, (h, w), (kh as usize, kw as usize))?;
+        self.pool(name, ch, &g, attr_i(node, "count_include_pad", 0) != 0)
+    }
+
+    /// GlobalAveragePool: one window covering each channel.
+    fn global_average_pool(&mut self, name: &str) -> Result<(), String> {
+        let (ch, h, w) = self.image()?;
+        let g = Geometry { oh: 1, ow: 1, k: (h, w), s: (1, 1), p: (0, 0), d: (1, 1), hw: (h, w) };
+        self.pool(name, ch, &g, true)
+    }
+
+    /// The averaging layer of a pool over `ch` channels; `include` counts
+    /// padding cells in the divisor (count_include_pad).
+    fn pool(&mut self, name: &str, ch: usize, g: &Geometry, include: bool) -> Result<(), String> {
+        let (h, w) = g.hw;
+        layer_values(&[ch, g.oh, g.ow])?;
+        let mut rows = Vec::with_capacity(ch * g.oh * g.ow);
+        for ci in 0..ch {
+            for oy in 0..g.oh {
+                for ox in 0..g.ow {
+                    let cells: Vec<usize> = g.window(oy, ox).map(|(_, _, iy, ix)| (ci * h + iy) * w + ix).collect();
+                    let div = if include { (g.k.0 * g.k.1) as f64 } else { cells.len().max(1) as f64 };
+                    rows.push(cells.into_iter().map(|i| (i, 1.0 / div)).collect());
+                }
+            }
+        }
+        let n = rows.len();
+        self.push_affine(sparse_layer(name, ch * h * w, vec![ch, g.oh, g.ow], rows, vec![0.0; n]));
+        Ok(())
+    }
+
+    /// Flatten (axis 1): only the tracked shape changes.
+    fn flatten(&mut self, node: &NodeProto) -> Result<(), String> {
+        if attr_i(node, "axis", 1) != 1 {
+            return Err("only Flatten with axis = 1 is supported".into());
+        }
+        self.shape = vec![self.size()];
+        Ok(())
+    }
+
+    /// Reshape to a constant shape that keeps every sample's values; only
+    /// the tracked shape changes.
+    fn reshape<'a>(&mut self, c: &Consts<'a>) -> Result<(), String> {
+        let t = c(1).ok_or("its target shape must be a constant")?;
+        let mut dims: Vec<i64> = t.data.iter().map(|&v| v as i64).collect();
+        if dims.is_empty() {
+            return Err("its target shape is empty".into());
+        }
+        dims.remove(0); // the batch dimension
+        let mut out = Vec::new();
+        let mut infer = None;
+        for (k, &d) in dims.iter().enumerate() {
+            match d {
+                -1 => infer = Some(k),
+                0 => out.push(*self.shape.get(k).ok_or("a 0 in its shape copies a missing dimension")?),
+                d if d > 0 => out.push(d as usize),
+                d => return Err(format!("dimension {d} in its target shape is invalid")),
+            }
+        }
+        let Some(known) = elements(&out) else {
+            return Err(format!("its target shape {dims:?} has more values than any file can hold"));
+        };
+        if let Some(k) = infer {
+            if known == 0 || !self.size().is_multiple_of(known) {
+                return Err(format!("cannot reshape {:?} to {dims:?}", self.shape));
+            }
+            out.insert(k, self.size() / known);
+        }
+        if elements(&out) != Some(self.size()) {
+            return Err(format!(
+                "it reshapes {:?} ({} values) to {out:?}; only reshapes that keep every sample's values are \
+                 supported (the batch dimension must stay first)",
+                self.shape,
+                self.size()
+            ));
+        }
+        self.shape = out;
+        Ok(())
+    }
+}
+
+/// The activation of a Clip node: min must be 0 (from input 1 or the
+/// attribute of opset < 11); no max is a Relu.
+fn clip_act<'a>(node: &NodeProto, c: &Consts<'a>) -> Result<Act, String> {
+    let lo = c(1).map(|t| t.data.first().copied().unwrap_or(0.0)).or_else(|| attr(node, "min").map(|a| a.f as f64));
+    let hi = c(2).map(|t| t.data.first().copied().unwrap_or(0.0)).or_else(|| attr(node, "max").map(|a| a.f as f64));
+    if lo != Some(0.0) {
+        return Err(format!("only Clip(min = 0, max) is an activation spikeforge converts; this one has min {lo:?}"));
+    }
+    match hi {
+        Some(m) if m > 0.0 => Ok(Act::Clip(m)),
+        Some(m) => Err(format!("Clip max {m} must be positive")),
+        None => Ok(Act::Relu),
+    }
+}
+
+/// Rows of a convolution's sparse matrix, one per output `(m, oy, ox)`:
+/// `(input index, weight)` of each in-range cell of its window.
+fn conv_rows(wt: &Tensor, ch: usize, g: &Geometry) -> Vec<Vec<(usize, f64)>> {
+    let (m, kh, kw) = (wt.dims[0], wt.dims[2], wt.dims[3]);
+    let (h, w) = g.hw;
+    let mut rows = Vec::with_capacity(m * g.oh * g.ow);
+    for mo in 0..m {
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                let mut row = Vec::new();
+                for ci in 0..ch {
+                    for (ky, kx, iy, ix) in g.window(oy, ox) {
+                        let v = wt.data[((mo * ch + ci) * kh + ky) * kw + kx];
+                        row.push(((ci * h + iy) * w + ix, v));
+                    }
+                }
+                rows.push(row);
+            }
+        }
+    }
+    rows
+}
+
+/// The refusal of an operator no arm handles, with a hint for the usual ones.
+fn unsupported(op: &str) -> String {
+    let hint = match op {
+        "MaxPool" => " (use AveragePool: max pooling has no rate-coded equivalent here)",
+        "Sigmoid" | "Tanh" | "LeakyRelu" | "Gelu" | "Elu" => " (only ReLU-type activations convert to IF neurons)",
+        _ => "",
+    };
+    format!("operator {op} is not supported{hint}; supported: {SUPPORTED}")
 }
 
 fn gemm_outputs(b: &Tensor, k: usize, trans: bool) -> Result<usize, String> {

@@ -11,7 +11,7 @@
 //! weights are `round(k_l · W · λ_{l-1})`, biases `round(k_l · b)`, threshold
 //! `round(k_l · λ_l)`: one scale per layer shared by W, b, θ and v_init.
 
-use crate::ann::{argmax, Act, Ann};
+use crate::ann::{argmax, Act, Ann, Layer};
 use crate::data::Split;
 use rayon::prelude::*;
 use spikeforge_golden::Model;
@@ -193,6 +193,21 @@ pub struct Inference {
 
 /// Converts `ann` with calibration samples from `train`.
 pub fn convert(ann: &Ann, train: &Split, opts: &Options) -> Result<Snn, ConvertError> {
+    check_inputs(ann, train, opts)?;
+    let bal = balance(ann, train, opts)?;
+    let mut snn = input_coding(opts, bal.input_scale)?;
+    quantize(ann, &bal, opts, &mut snn);
+    snn.rebuild()?;
+    if opts.bias_correction || opts.potential_init {
+        calibrate(ann, train, opts, &mut snn)?;
+    }
+    Ok(snn)
+}
+
+/// Refuses settings and data no conversion can use. Guarantees to the
+/// phases after it: T ≥ 1, samples of the model's input size, and at least
+/// one training sample.
+fn check_inputs(ann: &Ann, train: &Split, opts: &Options) -> Result<(), ConvertError> {
     if opts.steps == 0 {
         return Err(ConvertError::NoSteps);
     }
@@ -202,24 +217,35 @@ pub fn convert(ann: &Ann, train: &Split, opts: &Options) -> Result<Snn, ConvertE
     if train.is_empty() {
         return Err(ConvertError::NoCalibration);
     }
-    let fp = opts.fixed_point;
-    let t = opts.steps as f64;
-    let wmax = ((1i64 << (fp.weight_bits - 1)) - 1) as f64;
-    let pmax = (1i64 << (fp.potential_bits - 1)) - 1;
-    let n_layers = ann.layers.len();
+    Ok(())
+}
 
-    // Threshold balancing on ANN activations.
+/// The balanced thresholds, in activation units.
+struct Balance {
+    /// λ_0: the largest input value.
+    input_scale: f64,
+    /// λ_l of every layer.
+    lambdas: Vec<f64>,
+    /// Largest |logit| with [`Readout::Potential`] (0 otherwise).
+    zmax: f64,
+}
+
+/// Threshold balancing on the ANN activations of `balance_samples` training
+/// samples. Guarantees to quantization: λ_0 > 0 and every λ_l > 0 (a layer
+/// that never activates is refused), a Clip layer's λ_l at most its max;
+/// with the potential readout the output's λ is the logit range.
+fn balance(ann: &Ann, train: &Split, opts: &Options) -> Result<Balance, ConvertError> {
     let bal = train.take(opts.balance_samples);
     let outs: Vec<Vec<Vec<f64>>> = (0..bal.len()).into_par_iter().map(|i| ann.forward(&bal.x(i))).collect();
     let input_scale = bal.data.iter().fold(0.0f64, |m, &v| m.max(v as f64));
     if input_scale <= 0.0 {
         return Err(ConvertError::DeadLayer { layer: 0, name: "input".into() });
     }
+    let n_layers = ann.layers.len();
     let mut lambdas = Vec::with_capacity(n_layers);
     let mut zmax = 0.0f64;
     for (l, layer) in ann.layers.iter().enumerate() {
-        let last = l + 1 == n_layers;
-        if last && opts.readout == Readout::Potential {
+        if l + 1 == n_layers && opts.readout == Readout::Potential {
             // Non-spiking readout: λ only sets the scale via the logit range.
             for o in &outs {
                 zmax = o[l].iter().fold(zmax, |m, v| m.max(v.abs()));
@@ -227,26 +253,36 @@ pub fn convert(ann: &Ann, train: &Split, opts: &Options) -> Result<Snn, ConvertE
             lambdas.push(zmax.max(f64::MIN_POSITIVE));
             continue;
         }
-        let mut acts: Vec<f64> = outs.iter().flat_map(|o| o[l].iter().copied()).filter(|&v| v > 0.0).collect();
+        let acts: Vec<f64> = outs.iter().flat_map(|o| o[l].iter().copied()).filter(|&v| v > 0.0).collect();
         if acts.is_empty() {
             return Err(ConvertError::DeadLayer { layer: l + 1, name: layer.name.clone() });
         }
-        let lambda = match opts.threshold {
-            Threshold::Max => acts.iter().fold(0.0f64, |m, &v| m.max(v)),
-            Threshold::Percentile(p) => {
-                acts.sort_by(|a, b| a.total_cmp(b));
-                let k = ((p / 100.0) * (acts.len() - 1) as f64).round() as usize;
-                acts[k.min(acts.len() - 1)]
-            }
-        };
+        let lambda = threshold(acts, opts.threshold);
         lambdas.push(match layer.act {
             Act::Clip(m) => lambda.min(m),
             _ => lambda,
         });
     }
+    Ok(Balance { input_scale, lambdas, zmax })
+}
 
-    // Quantization: one scale per layer.
-    let mut snn = Snn {
+/// The threshold `how` picks from a layer's positive activations (not empty).
+fn threshold(mut acts: Vec<f64>, how: Threshold) -> f64 {
+    match how {
+        Threshold::Max => acts.iter().fold(0.0f64, |m, &v| m.max(v)),
+        Threshold::Percentile(p) => {
+            acts.sort_by(|a, b| a.total_cmp(b));
+            let k = ((p / 100.0) * (acts.len() - 1) as f64).round() as usize;
+            acts[k.min(acts.len() - 1)]
+        }
+    }
+}
+
+/// The network before quantization: only an input population, and the input
+/// coding every later phase reads (λ_0, full scale Q, encoder phase).
+fn input_coding(opts: &Options, input_scale: f64) -> Result<Snn, ConvertError> {
+    let fp = opts.fixed_point;
+    Ok(Snn {
         net: Network::from_doc(&NetworkDoc {
             format: 1,
             name: None,
@@ -270,81 +306,101 @@ pub fn convert(ann: &Ann, train: &Split, opts: &Options) -> Result<Snn, ConvertE
         reset: opts.reset,
         fixed_point: fp,
         name: "converted".into(),
-    };
+    })
+}
+
+/// Per-layer quantization, one scale per layer. Guarantees to calibration:
+/// one [`LayerInfo`] and integer weights, biases (shifted if asked) and
+/// zero initial potentials per layer, populations numbered after the
+/// inputs, the last one `output`; the network itself is not rebuilt yet.
+fn quantize(ann: &Ann, bal: &Balance, opts: &Options, snn: &mut Snn) {
     let mut offset = ann.inputs() as u32;
     for (l, layer) in ann.layers.iter().enumerate() {
-        let last = l + 1 == n_layers;
-        let lam_in = if l == 0 { input_scale } else { lambdas[l - 1] };
-        let wt = layer.max_abs_weight() * lam_in;
-        let mut k = if wt > 0.0 { wmax / wt } else { f64::INFINITY };
-        let potential_out = last && opts.readout == Readout::Potential;
-        let theta = if potential_out {
-            // Keep |v| within half the range over T steps of the largest logit.
-            k = k.min(pmax as f64 * 0.5 / (t * zmax.max(f64::MIN_POSITIVE)));
-            pmax
-        } else {
-            // Leave room above θ for one step's input.
-            k = k.min((1i64 << (fp.potential_bits - 2)) as f64 / lambdas[l]);
-            ((k * lambdas[l]).round() as i64).clamp(1, pmax)
-        };
-        let mut syn = Vec::with_capacity(layer.vals.len());
-        for o in 0..layer.outputs() {
-            for (i, w) in layer.row(o) {
-                let q = (k * w * lam_in).round() as i64;
-                if q != 0 {
-                    syn.push([i as i64, o as i64, q]);
-                }
-            }
-        }
-        let shift = if opts.shift_bias && !potential_out { k * lambdas[l] / (2.0 * t) } else { 0.0 };
-        let bias: Vec<i64> =
-            layer.bias.iter().map(|&b| ((k * b + shift).round() as i64).clamp(-pmax - 1, pmax)).collect();
+        let last = l + 1 == ann.layers.len();
+        let q = quantize_layer(layer, l, bal, last && opts.readout == Readout::Potential, opts);
         let name = if last { "output".to_string() } else { format!("hidden{}", l + 1) };
         snn.layers.push(LayerInfo {
             population: name,
             source: layer.name.clone(),
             offset,
             size: layer.outputs() as u32,
-            scale: k,
-            lambda: lambdas[l],
-            threshold: theta,
-            synapses: syn.len(),
+            scale: q.scale,
+            lambda: bal.lambdas[l],
+            threshold: q.threshold,
+            synapses: q.synapses.len(),
         });
         offset += layer.outputs() as u32;
-        snn.weights.push(syn);
-        snn.biases.push(bias);
+        snn.weights.push(q.synapses);
+        snn.biases.push(q.bias);
         snn.v_init.push(vec![0; layer.outputs()]);
     }
-    snn.rebuild()?;
+}
 
-    // Calibration, layer by layer: each layer is corrected with the layers
-    // before it already corrected.
-    if opts.bias_correction || opts.potential_init {
-        let cal = train.take(opts.calibration_samples);
-        let targets = targets(ann, &cal);
-        for l in 0..n_layers {
-            for pass in [opts.bias_correction, opts.potential_init].into_iter().enumerate() {
-                if !pass.1 {
-                    continue;
-                }
-                let resid = snn.residual(l, &cal, &targets);
-                let info = &snn.layers[l];
-                let (k, lo, hi) = (info.scale, -pmax - 1, pmax);
-                for (n, e) in resid.iter().enumerate() {
-                    if pass.0 == 0 {
-                        let b = &mut snn.biases[l][n];
-                        *b = (*b - (k * e).round() as i64).clamp(lo, hi);
-                    } else {
-                        let v = &mut snn.v_init[l][n];
-                        let cap = if info.threshold >= pmax { hi } else { info.threshold };
-                        *v = (*v - (k * t * e).round() as i64).clamp(-cap, cap);
-                    }
-                }
-                snn.rebuild()?;
+/// One layer's integer parameters.
+struct Quantized {
+    /// k_l: integer units per activation unit.
+    scale: f64,
+    threshold: i64,
+    /// `[pre, post, weight]`, zero weights left out.
+    synapses: Vec<[i64; 3]>,
+    bias: Vec<i64>,
+}
+
+/// Quantizes layer `l`: its scale fits the largest weight into the weight
+/// bits and leaves the potential room above θ (or, for a non-spiking
+/// output, T steps of the largest logit within half the range).
+fn quantize_layer(layer: &Layer, l: usize, bal: &Balance, potential_out: bool, opts: &Options) -> Quantized {
+    let fp = opts.fixed_point;
+    let t = opts.steps as f64;
+    let wmax = ((1i64 << (fp.weight_bits - 1)) - 1) as f64;
+    let pmax = (1i64 << (fp.potential_bits - 1)) - 1;
+    let lambda = bal.lambdas[l];
+    let lam_in = if l == 0 { bal.input_scale } else { bal.lambdas[l - 1] };
+    let wt = layer.max_abs_weight() * lam_in;
+    let mut k = if wt > 0.0 { wmax / wt } else { f64::INFINITY };
+    let threshold = if potential_out {
+        // Keep |v| within half the range over T steps of the largest logit.
+        k = k.min(pmax as f64 * 0.5 / (t * bal.zmax.max(f64::MIN_POSITIVE)));
+        pmax
+    } else {
+        // Leave room above θ for one step's input.
+        k = k.min((1i64 << (fp.potential_bits - 2)) as f64 / lambda);
+        ((k * lambda).round() as i64).clamp(1, pmax)
+    };
+    let mut synapses = Vec::with_capacity(layer.vals.len());
+    for o in 0..layer.outputs() {
+        for (i, w) in layer.row(o) {
+            let q = (k * w * lam_in).round() as i64;
+            if q != 0 {
+                synapses.push([i as i64, o as i64, q]);
             }
         }
     }
-    Ok(snn)
+    let shift = if opts.shift_bias && !potential_out { k * lambda / (2.0 * t) } else { 0.0 };
+    let bias = layer.bias.iter().map(|&b| ((k * b + shift).round() as i64).clamp(-pmax - 1, pmax)).collect();
+    Quantized { scale: k, threshold, synapses, bias }
+}
+
+/// Calibration on `calibration_samples` training samples, layer by layer:
+/// each layer is corrected with the layers before it already corrected.
+/// Only biases and initial potentials change, each within the potential
+/// range, and the network is rebuilt after every pass.
+fn calibrate(ann: &Ann, train: &Split, opts: &Options, snn: &mut Snn) -> Result<(), ConvertError> {
+    let cal = train.take(opts.calibration_samples);
+    let targets = targets(ann, &cal);
+    for l in 0..ann.layers.len() {
+        if opts.bias_correction {
+            let resid = snn.residual(l, &cal, &targets);
+            snn.correct_bias(l, &resid);
+            snn.rebuild()?;
+        }
+        if opts.potential_init {
+            let resid = snn.residual(l, &cal, &targets);
+            snn.init_potential(l, &resid);
+            snn.rebuild()?;
+        }
+    }
+    Ok(())
 }
 
 impl Snn {
@@ -352,6 +408,32 @@ impl Snn {
     fn rebuild(&mut self) -> Result<(), ConvertError> {
         self.net = self.build(None)?;
         Ok(())
+    }
+
+    /// Largest potential: 2^(P-1) - 1.
+    fn pmax(&self) -> i64 {
+        (1i64 << (self.fixed_point.potential_bits - 1)) - 1
+    }
+
+    /// Bias correction of layer `l`: subtracts each neuron's residual (in
+    /// integer units) from its bias.
+    fn correct_bias(&mut self, l: usize, resid: &[f64]) {
+        let (k, pmax) = (self.layers[l].scale, self.pmax());
+        for (b, e) in self.biases[l].iter_mut().zip(resid) {
+            *b = (*b - (k * e).round() as i64).clamp(-pmax - 1, pmax);
+        }
+    }
+
+    /// Potential initialization of layer `l`: subtracts T steps of each
+    /// neuron's residual from its initial potential, kept within ±θ (±the
+    /// potential range for a non-spiking output).
+    fn init_potential(&mut self, l: usize, resid: &[f64]) {
+        let (k, t, pmax) = (self.layers[l].scale, self.steps as f64, self.pmax());
+        let theta = self.layers[l].threshold;
+        let cap = if theta >= pmax { pmax } else { theta };
+        for (v, e) in self.v_init[l].iter_mut().zip(resid) {
+            *v = (*v - (k * t * e).round() as i64).clamp(-cap, cap);
+        }
     }
 
     /// The network, with the first layer's biases replaced if given.
