@@ -68,6 +68,6 @@ pub fn algorithm() -> impl TypedValueParser<Value = Algorithm> {
 }
 
 /// `--max-input-size`: a size as `spikeforge_net::input::parse_size` reads it.
-pub fn max_input_size(s: &str) -> Result<u64, String> {
+pub fn max_input_size(s: &str) -> Result<u64, spikeforge_net::input::SizeError> {
     spikeforge_net::input::parse_size(s)
 }

@@ -19,10 +19,9 @@ impl SerialLink {
             .flow_control(serialport::FlowControl::None)
             .timeout(Duration::from_millis(100))
             .open()
-            .map_err(|e| {
-                ProtocolError::Link(format!(
-                    "cannot open serial port {path}: {e}\n  help: check the device name (ls /dev/ttyUSB* /dev/ttyACM*) and that you may use it (group dialout)"
-                ))
+            .map_err(|e| ProtocolError::Link {
+                action: format!("cannot open serial port {path}"),
+                detail: e.to_string(),
             })?;
         Ok(SerialLink { port })
     }
@@ -30,18 +29,22 @@ impl SerialLink {
 
 impl Link for SerialLink {
     fn send(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
-        self.port.write_all(bytes).map_err(|e| ProtocolError::Link(format!("serial write failed: {e}")))?;
-        self.port.flush().map_err(|e| ProtocolError::Link(format!("serial write failed: {e}")))
+        self.port.write_all(bytes).map_err(|e| link("serial write failed", e))?;
+        self.port.flush().map_err(|e| link("serial write failed", e))
     }
 
     fn recv(&mut self, timeout: Duration) -> Result<Option<u8>, ProtocolError> {
-        self.port.set_timeout(timeout).map_err(|e| ProtocolError::Link(format!("serial port: {e}")))?;
+        self.port.set_timeout(timeout).map_err(|e| link("cannot set the serial port's time-out", e))?;
         let mut b = [0u8; 1];
         match self.port.read(&mut b) {
             Ok(1) => Ok(Some(b[0])),
             Ok(_) => Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Ok(None),
-            Err(e) => Err(ProtocolError::Link(format!("serial read failed: {e}"))),
+            Err(e) => Err(link("serial read failed", e)),
         }
     }
+}
+
+fn link(action: &str, e: impl std::fmt::Display) -> ProtocolError {
+    ProtocolError::Link { action: action.to_string(), detail: e.to_string() }
 }

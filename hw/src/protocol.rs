@@ -134,9 +134,45 @@ pub enum ProtocolError {
         baud: u32,
     },
     /// A reply frame was malformed.
-    #[error("bad reply frame from the board: {0}")]
+    #[error("bad reply frame from the board: length {len} (replies carry at most 8 bytes)")]
     #[diagnostic(help("line noise or a wrong baud rate; check the cable and --baud"))]
-    BadFrame(String),
+    ReplyTooLong {
+        /// The length byte received.
+        len: usize,
+    },
+    /// A reply frame's CRC is wrong.
+    #[error("bad reply frame from the board: CRC {got:#04x}, expected {expected:#04x} (type {kind:#04x})")]
+    #[diagnostic(help("line noise or a wrong baud rate; check the cable and --baud"))]
+    BadCrc {
+        /// The reply type byte.
+        kind: u8,
+        /// The CRC received.
+        got: u8,
+        /// The CRC of the bytes received.
+        expected: u8,
+    },
+    /// A reply of the right type with a payload of the wrong length.
+    #[error("bad reply frame from the board: {what} with {len} bytes")]
+    #[diagnostic(help("host and bitstream from different spikeforge versions? rebuild the bitstream"))]
+    PayloadLength {
+        /// The reply type.
+        what: &'static str,
+        /// Its payload length.
+        len: usize,
+    },
+    /// The bridge's count of applied configuration words disagrees with
+    /// the words sent: a word was lost or applied twice.
+    #[error("the board applied {applied} configuration words (mod 65536) for {sent} writes sent")]
+    #[diagnostic(help("reload the network; if it repeats, check the cable and --baud"))]
+    ConfigCount {
+        /// Words the bridge counted (mod 2^16).
+        applied: u16,
+        /// Words sent.
+        sent: usize,
+    },
+    /// A reset or step before the network was loaded (a bug in the caller).
+    #[error("internal error (a bug in spikeforge, please report it): the board model was used before loading")]
+    NotLoaded,
     /// The board refused a request.
     #[error("the board refused command {command:#04x} with code {code}: {meaning}")]
     Nak {
@@ -164,9 +200,17 @@ pub enum ProtocolError {
         /// The flags.
         flags: u8,
     },
-    /// The link failed.
-    #[error("{0}")]
-    Link(String),
+    /// The link (a serial port) failed.
+    #[error("{action}: {detail}")]
+    #[diagnostic(help(
+        "check the device name (ls /dev/ttyUSB* /dev/ttyACM*), that you may use it (group dialout) and that the board is connected"
+    ))]
+    Link {
+        /// What failed, e.g. `cannot open serial port /dev/ttyUSB1`.
+        action: String,
+        /// The operating system's words.
+        detail: String,
+    },
 }
 
 /// Assembles reply frames from a byte stream, resynchronizing on garbage.
@@ -187,9 +231,8 @@ impl Decoder {
         }
         let len = self.buf[2] as usize;
         if len > 8 {
-            let e = format!("length {len} (replies carry at most 8 bytes)");
             self.buf.clear();
-            return Some(Err(ProtocolError::BadFrame(e)));
+            return Some(Err(ProtocolError::ReplyTooLong { len }));
         }
         if self.buf.len() < len + 4 {
             return None;
@@ -197,11 +240,7 @@ impl Decoder {
         let frame = std::mem::take(&mut self.buf);
         let crc = crc8(&frame[1..3 + len]);
         if crc != frame[3 + len] {
-            return Some(Err(ProtocolError::BadFrame(format!(
-                "CRC {:#04x}, expected {crc:#04x} (type {:#04x})",
-                frame[3 + len],
-                frame[1]
-            ))));
+            return Some(Err(ProtocolError::BadCrc { kind: frame[1], got: frame[3 + len], expected: crc }));
         }
         Some(Ok(Reply { kind: frame[1], payload: frame[3..3 + len].to_vec() }))
     }
@@ -318,9 +357,7 @@ impl<L: Link> Client<L> {
         if let (Some(b), Some(a)) = (before, self.status()?.config_writes) {
             let applied = a.wrapping_sub(b);
             if applied != n as u16 {
-                return Err(ProtocolError::BadFrame(format!(
-                    "the board applied {applied} configuration words (mod 65536) for {n} writes sent"
-                )));
+                return Err(ProtocolError::ConfigCount { applied, sent: n });
             }
         }
         self.clear()
@@ -382,7 +419,7 @@ impl<L: Link> Client<L> {
         p.extend_from_slice(&(slot as u16).to_be_bytes());
         let r = self.transact(cmd::PEEK, &p, reply::VALUE, "a potential")?;
         if r.payload.len() != 4 {
-            return Err(ProtocolError::BadFrame(format!("VALUE with {} bytes", r.payload.len())));
+            return Err(ProtocolError::PayloadLength { what: "VALUE", len: r.payload.len() });
         }
         Ok(i32::from_be_bytes([r.payload[0], r.payload[1], r.payload[2], r.payload[3]]))
     }
@@ -391,7 +428,7 @@ impl<L: Link> Client<L> {
     pub fn status(&mut self) -> Result<Status, ProtocolError> {
         let r = self.transact(cmd::STATUS, &[], reply::STATUS, "the status")?;
         if r.payload.len() != 6 && r.payload.len() != 8 {
-            return Err(ProtocolError::BadFrame(format!("STATUS with {} bytes", r.payload.len())));
+            return Err(ProtocolError::PayloadLength { what: "STATUS", len: r.payload.len() });
         }
         Ok(Status {
             errors: r.payload[0],
@@ -452,7 +489,7 @@ impl<L: Link> HardwareModel for BoardModel<L> {
     }
 
     fn reset(&mut self) -> Result<(), ProtocolError> {
-        let image = self.image.as_ref().ok_or_else(|| ProtocolError::Link("reset before load".into()))?;
+        let image = self.image.as_ref().ok_or(ProtocolError::NotLoaded)?;
         for w in reset_writes(image) {
             self.client.write(w)?;
         }
@@ -501,6 +538,6 @@ mod tests {
         let mut bad = reply_frame(reply::ACK, &[1]);
         *bad.last_mut().unwrap() ^= 0xff;
         let r: Vec<_> = bad.into_iter().filter_map(|b| d.push(b)).collect();
-        assert!(matches!(r.as_slice(), [Err(ProtocolError::BadFrame(_))]));
+        assert!(matches!(r.as_slice(), [Err(ProtocolError::BadCrc { kind: reply::ACK, .. })]));
     }
 }

@@ -56,7 +56,7 @@ pub fn max_input_bytes() -> Result<u64, InputError> {
         n => return Ok(n),
     }
     match std::env::var(MAX_INPUT_ENV) {
-        Ok(v) => parse_size(&v).map_err(|detail| InputError::BadLimit { value: v, detail }),
+        Ok(v) => parse_size(&v).map_err(|e| InputError::BadLimit { value: v, detail: e.to_string() }),
         Err(std::env::VarError::NotPresent) => Ok(DEFAULT_MAX_INPUT_BYTES),
         Err(std::env::VarError::NotUnicode(v)) => {
             Err(InputError::BadLimit { value: v.to_string_lossy().into_owned(), detail: "not UTF-8".into() })
@@ -67,7 +67,7 @@ pub fn max_input_bytes() -> Result<u64, InputError> {
 /// Reads a size: a whole number of bytes with an optional binary suffix
 /// `K`, `M`, `G` or `T` (powers of 1024; `KiB`, `MB`, `g` … are accepted
 /// too). At least 1 byte.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub fn parse_size(s: &str) -> Result<u64, SizeError> {
     let t = s.trim();
     let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(digits);
@@ -77,14 +77,40 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
         "t" | "tb" | "tib" => 40,
-        _ => return Err(format!("`{s}` is not a size; write bytes, or a number with K, M, G or T, e.g. 2G")),
+        _ => return Err(SizeError::Unit { text: s.to_string() }),
     };
-    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a size; write bytes, or a number with K, M, G or T"))?;
-    let bytes = n.checked_mul(1 << shift).ok_or_else(|| format!("`{s}` is too large"))?;
+    let n: u64 = num.parse().map_err(|_| SizeError::Number { text: s.to_string() })?;
+    let bytes = n.checked_mul(1 << shift).ok_or_else(|| SizeError::TooLarge { text: s.to_string() })?;
     if bytes == 0 {
-        return Err("the limit must be at least 1 byte".into());
+        return Err(SizeError::Zero);
     }
     Ok(bytes)
+}
+
+/// Why a size (`--max-input-size`, [`MAX_INPUT_ENV`]) was not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    /// An unknown unit after the number.
+    #[error("`{text}` is not a size; write bytes, or a number with K, M, G or T, e.g. 2G")]
+    Unit {
+        /// What was given.
+        text: String,
+    },
+    /// No whole number before the unit.
+    #[error("`{text}` is not a size; write bytes, or a number with K, M, G or T")]
+    Number {
+        /// What was given.
+        text: String,
+    },
+    /// More than 2^64 bytes.
+    #[error("`{text}` is too large")]
+    TooLarge {
+        /// What was given.
+        text: String,
+    },
+    /// Zero bytes.
+    #[error("the limit must be at least 1 byte")]
+    Zero,
 }
 
 /// Why an input file could not be read.

@@ -247,7 +247,10 @@ pub fn run_program(dir: &Path, spec: &HardwareSpec, ops: &[Op]) -> Result<Icarus
     cmd.args(["-g2005", "-o", "sf_tb.vvp", "-s", "sf_tb", "-c", "files.f"]);
     let out = tools::IVERILOG.output(&mut cmd)?;
     if !out.status.success() {
-        return Err(SimError::Icarus(format!("iverilog failed:\n{}", String::from_utf8_lossy(&out.stderr))));
+        return Err(SimError::Icarus {
+            stage: "iverilog failed",
+            detail: String::from_utf8_lossy(&out.stderr).into_owned(),
+        });
     }
     let t = Instant::now();
     let io_err = |e: std::io::Error| SimError::io("cannot run vvp in", dir, Some(e));
@@ -271,11 +274,14 @@ pub fn run_program(dir: &Path, spec: &HardwareSpec, ops: &[Op]) -> Result<Icarus
             None if t.elapsed() > limit => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(SimError::Icarus(format!(
-                    "vvp did not finish within {} s (simulation time stuck or far too slow); files in {}",
-                    limit.as_secs(),
-                    dir.display()
-                )));
+                return Err(SimError::Icarus {
+                    stage: "vvp did not finish",
+                    detail: format!(
+                        "no result within {} s (simulation time stuck or far too slow); files in {}",
+                        limit.as_secs(),
+                        dir.display()
+                    ),
+                });
             }
             None => std::thread::sleep(std::time::Duration::from_millis(20)),
         }
@@ -287,13 +293,13 @@ pub fn run_program(dir: &Path, spec: &HardwareSpec, ops: &[Op]) -> Result<Icarus
             use std::io::Read;
             let _ = e.read_to_string(&mut err);
         }
-        return Err(SimError::Icarus(format!("vvp failed:\n{err}")));
+        return Err(SimError::Icarus { stage: "vvp failed", detail: err });
     }
     let text_path = dir.join("icarus_out.txt");
     let text = std::fs::read_to_string(&text_path).map_err(|e| io("cannot read", &text_path, e))?;
     let steps = ops.iter().filter(|o| matches!(o, Op::Step)).count();
     let mut r = IcarusOutput { seconds, spikes: vec![Vec::new(); steps], ..Default::default() };
-    let bad = |l: &str| SimError::Icarus(format!("unexpected testbench output line `{l}`"));
+    let bad = |l: &str| SimError::Icarus { stage: "unexpected testbench output", detail: format!("line `{l}`") };
     for line in text.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
         let num = |i: usize| f.get(i).and_then(|x| x.parse::<i64>().ok()).ok_or_else(|| bad(line));
@@ -312,7 +318,10 @@ pub fn run_program(dir: &Path, spec: &HardwareSpec, ops: &[Op]) -> Result<Icarus
         }
     }
     if r.cycles_per_step.len() != steps {
-        return Err(SimError::Icarus(format!("the testbench finished {} of {steps} steps", r.cycles_per_step.len())));
+        return Err(SimError::Icarus {
+            stage: "the testbench stopped early",
+            detail: format!("it finished {} of {steps} steps", r.cycles_per_step.len()),
+        });
     }
     Ok(r)
 }

@@ -100,8 +100,16 @@ pub enum SimError {
         source: Option<std::io::Error>,
     },
     /// Icarus Verilog rejected the design or the run failed.
-    #[error("{0}")]
-    Icarus(String),
+    #[error("{stage}:\n{detail}")]
+    #[diagnostic(help(
+        "the files of the run are kept in its folder; rerun `iverilog -c files.f` and `vvp sf_tb.vvp` there"
+    ))]
+    Icarus {
+        /// What failed (`iverilog`, `vvp`, reading the testbench output).
+        stage: &'static str,
+        /// The tool's output or the offending line.
+        detail: String,
+    },
     /// A bug in spikeforge.
     #[error("internal error (a bug in spikeforge, please report it): {0}")]
     Internal(String),
