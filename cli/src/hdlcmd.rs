@@ -11,27 +11,15 @@ use spikeforge_mapper::Mapping;
 use spikeforge_net::FileErrors;
 use std::path::{Path, PathBuf};
 
-/// Top-level ports of the emitted top module: (name, direction, width).
-fn ports(top: &VerilogFile) -> Vec<(String, String, u32)> {
-    let mut out = Vec::new();
-    for line in top.text.lines() {
-        let l = line.trim();
-        let dir = if l.starts_with("input ") {
-            "input"
-        } else if l.starts_with("output ") {
-            "output"
-        } else {
-            continue;
-        };
-        let l = l.trim_end_matches(';');
-        let name = l.rsplit(' ').next().unwrap_or("").to_string();
-        let width = match (l.find('['), l.find(':')) {
-            (Some(a), Some(b)) if b > a => l[a + 1..b].trim().parse::<u32>().map_or(1, |hi| hi + 1),
-            _ => 1,
-        };
-        out.push((name, dir.to_string(), width));
-    }
-    out
+/// Top-level ports of the emitted top module: (name, direction, width),
+/// read with the contract's parser (they equal `spikeforge_hw::ports::PORTS`
+/// plus the clock, which a test of the RTL checks).
+fn ports(top: &VerilogFile) -> Vec<(String, &'static str, usize)> {
+    use spikeforge_hw::ports::{parse_verilog_ports, Dir};
+    parse_verilog_ports(&top.text, &top.module)
+        .into_iter()
+        .map(|(name, dir, width)| (name, if dir == Dir::In { "input" } else { "output" }, width))
+        .collect()
 }
 
 /// `spikeforge hdl`'s arguments.

@@ -1,14 +1,15 @@
 //! Configuration decode: turns one configuration write (`cfg_we`,
-//! `cfg_core`, `cfg_mem`, see `fabric::mem_code`) into the write enable
+//! `cfg_core`, `cfg_mem`, codes of `spikeforge_hw::memory`) into the write enable
 //! of one memory of one core or of the host input router, and holds each
-//! core's `neuron_count` register (written with `mem_code::NEURON_COUNT`).
+//! core's `neuron_count` register (written with `ConfigTarget::NeuronCount`).
 //! Addresses and data go to every memory unchanged; only the enables are
 //! decoded here.
 
-use crate::fabric::{c, mem_code};
+use crate::fabric::c;
 use crate::route::CORE_BITS;
 use crate::sweep::SLOT_BITS;
 use rust_hdl::prelude::*;
+use spikeforge_hw::memory::{ConfigTarget, Memory};
 
 /// See the module docs.
 #[derive(LogicBlock)]
@@ -78,15 +79,15 @@ impl ConfigDecode {
             counts: counts.iter().map(|&n| DFFWithInit::new(Bits::<SLOT_BITS>::from(n as u64))).collect(),
             ids: (0..k).map(|i| c::<CORE_BITS>(i as u64)).collect(),
             hit: (0..k).map(|_| Default::default()).collect(),
-            m_params: c::<4>(mem_code::PARAMS),
-            m_v: c::<4>(mem_code::V),
-            m_axons: c::<4>(mem_code::AXONS),
-            m_syn: c::<4>(mem_code::SYNAPSES),
-            m_ridx: c::<4>(mem_code::ROUTE_INDEX),
-            m_routes: c::<4>(mem_code::ROUTES),
-            m_in_ridx: c::<4>(mem_code::INPUT_ROUTE_INDEX),
-            m_in_routes: c::<4>(mem_code::INPUT_ROUTES),
-            m_count: c::<4>(mem_code::NEURON_COUNT),
+            m_params: c::<4>(Memory::Params.code() as u64),
+            m_v: c::<4>(Memory::Potentials.code() as u64),
+            m_axons: c::<4>(Memory::Axons.code() as u64),
+            m_syn: c::<4>(Memory::Synapses.code() as u64),
+            m_ridx: c::<4>(Memory::RouteIndex.code() as u64),
+            m_routes: c::<4>(Memory::Routes.code() as u64),
+            m_in_ridx: c::<4>(Memory::InputRouteIndex.code() as u64),
+            m_in_routes: c::<4>(Memory::InputRoutes.code() as u64),
+            m_count: c::<4>(ConfigTarget::NeuronCount.code() as u64),
         }
     }
 }

@@ -41,29 +41,6 @@ use rust_hdl::prelude::*;
 use spikeforge_hw::memory::Memory;
 use spikeforge_hw::{HardwareSpec, NetworkImage};
 
-/// Codes of `cfg_mem`, from the hardware contract (`spikeforge_hw::memory`).
-pub mod mem_code {
-    use spikeforge_hw::memory::{ConfigTarget, Memory};
-    /// Parameter words.
-    pub const PARAMS: u64 = Memory::Params.code() as u64;
-    /// Potentials (initial state).
-    pub const V: u64 = Memory::Potentials.code() as u64;
-    /// Axon table.
-    pub const AXONS: u64 = Memory::Axons.code() as u64;
-    /// Synapse memory.
-    pub const SYNAPSES: u64 = Memory::Synapses.code() as u64;
-    /// Route index.
-    pub const ROUTE_INDEX: u64 = Memory::RouteIndex.code() as u64;
-    /// Routing memory.
-    pub const ROUTES: u64 = Memory::Routes.code() as u64;
-    /// Host input route index (`cfg_core` ignored).
-    pub const INPUT_ROUTE_INDEX: u64 = Memory::InputRouteIndex.code() as u64;
-    /// Host input routes (`cfg_core` ignored).
-    pub const INPUT_ROUTES: u64 = Memory::InputRoutes.code() as u64;
-    /// The core's `neuron_count` register (`cfg_addr` ignored).
-    pub const NEURON_COUNT: u64 = ConfigTarget::NeuronCount.code() as u64;
-}
-
 /// Initial contents of the whole design (a network image), or empty.
 #[derive(Debug, Clone, Default)]
 pub struct FabricInit {
