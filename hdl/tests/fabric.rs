@@ -161,6 +161,7 @@ proptest::proptest! {
             axons_per_core: 32,
             synapses_per_core: (st.max_fan_in as u32).max(1) * n_per,
             routes_per_core: 64,
+            param_sets_per_core: 16,
             input_neurons: 16,
             input_routes: 64,
             weight_bits: net.fixed_point().weight_bits,

@@ -33,13 +33,18 @@ pub enum Owner {
 /// A memory of the design (docs/hardware.md, "Memories").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Memory {
-    /// Neuron parameters, by slot.
-    Params,
+    /// Parameter-set table: (threshold, v_min, leak, reset, output) tuples
+    /// that the core's neurons share.
+    ParamSets,
+    /// Per-neuron word, by slot: bias and parameter-set index.
+    Neurons,
     /// Membrane potentials, by slot (loaded with the initial potentials).
     Potentials,
-    /// Axon table, by axon key: the synapse row of a presynaptic source.
+    /// Axon table, by axon key: the synapse row of a presynaptic source and
+    /// its format (sparse or dense).
     Axons,
-    /// Synapse memory: (target slot, weight) entries.
+    /// Synapse memory: sparse words (target slot, weight) and dense words
+    /// ([`DENSE_LANES`] weights of consecutive slots).
     Synapses,
     /// Route index, by slot: (first route, number of routes).
     RouteIndex,
@@ -63,8 +68,8 @@ pub enum ConfigTarget {
 
 impl ConfigTarget {
     /// Every target, in code order.
-    pub const ALL: [ConfigTarget; 9] = [
-        ConfigTarget::Memory(Memory::Params),
+    pub const ALL: [ConfigTarget; 10] = [
+        ConfigTarget::Memory(Memory::ParamSets),
         ConfigTarget::Memory(Memory::Potentials),
         ConfigTarget::Memory(Memory::Axons),
         ConfigTarget::Memory(Memory::Synapses),
@@ -73,6 +78,7 @@ impl ConfigTarget {
         ConfigTarget::Memory(Memory::InputRouteIndex),
         ConfigTarget::Memory(Memory::InputRoutes),
         ConfigTarget::NeuronCount,
+        ConfigTarget::Memory(Memory::Neurons),
     ];
 
     /// The `cfg_mem` code (4 bits).
@@ -91,15 +97,23 @@ impl ConfigTarget {
 
 impl Memory {
     /// A core's memories, in the order of a packed core image.
-    pub const CORE: [Memory; 6] =
-        [Memory::Axons, Memory::Synapses, Memory::Params, Memory::Potentials, Memory::RouteIndex, Memory::Routes];
+    pub const CORE: [Memory; 7] = [
+        Memory::Axons,
+        Memory::Synapses,
+        Memory::ParamSets,
+        Memory::Neurons,
+        Memory::Potentials,
+        Memory::RouteIndex,
+        Memory::Routes,
+    ];
     /// The host interface's memories.
     pub const HOST: [Memory; 2] = [Memory::InputRouteIndex, Memory::InputRoutes];
 
     /// The name used in file names and reports.
     pub fn name(self) -> &'static str {
         match self {
-            Memory::Params => "params",
+            Memory::ParamSets => "param_sets",
+            Memory::Neurons => "neurons",
             Memory::Potentials => "v_init",
             Memory::Axons => "axons",
             Memory::Synapses => "synapses",
@@ -113,7 +127,8 @@ impl Memory {
     /// The `cfg_mem` code of the memory.
     pub const fn code(self) -> u8 {
         match self {
-            Memory::Params => 0,
+            Memory::ParamSets => 0,
+            Memory::Neurons => 9,
             Memory::Potentials => 1,
             Memory::Axons => 2,
             Memory::Synapses => 3,
@@ -135,7 +150,8 @@ impl Memory {
     /// Words in the memory for `spec` (its full depth).
     pub fn depth(self, spec: &HardwareSpec) -> u32 {
         match self {
-            Memory::Params | Memory::Potentials | Memory::RouteIndex => spec.neurons_per_core,
+            Memory::Neurons | Memory::Potentials | Memory::RouteIndex => spec.neurons_per_core,
+            Memory::ParamSets => spec.param_sets_per_core,
             Memory::Axons => spec.axons_per_core,
             Memory::Synapses => spec.synapses_per_core,
             Memory::Routes => spec.routes_per_core,
@@ -149,13 +165,19 @@ impl Memory {
         self.fields(l).iter().map(|(_, f)| f.offset + f.width).max().unwrap_or(0)
     }
 
+    /// Bits of network state the memory can hold: depth × width.
+    pub fn bits(self, spec: &HardwareSpec) -> u64 {
+        self.depth(spec) as u64 * self.width(&Layout::new(spec)) as u64
+    }
+
     /// The fields of a word, least significant first.
     pub fn fields(self, l: &Layout) -> Vec<(&'static str, Field)> {
         match self {
-            Memory::Params => l.param.fields(),
+            Memory::ParamSets => l.param.fields(),
+            Memory::Neurons => vec![("bias", l.neuron.bias), ("set", l.neuron.set)],
             Memory::Potentials => vec![("v", l.potential)],
-            Memory::Axons => vec![("row_len", l.axon.len), ("row_base", l.axon.base)],
-            Memory::Synapses => vec![("weight", l.synapse.weight), ("target", l.synapse.target)],
+            Memory::Axons => l.axon.fields(),
+            Memory::Synapses => l.synapse.fields(),
             Memory::RouteIndex => vec![("len", l.route_index.len), ("base", l.route_index.base)],
             Memory::Routes | Memory::InputRoutes => vec![("axon", l.route.axon), ("core", l.route.core)],
             Memory::InputRouteIndex => vec![("len", l.input_route_index.len), ("base", l.input_route_index.base)],
@@ -232,14 +254,12 @@ impl Field {
     }
 }
 
-/// Parameter word fields, MSB first: threshold P | bias P | v_min P |
+/// Parameter-set word fields, MSB first: threshold P | v_min P |
 /// leak_en 1 | leak_shift 5 | reset_zero 1 | output 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParamWord {
     /// θ (P bits, signed).
     pub threshold: Field,
-    /// b (P bits, signed).
-    pub bias: Field,
     /// Lower clamp (P bits, signed).
     pub v_min: Field,
     /// 1: the neuron leaks.
@@ -264,8 +284,7 @@ impl ParamWord {
             leak_shift: Field::new(2, LEAK_SHIFT_BITS),
             leak_enable: Field::new(7, 1),
             v_min: Field::new(8, p),
-            bias: Field::new(p + 8, p),
-            threshold: Field::new(2 * p + 8, p),
+            threshold: Field::new(p + 8, p),
         }
     }
 
@@ -282,9 +301,71 @@ impl ParamWord {
             ("leak_shift", self.leak_shift),
             ("leak_enable", self.leak_enable),
             ("v_min", self.v_min),
-            ("bias", self.bias),
             ("threshold", self.threshold),
         ]
+    }
+}
+
+/// Per-neuron word, MSB first: set kb | bias P.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NeuronWord {
+    /// b (P bits, signed).
+    pub bias: Field,
+    /// Index into the core's parameter-set table.
+    pub set: Field,
+}
+
+impl NeuronWord {
+    /// The neuron word for P-bit potentials and `kb`-bit set indices.
+    pub fn new(p: u32, kb: u32) -> NeuronWord {
+        NeuronWord { bias: Field::new(0, p), set: Field::new(p, kb) }
+    }
+
+    /// Bits of the word.
+    pub fn width(&self) -> u32 {
+        self.set.end()
+    }
+}
+
+/// Weights of consecutive slots in one dense synapse word: the synaptic
+/// events a core integrates per clock on a dense row.
+pub const DENSE_LANES: u32 = 2;
+
+/// Axon word, MSB first: start nb | dense 1 | row_base sb | row_len sb+1.
+/// A sparse row (`dense` 0) is `row_len` sparse synapse words from
+/// `row_base`; a dense row is `row_len` dense words whose lane k of word j
+/// targets slot `start + DENSE_LANES·j + k`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AxonWord {
+    /// Number of synapse words of the row.
+    pub len: Field,
+    /// First synapse word.
+    pub base: Field,
+    /// 1: dense row.
+    pub dense: Field,
+    /// Dense rows: slot of lane 0 of the first word (0 for sparse rows).
+    pub start: Field,
+}
+
+impl AxonWord {
+    /// The axon word for `sb`-bit synapse addresses and `nb`-bit slots.
+    pub fn new(sb: u32, nb: u32) -> AxonWord {
+        AxonWord {
+            len: Field::new(0, sb + 1),
+            base: Field::new(sb + 1, sb),
+            dense: Field::new(2 * sb + 1, 1),
+            start: Field::new(2 * sb + 2, nb),
+        }
+    }
+
+    /// Bits of the word.
+    pub fn width(&self) -> u32 {
+        self.start.end()
+    }
+
+    /// The fields, least significant first.
+    pub fn fields(&self) -> Vec<(&'static str, Field)> {
+        vec![("row_len", self.len), ("row_base", self.base), ("dense", self.dense), ("start", self.start)]
     }
 }
 
@@ -310,24 +391,42 @@ impl IndexWord {
     }
 }
 
-/// Synapse word: `target << W | weight`.
+/// Synapse word, max(nb+W, DENSE_LANES·W) bits. Sparse: `target << W |
+/// weight`. Dense: lane k's weight at bits `k·W .. (k+1)·W` (lane 0 is the
+/// sparse word's weight field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SynapseWord {
-    /// Weight (W bits, signed).
+    /// Sparse: weight (W bits, signed).
     pub weight: Field,
-    /// Target slot.
+    /// Sparse: target slot.
     pub target: Field,
+    /// Dense: the weights of the lanes (W bits each, signed).
+    pub lanes: [Field; DENSE_LANES as usize],
 }
 
 impl SynapseWord {
     /// The synapse word for W-bit weights and `nb`-bit slots.
     pub fn new(w: u32, nb: u32) -> SynapseWord {
-        SynapseWord { weight: Field::new(0, w), target: Field::new(w, nb) }
+        SynapseWord {
+            weight: Field::new(0, w),
+            target: Field::new(w, nb),
+            lanes: std::array::from_fn(|k| Field::new(k as u32 * w, w)),
+        }
     }
 
     /// Bits of the word.
     pub fn width(&self) -> u32 {
-        self.target.end()
+        self.target.end().max(self.lanes[DENSE_LANES as usize - 1].end())
+    }
+
+    /// The sparse view's fields, least significant first, and the padding
+    /// up to the dense view's width, if any.
+    pub fn fields(&self) -> Vec<(&'static str, Field)> {
+        let mut f = vec![("weight", self.weight), ("target", self.target)];
+        if self.width() > self.target.end() {
+            f.push(("dense_lanes", Field::new(self.target.end(), self.width() - self.target.end())));
+        }
+        f
     }
 }
 
@@ -371,12 +470,16 @@ pub struct Layout {
     pub w: u32,
     /// P.
     pub p: u32,
-    /// Parameter word.
+    /// Parameter-set index bits.
+    pub kb: u32,
+    /// Parameter-set word.
     pub param: ParamWord,
+    /// Per-neuron word.
+    pub neuron: NeuronWord,
     /// Potential word (P bits, signed).
     pub potential: Field,
     /// Axon word: the synapse row.
-    pub axon: IndexWord,
+    pub axon: AxonWord,
     /// Synapse word.
     pub synapse: SynapseWord,
     /// Route index word.
@@ -398,6 +501,7 @@ impl Layout {
         );
         let (cb, ib) = (addr_bits(spec.cores()), addr_bits(spec.input_routes.max(1)));
         let (w, p) = (spec.weight_bits, spec.potential_bits);
+        let kb = addr_bits(spec.param_sets_per_core);
         Layout {
             nb,
             sb,
@@ -407,9 +511,11 @@ impl Layout {
             ib,
             w,
             p,
+            kb,
             param: ParamWord::new(p),
+            neuron: NeuronWord::new(p, kb),
             potential: Field::new(0, p),
-            axon: IndexWord::new(sb),
+            axon: AxonWord::new(sb, nb),
             synapse: SynapseWord::new(w, nb),
             route_index: IndexWord::new(rb),
             route: RouteWord::new(ab, cb),
@@ -507,19 +613,108 @@ impl NetworkImage {
 /// Axon table entry: the row of synapses of one presynaptic source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AxonEntry {
-    /// First synapse entry of the row.
+    /// First synapse word of the row.
     pub row_base: u32,
-    /// Number of synapse entries in the row.
+    /// Number of synapse words in the row.
     pub row_len: u32,
+    /// A dense row: the slot of lane 0 of its first word. `None`: a sparse row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dense_start: Option<u32>,
 }
 
-/// Synapse memory entry.
+/// Sparse synapse entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SynapseEntry {
     /// Neuron slot in this core.
     pub target: u32,
     /// Weight (W-bit signed).
     pub weight: i32,
+}
+
+/// A word of synapse memory: one sparse entry, or the weights of
+/// [`DENSE_LANES`] consecutive slots of a dense row (0 where a slot of the
+/// run has no synapse from the row's source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SynapseWordEntry {
+    /// (target, weight).
+    Sparse(SynapseEntry),
+    /// Weights of lanes 0, 1, ...
+    Dense([i32; DENSE_LANES as usize]),
+}
+
+/// How a row of synapses is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowFormat {
+    /// One word per synapse.
+    Sparse,
+    /// Dense words from slot `start`, `words` of them.
+    Dense {
+        /// Slot of lane 0 of the first word.
+        start: u32,
+        /// Words.
+        words: u32,
+    },
+}
+
+impl RowFormat {
+    /// The format of a row whose synapses target `slots` (in any order) in
+    /// a core of `n` slots: dense when its targets are distinct and the
+    /// dense run of words from the lowest target (or one below, so that the
+    /// last lane stays inside the core) takes fewer words than one per
+    /// synapse; else sparse. The one rule the mapper and the checks share.
+    pub fn choose(slots: &[u32], n: u32) -> RowFormat {
+        let (Some(&lo), Some(&hi)) = (slots.iter().min(), slots.iter().max()) else { return RowFormat::Sparse };
+        let mut sorted = slots.to_vec();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
+            return RowFormat::Sparse;
+        }
+        let span = hi - lo + 1;
+        let words = span.div_ceil(DENSE_LANES);
+        let covered = words * DENSE_LANES;
+        if words as usize >= slots.len() {
+            return RowFormat::Sparse;
+        }
+        // Lanes past the last target are padding; keep them inside the core.
+        let start = if lo + covered <= n { lo } else { n.saturating_sub(covered) };
+        if start + covered > n || start > lo {
+            return RowFormat::Sparse;
+        }
+        RowFormat::Dense { start, words }
+    }
+
+    /// Words of synapse memory the row takes (`len` synapses).
+    pub fn words(self, len: usize) -> u32 {
+        match self {
+            RowFormat::Sparse => len as u32,
+            RowFormat::Dense { words, .. } => words,
+        }
+    }
+}
+
+/// Parameter-set entry: what neurons of a core may share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ParamSetEntry {
+    /// θ.
+    pub threshold: i32,
+    /// Lower clamp.
+    pub v_min: i32,
+    /// Leak shift, if any.
+    pub leak: Option<u32>,
+    /// Reset to zero (else subtract).
+    pub reset_zero: bool,
+    /// Spikes go to the output stream.
+    pub output: bool,
+}
+
+/// Per-neuron entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeuronEntry {
+    /// b.
+    pub bias: i32,
+    /// Index into the core's parameter-set table.
+    pub set: u32,
 }
 
 /// Neuron parameter entry.
@@ -540,6 +735,18 @@ pub struct ParamEntry {
 }
 
 impl ParamEntry {
+    /// The shared part (a parameter set) and the bias.
+    pub fn split(self) -> (ParamSetEntry, i32) {
+        let ParamEntry { threshold, bias, v_min, leak, reset_zero, output } = self;
+        (ParamSetEntry { threshold, v_min, leak, reset_zero, output }, bias)
+    }
+
+    /// Inverse of [`ParamEntry::split`].
+    pub fn join(set: ParamSetEntry, bias: i32) -> ParamEntry {
+        let ParamSetEntry { threshold, v_min, leak, reset_zero, output } = set;
+        ParamEntry { threshold, bias, v_min, leak, reset_zero, output }
+    }
+
     /// The entry of neuron `i` of a population with parameters `np`;
     /// `output`: the population is an output. The one place where a
     /// network's per-neuron parameters become hardware fields.
@@ -567,13 +774,20 @@ pub struct RouteEntry {
 impl Layout {
     /// Axon word.
     pub fn pack_axon(&self, e: AxonEntry) -> u128 {
-        self.axon.base.put(e.row_base as i64) | self.axon.len.put(e.row_len as i64)
+        let a = &self.axon;
+        let dense = a.dense.put(e.dense_start.is_some() as i64) | a.start.put(e.dense_start.unwrap_or(0) as i64);
+        a.base.put(e.row_base as i64) | a.len.put(e.row_len as i64) | dense
     }
     /// Inverse of [`Layout::pack_axon`].
     pub fn unpack_axon(&self, w: u128) -> AxonEntry {
-        AxonEntry { row_base: self.axon.base.get(w) as u32, row_len: self.axon.len.get(w) as u32 }
+        let a = &self.axon;
+        AxonEntry {
+            row_base: a.base.get(w) as u32,
+            row_len: a.len.get(w) as u32,
+            dense_start: (a.dense.get(w) == 1).then_some(a.start.get(w) as u32),
+        }
     }
-    /// Synapse word.
+    /// Sparse synapse word.
     pub fn pack_synapse(&self, e: SynapseEntry) -> u128 {
         self.synapse.target.put(e.target as i64) | self.synapse.weight.put(e.weight as i64)
     }
@@ -581,21 +795,43 @@ impl Layout {
     pub fn unpack_synapse(&self, w: u128) -> SynapseEntry {
         SynapseEntry { target: self.synapse.target.get(w) as u32, weight: self.synapse.weight.get_signed(w) as i32 }
     }
-    /// Parameter word ([`ParamWord`]).
-    pub fn pack_param(&self, e: ParamEntry) -> u128 {
+    /// Dense synapse word.
+    pub fn pack_dense(&self, weights: [i32; DENSE_LANES as usize]) -> u128 {
+        self.synapse.lanes.iter().zip(weights).fold(0, |w, (f, x)| w | f.put(x as i64))
+    }
+    /// Inverse of [`Layout::pack_dense`].
+    pub fn unpack_dense(&self, w: u128) -> [i32; DENSE_LANES as usize] {
+        self.synapse.lanes.map(|f| f.get_signed(w) as i32)
+    }
+    /// A synapse word of either format.
+    pub fn pack_synapse_word(&self, e: SynapseWordEntry) -> u128 {
+        match e {
+            SynapseWordEntry::Sparse(s) => self.pack_synapse(s),
+            SynapseWordEntry::Dense(w) => self.pack_dense(w),
+        }
+    }
+    /// Per-neuron word ([`NeuronWord`]).
+    pub fn pack_neuron(&self, e: NeuronEntry) -> u128 {
+        self.neuron.bias.put(e.bias as i64) | self.neuron.set.put(e.set as i64)
+    }
+    /// Inverse of [`Layout::pack_neuron`].
+    pub fn unpack_neuron(&self, w: u128) -> NeuronEntry {
+        NeuronEntry { bias: self.neuron.bias.get_signed(w) as i32, set: self.neuron.set.get(w) as u32 }
+    }
+    /// Parameter-set word ([`ParamWord`]).
+    pub fn pack_param(&self, e: ParamSetEntry) -> u128 {
         let f = &self.param;
-        let mut w = f.threshold.put(e.threshold as i64) | f.bias.put(e.bias as i64) | f.v_min.put(e.v_min as i64);
+        let mut w = f.threshold.put(e.threshold as i64) | f.v_min.put(e.v_min as i64);
         if let Some(s) = e.leak {
             w |= f.leak_enable.put(1) | f.leak_shift.put(s as i64);
         }
         w | f.reset_zero.put(e.reset_zero as i64) | f.output.put(e.output as i64)
     }
     /// Inverse of [`Layout::pack_param`].
-    pub fn unpack_param(&self, w: u128) -> ParamEntry {
+    pub fn unpack_param(&self, w: u128) -> ParamSetEntry {
         let f = &self.param;
-        ParamEntry {
+        ParamSetEntry {
             threshold: f.threshold.get_signed(w) as i32,
-            bias: f.bias.get_signed(w) as i32,
             v_min: f.v_min.get_signed(w) as i32,
             leak: (f.leak_enable.get(w) == 1).then_some(f.leak_shift.get(w) as u32),
             reset_zero: f.reset_zero.get(w) == 1,
@@ -672,20 +908,41 @@ mod tests {
     fn words_round_trip() {
         let spec = HardwareSpec::preset("medium").unwrap();
         let l = Layout::new(&spec);
-        let p =
-            ParamEntry { threshold: -7, bias: 32767, v_min: -32768, leak: Some(31), reset_zero: true, output: true };
+        let p = ParamSetEntry { threshold: -7, v_min: -32768, leak: Some(31), reset_zero: true, output: true };
         assert_eq!(l.unpack_param(l.pack_param(p)), p);
-        let p = ParamEntry { leak: None, reset_zero: false, output: false, ..p };
+        let p = ParamSetEntry { leak: None, reset_zero: false, output: false, ..p };
         assert_eq!(l.unpack_param(l.pack_param(p)), p);
+        let n = NeuronEntry { bias: -32768, set: 15 };
+        assert_eq!(l.unpack_neuron(l.pack_neuron(n)), n);
         let s = SynapseEntry { target: 63, weight: -128 };
         assert_eq!(l.unpack_synapse(l.pack_synapse(s)), s);
-        let a = AxonEntry { row_base: 1023, row_len: 1024 };
+        assert_eq!(l.unpack_dense(l.pack_dense([-128, 127])), [-128, 127]);
+        let a = AxonEntry { row_base: 1023, row_len: 1024, dense_start: None };
+        assert_eq!(l.unpack_axon(l.pack_axon(a)), a);
+        let a = AxonEntry { dense_start: Some(63), ..a };
         assert_eq!(l.unpack_axon(l.pack_axon(a)), a);
         let r = RouteEntry { core: 3, axon: 127 };
         assert_eq!(l.unpack_route(l.pack_route(r)), r);
         assert_eq!(l.unpack_index(l.route_index, l.pack_index(l.route_index, (255, 256))), (255, 256));
         assert_eq!(l.unpack_potential(l.pack_potential(-5)), -5);
         // The documented positions (docs/hardware.md).
-        assert_eq!(l.pack_param(ParamEntry { threshold: 1, ..p }) >> (2 * 16 + 8), 1);
+        assert_eq!(l.pack_param(ParamSetEntry { threshold: 1, ..p }) >> (16 + 8), 1);
+    }
+
+    #[test]
+    fn row_formats() {
+        use RowFormat::*;
+        assert_eq!(RowFormat::choose(&[], 16), Sparse);
+        assert_eq!(RowFormat::choose(&[3], 16), Sparse);
+        assert_eq!(RowFormat::choose(&[4, 3], 16), Dense { start: 3, words: 1 });
+        assert_eq!(RowFormat::choose(&[4, 3, 5], 16), Dense { start: 3, words: 2 });
+        assert_eq!(RowFormat::choose(&[0, 1, 2, 3], 4), Dense { start: 0, words: 2 });
+        assert_eq!(RowFormat::choose(&[1, 2, 3], 8), Dense { start: 1, words: 2 }, "padding lane at slot 4");
+        assert_eq!(RowFormat::choose(&[1, 2, 3], 4), Dense { start: 0, words: 2 }, "padding lane at slot 0");
+        assert_eq!(RowFormat::choose(&[2, 3, 4], 5), Dense { start: 1, words: 2 }, "padding moved below");
+        assert_eq!(RowFormat::choose(&[0, 1, 2], 3), Sparse, "no room for the padding lane");
+        assert_eq!(RowFormat::choose(&[1, 1, 2, 3], 16), Sparse, "duplicate targets");
+        assert_eq!(RowFormat::choose(&[0, 2, 4, 6], 16), Sparse, "gaps cost as many words");
+        assert_eq!(RowFormat::choose(&[0, 2, 3, 4, 6], 16), Dense { start: 0, words: 4 });
     }
 }

@@ -36,6 +36,10 @@ pub struct HardwareSpec {
     pub synapses_per_core: u32,
     /// R: routing entries per core (one per (neuron, destination core)).
     pub routes_per_core: u32,
+    /// K: entries of a core's parameter-set table (distinct (threshold,
+    /// v_min, leak, reset, output) tuples among the core's neurons).
+    #[serde(default = "default_param_sets")]
+    pub param_sets_per_core: u32,
     /// Input neurons the host interface can drive.
     pub input_neurons: u32,
     /// Entries of the host interface's input routing table.
@@ -48,6 +52,13 @@ pub struct HardwareSpec {
     pub accumulator_bits: u32,
     /// Interconnect kind.
     pub interconnect: Interconnect,
+}
+
+/// K of a spec file that does not give `param_sets_per_core`.
+pub const DEFAULT_PARAM_SETS: u32 = 16;
+
+fn default_param_sets() -> u32 {
+    DEFAULT_PARAM_SETS
 }
 
 /// Built-in presets, smallest first.
@@ -64,6 +75,7 @@ impl HardwareSpec {
             axons_per_core: 32,
             synapses_per_core: 128,
             routes_per_core: 64,
+            param_sets_per_core: DEFAULT_PARAM_SETS,
             input_neurons: 64,
             input_routes: 128,
             weight_bits: 8,
@@ -106,6 +118,7 @@ impl HardwareSpec {
                 axons_per_core: 4096,
                 synapses_per_core: 65536,
                 routes_per_core: 4096,
+                param_sets_per_core: 64,
                 input_neurons: 65536,
                 input_routes: 262144,
                 interconnect: Interconnect::Mesh,
@@ -168,6 +181,7 @@ impl HardwareSpec {
         range("axons_per_core", self.axons_per_core, 1, 1 << 20);
         range("synapses_per_core", self.synapses_per_core, 1, 1 << 24);
         range("routes_per_core", self.routes_per_core, 1, 1 << 20);
+        range("param_sets_per_core", self.param_sets_per_core, 1, 1 << 16);
         range("input_neurons", self.input_neurons, 0, 1 << 24);
         range("input_routes", self.input_routes, 0, 1 << 26);
         range("weight_bits", self.weight_bits, 1, 16);

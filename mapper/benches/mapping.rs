@@ -125,6 +125,7 @@ fn spec_for(net: &Network) -> HardwareSpec {
         axons_per_core: 1 << 20,
         synapses_per_core: s,
         routes_per_core: 1 << 20,
+        param_sets_per_core: 1 << 16,
         input_neurons: st.input_neurons as u32 + 1,
         input_routes: 1 << 26,
         weight_bits: 8,

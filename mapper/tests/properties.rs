@@ -27,6 +27,7 @@ fn spec_for(net: &Network, knobs: (u32, u32, u32, bool)) -> HardwareSpec {
         axons_per_core: max_src.max(1) + extra_a,
         synapses_per_core: (st.max_fan_in as u32).max(1) + extra_s,
         routes_per_core: n_per * w * h,
+        param_sets_per_core: n_per,
         input_neurons: st.input_neurons as u32 + 1,
         input_routes: (st.input_neurons as u32 + 1) * w * h,
         weight_bits: net.fixed_point().weight_bits,

@@ -15,6 +15,7 @@ fn concurrent_builds_of_one_spec_share_one_build() {
         axons_per_core: 8,
         synapses_per_core: 16,
         routes_per_core: 8,
+        param_sets_per_core: 16,
         input_neurons: 4,
         input_routes: 8,
         ..HardwareSpec::preset("tiny").unwrap()

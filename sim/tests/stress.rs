@@ -65,6 +65,7 @@ fn tiny() -> HardwareSpec {
         axons_per_core: 128,
         synapses_per_core: 2048,
         routes_per_core: 128,
+        param_sets_per_core: 16,
         ..HardwareSpec::preset("tiny").unwrap()
     }
 }

@@ -19,6 +19,7 @@ fn small_spec() -> HardwareSpec {
         axons_per_core: 16,
         synapses_per_core: 32,
         routes_per_core: 16,
+        param_sets_per_core: 16,
         input_neurons: 8,
         input_routes: 16,
         ..HardwareSpec::preset("tiny").unwrap()

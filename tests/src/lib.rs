@@ -246,6 +246,7 @@ pub fn property_specs() -> Vec<HardwareSpec> {
         axons_per_core: 32,
         synapses_per_core: 256,
         routes_per_core: 64,
+        param_sets_per_core: 16,
         input_neurons: 16,
         input_routes: 64,
         weight_bits: 8,
