@@ -75,6 +75,31 @@ impl Images {
     }
 }
 
+impl Images {
+    /// Bits of network state the images hold: the words the mapping fills
+    /// (every used entry of every memory, at its word width), for `spec`.
+    /// The numerator of memory efficiency against
+    /// [`spikeforge_hw::memory::MemoryBits`].
+    pub fn state_bits(&self, spec: &HardwareSpec) -> u64 {
+        let l = Layout::new(spec);
+        let w = |m: Memory, n: usize| n as u64 * m.width(&l) as u64;
+        let cores: u64 = self
+            .cores
+            .iter()
+            .map(|c| {
+                w(Memory::Axons, c.axons.len())
+                    + w(Memory::Synapses, c.synapses.len())
+                    + w(Memory::ParamSets, c.param_sets.len())
+                    + w(Memory::Neurons, c.neuron_params.len())
+                    + w(Memory::Potentials, c.v_init.len())
+                    + w(Memory::RouteIndex, c.route_index.len())
+                    + w(Memory::Routes, c.routes.len())
+            })
+            .sum();
+        cores + w(Memory::InputRouteIndex, self.host.route_index.len()) + w(Memory::InputRoutes, self.host.routes.len())
+    }
+}
+
 impl CoreImage {
     /// An empty core.
     pub fn empty(core: u32) -> CoreImage {
