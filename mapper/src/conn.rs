@@ -6,7 +6,9 @@
 //! spike for every core other than its own that holds one of its targets;
 //! an input source (driven by the host) costs one packet per target core.
 
+use spikeforge_hw::memory::{ParamEntry, ParamSetEntry};
 use spikeforge_net::Network;
+use std::collections::HashMap;
 
 /// Compressed rows of distinct targets and distinct sources.
 #[derive(Debug, Clone)]
@@ -25,7 +27,16 @@ pub struct Conn {
     pub in_src: Vec<u32>,
     /// Synapse entries (non-zero synapses, repeats counted) into each neuron.
     pub fanin: Vec<u32>,
+    /// Parameter set of each computed neuron: a dense id (`0..sets`) of its
+    /// (threshold, v_min, leak, reset, output) tuple, the part a core's
+    /// parameter-set table holds; [`NO_SET`] for input neurons.
+    pub set: Vec<u32>,
+    /// Distinct parameter sets in the network.
+    pub sets: u32,
 }
+
+/// [`Conn::set`] of an input neuron.
+pub const NO_SET: u32 = u32::MAX;
 
 impl Conn {
     /// Builds the rows of a network.
@@ -49,7 +60,8 @@ impl Conn {
         let mut rev: Vec<(u32, u32)> = pairs.iter().map(|&(a, b)| (b, a)).collect();
         rev.sort_unstable();
         let (in_start, in_src) = csr(n, rev.into_iter());
-        Conn { n, is_input, out_start, out_tgt, in_start, in_src, fanin }
+        let (set, sets) = param_sets(net);
+        Conn { n, is_input, out_start, out_tgt, in_start, in_src, fanin, set, sets }
     }
 
     /// Distinct targets of `s`.
@@ -66,6 +78,21 @@ impl Conn {
     pub fn computed(&self) -> impl Iterator<Item = u32> + '_ {
         (0..self.n as u32).filter(|&v| !self.is_input[v as usize])
     }
+}
+
+/// Dense parameter-set ids of the computed neurons, numbered in order of
+/// first appearance by global id, and their count.
+fn param_sets(net: &Network) -> (Vec<u32>, u32) {
+    let mut set = vec![NO_SET; net.neuron_count() as usize];
+    let mut ids: HashMap<ParamSetEntry, u32> = HashMap::new();
+    for p in net.populations() {
+        let Some(np) = p.params() else { continue };
+        for (i, g) in p.ids().enumerate() {
+            let next = ids.len() as u32;
+            set[g as usize] = *ids.entry(ParamEntry::of(np, i, p.is_output()).split().0).or_insert(next);
+        }
+    }
+    (set, ids.len() as u32)
 }
 
 /// CSR from sorted (row, col) pairs.

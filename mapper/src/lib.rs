@@ -109,6 +109,34 @@ pub enum MapError {
         /// Its size.
         size: u32,
     },
+    /// Too many distinct parameter sets for the cores: a core's table holds
+    /// K of them, so the neurons need more cores than the spec has.
+    #[error("the network's neurons have {sets} distinct parameter sets (population `{population}`: {population_sets}) and a core holds {cap} (param_sets_per_core), so they need {needed} cores; the spec `{spec_name}` has {cores}, {over} too few")]
+    ParamSets {
+        /// Distinct parameter sets in the network.
+        sets: u64,
+        /// Spec's K.
+        cap: u64,
+        /// Cores needed at K sets per core.
+        needed: u32,
+        /// Cores of the spec.
+        cores: u32,
+        /// Shortfall.
+        over: u32,
+        /// Mesh.
+        w: u32,
+        /// Mesh.
+        h: u32,
+        /// Spec name.
+        spec_name: String,
+        /// Population with the most distinct parameter sets.
+        population: String,
+        /// Its distinct parameter sets.
+        population_sets: u64,
+        /// The smallest K with which the spec's cores suffice (for a
+        /// packing in network order).
+        fits_with: u64,
+    },
     /// Routing entries overflow.
     #[error("core {core} needs {needs} routing entries, the spec has {cap} per core (routes_per_core)")]
     Routes {
@@ -140,6 +168,13 @@ impl MapError {
             MapError::Cores { needed, w, h, .. } => {
                 let (nw, nh) = mesh_for(*needed, *w, *h);
                 format!("set mesh_width = {nw} and mesh_height = {nh} ({} cores), or use larger cores", nw * nh)
+            }
+            MapError::ParamSets { needed, w, h, fits_with, .. } => {
+                let (nw, nh) = mesh_for(*needed, *w, *h);
+                format!(
+                    "set param_sets_per_core = {fits_with} or more, or use more cores: mesh_width = {nw} and mesh_height = {nh} ({} cores)",
+                    nw * nh
+                )
             }
             MapError::Routes { needs, .. } => format!("set routes_per_core = {needs} or more"),
             MapError::InputRoutes { needs, .. } => format!("set input_routes = {needs} or more"),
@@ -225,6 +260,9 @@ pub struct CoreUse {
     pub axons: u32,
     /// Routing entries.
     pub routes: u32,
+    /// Parameter-set table entries (distinct parameter sets of the neurons).
+    #[serde(default)]
+    pub param_sets: u32,
 }
 
 /// What `spikeforge map` reports.
@@ -238,7 +276,7 @@ pub struct Report {
     pub cores_used: u32,
     /// Cores in the spec.
     pub cores_available: u32,
-    /// Capacities (neurons, synapses, axons, routes).
+    /// Capacities (neurons, synapses, axons, routes, parameter sets).
     pub capacity: CoreUse,
     /// Per used core.
     pub per_core: Vec<CoreUse>,
@@ -292,6 +330,7 @@ fn caps_of(spec: &HardwareSpec) -> Caps {
         synapses: spec.synapses_per_core,
         axons: spec.axons_per_core,
         routes: spec.routes_per_core,
+        param_sets: spec.param_sets_per_core,
         input_routes: spec.input_routes as u64,
         cores: spec.cores(),
     }
@@ -302,6 +341,7 @@ fn partition_error(net: &Network, spec: &HardwareSpec, conn: &Conn, e: Partition
         PartitionError::NeuronTooBig { neuron, what, needs } => {
             let (field, cap) = match what {
                 "axons" => ("axons_per_core", spec.axons_per_core),
+                "parameter sets" => ("param_sets_per_core", spec.param_sets_per_core),
                 _ => ("synapses_per_core", spec.synapses_per_core),
             };
             let (p, _) = net.locate(neuron).expect("known neuron");
@@ -321,6 +361,11 @@ fn partition_error(net: &Network, spec: &HardwareSpec, conn: &Conn, e: Partition
             caps.cores = u32::MAX;
             let order: Vec<u32> = conn.computed().collect();
             let needed = partition::fill(conn, &caps, &order).map(|(_, k)| k as u32).unwrap_or(0);
+            if needed > spec.cores() {
+                if let Some(e) = param_sets_error(net, spec, conn, needed) {
+                    return e;
+                }
+            }
             let big = net.populations().iter().filter(|p| !p.is_input()).max_by_key(|p| p.size()).expect("has neurons");
             MapError::Cores {
                 needed,
@@ -336,6 +381,55 @@ fn partition_error(net: &Network, spec: &HardwareSpec, conn: &Conn, e: Partition
         PartitionError::Routes { core, needs } => MapError::Routes { core, needs, cap: spec.routes_per_core as u64 },
         PartitionError::InputRoutes { needs } => MapError::InputRoutes { needs, cap: spec.input_routes as u64 },
     }
+}
+
+/// [`MapError::ParamSets`] when the parameter sets are what makes the
+/// network need `needed` cores, more than the spec has: without the
+/// table's limit the cores would suffice.
+fn param_sets_error(net: &Network, spec: &HardwareSpec, conn: &Conn, needed: u32) -> Option<MapError> {
+    let order: Vec<u32> = conn.computed().collect();
+    let fits = |k: u32| {
+        let caps = Caps { param_sets: k, ..caps_of(spec) };
+        partition::fill(conn, &caps, &order).is_ok()
+    };
+    if spec.param_sets_per_core >= conn.sets || !fits(conn.sets) {
+        return None;
+    }
+    // The smallest K that fits, by bisection (K = sets fits).
+    let (mut lo, mut hi) = (spec.param_sets_per_core, conn.sets);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    let (population, population_sets) = net
+        .populations()
+        .iter()
+        .filter(|p| !p.is_input())
+        .map(|p| {
+            let mut s: Vec<u32> = p.ids().map(|g| conn.set[g as usize]).collect();
+            s.sort_unstable();
+            s.dedup();
+            (p, s.len() as u64)
+        })
+        .max_by_key(|&(p, n)| (n, std::cmp::Reverse(p.ids().start)))
+        .map(|(p, n)| (p.name().to_string(), n))?;
+    Some(MapError::ParamSets {
+        sets: conn.sets as u64,
+        cap: spec.param_sets_per_core as u64,
+        needed,
+        cores: spec.cores(),
+        over: needed - spec.cores(),
+        w: spec.mesh_width,
+        h: spec.mesh_height,
+        spec_name: spec.name.clone(),
+        population,
+        population_sets,
+        fits_with: hi as u64,
+    })
 }
 
 /// The full help line of a mapping error: the spec change, plus the
@@ -431,7 +525,7 @@ fn partition_with<'a>(
             .map(|&slack| {
                 let cap_n = caps.neurons.min(((total_n as f64 / k0 as f64) * slack).ceil() as u32).max(1);
                 let cap_s = caps.synapses.min(((total_s as f64 / k0 as f64) * slack).ceil() as u32);
-                let part = multilevel::partition(conn, rate, k0, (cap_n, cap_s));
+                let part = multilevel::partition(conn, rate, k0, (cap_n, cap_s), caps.param_sets);
                 State::new(conn, rate, caps, part, k0)
             })
             .collect();
@@ -546,6 +640,7 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
                 synapses: c.synapses.len() as u32,
                 axons: c.axons.len() as u32,
                 routes: c.routes.len() as u32,
+                param_sets: c.param_sets.len() as u32,
             }
         })
         .collect();
@@ -562,6 +657,7 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
             synapses: spec.synapses_per_core,
             axons: spec.axons_per_core,
             routes: spec.routes_per_core,
+            param_sets: spec.param_sets_per_core,
         },
         per_core,
         packets_per_step: st.traffic(),

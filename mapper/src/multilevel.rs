@@ -13,16 +13,25 @@
 //!    vertex to the neighbouring part it is most connected to while the
 //!    balanced capacities hold.
 //!
+//! When the network has more parameter sets than a core's table holds,
+//! coarsening merges only neurons of the same set, so every vertex has one
+//! set, and the initial partition and refinement keep every part within
+//! the table (neurons per set per part). Otherwise sets are ignored here
+//! (they cannot bind).
+//!
 //! The result is projected to neurons; the caller then repairs any exact
 //! capacity (axons, routing) and refines the exact (λ−1) objective.
 
 use crate::conn::Conn;
+use crate::partition::{add, get};
 
 /// Vertex weights: (neurons, synapse entries).
 type W = (u32, u32);
 
 struct Graph {
     vw: Vec<W>,
+    /// Parameter set of each vertex; empty when sets are not tracked.
+    set: Vec<u32>,
     start: Vec<u32>,
     adj: Vec<u32>,
     ew: Vec<f32>,
@@ -36,7 +45,7 @@ impl Graph {
         let (a, b) = (self.start[v] as usize, self.start[v + 1] as usize);
         self.adj[a..b].iter().zip(&self.ew[a..b]).map(|(&u, &w)| (u as usize, w))
     }
-    fn from_edges(vw: Vec<W>, mut edges: Vec<(u32, u32, f32)>) -> Graph {
+    fn from_edges(vw: Vec<W>, set: Vec<u32>, mut edges: Vec<(u32, u32, f32)>) -> Graph {
         let n = vw.len();
         // Both directions, merged.
         let m = edges.len();
@@ -63,13 +72,14 @@ impl Graph {
         for i in 0..n {
             start[i + 1] += start[i];
         }
-        Graph { vw, start, adj, ew }
+        Graph { vw, set, start, adj, ew }
     }
 }
 
 /// The neuron graph; vertex i is the i-th computed neuron of `verts`.
-fn build(conn: &Conn, rate: &[f64], verts: &[u32], vid: &[u32]) -> Graph {
+fn build(conn: &Conn, rate: &[f64], verts: &[u32], vid: &[u32], sets: bool) -> Graph {
     let vw: Vec<W> = verts.iter().map(|&g| (1, conn.fanin[g as usize])).collect();
+    let set = if sets { verts.iter().map(|&g| conn.set[g as usize]).collect() } else { Vec::new() };
     let mut edges = Vec::new();
     for s in 0..conn.n as u32 {
         let t = conn.targets(s);
@@ -91,7 +101,7 @@ fn build(conn: &Conn, rate: &[f64], verts: &[u32], vid: &[u32]) -> Graph {
             }
         }
     }
-    Graph::from_edges(vw, edges)
+    Graph::from_edges(vw, set, edges)
 }
 
 /// One coarsening step: returns the coarse graph and the fine→coarse map.
@@ -113,7 +123,7 @@ fn coarsen(g: &Graph, max_w: W, seed: u64) -> (Graph, Vec<u32>) {
         }
         let mut best: Option<(f32, usize)> = None;
         for (u, w) in g.neighbors(v) {
-            if mate[u] != usize::MAX || u == v {
+            if mate[u] != usize::MAX || u == v || (!g.set.is_empty() && g.set[u] != g.set[v]) {
                 continue;
             }
             let (a, b) = (g.vw[v], g.vw[u]);
@@ -136,11 +146,15 @@ fn coarsen(g: &Graph, max_w: W, seed: u64) -> (Graph, Vec<u32>) {
     }
     let mut cmap = vec![u32::MAX; n];
     let mut cw: Vec<W> = Vec::new();
+    let mut cset: Vec<u32> = Vec::new();
     for v in 0..n {
         if cmap[v] == u32::MAX {
             let u = mate[v];
             let id = cw.len() as u32;
             cmap[v] = id;
+            if !g.set.is_empty() {
+                cset.push(g.set[v]);
+            }
             let mut w = g.vw[v];
             if u != v {
                 cmap[u] = id;
@@ -157,16 +171,18 @@ fn coarsen(g: &Graph, max_w: W, seed: u64) -> (Graph, Vec<u32>) {
             }
         }
     }
-    (Graph::from_edges(cw, edges), cmap)
+    (Graph::from_edges(cw, cset, edges), cmap)
 }
 
 #[allow(clippy::needless_range_loop)] // parts and vertices index several arrays at once
-/// Greedy graph growing into at most `k` parts under `cap`; vertices that
-/// fit nowhere go to the part with the most room (repaired later).
-fn initial(g: &Graph, k: usize, cap: W) -> Vec<u32> {
+/// Greedy graph growing into at most `k` parts under `cap` and at most
+/// `cap_sets` parameter sets per part; vertices that fit nowhere go to the
+/// part with the most room (repaired later).
+fn initial(g: &Graph, k: usize, cap: W, cap_sets: u32) -> Vec<u32> {
     let n = g.n();
     let mut part = vec![u32::MAX; n];
     let mut used: Vec<W> = vec![(0, 0); k];
+    let mut sets = PartSets::new(g, k, cap_sets);
     let mut conn_to = vec![0.0f32; n];
     // Seeds: heaviest unassigned vertex first gives more even parts.
     let mut by_weight: Vec<usize> = (0..n).collect();
@@ -189,7 +205,7 @@ fn initial(g: &Graph, k: usize, cap: W) -> Vec<u32> {
                     continue;
                 }
                 let w = g.vw[v];
-                if used[p].0 + w.0 > cap.0 || used[p].1 + w.1 > cap.1 {
+                if used[p].0 + w.0 > cap.0 || used[p].1 + w.1 > cap.1 || !sets.room(p, v) {
                     continue;
                 }
                 if best.is_none_or(|(c, _, bv)| conn_to[v] > c || (conn_to[v] == c && v < bv)) {
@@ -200,6 +216,7 @@ fn initial(g: &Graph, k: usize, cap: W) -> Vec<u32> {
             frontier.swap_remove(i);
             part[v] = p as u32;
             used[p] = (used[p].0 + g.vw[v].0, used[p].1 + g.vw[v].1);
+            sets.add(p, v, 1);
             for (u, w) in g.neighbors(v) {
                 if part[u] == u32::MAX {
                     if conn_to[u] == 0.0 {
@@ -233,12 +250,14 @@ fn initial(g: &Graph, k: usize, cap: W) -> Vec<u32> {
 
 /// Boundary refinement: move vertices to the part they are most connected
 /// to when that gains and the capacities hold.
-fn refine(g: &Graph, part: &mut [u32], k: usize, cap: W, passes: usize) {
+fn refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize) {
     let n = g.n();
     let mut used: Vec<W> = vec![(0, 0); k];
+    let mut sets = PartSets::new(g, k, cap_sets);
     for (v, &p) in part.iter().enumerate() {
         let p = p as usize;
         used[p] = (used[p].0 + g.vw[v].0, used[p].1 + g.vw[v].1);
+        sets.add(p, v, 1);
     }
     let mut to = vec![0.0f32; k];
     let mut touched: Vec<usize> = Vec::new();
@@ -257,7 +276,7 @@ fn refine(g: &Graph, part: &mut [u32], k: usize, cap: W, passes: usize) {
             let w = g.vw[v];
             let mut best: Option<(f32, usize)> = None;
             for &p in &touched {
-                if p == a || used[p].0 + w.0 > cap.0 || used[p].1 + w.1 > cap.1 {
+                if p == a || used[p].0 + w.0 > cap.0 || used[p].1 + w.1 > cap.1 || !sets.room(p, v) {
                     continue;
                 }
                 let gain = to[p] - own;
@@ -272,6 +291,8 @@ fn refine(g: &Graph, part: &mut [u32], k: usize, cap: W, passes: usize) {
             if let Some((_, b)) = best {
                 used[a] = (used[a].0 - w.0, used[a].1 - w.1);
                 used[b] = (used[b].0 + w.0, used[b].1 + w.1);
+                sets.add(a, v, -1);
+                sets.add(b, v, 1);
                 part[v] = b as u32;
                 moved += 1;
             }
@@ -282,10 +303,38 @@ fn refine(g: &Graph, part: &mut [u32], k: usize, cap: W, passes: usize) {
     }
 }
 
+/// Neurons per parameter set of every part, when sets are tracked.
+struct PartSets<'g> {
+    g: &'g Graph,
+    /// Per part: (set, neurons), sorted by set.
+    count: Vec<Vec<(u32, u32)>>,
+    cap: u32,
+}
+
+impl<'g> PartSets<'g> {
+    fn new(g: &'g Graph, k: usize, cap: u32) -> PartSets<'g> {
+        let k = if g.set.is_empty() { 0 } else { k };
+        PartSets { g, count: vec![Vec::new(); k], cap }
+    }
+
+    /// Whether part `p` can take vertex `v` without a new set over the cap.
+    fn room(&self, p: usize, v: usize) -> bool {
+        let Some(c) = self.count.get(p) else { return true };
+        (c.len() as u32) < self.cap || get(c, self.g.set[v]) > 0
+    }
+
+    /// Adds (`d` = 1) or removes (-1) vertex `v` to or from part `p`.
+    fn add(&mut self, p: usize, v: usize, d: i32) {
+        if let Some(c) = self.count.get_mut(p) {
+            add(c, self.g.set[v], d * self.g.vw[v].0 as i32);
+        }
+    }
+}
+
 /// Partitions the computed neurons into `k` parts with per-part capacity
-/// `cap` = (neurons, synapse entries). Returns a part per global id
-/// (`u32::MAX` for inputs).
-pub fn partition(conn: &Conn, rate: &[f64], k: usize, cap: (u32, u32)) -> Vec<u32> {
+/// `cap` = (neurons, synapse entries) and at most `param_sets` parameter
+/// sets per part. Returns a part per global id (`u32::MAX` for inputs).
+pub fn partition(conn: &Conn, rate: &[f64], k: usize, cap: (u32, u32), param_sets: u32) -> Vec<u32> {
     let verts: Vec<u32> = conn.computed().collect();
     let mut vid = vec![u32::MAX; conn.n];
     for (i, &g) in verts.iter().enumerate() {
@@ -297,7 +346,7 @@ pub fn partition(conn: &Conn, rate: &[f64], k: usize, cap: (u32, u32)) -> Vec<u3
     }
     let max_w = ((cap.0 / 4).max(1), (cap.1 / 4).max(conn.fanin.iter().copied().max().unwrap_or(1)));
     let mut levels: Vec<(Graph, Vec<u32>)> = Vec::new();
-    let mut g = build(conn, rate, &verts, &vid);
+    let mut g = build(conn, rate, &verts, &vid, conn.sets > param_sets);
     let target = (20 * k).max(64);
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
     while g.n() > target {
@@ -309,11 +358,11 @@ pub fn partition(conn: &Conn, rate: &[f64], k: usize, cap: (u32, u32)) -> Vec<u3
         levels.push((g, cmap));
         g = cg;
     }
-    let mut part = initial(&g, k, cap);
-    refine(&g, &mut part, k, cap, 8);
+    let mut part = initial(&g, k, cap, param_sets);
+    refine(&g, &mut part, k, cap, param_sets, 8);
     while let Some((fine, cmap)) = levels.pop() {
         let mut fp: Vec<u32> = cmap.iter().map(|&c| part[c as usize]).collect();
-        refine(&fine, &mut fp, k, cap, 4);
+        refine(&fine, &mut fp, k, cap, param_sets, 4);
         part = fp;
         g = fine;
     }

@@ -11,6 +11,12 @@
 //!   Refinement also runs on the greedy packing; the better result wins, so
 //!   the optimized mapping is never worse than the baseline.
 //!
+//! Parameter sets are a per-core capacity like axons: the distinct
+//! parameter sets ([`Conn::set`]) of a core's neurons must not exceed
+//! `param_sets_per_core`. Every packing counts them, and [`State`] keeps the
+//! neurons per set of every part so that a move knows whether it adds or
+//! frees a table entry.
+//!
 //! Routing entries depend on where a neuron's targets end up, so they are
 //! checked on the finished partition and repaired by moving neurons out of
 //! a core that overflows.
@@ -31,6 +37,8 @@ pub struct Caps {
     pub axons: u32,
     /// Routing entries per core.
     pub routes: u32,
+    /// Parameter-set table entries per core (distinct parameter sets).
+    pub param_sets: u32,
     /// Input routing entries in the host interface.
     pub input_routes: u64,
     /// Cores available.
@@ -44,7 +52,7 @@ pub enum PartitionError {
     NeuronTooBig {
         /// Global id.
         neuron: u32,
-        /// "synapse entries" or "axons".
+        /// "synapse entries", "axons" or "parameter sets".
         what: &'static str,
         /// What it needs.
         needs: u64,
@@ -88,16 +96,26 @@ pub struct State<'a> {
     pub use_a: Vec<u32>,
     /// Routing entries per part.
     pub use_r: Vec<u32>,
+    /// Distinct parameter sets per part.
+    pub use_k: Vec<u32>,
+    /// Per part: (parameter set, neurons of that set in the part), sorted by set.
+    sets: Vec<Vec<(u32, u32)>>,
     /// Input routing entries.
     pub input_routes: u64,
     scratch: Delta,
 }
 
-fn get(v: &[(u32, u32)], c: u32) -> u32 {
+/// Resources a move changes, by index into [`Delta::cores`]' arrays.
+const RESOURCES: usize = 5;
+
+/// The count of key `c` in a sorted (key, count) list (0 if absent).
+pub(crate) fn get(v: &[(u32, u32)], c: u32) -> u32 {
     v.binary_search_by_key(&c, |e| e.0).map_or(0, |i| v[i].1)
 }
 
-fn add(v: &mut Vec<(u32, u32)>, c: u32, d: i32) {
+/// Adds `d` to the count of key `c` in a sorted (key, count) list, removing
+/// the key at 0.
+pub(crate) fn add(v: &mut Vec<(u32, u32)>, c: u32, d: i32) {
     match v.binary_search_by_key(&c, |e| e.0) {
         Ok(i) => {
             let x = v[i].1 as i32 + d;
@@ -117,7 +135,8 @@ fn add(v: &mut Vec<(u32, u32)>, c: u32, d: i32) {
 /// Resource deltas of a move, per touched part.
 #[derive(Debug, Clone, Default)]
 struct Delta {
-    cores: Vec<(u32, [i64; 4])>,
+    /// Per touched part: neurons, synapse entries, axons, routes, parameter sets.
+    cores: Vec<(u32, [i64; RESOURCES])>,
     input_routes: i64,
     cost: f64,
 }
@@ -127,7 +146,7 @@ impl Delta {
         match self.cores.iter_mut().find(|e| e.0 == c) {
             Some(e) => e.1[k] += d,
             None => {
-                let mut a = [0; 4];
+                let mut a = [0; RESOURCES];
                 a[k] = d;
                 self.cores.push((c, a));
             }
@@ -149,6 +168,8 @@ impl<'a> State<'a> {
             use_s: vec![0; k],
             use_a: vec![0; k],
             use_r: vec![0; k],
+            use_k: vec![0; k],
+            sets: vec![Vec::new(); k],
             input_routes: 0,
             scratch: Delta::default(),
         };
@@ -167,8 +188,12 @@ impl<'a> State<'a> {
                 st.use_r[p] += v.len() as u32;
                 st.use_n[p] += 1;
                 st.use_s[p] += conn.fanin[s as usize];
+                add(&mut st.sets[p], conn.set[s as usize], 1);
             }
             st.cnt[s as usize] = v;
+        }
+        for (u, sets) in st.use_k.iter_mut().zip(&st.sets) {
+            *u = sets.len() as u32;
         }
         st
     }
@@ -206,6 +231,7 @@ impl<'a> State<'a> {
                     && self.use_s[c] <= self.caps.synapses
                     && self.use_a[c] <= self.caps.axons
                     && self.use_r[c] <= self.caps.routes
+                    && self.use_k[c] <= self.caps.param_sets
             })
     }
 
@@ -220,6 +246,13 @@ impl<'a> State<'a> {
         d.at(b, 0, 1);
         d.at(a, 1, -(self.conn.fanin[v as usize] as i64));
         d.at(b, 1, self.conn.fanin[v as usize] as i64);
+        let set = self.conn.set[v as usize];
+        if get(&self.sets[a as usize], set) == 1 {
+            d.at(a, 4, -1);
+        }
+        if get(&self.sets[b as usize], set) == 0 {
+            d.at(b, 4, 1);
+        }
         let sources = self.conn.sources(v);
         let self_loop = sources.binary_search(&v).is_ok();
         let extra = if self_loop { None } else { Some(v) };
@@ -264,11 +297,11 @@ impl<'a> State<'a> {
         if d.input_routes > 0 && self.input_routes as i64 + d.input_routes > self.caps.input_routes as i64 {
             return false;
         }
-        let caps = [self.caps.neurons, self.caps.synapses, self.caps.axons, self.caps.routes];
+        let caps = [self.caps.neurons, self.caps.synapses, self.caps.axons, self.caps.routes, self.caps.param_sets];
         d.cores.iter().all(|(c, dd)| {
             let c = *c as usize;
-            let cur = [self.use_n[c], self.use_s[c], self.use_a[c], self.use_r[c]];
-            (0..4).all(|i| dd[i] <= 0 || cur[i] as i64 + dd[i] <= caps[i] as i64)
+            let cur = [self.use_n[c], self.use_s[c], self.use_a[c], self.use_r[c], self.use_k[c]];
+            (0..RESOURCES).all(|i| dd[i] <= 0 || cur[i] as i64 + dd[i] <= caps[i] as i64)
         })
     }
 
@@ -298,7 +331,11 @@ impl<'a> State<'a> {
             self.use_s[c] = (self.use_s[c] as i64 + dd[1]) as u32;
             self.use_a[c] = (self.use_a[c] as i64 + dd[2]) as u32;
             self.use_r[c] = (self.use_r[c] as i64 + dd[3]) as u32;
+            self.use_k[c] = (self.use_k[c] as i64 + dd[4]) as u32;
         }
+        let set = self.conn.set[v as usize];
+        add(&mut self.sets[a as usize], set, -1);
+        add(&mut self.sets[b as usize], set, 1);
         self.input_routes = (self.input_routes as i64 + d.input_routes) as u64;
         for i in 0..self.conn.sources(v).len() {
             let s = self.conn.sources(v)[i];
@@ -316,6 +353,8 @@ impl<'a> State<'a> {
         self.use_s.push(0);
         self.use_a.push(0);
         self.use_r.push(0);
+        self.use_k.push(0);
+        self.sets.push(Vec::new());
         (self.k - 1) as u32
     }
 
@@ -395,6 +434,7 @@ impl<'a> State<'a> {
             || self.use_s[c] > self.caps.synapses
             || self.use_a[c] > self.caps.axons
             || self.use_r[c] > self.caps.routes
+            || self.use_k[c] > self.caps.param_sets
     }
 
     /// Moves neurons out of parts that exceed a capacity (routing entries
@@ -428,7 +468,13 @@ impl<'a> State<'a> {
             if guard > 4 * self.conn.n + 16 {
                 return Err(fail(self));
             }
-            let members: Vec<u32> = self.conn.computed().filter(|&v| self.part[v as usize] == c as u32).collect();
+            let mut members: Vec<u32> = self.conn.computed().filter(|&v| self.part[v as usize] == c as u32).collect();
+            if self.use_k[c] > self.caps.param_sets {
+                // Too many parameter sets: empty the set with the fewest
+                // neurons here (a move of any other neuron frees no entry).
+                let fewest = self.sets[c].iter().min_by_key(|e| (e.1, e.0)).expect("a part with sets").0;
+                members.retain(|&v| self.conn.set[v as usize] == fewest);
+            }
             let mut best: Option<(f64, u32, u32)> = None;
             for &v in &members {
                 for b in 0..self.k as u32 {
@@ -471,32 +517,46 @@ fn fits_alone(conn: &Conn, caps: &Caps, v: u32) -> Result<(), PartitionError> {
     if srcs > caps.axons {
         return Err(PartitionError::NeuronTooBig { neuron: v, what: "axons", needs: srcs as u64 });
     }
+    if caps.param_sets == 0 {
+        return Err(PartitionError::NeuronTooBig { neuron: v, what: "parameter sets", needs: 1 });
+    }
     Ok(())
 }
 
 /// Packs neurons into parts in the given order, opening a new part when
-/// neurons, synapse entries or axons would overflow.
+/// neurons, synapse entries, axons or parameter sets would overflow.
 pub fn fill(conn: &Conn, caps: &Caps, order: &[u32]) -> Result<(Vec<u32>, usize), PartitionError> {
     let mut part = vec![NONE; conn.n];
     let mut stamp = vec![0u32; conn.n];
-    let (mut c, mut n, mut s, mut a) = (0u32, 0u32, 0u32, 0u32);
+    // Stamp per parameter set: c + 1 when part c holds one of its neurons.
+    let mut set_stamp = vec![0u32; conn.sets as usize];
+    let (mut c, mut n, mut s, mut a, mut k) = (0u32, 0u32, 0u32, 0u32, 0u32);
     let mut any = false;
     for &v in order {
         any = true;
         let srcs = conn.sources(v);
         let fanin = conn.fanin[v as usize];
+        let set = conn.set[v as usize] as usize;
         fits_alone(conn, caps, v)?;
         let new_src = |c: u32| srcs.iter().filter(|&&x| stamp[x as usize] != c + 1).count() as u32;
-        if n + 1 > caps.neurons || s + fanin > caps.synapses || a + new_src(c) > caps.axons {
+        let new_set = |c: u32| (set_stamp[set] != c + 1) as u32;
+        if n + 1 > caps.neurons
+            || s + fanin > caps.synapses
+            || a + new_src(c) > caps.axons
+            || k + new_set(c) > caps.param_sets
+        {
             c += 1;
             n = 0;
             s = 0;
             a = 0;
+            k = 0;
         }
         a += new_src(c);
+        k += new_set(c);
         for &x in srcs {
             stamp[x as usize] = c + 1;
         }
+        set_stamp[set] = c + 1;
         n += 1;
         s += fanin;
         part[v as usize] = c;
@@ -589,7 +649,7 @@ pub fn cluster_order(conn: &Conn, caps: &Caps, rate: &[f64]) -> Vec<u32> {
 /// the fan-out hypergraph): a core starts from the lowest-numbered free
 /// neuron and repeatedly takes the free neuron with the strongest affinity
 /// to it — shared sources, synapses in either direction — while its
-/// capacities (neurons, synapse entries, axons) allow; then the next core
+/// capacities (neurons, synapse entries, axons, parameter sets) allow; then the next core
 /// starts. Unlike order-based filling this keeps 2-D neighbourhoods and
 /// layer-to-layer columns together.
 pub fn grow(conn: &Conn, caps: &Caps, rate: &[f64]) -> Result<(Vec<u32>, usize), PartitionError> {
@@ -615,6 +675,8 @@ pub fn grow(conn: &Conn, caps: &Caps, rate: &[f64]) -> Result<(Vec<u32>, usize),
     let mut score = vec![0.0f64; n];
     // Stamp: source s already has a target in (or is in) the current core.
     let mut seen = vec![u32::MAX; n];
+    // Stamp: parameter set already in the current core.
+    let mut set_seen = vec![u32::MAX; conn.sets as usize];
     let mut free: Vec<u32> = conn.computed().collect();
     free.reverse(); // pop() gives the lowest id
     let mut k = 0u32;
@@ -629,7 +691,7 @@ pub fn grow(conn: &Conn, caps: &Caps, rate: &[f64]) -> Result<(Vec<u32>, usize),
         if k > caps.cores {
             return Err(PartitionError::TooManyCores { needed: k });
         }
-        let (mut un, mut us, mut ua) = (0u32, 0u32, 0u32);
+        let (mut un, mut us, mut ua, mut uk) = (0u32, 0u32, 0u32, 0u32);
         let mut heap = BinaryHeap::new();
         heap.push(Item(f64::INFINITY, seed));
         let mut rejected: Vec<u32> = Vec::new();
@@ -641,7 +703,13 @@ pub fn grow(conn: &Conn, caps: &Caps, rate: &[f64]) -> Result<(Vec<u32>, usize),
             let fanin = conn.fanin[v as usize];
             fits_alone(conn, caps, v)?;
             let new_src = srcs.iter().filter(|&&s| seen[s as usize] != c).count() as u32;
-            if un + 1 > caps.neurons || us + fanin > caps.synapses || ua + new_src > caps.axons {
+            let set = conn.set[v as usize] as usize;
+            let new_set = (set_seen[set] != c) as u32;
+            if un + 1 > caps.neurons
+                || us + fanin > caps.synapses
+                || ua + new_src > caps.axons
+                || uk + new_set > caps.param_sets
+            {
                 rejected.push(v);
                 if un + 1 > caps.neurons || rejected.len() > 64 {
                     break;
@@ -652,6 +720,8 @@ pub fn grow(conn: &Conn, caps: &Caps, rate: &[f64]) -> Result<(Vec<u32>, usize),
             un += 1;
             us += fanin;
             ua += new_src;
+            uk += new_set;
+            set_seen[set] = c;
             let mut bump = |u: u32, x: f64, heap: &mut BinaryHeap<Item>| {
                 if part[u as usize] == NONE && !conn.is_input[u as usize] {
                     if score[u as usize] == 0.0 {

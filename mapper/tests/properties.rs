@@ -2,20 +2,30 @@
 //! mappings. `PROPTEST_CASES` scales the count (default 256).
 
 use proptest::prelude::*;
-use spikeforge_mapper::image::{Layout, SynapseWordEntry, DENSE_LANES};
+use spikeforge_mapper::image::{Layout, ParamEntry, ParamSetEntry, SynapseWordEntry, DENSE_LANES};
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapError, MapOptions, Mapping};
 use spikeforge_net::{Network, Stimulus};
 use spikeforge_tests::{net_case, NetCase};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Random spec sizes: neurons per core, extra synapse entries and axons
+/// over the largest neuron's, mesh (else crossbar), parameter sets per core.
+type Knobs = (u32, u32, u32, bool, u32);
+
+fn knobs() -> impl Strategy<Value = Knobs> {
+    (1u32..=8, 0u32..40, 0u32..8, any::<bool>(), 1u32..=8)
+}
 
 /// A spec that the network surely fits, with random (often tight) sizes.
-fn spec_for(net: &Network, knobs: (u32, u32, u32, bool)) -> HardwareSpec {
+fn spec_for(net: &Network, knobs: Knobs) -> HardwareSpec {
     let st = net.stats();
     let conn = spikeforge_mapper::conn::Conn::new(net);
     let max_src = (0..conn.n as u32).map(|v| conn.sources(v).len() as u32).max().unwrap_or(0);
     let computed = (st.neurons - st.input_neurons) as u32;
-    let (n_per, extra_s, extra_a, mesh) = knobs;
+    let (n_per, extra_s, extra_a, mesh, sets) = knobs;
     let n_per = n_per.clamp(1, 8);
-    // Enough cores for one neuron each: every packing order fits.
+    // Enough cores for one neuron each: every packing order fits (one
+    // neuron needs one parameter set).
     let cores = computed.max(1);
     let w = (cores as f64).sqrt().ceil() as u32;
     let h = cores.div_ceil(w);
@@ -27,7 +37,7 @@ fn spec_for(net: &Network, knobs: (u32, u32, u32, bool)) -> HardwareSpec {
         axons_per_core: max_src.max(1) + extra_a,
         synapses_per_core: (st.max_fan_in as u32).max(1) + extra_s,
         routes_per_core: n_per * w * h,
-        param_sets_per_core: n_per,
+        param_sets_per_core: sets.clamp(1, n_per),
         input_neurons: st.input_neurons as u32 + 1,
         input_routes: (st.input_neurons as u32 + 1) * w * h,
         weight_bits: net.fixed_point().weight_bits,
@@ -56,6 +66,21 @@ fn check_invariants(net: &Network, m: &Mapping) {
         }
     }
     assert!(m.images.host.routes.len() as u32 <= spec.input_routes);
+    // Distinct parameter sets per core, from the placement and the network.
+    let mut sets: BTreeMap<u32, BTreeSet<ParamSetEntry>> = BTreeMap::new();
+    for p in net.populations() {
+        let Some(np) = p.params() else { continue };
+        for (i, g) in p.ids().enumerate() {
+            let (core, _) = m.placement[g as usize].expect("computed neuron placed");
+            sets.entry(core).or_default().insert(ParamEntry::of(np, i, p.is_output()).split().0);
+        }
+    }
+    for (core, s) in &sets {
+        assert!(s.len() as u32 <= spec.param_sets_per_core, "core {core}: {} parameter sets over capacity", s.len());
+    }
+    for c in &m.report.per_core {
+        assert_eq!(c.param_sets as usize, sets[&c.core].len(), "reported parameter sets of core {}", c.core);
+    }
     for p in net.populations() {
         for g in p.ids() {
             assert_eq!(
@@ -142,7 +167,7 @@ proptest! {
     #[test]
     fn arch_model_equals_golden_for_every_mapping(
         case in net_case(),
-        knobs in (1u32..=8, 0u32..40, 0u32..8, any::<bool>()),
+        knobs in knobs(),
         seed in any::<u64>(),
     ) {
         let net = case.network();
@@ -165,9 +190,9 @@ proptest! {
     /// With tight routing tables the mapper either maps correctly or says
     /// which limit failed; it never produces an over-full core.
     #[test]
-    fn tight_specs_map_or_fail_cleanly(case in net_case(), routes in 1u32..6, n_per in 1u32..4) {
+    fn tight_specs_map_or_fail_cleanly(case in net_case(), routes in 1u32..6, n_per in 1u32..4, sets in 1u32..4) {
         let net = case.network();
-        let mut spec = spec_for(&net, (n_per, 0, 0, true));
+        let mut spec = spec_for(&net, (n_per, 0, 0, true, sets));
         spec.routes_per_core = routes;
         match map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)) {
             Ok(m) => {
@@ -183,7 +208,7 @@ proptest! {
     /// The optimized mapping never costs more traffic than the baseline
     /// with the same number of cores or fewer.
     #[test]
-    fn multilevel_is_never_worse_than_greedy(case in net_case(), knobs in (1u32..=8, 0u32..40, 0u32..8, any::<bool>())) {
+    fn multilevel_is_never_worse_than_greedy(case in net_case(), knobs in knobs()) {
         let net = case.network();
         let spec = spec_for(&net, knobs);
         let g = map(&net, &spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
@@ -198,7 +223,7 @@ proptest! {
     #[test]
     fn mapping_files_are_deterministic(case in net_case()) {
         let net = case.network();
-        let spec = spec_for(&net, (4, 8, 2, true));
+        let spec = spec_for(&net, (4, 8, 2, true, 2));
         let a = map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)).unwrap().files(&net);
         let b = map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)).unwrap().files(&net);
         prop_assert_eq!(a, b);
