@@ -240,9 +240,13 @@ fn initial(g: &Graph, k: usize, cap: W, cap_sets: u32) -> Vec<u32> {
     }
     for v in 0..n {
         if part[v] == u32::MAX {
-            let p = (0..k).max_by_key(|&p| (cap.1 as i64 - used[p].1 as i64, std::cmp::Reverse(p))).unwrap_or(0);
+            // Parts with room for its parameter set first.
+            let p = (0..k)
+                .max_by_key(|&p| (sets.room(p, v), cap.1 as i64 - used[p].1 as i64, std::cmp::Reverse(p)))
+                .unwrap_or(0);
             part[v] = p as u32;
             used[p] = (used[p].0 + g.vw[v].0, used[p].1 + g.vw[v].1);
+            sets.add(p, v, 1);
         }
     }
     part

@@ -310,6 +310,15 @@ impl<'a> State<'a> {
         if self.part[v as usize] == b {
             return None;
         }
+        // What `b` gains in neurons, synapse entries and parameter sets does
+        // not need the full delta: refuse an over-full `b` cheaply.
+        let bu = b as usize;
+        if self.use_n[bu] >= self.caps.neurons
+            || self.use_s[bu] + self.conn.fanin[v as usize] > self.caps.synapses
+            || (self.use_k[bu] >= self.caps.param_sets && get(&self.sets[bu], self.conn.set[v as usize]) == 0)
+        {
+            return None;
+        }
         let mut d = std::mem::take(&mut self.scratch);
         self.delta(v, b, &mut d);
         let r = self.feasible(&d).then_some(-d.cost);
@@ -524,8 +533,26 @@ fn fits_alone(conn: &Conn, caps: &Caps, v: u32) -> Result<(), PartitionError> {
 }
 
 /// Packs neurons into parts in the given order, opening a new part when
-/// neurons, synapse entries, axons or parameter sets would overflow.
+/// neurons, synapse entries, axons or parameter sets would overflow. When
+/// the network has more parameter sets than a core holds, also packs in
+/// that order grouped by set (stably) and returns the packing with fewer
+/// parts (the given order on a tie): an order that interleaves sets, e.g.
+/// per-neuron thresholds, would otherwise open a core every K neurons.
 pub fn fill(conn: &Conn, caps: &Caps, order: &[u32]) -> Result<(Vec<u32>, usize), PartitionError> {
+    let plain = fill_in_order(conn, caps, order);
+    if conn.sets <= caps.param_sets || matches!(plain, Err(PartitionError::NeuronTooBig { .. })) {
+        return plain;
+    }
+    let mut grouped = order.to_vec();
+    grouped.sort_by_key(|&v| conn.set[v as usize]);
+    match (plain, fill_in_order(conn, caps, &grouped)) {
+        (Ok(p), Ok(g)) => Ok(if g.1 < p.1 { g } else { p }),
+        (Err(_), Ok(g)) => Ok(g),
+        (p, _) => p,
+    }
+}
+
+fn fill_in_order(conn: &Conn, caps: &Caps, order: &[u32]) -> Result<(Vec<u32>, usize), PartitionError> {
     let mut part = vec![NONE; conn.n];
     let mut stamp = vec![0u32; conn.n];
     // Stamp per parameter set: c + 1 when part c holds one of its neurons.

@@ -114,3 +114,25 @@ fn too_many_parameter_sets_are_reported_with_their_numbers() {
         assert!(sets_per_core(&net, &m).values().all(|&n| n <= 5));
     }
 }
+
+#[test]
+fn interleaved_parameter_sets_are_packed_by_set() {
+    // Thresholds 1, 2, 3, 4, 1, 2, ...: in network order a core of two sets
+    // takes two neurons; grouped by set, two cores hold all sixteen.
+    let mut a = PopulationDoc::neurons("a", 16, 1);
+    a.threshold = Some(PerNeuron::Array((0..16).map(|i| i % 4 + 1).collect()));
+    let doc = NetworkDoc {
+        format: 1,
+        name: None,
+        fixed_point: FixedPointDoc { weight_bits: 8, potential_bits: 16, accumulator_bits: 24 },
+        populations: vec![PopulationDoc::input("in", 1), a],
+        projections: vec![ProjectionDoc::sparse("in", "a", (0..16).map(|i| [0, i, 1]).collect())],
+    };
+    let net = Network::from_doc(&doc).unwrap();
+    let spec = spec(2, 1, 2);
+    for algorithm in [Algorithm::Greedy, Algorithm::Multilevel] {
+        let m = map(&net, &spec, &MapOptions::new(algorithm)).unwrap();
+        assert_eq!(m.report.cores_used, 2);
+        assert!(sets_per_core(&net, &m).values().all(|&n| n <= 2));
+    }
+}
