@@ -553,6 +553,44 @@ fn partition_with<'a>(
     best.map(|b| (b, baseline)).ok_or_else(|| last_err.expect("a candidate failed"))
 }
 
+/// The partition when one synapse word per synapse does not fit: dense
+/// rows hold two synapses a word, so the partitioner gets a larger budget
+/// of synapses per core, and the words of the rows it makes are counted
+/// exactly (`RowFormat::choose` on the slots they land in); while some core
+/// has more words than S the budget shrinks in proportion. `None` if no
+/// budget above S gives a partition that fits (the caller reports the
+/// partitioner's first error). Returns the partition and its capacities.
+fn dense_partition<'a>(
+    net: &Network,
+    spec: &HardwareSpec,
+    conn: &'a Conn,
+    rate: &'a [f64],
+    opts: &MapOptions,
+) -> Option<((State<'a>, Option<f64>), Caps)> {
+    let s = spec.synapses_per_core as u64;
+    let mut budget = s * image::DENSE_LANES as u64;
+    for _ in 0..6 {
+        let caps = Caps { synapses: budget.min(u32::MAX as u64) as u32, ..caps_of(spec) };
+        let r = partition_with(conn, rate, caps, opts.algorithm, opts.seed).ok()?;
+        let pos: Vec<u32> = (0..r.0.k as u32).collect();
+        let words = build_images(net, spec, conn, &r.0.part, &pos)
+            .cores
+            .iter()
+            .map(|c| c.synapses.len() as u64)
+            .max()
+            .unwrap_or(0);
+        if words <= s {
+            return Some((r, caps));
+        }
+        let next = budget * s / words;
+        if next <= s || next >= budget {
+            return None;
+        }
+        budget = next;
+    }
+    None
+}
+
 /// Maps `net` onto `spec`.
 pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapping, MapError> {
     let fp = net.fixed_point();
@@ -580,9 +618,17 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
         Some(r) => r.clone(),
         None => vec![1.0; conn.n],
     };
-    let caps = caps_of(spec);
-    let (st, baseline) = partition_with(&conn, &rate, caps, opts.algorithm, opts.seed)
-        .map_err(|e| partition_error(net, spec, &conn, e))?;
+    let mut caps = caps_of(spec);
+    let (st, baseline) = match partition_with(&conn, &rate, caps, opts.algorithm, opts.seed) {
+        Ok(r) => r,
+        Err(e) => match dense_partition(net, spec, &conn, &rate, opts) {
+            Some((r, dense_caps)) => {
+                caps = dense_caps;
+                r
+            }
+            None => return Err(partition_error(net, spec, &conn, e)),
+        },
+    };
     let greedy_traffic = match baseline {
         Some(t) => t,
         // A seeded (random) mapping: the baseline is the unseeded greedy packing.
