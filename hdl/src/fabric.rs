@@ -60,7 +60,12 @@ impl FabricInit {
                 .map(|pc| {
                     let w = |m: Memory| pc.words(m).to_vec();
                     (
-                        ArrayInit { params: w(Memory::Params), v: w(Memory::Potentials), files: None },
+                        ArrayInit {
+                            param_sets: w(Memory::ParamSets),
+                            neurons: w(Memory::Neurons),
+                            v: w(Memory::Potentials),
+                            files: None,
+                        },
                         IntegrateInit { axons: w(Memory::Axons), synapses: w(Memory::Synapses), files: None },
                         RouteInit { ridx: w(Memory::RouteIndex), routes: w(Memory::Routes), files: None },
                         pc.neuron_count,
@@ -278,7 +283,8 @@ impl Logic for Fabric {
         self.unused_ok.next = false;
         for i in 0..self.cores.len() {
             self.cores[i].clock.next = self.clock.val();
-            self.cores[i].cfg_params_we.next = self.decode.params_we[i].val();
+            self.cores[i].cfg_param_sets_we.next = self.decode.param_sets_we[i].val();
+            self.cores[i].cfg_neurons_we.next = self.decode.neurons_we[i].val();
             self.cores[i].cfg_v_we.next = self.decode.v_we[i].val();
             self.cores[i].cfg_axon_we.next = self.decode.axon_we[i].val();
             self.cores[i].cfg_syn_we.next = self.decode.syn_we[i].val();
