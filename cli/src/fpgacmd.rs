@@ -88,6 +88,7 @@ fn fpga(
     let spec = load_spec(spec_arg.unwrap_or(board.spec))?;
     let m = map_network(&net, &spec, algorithm)?;
     let files = project::files(board, &net, &m);
+    let state_bits = m.images.state_bits(&spec);
     std::fs::create_dir_all(out).map_err(|e| other(format!("cannot create {}: {e}", out.display()), None))?;
     for (name, text) in &files {
         write_file(&out.join(name), text)?;
@@ -107,6 +108,8 @@ fn fpga(
                            "files": files.keys().collect::<Vec<_>>()});
         if let Some(r) = &report {
             j["report"] = json!(r);
+            j["report"]["state_bits"] = json!(state_bits);
+            j["report"]["bram_bits"] = json!(r.brams * board.family.bram_bits());
         }
         println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
     } else {
@@ -125,6 +128,13 @@ fn fpga(
             println!("  logic      {} of {} LUTs ({})", r.luts, r.luts_available, pct(r.luts, r.luts_available));
             println!("  flip-flops {}", r.flip_flops);
             println!("  block RAM  {} of {} ({})", r.brams, r.brams_available, pct(r.brams, r.brams_available));
+            let physical = r.brams * board.family.bram_bits();
+            println!(
+                "  memory     {:.1} kbit of network state in {:.1} kbit of block RAM ({} efficiency)",
+                state_bits as f64 / 1024.0,
+                physical as f64 / 1024.0,
+                pct(state_bits, physical)
+            );
             match r.fmax_mhz {
                 Some(f) => println!(
                     "  fmax       {f:.1} MHz against the {:.0} MHz design clock (board clock {} MHz / {})",

@@ -6,6 +6,7 @@ use crate::common::{other, write_file, Command, Failure, Outcome};
 use clap::Args;
 use serde_json::json;
 use spikeforge_hdl::{emit::VerilogFile, tools};
+use spikeforge_hw::memory::MemoryBits;
 use spikeforge_mapper::spec::load_spec;
 use spikeforge_mapper::Mapping;
 use spikeforge_net::FileErrors;
@@ -51,18 +52,48 @@ impl Command for HdlArgs {
 }
 
 /// Neuron count per core from a `spikeforge map --out` folder made for `spec`.
-fn mapping_counts(dir: &Path, spec: &spikeforge_mapper::HardwareSpec) -> Result<Vec<u32>, Failure> {
+/// The neuron counts of a mapping folder and the bits of network state it holds.
+fn mapping_counts(dir: &Path, spec: &spikeforge_mapper::HardwareSpec) -> Result<(Vec<u32>, u64), Failure> {
     let loaded = Mapping::load(dir)?;
     loaded.expect_spec(spec, dir)?;
-    Ok(loaded.neuron_counts())
+    Ok((loaded.neuron_counts(), loaded.images.state_bits(spec)))
+}
+
+/// Memory efficiency lines: what the design instantiates, the network's
+/// state in it, and its share of the block RAM Yosys used.
+fn memory_lines(bits: MemoryBits, state: Option<u64>, brams: Option<u64>) -> Vec<String> {
+    let kb = |b: u64| format!("{:.1} kbit", b as f64 / 1024.0);
+    let pct = |a: u64, b: u64| if b > 0 { format!("{:.1}%", 100.0 * a as f64 / b as f64) } else { "-".into() };
+    let mut out = vec![format!(
+        "memory       {} instantiated: {} loaded with the network, {} of accumulators",
+        kb(bits.total()),
+        kb(bits.loaded),
+        kb(bits.accumulators)
+    )];
+    match state {
+        Some(st) => {
+            let mut line = format!("efficiency   {} of network state: {} of the memory", kb(st), pct(st, bits.total()));
+            if let Some(b) = brams {
+                let physical = b * spikeforge_hdl::tools::ICE40_BRAM_BITS;
+                line += &format!(", {} of the {} in block RAM", pct(st, physical), kb(physical));
+            }
+            out.push(line);
+        }
+        None => out.push("efficiency   give --mapping to measure the network state against the memory".into()),
+    }
+    out
 }
 
 fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, json: bool) -> Result<Outcome, Failure> {
     let spec = load_spec(spec_arg)?;
-    let counts = match mapping {
-        Some(d) => Some(mapping_counts(d, &spec)?),
-        None => None,
+    let (counts, state) = match mapping {
+        Some(d) => {
+            let (c, s) = mapping_counts(d, &spec)?;
+            (Some(c), Some(s))
+        }
+        None => (None, None),
     };
+    let bits = MemoryBits::of(&spec);
     let files = spikeforge_hdl::design(&spec, counts.as_deref());
     let top = files.iter().find(|f| f.module.ends_with("_top")).expect("the design has a top").clone();
     std::fs::create_dir_all(out).map_err(|e| other(format!("cannot create {}: {e}", out.display()), None))?;
@@ -111,8 +142,16 @@ fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, json: b
     };
     if json {
         let mut j = json!({"ok": true, "top": top.module, "files": files.len(), "hex_files": copied, "out": out.display().to_string()});
-        if let Some(r) = resources {
+        j["memory"] = json!({"loaded_bits": bits.loaded, "accumulator_bits": bits.accumulators, "state_bits": state});
+        if let (Some(st), true) = (state, bits.total() > 0) {
+            j["memory"]["efficiency"] = json!(st as f64 / bits.total() as f64);
+        }
+        if let Some(r) = &resources {
             j["ice40"] = json!({"luts": r.luts, "flip_flops": r.flip_flops, "brams": r.brams, "carries": r.carries});
+            if let Some(st) = state {
+                j["ice40"]["bram_efficiency"] =
+                    json!(st as f64 / (r.brams.max(1) * spikeforge_hdl::tools::ICE40_BRAM_BITS) as f64);
+            }
         }
         println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
     } else {
@@ -134,11 +173,14 @@ fn hdl(spec_arg: &str, out: &Path, mapping: Option<&Path>, report: bool, json: b
         if mapping.is_some() {
             println!("preloaded    {copied} memory image files ($readmemh); neuron counts from mapping.json");
         }
-        if let Some(r) = resources {
+        if let Some(r) = &resources {
             println!(
                 "iCE40        {} SB_LUT4, {} flip-flops, {} SB_RAM40_4K, {} SB_CARRY (yosys synth_ice40)",
                 r.luts, r.flip_flops, r.brams, r.carries
             );
+        }
+        for line in memory_lines(bits, state, resources.as_ref().map(|r| r.brams)) {
+            println!("{line}");
         }
     }
     Ok(Outcome::Done)

@@ -174,15 +174,15 @@ pub fn choose_fault(net: &Network, m: &Mapping, stim: &Stimulus, steps: u32, see
                 continue;
             }
             let (core, slot) = m.placement[id as usize]?;
-            let params = image.cores.get(core as usize)?.words(Memory::Params);
-            let mut e = layout.unpack_param(*params.get(slot as usize)?);
+            let words = image.cores.get(core as usize)?.words(Memory::Neurons);
+            let mut e = layout.unpack_neuron(*words.get(slot as usize)?);
             e.bias = bias as i32;
-            let word = layout.pack_param(e);
+            let word = layout.pack_neuron(e);
             return Some(Fault {
                 neuron: id,
                 name: net.neuron_name(id),
                 bias: bias as i32,
-                write: ConfigWrite::word(core, Memory::Params, slot, word),
+                write: ConfigWrite::word(core, Memory::Neurons, slot, word),
             });
         }
     }

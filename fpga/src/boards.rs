@@ -17,6 +17,18 @@ pub enum Family {
     Ecp5,
 }
 
+impl Family {
+    /// Bits of one block RAM as the fit report counts them: SB_RAM40_4K
+    /// (4 Kbit), RAMB36 (36 Kbit; two RAMB18 count as one), DP16KD (18 Kbit).
+    pub fn bram_bits(self) -> u64 {
+        match self {
+            Family::Ice40 => 4096,
+            Family::Xilinx7 => 36 * 1024,
+            Family::Ecp5 => 18 * 1024,
+        }
+    }
+}
+
 /// One board.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Board {

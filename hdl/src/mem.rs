@@ -7,6 +7,15 @@
 //! one write port on the same clock: the shape Yosys maps to SB_RAM40_4K.
 //! With `init_file`, `$readmemh` preloads it (a design that boots with a
 //! network); the simulation model preloads the same words.
+//!
+//! [`SpecRam::single_port`] makes it a single-port memory (one address, a
+//! write holds the read data): the shape Yosys maps to the UP5K's
+//! SB_SPRAM256KA (16K × 16 each, cascaded and side by side as the shape
+//! needs, with `synth_ice40 -spram`). Right for memories that are written
+//! only between steps (configuration) and read during them. SPRAM has no
+//! initial contents in a bitstream: a preloaded single-port memory stays in
+//! block RAM, so a design meant for SPRAM is loaded over the configuration
+//! port instead.
 
 use rust_hdl::prelude::*;
 use std::collections::BTreeMap;
@@ -29,6 +38,7 @@ pub struct SpecRam<const AW: usize, const DW: usize> {
     _width: usize,
     _depth: usize,
     _init_file: Option<String>,
+    _single_port: bool,
     _mem: BTreeMap<u64, u128>,
 }
 
@@ -51,8 +61,16 @@ impl<const AW: usize, const DW: usize> SpecRam<AW, DW> {
             _width: width,
             _depth: depth,
             _init_file: init_file,
+            _single_port: false,
             _mem: init.iter().enumerate().filter(|(_, w)| **w != 0).map(|(i, &w)| (i as u64, w)).collect(),
         }
+    }
+
+    /// The same memory as a single-port memory (see the module docs): one
+    /// address, a write holds `read_data`.
+    pub fn single_port(mut self) -> Self {
+        self._single_port = true;
+        self
     }
 
     fn mask(&self) -> u128 {
@@ -88,7 +106,9 @@ impl<const AW: usize, const DW: usize> Logic for SpecRam<AW, DW> {
             let ab = bits_for(self._depth);
             let addr_mask = (1u64 << ab) - 1;
             let ra = self.read_address.val().to_u64() & addr_mask;
-            self.read_data.next = from_u128(*self._mem.get(&ra).unwrap_or(&0));
+            if !(self._single_port && self.write_enable.val()) {
+                self.read_data.next = from_u128(*self._mem.get(&ra).unwrap_or(&0));
+            }
             if self.write_enable.val() {
                 let wa = self.write_address.val().to_u64() & addr_mask;
                 let w = to_u128(self.write_data.val()) & self.mask();
@@ -127,6 +147,17 @@ impl<const AW: usize, const DW: usize> Logic for SpecRam<AW, DW> {
         } else {
             format!("wire unused_ok = &{{1'b0, {}, 1'b0}};\n", unused.join(", "))
         };
+        if self._single_port {
+            // One address: the write's while writing, else the read's; the
+            // read data holds during a write (Yosys' `rdwr no_change` SPRAM rule).
+            let read = read.replace("read_address", "addr");
+            return Verilog::Custom(format!(
+                "{unused}reg [{wm}:0] mem [0:{dm}];\n{init}wire [{am}:0] addr = write_enable ? write_address[{am}:0] : read_address[{am}:0];\nalways @(posedge clock) begin\n    if (write_enable) mem[addr] <= write_data[{wm}:0];\n    else read_data <= {read};\nend\n",
+                wm = w - 1,
+                dm = d - 1,
+                am = ab - 1,
+            ));
+        }
         Verilog::Custom(format!(
             "{unused}reg [{wm}:0] mem [0:{dm}];\n{init}always @(posedge clock) begin\n    if (write_enable) mem[write_address[{am}:0]] <= write_data[{wm}:0];\n    read_data <= {read};\nend\n",
             wm = w - 1,

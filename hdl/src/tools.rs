@@ -245,6 +245,9 @@ pub fn iverilog(dir: &Path, files: &[PathBuf], top: &str) -> Result<(), ToolErro
     run(IVERILOG, &args, dir).map(|_| ())
 }
 
+/// Bits of one iCE40 SB_RAM40_4K block RAM.
+pub const ICE40_BRAM_BITS: u64 = 4096;
+
 /// Resource figures of an iCE40 synthesis.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Ice40Resources {

@@ -195,6 +195,35 @@ impl Memory {
     }
 }
 
+/// Memory a design of a spec instantiates, in bits: every memory of the
+/// contract at full depth for every core and the host, plus the cores'
+/// double-buffered accumulators (2 × N × accumulator bits). The
+/// denominator of memory efficiency (docs/hardware.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct MemoryBits {
+    /// Bits of the contract's memories (loaded with the network).
+    pub loaded: u64,
+    /// Bits of accumulators (working state, never loaded).
+    pub accumulators: u64,
+}
+
+impl MemoryBits {
+    /// The memory of a design of `spec`.
+    pub fn of(spec: &HardwareSpec) -> MemoryBits {
+        let core: u64 = Memory::CORE.iter().map(|m| m.bits(spec)).sum();
+        let host: u64 = Memory::HOST.iter().map(|m| m.bits(spec)).sum();
+        MemoryBits {
+            loaded: core * spec.cores() as u64 + host,
+            accumulators: 2 * spec.neurons_per_core as u64 * spec.accumulator_bits as u64 * spec.cores() as u64,
+        }
+    }
+
+    /// All of it.
+    pub fn total(self) -> u64 {
+        self.loaded + self.accumulators
+    }
+}
+
 /// Whether a core has image files: only cores that hold neurons do (an
 /// unused core's memories are all zero and its `neuron_count` is 0).
 pub fn core_has_files(neuron_count: u32) -> bool {

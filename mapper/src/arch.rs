@@ -3,14 +3,16 @@
 //!
 //! Per core and step: every axon key received in the previous step looks up
 //! its row in the axon table and adds the row's synapse weights into the
-//! target slots' accumulators; then the sweep updates slots
-//! `0..neuron_count` from the parameter words, and every spike is sent to
+//! target slots' accumulators (a sparse word: one (target, weight); a dense
+//! word: the weights of consecutive slots from the row's start slot); then
+//! the sweep updates slots `0..neuron_count` from each neuron's word (bias,
+//! parameter set) and its parameter set, and every spike is sent to
 //! each (core, axon key) of its routing entries, to be integrated in the
 //! next step. External input spikes go through the host's input routing
 //! table. Only packed words are read, so the bit layout is exercised too.
 
 use spikeforge_hw::config::ConfigWrite;
-use spikeforge_hw::memory::{ConfigTarget, Layout, Memory, PackedCore};
+use spikeforge_hw::memory::{ConfigTarget, Layout, Memory, PackedCore, ParamEntry, DENSE_LANES};
 use spikeforge_hw::{HardwareModel, HardwareSpec, NetworkImage, Place, StepReport};
 
 /// Packets sent in one step.
@@ -24,8 +26,10 @@ pub struct StepTraffic {
     pub from_host: u64,
     /// Hops summed over all inter-core and host packets.
     pub hops: u64,
-    /// Synaptic events (synapse entries read).
+    /// Synaptic events (one per sparse word, one per lane of a dense word).
     pub events: u64,
+    /// Synapse memory words read.
+    pub words: u64,
 }
 
 /// Errors the model detects in images (the hardware would raise a sticky flag).
@@ -62,7 +66,8 @@ struct Core {
     neuron_count: u32,
     axons: Vec<u128>,
     synapses: Vec<u128>,
-    params: Vec<u128>,
+    param_sets: Vec<u128>,
+    neurons: Vec<u128>,
     v_init: Vec<u128>,
     route_index: Vec<u128>,
     routes: Vec<u128>,
@@ -99,7 +104,8 @@ impl ArchModel {
                     neuron_count: c.neuron_count,
                     axons: mems(c, Memory::Axons),
                     synapses: mems(c, Memory::Synapses),
-                    params: mems(c, Memory::Params),
+                    param_sets: mems(c, Memory::ParamSets),
+                    neurons: mems(c, Memory::Neurons),
                     v_init: mems(c, Memory::Potentials),
                     route_index: mems(c, Memory::RouteIndex),
                     routes: mems(c, Memory::Routes),
@@ -142,19 +148,29 @@ impl ArchModel {
         // 1. Integrate the packets of the previous step.
         for (ci, c) in self.cores.iter_mut().enumerate() {
             let ci = ci as u32;
+            let depth = c.acc.len() as u64;
+            let slot_error = |addr: u64| ArchError::Address { core: ci, what: "neuron slot", addr, depth };
             for &key in &c.inbox {
                 let ax = l.unpack_axon(Self::word(&c.axons, ci, "axon table", key as u64)?);
-                for i in ax.row_base as u64..ax.row_base as u64 + ax.row_len as u64 {
-                    let syn = l.unpack_synapse(Self::word(&c.synapses, ci, "synapse", i)?);
-                    let slot = c.acc.len() as u64;
-                    let a = c.acc.get_mut(syn.target as usize).ok_or(ArchError::Address {
-                        core: ci,
-                        what: "neuron slot",
-                        addr: syn.target as u64,
-                        depth: slot,
-                    })?;
-                    *a += syn.weight as i64;
-                    tr.events += 1;
+                for (j, i) in (ax.row_base as u64..ax.row_base as u64 + ax.row_len as u64).enumerate() {
+                    let word = Self::word(&c.synapses, ci, "synapse", i)?;
+                    tr.words += 1;
+                    match ax.dense_start {
+                        None => {
+                            let syn = l.unpack_synapse(word);
+                            let a = c.acc.get_mut(syn.target as usize).ok_or(slot_error(syn.target as u64))?;
+                            *a += syn.weight as i64;
+                            tr.events += 1;
+                        }
+                        Some(start) => {
+                            let first = start as u64 + j as u64 * DENSE_LANES as u64;
+                            for (k, w) in l.unpack_dense(word).into_iter().enumerate() {
+                                let t = first + k as u64;
+                                *c.acc.get_mut(t as usize).ok_or(slot_error(t))? += w as i64;
+                                tr.events += 1;
+                            }
+                        }
+                    }
                 }
             }
             c.inbox.clear();
@@ -165,7 +181,9 @@ impl ArchModel {
         for ci in 0..ncores {
             let c = &mut self.cores[ci];
             for slot in 0..c.neuron_count as usize {
-                let p = l.unpack_param(Self::word(&c.params, ci as u32, "params", slot as u64)?);
+                let n = l.unpack_neuron(Self::word(&c.neurons, ci as u32, "neurons", slot as u64)?);
+                let set = l.unpack_param(Self::word(&c.param_sets, ci as u32, "parameter sets", n.set as u64)?);
+                let p = ParamEntry::join(set, n.bias);
                 let v0 = c.v[slot];
                 let leak = p.leak.map_or(0, |s| v0 >> s);
                 let mut v1 = (v0 - leak + c.acc[slot] + p.bias as i64).clamp(self.p_min, self.p_max);
@@ -267,7 +285,8 @@ impl HardwareModel for ArchModel {
                     match m {
                         Memory::Axons => (&mut c.axons, "axon table"),
                         Memory::Synapses => (&mut c.synapses, "synapse"),
-                        Memory::Params => (&mut c.params, "params"),
+                        Memory::ParamSets => (&mut c.param_sets, "parameter sets"),
+                        Memory::Neurons => (&mut c.neurons, "neurons"),
                         Memory::RouteIndex => (&mut c.route_index, "route index"),
                         _ => (&mut c.routes, "routes"),
                     }

@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 pub use spikeforge_hw::memory::{
-    addr_bits, AxonEntry, Layout, Memory, PackedCore, PackedHost, PackedMemory, ParamEntry, RouteEntry, SynapseEntry,
+    addr_bits, AxonEntry, Layout, Memory, NeuronEntry, PackedCore, PackedHost, PackedMemory, ParamEntry, ParamSetEntry,
+    RouteEntry, RowFormat, SynapseEntry, SynapseWordEntry, DENSE_LANES,
 };
 use spikeforge_hw::{HardwareSpec, NetworkImage};
 
@@ -24,10 +25,12 @@ pub struct CoreImage {
     pub axon_sources: Vec<u32>,
     /// Axon table, by axon key.
     pub axons: Vec<AxonEntry>,
-    /// Synapse memory.
-    pub synapses: Vec<SynapseEntry>,
-    /// Parameters, by slot.
-    pub params: Vec<ParamEntry>,
+    /// Synapse memory: sparse and dense words.
+    pub synapses: Vec<SynapseWordEntry>,
+    /// Parameter-set table.
+    pub param_sets: Vec<ParamSetEntry>,
+    /// Bias and parameter set, by slot.
+    pub neuron_params: Vec<NeuronEntry>,
     /// Initial potential, by slot.
     pub v_init: Vec<i32>,
     /// (first route, number of routes), by slot.
@@ -72,6 +75,97 @@ impl Images {
     }
 }
 
+impl Images {
+    /// Bits of network state the images hold: the words the mapping fills
+    /// (every used entry of every memory, at its word width), for `spec`.
+    /// The numerator of memory efficiency against
+    /// [`spikeforge_hw::memory::MemoryBits`].
+    pub fn state_bits(&self, spec: &HardwareSpec) -> u64 {
+        let l = Layout::new(spec);
+        let w = |m: Memory, n: usize| n as u64 * m.width(&l) as u64;
+        let cores: u64 = self
+            .cores
+            .iter()
+            .map(|c| {
+                w(Memory::Axons, c.axons.len())
+                    + w(Memory::Synapses, c.synapses.len())
+                    + w(Memory::ParamSets, c.param_sets.len())
+                    + w(Memory::Neurons, c.neuron_params.len())
+                    + w(Memory::Potentials, c.v_init.len())
+                    + w(Memory::RouteIndex, c.route_index.len())
+                    + w(Memory::Routes, c.routes.len())
+            })
+            .sum();
+        cores + w(Memory::InputRouteIndex, self.host.route_index.len()) + w(Memory::InputRoutes, self.host.routes.len())
+    }
+}
+
+impl CoreImage {
+    /// An empty core.
+    pub fn empty(core: u32) -> CoreImage {
+        CoreImage {
+            core,
+            neurons: Vec::new(),
+            axon_sources: Vec::new(),
+            axons: Vec::new(),
+            synapses: Vec::new(),
+            param_sets: Vec::new(),
+            neuron_params: Vec::new(),
+            v_init: Vec::new(),
+            route_index: Vec::new(),
+            routes: Vec::new(),
+        }
+    }
+
+    /// Places a neuron with parameters `p` and initial potential `v` in the
+    /// next slot; its parameter set is shared with earlier neurons of the
+    /// core that have the same one (sets in order of first use). Returns the slot.
+    pub fn push_neuron(&mut self, global: u32, p: ParamEntry, v: i32) -> u32 {
+        let (set, bias) = p.split();
+        let index = match self.param_sets.iter().position(|&s| s == set) {
+            Some(i) => i,
+            None => {
+                self.param_sets.push(set);
+                self.param_sets.len() - 1
+            }
+        };
+        self.neuron_params.push(NeuronEntry { bias, set: index as u32 });
+        self.neurons.push(global);
+        self.v_init.push(v);
+        self.neurons.len() as u32 - 1
+    }
+
+    /// Appends the row of source `source` (its synapses into this core,
+    /// sorted by target slot, file order kept among equal targets) in the
+    /// format [`RowFormat::choose`] picks for a core of `n` slots; returns
+    /// its axon key.
+    pub fn push_row(&mut self, source: u32, row: &[SynapseEntry], n: u32) -> u32 {
+        let key = self.axons.len() as u32;
+        let base = self.synapses.len() as u32;
+        let slots: Vec<u32> = row.iter().map(|e| e.target).collect();
+        let format = RowFormat::choose(&slots, n);
+        match format {
+            RowFormat::Sparse => self.synapses.extend(row.iter().map(|&e| SynapseWordEntry::Sparse(e))),
+            RowFormat::Dense { start, words } => {
+                let lanes = spikeforge_hw::memory::DENSE_LANES;
+                let mut ws = vec![[0i32; spikeforge_hw::memory::DENSE_LANES as usize]; words as usize];
+                for e in row {
+                    let k = e.target - start;
+                    ws[(k / lanes) as usize][(k % lanes) as usize] = e.weight;
+                }
+                self.synapses.extend(ws.into_iter().map(SynapseWordEntry::Dense));
+            }
+        }
+        let dense_start = match format {
+            RowFormat::Dense { start, .. } => Some(start),
+            RowFormat::Sparse => None,
+        };
+        self.axons.push(AxonEntry { row_base: base, row_len: format.words(row.len()), dense_start });
+        self.axon_sources.push(source);
+        key
+    }
+}
+
 /// The packed memories of a core, full depth, in [`Memory::CORE`] order.
 pub fn core_memories(l: &Layout, spec: &HardwareSpec, c: &CoreImage) -> Vec<PackedMemory> {
     Memory::CORE
@@ -79,8 +173,9 @@ pub fn core_memories(l: &Layout, spec: &HardwareSpec, c: &CoreImage) -> Vec<Pack
         .map(|m| {
             let words: Vec<u128> = match m {
                 Memory::Axons => c.axons.iter().map(|&e| l.pack_axon(e)).collect(),
-                Memory::Synapses => c.synapses.iter().map(|&e| l.pack_synapse(e)).collect(),
-                Memory::Params => c.params.iter().map(|&e| l.pack_param(e)).collect(),
+                Memory::Synapses => c.synapses.iter().map(|&e| l.pack_synapse_word(e)).collect(),
+                Memory::ParamSets => c.param_sets.iter().map(|&e| l.pack_param(e)).collect(),
+                Memory::Neurons => c.neuron_params.iter().map(|&e| l.pack_neuron(e)).collect(),
                 Memory::Potentials => c.v_init.iter().map(|&v| l.pack_potential(v)).collect(),
                 Memory::RouteIndex => c.route_index.iter().map(|&e| l.pack_index(l.route_index, e)).collect(),
                 Memory::Routes => c.routes.iter().map(|&e| l.pack_route(e)).collect(),

@@ -27,7 +27,7 @@ pub mod place;
 pub use spikeforge_hw::spec;
 
 use conn::Conn;
-use image::{AxonEntry, CoreImage, HostImage, Images, ParamEntry, RouteEntry, SynapseEntry};
+use image::{CoreImage, HostImage, Images, ParamEntry, RouteEntry, SynapseEntry};
 pub use load::{LoadedMapping, MapLoadError, PlacedPopulation};
 use partition::{Caps, PartitionError, State, NONE};
 use serde::{Deserialize, Serialize};
@@ -579,28 +579,13 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
 fn build_images(net: &Network, spec: &HardwareSpec, conn: &Conn, part: &[u32], pos: &[u32]) -> Images {
     let ncores = spec.cores() as usize;
     let core_of = |v: u32| pos[part[v as usize] as usize];
-    let mut cores: Vec<CoreImage> = (0..ncores as u32)
-        .map(|c| CoreImage {
-            core: c,
-            neurons: Vec::new(),
-            axon_sources: Vec::new(),
-            axons: Vec::new(),
-            synapses: Vec::new(),
-            params: Vec::new(),
-            v_init: Vec::new(),
-            route_index: Vec::new(),
-            routes: Vec::new(),
-        })
-        .collect();
+    let mut cores: Vec<CoreImage> = (0..ncores as u32).map(CoreImage::empty).collect();
     let mut slot = vec![u32::MAX; conn.n];
     for p in net.populations() {
         let Some(np) = p.params() else { continue };
         for (i, g) in p.ids().enumerate() {
             let c = &mut cores[core_of(g) as usize];
-            slot[g as usize] = c.neurons.len() as u32;
-            c.neurons.push(g);
-            c.params.push(ParamEntry::of(np, i, p.is_output()));
-            c.v_init.push(np.v_init.get(i));
+            slot[g as usize] = c.push_neuron(g, ParamEntry::of(np, i, p.is_output()), np.v_init.get(i));
         }
     }
     // Synapses grouped by (core, source), in file order within a group.
@@ -611,11 +596,7 @@ fn build_images(net: &Network, spec: &HardwareSpec, conn: &Conn, part: &[u32], p
     let mut axon_key: BTreeMap<(u32, u32), u32> = BTreeMap::new();
     for ((c, s), mut row) in groups {
         row.sort_by_key(|e| e.target); // stable: file order kept per target
-        let img = &mut cores[c as usize];
-        let key = img.axons.len() as u32;
-        img.axons.push(AxonEntry { row_base: img.synapses.len() as u32, row_len: row.len() as u32 });
-        img.axon_sources.push(s);
-        img.synapses.extend(row);
+        let key = cores[c as usize].push_row(s, &row, spec.neurons_per_core);
         axon_key.insert((s, c), key);
     }
     // Routes: for every source, one entry per destination core, in core order.

@@ -2,7 +2,7 @@
 //! mappings. `PROPTEST_CASES` scales the count (default 256).
 
 use proptest::prelude::*;
-use spikeforge_mapper::image::Layout;
+use spikeforge_mapper::image::{Layout, SynapseWordEntry, DENSE_LANES};
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapError, MapOptions, Mapping};
 use spikeforge_net::{Network, Stimulus};
 use spikeforge_tests::{net_case, NetCase};
@@ -66,15 +66,38 @@ fn check_invariants(net: &Network, m: &Mapping) {
             );
         }
     }
-    // Every synapse exactly once: the multiset from the images equals the network's.
+    // Every synapse exactly once: the multiset from the images equals the
+    // network's. A dense word cannot tell a weight-0 synapse from none, and
+    // adding 0 changes nothing, so weight-0 synapses are left out on both sides.
     let mut from_net = Vec::new();
-    net.for_each_synapse(|a, b, w| from_net.push((a, b, w)));
+    net.for_each_synapse(|a, b, w| {
+        if w != 0 {
+            from_net.push((a, b, w))
+        }
+    });
     let mut from_img = Vec::new();
     for c in &m.images.cores {
         for (key, ax) in c.axons.iter().enumerate() {
             let src = c.axon_sources[key];
-            for e in &c.synapses[ax.row_base as usize..(ax.row_base + ax.row_len) as usize] {
-                from_img.push((src, c.neurons[e.target as usize], e.weight));
+            let words = &c.synapses[ax.row_base as usize..(ax.row_base + ax.row_len) as usize];
+            for (j, e) in words.iter().enumerate() {
+                match (*e, ax.dense_start) {
+                    (SynapseWordEntry::Sparse(e), None) => {
+                        if e.weight != 0 {
+                            from_img.push((src, c.neurons[e.target as usize], e.weight));
+                        }
+                    }
+                    (SynapseWordEntry::Dense(ws), Some(start)) => {
+                        for (k, w) in ws.into_iter().enumerate() {
+                            let slot = start + j as u32 * DENSE_LANES + k as u32;
+                            assert!(slot < spec.neurons_per_core, "a dense lane past the core");
+                            if w != 0 {
+                                from_img.push((src, c.neurons[slot as usize], w));
+                            }
+                        }
+                    }
+                    (e, d) => panic!("word {e:?} in a row with dense_start {d:?}"),
+                }
             }
         }
         // Rows tile the synapse memory exactly.
@@ -88,11 +111,19 @@ fn check_invariants(net: &Network, m: &Mapping) {
     let l = Layout::new(spec);
     for c in &m.images.cores {
         for &e in &c.synapses {
-            assert_eq!(l.unpack_synapse(l.pack_synapse(e)), e);
+            match e {
+                SynapseWordEntry::Sparse(e) => assert_eq!(l.unpack_synapse(l.pack_synapse(e)), e),
+                SynapseWordEntry::Dense(w) => assert_eq!(l.unpack_dense(l.pack_dense(w)), w),
+            }
         }
-        for &e in &c.params {
+        for &e in &c.param_sets {
             assert_eq!(l.unpack_param(l.pack_param(e)), e);
         }
+        for &e in &c.neuron_params {
+            assert_eq!(l.unpack_neuron(l.pack_neuron(e)), e);
+            assert!(e.set < c.param_sets.len() as u32, "set index in the table");
+        }
+        assert!(c.param_sets.len() as u32 <= spec.param_sets_per_core, "parameter sets over capacity");
         for &e in &c.axons {
             assert_eq!(l.unpack_axon(l.pack_axon(e)), e);
         }

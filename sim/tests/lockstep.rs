@@ -52,11 +52,8 @@ fn every_model_reports_through_one_comparator() {
     let g = spikeforge_golden::run(&net, &stim, steps).unwrap();
     let first = g.spikes.as_slice()[0];
     let (core, slot) = m.placement[first.neuron as usize].unwrap();
-    let th = Layout::new(&spec).param.threshold;
-    let old = m.packed().cores[core as usize].words(Memory::Params)[slot as usize];
-    let word = (old & !(th.mask() << th.offset)) | th.put((1i64 << (spec.potential_bits - 1)) - 1);
     let mut o = RunOptions::verified(steps);
-    o.extra_writes = vec![ConfigWrite::word(core, Memory::Params, slot, word)];
+    o.extra_writes = spikeforge_tests::unable_to_fire(&m, core, slot);
     let arch = lockstep(&mut m.arch_model(), &net, &m, &stim, &o, None, &mut |_| {}).unwrap();
     let veri = run(&b, &net, &m, &stim, &o, &mut |_| {}).unwrap();
     let ica = icarus::run(&dir.join("fault"), &net, &m, &stim, &o).unwrap_or_else(|e| panic!("{e}"));

@@ -3,8 +3,6 @@
 
 mod common;
 use common::*;
-use spikeforge_hw::config::ConfigWrite;
-use spikeforge_hw::memory::{Layout, Memory};
 use spikeforge_mapper::Algorithm;
 use spikeforge_sim::{run, Divergence, RunOptions, Verdict};
 
@@ -19,18 +17,14 @@ fn corrupted_threshold_is_reported_at_the_first_divergent_step() {
     // The first spike golden expects, and the neuron that makes it.
     let spikeforge_net::Spike { step: t0, neuron: n0 } = g.spikes.as_slice()[0];
     let (core, slot) = m.placement[n0 as usize].unwrap();
-    // Its parameter word with the threshold field set to the largest
-    // potential: it cannot fire at t0 any more.
-    let p = spec.potential_bits;
-    let image = m.packed();
-    let th = Layout::new(&spec).param.threshold;
-    let old = image.cores[core as usize].words(Memory::Params)[slot as usize];
-    let word = (old & !(th.mask() << th.offset)) | th.put((1i64 << (p - 1)) - 1);
+    // Moved to a parameter set whose threshold is the largest potential:
+    // it cannot fire at t0 any more.
+    let writes = spikeforge_tests::unable_to_fire(&m, core, slot);
     let dir = std::env::temp_dir().join(format!("sf-mismatch-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let vcd = dir.join("window.vcd");
     let mut o = RunOptions::verified(20);
-    o.extra_writes = vec![ConfigWrite::word(core, Memory::Params, slot, word)];
+    o.extra_writes = writes;
     o.mismatch_vcd = Some(vcd.clone());
     let r = run(&b, &net, &m, &stim, &o, &mut |_| {}).unwrap();
     let Verdict::Mismatch(mm) = &r.verdict else { panic!("the corruption was not detected: {:?}", r.verdict) };

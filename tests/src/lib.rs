@@ -466,3 +466,27 @@ pub fn naive_run(net: &Network, stimulus: &SpikeTrain, steps: u32) -> NaiveResul
     }
     (SpikeTrain::from_pairs(out), v)
 }
+
+/// Configuration writes that make the neuron at (`core`, `slot`) unable to
+/// fire: a new parameter set, its own set copied with the threshold at the
+/// largest potential, in the last entry of the core's table, and the
+/// neuron's word pointed at it (its bias kept). A fault for the
+/// co-simulation tests to catch.
+///
+/// # Panics
+/// If the core's parameter-set table has no free entry.
+pub fn unable_to_fire(m: &spikeforge_mapper::Mapping, core: u32, slot: u32) -> Vec<spikeforge_hw::config::ConfigWrite> {
+    use spikeforge_hw::config::ConfigWrite;
+    use spikeforge_hw::memory::{Layout, Memory, NeuronEntry};
+    let img = &m.images.cores[core as usize];
+    let free = m.spec.param_sets_per_core - 1;
+    assert!((img.param_sets.len() as u32) <= free, "a free parameter-set entry on core {core}");
+    let l = Layout::new(&m.spec);
+    let own = img.neuron_params[slot as usize];
+    let mut set = img.param_sets[own.set as usize];
+    set.threshold = (1 << (m.spec.potential_bits - 1)) - 1;
+    vec![
+        ConfigWrite::word(core, Memory::ParamSets, free, l.pack_param(set)),
+        ConfigWrite::word(core, Memory::Neurons, slot, l.pack_neuron(NeuronEntry { bias: own.bias, set: free })),
+    ]
+}
