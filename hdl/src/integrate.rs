@@ -92,7 +92,8 @@ pub struct Integrator {
     pub axons: SpecRam<KEY_BITS, AXON_WORD>,
     /// Synapse memory.
     pub synapses: SpecRam<SYN_BITS, SYN_WORD>,
-    // Stage registers.
+    // Stage registers. (Slice offsets are as wide as the index of the
+    // word port they slice: Verilator's width rule.)
     ax_pending: DFF<bool>,
     row_active: DFF<bool>,
     row_ptr: DFF<Bits<SYN_BITS>>,
@@ -142,7 +143,7 @@ pub struct Integrator {
     od_sum: Signal<Local, Bits<X>>,
     take: Signal<Local, bool>,
     unused_ok: Signal<Local, bool>,
-    off_base: Constant<Bits<6>>,
+    off_base: Constant<Bits<7>>,
     mask_base: Constant<Bits<SYN_BITS>>,
     mask_len: Constant<Bits<SYN_BITS>>,
     off_dense: Constant<Bits<7>>,
@@ -258,7 +259,7 @@ impl Integrator {
             od_sum: Default::default(),
             take: Default::default(),
             unused_ok: Default::default(),
-            off_base: c::<6>(ax.base.offset as u64),
+            off_base: c::<7>(ax.base.offset as u64),
             mask_base: c::<SYN_BITS>(ax.base.mask() as u64),
             mask_len: c::<SYN_BITS>(ax.len.mask() as u64),
             off_dense: c::<7>(ax.dense.offset as u64),

@@ -169,8 +169,8 @@ pub struct NeuronArray {
     off_leak_shift: Constant<Bits<8>>,
     off_reset_zero: Constant<Bits<8>>,
     off_output: Constant<Bits<8>>,
-    off_bias: Constant<Bits<8>>,
-    off_set: Constant<Bits<8>>,
+    off_bias: Constant<Bits<6>>,
+    off_set: Constant<Bits<6>>,
     mask_set: Constant<Bits<SET_BITS>>,
     mask_p: Constant<Bits<X>>,
     sign_p: Constant<Bits<X>>,
@@ -206,7 +206,10 @@ impl NeuronArray {
         let pw = ParamWord::new(potential_bits);
         let kb = addr_bits(k as u32);
         let nw = NeuronWord::new(potential_bits, kb);
+        // Offsets as wide as the index of the port they slice (Verilator's
+        // width rule): 8 bits for the parameter word, 6 for the neuron word.
         let off = |field: Field| Constant::new(Bits::<8>::from(field.offset as u64));
+        let off6 = |field: Field| Constant::new(Bits::<6>::from(field.offset as u64));
         let (sf, nf, vf) = match &init.files {
             Some((s, n, v)) => (Some(s.clone()), Some(n.clone()), Some(v.clone())),
             None => (None, None, None),
@@ -283,8 +286,8 @@ impl NeuronArray {
             off_leak_shift: off(pw.leak_shift),
             off_reset_zero: off(pw.reset_zero),
             off_output: off(pw.output),
-            off_bias: off(nw.bias),
-            off_set: off(nw.set),
+            off_bias: off6(nw.bias),
+            off_set: off6(nw.set),
             mask_set: Constant::new(Bits::<SET_BITS>::from(nw.set.mask() as u64)),
             mask_p: c40((1 << p) - 1),
             sign_p: c40(1 << (p - 1)),
