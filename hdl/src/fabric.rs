@@ -127,7 +127,7 @@ pub struct Fabric {
     /// Potential read: the potential, 32-bit two's complement.
     pub peek_data: Signal<Out, Bits<32>>,
     /// Pulse between steps: network reset. Zeroes every accumulator (a
-    /// sweep of `neurons_per_core` clocks, `busy` meanwhile), selects bank
+    /// sweep of ⌈neurons_per_core/2⌉ clocks, `busy` meanwhile), selects bank
     /// 0 and sets `step_count` to 0; rewrite the potentials over the
     /// configuration port to return to the initial state. During a step it
     /// is ignored and flagged (bit 3).
