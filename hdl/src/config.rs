@@ -24,8 +24,10 @@ pub struct ConfigDecode {
     pub mem: Signal<In, Bits<4>>,
     /// Configuration data, as much as a `neuron_count` needs.
     pub count_data: Signal<In, Bits<SLOT_BITS>>,
-    /// Per core: parameter word write.
-    pub params_we: Vec<Signal<Out, bool>>,
+    /// Per core: parameter-set write.
+    pub param_sets_we: Vec<Signal<Out, bool>>,
+    /// Per core: neuron word write.
+    pub neurons_we: Vec<Signal<Out, bool>>,
     /// Per core: potential write.
     pub v_we: Vec<Signal<Out, bool>>,
     /// Per core: axon table write.
@@ -45,7 +47,8 @@ pub struct ConfigDecode {
     counts: Vec<DFFWithInit<Bits<SLOT_BITS>>>,
     ids: Vec<Constant<Bits<CORE_BITS>>>,
     hit: Vec<Signal<Local, bool>>,
-    m_params: Constant<Bits<4>>,
+    m_param_sets: Constant<Bits<4>>,
+    m_neurons: Constant<Bits<4>>,
     m_v: Constant<Bits<4>>,
     m_axons: Constant<Bits<4>>,
     m_syn: Constant<Bits<4>>,
@@ -67,7 +70,8 @@ impl ConfigDecode {
             core: Default::default(),
             mem: Default::default(),
             count_data: Default::default(),
-            params_we: v(),
+            param_sets_we: v(),
+            neurons_we: v(),
             v_we: v(),
             axon_we: v(),
             syn_we: v(),
@@ -79,7 +83,8 @@ impl ConfigDecode {
             counts: counts.iter().map(|&n| DFFWithInit::new(Bits::<SLOT_BITS>::from(n as u64))).collect(),
             ids: (0..k).map(|i| c::<CORE_BITS>(i as u64)).collect(),
             hit: (0..k).map(|_| Default::default()).collect(),
-            m_params: c::<4>(Memory::Params.code() as u64),
+            m_param_sets: c::<4>(Memory::ParamSets.code() as u64),
+            m_neurons: c::<4>(Memory::Neurons.code() as u64),
             m_v: c::<4>(Memory::Potentials.code() as u64),
             m_axons: c::<4>(Memory::Axons.code() as u64),
             m_syn: c::<4>(Memory::Synapses.code() as u64),
@@ -99,7 +104,8 @@ impl Logic for ConfigDecode {
             self.counts[i].clock.next = self.clock.val();
             self.counts[i].d.next = self.counts[i].q.val();
             self.hit[i].next = self.we.val() & (self.core.val() == self.ids[i].val());
-            self.params_we[i].next = self.hit[i].val() & (self.mem.val() == self.m_params.val());
+            self.param_sets_we[i].next = self.hit[i].val() & (self.mem.val() == self.m_param_sets.val());
+            self.neurons_we[i].next = self.hit[i].val() & (self.mem.val() == self.m_neurons.val());
             self.v_we[i].next = self.hit[i].val() & (self.mem.val() == self.m_v.val());
             self.axon_we[i].next = self.hit[i].val() & (self.mem.val() == self.m_axons.val());
             self.syn_we[i].next = self.hit[i].val() & (self.mem.val() == self.m_syn.val());

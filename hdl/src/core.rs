@@ -46,8 +46,10 @@ pub struct Core {
     pub out_spike: Signal<Out, bool>,
     /// Sweep output: `output` bit.
     pub out_output: Signal<Out, bool>,
-    /// Configuration: parameter word write.
-    pub cfg_params_we: Signal<In, bool>,
+    /// Configuration: parameter-set write (`cfg_addr`: set index).
+    pub cfg_param_sets_we: Signal<In, bool>,
+    /// Configuration: neuron word write (`cfg_addr`: slot).
+    pub cfg_neurons_we: Signal<In, bool>,
     /// Configuration: potential write.
     pub cfg_v_we: Signal<In, bool>,
     /// Configuration: axon table write.
@@ -116,7 +118,8 @@ impl Core {
             out_slot: Default::default(),
             out_spike: Default::default(),
             out_output: Default::default(),
-            cfg_params_we: Default::default(),
+            cfg_param_sets_we: Default::default(),
+            cfg_neurons_we: Default::default(),
             cfg_v_we: Default::default(),
             cfg_axon_we: Default::default(),
             cfg_syn_we: Default::default(),
@@ -136,7 +139,13 @@ impl Core {
             bad_key: Default::default(),
             cfg_addr: Default::default(),
             cfg_data: Default::default(),
-            array: NeuronArray::new(spec.neurons_per_core as usize, spec.potential_bits, spec.accumulator_bits, array),
+            array: NeuronArray::new(
+                spec.neurons_per_core as usize,
+                spec.param_sets_per_core as usize,
+                spec.potential_bits,
+                spec.accumulator_bits,
+                array,
+            ),
             integ: Integrator::new(
                 spec.axons_per_core,
                 spec.synapses_per_core,
@@ -170,14 +179,20 @@ impl Logic for Core {
         self.out_slot.next = self.array.out_slot.val();
         self.out_spike.next = self.array.out_spike.val();
         self.out_output.next = self.array.out_output.val();
-        // Integrate engine <-> accumulator bank !bank.
-        self.array.int_read_slot.next = self.integ.acc_read_slot.val();
-        self.integ.acc_read_data.next = self.array.int_read_data.val();
-        self.array.int_write.next = self.integ.acc_write.val();
-        self.array.int_write_slot.next = self.integ.acc_write_slot.val();
-        self.array.int_write_data.next = self.integ.acc_write_data.val();
+        // Integrate engine <-> accumulator bank !bank, one port per slot parity.
+        self.array.int_even_read_addr.next = self.integ.acc_even_read_addr.val();
+        self.integ.acc_even_read_data.next = self.array.int_even_read_data.val();
+        self.array.int_even_write.next = self.integ.acc_even_write.val();
+        self.array.int_even_write_addr.next = self.integ.acc_even_write_addr.val();
+        self.array.int_even_write_data.next = self.integ.acc_even_write_data.val();
+        self.array.int_odd_read_addr.next = self.integ.acc_odd_read_addr.val();
+        self.integ.acc_odd_read_data.next = self.array.int_odd_read_data.val();
+        self.array.int_odd_write.next = self.integ.acc_odd_write.val();
+        self.array.int_odd_write_addr.next = self.integ.acc_odd_write_addr.val();
+        self.array.int_odd_write_data.next = self.integ.acc_odd_write_data.val();
         // Configuration.
-        self.array.cfg_params_we.next = self.cfg_params_we.val();
+        self.array.cfg_param_sets_we.next = self.cfg_param_sets_we.val();
+        self.array.cfg_neurons_we.next = self.cfg_neurons_we.val();
         self.array.cfg_v_we.next = self.cfg_v_we.val();
         self.array.cfg_slot.next = self.cfg_addr.val().get_bits::<SLOT_BITS>(0);
         self.array.cfg_data.next = self.cfg_data.val();

@@ -60,7 +60,12 @@ impl FabricInit {
                 .map(|pc| {
                     let w = |m: Memory| pc.words(m).to_vec();
                     (
-                        ArrayInit { params: w(Memory::Params), v: w(Memory::Potentials), files: None },
+                        ArrayInit {
+                            param_sets: w(Memory::ParamSets),
+                            neurons: w(Memory::Neurons),
+                            v: w(Memory::Potentials),
+                            files: None,
+                        },
                         IntegrateInit { axons: w(Memory::Axons), synapses: w(Memory::Synapses), files: None },
                         RouteInit { ridx: w(Memory::RouteIndex), routes: w(Memory::Routes), files: None },
                         pc.neuron_count,
@@ -122,7 +127,7 @@ pub struct Fabric {
     /// Potential read: the potential, 32-bit two's complement.
     pub peek_data: Signal<Out, Bits<32>>,
     /// Pulse between steps: network reset. Zeroes every accumulator (a
-    /// sweep of `neurons_per_core` clocks, `busy` meanwhile), selects bank
+    /// sweep of ⌈neurons_per_core/2⌉ clocks, `busy` meanwhile), selects bank
     /// 0 and sets `step_count` to 0; rewrite the potentials over the
     /// configuration port to return to the initial state. During a step it
     /// is ignored and flagged (bit 3).
@@ -278,7 +283,8 @@ impl Logic for Fabric {
         self.unused_ok.next = false;
         for i in 0..self.cores.len() {
             self.cores[i].clock.next = self.clock.val();
-            self.cores[i].cfg_params_we.next = self.decode.params_we[i].val();
+            self.cores[i].cfg_param_sets_we.next = self.decode.param_sets_we[i].val();
+            self.cores[i].cfg_neurons_we.next = self.decode.neurons_we[i].val();
             self.cores[i].cfg_v_we.next = self.decode.v_we[i].val();
             self.cores[i].cfg_axon_we.next = self.decode.axon_we[i].val();
             self.cores[i].cfg_syn_we.next = self.decode.syn_we[i].val();

@@ -28,7 +28,9 @@ pub struct KeyFifo {
     pub empty: Signal<Out, bool>,
     /// No room.
     pub full: Signal<Out, bool>,
-    /// Room for one more at most (a producer with one item in flight stops here).
+    /// Room for two more at most: a producer that stops here may still
+    /// push the two items it has in flight (the sweep's pipeline holds two
+    /// slots after its issue stage).
     pub almost_full: Signal<Out, bool>,
     e0: DFF<Bits<W>>,
     e1: DFF<Bits<W>>,
@@ -80,7 +82,7 @@ impl Logic for KeyFifo {
         dff_setup!(self, clock, e0, e1, e2, e3, count);
         self.empty.next = self.count.q.val() == self.k0.val();
         self.full.next = self.count.q.val() == self.k4.val();
-        self.almost_full.next = (self.count.q.val() == self.k3.val()) | (self.count.q.val() == self.k4.val());
+        self.almost_full.next = self.count.q.val() >= self.k2.val();
         self.head.next = self.e0.q.val();
         self.do_pop.next = self.pop.val() & (self.count.q.val() != self.k0.val());
         self.do_push.next = self.push.val() & (self.count.q.val() != self.k4.val());

@@ -66,7 +66,14 @@ pub fn design(spec: &HardwareSpec, neuron_counts: Option<&[u32]>) -> Vec<emit::V
                             return (ArrayInit::default(), IntegrateInit::default(), RouteInit::default(), 0);
                         }
                         (
-                            ArrayInit { files: files(c, Memory::Params, Memory::Potentials), ..Default::default() },
+                            ArrayInit {
+                                files: Some((
+                                    Memory::ParamSets.file_name(c),
+                                    Memory::Neurons.file_name(c),
+                                    Memory::Potentials.file_name(c),
+                                )),
+                                ..Default::default()
+                            },
                             IntegrateInit { files: files(c, Memory::Axons, Memory::Synapses), ..Default::default() },
                             RouteInit { files: files(c, Memory::RouteIndex, Memory::Routes), ..Default::default() },
                             n,

@@ -31,7 +31,12 @@ fn check(net_text: &str, stim_text: &str, steps: u32) {
     let pc = &image.cores[0];
     let img = &m.images.cores[0];
     let words = |x: Memory| pc.words(x).to_vec();
-    let array = ArrayInit { params: words(Memory::Params), v: words(Memory::Potentials), files: None };
+    let array = ArrayInit {
+        param_sets: words(Memory::ParamSets),
+        neurons: words(Memory::Neurons),
+        v: words(Memory::Potentials),
+        files: None,
+    };
     let integ = IntegrateInit { axons: words(Memory::Axons), synapses: words(Memory::Synapses), files: None };
     let route = RouteInit { ridx: words(Memory::RouteIndex), routes: words(Memory::Routes), files: None };
     // Host input routing, as the host interface will apply it.

@@ -1,7 +1,8 @@
 //! The neuron array (memories + sweep) in rust-hdl's simulator against the
-//! golden model: parameter and potential words come from the mapper's
-//! images; input spikes are integrated through the integrate port into the
-//! bank the next sweep reads, as the integrate engine will.
+//! golden model: parameter-set, neuron and potential words come from the
+//! mapper's images; input spikes are integrated through the two integrate
+//! ports (even and odd slots) into the bank the next sweep reads, as the
+//! integrate engine does.
 
 use rust_hdl::prelude::*;
 use spikeforge_hdl::neuron::X;
@@ -23,11 +24,13 @@ fn run_array(net: &Network, stim: &Stimulus, steps: u32, via_config: bool) -> (V
     let m = map(net, &spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
     let image = m.packed();
     let core = &image.cores[0];
-    let (params, v_init) = (core.words(Memory::Params).to_vec(), core.words(Memory::Potentials).to_vec());
+    let sets = core.words(Memory::ParamSets).to_vec();
+    let neurons = core.words(Memory::Neurons).to_vec();
+    let v_init = core.words(Memory::Potentials).to_vec();
     let init = if via_config {
         ArrayInit::default()
     } else {
-        ArrayInit { params: params.clone(), v: v_init.clone(), files: None }
+        ArrayInit { param_sets: sets.clone(), neurons: neurons.clone(), v: v_init.clone(), files: None }
     };
     let slots_to_global = m.images.cores[0].neurons.clone();
     let count = core.neuron_count;
@@ -53,13 +56,20 @@ fn run_array(net: &Network, stim: &Stimulus, steps: u32, via_config: bool) -> (V
         x.count.next = (count as u64).into();
         if via_config {
             // Load the images over the configuration port, one word per clock.
+            let word = |w: u128| Bits::<144>::from(w as u64) | (Bits::<144>::from((w >> 64) as u64) << 64u64);
+            for (i, &w) in sets.iter().enumerate() {
+                x.cfg_slot.next = (i as u64).into();
+                x.cfg_data.next = word(w);
+                x.cfg_param_sets_we.next = true;
+                wait_clock_cycle!(ep, clock, x);
+                x.cfg_param_sets_we.next = false;
+            }
             for slot in 0..count as usize {
                 x.cfg_slot.next = (slot as u64).into();
-                x.cfg_data.next =
-                    Bits::<144>::from(params[slot] as u64) | (Bits::<144>::from((params[slot] >> 64) as u64) << 64u64);
-                x.cfg_params_we.next = true;
+                x.cfg_data.next = word(neurons[slot]);
+                x.cfg_neurons_we.next = true;
                 wait_clock_cycle!(ep, clock, x);
-                x.cfg_params_we.next = false;
+                x.cfg_neurons_we.next = false;
                 x.cfg_data.next = Bits::<144>::from(v_init[slot] as u64);
                 x.cfg_v_we.next = true;
                 wait_clock_cycle!(ep, clock, x);
@@ -72,16 +82,21 @@ fn run_array(net: &Network, stim: &Stimulus, steps: u32, via_config: bool) -> (V
             // integrated into the other one.
             x.bank.next = bank;
             // Integrate the accumulations of step t into bank !bank (read-modify-write
-            // is the integrate engine's job; here the value is written directly).
-            for (slot, &a) in acc[t as usize + 1].iter().enumerate() {
-                if a != 0 {
-                    x.int_write.next = true;
-                    x.int_write_slot.next = (slot as u64).into();
-                    x.int_write_data.next = bits40(a);
-                    wait_clock_cycle!(ep, clock, x);
-                }
+            // is the integrate engine's job; here the value is written directly),
+            // an even and an odd slot per clock.
+            let a = &acc[t as usize + 1];
+            for pair in 0..a.len().div_ceil(2) {
+                let (e, o) = (a[2 * pair], a.get(2 * pair + 1).copied().unwrap_or(0));
+                x.int_even_write.next = e != 0;
+                x.int_even_write_addr.next = (pair as u64).into();
+                x.int_even_write_data.next = bits40(e);
+                x.int_odd_write.next = o != 0;
+                x.int_odd_write_addr.next = (pair as u64).into();
+                x.int_odd_write_data.next = bits40(o);
+                wait_clock_cycle!(ep, clock, x);
             }
-            x.int_write.next = false;
+            x.int_even_write.next = false;
+            x.int_odd_write.next = false;
             x.start.next = true;
             wait_clock_cycle!(ep, clock, x);
             x.start.next = false;
@@ -98,7 +113,13 @@ fn run_array(net: &Network, stim: &Stimulus, steps: u32, via_config: bool) -> (V
         }
         ep.done(x)
     });
-    let mut uut = NeuronArray::new(8, net.fixed_point().potential_bits, net.fixed_point().accumulator_bits, &init);
+    let mut uut = NeuronArray::new(
+        8,
+        spec.param_sets_per_core as usize,
+        net.fixed_point().potential_bits,
+        net.fixed_point().accumulator_bits,
+        &init,
+    );
     uut.connect_all();
     sim.run(Box::new(uut), 2_000_000).unwrap();
     (rx.try_iter().collect(), slots_to_global)

@@ -119,29 +119,34 @@ fn spec_ram_is_block_ram_and_simulates() {
 #[test]
 fn neuron_array_lints_compiles_and_maps_to_block_ram() {
     use spikeforge_hdl::sweep::{ArrayInit, NeuronArray};
-    for (name, n, p, a) in [("tiny", 16usize, 16u32, 24u32), ("p8", 64, 8, 12)] {
+    use spikeforge_hw::memory::{addr_bits, NeuronWord, ParamWord};
+    // K = 16 for both: Yosys keeps a table of a few words in flip-flops.
+    for (name, n, k, p, a) in [("tiny", 16usize, 16usize, 16u32, 24u32), ("p8", 64, 16, 8, 12)] {
         let top = format!("sf_array_{name}");
-        let init =
-            ArrayInit { params: vec![], v: vec![], files: Some((format!("{top}_params.hex"), format!("{top}_v.hex"))) };
-        let files = emit_design(&mut NeuronArray::new(n, p, a, &init), &top, &top);
+        let file = |m: &str| format!("{top}_{m}.hex");
+        let init = ArrayInit { files: Some((file("param_sets"), file("neurons"), file("v"))), ..Default::default() };
+        let files = emit_design(&mut NeuronArray::new(n, k, p, a, &init), &top, &top);
         let (dir, paths) = write(&files, &top);
         // Non-trivial contents: an all-zero ROM would be optimized away.
         let mut rng = spikeforge_net::rng::SplitMix64(1);
-        let mut hex = |bits: u32| -> String {
-            (0..n)
+        let mut hex = |depth: usize, bits: u32| -> String {
+            (0..depth)
                 .map(|_| {
                     format!("{:x}\n", (rng.next_u64() as u128 | (rng.next_u64() as u128) << 64) & ((1u128 << bits) - 1))
                 })
                 .collect()
         };
-        std::fs::write(dir.join(format!("{top}_params.hex")), hex(3 * p + 8)).unwrap();
-        std::fs::write(dir.join(format!("{top}_v.hex")), hex(p)).unwrap();
+        let (pw, nw) = (ParamWord::new(p).width(), NeuronWord::new(p, addr_bits(k as u32)).width());
+        std::fs::write(dir.join(file("param_sets")), hex(k, pw)).unwrap();
+        std::fs::write(dir.join(file("neurons")), hex(n, nw)).unwrap();
+        std::fs::write(dir.join(file("v")), hex(n, p)).unwrap();
         tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
         tools::iverilog(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
         let r = tools::yosys_ice40(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
-        // params (16-bit-wide BRAM slices), v, two accumulator banks: all in block RAM.
+        // Parameter sets, neuron words, v, four accumulator memories (two
+        // banks by two parities): all in block RAM, 16-bit-wide slices.
         let slices = |bits: u32| bits.div_ceil(16) as u64;
-        let expected = slices(3 * p + 8) + slices(p) + 2 * slices(a);
+        let expected = slices(pw) + slices(nw) + slices(p) + 4 * slices(a);
         assert_eq!(r.brams, expected, "{name}: {r:?}");
         eprintln!("{name}: {r:?}");
         if std::env::var("SF_KEEP").is_err() {
@@ -155,6 +160,7 @@ fn core_lints_compiles_and_maps_memories_to_block_ram_for_two_specs() {
     use spikeforge_hdl::core::Core;
     use spikeforge_hdl::integrate::IntegrateInit;
     use spikeforge_hdl::sweep::ArrayInit;
+    use spikeforge_hw::memory::Memory;
     use spikeforge_mapper::HardwareSpec;
     for name in ["tiny", "ice40"] {
         let spec = HardwareSpec::preset(name).unwrap();
@@ -165,18 +171,13 @@ fn core_lints_compiles_and_maps_memories_to_block_ram_for_two_specs() {
         tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
         tools::iverilog(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
         let r = tools::yosys_ice40(&dir, &paths, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
-        // Every memory of the core in block RAM: params, v, two accumulator banks,
-        // axon table, synapse memory (each as 16-bit-wide slices, 256+ deep).
+        // Every memory of the core in block RAM (each as 16-bit-wide slices,
+        // 256+ deep), plus the four accumulator memories (two banks by two
+        // slot parities, N/2 deep).
         let l = spikeforge_mapper::image::Layout::new(&spec);
         let slices = |bits: u32, depth: u32| bits.div_ceil(16) as u64 * (depth as u64).div_ceil(256);
-        let (p, a) = (spec.potential_bits, spec.accumulator_bits);
-        let expected = slices(3 * p + 8, spec.neurons_per_core)
-            + slices(p, spec.neurons_per_core)
-            + 2 * slices(a, spec.neurons_per_core)
-            + slices(2 * l.sb + 1, spec.axons_per_core)
-            + slices(l.nb + spec.weight_bits, spec.synapses_per_core)
-            + slices(2 * l.rb + 1, spec.neurons_per_core)
-            + slices(l.cb + l.ab, spec.routes_per_core);
+        let expected = Memory::CORE.iter().map(|&m| slices(m.width(&l), m.depth(&spec))).sum::<u64>()
+            + 4 * slices(spec.accumulator_bits, spec.neurons_per_core.div_ceil(2));
         eprintln!("{name}: {r:?}, {expected} BRAM expected");
         assert!(r.brams >= expected, "{name}: {r:?}, expected at least {expected} SB_RAM40_4K");
         if std::env::var("SF_KEEP").is_err() {
