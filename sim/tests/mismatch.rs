@@ -3,6 +3,8 @@
 
 mod common;
 use common::*;
+use spikeforge_hw::config::ConfigWrite;
+use spikeforge_hw::memory::Memory;
 use spikeforge_mapper::Algorithm;
 use spikeforge_sim::{run, Divergence, RunOptions, Verdict};
 
