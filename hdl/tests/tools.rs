@@ -176,8 +176,12 @@ fn core_lints_compiles_and_maps_memories_to_block_ram_for_two_specs() {
         // slot parities, N/2 deep).
         let l = spikeforge_mapper::image::Layout::new(&spec);
         let slices = |bits: u32, depth: u32| bits.div_ceil(16) as u64 * (depth as u64).div_ceil(256);
-        let expected = Memory::CORE.iter().map(|&m| slices(m.width(&l), m.depth(&spec))).sum::<u64>()
-            + 4 * slices(spec.accumulator_bits, spec.neurons_per_core.div_ceil(2));
+        // A table of a few words (the `ice40` preset's 4 parameter sets) is
+        // kept in flip-flops by Yosys, which is cheaper than a block RAM.
+        let in_bram = |m: &Memory| m.depth(&spec) > 8;
+        let expected =
+            Memory::CORE.iter().filter(|m| in_bram(m)).map(|&m| slices(m.width(&l), m.depth(&spec))).sum::<u64>()
+                + 4 * slices(spec.accumulator_bits, spec.neurons_per_core.div_ceil(2));
         eprintln!("{name}: {r:?}, {expected} BRAM expected");
         assert!(r.brams >= expected, "{name}: {r:?}, expected at least {expected} SB_RAM40_4K");
         if std::env::var("SF_KEEP").is_err() {

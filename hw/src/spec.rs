@@ -86,18 +86,21 @@ impl HardwareSpec {
         match name {
             // Small enough for fast RTL simulation in tests.
             "tiny" => Some(base),
-            // Two cores that fit an iCE40 UP5K (30 block RAMs, 5280 LUTs)
-            // with the UART bridge: every memory at most 256 words deep, so
-            // each takes block RAMs by width only (measured in docs/hardware.md).
+            // One core that fits an iCE40 UP5K (30 block RAMs, 5280 logic
+            // cells) or HX8K with the UART bridge: dense rows put the demo's
+            // digits network (2,339 synapses) in 1,184 of its 2,048 synapse
+            // words; every memory is a few block RAMs deep, the parameter-set
+            // table (4 entries) sits in flip-flops (docs/hardware.md).
             "ice40" => Some(HardwareSpec {
-                mesh_width: 2,
+                mesh_width: 1,
                 mesh_height: 1,
-                neurons_per_core: 64,
-                axons_per_core: 64,
-                synapses_per_core: 256,
-                routes_per_core: 64,
-                input_neurons: 64,
-                input_routes: 128,
+                neurons_per_core: 128,
+                axons_per_core: 256,
+                synapses_per_core: 2048,
+                routes_per_core: 128,
+                param_sets_per_core: 4,
+                input_neurons: 256,
+                input_routes: 256,
                 ..base
             }),
             // Four mid-sized cores (bigger FPGAs; the co-simulation benchmark).
