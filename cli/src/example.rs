@@ -1,9 +1,10 @@
 //! The built-in default example and the `demo` command (the README's main
 //! job): the digits ANN (compiled in) converted to an integer SNN, its
-//! accuracy at T = 8..64 on the golden model, mapped onto the `medium` spec,
-//! its Verilog co-simulated under Verilator in lockstep with golden on test
-//! images, an FPGA project for the ULX3S with a yosys resource estimate,
-//! and an HTML report (spike raster, accuracy versus T).
+//! accuracy at T = 8..64 on the golden model, mapped onto the `ice40` spec
+//! (one core), its Verilog co-simulated under Verilator in lockstep with
+//! golden on test images, the iCEBreaker (UP5K) project with a yosys
+//! resource estimate (or, with `--build`, nextpnr's fit, fmax and the
+//! bitstream), and an HTML report (spike raster, accuracy versus T).
 
 use crate::args::JsonArg;
 use crate::common::{other, write_file, Command, Failure, Internal, Outcome};
@@ -25,8 +26,8 @@ const MODEL_NAME: &str = "convert/models/digits_mlp.onnx";
 pub const STEPS: [u32; 4] = [8, 16, 32, 64];
 /// T of the network that goes to the hardware.
 pub const DEPLOY_STEPS: u32 = 32;
-const SPEC: &str = "medium";
-const BOARD: &str = "ulx3s";
+const SPEC: &str = "ice40";
+const BOARD: &str = "icebreaker";
 /// The methods on the curve: (method, label).
 const CURVES: [(&str, &str); 3] =
     [("none", "no calibration"), ("shift", "shifted bias"), ("bias", "shifted bias + bias correction")];
@@ -45,8 +46,12 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 20)]
     pub samples: usize,
     /// Skip the yosys resource estimate.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "build")]
     pub no_synth: bool,
+    /// Place and route the iCEBreaker project with nextpnr and write its
+    /// bitstream (about a minute more), instead of the yosys estimate.
+    #[arg(long)]
+    pub build: bool,
 }
 
 impl Command for DemoArgs {
@@ -240,7 +245,8 @@ struct Fpga {
 
 /// Writes the FPGA project of the deployed network for [`BOARD`] into
 /// `fpga-<board>` under `--out` and, unless `--no-synth`, asks yosys for a
-/// resource estimate (a missing yosys is a result, not an error).
+/// resource estimate, or with `--build` runs place and route (a missing
+/// tool is a result, not an error).
 fn write_fpga(a: &DemoArgs, s: &Snn, mapping: &Mapping) -> Result<Fpga, Failure> {
     let board = spikeforge_fpga::board(BOARD).expect("a known board");
     let dir = a.out.join(format!("fpga-{BOARD}"));
@@ -248,7 +254,13 @@ fn write_fpga(a: &DemoArgs, s: &Snn, mapping: &Mapping) -> Result<Fpga, Failure>
     for (name, text) in spikeforge_fpga::project::files(board, &s.net, mapping) {
         write_file(&dir.join(name), &text)?;
     }
-    let fit = if a.no_synth { None } else { Some(spikeforge_fpga::flow::synth_check(&dir, board)) };
+    let fit = if a.no_synth {
+        None
+    } else if a.build {
+        Some(spikeforge_fpga::flow::build_ice40(&dir, board))
+    } else {
+        Some(spikeforge_fpga::flow::synth_check(&dir, board))
+    };
     let clock_mhz = board.design_clock_hz() as f64 / 1e6;
     Ok(Fpga { board, dir, fit, clock_mhz })
 }
@@ -303,10 +315,14 @@ impl DemoRun {
     fn fit_text(&self) -> String {
         match &self.fpga.fit {
             None => "skipped (--no-synth)".to_string(),
-            Some(Ok(f)) => format!(
-                "{} of {} LUTs, {} flip-flops, {} of {} block RAMs (yosys estimate for {})",
-                f.luts, f.luts_available, f.flip_flops, f.brams, f.brams_available, self.fpga.board.name
-            ),
+            Some(Ok(f)) => {
+                let fmax = f.fmax_mhz.map_or(String::new(), |x| format!(", fmax {x:.1} MHz"));
+                let how = if f.fmax_mhz.is_some() { "nextpnr" } else { "yosys estimate" };
+                format!(
+                    "{} of {} logic cells, {} flip-flops, {} of {} block RAMs{fmax} ({how} for {})",
+                    f.luts, f.luts_available, f.flip_flops, f.brams, f.brams_available, self.fpga.board.name
+                )
+            }
             Some(Err(e)) => format!("not estimated: {e}"),
         }
     }
@@ -399,7 +415,7 @@ impl DemoRun {
             c.cosim_s
         );
         println!(
-            "{:<14} {}/ (make there builds it with yosys + nextpnr-ecp5)",
+            "{:<14} {}/ (make there builds the bitstream with yosys + nextpnr-ice40 + icepack)",
             "fpga sources",
             self.fpga.dir.display()
         );

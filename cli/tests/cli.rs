@@ -433,7 +433,7 @@ fn map_writes_images_and_checks_the_arch_model() {
     assert_eq!(j["report"]["cores_used"], 1);
     let synapses = std::fs::read_to_string(dir.join("core0_synapses.hex")).unwrap();
     assert_eq!(synapses.lines().count(), 128, "full depth of the tiny spec");
-    assert!(synapses.lines().all(|l| l.len() == 3), "4 + 8 bits -> 3 hex digits");
+    assert!(synapses.lines().all(|l| l.len() == 4), "max(4 + 8, 2 x 8) bits -> 4 hex digits");
     let mapping: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("mapping.json")).unwrap()).unwrap();
     assert_eq!(mapping["images"]["cores"][0]["neurons"].as_array().unwrap().len(), 5);
@@ -476,7 +476,7 @@ fn hdl_writes_a_preloaded_design_deterministically() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(j["top"], "sf_tiny_top");
-        assert_eq!(j["hex_files"], 8);
+        assert_eq!(j["hex_files"], 9);
     }
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(a.join("manifest.json")).unwrap()).unwrap();
@@ -487,8 +487,8 @@ fn hdl_writes_a_preloaded_design_deterministically() {
     let top = std::fs::read_to_string(a.join("sf_tiny_top.v")).unwrap();
     assert!(top.contains("module sf_tiny_top("));
     assert!(!top.contains('$'));
-    let params = std::fs::read_to_string(a.join("sf_tiny_cores_0_array_params.v")).unwrap();
-    assert!(params.contains("$readmemh(\"core0_params.hex\", mem);"), "{params}");
+    let params = std::fs::read_to_string(a.join("sf_tiny_cores_0_array_param_sets.v")).unwrap();
+    assert!(params.contains("$readmemh(\"core0_param_sets.hex\", mem);"), "{params}");
     // Same inputs, same bytes.
     for f in std::fs::read_dir(&a).unwrap() {
         let f = f.unwrap().path();

@@ -49,7 +49,8 @@ fn every_board_gets_a_complete_deterministic_lint_clean_project() {
             "sf_board_top.v",
             "sf_uart_bridge.v",
             "mapping.json",
-            "core0_params.hex",
+            "core0_param_sets.hex",
+            "core0_neurons.hex",
             "README.md",
         ] {
             assert!(files.contains_key(f), "{}: {f} missing", b.name);
