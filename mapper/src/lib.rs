@@ -556,10 +556,12 @@ fn partition_with<'a>(
 /// The partition when one synapse word per synapse does not fit: dense
 /// rows hold two synapses a word, so the partitioner gets a larger budget
 /// of synapses per core, and the words of the rows it makes are counted
-/// exactly (`RowFormat::choose` on the slots they land in); while some core
-/// has more words than S the budget shrinks in proportion. `None` if no
-/// budget above S gives a partition that fits (the caller reports the
-/// partitioner's first error). Returns the partition and its capacities.
+/// exactly (`RowFormat::choose` on the slots they land in). Budgets from
+/// twice S down to a little above S are tried in turn (the partitioner's
+/// outcome is not monotonic in its capacities); the first whose partition
+/// keeps every core within S words wins. `None` if none does (the caller
+/// reports the partitioner's first error). Returns the partition and its
+/// capacities.
 fn dense_partition<'a>(
     net: &Network,
     spec: &HardwareSpec,
@@ -568,10 +570,15 @@ fn dense_partition<'a>(
     opts: &MapOptions,
 ) -> Option<((State<'a>, Option<f64>), Caps)> {
     let s = spec.synapses_per_core as u64;
-    let mut budget = s * image::DENSE_LANES as u64;
-    for _ in 0..6 {
-        let caps = Caps { synapses: budget.min(u32::MAX as u64) as u32, ..caps_of(spec) };
-        let r = partition_with(conn, rate, caps, opts.algorithm, opts.seed).ok()?;
+    let lanes = image::DENSE_LANES as u64;
+    // Budgets in 1/16ths of S: 2S (every row dense) down to 17/16 S.
+    for sixteenths in [32u64, 28, 24, 22, 20, 19, 18, 17] {
+        let budget = (s * sixteenths * lanes / 32).min(u32::MAX as u64);
+        if budget <= s {
+            continue;
+        }
+        let caps = Caps { synapses: budget as u32, ..caps_of(spec) };
+        let Ok(r) = partition_with(conn, rate, caps, opts.algorithm, opts.seed) else { continue };
         let pos: Vec<u32> = (0..r.0.k as u32).collect();
         let words = build_images(net, spec, conn, &r.0.part, &pos)
             .cores
@@ -582,11 +589,6 @@ fn dense_partition<'a>(
         if words <= s {
             return Some((r, caps));
         }
-        let next = budget * s / words;
-        if next <= s || next >= budget {
-            return None;
-        }
-        budget = next;
     }
     None
 }
