@@ -62,7 +62,7 @@ fn default_param_sets() -> u32 {
 }
 
 /// Built-in presets, smallest first.
-pub const PRESETS: &[&str] = &["tiny", "ice40", "medium", "large"];
+pub const PRESETS: &[&str] = &["tiny", "ice40", "medium", "ecp5", "large"];
 
 impl HardwareSpec {
     /// A named preset.
@@ -111,6 +111,19 @@ impl HardwareSpec {
                 routes_per_core: 256,
                 input_neurons: 256,
                 input_routes: 512,
+                ..base
+            }),
+            // Four cores that hold the shipped Fashion-MNIST CNN (1,642
+            // neurons, 128k synapses) on an ECP5-85F (ULX3S): 178 of its 208
+            // DP16KD block RAMs by yosys' estimate (docs/benchmarks.md).
+            "ecp5" => Some(HardwareSpec {
+                neurons_per_core: 1024,
+                axons_per_core: 2048,
+                synapses_per_core: 28672,
+                routes_per_core: 2048,
+                param_sets_per_core: 4,
+                input_neurons: 1024,
+                input_routes: 4096,
                 ..base
             }),
             // A 8x8 mesh for large networks (ASIC-scale or big FPGAs).
