@@ -137,10 +137,14 @@ fn fpga(
             );
             match r.fmax_mhz {
                 Some(f) => println!(
-                    "  fmax       {f:.1} MHz against the {:.0} MHz design clock (board clock {} MHz / {})",
+                    "  fmax       {f:.1} MHz against the {:.0} MHz design clock (board clock {} MHz {})",
                     r.clock_mhz,
                     board.clock_hz / 1_000_000,
-                    board.clock_div
+                    if board.pll_hz.is_some() {
+                        "through the PLL".to_string()
+                    } else {
+                        format!("/ {}", board.clock_div)
+                    }
                 ),
                 None => println!("  fmax       not measured (no place and route for this family here)"),
             }

@@ -58,9 +58,13 @@ pub struct Board {
     /// LEDs light on a low level.
     pub leds_active_low: bool,
     /// The design runs at the board clock divided by this (a toggle flip-flop
-    /// on a global net): on the UP5K the neuron datapath reaches 8.5-9 MHz,
-    /// under its 12 MHz board clock; the HX8K reaches 22 MHz (docs/benchmarks.md).
+    /// on a global net), where it cannot meet timing at the board clock.
     pub clock_div: u32,
+    /// iCE40 only: the design clock comes from the PLL at this frequency
+    /// (instead of the divider), where the design is faster than the board
+    /// clock: the iCEBreaker's UP5K runs it at 24 MHz from its 12 MHz
+    /// oscillator (docs/benchmarks.md).
+    pub pll_hz: Option<u32>,
     /// Default hardware spec preset for this board.
     pub spec: &'static str,
     /// Logic cells (LUT4 for iCE40, LUT6 for 7-series, LUT4 for ECP5).
@@ -86,7 +90,8 @@ pub const BOARDS: &[Board] = &[
         reset_pin: Some("10"),
         led_pins: &["11", "37"],
         leds_active_low: true,
-        clock_div: 2,
+        clock_div: 1,
+        pll_hz: Some(24_000_000),
         spec: "ice40",
         luts: 5280,
         brams: 30,
@@ -105,6 +110,7 @@ pub const BOARDS: &[Board] = &[
         led_pins: &["B5", "B4", "A2", "A1", "C5", "C4", "B3", "C3"],
         leds_active_low: false,
         clock_div: 1,
+        pll_hz: None,
         spec: "ice40",
         luts: 7680,
         brams: 32,
@@ -123,6 +129,7 @@ pub const BOARDS: &[Board] = &[
         led_pins: &["H5", "J5", "T9", "T10"],
         leds_active_low: false,
         clock_div: 4,
+        pll_hz: None,
         spec: "tiny",
         luts: 20800,
         brams: 50,
@@ -141,6 +148,7 @@ pub const BOARDS: &[Board] = &[
         led_pins: &["B2", "C2", "C1", "D2", "D1", "E2", "E1", "H3"],
         leds_active_low: false,
         clock_div: 2,
+        pll_hz: None,
         spec: "tiny",
         luts: 83640,
         brams: 208,
@@ -170,13 +178,93 @@ pub fn board(name: &str) -> Result<&'static Board, UnknownBoard> {
 }
 
 impl Board {
-    /// The design clock in Hz.
+    /// The design clock in Hz: the PLL's output if there is one (exactly
+    /// what its dividers make), else the divided board clock.
     pub fn design_clock_hz(&self) -> u32 {
-        self.clock_hz / self.clock_div
+        match self.pll() {
+            Some(p) => p.out_hz,
+            None => self.clock_hz / self.clock_div,
+        }
     }
+
+    /// The iCE40 PLL settings for [`Board::pll_hz`], if the board uses the PLL.
+    pub fn pll(&self) -> Option<Ice40Pll> {
+        let hz = self.pll_hz?;
+        assert_eq!(self.family, Family::Ice40, "{}: a PLL only for iCE40 boards", self.name);
+        Some(ice40_pll(self.clock_hz, hz).unwrap_or_else(|| panic!("{}: no PLL setting for {hz} Hz", self.name)))
+    }
+}
+
+/// Settings of the iCE40 PLL (SB_PLL40, simple feedback), as `icepll` finds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ice40Pll {
+    /// Reference divider (F_PFD = F_in / (DIVR+1)).
+    pub divr: u8,
+    /// Feedback divider (F_VCO = F_PFD · (DIVF+1)).
+    pub divf: u8,
+    /// Output divider (F_out = F_VCO / 2^DIVQ).
+    pub divq: u8,
+    /// Loop filter range for F_PFD.
+    pub filter_range: u8,
+    /// The output frequency these settings make, in Hz.
+    pub out_hz: u32,
+}
+
+/// The iCE40 PLL setting closest to `out_hz` from `in_hz` within the
+/// datasheet's ranges (F_PFD 10-133 MHz, F_VCO 533-1066 MHz, DIVQ 1-6): the
+/// search `icepll` does (the first of equally close settings wins), or
+/// `None` if no setting is within 1%.
+pub fn ice40_pll(in_hz: u32, out_hz: u32) -> Option<Ice40Pll> {
+    let (fin, want) = (in_hz as f64 / 1e6, out_hz as f64 / 1e6);
+    let mut best: Option<(f64, Ice40Pll)> = None;
+    for divr in 0..=15u8 {
+        let pfd = fin / (divr as f64 + 1.0);
+        if !(10.0..=133.0).contains(&pfd) {
+            continue;
+        }
+        for divf in 0..=127u8 {
+            let vco = pfd * (divf as f64 + 1.0);
+            if !(533.0..=1066.0).contains(&vco) {
+                continue;
+            }
+            for divq in 1..=6u8 {
+                let out = vco / f64::from(1u32 << divq);
+                let err = (out - want).abs();
+                if best.as_ref().is_none_or(|(e, _)| err < *e) {
+                    let filter_range = match pfd {
+                        f if f < 17.0 => 1,
+                        f if f < 26.0 => 2,
+                        f if f < 44.0 => 3,
+                        f if f < 66.0 => 4,
+                        f if f < 101.0 => 5,
+                        _ => 6,
+                    };
+                    let out_hz = (out * 1e6).round() as u32;
+                    best = Some((err, Ice40Pll { divr, divf, divq, filter_range, out_hz }));
+                }
+            }
+        }
+    }
+    best.filter(|(e, _)| *e <= want * 0.01).map(|(_, p)| p)
 }
 
 /// Clocks per UART bit at a clock (rounded).
 pub fn clocks_per_bit(clock_hz: u32) -> u32 {
     (clock_hz + BAUD / 2) / BAUD
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `icepll -i 12 -o 24` and `-o 18`: DIVR 0, DIVF 63, DIVQ 5, FILTER_RANGE 1;
+    /// DIVR 0, DIVF 47, DIVQ 5.
+    #[test]
+    fn pll_settings_are_icepll_s() {
+        let p = ice40_pll(12_000_000, 24_000_000).unwrap();
+        assert_eq!((p.divr, p.divf, p.divq, p.filter_range, p.out_hz), (0, 63, 5, 1, 24_000_000));
+        let p = ice40_pll(12_000_000, 18_000_000).unwrap();
+        assert_eq!((p.divr, p.divf, p.divq, p.out_hz), (0, 47, 5, 18_000_000));
+        assert!(ice40_pll(12_000_000, 1_000_000).is_none(), "below the PLL's range");
+    }
 }

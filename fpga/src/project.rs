@@ -5,7 +5,7 @@
 
 use crate::boards::{clocks_per_bit, Board, Family, BAUD};
 pub use spikeforge_hdl::board::TOP;
-use spikeforge_hdl::board::{board_top, BRIDGE, BRIDGE_MODULE};
+use spikeforge_hdl::board::{board_top, DesignClock, BRIDGE, BRIDGE_MODULE};
 use spikeforge_mapper::Mapping;
 use spikeforge_net::Network;
 use std::collections::BTreeMap;
@@ -29,7 +29,7 @@ pub fn files(board: &Board, net: &Network, m: &Mapping) -> BTreeMap<String, Stri
             clocks_per_bit(board.design_clock_hz()),
             board.led_pins.len(),
             board.leds_active_low,
-            board.clock_div,
+            design_clock(board),
             board.reset_pin.is_some(),
         ),
     );
@@ -63,6 +63,14 @@ pub fn files(board: &Board, net: &Network, m: &Mapping) -> BTreeMap<String, Stri
     out.insert(format!("{}.core", core_name(board)), fusesoc_core(board, &verilog, &hex, &cname, net));
     out.insert("README.md".into(), readme(board, net, m));
     out
+}
+
+/// The board top's clocking: the PLL where the board has one, else the divider.
+fn design_clock(board: &Board) -> DesignClock {
+    match board.pll() {
+        Some(p) => DesignClock::Ice40Pll { divr: p.divr, divf: p.divf, divq: p.divq, filter_range: p.filter_range },
+        None => DesignClock::Divided(board.clock_div),
+    }
 }
 
 fn core_name(board: &Board) -> String {
@@ -147,7 +155,7 @@ fn clocks_py(board: &Board) -> String {
         "# spikeforge: clock constraints for nextpnr (--pre-pack).\nctx.addClock(\"clk\", {})\n",
         mhz(board.clock_hz)
     );
-    if board.clock_div > 1 {
+    if board.clock_div > 1 || board.pll_hz.is_some() {
         s.push_str(&format!("ctx.addClock(\"clk_design\", {})\n", mhz(board.design_clock_hz())));
     }
     s

@@ -11,9 +11,13 @@ use crate::fifo::KeyFifo;
 use crate::integrate::{IntegrateInit, Integrator, AXON_WORD, KEY_BITS, SYN_BITS};
 use crate::neuron::X;
 use crate::route::{RouteInit, Router, CORE_BITS, RIDX_WORD, ROUTE_BITS};
-use crate::sweep::{ArrayInit, NeuronArray, PARAM_BITS, SLOT_BITS};
+use crate::sweep::{ArrayInit, NeuronArray, IN_FLIGHT, PARAM_BITS, SLOT_BITS};
 use rust_hdl::prelude::*;
 use spikeforge_hw::HardwareSpec;
+
+/// Depth of the FIFOs the sweep pushes into (route engine, spike reports):
+/// the sweep's slots in flight after `hold` plus a few to keep it busy.
+pub const SWEEP_FIFO_DEPTH: usize = IN_FLIGHT + 3;
 
 /// See the module docs.
 #[derive(LogicBlock)]
@@ -151,10 +155,18 @@ impl Core {
                 spec.synapses_per_core,
                 spec.neurons_per_core,
                 spec.weight_bits,
+                spec.accumulator_bits,
                 integ,
             ),
-            router: Router::new(spec.neurons_per_core, spec.routes_per_core, spec.cores(), spec.axons_per_core, route),
-            reports: Default::default(),
+            router: Router::new(
+                spec.neurons_per_core,
+                spec.routes_per_core,
+                spec.cores(),
+                spec.axons_per_core,
+                route,
+                KeyFifo::new(SWEEP_FIFO_DEPTH, IN_FLIGHT),
+            ),
+            reports: KeyFifo::new(SWEEP_FIFO_DEPTH, IN_FLIGHT),
             report: Default::default(),
             unused_ok: Default::default(),
         }

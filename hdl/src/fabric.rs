@@ -211,6 +211,8 @@ impl Fabric {
                 spec.cores(),
                 spec.axons_per_core,
                 &init.host,
+                // Spike-in pushes only while not held: nothing in flight.
+                crate::fifo::KeyFifo::default(),
             ),
             net: Interconnect::new(spec),
             decode: ConfigDecode::new(&(0..k).map(|i| core_init(i).3).collect::<Vec<_>>()),

@@ -1,10 +1,16 @@
-//! A small first-word-fall-through FIFO of axon keys (4 entries).
+//! A small first-word-fall-through FIFO of axon keys or slots.
 //!
-//! Registers and a shift on pop, so the head is readable in the same clock
-//! and every width is explicit (rust-hdl's own FIFO widget relies on
-//! implicit Verilog widening, which `verilator -Wall` rejects). Four
-//! entries absorb a burst while the integrate engine reads a row; beyond
-//! that `full` pushes back on the sender, so nothing is ever dropped.
+//! Registers and a shift on pop, so the head is a register (no read mux in
+//! front of the memory address it usually drives). The depth and the
+//! `almost_full` margin are chosen at construction: a producer with a
+//! pipeline keeps pushing the items it has in flight after it sees
+//! `almost_full`, so the margin must cover them (the sweep has five, see
+//! `sweep::IN_FLIGHT`). Beyond that `full` pushes back on the sender, so
+//! nothing is ever dropped.
+//!
+//! The Verilog is generated at run time with the exact depth
+//! (`Verilog::Custom`), as `SpecRam` is; `update()` is the rust-hdl
+//! simulation model of the same registers.
 
 use rust_hdl::prelude::*;
 
@@ -28,28 +34,28 @@ pub struct KeyFifo {
     pub empty: Signal<Out, bool>,
     /// No room.
     pub full: Signal<Out, bool>,
-    /// Room for two more at most: a producer that stops here may still
-    /// push the two items it has in flight (the sweep's pipeline holds two
-    /// slots after its issue stage).
+    /// Room for `room` more at most: a producer that stops here may still
+    /// push the `room` items it has in flight.
     pub almost_full: Signal<Out, bool>,
-    e0: DFF<Bits<W>>,
-    e1: DFF<Bits<W>>,
-    e2: DFF<Bits<W>>,
-    e3: DFF<Bits<W>>,
-    count: DFF<Bits<3>>,
-    do_push: Signal<Local, bool>,
-    do_pop: Signal<Local, bool>,
-    pos: Signal<Local, Bits<3>>,
-    k0: Constant<Bits<3>>,
-    k1: Constant<Bits<3>>,
-    k2: Constant<Bits<3>>,
-    k3: Constant<Bits<3>>,
-    k4: Constant<Bits<3>>,
+    _depth: usize,
+    _room: usize,
+    /// The model's registers: entries (head first) and count.
+    _e: Vec<u64>,
+    _count: usize,
 }
 
 impl Default for KeyFifo {
+    /// Four entries, `almost_full` with room for two.
     fn default() -> Self {
-        let k = |v: u64| Constant::new(Bits::<3>::from(v));
+        KeyFifo::new(4, 2)
+    }
+}
+
+impl KeyFifo {
+    /// A FIFO of `depth` entries whose `almost_full` is high while fewer
+    /// than `room + 1` entries are free.
+    pub fn new(depth: usize, room: usize) -> KeyFifo {
+        assert!((2..=15).contains(&depth) && room < depth, "FIFO depth 2..15, margin below the depth");
         KeyFifo {
             clock: Default::default(),
             push: Default::default(),
@@ -59,63 +65,73 @@ impl Default for KeyFifo {
             empty: Default::default(),
             full: Default::default(),
             almost_full: Default::default(),
-            e0: Default::default(),
-            e1: Default::default(),
-            e2: Default::default(),
-            e3: Default::default(),
-            count: Default::default(),
-            do_push: Default::default(),
-            do_pop: Default::default(),
-            pos: Default::default(),
-            k0: k(0),
-            k1: k(1),
-            k2: k(2),
-            k3: k(3),
-            k4: k(4),
+            _depth: depth,
+            _room: room,
+            _e: vec![0; depth],
+            _count: 0,
         }
+    }
+
+    fn outputs(&mut self) {
+        let n = self._count;
+        self.head.next = Bits::<W>::from(self._e[0]);
+        self.empty.next = n == 0;
+        self.full.next = n == self._depth;
+        self.almost_full.next = n >= self._depth - self._room;
     }
 }
 
 impl Logic for KeyFifo {
-    #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, e0, e1, e2, e3, count);
-        self.empty.next = self.count.q.val() == self.k0.val();
-        self.full.next = self.count.q.val() == self.k4.val();
-        self.almost_full.next = self.count.q.val() >= self.k2.val();
-        self.head.next = self.e0.q.val();
-        self.do_pop.next = self.pop.val() & (self.count.q.val() != self.k0.val());
-        self.do_push.next = self.push.val() & (self.count.q.val() != self.k4.val());
-        // Pop shifts every entry down by one.
-        if self.do_pop.val() {
-            self.e0.d.next = self.e1.q.val();
-            self.e1.d.next = self.e2.q.val();
-            self.e2.d.next = self.e3.q.val();
-        }
-        // Push writes the first free entry after the (optional) shift.
-        self.pos.next = self.count.q.val();
-        if self.do_pop.val() {
-            self.pos.next = self.count.q.val() - self.k1.val();
-        }
-        if self.do_push.val() {
-            if self.pos.val() == self.k0.val() {
-                self.e0.d.next = self.data_in.val();
+        if self.clock.pos_edge() {
+            // Exactly the Verilog's registers (stale entries included).
+            let n = self._count;
+            let do_pop = self.pop.val() && n != 0;
+            let do_push = self.push.val() && n != self._depth;
+            let pos = if do_pop { n - 1 } else { n };
+            if do_pop {
+                self._e.remove(0);
+                let last = *self._e.last().unwrap();
+                self._e.push(last);
             }
-            if self.pos.val() == self.k1.val() {
-                self.e1.d.next = self.data_in.val();
+            if do_push {
+                self._e[pos] = self.data_in.val().to_u64();
             }
-            if self.pos.val() == self.k2.val() {
-                self.e2.d.next = self.data_in.val();
-            }
-            if self.pos.val() == self.k3.val() {
-                self.e3.d.next = self.data_in.val();
+            self._count = n + do_push as usize - do_pop as usize;
+        }
+        // Outputs are functions of the registers only.
+        self.outputs();
+    }
+
+    fn connect(&mut self) {
+        self.head.connect();
+        self.empty.connect();
+        self.full.connect();
+        self.almost_full.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        let d = self._depth;
+        let thr = d - self._room;
+        let mut s = String::new();
+        s.push_str("reg [3:0] count = 4'd0;\n");
+        for i in 0..d {
+            s.push_str(&format!("reg [{}:0] e{i} = {W}'d0;\n", W - 1));
+        }
+        s.push_str(&format!(
+            "wire do_pop = pop && (count != 4'd0);\nwire do_push = push && (count != 4'd{d});\n\
+             // The entry a push writes, after the (optional) shift.\n\
+             wire [3:0] pos = do_pop ? count - 4'd1 : count;\n\
+             always @(*) begin\n    head = e0;\n    empty = count == 4'd0;\n    full = count == 4'd{d};\n    almost_full = count >= 4'd{thr};\nend\n\
+             always @(posedge clock) begin\n"
+        ));
+        for i in 0..d {
+            s.push_str(&format!("    if (do_push && pos == 4'd{i}) e{i} <= data_in;\n"));
+            if i + 1 < d {
+                s.push_str(&format!("    else if (do_pop) e{i} <= e{};\n", i + 1));
             }
         }
-        if self.do_push.val() & !self.do_pop.val() {
-            self.count.d.next = self.count.q.val() + self.k1.val();
-        }
-        if self.do_pop.val() & !self.do_push.val() {
-            self.count.d.next = self.count.q.val() - self.k1.val();
-        }
+        s.push_str("    if (do_push && !do_pop) count <= count + 4'd1;\n    if (do_pop && !do_push) count <= count - 4'd1;\nend\n");
+        Verilog::Custom(s)
     }
 }

@@ -60,13 +60,13 @@ pub struct Integrator {
     pub bad_key: Signal<Out, bool>,
     /// Even-slot accumulator port: read address (`slot >> 1`).
     pub acc_even_read_addr: Signal<Out, Bits<SLOT_BITS>>,
-    /// Even port: read data (sign-extended), one clock after the read.
+    /// Even port: read data (the low accumulator-width bits are used), one clock after the read.
     pub acc_even_read_data: Signal<In, Bits<X>>,
     /// Even port: write strobe.
     pub acc_even_write: Signal<Out, bool>,
     /// Even port: write address (`slot >> 1`).
     pub acc_even_write_addr: Signal<Out, Bits<SLOT_BITS>>,
-    /// Even port: write value.
+    /// Even port: write value (accumulator-width, zero-extended).
     pub acc_even_write_data: Signal<Out, Bits<X>>,
     /// Odd-slot accumulator port: read address (`slot >> 1`).
     pub acc_odd_read_addr: Signal<Out, Bits<SLOT_BITS>>,
@@ -98,6 +98,9 @@ pub struct Integrator {
     row_active: DFF<bool>,
     row_ptr: DFF<Bits<SYN_BITS>>,
     row_end: DFF<Bits<SYN_BITS>>,
+    /// `row_ptr + 1`, kept in a register so that the end-of-row compare
+    /// (which decides the next FIFO pop) waits for no adder.
+    row_ptr1: DFF<Bits<SYN_BITS>>,
     row_dense: DFF<bool>,
     row_slot: DFF<Bits<SLOT_BITS>>,
     nxt_valid: DFF<bool>,
@@ -153,6 +156,9 @@ pub struct Integrator {
     mask_target: Constant<Bits<SLOT_BITS>>,
     off_lane1: Constant<Bits<6>>,
     mask_w: Constant<Bits<X>>,
+    /// The accumulator width: only these bits of a sum are stored, so the
+    /// adders are cut to them (Yosys drops the constant upper bits).
+    mask_a: Constant<Bits<X>>,
     sign_w: Constant<Bits<X>>,
     ext_w: Constant<Bits<X>>,
     one: Constant<Bits<SYN_BITS>>,
@@ -174,8 +180,9 @@ pub struct IntegrateInit {
 }
 
 impl Integrator {
-    /// An engine for a core with `a` axons, `s` synapse words, `n` slots and W-bit weights.
-    pub fn new(a: u32, s: u32, n: u32, weight_bits: u32, init: &IntegrateInit) -> Integrator {
+    /// An engine for a core with `a` axons, `s` synapse words, `n` slots,
+    /// W-bit weights and `acc_bits`-bit accumulators.
+    pub fn new(a: u32, s: u32, n: u32, weight_bits: u32, acc_bits: u32, init: &IntegrateInit) -> Integrator {
         use spikeforge_hw::memory::{addr_bits, AxonWord, SynapseWord, DENSE_LANES};
         // The lane decode below is written for two lanes.
         const _: () = assert!(DENSE_LANES == 2);
@@ -216,6 +223,7 @@ impl Integrator {
             row_active: Default::default(),
             row_ptr: Default::default(),
             row_end: Default::default(),
+            row_ptr1: Default::default(),
             row_dense: Default::default(),
             row_slot: Default::default(),
             nxt_valid: Default::default(),
@@ -269,6 +277,7 @@ impl Integrator {
             mask_target: c::<SLOT_BITS>(sw.target.mask() as u64),
             off_lane1: c::<6>(sw.lanes[1].offset as u64),
             mask_w: c::<X>((1 << w) - 1),
+            mask_a: c::<X>((1 << acc_bits) - 1),
             sign_w: c::<X>(1 << (w - 1)),
             ext_w: c::<X>(all & !((1 << w) - 1)),
             one: c::<SYN_BITS>(1),
@@ -293,6 +302,7 @@ impl Logic for Integrator {
             row_active,
             row_ptr,
             row_end,
+            row_ptr1,
             row_dense,
             row_slot,
             nxt_valid,
@@ -328,7 +338,7 @@ impl Logic for Integrator {
 
         // Row bookkeeping: the current row ends this clock, and a looked-up
         // next row (if any) starts right after it without a bubble.
-        self.last.next = self.row_active.q.val() & (self.row_ptr.q.val() + self.one.val() == self.row_end.q.val());
+        self.last.next = self.row_active.q.val() & (self.row_ptr1.q.val() == self.row_end.q.val());
         self.consume.next = self.nxt_valid.q.val() & (!self.row_active.q.val() | self.last.val());
 
         // Stage 1: look up the next key while the current row is read.
@@ -362,7 +372,8 @@ impl Logic for Integrator {
         self.syn_slot.d.next = self.row_slot.q.val();
         if self.row_active.q.val() {
             self.syn_valid.d.next = true;
-            self.row_ptr.d.next = self.row_ptr.q.val() + self.one.val();
+            self.row_ptr.d.next = self.row_ptr1.q.val();
+            self.row_ptr1.d.next = self.row_ptr1.q.val() + self.one.val();
             self.row_slot.d.next = self.row_slot.q.val() + self.lanes.val();
             if self.last.val() {
                 self.row_active.d.next = false;
@@ -371,6 +382,7 @@ impl Logic for Integrator {
         if self.consume.val() {
             self.row_active.d.next = true;
             self.row_ptr.d.next = self.nxt_base.q.val();
+            self.row_ptr1.d.next = self.nxt_base.q.val() + self.one.val();
             self.row_end.d.next = self.nxt_end.q.val();
             self.row_dense.d.next = self.nxt_dense.q.val();
             self.row_slot.d.next = self.nxt_start.q.val();
@@ -426,7 +438,7 @@ impl Logic for Integrator {
         if self.ev_last_valid.q.val() & (self.ev_last_addr.q.val() == self.ev_acc_addr.q.val()) {
             self.ev_base.next = self.ev_last_value.q.val();
         }
-        self.ev_sum.next = self.ev_base.val() + self.ev_acc_weight.q.val();
+        self.ev_sum.next = (self.ev_base.val() + self.ev_acc_weight.q.val()) & self.mask_a.val();
         self.acc_even_write.next = self.ev_acc_valid.q.val();
         self.acc_even_write_addr.next = self.ev_acc_addr.q.val();
         self.acc_even_write_data.next = self.ev_sum.val();
@@ -438,7 +450,7 @@ impl Logic for Integrator {
         if self.od_last_valid.q.val() & (self.od_last_addr.q.val() == self.od_acc_addr.q.val()) {
             self.od_base.next = self.od_last_value.q.val();
         }
-        self.od_sum.next = self.od_base.val() + self.od_acc_weight.q.val();
+        self.od_sum.next = (self.od_base.val() + self.od_acc_weight.q.val()) & self.mask_a.val();
         self.acc_odd_write.next = self.od_acc_valid.q.val();
         self.acc_odd_write_addr.next = self.od_acc_addr.q.val();
         self.acc_odd_write_data.next = self.od_sum.val();

@@ -127,3 +127,276 @@ impl Logic for NeuronUpdate {
         self.v_next.next = self.out40.val();
     }
 }
+
+/// Clocks from [`NeuronPipe`]'s inputs to its registered outputs.
+pub const PIPE_STAGES: usize = 3;
+
+/// The neuron update of [`NeuronUpdate`], pipelined over three clocks and at
+/// the exact widths of the spec (P-bit potentials and parameters, A-bit
+/// accumulators), so that place and route sees short carry chains instead
+/// of 40-bit ones. Inputs are the raw P- or A-bit fields in the low bits of
+/// the ports (their sign bit is the field's top bit; higher port bits are
+/// ignored); `v_next` is the exact result sign-extended to 40 bits, as
+/// [`NeuronUpdate`]'s. A neuron entering on clock c leaves on the outputs
+/// after the clock edge c+3; one neuron per clock.
+///
+/// Stages:
+/// 1. leak `v >>> λ` and `d = v − leak`; `ab = a + b`; `vth = v_min + θ`;
+/// 2. `u = d + ab`, saturated to P bits (only the top bits of `u` decide);
+/// 3. threshold, subtract or reset, and the lower clamp, with the clamp's
+///    compare of `sat − θ` done as `sat < v_min + θ`, so no compare waits
+///    for a subtraction.
+///
+/// The Verilog is generated at run time (`Verilog::Custom`), as `SpecRam`'s
+/// is; `update()` is its bit-exact rust-hdl model.
+#[derive(LogicBlock)]
+pub struct NeuronPipe {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// A neuron enters this clock.
+    pub in_valid: Signal<In, bool>,
+    /// Its slot (carried along).
+    pub in_slot: Signal<In, Bits<16>>,
+    /// Its parameter set's `output` bit (carried along).
+    pub in_output: Signal<In, bool>,
+    /// Potential v (low P bits).
+    pub v: Signal<In, Bits<X>>,
+    /// Accumulated input a (low A bits).
+    pub acc: Signal<In, Bits<X>>,
+    /// Threshold θ (low P bits).
+    pub threshold: Signal<In, Bits<X>>,
+    /// Bias b (low P bits).
+    pub bias: Signal<In, Bits<X>>,
+    /// Lower clamp (low P bits).
+    pub v_min: Signal<In, Bits<X>>,
+    /// Leak enabled.
+    pub leak_en: Signal<In, bool>,
+    /// Leak shift λ.
+    pub leak_shift: Signal<In, Bits<5>>,
+    /// Reset to zero (else subtract θ).
+    pub reset_zero: Signal<In, bool>,
+    /// A neuron leaves.
+    pub out_valid: Signal<Out, bool>,
+    /// Its slot.
+    pub out_slot: Signal<Out, Bits<16>>,
+    /// Its `output` bit.
+    pub out_output: Signal<Out, bool>,
+    /// It spiked (low when `out_valid` is).
+    pub out_spike: Signal<Out, bool>,
+    /// Its next potential, sign-extended to 40 bits.
+    pub v_next: Signal<Out, Bits<X>>,
+    /// A neuron is in stage 2, 3 or on the outputs.
+    pub busy: Signal<Out, bool>,
+    _p: u32,
+    _a: u32,
+    _s1: Option<Stage1>,
+    _s2: Option<Stage2>,
+    _out: Option<(u64, bool, bool, i64)>,
+}
+
+/// Stage-1 registers of the model (the Verilog's `v_min + θ` is not needed here).
+#[derive(Clone, Copy)]
+struct Stage1 {
+    slot: u64,
+    output: bool,
+    d: i64,
+    ab: i64,
+    th: i64,
+    vm: i64,
+    rz: bool,
+}
+
+/// Stage-2 registers of the model: the saturated sum and what stage 3 needs.
+#[derive(Clone, Copy)]
+struct Stage2 {
+    slot: u64,
+    output: bool,
+    sat: i64,
+    th: i64,
+    vm: i64,
+    rz: bool,
+}
+
+/// The low `bits` bits of `v` as a signed number.
+fn sext(v: u64, bits: u32) -> i64 {
+    ((v << (64 - bits)) as i64) >> (64 - bits)
+}
+
+impl NeuronPipe {
+    /// The pipeline for P-bit potentials and A-bit accumulators.
+    pub fn new(potential_bits: u32, acc_bits: u32) -> NeuronPipe {
+        assert!((2..=32).contains(&potential_bits) && (2..=36).contains(&acc_bits), "P 2..32, A 2..36");
+        NeuronPipe {
+            clock: Default::default(),
+            in_valid: Default::default(),
+            in_slot: Default::default(),
+            in_output: Default::default(),
+            v: Default::default(),
+            acc: Default::default(),
+            threshold: Default::default(),
+            bias: Default::default(),
+            v_min: Default::default(),
+            leak_en: Default::default(),
+            leak_shift: Default::default(),
+            reset_zero: Default::default(),
+            out_valid: Default::default(),
+            out_slot: Default::default(),
+            out_output: Default::default(),
+            out_spike: Default::default(),
+            v_next: Default::default(),
+            busy: Default::default(),
+            _p: potential_bits,
+            _a: acc_bits,
+            _s1: None,
+            _s2: None,
+            _out: None,
+        }
+    }
+}
+
+impl Logic for NeuronPipe {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            let p = self._p;
+            let (lo, hi) = (-(1i64 << (p - 1)), (1i64 << (p - 1)) - 1);
+            // Stage 3 on the stage-2 registers.
+            self._out = self._s2.map(|s| {
+                let spike = s.sat >= s.th;
+                let after = if !spike {
+                    s.sat
+                } else if s.rz {
+                    0
+                } else {
+                    s.sat - s.th
+                };
+                (s.slot, s.output, spike, after.max(s.vm))
+            });
+            // Stage 2 on the stage-1 registers.
+            self._s2 = self._s1.map(|s| Stage2 {
+                slot: s.slot,
+                output: s.output,
+                sat: (s.d + s.ab).clamp(lo, hi),
+                th: s.th,
+                vm: s.vm,
+                rz: s.rz,
+            });
+            // Stage 1 on the inputs.
+            self._s1 = self.in_valid.val().then(|| {
+                let v = sext(self.v.val().to_u64(), p);
+                let leak = if self.leak_en.val() { v >> self.leak_shift.val().to_u64() } else { 0 };
+                let th = sext(self.threshold.val().to_u64(), p);
+                let vm = sext(self.v_min.val().to_u64(), p);
+                Stage1 {
+                    slot: self.in_slot.val().to_u64(),
+                    output: self.in_output.val(),
+                    d: v - leak,
+                    ab: sext(self.acc.val().to_u64(), self._a) + sext(self.bias.val().to_u64(), p),
+                    th,
+                    vm,
+                    rz: self.reset_zero.val(),
+                }
+            });
+            let (slot, output, spike, v) = self._out.unwrap_or((0, false, false, 0));
+            // The registers keep their last contents when nothing flows, as
+            // the Verilog's do; only valid and spike are cleared.
+            self.out_valid.next = self._out.is_some();
+            if self._out.is_some() {
+                self.out_slot.next = Bits::<16>::from(slot);
+                self.out_output.next = output;
+                self.v_next.next = Bits::<X>::from((v as u64) & ((1u64 << X) - 1));
+            }
+            self.out_spike.next = self._out.is_some() && spike;
+            self.busy.next = self._s1.is_some() || self._s2.is_some() || self._out.is_some();
+        }
+    }
+
+    fn connect(&mut self) {
+        self.out_valid.connect();
+        self.out_slot.connect();
+        self.out_output.connect();
+        self.out_spike.connect();
+        self.v_next.connect();
+        self.busy.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        let (p, a) = (self._p as usize, self._a as usize);
+        let m = p.max(a); // ab has m+1 bits, u m+2
+                          // Sign extension of `e` (an expression `w` bits wide whose sign bit is `sign`) to `to` bits.
+        let sx = |e: &str, sign: &str, w: usize, to: usize| -> String {
+            if to == w {
+                e.to_string()
+            } else {
+                format!("{{{{{}{{{sign}}}}}, {e}}}", to - w)
+            }
+        };
+        let pm = p - 1;
+        let mut s = String::new();
+        s.push_str(&format!(
+            "// Port bits above the fields (P = {p}, A = {a}) are not used.\n\
+             wire unused_ok = &{{1'b0, v[{x}:{p}], acc[{x}:{a}], threshold[{x}:{p}], bias[{x}:{p}], v_min[{x}:{p}], 1'b0}};\n",
+            x = X - 1
+        ));
+        // Stage 1.
+        s.push_str(&format!(
+            "// Stage 1: leak and v - leak; a + b; v_min + threshold.\n\
+             wire signed [{pm}:0] s1_v = v[{pm}:0];\n\
+             wire signed [{pm}:0] s1_sh = s1_v >>> leak_shift;\n\
+             wire [{pm}:0] s1_leak = leak_en ? s1_sh : {p}'d0;\n\
+             wire [{p}:0] s1_d = {} - {};\n\
+             wire [{m}:0] s1_ab = {} + {};\n\
+             wire [{p}:0] s1_vth = {} + {};\n\
+             reg r1_valid = 1'b0;\nreg [15:0] r1_slot = 16'd0;\nreg r1_output = 1'b0;\nreg [{p}:0] r1_d = {p1}'d0;\n\
+             reg [{m}:0] r1_ab = {m1}'d0;\nreg [{pm}:0] r1_th = {p}'d0;\nreg [{pm}:0] r1_vm = {p}'d0;\nreg [{p}:0] r1_vth = {p1}'d0;\nreg r1_rz = 1'b0;\n\
+             always @(posedge clock) begin\n    r1_valid <= in_valid;\n    r1_slot <= in_slot;\n    r1_output <= in_output;\n    r1_d <= s1_d;\n    r1_ab <= s1_ab;\n\
+             \x20   r1_th <= threshold[{pm}:0];\n    r1_vm <= v_min[{pm}:0];\n    r1_vth <= s1_vth;\n    r1_rz <= reset_zero;\nend\n",
+            sx("s1_v", &format!("s1_v[{pm}]"), p, p + 1),
+            sx("s1_leak", &format!("s1_leak[{pm}]"), p, p + 1),
+            sx(&format!("acc[{}:0]", a - 1), &format!("acc[{}]", a - 1), a, m + 1),
+            sx(&format!("bias[{pm}:0]"), &format!("bias[{pm}]"), p, m + 1),
+            sx(&format!("v_min[{pm}:0]"), &format!("v_min[{pm}]"), p, p + 1),
+            sx(&format!("threshold[{pm}:0]"), &format!("threshold[{pm}]"), p, p + 1),
+            p1 = p + 1,
+            m1 = m + 1,
+        ));
+        // Stage 2: u has m+2 bits; it fits P bits iff bits m+1..P-1 are all equal.
+        let top = m + 2 - (p - 1);
+        s.push_str(&format!(
+            "// Stage 2: u = d + ab, saturated to P bits.\n\
+             wire [{u}:0] s2_u = {} + {};\n\
+             wire s2_fits = (s2_u[{u}:{pm}] == {{{top}{{s2_u[{u}]}}}});\n\
+             wire [{pm}:0] s2_sat = s2_fits ? s2_u[{pm}:0] : (s2_u[{u}] ? {{1'b1, {pm}'d0}} : {{1'b0, {{{pm}{{1'b1}}}}}});\n\
+             reg r2_valid = 1'b0;\nreg [15:0] r2_slot = 16'd0;\nreg r2_output = 1'b0;\nreg [{pm}:0] r2_sat = {p}'d0;\n\
+             reg [{pm}:0] r2_th = {p}'d0;\nreg [{pm}:0] r2_vm = {p}'d0;\nreg [{p}:0] r2_vth = {p1}'d0;\nreg r2_rz = 1'b0;\n\
+             always @(posedge clock) begin\n    r2_valid <= r1_valid;\n    r2_slot <= r1_slot;\n    r2_output <= r1_output;\n    r2_sat <= s2_sat;\n\
+             \x20   r2_th <= r1_th;\n    r2_vm <= r1_vm;\n    r2_vth <= r1_vth;\n    r2_rz <= r1_rz;\nend\n",
+            sx("r1_d", &format!("r1_d[{p}]"), p + 1, m + 2),
+            sx("r1_ab", &format!("r1_ab[{m}]"), m + 1, m + 2),
+            u = m + 1,
+            p1 = p + 1,
+        ));
+        // Stage 3.
+        s.push_str(&format!(
+            "// Stage 3: threshold, reset, clamp (sat - th < v_min as sat < v_min + th).\n\
+             wire [{p}:0] s3_sat = {{r2_sat[{pm}], r2_sat}};\n\
+             wire [{p}:0] s3_th = {{r2_th[{pm}], r2_th}};\n\
+             wire [{p}:0] s3_vm = {{r2_vm[{pm}], r2_vm}};\n\
+             wire s3_spike = $signed(s3_sat) >= $signed(s3_th);\n\
+             wire [{p}:0] s3_diff = s3_sat - s3_th;\n\
+             wire s3_lt_sat = $signed(s3_sat) < $signed(s3_vm);\n\
+             wire s3_lt_diff = $signed(s3_sat) < $signed(r2_vth);\n\
+             wire s3_lt_zero = !r2_vm[{pm}] && (r2_vm != {p}'d0);\n\
+             wire [{p}:0] s3_after = s3_spike ? (r2_rz ? {p1}'d0 : s3_diff) : s3_sat;\n\
+             wire s3_lt = s3_spike ? (r2_rz ? s3_lt_zero : s3_lt_diff) : s3_lt_sat;\n\
+             wire [{p}:0] s3_out = s3_lt ? s3_vm : s3_after;\n\
+             initial begin\n    out_valid = 1'b0;\n    out_spike = 1'b0;\n    out_slot = 16'd0;\n    out_output = 1'b0;\n    v_next = {x}'d0;\nend\n\
+             always @(posedge clock) begin\n    out_valid <= r2_valid;\n    out_spike <= r2_valid && s3_spike;\n\
+             \x20   if (r2_valid) begin\n        out_slot <= r2_slot;\n        out_output <= r2_output;\n        v_next <= {};\n    end\nend\n\
+             always @(*) busy = r1_valid || r2_valid || out_valid;\n",
+            sx("s3_out", &format!("s3_out[{p}]"), p + 1, X),
+            p1 = p + 1,
+            x = X,
+        ));
+        Verilog::Custom(s)
+    }
+}

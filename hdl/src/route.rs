@@ -1,7 +1,7 @@
 //! The route engine of a core: turns each spike of the sweep into one
 //! packet per routing entry (destination core, axon key).
 //!
-//! Spikes wait in a 4-entry FIFO (the sweep holds when it is nearly full).
+//! Spikes wait in a FIFO (the sweep holds when it is nearly full).
 //! For each, the route index gives (base, len); each routing entry is read
 //! and offered as a packet until the interconnect takes it (`pkt_ready`),
 //! so backpressure stalls the engine and never drops a packet. One packet
@@ -94,8 +94,10 @@ pub struct RouteInit {
 }
 
 impl Router {
-    /// The engine of a core with `n` slots, `r` routes, `cores` cores and `a` axons per core.
-    pub fn new(n: u32, r: u32, cores: u32, a: u32, init: &RouteInit) -> Router {
+    /// The engine of a core with `n` slots, `r` routes, `cores` cores and
+    /// `a` axons per core, queueing spikes in `spikes` (its margin is the
+    /// producer's items in flight after `hold`).
+    pub fn new(n: u32, r: u32, cores: u32, a: u32, init: &RouteInit, spikes: KeyFifo) -> Router {
         use spikeforge_hw::memory::{addr_bits, IndexWord, RouteWord};
         // Word layouts of the hardware contract (the mapper packs with the same).
         let idx = IndexWord::new(addr_bits(r));
@@ -118,7 +120,7 @@ impl Router {
             cfg_route_we: Default::default(),
             cfg_addr: Default::default(),
             cfg_data: Default::default(),
-            spikes: Default::default(),
+            spikes,
             ridx: SpecRam::new(idx.width() as usize, n as usize, &init.ridx, xf),
             routes: SpecRam::new(rw.width() as usize, r as usize, &init.routes, rf),
             state: Default::default(),

@@ -16,20 +16,24 @@
 //! per clock (one per parity port), and every memory still has one reader
 //! and one writer: one SB_RAM40_4K port pair.
 //!
-//! Sweep pipeline (three stages per slot k, one slot issued per clock):
+//! Sweep pipeline (one slot k issued per clock):
 //! 1. issue: read `neurons[k]`;
 //! 2. the neuron word arrives: read `param_sets[set]`, `v[k]` and the
 //!    accumulator of k (reading v and the accumulator here rather than in
 //!    stage 1 keeps them aligned with the parameter set without registers);
 //!    register the slot and the bias;
-//! 3. decode the set, run [`NeuronUpdate`], write v, clear the accumulator,
-//!    report the spike.
+//! 3. pick the set's fields and the accumulator of the bank, clear the
+//!    accumulator, and enter [`NeuronPipe`] (three clocks at the spec's
+//!    exact widths, so that no clock holds more than one carry chain or
+//!    two);
+//! 4. the pipe's registered outputs: write v, report the spike.
 //!
-//! `hold` stops issue only; the two slots in flight complete, which is what
-//! the producers' FIFO margin allows for (`KeyFifo::nearly_full`).
+//! `hold` stops issue only; the [`IN_FLIGHT`] slots past issue complete,
+//! which is what the producers' FIFO margin allows for (`KeyFifo::new`'s
+//! `room`).
 
 use crate::mem::SpecRam;
-use crate::neuron::{NeuronUpdate, X};
+use crate::neuron::{NeuronPipe, PIPE_STAGES, X};
 use rust_hdl::prelude::*;
 use spikeforge_hw::memory::{addr_bits, Field, NeuronWord, ParamWord};
 
@@ -43,6 +47,9 @@ pub const PARAM_BITS: usize = spikeforge_hw::ports::CFG_DATA_BITS;
 pub const SET_BITS: usize = SLOT_BITS;
 /// Neuron word port: a 40-bit bias slice at 0, a set slice at P ≤ 32.
 pub const NEURON_BITS: usize = 48;
+/// Slots that may still leave the sweep (and push a spike) after `hold`
+/// rises: stages 1 and 2 and the neuron pipe's.
+pub const IN_FLIGHT: usize = 2 + PIPE_STAGES;
 
 // The leak shift is sliced with a literal width below (rust-hdl widths are
 // const generics); the contract's field must have that width.
@@ -132,7 +139,7 @@ pub struct NeuronArray {
     pub acc1e: SpecRam<SLOT_BITS, X>,
     /// Accumulator bank 1, odd slots.
     pub acc1o: SpecRam<SLOT_BITS, X>,
-    nu: NeuronUpdate,
+    nu: NeuronPipe,
     running: DFF<bool>,
     rd_slot: DFF<Bits<SLOT_BITS>>,
     s1_valid: DFF<bool>,
@@ -151,11 +158,7 @@ pub struct NeuronArray {
     acc_int_o: Signal<Local, Bits<X>>,
     nword: Signal<Local, Bits<NEURON_BITS>>,
     word: Signal<Local, Bits<PARAM_BITS>>,
-    th: Signal<Local, Bits<X>>,
-    bi: Signal<Local, Bits<X>>,
-    vm: Signal<Local, Bits<X>>,
     vv: Signal<Local, Bits<X>>,
-    aa: Signal<Local, Bits<X>>,
     aie: Signal<Local, Bits<X>>,
     aio: Signal<Local, Bits<X>>,
     /// Reads the words' padding above the spec's fields, so that
@@ -172,7 +175,6 @@ pub struct NeuronArray {
     off_bias: Constant<Bits<6>>,
     off_set: Constant<Bits<6>>,
     mask_set: Constant<Bits<SET_BITS>>,
-    mask_p: Constant<Bits<X>>,
     sign_p: Constant<Bits<X>>,
     ext_p: Constant<Bits<X>>,
     sign_a: Constant<Bits<X>>,
@@ -253,7 +255,7 @@ impl NeuronArray {
             acc0o: acc(),
             acc1e: acc(),
             acc1o: acc(),
-            nu: NeuronUpdate::new(potential_bits),
+            nu: NeuronPipe::new(potential_bits, acc_bits),
             running: Default::default(),
             rd_slot: Default::default(),
             s1_valid: Default::default(),
@@ -272,11 +274,7 @@ impl NeuronArray {
             acc_int_o: Default::default(),
             nword: Default::default(),
             word: Default::default(),
-            th: Default::default(),
-            bi: Default::default(),
-            vm: Default::default(),
             vv: Default::default(),
-            aa: Default::default(),
             aie: Default::default(),
             aio: Default::default(),
             unused_ok: Default::default(),
@@ -289,7 +287,6 @@ impl NeuronArray {
             off_bias: off6(nw.bias),
             off_set: off6(nw.set),
             mask_set: Constant::new(Bits::<SET_BITS>::from(nw.set.mask() as u64)),
-            mask_p: c40((1 << p) - 1),
             sign_p: c40(1 << (p - 1)),
             ext_p: c40(all & !((1 << p) - 1)),
             sign_a: c40(1 << (a - 1)),
@@ -340,7 +337,11 @@ impl Logic for NeuronArray {
                 self.clearing.d.next = false;
             }
         }
-        self.busy.next = self.running.q.val() | self.s1_valid.q.val() | self.s2_valid.q.val() | self.clearing.q.val();
+        self.busy.next = self.running.q.val()
+            | self.s1_valid.q.val()
+            | self.s2_valid.q.val()
+            | self.nu.busy.val()
+            | self.clearing.q.val();
 
         // Stage 2: the neuron word is here; look up its set, read v and the
         // accumulator, keep slot and bias for the next clock.
@@ -355,7 +356,7 @@ impl Logic for NeuronArray {
         self.s1_addr.next = self.s1_slot.q.val() >> self.one.val();
         self.s2_valid.d.next = self.s1_valid.q.val();
         self.s2_slot.d.next = self.s1_slot.q.val();
-        self.s2_bias.d.next = self.nword.val().get_bits::<X>(self.off_bias.val().index()) & self.mask_p.val();
+        self.s2_bias.d.next = self.nword.val().get_bits::<X>(self.off_bias.val().index());
 
         // Bank routing: the sweep reads/clears `bank` (both parities at
         // s1_addr, the slot's parity picked next clock), integration uses
@@ -390,27 +391,11 @@ impl Logic for NeuronArray {
         }
         self.word.next = self.param_sets.read_data.val();
         self.unused_ok.next = self.word.val().any() | self.nword.val().any();
-        self.th.next = self.word.val().get_bits::<X>(self.off_th.val().index()) & self.mask_p.val();
-        if (self.th.val() & self.sign_p.val()).any() {
-            self.th.next =
-                (self.word.val().get_bits::<X>(self.off_th.val().index()) & self.mask_p.val()) | self.ext_p.val();
-        }
-        self.bi.next = self.s2_bias.q.val();
-        if (self.s2_bias.q.val() & self.sign_p.val()).any() {
-            self.bi.next = self.s2_bias.q.val() | self.ext_p.val();
-        }
-        self.vm.next = self.word.val().get_bits::<X>(self.off_vmin.val().index()) & self.mask_p.val();
-        if (self.vm.val() & self.sign_p.val()).any() {
-            self.vm.next =
-                (self.word.val().get_bits::<X>(self.off_vmin.val().index()) & self.mask_p.val()) | self.ext_p.val();
-        }
+        // Peeks and the integrate ports read sign-extended values; the
+        // pipe takes the raw fields (it knows their widths).
         self.vv.next = self.v.read_data.val();
         if (self.v.read_data.val() & self.sign_p.val()).any() {
             self.vv.next = self.v.read_data.val() | self.ext_p.val();
-        }
-        self.aa.next = self.acc_sweep.val();
-        if (self.acc_sweep.val() & self.sign_a.val()).any() {
-            self.aa.next = self.acc_sweep.val() | self.ext_a.val();
         }
         self.aie.next = self.acc_int_e.val();
         if (self.acc_int_e.val() & self.sign_a.val()).any() {
@@ -424,18 +409,23 @@ impl Logic for NeuronArray {
         self.int_odd_read_data.next = self.aio.val();
         self.peek_data.next = self.vv.val();
 
-        self.nu.v.next = self.vv.val();
-        self.nu.acc.next = self.aa.val();
-        self.nu.threshold.next = self.th.val();
-        self.nu.bias.next = self.bi.val();
-        self.nu.v_min.next = self.vm.val();
+        self.nu.clock.next = self.clock.val();
+        self.nu.in_valid.next = self.s2_valid.q.val();
+        self.nu.in_slot.next = self.s2_slot.q.val();
+        self.nu.in_output.next = self.word.val().get_bit(self.off_output.val().index());
+        self.nu.v.next = self.v.read_data.val();
+        self.nu.acc.next = self.acc_sweep.val();
+        self.nu.threshold.next = self.word.val().get_bits::<X>(self.off_th.val().index());
+        self.nu.bias.next = self.s2_bias.q.val();
+        self.nu.v_min.next = self.word.val().get_bits::<X>(self.off_vmin.val().index());
         self.nu.leak_en.next = self.word.val().get_bit(self.off_leak_en.val().index());
         self.nu.leak_shift.next = self.word.val().get_bits::<5>(self.off_leak_shift.val().index());
         self.nu.reset_zero.next = self.word.val().get_bit(self.off_reset_zero.val().index());
 
-        self.v.write_address.next = self.s2_slot.q.val();
+        // Stage 4: the pipe's result.
+        self.v.write_address.next = self.nu.out_slot.val();
         self.v.write_data.next = self.nu.v_next.val();
-        self.v.write_enable.next = self.s2_valid.q.val();
+        self.v.write_enable.next = self.nu.out_valid.val();
         if self.cfg_v_we.val() {
             self.v.write_address.next = self.cfg_slot.val();
             self.v.write_data.next = self.cfg_data.val().get_bits::<X>(0);
@@ -493,9 +483,9 @@ impl Logic for NeuronArray {
         self.neurons.write_data.next = self.cfg_data.val().get_bits::<NEURON_BITS>(0);
         self.neurons.write_enable.next = self.cfg_neurons_we.val();
 
-        self.out_valid.next = self.s2_valid.q.val();
-        self.out_slot.next = self.s2_slot.q.val();
-        self.out_spike.next = self.s2_valid.q.val() & self.nu.spike.val();
-        self.out_output.next = self.word.val().get_bit(self.off_output.val().index());
+        self.out_valid.next = self.nu.out_valid.val();
+        self.out_slot.next = self.nu.out_slot.val();
+        self.out_spike.next = self.nu.out_spike.val();
+        self.out_output.next = self.nu.out_output.val();
     }
 }

@@ -137,5 +137,9 @@ fn dense_and_sparse_rows_integrate_at_one_word_per_clock() {
     let dense_words = (2 * dense0.len() + dense1.len()) as u64;
     assert_eq!(m.double, dense_words, "two events per dense word, in one clock");
     assert_eq!(m.events, 2 * dense_words + sparse.len() as u64);
-    assert_eq!(m.sweep, n as u64 + 3, "one neuron per clock, three pipeline stages");
+    assert_eq!(
+        m.sweep,
+        n as u64 + 3 + spikeforge_hdl::neuron::PIPE_STAGES as u64,
+        "one neuron per clock, three sweep stages and the neuron pipe"
+    );
 }

@@ -3,7 +3,7 @@
 //! `./dev test` installs them); without them these tests fail with that
 //! install command rather than pass silently.
 
-use spikeforge_hdl::{emit_design, neuron::NeuronUpdate, tools};
+use spikeforge_hdl::{emit_design, fifo::KeyFifo, neuron::NeuronPipe, neuron::NeuronUpdate, tools};
 use std::path::PathBuf;
 
 fn write(files: &[spikeforge_hdl::emit::VerilogFile], name: &str) -> (PathBuf, Vec<PathBuf>) {
@@ -33,6 +33,29 @@ fn neuron_datapath_lints_compiles_and_synthesizes() {
         let r = tools::yosys_ice40(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
         assert!(r.luts > 50, "{r:?}");
         assert_eq!(r.flip_flops, 0, "combinational");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+#[test]
+fn neuron_pipe_and_fifo_lint_compile_and_synthesize() {
+    for (p, a) in [(4u32, 4u32), (8, 16), (16, 24), (32, 36)] {
+        let top = format!("sf_npipe_p{p}_a{a}");
+        let files = emit_design(&mut NeuronPipe::new(p, a), &top, &top);
+        let (dir, paths) = write(&files, &top);
+        tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
+        tools::iverilog(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
+        let r = tools::yosys_ice40(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.luts > 20 && r.flip_flops > 0, "{r:?}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+    for (d, room) in [(4usize, 2usize), (8, 5)] {
+        let top = format!("sf_fifo_{d}_{room}");
+        let files = emit_design(&mut KeyFifo::new(d, room), &top, &top);
+        let (dir, paths) = write(&files, &top);
+        tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
+        tools::iverilog(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
+        tools::yosys_ice40(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
         std::fs::remove_dir_all(&dir).ok();
     }
 }

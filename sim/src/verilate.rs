@@ -129,7 +129,7 @@ pub(crate) fn build_target(target: &Target, root: &Path) -> Result<Built, SimErr
             });
             files.push(spikeforge_hdl::emit::VerilogFile {
                 module: board::TOP.into(),
-                text: board::board_top(&design_top, *cpb, 3, false, 1, false),
+                text: board::board_top(&design_top, *cpb, 3, false, board::DesignClock::Divided(1), false),
             });
             board::TOP.to_string()
         }

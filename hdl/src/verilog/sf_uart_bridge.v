@@ -19,7 +19,7 @@ module sf_uart_bridge #(
     input  wire         busy,
     input  wire [31:0]  step_count,
     output reg          in_valid,
-    output wire [15:0]  in_index,
+    output reg  [15:0]  in_index,
     input  wire         in_ready,
     input  wire         out_valid,
     input  wire [11:0]  out_core,
@@ -437,6 +437,10 @@ module sf_uart_bridge #(
     assign cfg_mem = r_buf[171:168];
     assign cfg_addr = r_buf[167:144];
     assign cfg_data = r_buf[143:0];
-    assign in_index = r_buf[{x_idx, 4'b0000} +: 16];
+    // The index being sent, registered so that the payload mux is not in
+    // front of the design's input handling: X_INPUT raises in_valid one
+    // clock after x_idx changes, so in_index is settled by then.
+    initial in_index = 16'd0;
+    always @(posedge clock) in_index <= r_buf[{x_idx, 4'b0000} +: 16];
     wire unused_ok = &{1'b0, r_buf[191:188], r_buf[175:172]};
 endmodule
