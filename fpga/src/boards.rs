@@ -149,7 +149,7 @@ pub const BOARDS: &[Board] = &[
         leds_active_low: false,
         clock_div: 2,
         pll_hz: None,
-        spec: "tiny",
+        spec: "ecp5",
         luts: 83640,
         brams: 208,
     },
