@@ -288,7 +288,7 @@ fn demo_runs_the_whole_pipeline_on_a_reduced_sample() {
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert_eq!(html.matches("<svg").count(), 3);
     assert!(html.contains("spikes of one inference"));
-    assert!(dir.join("fpga-ulx3s/Makefile").exists() && dir.join("fpga-ulx3s/ulx3s.lpf").exists());
+    assert!(dir.join("fpga-icebreaker/Makefile").exists() && dir.join("fpga-icebreaker/icebreaker.pcf").exists());
     // The deployed network file is a valid network.
     let o = run(&["check", dir.join("digits_snn_t32.toml").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
