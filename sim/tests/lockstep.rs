@@ -26,11 +26,10 @@ fn ring_equals_golden_every_step() {
 
 /// One comparator for every model: the architectural model, Verilator and
 /// Icarus run the ring in lockstep with golden and agree; with the same
-/// corrupted parameter word, all three report the same first divergence.
+/// neuron moved to an unreachable threshold, all three report the same
+/// first divergence.
 #[test]
 fn every_model_reports_through_one_comparator() {
-    use spikeforge_hw::config::ConfigWrite;
-    use spikeforge_hw::memory::{Layout, Memory};
     use spikeforge_sim::{icarus, lockstep, Divergence};
     let spec = ring_spec();
     let b = built(&spec);
