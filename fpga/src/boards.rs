@@ -187,6 +187,16 @@ impl Board {
         }
     }
 
+    /// Single-port RAMs of the device: the iCE40 UltraPlus UP5K's four
+    /// SB_SPRAM256KA (256 kbit each); none elsewhere.
+    pub fn sprams(&self) -> u64 {
+        if self.family == Family::Ice40 && self.device == "up5k" {
+            4
+        } else {
+            0
+        }
+    }
+
     /// The iCE40 PLL settings for [`Board::pll_hz`], if the board uses the PLL.
     pub fn pll(&self) -> Option<Ice40Pll> {
         let hz = self.pll_hz?;

@@ -50,6 +50,11 @@ pub struct FitReport {
     pub brams: u64,
     /// Block RAMs available.
     pub brams_available: u64,
+    /// Single-port RAMs used (iCE40 UltraPlus SB_SPRAM256KA, 256 kbit each;
+    /// 0 on devices without them).
+    pub sprams: u64,
+    /// Single-port RAMs on the device (4 on the UP5K, 0 elsewhere).
+    pub sprams_available: u64,
     /// Achieved clock frequency in MHz (after place and route), if routed.
     pub fmax_mhz: Option<f64>,
     /// The design clock in MHz (the board clock divided by the board's `clock_div`).
@@ -115,6 +120,7 @@ pub fn build_ice40(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
     let fmax = design.map(|d| d.1);
     let clock_mhz = board.design_clock_hz() as f64 / 1e6;
     let flip_flops = yosys_log_count(&dir.join("build/yosys.log"), &["SB_DFF"]);
+    let sprams = yosys_log_count(&dir.join("build/yosys.log"), &["SB_SPRAM256KA"]);
     let bin = dir.join(format!("build/{TOP}.bin"));
     Ok(FitReport {
         board: board.name.into(),
@@ -123,6 +129,8 @@ pub fn build_ice40(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
         flip_flops,
         brams: used("ICESTORM_RAM"),
         brams_available: avail("ICESTORM_RAM"),
+        sprams,
+        sprams_available: board.sprams(),
         fmax_mhz: fmax,
         clock_mhz,
         pass: timing_ok && bin.is_file(),
@@ -182,6 +190,10 @@ pub fn synth_check(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
     }
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let stat = text.rfind("Printing statistics").map_or("", |i| &text[i..]);
+    let sprams = match board.family {
+        Family::Ice40 => count_cells(stat, &["SB_SPRAM256KA"]),
+        _ => 0,
+    };
     let (luts, ffs, brams) = match board.family {
         Family::Xilinx7 => (
             // Distributed RAM (RAM32M, RAM64X1D, ...) occupies LUTs too.
@@ -204,6 +216,8 @@ pub fn synth_check(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
         flip_flops: ffs,
         brams,
         brams_available: board.brams as u64,
+        sprams,
+        sprams_available: board.sprams(),
         fmax_mhz: None,
         clock_mhz: board.design_clock_hz() as f64 / 1e6,
         pass: luts <= board.luts as u64 && brams <= board.brams as u64,

@@ -10,8 +10,9 @@
 //!
 //! Invariants: the design inside a project is exactly `spikeforge-hdl`'s
 //! design of the spec, preloaded with the mapping's images; the bridge only
-//! drives its top-level ports. Never depends on `sim`. Starts tools (make,
-//! yosys, nextpnr, icepack) only through `spikeforge_hdl::tools`.
+//! drives its top-level ports. The library never depends on `sim` (the fit
+//! bench does, as a dev-dependency, for cycles per inference). Starts tools
+//! (make, yosys, nextpnr, icepack) only through `spikeforge_hdl::tools`.
 
 pub mod boards;
 pub mod flow;
