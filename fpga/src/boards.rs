@@ -130,7 +130,7 @@ pub const BOARDS: &[Board] = &[
         leds_active_low: false,
         clock_div: 4,
         pll_hz: None,
-        spec: "tiny",
+        spec: "ice40",
         luts: 20800,
         brams: 50,
     },
