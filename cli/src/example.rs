@@ -216,6 +216,7 @@ fn cosimulate(a: &DemoArgs, spec: &HardwareSpec, s: &Snn, mapping: &Mapping, tes
         }
         classes_equal += usize::from(hw_class == golden.class);
         correct += usize::from(hw_class == test.labels[i] as usize);
+        // Each step's clocks, its input hand-over included.
         cycles += r.cycles_per_step.iter().sum::<u64>();
         load_cycles = r.load_cycles;
     }

@@ -110,6 +110,7 @@ fn fpga(
             j["report"] = json!(r);
             j["report"]["state_bits"] = json!(state_bits);
             j["report"]["bram_bits"] = json!(r.brams * board.family.bram_bits());
+            j["report"]["ram_bits"] = json!(r.ram_bits(board.family));
         }
         println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
     } else {
@@ -128,9 +129,12 @@ fn fpga(
             println!("  logic      {} of {} LUTs ({})", r.luts, r.luts_available, pct(r.luts, r.luts_available));
             println!("  flip-flops {}", r.flip_flops);
             println!("  block RAM  {} of {} ({})", r.brams, r.brams_available, pct(r.brams, r.brams_available));
-            let physical = r.brams * board.family.bram_bits();
+            if r.sprams_available > 0 {
+                println!("  SPRAM      {} of {} ({})", r.sprams, r.sprams_available, pct(r.sprams, r.sprams_available));
+            }
+            let physical = r.ram_bits(board.family);
             println!(
-                "  memory     {:.1} kbit of network state in {:.1} kbit of block RAM ({} efficiency)",
+                "  memory     {:.1} kbit of network state in {:.1} kbit of block RAM and SPRAM ({} efficiency)",
                 state_bits as f64 / 1024.0,
                 physical as f64 / 1024.0,
                 pct(state_bits, physical)

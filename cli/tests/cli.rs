@@ -408,7 +408,7 @@ fn spec_list_and_print() {
     assert!(stdout(&o).contains("neurons_per_core = 16"), "{}", stdout(&o));
     let o = run(&["spec", "huge"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("presets: tiny, ice40, medium, ecp5, large"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("presets: tiny, ice40, up5k, medium, ecp5, large"), "{}", stderr(&o));
 }
 
 #[test]

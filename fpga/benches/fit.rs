@@ -1,15 +1,20 @@
 //! Fit benchmark (figures printed, nothing asserted): every board with its
-//! target network on the board's spec, one row per board.
+//! target networks, one row per (board, spec, network) in [`RUNS`].
 //!
 //! Target networks, converted here as `spikeforge demo` and `spikeforge
 //! convert` do (shifted bias + bias correction, p99.9 thresholds, potential
-//! readout, T = 32):
+//! readout, rate-coded input, T = 32):
 //! - the digits MLP (compiled in, digits data compiled in) for the iCE40
 //!   boards and the Arty;
+//! - the Fashion-MNIST MLP (`convert/models/fashion_mlp.onnx`, 784-128-10,
+//!   256 calibration images) on the iCEBreaker's `up5k` spec (synapses in
+//!   SPRAM), co-simulated on 100 test images;
 //! - the Fashion-MNIST CNN (`convert/models/fashion_cnn.onnx`, 64
-//!   calibration images) for the ULX3S when Debian's
-//!   `dataset-fashion-mnist` is installed, else the digits network (the
-//!   output says so).
+//!   calibration images) for the ULX3S.
+//!
+//! The Fashion-MNIST rows need Debian's `dataset-fashion-mnist`; without it
+//! the MLP row is left out and the ULX3S gets the digits network (the
+//! output says so).
 //!
 //! Where the board's spec cannot hold its network, the smallest preset that
 //! does is used and the row is marked.
@@ -38,8 +43,13 @@ use std::time::Instant;
 
 /// Time steps per inference (T) of every target network.
 const STEPS: u32 = 32;
-/// Test images co-simulated per network (as `spikeforge demo` runs by default).
+/// Test images co-simulated per network (as `spikeforge demo` runs by
+/// default), except the Fashion-MNIST MLP's [`MLP_IMAGES`].
 const IMAGES: usize = 20;
+/// Test images co-simulated for the Fashion-MNIST MLP on the UP5K.
+const MLP_IMAGES: usize = 100;
+/// The Fashion-MNIST MLP.
+const FASHION_MLP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../convert/models/fashion_mlp.onnx");
 /// The digits model, as `spikeforge demo` compiles it in.
 const DIGITS_MODEL: &[u8] = include_bytes!("../../convert/models/digits_mlp.onnx");
 /// The Fashion-MNIST CNN.
@@ -56,7 +66,26 @@ struct Target {
     name: &'static str,
     snn: Snn,
     test: Split,
+    /// Test images co-simulated.
+    images: usize,
 }
+
+/// The networks of the rows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Net {
+    Digits,
+    FashionMlp,
+    FashionCnn,
+}
+
+/// The rows: board, spec (`None`: the board's own) and network.
+const RUNS: &[(&str, Option<&str>, Net)] = &[
+    ("icebreaker", None, Net::Digits),
+    ("icebreaker", Some("up5k"), Net::FashionMlp),
+    ("ice40-hx8k", None, Net::Digits),
+    ("arty-a7", None, Net::Digits),
+    ("ulx3s", None, Net::FashionCnn),
+];
 
 /// A target mapped onto a spec for one board.
 struct Deployment<'a> {
@@ -89,28 +118,39 @@ struct Cycles {
     /// Images run, and how many of them equal golden at every step.
     images: usize,
     equal: usize,
+    /// Images the hardware's readout classifies correctly.
+    correct: usize,
 }
 
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
     let digits = digits_target();
-    let fashion = if quick { None } else { fashion_target() };
+    let (mlp, cnn) = if quick { (None, None) } else { fashion_targets() };
     let root = std::env::temp_dir().join(format!("sf-fit-{}", std::process::id()));
     println!("fit of each board's target network on the board's spec (T = {STEPS})");
     if !quick {
         print_header();
     }
     let mut cosims = Cosims::new();
-    for b in BOARDS {
-        let target = if b.family == Family::Ecp5 { fashion.as_ref().unwrap_or(&digits) } else { &digits };
-        let d = match deploy(b, target) {
+    let mut built = Vec::new();
+    for &(board, spec, net) in RUNS {
+        let b = BOARDS.iter().find(|b| b.name == board).expect("a board of RUNS");
+        let target = match net {
+            Net::Digits => &digits,
+            Net::FashionMlp => match &mlp {
+                Some(t) => t,
+                None => continue,
+            },
+            Net::FashionCnn => cnn.as_ref().unwrap_or(&digits),
+        };
+        let d = match deploy(spec.unwrap_or(b.spec), target) {
             Ok(d) => d,
             Err(e) => {
                 println!("  {:<11} {} does not fit any preset: {e}", b.name, target.name);
                 continue;
             }
         };
-        let dir = root.join(b.name);
+        let dir = root.join(format!("{}-{}", b.name, target.name));
         write_project(&dir, b, &d);
         if quick {
             println!("  {:<11} {:<7} {:<7} project written", b.name, d.spec_label(), target.name);
@@ -121,6 +161,9 @@ fn main() {
             Family::Ice40 => flow::build_ice40(&dir, b),
             _ => flow::synth_check(&dir, b),
         };
+        if b.family == Family::Ice40 {
+            built.push((format!("{} {}", b.name, target.name), dir.clone()));
+        }
         let key = (d.spec.name.clone(), target.name);
         let cycles = cosims.entry(key).or_insert_with(|| cosimulate(&d)).clone();
         match fit {
@@ -132,7 +175,7 @@ fn main() {
         let _ = std::fs::remove_dir_all(&root);
         println!("  (quick run: `cargo bench -p spikeforge-fpga --bench fit` runs the flows and the co-simulations)");
     } else {
-        print_notes(&root, &cosims, fashion.is_some());
+        print_notes(&root, &built, &cosims, cnn.is_some());
     }
 }
 
@@ -141,21 +184,28 @@ fn digits_target() -> Target {
     let d = data::digits();
     let ann = spikeforge_convert::import_bytes("convert/models/digits_mlp.onnx", DIGITS_MODEL).expect("the model");
     let snn = convert(&ann, &d.train, &options(256), "digits_snn_t32");
-    Target { name: "digits", snn, test: d.test }
+    Target { name: "digits", snn, test: d.test, images: IMAGES }
 }
 
-/// The Fashion-MNIST CNN, or `None` (with a note) without the data set.
-fn fashion_target() -> Option<Target> {
+/// The Fashion-MNIST MLP and CNN, or `None` (with a note) without the
+/// data set.
+fn fashion_targets() -> (Option<Target>, Option<Target>) {
     let d = match data::fashion_mnist(Path::new(data::FASHION_DIR), FASHION_TRAIN) {
         Ok(d) => d,
         Err(e) => {
-            println!("Fashion-MNIST not available ({e}): the ULX3S gets the digits network");
-            return None;
+            println!("Fashion-MNIST not available ({e}): no MLP row, the ULX3S gets the digits network");
+            return (None, None);
         }
     };
-    let ann = spikeforge_convert::import(Path::new(FASHION_MODEL)).expect("the shipped model imports");
-    let snn = convert(&ann, &d.train, &options(FASHION_CALIBRATION), "fashion_cnn");
-    Some(Target { name: "f-cnn", snn, test: d.test })
+    let target = |model: &str, calibration: usize, name: &'static str, images: usize| {
+        let ann = spikeforge_convert::import(Path::new(model)).expect("the shipped model imports");
+        let snn = convert(&ann, &d.train, &options(calibration), name);
+        Target { name, snn, test: d.test.clone(), images }
+    };
+    (
+        Some(target(FASHION_MLP, 256, "f-mlp", MLP_IMAGES)),
+        Some(target(FASHION_MODEL, FASHION_CALIBRATION, "f-cnn", IMAGES)),
+    )
 }
 
 /// `spikeforge convert`'s defaults at T = [`STEPS`] with the presets'
@@ -178,18 +228,18 @@ fn convert(ann: &spikeforge_convert::Ann, train: &Split, opts: &Options, name: &
     s
 }
 
-/// Maps the target onto the board's spec or, if it does not fit there, onto
-/// the first preset (smallest first) that holds it.
-fn deploy<'a>(b: &Board, target: &'a Target) -> Result<Deployment<'a>, String> {
+/// Maps the target onto the spec `spec_name` or, if it does not fit there, onto the
+/// first preset (smallest first) that holds it.
+fn deploy<'a>(spec_name: &str, target: &'a Target) -> Result<Deployment<'a>, String> {
     let net = &target.snn.net;
     let specs =
-        std::iter::once(b.spec).chain(spikeforge_mapper::spec::PRESETS.iter().copied().filter(|p| *p != b.spec));
+        std::iter::once(spec_name).chain(spikeforge_mapper::spec::PRESETS.iter().copied().filter(|p| *p != spec_name));
     let mut first_error = None;
     for name in specs {
         let spec = HardwareSpec::preset(name).expect("preset");
         match map(net, &spec, &MapOptions::new(Algorithm::Multilevel)) {
             Ok(mapping) => {
-                return Ok(Deployment { target, board_spec_too_small: name != b.spec, spec, mapping });
+                return Ok(Deployment { target, board_spec_too_small: name != spec_name, spec, mapping });
             }
             Err(e) => {
                 first_error.get_or_insert(e.to_string());
@@ -214,21 +264,41 @@ fn write_project(dir: &Path, b: &Board, d: &Deployment) {
 fn cosimulate(d: &Deployment) -> Result<Cycles, String> {
     let built = spikeforge_sim::build(&d.spec).map_err(|e| e.to_string())?;
     let s = &d.target.snn;
-    let images = IMAGES.min(d.target.test.len());
-    let (mut steps_total, mut load, mut equal) = (0u64, 0u64, 0usize);
+    let images = d.target.images.min(d.target.test.len());
+    let (mut steps_total, mut load, mut equal, mut correct) = (0u64, 0u64, 0usize, 0usize);
     let mut range = (u64::MAX, 0);
     for i in 0..images {
         let stim = Stimulus::from_train(&s.stimulus(&d.target.test.x(i)));
         let opts = spikeforge_sim::RunOptions::verified(STEPS);
         let r =
             spikeforge_sim::run(&built, &s.net, &d.mapping, &stim, &opts, &mut |_| {}).map_err(|e| e.to_string())?;
+        // Each step's clocks, its input hand-over included (the host pushes
+        // a step's input spikes before starting it, and the integrate
+        // engine takes them as fast as it works through their rows).
         let cycles = r.cycles_per_step.iter().sum::<u64>();
         steps_total += cycles;
         range = (range.0.min(cycles), range.1.max(cycles));
         load = r.load_cycles;
         equal += usize::from(r.verdict == spikeforge_sim::Verdict::Equal);
+        // The hardware's own readout: its spikes (and the input spikes) and
+        // its final potentials.
+        let n = s.net.neuron_count() as usize;
+        let counts: Vec<u32> =
+            r.spikes.counts(n).iter().zip(stim_counts(&stim, n)).map(|(&a, b)| (a + b) as u32).collect();
+        correct += usize::from(s.classify(&counts, &r.potentials) == d.target.test.labels[i] as usize);
     }
-    Ok(Cycles { per_inference: steps_total as f64 / images.max(1) as f64, range, load, images, equal })
+    Ok(Cycles { per_inference: steps_total as f64 / images.max(1) as f64, range, load, images, equal, correct })
+}
+
+/// Spikes per input neuron of a stimulus.
+fn stim_counts(stim: &Stimulus, n: usize) -> Vec<u64> {
+    let mut c = vec![0u64; n];
+    for step in 0..stim.step_span() {
+        for &i in stim.at(step) {
+            c[i as usize] += 1;
+        }
+    }
+    c
 }
 
 fn print_header() {
@@ -256,7 +326,7 @@ fn print_row(b: &Board, d: &Deployment, fit: &FitReport, cycles: &Result<Cycles,
     let st = d.target.snn.net.stats();
     let pct = |a: u64, n: u64| 100.0 * a as f64 / n.max(1) as f64;
     let state_bits = d.mapping.images.state_bits(&d.spec);
-    let bram_bits = fit.brams * b.family.bram_bits();
+    let bram_bits = fit.ram_bits(b.family);
     let fmax = match fit.fmax_mhz {
         Some(f) => format!("{f:.1} / {:.1} MHz", fit.clock_mhz),
         None => format!("- / {:.1} MHz", fit.clock_mhz),
@@ -316,25 +386,31 @@ fn critical_path(log: &Path) -> Option<String> {
 
 /// The co-simulations, the critical paths of the iCE40 builds, where the
 /// projects are, and the columns' meaning.
-fn print_notes(root: &Path, cosims: &Cosims, fashion: bool) {
+fn print_notes(root: &Path, built: &[(String, std::path::PathBuf)], cosims: &Cosims, fashion: bool) {
     for ((spec, net), c) in cosims {
         if let Ok(c) = c {
             println!(
-                "  co-simulation {net} on {spec}: {} of {} test images equal to golden at every step; {:.0} cycles per inference ({}-{}), {} to load",
-                c.equal, c.images, c.per_inference, c.range.0, c.range.1, c.load
+                "  co-simulation {net} on {spec}: {} of {} test images equal to golden at every step, hardware readout {:.1}% correct; {:.0} cycles per inference ({}-{}), {} to load",
+                c.equal,
+                c.images,
+                100.0 * c.correct as f64 / c.images.max(1) as f64,
+                c.per_inference,
+                c.range.0,
+                c.range.1,
+                c.load
             );
         }
     }
-    for b in BOARDS.iter().filter(|b| b.family == Family::Ice40) {
-        if let Some(p) = critical_path(&root.join(b.name).join("build/nextpnr.log")) {
-            println!("  critical path {}: {p}", b.name);
+    for (what, dir) in built {
+        if let Some(p) = critical_path(&dir.join("build/nextpnr.log")) {
+            println!("  critical path {what}: {p}");
         }
     }
     println!("  projects and tool logs: {}", root.display());
     println!(
         "  (logic: iCE40 logic cells after packing, LUTs after yosys synthesis otherwise; fmax: nextpnr, iCE40 only; \
-         syn/LC: synapses per logic cell; mem: network state bits / block RAM bits; cycles: mean of the first {IMAGES} \
-         test images' {STEPS} steps under Verilator, every step equal to golden unless marked !=, plus the one-time load; \
+         syn/LC: synapses per logic cell; mem: network state bits / block RAM and SPRAM bits; cycles: the steps' clocks with their input hand-over, mean of the first {IMAGES} \
+         ({MLP_IMAGES} for f-mlp) test images' {STEPS} steps under Verilator, every step equal to golden unless marked !=, plus the one-time load; \
          inf/s at the design clock; * the board's spec cannot hold the network, the smallest preset that can is used{})",
         if fashion { "" } else { "; ULX3S on digits: no Fashion-MNIST data" }
     );

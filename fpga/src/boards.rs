@@ -187,6 +187,18 @@ impl Board {
         }
     }
 
+    /// The yosys synthesis command for the board, top module `top`: on a
+    /// device with SPRAM, `-spram` lets yosys put single-port memories
+    /// (`HardwareSpec::single_port_synapses`) there.
+    pub fn yosys_synth(&self, top: &str) -> String {
+        match self.family {
+            Family::Xilinx7 => format!("synth_xilinx -family xc7 -flatten -top {top}"),
+            Family::Ecp5 => format!("synth_ecp5 -top {top}"),
+            Family::Ice40 if self.sprams() > 0 => format!("synth_ice40 -spram -top {top}"),
+            Family::Ice40 => format!("synth_ice40 -top {top}"),
+        }
+    }
+
     /// Single-port RAMs of the device: the iCE40 UltraPlus UP5K's four
     /// SB_SPRAM256KA (256 kbit each); none elsewhere.
     pub fn sprams(&self) -> u64 {

@@ -68,6 +68,16 @@ pub struct FitReport {
     pub kind: String,
 }
 
+/// Bits of one iCE40 UltraPlus SB_SPRAM256KA.
+pub const SPRAM_BITS: u64 = 256 * 1024;
+
+impl FitReport {
+    /// Bits of the RAM the fit uses: block RAM of `family` plus SPRAM.
+    pub fn ram_bits(&self, family: Family) -> u64 {
+        self.brams * family.bram_bits() + self.sprams * SPRAM_BITS
+    }
+}
+
 fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
@@ -165,11 +175,7 @@ pub fn synth_check(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
     tools::YOSYS.check()?;
     let files = std::fs::read_to_string(dir.join("files.f"))
         .map_err(|e| FlowError::Report { path: dir.join("files.f"), detail: e.to_string() })?;
-    let synth = match board.family {
-        Family::Xilinx7 => format!("synth_xilinx -family xc7 -flatten -top {TOP}"),
-        Family::Ecp5 => format!("synth_ecp5 -top {TOP}"),
-        Family::Ice40 => format!("synth_ice40 -top {TOP}"),
-    };
+    let synth = board.yosys_synth(TOP);
     std::fs::create_dir_all(dir.join("build")).ok();
     let log = dir.join("build/yosys-check.log");
     let mut cmd = tools::YOSYS.command(dir);

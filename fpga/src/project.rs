@@ -6,6 +6,7 @@
 use crate::boards::{clocks_per_bit, Board, Family, BAUD};
 pub use spikeforge_hdl::board::TOP;
 use spikeforge_hdl::board::{board_top, DesignClock, BRIDGE, BRIDGE_MODULE};
+use spikeforge_hw::memory::Memory;
 use spikeforge_mapper::Mapping;
 use spikeforge_net::Network;
 use std::collections::BTreeMap;
@@ -37,7 +38,16 @@ pub fn files(board: &Board, net: &Network, m: &Mapping) -> BTreeMap<String, Stri
     verilog.push(format!("{TOP}.v"));
     let mut hex: Vec<String> = Vec::new();
     // The .hex images and mapping.json (which neuron is where).
+    // A single-port synapse memory is never preloaded (the host loads it).
+    let skipped: Vec<String> = if m.spec.single_port_synapses {
+        (0..m.spec.cores()).map(|c| Memory::Synapses.file_name(c)).collect()
+    } else {
+        Vec::new()
+    };
     for (name, text) in m.files(net) {
+        if skipped.contains(&name) {
+            continue;
+        }
         if name.ends_with(".hex") {
             hex.push(name.clone());
         }
@@ -170,7 +180,7 @@ fn makefile_ice40(board: &Board, pcf: &str) -> String {
          all: build/{top}.bin\n\n\
          build/{top}.json: $(SOURCES) files.f\n\
          \tmkdir -p build\n\
-         \tyosys -q -l build/yosys.log -p 'synth_ice40 -top {top} -json build/{top}.json' $(SOURCES)\n\n\
+         \tyosys -q -l build/yosys.log -p '{synth} -json build/{top}.json' $(SOURCES)\n\n\
          build/{top}.asc: build/{top}.json {pcf} clocks.py\n\
          \tnextpnr-ice40 --{dev} --package {pkg} --pcf {pcf} --pre-pack clocks.py --json build/{top}.json \\\n\
          \t\t--asc build/{top}.asc --report build/report.json -l build/nextpnr.log -q\n\n\
@@ -183,6 +193,7 @@ fn makefile_ice40(board: &Board, pcf: &str) -> String {
          .PHONY: all prog clean\n",
         desc = board.description,
         top = TOP,
+        synth = board.yosys_synth(TOP),
         dev = board.device,
         pkg = board.package,
     )
@@ -285,10 +296,11 @@ fn fusesoc_core(board: &Board, verilog: &[String], hex: &[String], constraints: 
             "PCF",
             "icestorm",
             format!(
-                "      icestorm:\n        nextpnr_options: [--{}, --package, {}, --freq, {}]\n",
+                "      icestorm:\n        nextpnr_options: [--{}, --package, {}, --freq, {}]\n{}",
                 board.device,
                 board.package,
-                board.clock_hz / 1_000_000
+                board.clock_hz / 1_000_000,
+                if board.sprams() > 0 { "        yosys_synth_options: [-spram]\n" } else { "" }
             ),
         ),
         Family::Ecp5 => (
@@ -317,7 +329,7 @@ fn readme(board: &Board, net: &Network, m: &Mapping) -> String {
          ```sh\nmake              # bitstream ({})\nmake prog         # program the board\n\
          spikeforge run NET --spec SPEC --port /dev/ttyUSB1 --stimulus STIM.csv --steps T\n```\n\n\
          Spec `{}`: {} cores, {} neurons per core. LEDs: 0 toggles on every good\n\
-         request, 1 lit while a step runs, 2 lit when an error flag is set.\n",
+         request, 1 lit while a step runs, 2 lit when an error flag is set.\n{}",
         net.name().unwrap_or("network"),
         board.description,
         match board.family {
@@ -327,6 +339,14 @@ fn readme(board: &Board, net: &Network, m: &Mapping) -> String {
         },
         m.spec.name,
         m.spec.cores(),
-        m.spec.neurons_per_core
+        m.spec.neurons_per_core,
+        if m.spec.single_port_synapses {
+            "\nThe synapse memory is single-port RAM (SPRAM on the UP5K), which a\n\
+             bitstream cannot preload: the design boots with empty synapse rows and\n\
+             `spikeforge run` loads the whole network over the UART before the first\n\
+             step (there is no synapse `.hex` file).\n"
+        } else {
+            ""
+        }
     )
 }

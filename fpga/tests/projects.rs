@@ -153,3 +153,28 @@ fn xilinx_and_ecp5_projects_synthesize_within_their_boards() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// The `up5k` preset on the iCEBreaker: the synapse memory is single-port,
+/// yosys (`synth_ice40 -spram`, as the Makefile and FuseSoC core say) puts
+/// it into the UP5K's four SPRAMs, and the project has no synapse image
+/// (SPRAM cannot be preloaded; the host loads the network).
+#[test]
+fn up5k_projects_put_synapses_in_spram() {
+    let net = example();
+    let b = board("icebreaker").unwrap();
+    let m = mapping(&net, "up5k");
+    let files = project::files(b, &net, &m);
+    assert!(files["Makefile"].contains("synth_ice40 -spram -top"), "{}", files["Makefile"]);
+    assert!(files.values().any(|t| t.contains("yosys_synth_options: [-spram]")), "the FuseSoC core passes -spram");
+    assert!(!files.contains_key("core0_synapses.hex"), "no synapse image for SPRAM");
+    assert!(files.contains_key("core0_axons.hex"), "the other memories are still preloaded");
+    assert!(files["README.md"].contains("loads the whole network over the UART"));
+    let dir = tmp("up5k-spram");
+    write(&dir, &files);
+    let r = flow::synth_check(&dir, b).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("up5k: {r:?}");
+    // 65,536 synapse words of 16 bits: all four 16K x 16 SPRAMs.
+    assert_eq!(r.sprams, 4, "{r:?}");
+    assert!(r.pass, "{r:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

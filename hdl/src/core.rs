@@ -156,6 +156,7 @@ impl Core {
                 spec.neurons_per_core,
                 spec.weight_bits,
                 spec.accumulator_bits,
+                spec.single_port_synapses,
                 integ,
             ),
             router: Router::new(

@@ -181,8 +181,18 @@ pub struct IntegrateInit {
 
 impl Integrator {
     /// An engine for a core with `a` axons, `s` synapse words, `n` slots,
-    /// W-bit weights and `acc_bits`-bit accumulators.
-    pub fn new(a: u32, s: u32, n: u32, weight_bits: u32, acc_bits: u32, init: &IntegrateInit) -> Integrator {
+    /// W-bit weights and `acc_bits`-bit accumulators. With
+    /// `single_port_synapses` (`HardwareSpec::single_port_synapses`) the
+    /// synapse memory is single-port and never preloaded.
+    pub fn new(
+        a: u32,
+        s: u32,
+        n: u32,
+        weight_bits: u32,
+        acc_bits: u32,
+        single_port_synapses: bool,
+        init: &IntegrateInit,
+    ) -> Integrator {
         use spikeforge_hw::memory::{addr_bits, AxonWord, SynapseWord, DENSE_LANES};
         // The lane decode below is written for two lanes.
         const _: () = assert!(DENSE_LANES == 2);
@@ -218,7 +228,13 @@ impl Integrator {
             cfg_data: Default::default(),
             fifo: Default::default(),
             axons: SpecRam::new(ax.width() as usize, a as usize, &init.axons, af),
-            synapses: SpecRam::new(sw.width() as usize, s as usize, &init.synapses, sf),
+            synapses: if single_port_synapses {
+                // A single-port memory with contents stays in block RAM
+                // (`mem` module docs): the host loads it instead.
+                SpecRam::new(sw.width() as usize, s as usize, &[], None).single_port()
+            } else {
+                SpecRam::new(sw.width() as usize, s as usize, &init.synapses, sf)
+            },
             ax_pending: Default::default(),
             row_active: Default::default(),
             row_ptr: Default::default(),

@@ -100,7 +100,7 @@ impl Router {
     pub fn new(n: u32, r: u32, cores: u32, a: u32, init: &RouteInit, spikes: KeyFifo) -> Router {
         use spikeforge_hw::memory::{addr_bits, IndexWord, RouteWord};
         // Word layouts of the hardware contract (the mapper packs with the same).
-        let idx = IndexWord::new(addr_bits(r));
+        let idx = IndexWord::for_routes(r, cores);
         let rw = RouteWord::new(addr_bits(a), addr_bits(cores));
         let (xf, rf) = match &init.files {
             Some((x, r)) => (Some(x.clone()), Some(r.clone())),

@@ -168,6 +168,7 @@ proptest::proptest! {
             potential_bits: net.fixed_point().potential_bits,
             accumulator_bits: 32,
             interconnect: if mesh { spikeforge_mapper::Interconnect::Mesh } else { spikeforge_mapper::Interconnect::Crossbar },
+            single_port_synapses: false,
         };
         let algo = if multilevel { Algorithm::Multilevel } else { Algorithm::Greedy };
         let m = map(&net, &spec, &MapOptions::new(algo)).unwrap();

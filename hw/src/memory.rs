@@ -398,8 +398,10 @@ impl AxonWord {
     }
 }
 
-/// A (base, length) index word: `base << (bits+1) | len`, so a length can
-/// reach the whole memory.
+/// A (base, length) index word of a routing table: `base << lb | len`.
+/// A source has at most one route per destination core, so `len` needs
+/// only the bits of min(cores, entries), not of the whole table (on a
+/// one-core UP5K that is 1 bit instead of 11, three block RAMs fewer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexWord {
     /// First entry.
@@ -409,9 +411,11 @@ pub struct IndexWord {
 }
 
 impl IndexWord {
-    /// The index word of a memory addressed with `bits` bits.
-    pub fn new(bits: u32) -> IndexWord {
-        IndexWord { len: Field::new(0, bits + 1), base: Field::new(bits + 1, bits) }
+    /// The index word of a routing table of `entries` entries on a spec
+    /// with `cores` cores.
+    pub fn for_routes(entries: u32, cores: u32) -> IndexWord {
+        let lb = addr_bits(cores.min(entries) + 1);
+        IndexWord { len: Field::new(0, lb), base: Field::new(lb, addr_bits(entries)) }
     }
 
     /// Bits of the word.
@@ -546,9 +550,9 @@ impl Layout {
             potential: Field::new(0, p),
             axon: AxonWord::new(sb, nb),
             synapse: SynapseWord::new(w, nb),
-            route_index: IndexWord::new(rb),
+            route_index: IndexWord::for_routes(spec.routes_per_core, spec.cores()),
             route: RouteWord::new(ab, cb),
-            input_route_index: IndexWord::new(ib),
+            input_route_index: IndexWord::for_routes(spec.input_routes.max(1), spec.cores()),
         }
     }
 }
@@ -877,6 +881,7 @@ impl Layout {
     }
     /// Index word of `word`'s layout.
     pub fn pack_index(&self, word: IndexWord, (base, len): (u32, u32)) -> u128 {
+        debug_assert!(len as u128 <= word.len.mask(), "at most one route per destination core");
         word.base.put(base as i64) | word.len.put(len as i64)
     }
     /// Inverse of [`Layout::pack_index`].
@@ -952,7 +957,10 @@ mod tests {
         assert_eq!(l.unpack_axon(l.pack_axon(a)), a);
         let r = RouteEntry { core: 3, axon: 127 };
         assert_eq!(l.unpack_route(l.pack_route(r)), r);
-        assert_eq!(l.unpack_index(l.route_index, l.pack_index(l.route_index, (255, 256))), (255, 256));
+        // medium: 4 cores, R = 256: len holds 0..=4 in 3 bits, base 8 bits.
+        assert_eq!(l.route_index.len.width, 3);
+        assert_eq!(l.route_index.width(), 11);
+        assert_eq!(l.unpack_index(l.route_index, l.pack_index(l.route_index, (255, 4))), (255, 4));
         assert_eq!(l.unpack_potential(l.pack_potential(-5)), -5);
         // The documented positions (docs/hardware.md).
         assert_eq!(l.pack_param(ParamSetEntry { threshold: 1, ..p }) >> (16 + 8), 1);

@@ -28,7 +28,8 @@ pub struct StepReport {
     /// Spikes as reported, in arrival order (a repeat is a hardware fault
     /// the comparator reports).
     pub spikes: Vec<Place>,
-    /// Clock cycles of the step, where the model counts clocks.
+    /// Clock cycles of the step, where the model counts clocks: from the
+    /// first input spike offered (the input hand-over) to the step's end.
     pub cycles: Option<u64>,
 }
 

@@ -52,6 +52,13 @@ pub struct HardwareSpec {
     pub accumulator_bits: u32,
     /// Interconnect kind.
     pub interconnect: Interconnect,
+    /// Synapse memory as a single-port memory (one address for reads and
+    /// configuration writes): the shape of the iCE40 UP5K's SB_SPRAM256KA.
+    /// Such a memory has no initial contents in a bitstream, so a board
+    /// design boots with empty synapses and the host loads the network
+    /// over the configuration port. Absent in a spec file: `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub single_port_synapses: bool,
 }
 
 /// K of a spec file that does not give `param_sets_per_core`.
@@ -62,7 +69,7 @@ fn default_param_sets() -> u32 {
 }
 
 /// Built-in presets, smallest first.
-pub const PRESETS: &[&str] = &["tiny", "ice40", "medium", "ecp5", "large"];
+pub const PRESETS: &[&str] = &["tiny", "ice40", "up5k", "medium", "ecp5", "large"];
 
 impl HardwareSpec {
     /// A named preset.
@@ -82,6 +89,7 @@ impl HardwareSpec {
             potential_bits: 16,
             accumulator_bits: 24,
             interconnect: Interconnect::Crossbar,
+            single_port_synapses: false,
         };
         match name {
             // Small enough for fast RTL simulation in tests.
@@ -101,6 +109,24 @@ impl HardwareSpec {
                 param_sets_per_core: 4,
                 input_neurons: 256,
                 input_routes: 256,
+                ..base
+            }),
+            // One core for the iCE40 UP5K with its synapse rows in the four
+            // SB_SPRAM256KA (64K words of 2 × 8-bit weights: the shipped
+            // Fashion-MNIST MLP, 98,583 synapses); the rest in block RAM
+            // (docs/hardware.md). SPRAM has no bitstream contents, so the
+            // host loads the network over the UART.
+            "up5k" => Some(HardwareSpec {
+                mesh_width: 1,
+                mesh_height: 1,
+                neurons_per_core: 256,
+                axons_per_core: 1024,
+                synapses_per_core: 65536,
+                routes_per_core: 256,
+                param_sets_per_core: 4,
+                input_neurons: 1024,
+                input_routes: 1024,
+                single_port_synapses: true,
                 ..base
             }),
             // Four mid-sized cores (bigger FPGAs; the co-simulation benchmark).

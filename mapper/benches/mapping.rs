@@ -132,6 +132,7 @@ fn spec_for(net: &Network) -> HardwareSpec {
         potential_bits: 16,
         accumulator_bits: 32,
         interconnect: Interconnect::Mesh,
+        single_port_synapses: false,
     }
 }
 

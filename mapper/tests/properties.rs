@@ -44,6 +44,7 @@ fn spec_for(net: &Network, knobs: Knobs) -> HardwareSpec {
         potential_bits: net.fixed_point().potential_bits,
         accumulator_bits: 32,
         interconnect: if mesh { Interconnect::Mesh } else { Interconnect::Crossbar },
+        single_port_synapses: false,
     }
 }
 

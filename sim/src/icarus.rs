@@ -108,7 +108,7 @@ module sf_tb;
     reg [{core_hi}:0] s_out_core;
     reg [{slot_hi}:0] s_out_slot;
     reg [31:0] s_peek_data;
-    integer pc, nstep, cycles, t0, f, finished;
+    integer pc, nstep, cycles, t0, f, finished, counting;
 
     // One clock: inputs are already applied; outputs are sampled just
     // before the rising edge (as the Verilator driver does).
@@ -128,7 +128,7 @@ module sf_tb;
         $readmemh("program.hex", ops);
         f = $fopen("icarus_out.txt", "w");
         monitor = 1'b1;
-        pc = 0; nstep = 0; cycles = 0; finished = 0;
+        pc = 0; nstep = 0; cycles = 0; finished = 0; counting = 0;
         while (finished == 0) begin
             op = ops[pc];
             pc = pc + 1;
@@ -140,13 +140,17 @@ module sf_tb;
                     cfg_we = 1'b0;
                 end
                 4'd1: begin
+                    // A step's clocks start with its input hand-over.
+                    if (counting == 0) begin t0 = cycles; counting = 1; end
                     in_valid = 1'b1; in_index = op[{slot_hi_addr}:{addr_at}];
                     tick;
                     while (!s_in_ready) tick;
                     in_valid = 1'b0;
                 end
                 4'd2: begin
-                    step = 1'b1; out_ready = 1'b1; t0 = cycles;
+                    if (counting == 0) t0 = cycles;
+                    counting = 0;
+                    step = 1'b1; out_ready = 1'b1;
                     s_done = 1'b0;
                     while (!s_done) begin
                         tick;

@@ -253,6 +253,7 @@ pub fn property_specs() -> Vec<HardwareSpec> {
         potential_bits: 16,
         accumulator_bits: 32,
         interconnect: Interconnect::Crossbar,
+        single_port_synapses: false,
     };
     vec![
         HardwareSpec { name: "prop-bus".into(), ..base.clone() },
@@ -265,6 +266,8 @@ pub fn property_specs() -> Vec<HardwareSpec> {
             potential_bits: 12,
             accumulator_bits: 24,
             interconnect: Interconnect::Mesh,
+            // The UP5K's SPRAM shape, so every property run covers it.
+            single_port_synapses: true,
             ..base.clone()
         },
         HardwareSpec {
