@@ -268,7 +268,8 @@ fn cosimulate(d: &Deployment) -> Result<Cycles, String> {
     let (mut steps_total, mut load, mut equal, mut correct) = (0u64, 0u64, 0usize, 0usize);
     let mut range = (u64::MAX, 0);
     for i in 0..images {
-        let stim = Stimulus::from_train(&s.stimulus(&d.target.test.x(i)));
+        let train = s.stimulus(&d.target.test.x(i));
+        let stim = Stimulus::from_train(&train);
         let opts = spikeforge_sim::RunOptions::verified(STEPS);
         let r =
             spikeforge_sim::run(&built, &s.net, &d.mapping, &stim, &opts, &mut |_| {}).map_err(|e| e.to_string())?;
@@ -283,22 +284,10 @@ fn cosimulate(d: &Deployment) -> Result<Cycles, String> {
         // The hardware's own readout: its spikes (and the input spikes) and
         // its final potentials.
         let n = s.net.neuron_count() as usize;
-        let counts: Vec<u32> =
-            r.spikes.counts(n).iter().zip(stim_counts(&stim, n)).map(|(&a, b)| (a + b) as u32).collect();
+        let counts: Vec<u32> = r.spikes.counts(n).iter().zip(train.counts(n)).map(|(&a, b)| (a + b) as u32).collect();
         correct += usize::from(s.classify(&counts, &r.potentials) == d.target.test.labels[i] as usize);
     }
     Ok(Cycles { per_inference: steps_total as f64 / images.max(1) as f64, range, load, images, equal, correct })
-}
-
-/// Spikes per input neuron of a stimulus.
-fn stim_counts(stim: &Stimulus, n: usize) -> Vec<u64> {
-    let mut c = vec![0u64; n];
-    for step in 0..stim.step_span() {
-        for &i in stim.at(step) {
-            c[i as usize] += 1;
-        }
-    }
-    c
 }
 
 fn print_header() {
