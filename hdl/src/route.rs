@@ -4,9 +4,16 @@
 //! Spikes wait in a FIFO (the sweep holds when it is nearly full).
 //! For each, the route index gives (base, len); each routing entry is read
 //! and offered as a packet until the interconnect takes it (`pkt_ready`),
-//! so backpressure stalls the engine and never drops a packet. One packet
-//! per clock after a two-clock index lookup per spike; word layouts in
-//! docs/hardware.md.
+//! so backpressure stalls the engine and never drops a packet. Word
+//! layouts in docs/hardware.md.
+//!
+//! Two stages, so that a spike with one route costs one clock: the index
+//! lookup of the next spike runs while the emitter offers the current
+//! spike's packets, and a looked-up (base, stop) waits in a one-entry
+//! holding register while the emitter is busy. The FIFO is popped only
+//! when the holding register will be free on the next clock, so a lookup
+//! always has a place to land. Spikes with no routes (len 0) are dropped
+//! at the lookup and cost one clock.
 
 use crate::fifo::KeyFifo;
 use crate::mem::SpecRam;
@@ -62,16 +69,25 @@ pub struct Router {
     pub ridx: SpecRam<SLOT_BITS, RIDX_WORD>,
     /// Routing memory.
     pub routes: SpecRam<ROUTE_BITS, ROUTE_WORD>,
-    state: DFF<Bits<2>>,
+    /// The index word read this clock belongs to a spike popped last clock.
+    looked: DFF<bool>,
+    /// A looked-up spike waiting for the emitter: valid, first and stop route.
+    pend_valid: DFF<bool>,
+    pend_base: DFF<Bits<ROUTE_BITS>>,
+    pend_stop: DFF<Bits<ROUTE_BITS>>,
+    /// The emitter offers routes `ptr .. stop`.
+    emitting: DFF<bool>,
     ptr: DFF<Bits<ROUTE_BITS>>,
     stop: DFF<Bits<ROUTE_BITS>>,
     base: Signal<Local, Bits<ROUTE_BITS>>,
     nptr: Signal<Local, Bits<ROUTE_BITS>>,
     len: Signal<Local, Bits<ROUTE_BITS>>,
+    /// The lookup of this clock has routes.
+    arrive: Signal<Local, bool>,
+    /// The emitter takes a new spike this clock (it is idle or its last packet goes).
+    free: Signal<Local, bool>,
+    pend_next: Signal<Local, bool>,
     unused_ok: Signal<Local, bool>,
-    s_idle: Constant<Bits<2>>,
-    s_index: Constant<Bits<2>>,
-    s_emit: Constant<Bits<2>>,
     off_base: Constant<Bits<6>>,
     mask_base: Constant<Bits<ROUTE_BITS>>,
     mask_len: Constant<Bits<ROUTE_BITS>>,
@@ -123,16 +139,20 @@ impl Router {
             spikes,
             ridx: SpecRam::new(idx.width() as usize, n as usize, &init.ridx, xf),
             routes: SpecRam::new(rw.width() as usize, r as usize, &init.routes, rf),
-            state: Default::default(),
+            looked: Default::default(),
+            pend_valid: Default::default(),
+            pend_base: Default::default(),
+            pend_stop: Default::default(),
+            emitting: Default::default(),
             ptr: Default::default(),
             stop: Default::default(),
             base: Default::default(),
             nptr: Default::default(),
             len: Default::default(),
+            arrive: Default::default(),
+            free: Default::default(),
+            pend_next: Default::default(),
             unused_ok: Default::default(),
-            s_idle: c::<2>(0),
-            s_index: c::<2>(1),
-            s_emit: c::<2>(3),
             off_base: c::<6>(idx.base.offset as u64),
             mask_base: c::<ROUTE_BITS>(idx.base.mask() as u64),
             mask_len: c::<ROUTE_BITS>(idx.len.mask() as u64),
@@ -151,53 +171,63 @@ impl Logic for Router {
         self.spikes.clock.next = self.clock.val();
         self.ridx.clock.next = self.clock.val();
         self.routes.clock.next = self.clock.val();
-        dff_setup!(self, clock, state, ptr, stop);
+        dff_setup!(self, clock, looked, pend_valid, pend_base, pend_stop, emitting, ptr, stop);
 
         self.spikes.push.next = self.spike.val();
         self.spikes.data_in.next = self.spike_slot.val();
         self.hold.next = self.spikes.almost_full.val();
-        self.spikes.pop.next = false;
+        // The head slot's index entry is always being read; a pop takes it.
         self.ridx.read_address.next = self.spikes.head.val();
-        self.pkt_valid.next = false;
         self.pkt_core.next =
             self.routes.read_data.val().get_bits::<CORE_BITS>(self.off_core.val().index()) & self.mask_core.val();
         self.pkt_key.next = self.routes.read_data.val().get_bits::<16>(0) & self.mask_key.val();
         self.base.next =
             self.ridx.read_data.val().get_bits::<ROUTE_BITS>(self.off_base.val().index()) & self.mask_base.val();
         self.len.next = self.ridx.read_data.val().get_bits::<ROUTE_BITS>(0) & self.mask_len.val();
+        self.arrive.next = self.looked.q.val() & (self.len.val() != self.zero.val());
 
-        if self.state.q.val() == self.s_idle.val() {
-            // The head slot's index entry is being read; take it.
-            if !self.spikes.empty.val() {
-                self.spikes.pop.next = true;
-                self.state.d.next = self.s_index.val();
-            }
-        }
-        // The routing memory is addressed with the next pointer, so the word
-        // for the packet offered next clock is already being read: one
-        // packet per clock while the interconnect takes them.
+        // Emitter: the routing memory is addressed with the next pointer,
+        // so the word for the packet offered next clock is already being
+        // read: one packet per clock while the interconnect takes them.
+        self.pkt_valid.next = self.emitting.q.val();
         self.nptr.next = self.ptr.q.val();
-        if self.state.q.val() == self.s_index.val() {
-            // Index data of the popped slot.
-            self.nptr.next = self.base.val();
-            self.stop.d.next = self.base.val() + self.len.val();
-            self.state.d.next = self.s_idle.val();
-            if self.len.val() != self.zero.val() {
-                self.state.d.next = self.s_emit.val();
+        self.free.next = !self.emitting.q.val();
+        if self.emitting.q.val() & self.pkt_ready.val() {
+            self.nptr.next = self.ptr.q.val() + self.one.val();
+            if self.ptr.q.val() + self.one.val() == self.stop.q.val() {
+                self.free.next = true;
             }
         }
-        if self.state.q.val() == self.s_emit.val() {
-            self.pkt_valid.next = true;
-            if self.pkt_ready.val() {
-                self.nptr.next = self.ptr.q.val() + self.one.val();
-                if self.ptr.q.val() + self.one.val() == self.stop.q.val() {
-                    self.state.d.next = self.s_idle.val();
-                }
+        // Next spike for the emitter: the waiting one first, else this
+        // clock's lookup; a lookup the emitter cannot take waits.
+        self.pend_next.next = self.pend_valid.q.val();
+        if self.free.val() {
+            self.emitting.d.next = false;
+            if self.pend_valid.q.val() {
+                self.emitting.d.next = true;
+                self.nptr.next = self.pend_base.q.val();
+                self.stop.d.next = self.pend_stop.q.val();
+                self.pend_next.next = self.arrive.val();
+            } else if self.arrive.val() {
+                self.emitting.d.next = true;
+                self.nptr.next = self.base.val();
+                self.stop.d.next = self.base.val() + self.len.val();
             }
+        } else if self.arrive.val() {
+            self.pend_next.next = true;
         }
+        if self.arrive.val() {
+            self.pend_base.d.next = self.base.val();
+            self.pend_stop.d.next = self.base.val() + self.len.val();
+        }
+        self.pend_valid.d.next = self.pend_next.val();
+        // Pop only when the lookup landing next clock has a place.
+        self.spikes.pop.next = !self.spikes.empty.val() & !self.pend_next.val();
+        self.looked.d.next = !self.spikes.empty.val() & !self.pend_next.val();
         self.ptr.d.next = self.nptr.val();
         self.routes.read_address.next = self.nptr.val();
-        self.idle.next = self.spikes.empty.val() & (self.state.q.val() == self.s_idle.val());
+        self.idle.next =
+            self.spikes.empty.val() & !self.looked.q.val() & !self.pend_valid.q.val() & !self.emitting.q.val();
 
         self.ridx.write_address.next = self.cfg_addr.val().get_bits::<SLOT_BITS>(0);
         self.ridx.write_data.next = self.cfg_data.val();
