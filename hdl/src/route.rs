@@ -9,7 +9,7 @@
 //!
 //! Two stages, so that a spike with one route costs one clock: the index
 //! lookup of the next spike runs while the emitter offers the current
-//! spike's packets, and a looked-up (base, stop) waits in a one-entry
+//! spike's packets, and a looked-up (base, count) waits in a one-entry
 //! holding register while the emitter is busy. The FIFO is popped only
 //! when the holding register will be free on the next clock, so a lookup
 //! always has a place to land. Spikes with no routes (len 0) are dropped
@@ -28,6 +28,9 @@ pub const CORE_BITS: usize = spikeforge_hw::ports::CORE_BITS;
 pub const RIDX_WORD: usize = 64;
 /// Route word port: 12+16 bits plus slicing room.
 pub const ROUTE_WORD: usize = 48;
+/// Route count width: a source has at most one route per destination
+/// core (`IndexWord::for_routes`), so up to 4096.
+const LEN_BITS: usize = CORE_BITS + 1;
 
 fn c<const N: usize>(v: u64) -> Constant<Bits<N>> {
     let m = if N >= 64 { u64::MAX } else { (1u64 << N) - 1 };
@@ -71,17 +74,20 @@ pub struct Router {
     pub routes: SpecRam<ROUTE_BITS, ROUTE_WORD>,
     /// The index word read this clock belongs to a spike popped last clock.
     looked: DFF<bool>,
-    /// A looked-up spike waiting for the emitter: valid, first and stop route.
+    /// A looked-up spike waiting for the emitter: valid, first route, count.
     pend_valid: DFF<bool>,
     pend_base: DFF<Bits<ROUTE_BITS>>,
-    pend_stop: DFF<Bits<ROUTE_BITS>>,
-    /// The emitter offers routes `ptr .. stop`.
+    pend_len: DFF<Bits<LEN_BITS>>,
+    /// The emitter offers route `ptr`, and `left` more after it; `last`
+    /// (= `left` is 0) is a register so that the decision to take the next
+    /// spike, which gates the FIFO pop, waits for no adder or comparator.
     emitting: DFF<bool>,
     ptr: DFF<Bits<ROUTE_BITS>>,
-    stop: DFF<Bits<ROUTE_BITS>>,
+    left: DFF<Bits<LEN_BITS>>,
+    last: DFF<bool>,
     base: Signal<Local, Bits<ROUTE_BITS>>,
     nptr: Signal<Local, Bits<ROUTE_BITS>>,
-    len: Signal<Local, Bits<ROUTE_BITS>>,
+    len: Signal<Local, Bits<LEN_BITS>>,
     /// The lookup of this clock has routes.
     arrive: Signal<Local, bool>,
     /// The emitter takes a new spike this clock (it is idle or its last packet goes).
@@ -90,12 +96,13 @@ pub struct Router {
     unused_ok: Signal<Local, bool>,
     off_base: Constant<Bits<6>>,
     mask_base: Constant<Bits<ROUTE_BITS>>,
-    mask_len: Constant<Bits<ROUTE_BITS>>,
+    mask_len: Constant<Bits<LEN_BITS>>,
     off_core: Constant<Bits<6>>,
     mask_core: Constant<Bits<CORE_BITS>>,
     mask_key: Constant<Bits<16>>,
     one: Constant<Bits<ROUTE_BITS>>,
-    zero: Constant<Bits<ROUTE_BITS>>,
+    one_len: Constant<Bits<LEN_BITS>>,
+    zero_len: Constant<Bits<LEN_BITS>>,
 }
 
 /// Initial contents and `$readmemh` files.
@@ -142,10 +149,11 @@ impl Router {
             looked: Default::default(),
             pend_valid: Default::default(),
             pend_base: Default::default(),
-            pend_stop: Default::default(),
+            pend_len: Default::default(),
             emitting: Default::default(),
             ptr: Default::default(),
-            stop: Default::default(),
+            left: Default::default(),
+            last: Default::default(),
             base: Default::default(),
             nptr: Default::default(),
             len: Default::default(),
@@ -155,12 +163,13 @@ impl Router {
             unused_ok: Default::default(),
             off_base: c::<6>(idx.base.offset as u64),
             mask_base: c::<ROUTE_BITS>(idx.base.mask() as u64),
-            mask_len: c::<ROUTE_BITS>(idx.len.mask() as u64),
+            mask_len: c::<LEN_BITS>(idx.len.mask() as u64),
             off_core: c::<6>(rw.core.offset as u64),
             mask_core: c::<CORE_BITS>(rw.core.mask() as u64),
             mask_key: c::<16>(rw.axon.mask() as u64),
             one: c::<ROUTE_BITS>(1),
-            zero: c::<ROUTE_BITS>(0),
+            one_len: c::<LEN_BITS>(1),
+            zero_len: c::<LEN_BITS>(0),
         }
     }
 }
@@ -171,7 +180,7 @@ impl Logic for Router {
         self.spikes.clock.next = self.clock.val();
         self.ridx.clock.next = self.clock.val();
         self.routes.clock.next = self.clock.val();
-        dff_setup!(self, clock, looked, pend_valid, pend_base, pend_stop, emitting, ptr, stop);
+        dff_setup!(self, clock, looked, pend_valid, pend_base, pend_len, emitting, ptr, left, last);
 
         self.spikes.push.next = self.spike.val();
         self.spikes.data_in.next = self.spike_slot.val();
@@ -183,8 +192,8 @@ impl Logic for Router {
         self.pkt_key.next = self.routes.read_data.val().get_bits::<16>(0) & self.mask_key.val();
         self.base.next =
             self.ridx.read_data.val().get_bits::<ROUTE_BITS>(self.off_base.val().index()) & self.mask_base.val();
-        self.len.next = self.ridx.read_data.val().get_bits::<ROUTE_BITS>(0) & self.mask_len.val();
-        self.arrive.next = self.looked.q.val() & (self.len.val() != self.zero.val());
+        self.len.next = self.ridx.read_data.val().get_bits::<LEN_BITS>(0) & self.mask_len.val();
+        self.arrive.next = self.looked.q.val() & (self.len.val() != self.zero_len.val());
 
         // Emitter: the routing memory is addressed with the next pointer,
         // so the word for the packet offered next clock is already being
@@ -194,7 +203,9 @@ impl Logic for Router {
         self.free.next = !self.emitting.q.val();
         if self.emitting.q.val() & self.pkt_ready.val() {
             self.nptr.next = self.ptr.q.val() + self.one.val();
-            if self.ptr.q.val() + self.one.val() == self.stop.q.val() {
+            self.left.d.next = self.left.q.val() - self.one_len.val();
+            self.last.d.next = self.left.q.val() == self.one_len.val();
+            if self.last.q.val() {
                 self.free.next = true;
             }
         }
@@ -206,19 +217,21 @@ impl Logic for Router {
             if self.pend_valid.q.val() {
                 self.emitting.d.next = true;
                 self.nptr.next = self.pend_base.q.val();
-                self.stop.d.next = self.pend_stop.q.val();
+                self.left.d.next = self.pend_len.q.val() - self.one_len.val();
+                self.last.d.next = self.pend_len.q.val() == self.one_len.val();
                 self.pend_next.next = self.arrive.val();
             } else if self.arrive.val() {
                 self.emitting.d.next = true;
                 self.nptr.next = self.base.val();
-                self.stop.d.next = self.base.val() + self.len.val();
+                self.left.d.next = self.len.val() - self.one_len.val();
+                self.last.d.next = self.len.val() == self.one_len.val();
             }
         } else if self.arrive.val() {
             self.pend_next.next = true;
         }
         if self.arrive.val() {
             self.pend_base.d.next = self.base.val();
-            self.pend_stop.d.next = self.base.val() + self.len.val();
+            self.pend_len.d.next = self.len.val();
         }
         self.pend_valid.d.next = self.pend_next.val();
         // Pop only when the lookup landing next clock has a place.
