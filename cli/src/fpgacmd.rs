@@ -61,15 +61,22 @@ fn list_boards(json: bool) {
     if json {
         let v: Vec<_> = BOARDS
             .iter()
-            .map(|b| json!({"name": b.name, "description": b.description, "clock_hz": b.clock_hz, "spec": b.spec,
+            .map(|b| json!({"name": b.name, "description": b.description, "clock_hz": b.clock_hz, "spec": b.spec, "baud": b.baud,
                             "flow": match b.family { Family::Ice40 => "yosys+nextpnr-ice40+icepack", Family::Ecp5 => "yosys+nextpnr-ecp5+ecppack", Family::Xilinx7 => "vivado" }}))
             .collect();
         println!("{}", serde_json::to_string_pretty(&json!({"ok": true, "boards": v})).expect("JSON"));
         return;
     }
-    println!("{:<12} {:<8} {:<58} spec", "board", "clock", "description");
+    println!("{:<12} {:<8} {:<58} {:<7} baud", "board", "clock", "description", "spec");
     for b in BOARDS {
-        println!("{:<12} {:<8} {:<58} {}", b.name, format!("{} MHz", b.clock_hz / 1_000_000), b.description, b.spec);
+        println!(
+            "{:<12} {:<8} {:<58} {:<7} {}",
+            b.name,
+            format!("{} MHz", b.clock_hz / 1_000_000),
+            b.description,
+            b.spec,
+            b.baud
+        );
     }
     println!("(--build runs the open flow for iCE40 boards and a yosys synthesis estimate for the others)");
 }

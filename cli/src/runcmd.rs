@@ -27,12 +27,13 @@ pub struct RunArgs {
     /// Spec the bitstream was built for (preset or file).
     #[arg(long)]
     pub spec: Option<String>,
-    /// Or: the board (its default spec).
+    /// Or: the board (its default spec, unless --spec is given, and its UART rate).
     #[arg(long)]
     pub board: Option<String>,
-    /// Baud rate.
-    #[arg(long, default_value_t = spikeforge_fpga::BAUD)]
-    pub baud: u32,
+    /// Baud rate [default: the --board's, else 1000000; bitstreams from
+    /// before the 1 Mbaud bridge: 115200].
+    #[arg(long)]
+    pub baud: Option<u32>,
     /// Stimulus CSV.
     #[arg(long)]
     pub stimulus: Option<PathBuf>,
@@ -70,19 +71,22 @@ impl Command for RunArgs {
 /// Runs the command; `Differs`: the board differs from golden.
 fn run(a: &RunArgs) -> Result<Outcome, Failure> {
     let net = load(&a.net)?;
-    let spec_name = match (&a.spec, &a.board) {
+    let board = a.board.as_deref().map(spikeforge_fpga::board).transpose()?;
+    let spec_name = match (&a.spec, board) {
         (Some(s), _) => s.clone(),
-        (None, Some(b)) => spikeforge_fpga::board(b)?.spec.to_string(),
+        (None, Some(b)) => b.spec.to_string(),
         (None, None) => return Err(other("run needs --spec (the spec the bitstream was built for) or --board", None)),
     };
+    // The rate of the board's project (one place: the board table).
+    let baud = a.baud.or(board.map(|b| b.baud)).unwrap_or(spikeforge_fpga::BAUD);
     let spec = load_spec(&spec_name)?;
     let stim = load_stimulus(&net, a.stimulus.as_deref(), a.steps)?;
     let m = map_network(&net, &spec, a.algorithm)?;
-    let link = SerialLink::open(&a.port, a.baud)?;
+    let link = SerialLink::open(&a.port, baud)?;
     let tty = !a.json && std::io::stderr().is_terminal();
     let bar = tty.then(|| indicatif::ProgressBar::new(0).with_message("loading"));
     let load_bar = bar.clone();
-    let mut board = BoardModel::new(Client::new(link, a.baud), format!("the board on {}", a.port), a.no_load)
+    let mut board = BoardModel::new(Client::new(link, baud), format!("the board on {}", a.port), a.no_load)
         .with_progress(move |d, n| {
             if let Some(b) = &load_bar {
                 b.set_length(n as u64);
@@ -116,7 +120,7 @@ fn run(a: &RunArgs) -> Result<Outcome, Failure> {
         }
         println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));
     } else {
-        println!("board        {} ({} baud), spec `{}`", a.port, a.baud, spec.name);
+        println!("board        {} ({} baud), spec `{}`", a.port, baud, spec.name);
         println!(
             "steps        {}, {} spikes, {:.1} clock cycles per step on the board",
             r.cycles_per_step.len(),

@@ -594,7 +594,7 @@ fn run_talks_to_a_simulated_board_through_a_serial_port() {
             if let Ok(n) = master.read(&mut buf) {
                 sim.send(&buf[..n]).unwrap();
             }
-            // About 3 byte times of board time per turn.
+            // About 25 byte times of board time per turn at 1 Mbaud.
             while let Some(b) = sim.recv(std::time::Duration::from_micros(250)).unwrap() {
                 master.write_all(&[b]).unwrap();
             }

@@ -5,6 +5,12 @@
 //! Pins come from the boards' published constraint files (iCEBreaker
 //! `icebreaker.pcf`, the iCE40-HX8K breakout board's user guide, Digilent's
 //! Arty A7 master XDC, the ULX3S `ulx3s_v20.lpf`).
+//!
+//! UART rates: the bridge divides its clock by a whole number of clocks
+//! per bit, so a board's rate is the fastest standard one that its design
+//! clock divides within 2% (test `uart_rates_divide_the_design_clocks`)
+//! and that its USB UART makes: the FT2232H (iCEBreaker, HX8K breakout,
+//! Arty) and the FT231X (ULX3S) make 1 Mbaud and 500 kbaud exactly.
 
 /// FPGA family and its open or vendor flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +77,9 @@ pub struct Board {
     pub luts: u32,
     /// Block RAMs (SB_RAM40_4K, RAMB36, DP16KD).
     pub brams: u32,
+    /// UART baud rate of the board's projects: the bridge's divider, the
+    /// README and `spikeforge run --board`'s default.
+    pub baud: u32,
 }
 
 pub use spikeforge_hw::protocol::BAUD;
@@ -95,6 +104,8 @@ pub const BOARDS: &[Board] = &[
         spec: "ice40",
         luts: 5280,
         brams: 30,
+        // 24 clocks a bit at the 24 MHz PLL clock.
+        baud: BAUD,
     },
     Board {
         name: "ice40-hx8k",
@@ -114,6 +125,8 @@ pub const BOARDS: &[Board] = &[
         spec: "ice40",
         luts: 7680,
         brams: 32,
+        // 12 clocks a bit at 12 MHz.
+        baud: BAUD,
     },
     Board {
         name: "arty-a7",
@@ -133,6 +146,8 @@ pub const BOARDS: &[Board] = &[
         spec: "ice40",
         luts: 20800,
         brams: 50,
+        // 25 clocks a bit at 25 MHz.
+        baud: BAUD,
     },
     Board {
         name: "ulx3s",
@@ -152,6 +167,9 @@ pub const BOARDS: &[Board] = &[
         spec: "ecp5",
         luts: 83640,
         brams: 208,
+        // The design runs at 12.5 MHz: 1 Mbaud would be 12.5 clocks a bit
+        // (13: 3.8% off, too far for the receivers); 500 kbaud is 25 exactly.
+        baud: 500_000,
     },
 ];
 
@@ -207,6 +225,11 @@ impl Board {
         } else {
             0
         }
+    }
+
+    /// Clocks per UART bit of the bridge at the design clock and the board's rate.
+    pub fn clocks_per_bit(&self) -> u32 {
+        clocks_per_bit(self.design_clock_hz(), self.baud)
     }
 
     /// The iCE40 PLL settings for [`Board::pll_hz`], if the board uses the PLL.
@@ -270,9 +293,16 @@ pub fn ice40_pll(in_hz: u32, out_hz: u32) -> Option<Ice40Pll> {
     best.filter(|(e, _)| *e <= want * 0.01).map(|(_, p)| p)
 }
 
-/// Clocks per UART bit at a clock (rounded).
-pub fn clocks_per_bit(clock_hz: u32) -> u32 {
-    (clock_hz + BAUD / 2) / BAUD
+/// Clocks per UART bit at a clock and baud rate (rounded).
+pub fn clocks_per_bit(clock_hz: u32, baud: u32) -> u32 {
+    (clock_hz + baud / 2) / baud
+}
+
+/// How far the bit rate the bridge makes at `clock_hz` (a whole number of
+/// clocks per bit) is from `baud`, as a fraction.
+pub fn baud_error(clock_hz: u32, baud: u32) -> f64 {
+    let made = clock_hz as f64 / clocks_per_bit(clock_hz, baud) as f64;
+    (made - baud as f64).abs() / baud as f64
 }
 
 #[cfg(test)]
@@ -288,5 +318,23 @@ mod tests {
         let p = ice40_pll(12_000_000, 18_000_000).unwrap();
         assert_eq!((p.divr, p.divf, p.divq, p.out_hz), (0, 47, 5, 18_000_000));
         assert!(ice40_pll(12_000_000, 1_000_000).is_none(), "below the PLL's range");
+    }
+
+    /// An 8N1 receiver sampling mid-bit tolerates a few percent over the
+    /// ten bits of a character; 2% leaves the other side its share.
+    #[test]
+    fn uart_rates_divide_the_design_clocks() {
+        for b in BOARDS {
+            let e = baud_error(b.design_clock_hz(), b.baud);
+            assert!(e < 0.02, "{}: {} baud at {} Hz is {:.1}% off", b.name, b.baud, b.design_clock_hz(), 100.0 * e);
+            assert!(b.clocks_per_bit() >= 8, "{}: too few clocks per bit to sample mid-bit", b.name);
+        }
+        let cpb: Vec<(&str, u32, u32)> = BOARDS.iter().map(|b| (b.name, b.baud, b.clocks_per_bit())).collect();
+        assert_eq!(
+            cpb,
+            [("icebreaker", BAUD, 24), ("ice40-hx8k", BAUD, 12), ("arty-a7", BAUD, 25), ("ulx3s", 500_000, 25)]
+        );
+        // Why the ULX3S is not at 1 Mbaud: its 12.5 MHz design clock.
+        assert!(baud_error(12_500_000, 1_000_000) > 0.03);
     }
 }

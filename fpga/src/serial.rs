@@ -1,4 +1,4 @@
-//! A serial port as a protocol [`Link`] (8N1 at [`crate::BAUD`]).
+//! A serial port as a protocol [`Link`] (8N1 at the board's rate, [`crate::Board::baud`]).
 
 use crate::protocol::{Link, ProtocolError};
 use std::io::{Read, Write};

@@ -3,9 +3,11 @@
 //! the same code that talks to a real board over a serial port; here its bytes become bits on the board's
 //! `uart_rx` pin and the bits of `uart_tx` become bytes again.
 //!
-//! The bridge is built with a few clocks per bit (not the board's 104) so
-//! simulation is fast; time-outs are converted to clocks at that bit rate,
-//! so they mean the same number of bit times as on a board.
+//! The bridge is built with a few clocks per bit (not a board's 12 to 25)
+//! so simulation is fast; time-outs are converted to clocks at that bit
+//! rate and [`BAUD`], so they mean the same number of bit times as on a
+//! board. The link counts the bytes each way and the clocks, which is what
+//! the protocol's cost is measured in (sim/tests/uart.rs).
 
 use crate::verilate::{Built, Target};
 use crate::SimError;
@@ -41,6 +43,10 @@ pub struct SimLink {
     rx_prev: u32,
     /// Clock cycles run.
     pub cycles: u64,
+    /// Bytes the host put on the line.
+    pub sent: u64,
+    /// Bytes the host received.
+    pub received: u64,
     /// LEDs at the last clock.
     pub leds: u32,
 }
@@ -67,6 +73,8 @@ impl SimLink {
                 rx_state: None,
                 rx_prev: 1,
                 cycles: 0,
+                sent: 0,
+                received: 0,
                 leds: 0,
             };
             // Power-on reset and the clear that follows it.
@@ -120,6 +128,7 @@ impl SimLink {
                 } else {
                     if line == 1 {
                         got = Some(byte);
+                        self.received += 1;
                     }
                     self.rx_state = None;
                 }
@@ -136,6 +145,7 @@ impl SimLink {
     /// host at the wrong baud rate).
     pub fn send_at(&mut self, bytes: &[u8], clocks_per_bit: u32) {
         let cpb = clocks_per_bit.max(1);
+        self.sent += bytes.len() as u64;
         for &b in bytes {
             self.line.push_back((0, cpb));
             for i in 0..8 {
