@@ -28,7 +28,8 @@
 //! load separately, and inferences per second at the design clock.
 //!
 //! `cargo bench -p spikeforge-fpga --bench fit` runs the flows (several
-//! minutes; the projects and tool logs stay in the folder it prints).
+//! minutes; the projects and tool logs stay in the folder it prints);
+//! `-- NAME...` keeps the rows of those boards or specs (`-- up5k`).
 //! Without `--bench` (as `cargo test --benches` runs it) it converts the
 //! digits network and writes the projects only, every board on digits.
 
@@ -124,6 +125,8 @@ struct Cycles {
 
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
+    // Words after `--` pick rows by board or spec name (`-- up5k`).
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let digits = digits_target();
     let (mlp, cnn) = if quick { (None, None) } else { fashion_targets() };
     let root = std::env::temp_dir().join(format!("sf-fit-{}", std::process::id()));
@@ -134,6 +137,9 @@ fn main() {
     let mut cosims = Cosims::new();
     let mut built = Vec::new();
     for &(board, spec, net) in RUNS {
+        if !only.is_empty() && !only.iter().any(|o| o == board || Some(o.as_str()) == spec) {
+            continue;
+        }
         let b = BOARDS.iter().find(|b| b.name == board).expect("a board of RUNS");
         let target = match net {
             Net::Digits => &digits,

@@ -68,7 +68,7 @@ pub struct Board {
     pub clock_div: u32,
     /// iCE40 only: the design clock comes from the PLL at this frequency
     /// (instead of the divider), where the design is faster than the board
-    /// clock: the iCEBreaker's UP5K runs it at 24 MHz from its 12 MHz
+    /// clock: the iCEBreaker's UP5K runs it at 27 MHz from its 12 MHz
     /// oscillator (docs/benchmarks.md).
     pub pll_hz: Option<u32>,
     /// Default hardware spec preset for this board.
@@ -100,11 +100,11 @@ pub const BOARDS: &[Board] = &[
         led_pins: &["11", "37"],
         leds_active_low: true,
         clock_div: 1,
-        pll_hz: Some(24_000_000),
+        pll_hz: Some(27_000_000),
         spec: "ice40",
         luts: 5280,
         brams: 30,
-        // 24 clocks a bit at the 24 MHz PLL clock.
+        // 27 clocks a bit at the 27 MHz PLL clock.
         baud: BAUD,
     },
     Board {

@@ -153,6 +153,7 @@ impl Core {
             integ: Integrator::new(
                 spec.axons_per_core,
                 spec.synapses_per_core,
+                spec.synapse_banks(),
                 spec.neurons_per_core,
                 spec.weight_bits,
                 spec.accumulator_bits,

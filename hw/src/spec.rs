@@ -170,6 +170,18 @@ impl HardwareSpec {
         }
     }
 
+    /// Synapse memory banks per core: 2 with `single_port_synapses` (two
+    /// interleaved single-port memories, even and odd addresses, so two
+    /// rows of the same shape are read in the same clock: "twin rows",
+    /// docs/hardware.md), else 1. A one-word synapse memory has one bank.
+    pub fn synapse_banks(&self) -> u32 {
+        if self.single_port_synapses && self.synapses_per_core >= 2 {
+            2
+        } else {
+            1
+        }
+    }
+
     /// Number of cores.
     pub fn cores(&self) -> u32 {
         self.mesh_width * self.mesh_height

@@ -88,7 +88,8 @@ impl Images {
             .iter()
             .map(|c| {
                 w(Memory::Axons, c.axons.len())
-                    + w(Memory::Synapses, c.synapses.len())
+                    // The rows' words: padding between twin rows is not state.
+                    + w(Memory::Synapses, c.axons.iter().map(|a| a.row_len as usize).sum())
                     + w(Memory::ParamSets, c.param_sets.len())
                     + w(Memory::Neurons, c.neuron_params.len())
                     + w(Memory::Potentials, c.v_init.len())
@@ -166,6 +167,41 @@ impl CoreImage {
     }
 }
 
+impl CoreImage {
+    /// Lays the rows out for a two-bank synapse memory
+    /// (`HardwareSpec::synapse_banks`): the dense row of an even axon key
+    /// starts at an even address and that of an odd key at an odd one, a
+    /// zero word filling the gap where needed, so that dense rows of the
+    /// same shape arriving from the two key FIFOs lie in different banks
+    /// and are read as twins (docs/hardware.md). Only if the padded rows
+    /// fit in `capacity` words; else the rows stay packed (they still run,
+    /// one at a time). Returns the padding words added.
+    pub fn align_twin_rows(&mut self, capacity: u32) -> u32 {
+        let mut pads = 0u32;
+        let mut at = 0u32;
+        for (k, a) in self.axons.iter().enumerate() {
+            if a.dense_start.is_some() && at % 2 != k as u32 % 2 {
+                pads += 1;
+                at += 1;
+            }
+            at += a.row_len;
+        }
+        if pads == 0 || at > capacity {
+            return 0;
+        }
+        let old = std::mem::take(&mut self.synapses);
+        for (k, a) in self.axons.iter_mut().enumerate() {
+            let row = &old[a.row_base as usize..(a.row_base + a.row_len) as usize];
+            if a.dense_start.is_some() && self.synapses.len() % 2 != k % 2 {
+                self.synapses.push(SynapseWordEntry::Dense([0; DENSE_LANES as usize]));
+            }
+            a.row_base = self.synapses.len() as u32;
+            self.synapses.extend_from_slice(row);
+        }
+        pads
+    }
+}
+
 /// The packed memories of a core, full depth, in [`Memory::CORE`] order.
 pub fn core_memories(l: &Layout, spec: &HardwareSpec, c: &CoreImage) -> Vec<PackedMemory> {
     Memory::CORE
@@ -194,4 +230,49 @@ pub fn host_memories(l: &Layout, spec: &HardwareSpec, h: &HostImage) -> Vec<Pack
         l.memory(Memory::InputRouteIndex, Memory::InputRouteIndex.depth(spec), idx),
         l.memory(Memory::InputRoutes, Memory::InputRoutes.depth(spec), routes),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dense_row(w: i32) -> Vec<SynapseEntry> {
+        (0..8).map(|t| SynapseEntry { target: t, weight: w + t as i32 }).collect()
+    }
+
+    /// The words each key reaches, in row order.
+    fn rows(c: &CoreImage) -> Vec<Vec<SynapseWordEntry>> {
+        c.axons.iter().map(|a| c.synapses[a.row_base as usize..(a.row_base + a.row_len) as usize].to_vec()).collect()
+    }
+
+    #[test]
+    fn twin_layout_gives_dense_rows_the_parity_of_their_key() {
+        let mut c = CoreImage::empty(0);
+        for k in 0..4 {
+            c.push_row(k, &dense_row(10 * k as i32), 8);
+        }
+        c.push_row(4, &[SynapseEntry { target: 3, weight: 1 }], 8);
+        c.push_row(5, &dense_row(-50), 8);
+        let before = rows(&c);
+        // Rows of 4 words: keys 1, 2, 3 and 5 each need one pad.
+        assert_eq!(c.align_twin_rows(1000), 4);
+        assert_eq!(rows(&c), before, "every key reaches the same words");
+        for (k, a) in c.axons.iter().enumerate() {
+            if a.dense_start.is_some() {
+                assert_eq!(a.row_base % 2, k as u32 % 2, "key {k}");
+            }
+        }
+        assert_eq!(c.synapses.len(), 4 * 5 + 1 + 4);
+    }
+
+    #[test]
+    fn twin_layout_stays_packed_when_padding_does_not_fit() {
+        let mut c = CoreImage::empty(0);
+        for k in 0..3 {
+            c.push_row(k, &dense_row(k as i32), 8);
+        }
+        let packed = c.clone();
+        assert_eq!(c.align_twin_rows(12), 0, "12 words hold the rows only packed");
+        assert_eq!(c, packed);
+    }
 }

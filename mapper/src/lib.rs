@@ -743,6 +743,11 @@ fn build_images(net: &Network, spec: &HardwareSpec, conn: &Conn, part: &[u32], p
         let key = cores[c as usize].push_row(s, &row, spec.neurons_per_core);
         axon_key.insert((s, c), key);
     }
+    if spec.synapse_banks() == 2 {
+        for c in cores.iter_mut() {
+            c.align_twin_rows(spec.synapses_per_core);
+        }
+    }
     // Routes: for every source, one entry per destination core, in core order.
     let mut dests: Vec<Vec<RouteEntry>> = vec![Vec::new(); conn.n];
     for (&(s, c), &key) in &axon_key {
