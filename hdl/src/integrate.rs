@@ -503,9 +503,8 @@ impl Logic for Integrator {
         // Stage 1: look up a key while rows are read: from a FIFO whose
         // parity has no row waiting and none being looked up (the even one
         // first). Registers only decide it, so the pop waits for no compare.
-        self.elig_e.next = !self.fifo.empty.val()
-            & !self.e_valid.q.val()
-            & !(self.ax_pending.q.val() & !self.ax_odd.q.val());
+        self.elig_e.next =
+            !self.fifo.empty.val() & !self.e_valid.q.val() & !(self.ax_pending.q.val() & !self.ax_odd.q.val());
         self.elig_o.next =
             !self.fifo_odd.empty.val() & !self.o_valid.q.val() & !(self.ax_pending.q.val() & self.ax_odd.q.val());
         self.take_e.next = self.elig_e.val();
@@ -534,14 +533,16 @@ impl Logic for Integrator {
         }
         if self.ax_pending.q.val() & (self.row_len.val() != self.zero_syn.val()) {
             if self.ax_odd.q.val() {
-                self.e_first.d.next = self.e_valid.q.val() & !self.consume_e.val() & !(self.row_len.val() < self.e_len.q.val());
+                self.e_first.d.next =
+                    self.e_valid.q.val() & !self.consume_e.val() & (self.row_len.val() >= self.e_len.q.val());
                 self.o_valid.d.next = true;
                 self.o_base.d.next = self.row_base.val();
                 self.o_len.d.next = self.row_len.val();
                 self.o_dense.d.next = self.row_dense_in.val();
                 self.o_start.d.next = self.row_start_in.val();
             } else {
-                self.e_first.d.next = !(self.o_valid.q.val() & !self.consume_o.val()) | (self.row_len.val() < self.o_len.q.val());
+                self.e_first.d.next =
+                    !(self.o_valid.q.val() & !self.consume_o.val()) | (self.row_len.val() < self.o_len.q.val());
                 self.e_valid.d.next = true;
                 self.e_base.d.next = self.row_base.val();
                 self.e_len.d.next = self.row_len.val();
@@ -606,7 +607,8 @@ impl Logic for Integrator {
         if self.syn_sel.q.val() {
             self.word_a.next = self.synapses_odd.read_data.val();
         }
-        self.target.next = self.word_a.val().get_bits::<SLOT_BITS>(self.off_target.val().index()) & self.mask_target.val();
+        self.target.next =
+            self.word_a.val().get_bits::<SLOT_BITS>(self.off_target.val().index()) & self.mask_target.val();
         self.a0.next = self.synapses.read_data.val().get_bits::<X>(0) & self.mask_w.val();
         if (self.a0.val() & self.sign_w.val()).any() {
             self.a0.next = (self.synapses.read_data.val().get_bits::<X>(0) & self.mask_w.val()) | self.ext_w.val();
