@@ -28,62 +28,51 @@ struct Measured {
     sweep: u64,
 }
 
-#[test]
-fn dense_and_sparse_rows_integrate_at_one_word_per_clock() {
-    let spec = HardwareSpec { mesh_width: 1, mesh_height: 1, ..HardwareSpec::preset("tiny").unwrap() };
-    let n = spec.neurons_per_core;
-    let l = Layout::new(&spec);
-    // Rows: key 0 dense from slot 0 (8 words, every slot), key 1 dense from
-    // slot 1 (7 words, slots 1..=14), key 2 sparse (4 words, slot 3 twice in a row).
-    let dense0: Vec<[i32; 2]> = (0..8).map(|j| [j * 18 - 70, j * 18 - 61]).collect();
-    let dense1: Vec<[i32; 2]> = (0..7).map(|j| [4 - 2 * j, 3 - 2 * j]).collect();
-    let sparse = [(3u32, 100i32), (3, -128), (8, 7), (13, 1)];
-    let mut syn: Vec<u128> = Vec::new();
-    syn.extend(dense0.iter().map(|&w| l.pack_dense(w)));
-    syn.extend(dense1.iter().map(|&w| l.pack_dense(w)));
-    syn.extend(sparse.iter().map(|&(target, weight)| l.pack_synapse(SynapseEntry { target, weight })));
-    let axons = vec![
-        l.pack_axon(AxonEntry { row_base: 0, row_len: 8, dense_start: Some(0) }),
-        l.pack_axon(AxonEntry { row_base: 8, row_len: 7, dense_start: Some(1) }),
-        l.pack_axon(AxonEntry { row_base: 15, row_len: 4, dense_start: None }),
-    ];
-    let keys = [0u32, 1, 2, 0];
-    let mut want = vec![0i64; n as usize];
-    for &k in &keys {
-        match k {
-            0 | 1 => {
-                let (rows, start) = if k == 0 { (&dense0, 0) } else { (&dense1, 1) };
-                for (j, w) in rows.iter().enumerate() {
-                    for lane in 0..DENSE_LANES as usize {
-                        want[start + DENSE_LANES as usize * j + lane] += w[lane] as i64;
-                    }
-                }
-            }
-            _ => sparse.iter().for_each(|&(t, w)| want[t as usize] += w as i64),
-        }
-    }
-    // One parameter set: no leak, no reset within reach, so v = the input.
+/// A neuron array whose neurons copy their input into their potential:
+/// one parameter set with no leak and no reset within reach.
+fn copy_array(l: &Layout, n: u32) -> ArrayInit {
     let set = ParamSetEntry { threshold: 32767, v_min: -32768, leak: None, reset_zero: false, output: false };
-    let array = ArrayInit {
+    ArrayInit {
         param_sets: vec![l.pack_param(set)],
         neurons: vec![l.pack_neuron(NeuronEntry { bias: 0, set: 0 }); n as usize],
         v: vec![],
         files: None,
-    };
-    let integ = IntegrateInit { axons, synapses: syn, files: None };
+    }
+}
+
+/// Runs `keys` through one core (after writing `syn_writes` over the
+/// configuration port), integrating into bank 1, then sweeps bank 1 and
+/// reads every slot's potential.
+fn measure(
+    spec: &HardwareSpec,
+    array: &ArrayInit,
+    integ: &IntegrateInit,
+    syn_writes: Vec<(u32, u128)>,
+    keys: &[u32],
+) -> Measured {
+    let n = spec.neurons_per_core;
+    let keys = keys.to_vec();
     let (tx, rx) = std::sync::mpsc::channel();
     let mut sim: Simulation<Core> = Simulation::default();
     sim.add_clock(5, |x: &mut Box<Core>| x.clock.next = !x.clock.val());
     sim.add_testbench(move |mut ep: Sim<Core>| {
         let mut x = ep.init()?;
         let mut m = Measured::default();
+        let mut clock = 0u64;
+        for &(a, w) in &syn_writes {
+            x.cfg_syn_we.next = true;
+            x.cfg_addr.next = (a as u64).into();
+            x.cfg_data.next = (w as u64).into();
+            wait_clock_cycle!(ep, clock, x);
+        }
+        x.cfg_syn_we.next = false;
         x.count.next = (n as u64).into();
         x.rep_pop.next = true;
         x.pkt_ready.next = true;
         // Integrate into bank 1 (the sweep's bank is 0), keys back to back.
         x.bank.next = false;
-        let (mut clock, mut first, mut last) = (0u64, None, 0u64);
-        let mut queue: Vec<u32> = keys.to_vec();
+        let (mut first, mut last) = (None, 0u64);
+        let mut queue = keys.clone();
         loop {
             x.in_valid.next = !queue.is_empty();
             x.in_key.next = (queue.first().copied().unwrap_or(0) as u64).into();
@@ -126,10 +115,51 @@ fn dense_and_sparse_rows_integrate_at_one_word_per_clock() {
         tx.send(m).unwrap();
         ep.done(x)
     });
-    let mut uut = Core::new(&spec, &array, &integ, &Default::default());
+    let mut uut = Core::new(spec, array, integ, &Default::default());
     uut.connect_all();
     sim.run(Box::new(uut), 1_000_000).unwrap();
     let m = rx.try_recv().unwrap();
+    eprintln!("{m:?}");
+    m
+}
+
+#[test]
+fn dense_and_sparse_rows_integrate_at_one_word_per_clock() {
+    let spec = HardwareSpec { mesh_width: 1, mesh_height: 1, ..HardwareSpec::preset("tiny").unwrap() };
+    let n = spec.neurons_per_core;
+    let l = Layout::new(&spec);
+    // Rows: key 0 dense from slot 0 (8 words, every slot), key 1 dense from
+    // slot 1 (7 words, slots 1..=14), key 2 sparse (4 words, slot 3 twice in a row).
+    let dense0: Vec<[i32; 2]> = (0..8).map(|j| [j * 18 - 70, j * 18 - 61]).collect();
+    let dense1: Vec<[i32; 2]> = (0..7).map(|j| [4 - 2 * j, 3 - 2 * j]).collect();
+    let sparse = [(3u32, 100i32), (3, -128), (8, 7), (13, 1)];
+    let mut syn: Vec<u128> = Vec::new();
+    syn.extend(dense0.iter().map(|&w| l.pack_dense(w)));
+    syn.extend(dense1.iter().map(|&w| l.pack_dense(w)));
+    syn.extend(sparse.iter().map(|&(target, weight)| l.pack_synapse(SynapseEntry { target, weight })));
+    let axons = vec![
+        l.pack_axon(AxonEntry { row_base: 0, row_len: 8, dense_start: Some(0) }),
+        l.pack_axon(AxonEntry { row_base: 8, row_len: 7, dense_start: Some(1) }),
+        l.pack_axon(AxonEntry { row_base: 15, row_len: 4, dense_start: None }),
+    ];
+    let keys = [0u32, 1, 2, 0];
+    let mut want = vec![0i64; n as usize];
+    for &k in &keys {
+        match k {
+            0 | 1 => {
+                let (rows, start) = if k == 0 { (&dense0, 0) } else { (&dense1, 1) };
+                for (j, w) in rows.iter().enumerate() {
+                    for lane in 0..DENSE_LANES as usize {
+                        want[start + DENSE_LANES as usize * j + lane] += w[lane] as i64;
+                    }
+                }
+            }
+            _ => sparse.iter().for_each(|&(t, w)| want[t as usize] += w as i64),
+        }
+    }
+    let array = copy_array(&l, n);
+    let integ = IntegrateInit { axons, synapses: syn, files: None };
+    let m = measure(&spec, &array, &integ, Vec::new(), &keys);
     eprintln!("{m:?}");
     assert_eq!(m.v, want, "potentials = accumulated input");
     let words = (dense0.len() + dense1.len() + sparse.len() + dense0.len()) as u64;
@@ -209,77 +239,9 @@ fn twin_rows_read_two_words_per_clock_from_two_banks() {
     for &(t, w) in &sparse {
         want[t as usize] += w as i64;
     }
-    let set = ParamSetEntry { threshold: 32767, v_min: -32768, leak: None, reset_zero: false, output: false };
-    let array = ArrayInit {
-        param_sets: vec![l.pack_param(set)],
-        neurons: vec![l.pack_neuron(NeuronEntry { bias: 0, set: 0 }); n as usize],
-        v: vec![],
-        files: None,
-    };
+    let array = copy_array(&l, n);
     let integ = IntegrateInit { axons, synapses: vec![], files: None };
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut sim: Simulation<Core> = Simulation::default();
-    sim.add_clock(5, |x: &mut Box<Core>| x.clock.next = !x.clock.val());
-    sim.add_testbench(move |mut ep: Sim<Core>| {
-        let mut x = ep.init()?;
-        let mut m = Measured::default();
-        let mut clock = 0u64;
-        for &(a, w) in &syn {
-            x.cfg_syn_we.next = true;
-            x.cfg_addr.next = (a as u64).into();
-            x.cfg_data.next = (w as u64).into();
-            wait_clock_cycle!(ep, clock, x);
-        }
-        x.cfg_syn_we.next = false;
-        x.count.next = (n as u64).into();
-        x.rep_pop.next = true;
-        x.pkt_ready.next = true;
-        x.bank.next = false;
-        let (mut first, mut last) = (None, 0u64);
-        let mut queue: Vec<u32> = keys.to_vec();
-        loop {
-            x.in_valid.next = !queue.is_empty();
-            x.in_key.next = (queue.first().copied().unwrap_or(0) as u64).into();
-            let ready = x.in_ready.val();
-            wait_clock_cycle!(ep, clock, x);
-            clock += 1;
-            if ready && !queue.is_empty() {
-                queue.remove(0);
-            }
-            let (e, o) = (x.integ.acc_even_write.val(), x.integ.acc_odd_write.val());
-            if e || o {
-                first.get_or_insert(clock);
-                last = clock;
-                m.events += e as u64 + o as u64;
-                m.double += (e && o) as u64;
-            }
-            if queue.is_empty() && x.idle.val() && first.is_some() && clock > last + 2 {
-                break;
-            }
-        }
-        x.in_valid.next = false;
-        m.write_span = last + 1 - first.unwrap();
-        x.bank.next = true;
-        x.start.next = true;
-        wait_clock_cycle!(ep, clock, x);
-        x.start.next = false;
-        while x.busy.val() {
-            wait_clock_cycle!(ep, clock, x);
-        }
-        for s in 0..n {
-            x.peek_slot.next = (s as u64).into();
-            wait_clock_cycle!(ep, clock, x);
-            wait_clock_cycle!(ep, clock, x);
-            let v = x.peek_data.val().to_u64() as i64;
-            m.v.push(if v >> 39 & 1 == 1 { v - (1 << 40) } else { v });
-        }
-        tx.send(m).unwrap();
-        ep.done(x)
-    });
-    let mut uut = Core::new(&spec, &array, &integ, &Default::default());
-    uut.connect_all();
-    sim.run(Box::new(uut), 1_000_000).unwrap();
-    let m = rx.try_recv().unwrap();
+    let m = measure(&spec, &array, &integ, syn, &keys);
     eprintln!("{m:?}");
     assert_eq!(m.v, want, "potentials = accumulated input, twins summed lane by lane");
     // Keys 0+1 twins (8 clocks), 2 sparse (4), 3 alone (7: start 2, no
