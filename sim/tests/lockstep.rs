@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use spikeforge_mapper::Algorithm;
+use spikeforge_mapper::{Algorithm, HardwareSpec};
 use spikeforge_sim::{run, RunOptions, Verdict};
 
 #[test]
@@ -62,4 +62,53 @@ fn every_model_reports_through_one_comparator() {
         assert_eq!(mm.divergence, Divergence::Spike { expected: true, got: false }, "{name}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Twin rows under Verilator: a dense 12 → 16 layer on one core with two
+/// synapse banks (`single_port_synapses`) equals golden at every step and
+/// takes well under the cycles of the same core with one bank, where each
+/// 8-word input row runs alone (the pairs halve the integration).
+#[test]
+fn twin_rows_equal_golden_and_halve_a_dense_layer() {
+    let weights: Vec<String> = (0..12)
+        .map(|i| {
+            let row: Vec<String> = (0..16).map(|j| (((i * 7 + j * 13) % 41) as i64 - 12).to_string()).collect();
+            format!("[{}]", row.join(", "))
+        })
+        .collect();
+    let text = format!(
+        "format = 1\n[[populations]]\nname = \"in\"\nsize = 12\nkind = \"input\"\n\
+         [[populations]]\nname = \"x\"\nsize = 16\nthreshold = 90\n\
+         [[projections]]\npre = \"in\"\npost = \"x\"\nkind = \"dense\"\nweights = [{}]\n",
+        weights.join(", ")
+    );
+    let net = network(&text);
+    let csv: String = std::iter::once("step,population,index\n".to_string())
+        .chain(
+            (0..12u32).flat_map(|t| (0..12u32).filter(move |i| (i + t) % 5 != 0).map(move |i| format!("{t},in,{i}\n"))),
+        )
+        .collect();
+    let stim = stimulus(&net, &csv);
+    let steps = 12;
+    let mut cycles = Vec::new();
+    for two_banks in [true, false] {
+        let spec = HardwareSpec {
+            name: if two_banks { "twin2" } else { "twin1" }.into(),
+            mesh_width: 1,
+            mesh_height: 1,
+            single_port_synapses: two_banks,
+            ..HardwareSpec::preset("tiny").unwrap()
+        };
+        assert_eq!(spec.synapse_banks(), if two_banks { 2 } else { 1 });
+        let b = built(&spec);
+        let m = mapped(&net, &spec, Algorithm::Greedy);
+        let mut o = RunOptions::verified(steps);
+        o.potentials_every_step = true;
+        let r = run(&b, &net, &m, &stim, &o, &mut |_| {}).unwrap();
+        assert_eq!(r.verdict, Verdict::Equal, "{} bank(s): {:?}", spec.synapse_banks(), r.verdict);
+        assert!(!r.spikes.is_empty());
+        cycles.push(r.cycles_per_step.iter().sum::<u64>());
+    }
+    eprintln!("cycles of {steps} steps: two banks {}, one bank {}", cycles[0], cycles[1]);
+    assert!(cycles[0] * 10 < cycles[1] * 7, "two banks {} against one {}", cycles[0], cycles[1]);
 }
