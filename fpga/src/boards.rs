@@ -332,7 +332,7 @@ mod tests {
         let cpb: Vec<(&str, u32, u32)> = BOARDS.iter().map(|b| (b.name, b.baud, b.clocks_per_bit())).collect();
         assert_eq!(
             cpb,
-            [("icebreaker", BAUD, 24), ("ice40-hx8k", BAUD, 12), ("arty-a7", BAUD, 25), ("ulx3s", 500_000, 25)]
+            [("icebreaker", BAUD, 27), ("ice40-hx8k", BAUD, 12), ("arty-a7", BAUD, 25), ("ulx3s", 500_000, 25)]
         );
         // Why the ULX3S is not at 1 Mbaud: its 12.5 MHz design clock.
         assert!(baud_error(12_500_000, 1_000_000) > 0.03);
