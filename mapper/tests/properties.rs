@@ -44,7 +44,8 @@ fn spec_for(net: &Network, knobs: Knobs) -> HardwareSpec {
         potential_bits: net.fixed_point().potential_bits,
         accumulator_bits: 32,
         interconnect: if mesh { Interconnect::Mesh } else { Interconnect::Crossbar },
-        single_port_synapses: false,
+        // Two synapse banks (twin-row layout) on the mesh half of the cases.
+        single_port_synapses: mesh,
     }
 }
 
@@ -126,9 +127,28 @@ fn check_invariants(net: &Network, m: &Mapping) {
                 }
             }
         }
-        // Rows tile the synapse memory exactly.
+        // Rows tile the synapse memory exactly, except (two banks) single
+        // zero words before dense rows, which then start at their key's parity.
         let total: u32 = c.axons.iter().map(|a| a.row_len).sum();
-        assert_eq!(total as usize, c.synapses.len());
+        let pads = c.synapses.len() - total as usize;
+        if spec.synapse_banks() == 1 {
+            assert_eq!(pads, 0, "rows tile the memory");
+        } else {
+            let mut at = 0u32;
+            for (key, ax) in c.axons.iter().enumerate() {
+                if ax.row_base == at + 1 {
+                    assert!(ax.dense_start.is_some(), "a pad before a sparse row");
+                    assert_eq!(c.synapses[at as usize], SynapseWordEntry::Dense([0; DENSE_LANES as usize]));
+                } else {
+                    assert_eq!(ax.row_base, at, "rows in key order, at most one pad between");
+                }
+                if pads > 0 && ax.dense_start.is_some() {
+                    assert_eq!(ax.row_base % 2, key as u32 % 2, "dense row of key {key} at the key's parity");
+                }
+                at = ax.row_base + ax.row_len;
+            }
+            assert_eq!(at as usize, c.synapses.len());
+        }
     }
     from_net.sort_unstable();
     from_img.sort_unstable();
