@@ -189,6 +189,39 @@ pub fn progress_bar(show: bool, len: u64, template: &str) -> Option<indicatif::P
     })
 }
 
+/// Builds (or takes from the cache) the Verilator model of `spec`, traced
+/// when `trace`. A fresh build takes from seconds to minutes, so with
+/// `show` (and stderr a terminal) its stages and the C++ files compiled so
+/// far are shown as it goes.
+pub fn build_model(
+    spec: &spikeforge_hw::HardwareSpec,
+    trace: bool,
+    show: bool,
+) -> Result<spikeforge_sim::Built, Failure> {
+    use spikeforge_sim::verilate::{BuildOptions, BuildStage};
+    let bar = progress_bar(show, 0, "{spinner} {msg} {wide_bar} {pos}/{len} files {elapsed}");
+    let what = format!("Verilator model of `{}`", spec.name);
+    let options = BuildOptions { trace, ..BuildOptions::default() };
+    let built = spikeforge_sim::verilate::build_with(spec, &options, &mut |stage| {
+        let Some(b) = &bar else { return };
+        b.enable_steady_tick(std::time::Duration::from_millis(200));
+        match stage {
+            BuildStage::Generating => b.set_message(format!("{what}: generating the Verilog")),
+            BuildStage::Verilating => b.set_message(format!("{what}: Verilator (Verilog to C++)")),
+            BuildStage::Compiling { done, total } => {
+                b.set_message(format!("{what}: compiling C++"));
+                b.set_length(total as u64);
+                b.set_position(done as u64);
+            }
+            BuildStage::Linking => b.set_message(format!("{what}: linking")),
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(built?)
+}
+
 /// Loads and validates a network file.
 pub fn load(net: &Path) -> Result<Network, Failure> {
     Ok(spikeforge_net::load_network(net)?)

@@ -187,7 +187,7 @@ impl Cosim {
 /// `mismatch.vcd` in `--out`. Mismatches are counted, not errors.
 fn cosimulate(a: &DemoArgs, spec: &HardwareSpec, s: &Snn, mapping: &Mapping, test: &Split) -> Result<Cosim, Failure> {
     let t0 = Instant::now();
-    let built = spikeforge_sim::build(spec)?;
+    let built = crate::common::build_model(spec, false, !a.output.json)?;
     let build_s = t0.elapsed().as_secs_f64();
     let mut model = spikeforge_golden::Model::new(&s.net);
     let samples = a.samples.min(test.len());

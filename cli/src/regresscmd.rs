@@ -230,13 +230,16 @@ struct Pool {
     built: Vec<Option<Built>>,
     build_seconds: f64,
     fresh_builds: u32,
+    /// Builds run inside the campaign, whose own bar is on screen: no
+    /// second bar.
+    show_builds: bool,
 }
 
 impl Pool {
     fn model(&mut self, i: usize) -> Result<&Built, Failure> {
         if self.built[i].is_none() {
             let t0 = Instant::now();
-            let b = spikeforge_sim::build(&self.specs[i])?;
+            let b = crate::common::build_model(&self.specs[i], false, self.show_builds)?;
             self.build_seconds += t0.elapsed().as_secs_f64();
             self.fresh_builds += b.fresh as u32;
             self.built[i] = Some(b);
@@ -683,7 +686,7 @@ fn plan(a: &RegressArgs) -> Result<(Pool, impl Strategy<Value = SimCase>), Failu
             return Err(other(format!("--junit: the folder {} does not exist", dir.display()), None));
         }
     }
-    let pool = Pool { built: vec![None; specs.len()], specs, build_seconds: 0.0, fresh_builds: 0 };
+    let pool = Pool { built: vec![None; specs.len()], specs, build_seconds: 0.0, fresh_builds: 0, show_builds: false };
     Ok((pool, strategy))
 }
 

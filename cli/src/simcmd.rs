@@ -152,7 +152,7 @@ fn sim(a: &SimArgs) -> Result<Outcome, Failure> {
         })?),
     };
     let t0 = Instant::now();
-    let built = spikeforge_sim::build(&spec)?;
+    let built = crate::common::build_model(&spec, vcd.is_some(), !a.json)?;
     let build_seconds = t0.elapsed().as_secs_f64();
     let mismatch_vcd = a.mismatch_vcd.clone().unwrap_or_else(|| match &a.vcd {
         Some(p) => p.with_extension("mismatch.vcd"),

@@ -79,7 +79,149 @@ pub fn split_modules(verilog: &str, prefix: &str, top_name: &str) -> Vec<Verilog
         }
     }
     files.sort_by(|a, b| a.module.cmp(&b.module));
-    files
+    one_module_per_type(files, prefix)
+}
+
+/// The module a line instantiates (`    <module> <instance>(`), if it is
+/// an instantiation of one of `names`.
+fn instantiated<'a>(line: &'a str, names: &std::collections::BTreeMap<String, usize>) -> Option<&'a str> {
+    let t = line.trim_start();
+    let (kind, rest) = t.split_once(' ')?;
+    (rest.trim_end().ends_with('(') && names.contains_key(kind)).then_some(kind)
+}
+
+/// Merges modules whose text is the same up to their own name and the
+/// (merged) names of the modules they instantiate: rust-hdl writes one
+/// module per *instance* (`sf_x_cores_0`, `sf_x_cores_1`, ...), identical
+/// for identical blocks. One module per type makes the sources, the
+/// Verilator build and its C++ model about as large as one instance of
+/// each block instead of one per instance. A merged module is named after
+/// its instances with the instance numbers left out (`sf_x_cores`) when
+/// that name is free, else after its first instance. Modules that differ
+/// (a memory preloaded from its own image file, say) stay apart. The top
+/// is never merged.
+fn one_module_per_type(files: Vec<VerilogFile>, prefix: &str) -> Vec<VerilogFile> {
+    use std::collections::BTreeMap;
+    let index: BTreeMap<String, usize> = files.iter().enumerate().map(|(k, f)| (f.module.clone(), k)).collect();
+    let children: Vec<Vec<usize>> = files
+        .iter()
+        .map(|f| f.text.lines().filter_map(|l| instantiated(l, &index)).map(|m| index[m]).collect())
+        .collect();
+    // Children before parents (the hierarchy is a tree, so no cycles).
+    let mut order = Vec::with_capacity(files.len());
+    let mut state = vec![0u8; files.len()];
+    for root in 0..files.len() {
+        let mut stack = vec![(root, false)];
+        while let Some((m, expanded)) = stack.pop() {
+            if expanded {
+                if state[m] == 1 {
+                    state[m] = 2;
+                    order.push(m);
+                }
+                continue;
+            }
+            if state[m] != 0 {
+                continue;
+            }
+            state[m] = 1;
+            stack.push((m, true));
+            for &c in children[m].iter().rev() {
+                if state[c] == 0 {
+                    stack.push((c, false));
+                }
+            }
+        }
+    }
+    // Type of each module: its text with its own name blanked and each
+    // child's name replaced by the child's type.
+    let mut type_of = vec![usize::MAX; files.len()];
+    let mut types: BTreeMap<String, usize> = BTreeMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for &m in &order {
+        let mut key = String::with_capacity(files[m].text.len());
+        for (k, l) in files[m].text.lines().enumerate() {
+            if k <= 1 && l.starts_with("module ") {
+                key.push_str("module\n");
+                continue;
+            }
+            match instantiated(l, &index) {
+                Some(kind) => key.push_str(&format!(
+                    "#{} {}\n",
+                    type_of[index[kind]],
+                    l.trim_start().split_once(' ').map_or("", |x| x.1)
+                )),
+                None => {
+                    key.push_str(l);
+                    key.push('\n');
+                }
+            }
+        }
+        // The top (and anything else named uniquely by role) keeps its own type.
+        if files[m].module.ends_with("_top") || !files[m].module.starts_with(prefix) {
+            key.push_str(&files[m].module);
+        }
+        let next = members.len();
+        let t = *types.entry(key).or_insert(next);
+        if t == next {
+            members.push(Vec::new());
+        }
+        members[t].push(m);
+        type_of[m] = t;
+    }
+    // Names: instance numbers left out where that is unambiguous.
+    let strip = |name: &str| -> String {
+        let rest = name.strip_prefix(prefix).unwrap_or(name);
+        let kept: Vec<&str> =
+            rest.split('_').filter(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())).collect();
+        format!("{}{}", &name[..name.len() - rest.len()], kept.join("_"))
+    };
+    let firsts: Vec<usize> =
+        members.iter().map(|ms| *ms.iter().min_by_key(|&&m| &files[m].module).expect("a type has members")).collect();
+    let mut claims: BTreeMap<String, usize> = BTreeMap::new();
+    for (ms, &f) in members.iter().zip(&firsts) {
+        if ms.len() > 1 {
+            *claims.entry(strip(&files[f].module)).or_default() += 1;
+        }
+    }
+    let names: Vec<String> = members
+        .iter()
+        .zip(&firsts)
+        .map(|(ms, &f)| {
+            let short = strip(&files[f].module);
+            if ms.len() > 1 && claims.get(&short) == Some(&1) && !index.contains_key(&short) {
+                short
+            } else {
+                files[f].module.clone()
+            }
+        })
+        .collect();
+    let mut out: Vec<VerilogFile> = firsts
+        .iter()
+        .zip(&names)
+        .map(|(&m, name)| {
+            let mut text = String::with_capacity(files[m].text.len());
+            for l in files[m].text.lines() {
+                if let Some(rest) = l.strip_prefix("module ").and_then(|r| r.strip_prefix(files[m].module.as_str())) {
+                    text.push_str(&format!("module {name}{rest}\n"));
+                    continue;
+                }
+                match instantiated(l, &index) {
+                    Some(kind) => {
+                        let indent = &l[..l.len() - l.trim_start().len()];
+                        let rest = l.trim_start().split_once(' ').map_or("", |x| x.1);
+                        text.push_str(&format!("{indent}{} {rest}\n", names[type_of[index[kind]]]));
+                    }
+                    None => {
+                        text.push_str(l);
+                        text.push('\n');
+                    }
+                }
+            }
+            VerilogFile { module: name.clone(), text }
+        })
+        .collect();
+    out.sort_by(|a, b| a.module.cmp(&b.module));
+    out
 }
 
 /// The `always @(*) begin` .. `end` line range of a module, if it has one.

@@ -24,6 +24,11 @@ pub const OUTPUTS: usize = 5;
 pub struct MeshNode {
     /// Clock.
     pub clock: Signal<In, Clock>,
+    /// This node's mesh x. An input, not a constant, so every node is one
+    /// module (the parent ties it to the node's column).
+    pub my_x: Signal<In, Bits<XY_BITS>>,
+    /// This node's mesh y (tied like `my_x`).
+    pub my_y: Signal<In, Bits<XY_BITS>>,
     /// Input w: packet valid.
     pub in_w_valid: Signal<In, bool>,
     /// Input w: destination x.
@@ -154,27 +159,18 @@ pub struct MeshNode {
     o_y: Vec<Signal<Local, Bits<XY_BITS>>>,
     o_key: Vec<Signal<Local, Bits<16>>>,
     o_ready: Vec<Signal<Local, bool>>,
-    coord: Vec<Constant<Bits<XY_BITS>>>,
-    _mx: usize,
-    _mx1: usize,
-    _w: usize,
-    _my: usize,
-    _my1: usize,
-    _h: usize,
-    my_x: Constant<Bits<XY_BITS>>,
-    unused_ok: Signal<Local, bool>,
-    _nc: usize,
-    my_y: Constant<Bits<XY_BITS>>,
     zero_xy: Constant<Bits<XY_BITS>>,
     zero_key: Constant<Bits<16>>,
 }
 
 impl MeshNode {
-    /// The node at mesh position (x, y) of a `w` × `h` mesh.
-    pub fn new(x: u32, y: u32, w: u32, h: u32) -> MeshNode {
+    /// A node; its position comes in on `my_x` and `my_y`.
+    pub fn new() -> MeshNode {
         let v = |n: usize| -> Vec<Signal<Local, bool>> { (0..n).map(|_| Default::default()).collect() };
         MeshNode {
             clock: Default::default(),
+            my_x: Default::default(),
+            my_y: Default::default(),
             in_w_valid: Default::default(),
             in_w_x: Default::default(),
             in_w_y: Default::default(),
@@ -247,20 +243,15 @@ impl MeshNode {
             o_y: (0..OUTPUTS).map(|_| Default::default()).collect(),
             o_key: (0..OUTPUTS).map(|_| Default::default()).collect(),
             o_ready: v(OUTPUTS),
-            coord: (0..w.max(h) as u64).map(|c| Constant::new(Bits::<XY_BITS>::from(c))).collect(),
-            _mx: x as usize,
-            _mx1: x as usize + 1,
-            _w: w as usize,
-            _my: y as usize,
-            _my1: y as usize + 1,
-            _h: h as usize,
-            my_x: Constant::new(Bits::<XY_BITS>::from(x as u64)),
-            unused_ok: Default::default(),
-            _nc: w.max(h) as usize,
-            my_y: Constant::new(Bits::<XY_BITS>::from(y as u64)),
             zero_xy: Constant::new(Bits::<XY_BITS>::default()),
             zero_key: Constant::new(Bits::<16>::default()),
         }
+    }
+}
+
+impl Default for MeshNode {
+    fn default() -> MeshNode {
+        MeshNode::new()
     }
 }
 
@@ -283,34 +274,24 @@ impl Logic for MeshNode {
             self.buf_x[i].d.next = self.buf_x[i].q.val();
             self.buf_y[i].d.next = self.buf_y[i].q.val();
             self.buf_key[i].d.next = self.buf_key[i].q.val();
-            // XY routing: x first, then y. Only equality tests against the
-            // coordinates on each side (loops of fixed length per node), so
-            // an edge node has no comparison that is constant.
+            // XY routing: x first, then y.
             self.want_w[i].next = false;
             self.want_e[i].next = false;
             self.want_n[i].next = false;
             self.want_s[i].next = false;
             self.want_l[i].next = false;
-            for j in 0..self._mx {
-                if self.buf_x[i].q.val() == self.coord[j].val() {
-                    self.want_w[i].next = self.buf_valid[i].q.val();
-                }
+            if self.buf_x[i].q.val() < self.my_x.val() {
+                self.want_w[i].next = self.buf_valid[i].q.val();
             }
-            for j in self._mx1..self._w {
-                if self.buf_x[i].q.val() == self.coord[j].val() {
-                    self.want_e[i].next = self.buf_valid[i].q.val();
-                }
+            if self.buf_x[i].q.val() > self.my_x.val() {
+                self.want_e[i].next = self.buf_valid[i].q.val();
             }
             if self.buf_x[i].q.val() == self.my_x.val() {
-                for j in 0..self._my {
-                    if self.buf_y[i].q.val() == self.coord[j].val() {
-                        self.want_n[i].next = self.buf_valid[i].q.val();
-                    }
+                if self.buf_y[i].q.val() < self.my_y.val() {
+                    self.want_n[i].next = self.buf_valid[i].q.val();
                 }
-                for j in self._my1..self._h {
-                    if self.buf_y[i].q.val() == self.coord[j].val() {
-                        self.want_s[i].next = self.buf_valid[i].q.val();
-                    }
+                if self.buf_y[i].q.val() > self.my_y.val() {
+                    self.want_s[i].next = self.buf_valid[i].q.val();
                 }
                 if self.buf_y[i].q.val() == self.my_y.val() {
                     self.want_l[i].next = self.buf_valid[i].q.val();
@@ -375,11 +356,6 @@ impl Logic for MeshNode {
                 self.buf_valid[i].d.next = false;
             }
             self.empty.next = self.empty.val() & !self.buf_valid[i].q.val();
-        }
-        // Every node carries the whole coordinate table; an edge node uses part of it.
-        self.unused_ok.next = false;
-        for j in 0..self._nc {
-            self.unused_ok.next = self.unused_ok.val() | self.coord[j].val().any();
         }
         // Ports <-> buffers and outputs (rust-hdl names only first-level
         // vector elements in Verilog, so ports are scalar per direction).

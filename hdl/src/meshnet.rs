@@ -24,9 +24,15 @@ pub struct MeshNet {
     pub io: NetPorts,
     /// Router nodes, node i at (i % width, i / width).
     pub nodes: Vec<MeshNode>,
-    ids: Vec<Constant<Bits<CORE_BITS>>>,
+    /// Each node's (x, y), tied to its `my_x`, `my_y`.
     xs: Vec<Constant<Bits<XY_BITS>>>,
     ys: Vec<Constant<Bits<XY_BITS>>>,
+    /// First core id of mesh rows 1.. (row j starts at core j * width),
+    /// its low XY_BITS bits, and the row's y.
+    row_start: Vec<Constant<Bits<CORE_BITS>>>,
+    row_start_x: Vec<Constant<Bits<XY_BITS>>>,
+    row_y: Vec<Constant<Bits<XY_BITS>>>,
+    last_core: Constant<Bits<CORE_BITS>>,
     inj_ok: Vec<Signal<Local, bool>>,
     inj_x: Vec<Signal<Local, Bits<XY_BITS>>>,
     inj_y: Vec<Signal<Local, Bits<XY_BITS>>>,
@@ -41,6 +47,7 @@ pub struct MeshNet {
     _links_y: usize,
     _w: usize,
     _w1: usize,
+    _h1: usize,
 }
 
 impl MeshNet {
@@ -49,10 +56,13 @@ impl MeshNet {
         let v = |n: usize| -> Vec<Signal<Local, bool>> { (0..n).map(|_| Default::default()).collect() };
         MeshNet {
             io: NetPorts::new(k),
-            nodes: (0..k as u32).map(|i| MeshNode::new(i % w, i / w, w, h)).collect(),
-            ids: (0..k).map(|i| c::<CORE_BITS>(i as u64)).collect(),
+            nodes: (0..k).map(|_| MeshNode::new()).collect(),
             xs: (0..k as u64).map(|i| c::<XY_BITS>(i % w as u64)).collect(),
             ys: (0..k as u64).map(|i| c::<XY_BITS>(i / w as u64)).collect(),
+            row_start: (1..h as u64).map(|j| c::<CORE_BITS>(j * w as u64)).collect(),
+            row_start_x: (1..h as u64).map(|j| c::<XY_BITS>(j * w as u64 % (1 << XY_BITS))).collect(),
+            row_y: (1..h as u64).map(c::<XY_BITS>).collect(),
+            last_core: c::<CORE_BITS>(k as u64 - 1),
             inj_ok: v(k),
             inj_x: (0..k).map(|_| Default::default()).collect(),
             inj_y: (0..k).map(|_| Default::default()).collect(),
@@ -67,6 +77,7 @@ impl MeshNet {
             _links_y: k - w as usize,
             _w: w as usize,
             _w1: w as usize + 1,
+            _h1: h as usize - 1,
         }
     }
 }
@@ -93,6 +104,8 @@ impl Logic for MeshNet {
         self.unused_ok.next = false;
         for i in 0..self._n {
             self.nodes[i].clock.next = self.clock.val();
+            self.nodes[i].my_x.next = self.xs[i].val();
+            self.nodes[i].my_y.next = self.ys[i].val();
             // Edge ports (no neighbour there) and routing fields the core does not need.
             self.unused_ok.next = self.unused_ok.val()
                 | self.nodes[i].in_w_ready.val()
@@ -120,14 +133,17 @@ impl Logic for MeshNet {
                 | self.nodes[i].out_l_x.val().any()
                 | self.nodes[i].out_l_y.val().any();
 
-            self.inj_ok[i].next = false;
-            self.inj_x[i].next = self.zero_xy.val();
+            // Destination (x, y) = (core mod W, core div W): the last row
+            // whose first core is not above it, x the offset from that core
+            // (linear in cores, not a lookup over every core; x < 2^XY_BITS,
+            // so the low bits of the subtraction are enough).
+            self.inj_ok[i].next = self.src_core[i].val() <= self.last_core.val();
             self.inj_y[i].next = self.zero_xy.val();
-            for j in 0..self._n {
-                if self.src_core[i].val() == self.ids[j].val() {
-                    self.inj_ok[i].next = true;
-                    self.inj_x[i].next = self.xs[j].val();
-                    self.inj_y[i].next = self.ys[j].val();
+            self.inj_x[i].next = self.src_core[i].val().get_bits::<XY_BITS>(0);
+            for j in 0..self._h1 {
+                if self.src_core[i].val() >= self.row_start[j].val() {
+                    self.inj_y[i].next = self.row_y[j].val();
+                    self.inj_x[i].next = self.src_core[i].val().get_bits::<XY_BITS>(0) - self.row_start_x[j].val();
                 }
             }
             self.nodes[i].in_w_valid.next = false;
@@ -167,14 +183,13 @@ impl Logic for MeshNet {
             self.nodes[i].out_l_ready.next = self.dst_ready[i].val();
         }
         // The host's packets enter node 0.
-        self.h_ok.next = false;
-        self.hx.next = self.zero_xy.val();
+        self.h_ok.next = self.host_core.val() <= self.last_core.val();
         self.hy.next = self.zero_xy.val();
-        for j in 0..self._n {
-            if self.host_core.val() == self.ids[j].val() {
-                self.h_ok.next = true;
-                self.hx.next = self.xs[j].val();
-                self.hy.next = self.ys[j].val();
+        self.hx.next = self.host_core.val().get_bits::<XY_BITS>(0);
+        for j in 0..self._h1 {
+            if self.host_core.val() >= self.row_start[j].val() {
+                self.hy.next = self.row_y[j].val();
+                self.hx.next = self.host_core.val().get_bits::<XY_BITS>(0) - self.row_start_x[j].val();
             }
         }
         self.nodes[0].in_h_valid.next = self.host_valid.val() & self.h_ok.val();

@@ -40,6 +40,13 @@ pub struct SpikeIo {
     pub out_ready: Signal<In, bool>,
     in_range: Signal<Local, bool>,
     n_inputs: Constant<Bits<SLOT_BITS>>,
+    /// Any host inputs at all.
+    any_inputs: Constant<bool>,
+    /// 1 when `in_index` needs a range check (0 < inputs < 2^SLOT_BITS),
+    /// else 0: with no inputs or all 2^SLOT_BITS of them the check would be
+    /// a constant comparison (a lint warning, and for 2^SLOT_BITS a
+    /// constant that does not fit the index).
+    _check: usize,
     rep_taken: Signal<Local, bool>,
     rep_grant: Vec<Signal<Local, bool>>,
     ids: Vec<Constant<Bits<CORE_BITS>>>,
@@ -66,6 +73,8 @@ impl SpikeIo {
             out_ready: Default::default(),
             in_range: Default::default(),
             n_inputs: c::<SLOT_BITS>(n_inputs as u64),
+            any_inputs: Constant::new(n_inputs > 0),
+            _check: usize::from(n_inputs > 0 && (n_inputs as u64) < 1 << SLOT_BITS),
             rep_taken: Default::default(),
             rep_grant: (0..k).map(|_| Default::default()).collect(),
             ids: (0..k).map(|i| c::<CORE_BITS>(i as u64)).collect(),
@@ -79,7 +88,10 @@ impl Logic for SpikeIo {
     #[hdl_gen]
     fn update(&mut self) {
         // Spike-in.
-        self.in_range.next = self.in_index.val() < self.n_inputs.val();
+        self.in_range.next = self.any_inputs.val();
+        for _c in 0..self._check {
+            self.in_range.next = self.in_index.val() < self.n_inputs.val();
+        }
         self.host_spike.next = self.in_valid.val() & !self.host_hold.val() & self.in_range.val();
         self.bad_input.next = self.in_valid.val() & !self.host_hold.val() & !self.in_range.val();
         self.in_ready.next = !self.host_hold.val();

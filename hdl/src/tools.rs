@@ -181,6 +181,43 @@ impl Tool {
         })
     }
 
+    /// [`Tool::output`], calling `on_line` with each line of standard
+    /// output as it is printed (progress of long builds); the returned
+    /// output holds all of it.
+    pub fn output_lines(&self, cmd: &mut Command, on_line: &mut dyn FnMut(&str)) -> Result<Output, ToolError> {
+        use std::io::{BufRead, Read};
+        use std::process::Stdio;
+        let io = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::NotFound => self.missing(),
+            _ => ToolError::Io { tool: self.program, error: e.to_string() },
+        };
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(io)?;
+        let mut err_pipe = child.stderr.take().expect("stderr is piped");
+        // stderr drains on its own thread so neither pipe can fill and stall the tool.
+        let err_thread = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = err_pipe.read_to_end(&mut v);
+            v
+        });
+        let mut stdout = Vec::new();
+        let mut reader = std::io::BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => {
+                    on_line(String::from_utf8_lossy(&line).trim_end());
+                    stdout.extend_from_slice(&line);
+                }
+                Err(e) => return Err(io(e)),
+            }
+        }
+        let status = child.wait().map_err(io)?;
+        let stderr = err_thread.join().unwrap_or_default();
+        Ok(Output { status, stdout, stderr })
+    }
+
     /// Checks that the tool starts (its version query succeeds).
     pub fn check(&self) -> Result<String, ToolError> {
         let mut c = Command::new(self.command_name());

@@ -236,7 +236,7 @@ impl HardwareSpec {
         range("synapses_per_core", self.synapses_per_core, 1, 1 << 24);
         range("routes_per_core", self.routes_per_core, 1, 1 << 20);
         range("param_sets_per_core", self.param_sets_per_core, 1, 1 << 16);
-        range("input_neurons", self.input_neurons, 0, 1 << 24);
+        range("input_neurons", self.input_neurons, 0, 1 << crate::ports::SLOT_BITS);
         range("input_routes", self.input_routes, 0, 1 << 26);
         range("weight_bits", self.weight_bits, 1, 16);
         range("potential_bits", self.potential_bits, 2, 32);

@@ -19,91 +19,14 @@
 //! `cargo bench -p spikeforge-sim` runs the full figures; without `--bench`
 //! (as `cargo test --benches` runs it) a quick version checks it works.
 
-use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapOptions, Mapping};
+use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapOptions};
 use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, ProjectionDoc};
-use spikeforge_net::rng::SplitMix64;
-use spikeforge_net::{Leak, Network, NetworkDoc, PerNeuron, Reset, SpikeTrain, Stimulus};
+use spikeforge_net::{Network, NetworkDoc, PerNeuron, Reset, SpikeTrain, Stimulus};
 use spikeforge_sim::{icarus, run, RunOptions};
 
-const BLOCKS: u64 = 4;
-const PER_BLOCK: u64 = 60;
-const INPUTS_PER_BLOCK: u64 = 16;
+mod common;
 
-fn reference_network() -> Network {
-    let mut rng = SplitMix64(2026);
-    let mut rec = Vec::new();
-    let mut inp = Vec::new();
-    for b in 0..BLOCKS {
-        for i in 0..PER_BLOCK {
-            let post = (b * PER_BLOCK + i) as i64;
-            for _ in 0..3 {
-                let pre = b * INPUTS_PER_BLOCK + rng.below(INPUTS_PER_BLOCK);
-                inp.push([pre as i64, post, 20 + rng.below(21) as i64]);
-            }
-            for _ in 0..7 {
-                let pre = b * PER_BLOCK + rng.below(PER_BLOCK);
-                rec.push([pre as i64, post, rng.below(41) as i64 - 20]);
-            }
-            for _ in 0..2 {
-                let pre = ((b + 1) % BLOCKS) * PER_BLOCK + rng.below(20);
-                rec.push([pre as i64, post, rng.below(16) as i64]);
-            }
-        }
-    }
-    let mut x = PopulationDoc::neurons("x", (BLOCKS * PER_BLOCK) as i64, 64);
-    x.leak_shift = Some(PerNeuron::Scalar(Leak::Shift(3)));
-    x.reset = Some(PerNeuron::Scalar(Reset::Subtract));
-    let doc = NetworkDoc {
-        format: 1,
-        name: Some("bench-reference".into()),
-        fixed_point: FixedPointDoc { weight_bits: 8, potential_bits: 16, accumulator_bits: 24 },
-        populations: vec![PopulationDoc::input("in", (BLOCKS * INPUTS_PER_BLOCK) as i64), x],
-        projections: vec![ProjectionDoc::sparse("in", "x", inp), ProjectionDoc::sparse("x", "x", rec)],
-    };
-    Network::from_doc(&doc).expect("valid reference network")
-}
-
-fn stimulus(net: &Network, steps: u32) -> Stimulus {
-    let mut rng = SplitMix64(7);
-    let n_in = (BLOCKS * INPUTS_PER_BLOCK) as u32;
-    let base = net.populations()[0].ids().next().unwrap_or(0);
-    let mut list = Vec::new();
-    for t in 0..steps {
-        for i in 0..n_in {
-            if rng.below(100) < 20 {
-                list.push((t, base + i));
-            }
-        }
-    }
-    Stimulus::from_train(&SpikeTrain::from_pairs(list))
-}
-
-/// Per step: max over cores of (synaptic events the core integrates in that
-/// step + its neurons). Events of step t are the synapses of everything
-/// that spiked in step t (computed spikes and inputs), delivered at t + 1.
-fn bounds(net: &Network, m: &Mapping, stim: &Stimulus, steps: u32) -> Vec<u64> {
-    let g = spikeforge_golden::run(net, stim, steps).expect("golden");
-    let f = spikeforge_golden::Fanout::new(net);
-    let cores = m.spec.cores() as usize;
-    let neurons: Vec<u64> = (0..cores).map(|c| m.images.cores.get(c).map_or(0, |x| x.neurons.len() as u64)).collect();
-    let mut per_step = vec![vec![0u64; cores]; steps as usize];
-    let mut add = |t: u32, pre: u32| {
-        for k in f.starts[pre as usize]..f.starts[pre as usize + 1] {
-            if let Some((c, _)) = m.placement[f.targets[k as usize] as usize] {
-                per_step[t as usize][c as usize] += 1;
-            }
-        }
-    };
-    for s in &g.spikes {
-        add(s.step, s.neuron);
-    }
-    for t in 0..steps {
-        for &n in stim.at(t) {
-            add(t, n);
-        }
-    }
-    per_step.iter().map(|ev| (0..cores).map(|c| ev[c] + neurons[c]).max().unwrap_or(0)).collect()
-}
+use common::{bounds, reference_network, stimulus};
 
 /// The route-bound case: every neuron fires every step and has exactly one
 /// target, on the next core (slot i of core c feeds slot i of core c+1), so

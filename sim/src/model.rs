@@ -151,6 +151,11 @@ impl Model {
             .map_err(|_| SimError::io("a NUL byte in the VCD path", path, None))?;
         // SAFETY: live model, NUL-terminated path.
         let rc = unsafe { (self.trace_open_fn)(self.ptr, c.as_ptr()) };
+        if rc == 2 {
+            return Err(SimError::Internal(
+                "a VCD was asked of a model built without tracing (load `Built::traced()`)".into(),
+            ));
+        }
         if rc != 0 {
             return Err(SimError::io("cannot open the VCD file", path, None));
         }

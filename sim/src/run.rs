@@ -211,7 +211,8 @@ impl SimRun {
 /// Runs `net` (mapped as `m`) on the Verilator model `built` with
 /// `stimulus`, through the lockstep comparator ([`lockstep`]); on a
 /// mismatch with `mismatch_vcd`, repeats the run with tracing on for a
-/// window of steps ending at the divergent one. `progress` is called after
+/// window of steps ending at the divergent one. Runs that write a VCD use
+/// the traced build of the model ([`Built::traced`], built on first use). `progress` is called after
 /// each step with the number of steps done.
 pub fn run(
     built: &Built,
@@ -226,6 +227,14 @@ pub fn run(
     }
     // One run on a fresh model; its seconds include making the model.
     let once = |window: Option<&VcdWindow>, progress: &mut dyn FnMut(u32)| -> Result<SimRun, SimError> {
+        let traced;
+        let built = match window {
+            Some(_) => {
+                traced = built.traced()?;
+                &traced
+            }
+            None => built,
+        };
         let started = Instant::now();
         let mut hw = Hardware::new(Model::new(built, opts.init)?);
         hw.set_backpressure(opts.backpressure);

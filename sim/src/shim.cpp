@@ -5,7 +5,9 @@
 // library and calls these functions; one clock cycle is one call.
 #include SF_TOP_H
 #include "verilated.h"
+#if VM_TRACE
 #include "verilated_vcd_c.h"
+#endif
 #include <cstdint>
 #include <cstring>
 // struct SfPins and the copy macros, generated from the port table
@@ -14,6 +16,15 @@
 #include "sf_pins.h"
 
 extern "C" {
+
+#if !VM_TRACE
+// A build without --trace (the default, faster per cycle) has no VCD
+// writer; sf_trace_open reports 2 and the host loads the traced build.
+struct VerilatedVcdC {
+    void dump(uint64_t) {}
+    void close() {}
+};
+#endif
 
 struct SfModel {
     VerilatedContext* ctx;
@@ -31,7 +42,9 @@ SfModel* sf_new(int rand_reset, int seed) {
     m->ctx = new VerilatedContext;
     m->ctx->randReset(rand_reset);
     m->ctx->randSeed(seed);
+#if VM_TRACE
     m->ctx->traceEverOn(true);
+#endif
     Verilated::threadContextp(m->ctx);
     m->top = new SF_TOP{m->ctx, "top"};
     m->vcd = nullptr;
@@ -49,9 +62,14 @@ void sf_trace_close(SfModel* m) {
     }
 }
 
-// Starts a VCD file; returns 0 on success.
+// Starts a VCD file; returns 0 on success, 1 if it cannot be opened, 2 if
+// the model was built without tracing.
 int sf_trace_open(SfModel* m, const char* path) {
     sf_trace_close(m);
+#if !VM_TRACE
+    (void)path;
+    return 2;
+#else
     m->vcd = new VerilatedVcdC;
     m->top->trace(m->vcd, 99);
     m->vcd->open(path);
@@ -62,6 +80,7 @@ int sf_trace_open(SfModel* m, const char* path) {
     }
     // The next sf_cycle writes the first values (at the current time).
     return 0;
+#endif
 }
 
 void sf_free(SfModel* m) {

@@ -26,7 +26,12 @@ type FreeFn = unsafe extern "C" fn(*mut c_void);
 
 /// Builds (or takes from the cache) the board top of `spec` for simulation.
 pub fn build_board(spec: &HardwareSpec) -> Result<Built, SimError> {
-    crate::verilate::build_target(&Target::Board(spec.clone(), SIM_CLOCKS_PER_BIT), &crate::verilate::cache_root())
+    crate::verilate::build_target(
+        &Target::Board(spec.clone(), SIM_CLOCKS_PER_BIT),
+        &crate::verilate::cache_root(),
+        &Default::default(),
+        &mut |_| {},
+    )
 }
 
 /// A board top under Verilator with a host-side UART on its pins.

@@ -36,26 +36,62 @@ pub(crate) enum Target {
     Board(HardwareSpec, u32),
 }
 
-/// Verilator flags. `--x-initial unique` lets a run randomize every
-/// uninitialized bit (see [`crate::ModelOptions::random_init`]); `--trace`
-/// makes VCD windows possible (tracing costs nothing until a file is open
-/// beyond the change-tracking Verilator adds, measured in docs/benchmarks.md).
+/// Verilator flags of every build, chosen by measurement (the options
+/// table in docs/benchmarks.md, `cargo bench -p spikeforge-sim --bench
+/// options`). `--x-initial unique` lets a run randomize every uninitialized
+/// bit (see [`crate::InitialState`]) at no cost per cycle. `--inline-mult
+/// 500` keeps a core a module of its own rather than copying it into the
+/// top (Verilator's default 2000 inlines the cores of small specs): faster
+/// per cycle on 4 cores, and the same C++ on 64. Tracing is not here: it is
+/// a separate build ([`BuildOptions::trace`]).
 pub const FLAGS: &[&str] = &[
     "--cc",
     "--exe",
-    "--build",
     "-O3",
     "--x-assign",
     "fast",
     "--x-initial",
     "unique",
-    "--trace",
+    "--inline-mult",
+    "500",
     "--timescale",
     "1ns/1ns",
 ];
 
 /// C++ optimisation of the model (Verilator's default is -Os).
-const MAKEFLAGS: &[&str] = &["OPT_FAST=-O2", "OPT_SLOW=-O1"];
+pub const MAKEFLAGS: &[&str] = &["OPT_FAST=-O2", "OPT_SLOW=-O1"];
+
+/// How to build a model. Each combination is built and cached on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BuildOptions {
+    /// Compile VCD tracing in (`--trace`). Off for plain runs, which are
+    /// faster without it; a run that writes a VCD uses the traced build
+    /// ([`Built::traced`]).
+    pub trace: bool,
+    /// More Verilator arguments (benchmarks of Verilator options).
+    pub verilator_args: Vec<String>,
+    /// More make variables for the C++ build (`OPT_FAST=-O3`).
+    pub make_args: Vec<String>,
+}
+
+/// What a build is doing, reported to a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildStage {
+    /// Generating the design's Verilog.
+    Generating,
+    /// Verilator translates the Verilog into C++.
+    Verilating,
+    /// The C++ compiler has compiled `done` of `total` files (`total` is 0
+    /// when it could not be read from Verilator's makefiles).
+    Compiling {
+        /// Files compiled.
+        done: usize,
+        /// Files to compile.
+        total: usize,
+    },
+    /// Linking the shared library.
+    Linking,
+}
 
 /// A built model: the shared library and the sources it came from.
 #[derive(Debug, Clone)]
@@ -70,6 +106,22 @@ pub struct Built {
     pub top: String,
     /// Whether this call built it (false: taken from the cache).
     pub fresh: bool,
+    /// The options it was built with.
+    pub options: BuildOptions,
+    target: Target,
+    root: PathBuf,
+}
+
+impl Built {
+    /// The same model with VCD tracing compiled in: itself if it has it,
+    /// else the traced build (built once, then cached).
+    pub fn traced(&self) -> Result<Built, SimError> {
+        if self.options.trace {
+            return Ok(self.clone());
+        }
+        let options = BuildOptions { trace: true, ..self.options.clone() };
+        build_target(&self.target, &self.root, &options, &mut |_| {})
+    }
 }
 
 /// The cache root: `$SPIKEFORGE_CACHE`, else `$XDG_CACHE_HOME/spikeforge`,
@@ -97,23 +149,53 @@ pub fn verilator_version() -> Result<String, SimError> {
     }
 }
 
-/// Builds (or finds in the cache) the model of `spec`.
+/// Builds (or finds in the cache) the model of `spec`, without tracing.
 pub fn build(spec: &HardwareSpec) -> Result<Built, SimError> {
     build_in(spec, &cache_root())
 }
 
 /// [`build`] with an explicit cache root.
 pub fn build_in(spec: &HardwareSpec, root: &Path) -> Result<Built, SimError> {
-    build_target(&Target::Design(spec.clone()), root)
+    build_target(&Target::Design(spec.clone()), root, &BuildOptions::default(), &mut |_| {})
+}
+
+/// [`build`] with options, reporting each stage of a fresh build to
+/// `progress` (nothing is reported for a model found in the cache).
+pub fn build_with(
+    spec: &HardwareSpec,
+    options: &BuildOptions,
+    progress: &mut dyn FnMut(BuildStage),
+) -> Result<Built, SimError> {
+    build_at(spec, &cache_root(), options, progress)
+}
+
+/// [`build_with`] with an explicit cache root.
+pub fn build_at(
+    spec: &HardwareSpec,
+    root: &Path,
+    options: &BuildOptions,
+    progress: &mut dyn FnMut(BuildStage),
+) -> Result<Built, SimError> {
+    build_target(&Target::Design(spec.clone()), root, options, progress)
 }
 
 /// Builds (or finds in the cache) a target.
-pub(crate) fn build_target(target: &Target, root: &Path) -> Result<Built, SimError> {
+pub(crate) fn build_target(
+    target: &Target,
+    root: &Path,
+    options: &BuildOptions,
+    progress: &mut dyn FnMut(BuildStage),
+) -> Result<Built, SimError> {
     let version = verilator_version()?;
-    let (spec, mut files, shim, suffix) = match target {
-        Target::Design(spec) => (spec, spikeforge_hdl::design(spec, None), SHIM, String::new()),
-        Target::Board(spec, cpb) => (spec, spikeforge_hdl::design(spec, None), BOARD_SHIM, format!("-board{cpb}")),
+    let (spec, shim, mut suffix) = match target {
+        Target::Design(spec) => (spec, SHIM, String::new()),
+        Target::Board(spec, cpb) => (spec, BOARD_SHIM, format!("-board{cpb}")),
     };
+    if options.trace {
+        suffix.push_str("-trace");
+    }
+    progress(BuildStage::Generating);
+    let mut files = spikeforge_hdl::design(spec, None);
     let design_top = files
         .iter()
         .find(|f| f.module.ends_with("_top"))
@@ -136,9 +218,9 @@ pub(crate) fn build_target(target: &Target, root: &Path) -> Result<Built, SimErr
     };
     let pins = spikeforge_hw::ports::c_pins_header();
     let mut h = Sha256::new();
-    for part in
-        [version.as_str(), shim, &pins, spikeforge_hdl::VERILATOR_WAIVERS, &FLAGS.join(" "), &MAKEFLAGS.join(" ")]
-    {
+    let flags = verilator_flags(options);
+    let make = make_flags(options);
+    for part in [version.as_str(), shim, &pins, spikeforge_hdl::VERILATOR_WAIVERS, &flags.join(" "), &make.join(" ")] {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -154,8 +236,16 @@ pub(crate) fn build_target(target: &Target, root: &Path) -> Result<Built, SimErr
         spec.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     let dir = base.join(format!("{safe_name}{suffix}-{key}"));
     let library = dir.join("libsf.so");
-    let done =
-        |fresh| Built { spec: spec.clone(), dir: dir.clone(), library: library.clone(), top: top.clone(), fresh };
+    let done = |fresh| Built {
+        spec: spec.clone(),
+        dir: dir.clone(),
+        library: library.clone(),
+        top: top.clone(),
+        fresh,
+        options: options.clone(),
+        target: target.clone(),
+        root: root.to_path_buf(),
+    };
     if library.is_file() {
         return Ok(done(false));
     }
@@ -179,7 +269,7 @@ pub(crate) fn build_target(target: &Target, root: &Path) -> Result<Built, SimErr
     };
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(tmp.join("src")).map_err(|e| io("cannot create", &tmp, e))?;
-    let result = verilate_in(&tmp, &files, shim, &top);
+    let result = verilate_in(&tmp, &files, shim, &top, &flags, &make, progress);
     if let Err(e) = result {
         // Keep the log where the message points; drop the rest.
         let _ = std::fs::remove_dir_all(tmp.join("obj"));
@@ -192,9 +282,34 @@ pub(crate) fn build_target(target: &Target, root: &Path) -> Result<Built, SimErr
     Ok(done(true))
 }
 
-/// Runs Verilator and the C++ build in `tmp` (which holds nothing yet but
-/// an empty `src`), leaving `tmp/libsf.so` and `tmp/build.log`.
-fn verilate_in(tmp: &Path, files: &[spikeforge_hdl::emit::VerilogFile], shim: &str, top: &str) -> Result<(), SimError> {
+/// Every Verilator argument of a build with `options` but the files.
+fn verilator_flags(options: &BuildOptions) -> Vec<String> {
+    let mut v: Vec<String> = FLAGS.iter().map(|s| s.to_string()).collect();
+    if options.trace {
+        v.push("--trace".into());
+    }
+    v.extend(options.verilator_args.iter().cloned());
+    v
+}
+
+/// The make variables of a build with `options`.
+fn make_flags(options: &BuildOptions) -> Vec<String> {
+    MAKEFLAGS.iter().map(|s| s.to_string()).chain(options.make_args.iter().cloned()).collect()
+}
+
+/// Runs Verilator, then make for the C++ build, in `tmp` (which holds
+/// nothing yet but an empty `src`), leaving `tmp/libsf.so` and
+/// `tmp/build.log`. Make runs on its own (not through Verilator's
+/// `--build`) so its progress can be followed file by file.
+fn verilate_in(
+    tmp: &Path,
+    files: &[spikeforge_hdl::emit::VerilogFile],
+    shim: &str,
+    top: &str,
+    flags: &[String],
+    make: &[String],
+    progress: &mut dyn FnMut(BuildStage),
+) -> Result<(), SimError> {
     let io = |what: &str, p: &Path, e: std::io::Error| SimError::io(what, p, Some(e));
     let mut list = String::new();
     for f in files {
@@ -204,8 +319,8 @@ fn verilate_in(tmp: &Path, files: &[spikeforge_hdl::emit::VerilogFile], shim: &s
         list.push_str(&rel);
         list.push('\n');
     }
-    // A file list, never an argument list: 64-core designs have thousands
-    // of module files, beyond the kernel's argument limit.
+    // A file list, never an argument list: a design's module files must
+    // never meet the kernel's argument limit.
     let list_path = tmp.join("src/files.f");
     std::fs::write(&list_path, list).map_err(|e| io("cannot write", &list_path, e))?;
     let vlt = tmp.join("src/verilator.vlt");
@@ -222,36 +337,97 @@ fn verilate_in(tmp: &Path, files: &[spikeforge_hdl::emit::VerilogFile], shim: &s
         // Its makefiles paste VERILATOR_ROOT into compiler command lines.
         tool.require_shell_safe("VERILATOR_ROOT", &root, "install Verilator in a plain path or unset VERILATOR_ROOT")?;
     }
+    progress(BuildStage::Verilating);
     let mut cmd = tool.command(tmp);
-    cmd.args(FLAGS)
-        .arg("-j")
-        .arg(jobs.to_string())
+    cmd.args(flags)
         .args(["--Mdir", "obj", "--top-module", top])
         .arg("-CFLAGS")
         .arg(format!("-fPIC -DSF_TOP={class} -DSF_TOP_H='\"{class}.h\"'"))
         .args(["-LDFLAGS", "-shared", "-o", "libsf.so"]);
-    for m in MAKEFLAGS {
-        cmd.arg("-MAKEFLAGS").arg(m);
-    }
     cmd.args(["src/verilator.vlt", "-f", "src/files.f", "src/shim.cpp"]);
     let out = tool.output(&mut cmd)?;
-    let log = format!(
+    let mut log = format!(
         "{:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
         cmd,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     let log_path = tmp.join("build.log");
-    std::fs::write(&log_path, &log).map_err(|e| io("cannot write", &log_path, e))?;
-    let built_lib = tmp.join("obj").join("libsf.so");
-    if !out.status.success() || !built_lib.is_file() {
+    let fail = |log: &str| {
         let tail: String =
             log.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-        let (cause, help) = diagnose_build_log(&log);
-        return Err(SimError::BuildFailed { log: log_path, tail, cause, help });
+        let (cause, help) = diagnose_build_log(log);
+        SimError::BuildFailed { log: log_path.clone(), tail, cause, help }
+    };
+    if !out.status.success() {
+        std::fs::write(&log_path, &log).map_err(|e| io("cannot write", &log_path, e))?;
+        return Err(fail(&log));
+    }
+    let obj = tmp.join("obj");
+    let total = compile_units(&obj, &class);
+    let mut done = 0;
+    progress(BuildStage::Compiling { done, total });
+    let mut cmd = tools::MAKE.command(&obj);
+    cmd.args(["-f", &format!("{class}.mk"), "-j", &jobs.to_string()]).args(make);
+    let out = tools::MAKE.output_lines(&mut cmd, &mut |line| {
+        if line.contains(" -o libsf.so") {
+            progress(BuildStage::Linking);
+        } else if line.contains(" -c ") && line.contains(".cpp") {
+            done += 1;
+            progress(BuildStage::Compiling { done, total: total.max(done) });
+        }
+    })?;
+    log.push_str(&format!(
+        "\n{:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        cmd,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ));
+    std::fs::write(&log_path, &log).map_err(|e| io("cannot write", &log_path, e))?;
+    let built_lib = obj.join("libsf.so");
+    if !out.status.success() || !built_lib.is_file() {
+        return Err(fail(&log));
     }
     std::fs::rename(&built_lib, tmp.join("libsf.so")).map_err(|e| io("cannot move", &built_lib, e))?;
     Ok(())
+}
+
+/// How many C++ files make will compile: the entries of the class, support,
+/// global and user lists in Verilator's makefiles (0 if unreadable).
+fn compile_units(obj: &Path, class: &str) -> usize {
+    let lists = [
+        "VM_CLASSES_FAST",
+        "VM_CLASSES_SLOW",
+        "VM_SUPPORT_FAST",
+        "VM_SUPPORT_SLOW",
+        "VM_GLOBAL_FAST",
+        "VM_GLOBAL_SLOW",
+        "VM_USER_CLASSES",
+    ];
+    let mut n = 0;
+    for file in [format!("{class}.mk"), format!("{class}_classes.mk")] {
+        let Ok(text) = std::fs::read_to_string(obj.join(file)) else { continue };
+        let mut counting = false;
+        for line in text.lines() {
+            let t = line.trim();
+            if let Some((name, rest)) = t.split_once('=') {
+                let name = name.trim_end_matches('+').trim();
+                if !name.contains(char::is_whitespace) && name.starts_with("VM_") {
+                    counting = lists.contains(&name);
+                    if counting {
+                        n += rest.trim_end_matches('\\').split_whitespace().count();
+                    }
+                    counting &= t.ends_with('\\');
+                    continue;
+                }
+            }
+            if counting {
+                n += t.trim_end_matches('\\').split_whitespace().count();
+                counting = t.ends_with('\\');
+            }
+        }
+    }
+    n
 }
 
 /// A temp folder whose path a shell would read as itself: `$TMPDIR` when it
