@@ -248,7 +248,7 @@ pub fn map_network(
     algorithm: spikeforge_mapper::Algorithm,
 ) -> Result<spikeforge_mapper::Mapping, Failure> {
     spikeforge_mapper::map(net, spec, &spikeforge_mapper::MapOptions::new(algorithm))
-        .map_err(|e| e.explained(net, spec).into())
+        .map_err(|e| e.explained(net, spec, algorithm).into())
 }
 
 /// Writes an output file.

@@ -123,7 +123,7 @@ fn map(a: &MapArgs) -> Result<Outcome, Failure> {
         opts.rates = Some(r);
         run = Some((stim, steps, golden));
     }
-    let m = do_map(&net, &spec, &opts).map_err(|e| e.explained(&net, &spec))?;
+    let m = do_map(&net, &spec, &opts).map_err(|e| e.explained(&net, &spec, opts.algorithm))?;
     // With a stimulus: run the architectural model, measure traffic, check it against golden.
     let mut measured = None;
     if let Some((stim, steps, golden)) = &run {
@@ -191,6 +191,20 @@ fn print_report(
         r.algorithm
     );
     println!("cores used   {} of {}", r.cores_used, r.cores_available);
+    let b = &r.core_bound;
+    println!(
+        "lower bound  {} cores ({}): neurons {}, synapse words {} ({} at one synapse a word), axons {}, routes {}, parameter sets {}; the largest neuron needs {} synapse entries and {} axons",
+        b.cores,
+        b.binding(),
+        b.neurons,
+        b.synapses_dense,
+        b.synapses,
+        b.axons,
+        b.routes,
+        b.param_sets,
+        b.max_synapses,
+        b.max_axons
+    );
     println!("  core  x  y  {:<18} {:<20} {:<18} {:<18}", "neurons", "synapses", "axons", "routes");
     for c in &r.per_core {
         println!(

@@ -18,6 +18,7 @@ use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapOptions, 
 use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, ProjectionDoc};
 use spikeforge_net::rng::SplitMix64;
 use spikeforge_net::{Network, NetworkDoc};
+use spikeforge_tests::families;
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -186,6 +187,17 @@ fn export(dir: &str, name: &str, net: &Network, spec: &HardwareSpec, greedy: &Ma
     std::fs::write(format!("{dir}/{name}.json"), meta.to_string()).unwrap();
 }
 
+/// Peak resident memory of this process so far, MB (VmHWM).
+fn peak_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches("kB").trim().to_string()))
+        })
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
     let max: usize = std::env::var("SF_BENCH_MAX_SYNAPSES").ok().and_then(|v| v.parse().ok()).unwrap_or(if quick {
@@ -198,18 +210,52 @@ fn main() {
         std::fs::create_dir_all(d).unwrap();
     }
     println!(
-        "{:<12} {:>9} {:>7} {:>6} | {:>9} {:>10} | {:>9} {:>10} | {:>7}",
-        "network", "synapses", "neurons", "cores", "greedy s", "greedy pk", "multi s", "multi pk", "ratio"
+        "{:<16} {:>9} {:>7} {:>6} {:>5} | {:>9} {:>10} | {:>9} {:>10} | {:>7} {:>7}",
+        "network",
+        "synapses",
+        "neurons",
+        "cores",
+        "bound",
+        "greedy s",
+        "greedy pk",
+        "multi s",
+        "multi pk",
+        "ratio",
+        "peak MB"
     );
     type Gen = fn(usize, &mut SplitMix64) -> Network;
     let families: [(&str, Gen); 3] = [("feedforward", feedforward), ("local2d", local), ("recurrent", recurrent)];
-    for target in [10_000usize, 100_000, 1_000_000] {
+    // The generated families at three sizes (ten million synapses on request:
+    // SF_BENCH_MAX_SYNAPSES=10000000), then networks of fixed size from
+    // other families, then network files named in SF_BENCH_NETS.
+    let mut cases: Vec<(String, Box<dyn Fn() -> Network>)> = Vec::new();
+    for target in [10_000usize, 100_000, 1_000_000, 10_000_000] {
         if target > max {
             continue;
         }
         for (fam, gen) in families {
-            let mut rng = SplitMix64(target as u64 ^ 0xC0FFEE);
-            let net = gen(target, &mut rng);
+            cases.push((
+                format!("{fam}_{target}"),
+                Box::new(move || {
+                    let mut rng = SplitMix64(target as u64 ^ 0xC0FFEE);
+                    gen(target, &mut rng)
+                }),
+            ));
+        }
+    }
+    if !quick {
+        cases.push(("grid3d_20".into(), Box::new(|| families::grid3d(20))));
+        cases.push(("scalefree_8000".into(), Box::new(|| families::barabasi_albert(8000, 12, 1))));
+        cases.push(("smallworld_8000".into(), Box::new(|| families::small_world(8000, 24, 10, 1))));
+    }
+    for path in std::env::var("SF_BENCH_NETS").unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
+        let path = std::path::PathBuf::from(path);
+        let name = path.file_stem().map_or("net".into(), |s| s.to_string_lossy().into_owned());
+        cases.push((name, Box::new(move || spikeforge_net::load_network(&path).expect("a valid network file"))));
+    }
+    for (case, make) in cases {
+        {
+            let net = make();
             let spec = spec_for(&net);
             let st = net.stats();
             let t = Instant::now();
@@ -220,23 +266,28 @@ fn main() {
             let tm = t.elapsed().as_secs_f64();
             let (pg, pm) = (g.report.packets_per_step, m.report.packets_per_step);
             println!(
-                "{:<12} {:>9} {:>7} {:>3}/{:<2} | {:>9.3} {:>10.0} | {:>9.3} {:>10.0} | {:>7.3}",
-                fam,
+                "{:<16} {:>9} {:>7} {:>3}/{:<2} {:>5} | {:>9.3} {:>10.0} | {:>9.3} {:>10.0} | {:>7.3} {:>7.0}",
+                case,
                 st.synapses,
                 st.neurons,
                 m.report.cores_used,
                 g.report.cores_used,
+                m.report.core_bound.cores,
                 tg,
                 pg,
                 tm,
                 pm,
-                pm / pg
+                pm / pg,
+                peak_mb()
             );
             if let Some(d) = &export_dir {
-                export(d, &format!("{fam}_{target}"), &net, &spec, &g, &m);
+                export(d, &case, &net, &spec, &g, &m);
             }
         }
     }
+    println!(
+        "bound: the lower bound on cores (spikeforge_mapper::pack); peak MB: the process's peak resident memory so far"
+    );
     println!("cores: multilevel/greedy; pk: inter-core + host packets per step if every neuron fires once;");
     println!("ratio: multilevel pk / greedy pk (lower is better). Target: 1M synapses mapped in < 5 s.");
 }

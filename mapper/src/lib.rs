@@ -16,11 +16,13 @@
 //! (`spikeforge-hw`: spec, word layouts). Must not know about Verilog,
 //! simulators or boards.
 
+pub mod advice;
 pub mod arch;
 pub mod conn;
 pub mod image;
 pub mod load;
 pub mod multilevel;
+pub mod pack;
 pub mod partition;
 pub mod place;
 /// The hardware spec (owned by the hardware contract, `spikeforge-hw`).
@@ -90,10 +92,14 @@ pub enum MapError {
         over: u64,
     },
     /// The network needs more cores than the spec has.
-    #[error("the network needs {needed} cores, the spec `{spec_name}` has {cap} ({w}x{h}), {over} too few; largest population: `{population}` ({size} neurons)")]
+    #[error("the network needs {needed} cores as packed, the spec `{spec_name}` has {cap} ({w}x{h}), {over} too few; no partition can use fewer than {bound} ({binding}); largest population: `{population}` ({size} neurons)")]
     Cores {
-        /// Needed.
+        /// Needed: the fewest cores a packing reached.
         needed: u32,
+        /// The lower bound on cores ([`pack::CoreBound`]).
+        bound: u32,
+        /// The resource that sets the bound.
+        binding: &'static str,
         /// Available.
         cap: u32,
         /// Shortfall.
@@ -207,19 +213,21 @@ impl miette::Diagnostic for ExplainedMapError {
 
 impl MapError {
     /// This error with the help of [`explain`].
-    pub fn explained(self, net: &Network, spec: &HardwareSpec) -> ExplainedMapError {
-        let help = explain(net, spec, &self);
+    pub fn explained(self, net: &Network, spec: &HardwareSpec, algorithm: Algorithm) -> ExplainedMapError {
+        let help = explain(net, spec, &self, algorithm);
         ExplainedMapError { error: self, help }
     }
 }
 
 /// The smallest mesh at least as large as `w`x`h` in both directions with ≥ `needed` cores.
+/// Each side at most 64 (the spec's limit): 64x64 if even that is too few.
 fn mesh_for(needed: u32, w: u32, h: u32) -> (u32, u32) {
-    let (w, h) = (w.max(1), h.max(1));
-    (w..=needed.max(w))
-        .map(|nw| (nw, h.max(needed.div_ceil(nw))))
+    let (w, h) = (w.clamp(1, 64), h.clamp(1, 64));
+    (w..=64)
+        .map(|nw| (nw, h.max(needed.div_ceil(nw)).min(64)))
+        .filter(|&(nw, nh)| nw * nh >= needed)
         .min_by_key(|&(nw, nh)| (nw * nh, nw.abs_diff(nh)))
-        .unwrap_or((w, h))
+        .unwrap_or((64, 64))
 }
 
 /// Options of a mapping run.
@@ -276,6 +284,9 @@ pub struct Report {
     pub cores_used: u32,
     /// Cores in the spec.
     pub cores_available: u32,
+    /// Lower bound on the cores any partition needs, per resource.
+    #[serde(default)]
+    pub core_bound: pack::CoreBound,
     /// Capacities (neurons, synapses, axons, routes, parameter sets).
     pub capacity: CoreUse,
     /// Per used core.
@@ -355,20 +366,20 @@ fn partition_error(net: &Network, spec: &HardwareSpec, conn: &Conn, e: Partition
                 over: needs - cap as u64,
             }
         }
-        PartitionError::TooManyCores { .. } => {
-            // How many an unlimited mesh would need, for the message.
-            let mut caps = caps_of(spec);
-            caps.cores = u32::MAX;
-            let order: Vec<u32> = conn.computed().collect();
-            let needed = partition::fill(conn, &caps, &order).map(|(_, k)| k as u32).unwrap_or(0);
+        PartitionError::TooManyCores { needed } => {
+            // Repair names one core more than it had when it ran out.
+            let needed = needed.max(spec.cores() + 1);
             if needed > spec.cores() {
                 if let Some(e) = param_sets_error(net, spec, conn, needed) {
                     return e;
                 }
             }
+            let bound = pack::CoreBound::new(conn, &caps_of(spec));
             let big = net.populations().iter().filter(|p| !p.is_input()).max_by_key(|p| p.size()).expect("has neurons");
             MapError::Cores {
                 needed,
+                bound: bound.cores,
+                binding: bound.binding(),
                 cap: spec.cores(),
                 over: needed.saturating_sub(spec.cores()),
                 w: spec.mesh_width,
@@ -390,7 +401,7 @@ fn param_sets_error(net: &Network, spec: &HardwareSpec, conn: &Conn, needed: u32
     let order: Vec<u32> = conn.computed().collect();
     let fits = |k: u32| {
         let caps = Caps { param_sets: k, ..caps_of(spec) };
-        partition::fill(conn, &caps, &order).is_ok()
+        pack::best(conn, &caps, &order).is_ok_and(|(_, n, _)| n as u32 <= spec.cores())
     };
     if spec.param_sets_per_core >= conn.sets || !fits(conn.sets) {
         return None;
@@ -432,10 +443,17 @@ fn param_sets_error(net: &Network, spec: &HardwareSpec, conn: &Conn, needed: u32
     })
 }
 
-/// The full help line of a mapping error: the spec change, plus the
-/// smallest preset the network fits (if it is not the spec tried).
-pub fn explain(net: &Network, spec: &HardwareSpec, e: &MapError) -> String {
-    let mut help = e.help();
+/// The full help line of a mapping error: a spec change checked by
+/// mapping onto it ([`advice::advise`]), plus the smallest preset the
+/// network fits (if it is not the spec tried).
+pub fn explain(net: &Network, spec: &HardwareSpec, e: &MapError, algorithm: Algorithm) -> String {
+    let mut help = match advice::advise(net, spec, e, algorithm) {
+        Some(a) => format!("{}; checked by mapping onto the changed spec", a.sentence()),
+        None => "no change of this spec within its limits makes the network fit".to_string(),
+    };
+    if let MapError::Bits { .. } = e {
+        help.push_str(", or re-quantize the network");
+    }
     match suggest_preset(net) {
         Some(p) if p != spec.name => help.push_str(&format!("; the `{p}` preset fits (--spec {p})")),
         Some(_) => {}
@@ -463,27 +481,77 @@ fn partition_with<'a>(
     if let Some(seed) = seed {
         spikeforge_net::rng::SplitMix64(seed).shuffle(&mut natural);
     }
-    let (part, k) = partition::fill(conn, &caps, &natural)?;
-    let mut greedy = State::new(conn, rate, caps, part, k);
-    if algorithm == Algorithm::Greedy {
-        greedy.repair()?;
-        let baseline = seed.is_none().then(|| greedy.traffic());
-        return Ok((greedy, baseline));
-    }
-    // The greedy baseline's traffic, for the report (from this packing, not a second one).
-    let baseline = if seed.is_none() {
-        let mut b = greedy.clone();
-        Some(b.repair().map_or(f64::NAN, |_| b.traffic()))
-    } else {
-        None
-    };
-    // Spread the slack: pack again with capacities just above an even split
-    // over the greedy core count (relaxing until it fits that count), so
-    // every core has room for refinement moves. Do it for the natural order
-    // and for label-propagation clusters; refine all; keep the best.
-    let k0 = greedy.k;
+    // The baseline: next fit in network order (when it fits the spec's cores).
+    let unlimited = Caps { cores: u32::MAX, ..caps };
+    let (part, k) = partition::fill(conn, &unlimited, &natural)?;
+    let greedy = (k as u32 <= caps.cores).then(|| State::new(conn, rate, caps, part, k));
+    // The fewest cores any packing reaches (pack.rs); with more than the
+    // spec has, the network does not fit.
+    let (bpart, bk, _) = pack::best(conn, &caps, &natural)?;
     let total_s: u64 = conn.computed().map(|v| conn.fanin[v as usize] as u64).sum();
     let total_n = natural.len() as u64;
+    let ml_at = |k: usize, slack: f64| -> State<'a> {
+        let cap_n = caps.neurons.min(((total_n as f64 / k as f64) * slack).ceil() as u32).max(1);
+        let cap_s = caps.synapses.min(((total_s as f64 / k as f64) * slack).ceil() as u32);
+        let part = multilevel::partition(conn, rate, k, (cap_n, cap_s), caps.param_sets);
+        // Repair may not open parts beyond k: k is what this candidate is for.
+        State::new(conn, rate, Caps { cores: k as u32, ..caps }, part, k)
+    };
+    let finish = |mut st: State<'a>| -> Result<State<'a>, PartitionError> {
+        // Refinement first (more freedom), then the exact capacities; if
+        // repair fails after refinement, repair the partition as packed
+        // (what the greedy algorithm does) and refine that: so the
+        // multilevel mapper fits whenever the greedy one does.
+        let unrefined = st.clone();
+        st.refine(8);
+        match st.repair() {
+            Ok(()) => Ok(st),
+            Err(_) => {
+                let mut st = unrefined;
+                st.repair()?;
+                st.refine(8);
+                Ok(st)
+            }
+        }
+    };
+    let bound = pack::CoreBound::new(conn, &caps).cores_sparse.max(1) as usize;
+    if bk as u32 > caps.cores {
+        // The packings need more cores than the spec has; the multilevel
+        // partitioner, balanced over exactly the spec's cores and repaired
+        // within them, may still fit when the lower bound allows it.
+        let too_many = PartitionError::TooManyCores { needed: bk as u32 };
+        if algorithm == Algorithm::Greedy || bound > caps.cores as usize {
+            return Err(too_many);
+        }
+        let baseline = seed.is_none().then_some(f64::NAN);
+        return finish(ml_at(caps.cores as usize, 1.01))
+            .map(|st| (descend(st, bound, &ml_at, &finish), baseline))
+            .map_err(|_| too_many);
+    }
+    let packed = (greedy.as_ref().is_none_or(|g| g.k > bk)).then(|| State::new(conn, rate, caps, bpart, bk));
+    // The greedy baseline's traffic, for the report (NaN: network order does not fit).
+    let baseline = seed.is_none().then(|| {
+        greedy.as_ref().map_or(f64::NAN, |g| {
+            let mut b = g.clone();
+            b.repair().map_or(f64::NAN, |_| b.traffic())
+        })
+    });
+    if algorithm == Algorithm::Greedy {
+        // Network order if it fits, else the packing with the fewest cores.
+        let mut last = None;
+        for mut st in greedy.into_iter().chain(packed) {
+            match st.repair() {
+                Ok(()) => return Ok((st, baseline)),
+                Err(e) => last = Some(e),
+            }
+        }
+        return Err(last.expect("a packing was tried"));
+    }
+    // Spread the slack: pack again with capacities just above an even split
+    // over the packing's core count (relaxing until it fits that count), so
+    // every core has room for refinement moves. Do it for the natural order
+    // and for label-propagation clusters; refine all; keep the best.
+    let k0 = bk;
     let balanced = |order: Option<&[u32]>| -> Option<State<'a>> {
         for slack in [1.02, 1.05, 1.1, 1.2, 1.5] {
             let mut c = caps;
@@ -506,7 +574,7 @@ fn partition_with<'a>(
         }
         None
     };
-    let mut candidates = vec![greedy];
+    let mut candidates: Vec<State<'a>> = greedy.into_iter().chain(packed).collect();
     // Small networks: also try label-propagation clusters and graph growing
     // (cheap there, and sometimes best); large ones rely on the multilevel scheme.
     if conn.in_src.len() <= 200_000 {
@@ -520,29 +588,19 @@ fn partition_with<'a>(
     // traffic, then candidate order.
     use rayon::prelude::*;
     if k0 > 0 {
-        let ml: Vec<State<'a>> = [1.03, 1.1]
-            .par_iter()
-            .map(|&slack| {
-                let cap_n = caps.neurons.min(((total_n as f64 / k0 as f64) * slack).ceil() as u32).max(1);
-                let cap_s = caps.synapses.min(((total_s as f64 / k0 as f64) * slack).ceil() as u32);
-                let part = multilevel::partition(conn, rate, k0, (cap_n, cap_s), caps.param_sets);
-                State::new(conn, rate, caps, part, k0)
-            })
-            .collect();
+        let ml: Vec<State<'a>> = [1.03, 1.1].par_iter().map(|&slack| ml_at(k0, slack)).collect();
         candidates.extend(ml);
     }
-    let results: Vec<Result<State<'a>, PartitionError>> = candidates
-        .into_par_iter()
-        .map(|mut st| {
-            st.refine(8);
-            st.repair().map(|_| st)
-        })
-        .collect();
+    let results: Vec<Result<State<'a>, PartitionError>> = candidates.into_par_iter().map(finish).collect();
     let mut best: Option<State<'a>> = None;
-    let mut last_err = None;
+    // When nothing fits, the first candidate's error (a packing's, as the
+    // greedy algorithm reports it).
+    let mut first_err = None;
     for r in results {
         match r {
-            Err(e) => last_err = Some(e),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
             Ok(st) => {
                 if best.as_ref().is_none_or(|b| (st.k, st.traffic()) < (b.k, b.traffic())) {
                     best = Some(st);
@@ -550,7 +608,31 @@ fn partition_with<'a>(
             }
         }
     }
-    best.map(|b| (b, baseline)).ok_or_else(|| last_err.expect("a candidate failed"))
+    let best = best.map(|b| descend(b, bound, &ml_at, &finish));
+    best.map(|b| (b, baseline)).ok_or_else(|| first_err.expect("a candidate failed"))
+}
+
+/// Fewer cores than a partition of `best.k` parts, down to the lower bound
+/// `bound`: the multilevel partition balanced over k parts and repaired
+/// within them, k by bisection between the bound and the fewest that fit
+/// (at most four tries; fitting is not monotonic in k, so this is a search,
+/// not a proof).
+fn descend<'a>(
+    mut best: State<'a>,
+    bound: usize,
+    ml_at: &dyn Fn(usize, f64) -> State<'a>,
+    finish: &dyn Fn(State<'a>) -> Result<State<'a>, PartitionError>,
+) -> State<'a> {
+    let (mut lo, mut tries) = (bound.max(1), 0);
+    while lo < best.k && tries < 4 {
+        tries += 1;
+        let mid = lo + (best.k - lo) / 2;
+        match finish(ml_at(mid, 1.01)) {
+            Ok(st) if st.k <= mid => best = st,
+            _ => lo = mid + 1,
+        }
+    }
+    best
 }
 
 /// The partition when one synapse word per synapse does not fit: dense
@@ -578,16 +660,34 @@ fn dense_partition<'a>(
             continue;
         }
         let caps = Caps { synapses: budget as u32, ..caps_of(spec) };
-        let Ok(r) = partition_with(conn, rate, caps, opts.algorithm, opts.seed) else { continue };
-        let pos: Vec<u32> = (0..r.0.k as u32).collect();
-        let words = build_images(net, spec, conn, &r.0.part, &pos)
-            .cores
-            .iter()
-            .map(|c| c.synapses.len() as u64)
-            .max()
-            .unwrap_or(0);
-        if words <= s {
-            return Some((r, caps));
+        // The packings first (milliseconds): no partition is tried at a
+        // budget where none of them fits the spec's cores.
+        let order: Vec<u32> = conn.computed().collect();
+        let packs = pack::best(conn, &caps, &order).is_ok_and(|(_, k, _)| k as u32 <= spec.cores());
+        // The multilevel partitioner may fit where the packings do not, if the bound allows.
+        let bounded =
+            opts.algorithm != Algorithm::Greedy && pack::CoreBound::new(conn, &caps).cores_sparse <= spec.cores();
+        if !packs && !bounded {
+            continue;
+        }
+        // The greedy partition too when another one's words overflow: what
+        // fits for the greedy mapper fits for every algorithm.
+        let mut algorithms = vec![opts.algorithm];
+        if opts.algorithm != Algorithm::Greedy {
+            algorithms.push(Algorithm::Greedy);
+        }
+        for algorithm in algorithms {
+            let Ok(r) = partition_with(conn, rate, caps, algorithm, opts.seed) else { continue };
+            let pos: Vec<u32> = (0..r.0.k as u32).collect();
+            let words = build_images(net, spec, conn, &r.0.part, &pos)
+                .cores
+                .iter()
+                .map(|c| c.synapses.len() as u64)
+                .max()
+                .unwrap_or(0);
+            if words <= s {
+                return Some((r, caps));
+            }
         }
     }
     None
@@ -623,6 +723,10 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
     let mut caps = caps_of(spec);
     let (st, baseline) = match partition_with(&conn, &rate, caps, opts.algorithm, opts.seed) {
         Ok(r) => r,
+        // Two synapses a word help when synapse entries are short, not routes.
+        Err(e @ (PartitionError::Routes { .. } | PartitionError::InputRoutes { .. })) => {
+            return Err(partition_error(net, spec, &conn, e))
+        }
         Err(e) => match dense_partition(net, spec, &conn, &rate, opts) {
             Some((r, dense_caps)) => {
                 caps = dense_caps;
@@ -697,6 +801,7 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
         algorithm: opts.algorithm,
         cores_used: per_core.len() as u32,
         cores_available: spec.cores(),
+        core_bound: pack::CoreBound::new(&conn, &caps_of(spec)),
         capacity: CoreUse {
             core: 0,
             x: 0,

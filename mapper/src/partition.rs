@@ -484,6 +484,28 @@ impl<'a> State<'a> {
                 let fewest = self.sets[c].iter().min_by_key(|e| (e.1, e.0)).expect("a part with sets").0;
                 members.retain(|&v| self.conn.set[v as usize] == fewest);
             }
+            // Weigh only the members that free most of what overflows: every
+            // candidate costs a full move evaluation per part, and a core
+            // holds up to thousands of neurons (this keeps a failing repair
+            // fast as well as a succeeding one).
+            const CANDIDATES: usize = 48;
+            if members.len() > CANDIDATES {
+                let cu = c as u32;
+                let frees = |v: u32| -> u64 {
+                    if self.use_r[c] > self.caps.routes {
+                        self.cnt[v as usize].len() as u64
+                    } else if self.use_a[c] > self.caps.axons {
+                        self.conn.sources(v).iter().filter(|&&s| get(&self.cnt[s as usize], cu) == 1).count() as u64
+                    } else if self.use_s[c] > self.caps.synapses {
+                        self.conn.fanin[v as usize] as u64
+                    } else {
+                        0
+                    }
+                };
+                let mut keyed: Vec<(u64, u32)> = members.iter().map(|&v| (frees(v), v)).collect();
+                keyed.sort_unstable_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+                members = keyed.into_iter().take(CANDIDATES).map(|(_, v)| v).collect();
+            }
             let mut best: Option<(f64, u32, u32)> = None;
             for &v in &members {
                 for b in 0..self.k as u32 {
@@ -517,7 +539,7 @@ impl<'a> State<'a> {
 }
 
 /// Whether neuron `v` fits an empty core at all.
-fn fits_alone(conn: &Conn, caps: &Caps, v: u32) -> Result<(), PartitionError> {
+pub(crate) fn fits_alone(conn: &Conn, caps: &Caps, v: u32) -> Result<(), PartitionError> {
     let fanin = conn.fanin[v as usize];
     if fanin > caps.synapses {
         return Err(PartitionError::NeuronTooBig { neuron: v, what: "synapse entries", needs: fanin as u64 });

@@ -15,7 +15,7 @@ fn networks_that_do_not_fit() {
         let net = spikeforge_net::load_network(path).unwrap();
         for algorithm in [Algorithm::Greedy, Algorithm::Multilevel] {
             let e = map(&net, &spec, &MapOptions::new(algorithm)).expect_err("must not fit");
-            insta::assert_snapshot!(format!("error: {e}\nhelp: {}\n", explain(&net, &spec, &e)));
+            insta::assert_snapshot!(format!("error: {e}\nhelp: {}\n", explain(&net, &spec, &e, algorithm)));
         }
     });
 }

@@ -2,7 +2,10 @@
 //! mappings. `PROPTEST_CASES` scales the count (default 256).
 
 use proptest::prelude::*;
+use spikeforge_mapper::conn::Conn;
 use spikeforge_mapper::image::{Layout, ParamEntry, ParamSetEntry, SynapseWordEntry, DENSE_LANES};
+use spikeforge_mapper::pack;
+use spikeforge_mapper::partition::Caps;
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapError, MapOptions, Mapping};
 use spikeforge_net::{Network, Stimulus};
 use spikeforge_tests::{net_case, NetCase};
@@ -46,6 +49,18 @@ fn spec_for(net: &Network, knobs: Knobs) -> HardwareSpec {
         interconnect: if mesh { Interconnect::Mesh } else { Interconnect::Crossbar },
         // Two synapse banks (twin-row layout) on the mesh half of the cases.
         single_port_synapses: mesh,
+    }
+}
+
+fn caps(spec: &HardwareSpec) -> Caps {
+    Caps {
+        neurons: spec.neurons_per_core,
+        synapses: spec.synapses_per_core,
+        axons: spec.axons_per_core,
+        routes: spec.routes_per_core,
+        param_sets: spec.param_sets_per_core,
+        input_routes: spec.input_routes as u64,
+        cores: spec.cores(),
     }
 }
 
@@ -237,6 +252,53 @@ proptest! {
         prop_assert!(m.report.cores_used <= g.report.cores_used);
         if m.report.cores_used == g.report.cores_used {
             prop_assert!(m.report.packets_per_step <= g.report.packets_per_step + 1e-9);
+        }
+    }
+
+    /// `map` never says "does not fit" when first fit decreasing packs the
+    /// network into the spec's cores (routing tables large enough not to
+    /// bind), and never uses fewer cores than the lower bound.
+    #[test]
+    fn map_fits_whenever_a_decreasing_packing_does(case in net_case(), knobs in knobs(), spare in 0u32..2) {
+        let net = case.network();
+        let mut spec = spec_for(&net, knobs);
+        let conn = Conn::new(&net);
+        let c0 = caps(&spec);
+        let order = pack::decreasing_order(&conn, &c0);
+        let (_, k) = pack::first_fit(&conn, &Caps { cores: u32::MAX, ..c0 }, &order).unwrap();
+        spec.mesh_width = (k as u32 + spare).max(1);
+        spec.mesh_height = 1;
+        spec.routes_per_core = spec.neurons_per_core * spec.mesh_width;
+        spec.input_routes = (spec.input_neurons + 1) * spec.mesh_width;
+        let bound = pack::CoreBound::new(&conn, &caps(&spec));
+        for algorithm in [Algorithm::Greedy, Algorithm::Multilevel] {
+            let m = map(&net, &spec, &MapOptions::new(algorithm))
+                .unwrap_or_else(|e| panic!("{algorithm:?}: {e}\n{case:?}\nspec {spec:?}"));
+            check_invariants(&net, &m);
+            prop_assert!(m.report.cores_used >= bound.cores, "below the bound {bound:?}");
+        }
+    }
+
+    /// Advice is checked: a network that does not fit maps onto the spec
+    /// the advice gives, with either algorithm, and that spec is valid.
+    #[test]
+    fn following_the_advice_maps(case in net_case(), n_per in 1u32..4, routes in 1u32..6, sets in 1u32..3, cut in 1u32..4) {
+        let net = case.network();
+        let mut spec = spec_for(&net, (n_per, 0, 0, true, sets));
+        spec.routes_per_core = routes;
+        spec.mesh_width = (spec.mesh_width / cut).max(1);
+        spec.mesh_height = (spec.mesh_height / cut).max(1);
+        if let Err(e) = map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)) {
+            let advice = spikeforge_mapper::advice::advise(&net, &spec, &e, Algorithm::Multilevel);
+            if let Some(a) = advice {
+                prop_assert!(a.spec.problems().is_empty(), "{:?}", a.spec.problems());
+                prop_assert!(!a.changes.is_empty());
+                for algorithm in [Algorithm::Greedy, Algorithm::Multilevel] {
+                    let m = map(&net, &a.spec, &MapOptions::new(algorithm))
+                        .unwrap_or_else(|e2| panic!("advice `{}` for `{e}` fails: {e2}", a.sentence()));
+                    check_invariants(&net, &m);
+                }
+            }
         }
     }
 

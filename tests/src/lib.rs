@@ -14,6 +14,8 @@
 //! only more of them. This is why the crate is a normal library (with
 //! proptest a normal dependency), not only a dev-dependency.
 
+pub mod families;
+
 use proptest::prelude::*;
 use spikeforge_mapper::{Algorithm, HardwareSpec, Interconnect, MapOptions};
 use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, PopulationKind, ProjectionDoc, ProjectionKind};
