@@ -490,10 +490,13 @@ fn partition_with<'a>(
     let (bpart, bk, _) = pack::best(conn, &caps, &natural)?;
     let total_s: u64 = conn.computed().map(|v| conn.fanin[v as usize] as u64).sum();
     let total_n = natural.len() as u64;
+    // The finest graph, built on first use and shared by every multilevel run.
+    let fine = std::sync::OnceLock::new();
     let ml_at = |k: usize, slack: f64| -> State<'a> {
         let cap_n = caps.neurons.min(((total_n as f64 / k as f64) * slack).ceil() as u32).max(1);
         let cap_s = caps.synapses.min(((total_s as f64 / k as f64) * slack).ceil() as u32);
-        let part = multilevel::partition(conn, rate, k, (cap_n, cap_s), caps.param_sets);
+        let fine = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
+        let part = multilevel::partition_fine(fine, conn, k, (cap_n, cap_s), caps.param_sets);
         // Repair may not open parts beyond k: k is what this candidate is for.
         State::new(conn, rate, Caps { cores: k as u32, ..caps }, part, k)
     };
@@ -588,8 +591,15 @@ fn partition_with<'a>(
     // traffic, then candidate order.
     use rayon::prelude::*;
     if k0 > 0 {
-        let ml: Vec<State<'a>> = [1.03, 1.1].par_iter().map(|&slack| ml_at(k0, slack)).collect();
-        candidates.extend(ml);
+        // Two balances in parallel; for large networks one after the other:
+        // every coarse level of a random graph keeps most of its edges, so
+        // two hierarchies at once were 2/3 of the peak memory at a million
+        // synapses.
+        if conn.in_src.len() <= 200_000 {
+            candidates.extend([1.03, 1.1].par_iter().map(|&slack| ml_at(k0, slack)).collect::<Vec<_>>());
+        } else {
+            candidates.extend([1.03, 1.1].iter().map(|&slack| ml_at(k0, slack)));
+        }
     }
     let results: Vec<Result<State<'a>, PartitionError>> = candidates.into_par_iter().map(finish).collect();
     let mut best: Option<State<'a>> = None;
@@ -676,8 +686,19 @@ fn dense_partition<'a>(
         if opts.algorithm != Algorithm::Greedy {
             algorithms.push(Algorithm::Greedy);
         }
+        let mut short_of_cores = false;
         for algorithm in algorithms {
-            let Ok(r) = partition_with(conn, rate, caps, algorithm, opts.seed) else { continue };
+            if algorithm == Algorithm::Greedy && !packs {
+                continue; // the greedy mapper fits only where a packing does
+            }
+            let r = match partition_with(conn, rate, caps, algorithm, opts.seed) {
+                Ok(r) => r,
+                Err(PartitionError::TooManyCores { .. }) => {
+                    short_of_cores = true;
+                    continue;
+                }
+                Err(_) => continue,
+            };
             let pos: Vec<u32> = (0..r.0.k as u32).collect();
             let words = build_images(net, spec, conn, &r.0.part, &pos)
                 .cores
@@ -688,6 +709,12 @@ fn dense_partition<'a>(
             if words <= s {
                 return Some((r, caps));
             }
+        }
+        // Out of cores at this budget, with no packing that fits: tighter
+        // budgets need more cores still (a heuristic; it keeps the failure
+        // path short).
+        if short_of_cores && !packs {
+            break;
         }
     }
     None

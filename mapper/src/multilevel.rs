@@ -45,34 +45,66 @@ impl Graph {
         let (a, b) = (self.start[v] as usize, self.start[v + 1] as usize);
         self.adj[a..b].iter().zip(&self.ew[a..b]).map(|(&u, &w)| (u as usize, w))
     }
-    fn from_edges(vw: Vec<W>, set: Vec<u32>, mut edges: Vec<(u32, u32, f32)>) -> Graph {
+    /// The graph of undirected `edges` (each listed once, self-loops
+    /// ignored): both directions in CSR, parallel edges merged (weights
+    /// summed in neighbour-then-weight order, so the sums are
+    /// deterministic). Built by counting, without a doubled edge list: at
+    /// a million synapses the doubled, sorted list was most of the
+    /// mapper's peak memory.
+    fn from_edges(vw: Vec<W>, set: Vec<u32>, edges: Vec<(u32, u32, f32)>) -> Graph {
         let n = vw.len();
-        // Both directions, merged.
-        let m = edges.len();
-        for i in 0..m {
-            let (a, b, w) = edges[i];
-            edges.push((b, a, w));
-        }
-        edges.retain(|e| e.0 != e.1);
-        edges.sort_unstable_by_key(|e| (e.0, e.1));
         let mut start = vec![0u32; n + 1];
-        let mut adj = Vec::with_capacity(edges.len());
-        let mut ew: Vec<f32> = Vec::with_capacity(edges.len());
-        let mut last = (u32::MAX, u32::MAX);
-        for (a, b, w) in edges {
-            if (a, b) == last {
-                *ew.last_mut().expect("merged edge follows its first") += w;
-            } else {
+        for &(a, b, _) in &edges {
+            if a != b {
                 start[a as usize + 1] += 1;
-                adj.push(b);
-                ew.push(w);
-                last = (a, b);
+                start[b as usize + 1] += 1;
             }
         }
         for i in 0..n {
             start[i + 1] += start[i];
         }
-        Graph { vw, set, start, adj, ew }
+        let total = start[n] as usize;
+        let mut adj = vec![0u32; total];
+        let mut ew = vec![0f32; total];
+        let mut pos: Vec<u32> = start[..n].to_vec();
+        for (a, b, w) in edges {
+            if a != b {
+                for (x, y) in [(a, b), (b, a)] {
+                    let p = pos[x as usize] as usize;
+                    adj[p] = y;
+                    ew[p] = w;
+                    pos[x as usize] += 1;
+                }
+            }
+        }
+        drop(pos);
+        // Sort each row, merge parallel edges, compact in place.
+        let mut row: Vec<(u32, f32)> = Vec::new();
+        let mut write = 0usize;
+        let mut new_start = vec![0u32; n + 1];
+        for v in 0..n {
+            let (a, b) = (start[v] as usize, start[v + 1] as usize);
+            row.clear();
+            row.extend(adj[a..b].iter().copied().zip(ew[a..b].iter().copied()));
+            row.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(x.1.total_cmp(&y.1)));
+            let mut last = u32::MAX;
+            for &(u, w) in &row {
+                if u == last {
+                    ew[write - 1] += w;
+                } else {
+                    adj[write] = u;
+                    ew[write] = w;
+                    write += 1;
+                    last = u;
+                }
+            }
+            new_start[v + 1] = write as u32;
+        }
+        adj.truncate(write);
+        ew.truncate(write);
+        adj.shrink_to_fit();
+        ew.shrink_to_fit();
+        Graph { vw, set, start: new_start, adj, ew }
     }
 }
 
@@ -80,7 +112,19 @@ impl Graph {
 fn build(conn: &Conn, rate: &[f64], verts: &[u32], vid: &[u32], sets: bool) -> Graph {
     let vw: Vec<W> = verts.iter().map(|&g| (1, conn.fanin[g as usize])).collect();
     let set = if sets { verts.iter().map(|&g| conn.set[g as usize]).collect() } else { Vec::new() };
-    let mut edges = Vec::new();
+    // Exact capacity: the list is as long as the network has synapses, twice.
+    let count: usize = (0..conn.n as u32)
+        .map(|s| {
+            let t = conn.targets(s).len();
+            let src = !conn.is_input[s as usize];
+            if t + src as usize >= 2 {
+                t.saturating_sub(1) + if src { t } else { 0 }
+            } else {
+                0
+            }
+        })
+        .sum();
+    let mut edges = Vec::with_capacity(count);
     for s in 0..conn.n as u32 {
         let t = conn.targets(s);
         if t.is_empty() {
@@ -163,15 +207,47 @@ fn coarsen(g: &Graph, max_w: W, seed: u64) -> (Graph, Vec<u32>) {
             cw.push(w);
         }
     }
-    let mut edges = Vec::with_capacity(g.adj.len() / 2);
+    // The coarse rows straight from the fine ones (no edge list: on random
+    // graphs every level keeps most of the edges, and the list was a third
+    // of the memory of a level): the members' neighbours through `cmap`,
+    // sorted, parallel edges merged, the edge inside a pair dropped.
+    let cn = cw.len();
+    let mut members = vec![(u32::MAX, u32::MAX); cn];
     for v in 0..n {
-        for (u, w) in g.neighbors(v) {
-            if v < u {
-                edges.push((cmap[v], cmap[u], w));
-            }
+        let c = cmap[v] as usize;
+        if members[c].0 == u32::MAX {
+            members[c].0 = v as u32;
+        } else {
+            members[c].1 = v as u32;
         }
     }
-    (Graph::from_edges(cw, cset, edges), cmap)
+    let mut start = vec![0u32; cn + 1];
+    let mut adj: Vec<u32> = Vec::with_capacity(g.adj.len());
+    let mut ew: Vec<f32> = Vec::with_capacity(g.adj.len());
+    let mut row: Vec<(u32, f32)> = Vec::new();
+    for (c, &(a, b)) in members.iter().enumerate() {
+        row.clear();
+        for m in [a, b] {
+            if m != u32::MAX {
+                row.extend(g.neighbors(m as usize).map(|(u, w)| (cmap[u], w)).filter(|&(cu, _)| cu as usize != c));
+            }
+        }
+        row.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(x.1.total_cmp(&y.1)));
+        let mut last = u32::MAX;
+        for &(u, w) in &row {
+            if u == last {
+                *ew.last_mut().expect("merged edge follows its first") += w;
+            } else {
+                adj.push(u);
+                ew.push(w);
+                last = u;
+            }
+        }
+        start[c + 1] = adj.len() as u32;
+    }
+    adj.shrink_to_fit();
+    ew.shrink_to_fit();
+    (Graph { vw: cw, set: cset, start, adj, ew }, cmap)
 }
 
 #[allow(clippy::needless_range_loop)] // parts and vertices index several arrays at once
@@ -335,43 +411,69 @@ impl<'g> PartSets<'g> {
     }
 }
 
-/// Partitions the computed neurons into `k` parts with per-part capacity
-/// `cap` = (neurons, synapse entries) and at most `param_sets` parameter
-/// sets per part. Returns a part per global id (`u32::MAX` for inputs).
-pub fn partition(conn: &Conn, rate: &[f64], k: usize, cap: (u32, u32), param_sets: u32) -> Vec<u32> {
+/// The finest graph of a network, built once and shared by the
+/// partitions at several capacities and part counts.
+pub struct Fine {
+    g: Graph,
+    verts: Vec<u32>,
+}
+
+/// The neuron graph of `conn` ([`Fine`]); `sets`: track parameter sets
+/// (the network has more than a core's table holds).
+pub fn prepare(conn: &Conn, rate: &[f64], sets: bool) -> Fine {
     let verts: Vec<u32> = conn.computed().collect();
     let mut vid = vec![u32::MAX; conn.n];
     for (i, &g) in verts.iter().enumerate() {
         vid[g as usize] = i as u32;
     }
+    let g = build(conn, rate, &verts, &vid, sets);
+    Fine { g, verts }
+}
+
+/// Partitions the computed neurons into `k` parts with per-part capacity
+/// `cap` = (neurons, synapse entries) and at most `param_sets` parameter
+/// sets per part. Returns a part per global id (`u32::MAX` for inputs).
+pub fn partition(conn: &Conn, rate: &[f64], k: usize, cap: (u32, u32), param_sets: u32) -> Vec<u32> {
+    let fine = prepare(conn, rate, conn.sets > param_sets);
+    partition_fine(&fine, conn, k, cap, param_sets)
+}
+
+/// [`partition`] on a prepared graph (made with `sets` = the network has
+/// more parameter sets than `param_sets`).
+pub fn partition_fine(fine: &Fine, conn: &Conn, k: usize, cap: (u32, u32), param_sets: u32) -> Vec<u32> {
     let mut out = vec![u32::MAX; conn.n];
-    if verts.is_empty() || k == 0 {
+    if fine.verts.is_empty() || k == 0 {
         return out;
     }
     let max_w = ((cap.0 / 4).max(1), (cap.1 / 4).max(conn.fanin.iter().copied().max().unwrap_or(1)));
-    let mut levels: Vec<(Graph, Vec<u32>)> = Vec::new();
-    let mut g = build(conn, rate, &verts, &vid, conn.sets > param_sets);
+    // coarse[i] is level i + 1; maps[i] maps level i's vertices to level i + 1's.
+    let mut coarse: Vec<Graph> = Vec::new();
+    let mut maps: Vec<Vec<u32>> = Vec::new();
     let target = (20 * k).max(64);
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    while g.n() > target {
-        let (cg, cmap) = coarsen(&g, max_w, seed);
+    loop {
+        let g = coarse.last().unwrap_or(&fine.g);
+        if g.n() <= target {
+            break;
+        }
+        let (cg, cmap) = coarsen(g, max_w, seed);
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
         if cg.n() as f64 > 0.95 * g.n() as f64 {
             break;
         }
-        levels.push((g, cmap));
-        g = cg;
+        coarse.push(cg);
+        maps.push(cmap);
     }
-    let mut part = initial(&g, k, cap, param_sets);
-    refine(&g, &mut part, k, cap, param_sets, 8);
-    while let Some((fine, cmap)) = levels.pop() {
-        let mut fp: Vec<u32> = cmap.iter().map(|&c| part[c as usize]).collect();
-        refine(&fine, &mut fp, k, cap, param_sets, 4);
+    let top = coarse.last().unwrap_or(&fine.g);
+    let mut part = initial(top, k, cap, param_sets);
+    refine(top, &mut part, k, cap, param_sets, 8);
+    for i in (0..maps.len()).rev() {
+        let finer = if i == 0 { &fine.g } else { &coarse[i - 1] };
+        let mut fp: Vec<u32> = maps[i].iter().map(|&c| part[c as usize]).collect();
+        refine(finer, &mut fp, k, cap, param_sets, 4);
         part = fp;
-        g = fine;
     }
-    let _ = g;
-    for (i, &gid) in verts.iter().enumerate() {
+    for (i, &gid) in fine.verts.iter().enumerate() {
         out[gid as usize] = part[i];
     }
     out

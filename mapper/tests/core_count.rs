@@ -1,0 +1,108 @@
+//! The fewest cores on networks of real size: a scale-free network whose
+//! hubs make network-order packing waste cores, a 3-D grid, and the
+//! failure path (its error names the bound; its advice is checked).
+
+use spikeforge_mapper::conn::Conn;
+use spikeforge_mapper::pack;
+use spikeforge_mapper::partition::{fill, Caps};
+use spikeforge_mapper::{explain, map, Algorithm, HardwareSpec, Interconnect, MapError, MapOptions};
+use spikeforge_tests::families;
+
+fn spec(w: u32, h: u32, neurons: u32, synapses: u32, axons: u32, routes: u32) -> HardwareSpec {
+    HardwareSpec {
+        name: "cores".into(),
+        mesh_width: w,
+        mesh_height: h,
+        neurons_per_core: neurons,
+        axons_per_core: axons,
+        synapses_per_core: synapses,
+        routes_per_core: routes,
+        param_sets_per_core: 16,
+        input_neurons: 1024,
+        input_routes: 1 << 16,
+        weight_bits: 8,
+        potential_bits: 16,
+        accumulator_bits: 32,
+        interconnect: Interconnect::Mesh,
+        single_port_synapses: false,
+    }
+}
+
+fn caps(s: &HardwareSpec) -> Caps {
+    Caps {
+        neurons: s.neurons_per_core,
+        synapses: s.synapses_per_core,
+        axons: s.axons_per_core,
+        routes: s.routes_per_core,
+        param_sets: s.param_sets_per_core,
+        input_routes: s.input_routes as u64,
+        cores: u32::MAX,
+    }
+}
+
+#[test]
+fn a_scale_free_network_fits_where_network_order_does_not() {
+    // 8,000 neurons, 97k synapses; hubs with a fan-in of up to 512.
+    let net = families::barabasi_albert(8000, 12, 1);
+    let s = spec(4, 4, 1024, 8192, 4096, 16384);
+    let conn = Conn::new(&net);
+    let natural: Vec<u32> = conn.computed().collect();
+    let (_, next_fit) = fill(&conn, &caps(&s), &natural).unwrap();
+    let (_, packed, _) = pack::best(&conn, &caps(&s), &natural).unwrap();
+    assert!(next_fit > 16, "network order alone needs {next_fit} cores");
+    assert!(packed <= 16, "the packings need {packed}");
+    let bound = pack::CoreBound::new(&conn, &caps(&s));
+    for algorithm in [Algorithm::Greedy, Algorithm::Multilevel] {
+        let m = map(&net, &s, &MapOptions::new(algorithm)).unwrap_or_else(|e| panic!("{algorithm:?}: {e}"));
+        assert!(m.report.cores_used as usize <= packed, "{algorithm:?}: {} cores", m.report.cores_used);
+        assert!(m.report.cores_used >= bound.cores);
+        assert_eq!(m.report.core_bound, bound);
+    }
+}
+
+#[test]
+fn a_3d_grid_maps_at_its_lower_bound() {
+    let net = families::grid3d(12); // 1,728 neurons, 37k synapses
+    let s = spec(4, 4, 128, 8192, 4096, 4096);
+    let m = map(&net, &s, &MapOptions::new(Algorithm::Multilevel)).unwrap();
+    assert_eq!(m.report.cores_used, m.report.core_bound.cores, "{:?}", m.report.core_bound);
+    assert!(m.report.packets_per_step < m.report.greedy_packets_per_step);
+}
+
+#[test]
+fn too_few_cores_names_the_bound_and_checked_advice() {
+    let net = families::barabasi_albert(8000, 12, 1);
+    let s = spec(3, 4, 1024, 8192, 4096, 16384);
+    for algorithm in [Algorithm::Greedy, Algorithm::Multilevel] {
+        let e = map(&net, &s, &MapOptions::new(algorithm)).unwrap_err();
+        let MapError::Cores { needed, bound, cap, .. } = &e else { panic!("{e}") };
+        assert!(needed > cap && bound <= needed, "{e}");
+        assert!(e.to_string().contains("no partition can use fewer than"), "{e}");
+        let a = spikeforge_mapper::advice::advise(&net, &s, &e, algorithm).expect("advice");
+        assert!(a.spec.problems().is_empty());
+        assert!(a.spec.mesh_width <= 64 && a.spec.mesh_height <= 64);
+        map(&net, &a.spec, &MapOptions::new(algorithm)).unwrap_or_else(|e| panic!("advice {}: {e}", a.sentence()));
+        let help = explain(&net, &s, &e, algorithm);
+        assert!(help.starts_with(&a.sentence()) && help.contains("checked"), "{help}");
+    }
+}
+
+#[test]
+fn advice_never_leaves_the_spec_limits() {
+    // A one-column spec that needs far more rows than 64: the advice grows
+    // the width too, or names no change, never mesh_height > 64.
+    let net = families::grid3d(12);
+    let s = spec(1, 1, 8, 8192, 4096, 4096);
+    let e = map(&net, &s, &MapOptions::new(Algorithm::Greedy)).unwrap_err();
+    if let Some(a) = spikeforge_mapper::advice::advise(&net, &s, &e, Algorithm::Greedy) {
+        assert!(a.spec.problems().is_empty(), "{:?}", a.spec.problems());
+        map(&net, &a.spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
+    }
+    // The quick hint without the network (MapError::help) stays inside too.
+    let h = e.help();
+    for field in ["mesh_width = ", "mesh_height = "] {
+        let n: u32 =
+            h.split(field).nth(1).and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next()).unwrap().parse().unwrap();
+        assert!((1..=64).contains(&n), "{h}");
+    }
+}
