@@ -213,8 +213,8 @@ fn coarsen(g: &Graph, max_w: W, seed: u64) -> (Graph, Vec<u32>) {
     // sorted, parallel edges merged, the edge inside a pair dropped.
     let cn = cw.len();
     let mut members = vec![(u32::MAX, u32::MAX); cn];
-    for v in 0..n {
-        let c = cmap[v] as usize;
+    for (v, &c) in cmap.iter().enumerate() {
+        let c = c as usize;
         if members[c].0 == u32::MAX {
             members[c].0 = v as u32;
         } else {
