@@ -528,7 +528,7 @@ fn partition_with<'a>(
         }
         let baseline = seed.is_none().then_some(f64::NAN);
         return finish(ml_at(caps.cores as usize, 1.01))
-            .map(|st| (descend(st, bound, &ml_at, &finish), baseline))
+            .map(|st| (polish(descend(st, bound, &ml_at, &finish)), baseline))
             .map_err(|_| too_many);
     }
     let packed = (greedy.as_ref().is_none_or(|g| g.k > bk)).then(|| State::new(conn, rate, caps, bpart, bk));
@@ -618,8 +618,16 @@ fn partition_with<'a>(
             }
         }
     }
-    let best = best.map(|b| descend(b, bound, &ml_at, &finish));
+    let best = best.map(|b| polish(descend(b, bound, &ml_at, &finish)));
     best.map(|b| (b, baseline)).ok_or_else(|| first_err.expect("a candidate failed"))
+}
+
+/// The chosen partition after Fiduccia–Mattheyses passes (negative-gain
+/// moves with rollback, every capacity held: it stays feasible).
+fn polish(mut st: State<'_>) -> State<'_> {
+    st.fm(3, 150);
+    debug_assert!(st.fits());
+    st
 }
 
 /// Fewer cores than a partition of `best.k` parts, down to the lower bound

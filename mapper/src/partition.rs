@@ -400,6 +400,129 @@ impl<'a> State<'a> {
         cands.into_iter().take(limit).map(|e| e.1).collect()
     }
 
+    /// The best feasible move of `v` among its `limit` best-connected parts.
+    fn best_move(&mut self, v: u32, limit: usize, score: &mut [f64], touched: &mut Vec<u32>) -> Option<(f64, u32)> {
+        let mut best: Option<(f64, u32)> = None;
+        for b in self.candidates(v, limit, score, touched) {
+            if let Some(g) = self.gain(v, b) {
+                if best.is_none_or(|(bg, bb)| g > bg + 1e-12 || (g > bg - 1e-12 && b < bb)) {
+                    best = Some((g, b));
+                }
+            }
+        }
+        best
+    }
+
+    /// Fiduccia–Mattheyses passes on the exact (λ−1) traffic with every
+    /// capacity checked per move: in each pass every neuron moves at most
+    /// once, always the move with the highest gain at the time, negative
+    /// gains included (they climb out of local minima greedy refinement
+    /// stops in); after `patience` moves without a new best the pass stops
+    /// and the moves after the best prefix are rolled back. Gains are kept
+    /// in a heap and recomputed when popped (lazy updates); after a move
+    /// the gains of its sources, targets and (for small nets) siblings are
+    /// pushed anew. Stops when a pass gains nothing.
+    pub fn fm(&mut self, passes: usize, patience: usize) {
+        use std::cmp::Ordering;
+        use std::collections::BinaryHeap;
+        #[derive(PartialEq)]
+        struct Item(f64, u32, u32);
+        impl Eq for Item {}
+        impl PartialOrd for Item {
+            fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+                Some(self.cmp(o))
+            }
+        }
+        impl Ord for Item {
+            // Highest gain first; ties to the lower neuron id (deterministic).
+            fn cmp(&self, o: &Self) -> Ordering {
+                self.0.total_cmp(&o.0).then(o.1.cmp(&self.1)).then(o.2.cmp(&self.2))
+            }
+        }
+        if self.k < 2 {
+            return;
+        }
+        let mut score = vec![0.0; self.k];
+        let mut touched = Vec::new();
+        let n = self.conn.n;
+        let mut locked = vec![false; n];
+        for _ in 0..passes {
+            locked.iter_mut().for_each(|l| *l = false);
+            let mut heap = BinaryHeap::new();
+            for v in self.conn.computed() {
+                let a = self.part[v as usize];
+                // Boundary neurons only: a source or a target in another part.
+                let boundary = self.cnt[v as usize].iter().any(|&(c, _)| c != a)
+                    || self.conn.sources(v).iter().any(|&s| self.cnt[s as usize].len() > 1);
+                if boundary {
+                    if let Some((g, b)) = self.best_move(v, 4, &mut score, &mut touched) {
+                        heap.push(Item(g, v, b));
+                    }
+                }
+            }
+            let mut moves: Vec<(u32, u32)> = Vec::new();
+            let (mut cum, mut best_cum, mut best_len) = (0.0f64, 0.0f64, 0usize);
+            while let Some(Item(g, v, _)) = heap.pop() {
+                if locked[v as usize] {
+                    continue;
+                }
+                let Some((g2, b2)) = self.best_move(v, 4, &mut score, &mut touched) else { continue };
+                if g2 < g - 1e-9 {
+                    heap.push(Item(g2, v, b2)); // stale: its gain dropped
+                    continue;
+                }
+                let a = self.part[v as usize];
+                self.apply(v, b2);
+                locked[v as usize] = true;
+                moves.push((v, a));
+                cum += g2;
+                if cum > best_cum + 1e-9 {
+                    best_cum = cum;
+                    best_len = moves.len();
+                } else if moves.len() - best_len > patience {
+                    break;
+                }
+                // Neighbours whose gains changed, at most UPDATES of them (a
+                // neuron with a thousand sources would otherwise cost a
+                // thousand gain evaluations per move; the rest are
+                // recomputed when popped).
+                const UPDATES: usize = 16;
+                let mut budget = UPDATES;
+                let mut push = |u: u32, st: &mut Self, heap: &mut BinaryHeap<Item>| {
+                    if budget > 0
+                        && !st.conn.is_input[u as usize]
+                        && !locked[u as usize]
+                        && st.conn.sources(u).len() <= 64
+                    {
+                        budget -= 1;
+                        if let Some((g, b)) = st.best_move(u, 4, &mut score, &mut touched) {
+                            heap.push(Item(g, u, b));
+                        }
+                    }
+                };
+                for i in 0..self.conn.sources(v).len() {
+                    let s = self.conn.sources(v)[i];
+                    push(s, self, &mut heap);
+                    let t = self.conn.targets(s);
+                    if t.len() <= 16 {
+                        for j in 0..t.len() {
+                            push(self.conn.targets(s)[j], self, &mut heap);
+                        }
+                    }
+                }
+                for j in 0..self.conn.targets(v).len() {
+                    push(self.conn.targets(v)[j], self, &mut heap);
+                }
+            }
+            for &(v, a) in moves[best_len..].iter().rev() {
+                self.apply(v, a);
+            }
+            if best_cum <= 1e-9 {
+                break;
+            }
+        }
+    }
+
     /// Greedy positive-gain moves of single neurons, up to `passes` passes.
     pub fn refine(&mut self, passes: usize) {
         let mut score = vec![0.0; self.k];
