@@ -633,16 +633,18 @@ fn polish(mut st: State<'_>) -> State<'_> {
 /// Fewer cores than a partition of `best.k` parts, down to the lower bound
 /// `bound`: the multilevel partition balanced over k parts and repaired
 /// within them, k by bisection between the bound and the fewest that fit
-/// (at most four tries; fitting is not monotonic in k, so this is a search,
-/// not a proof).
+/// (at most four tries, two above 200k synapses; fitting is not monotonic
+/// in k, so this is a search, not a proof).
 fn descend<'a>(
     mut best: State<'a>,
     bound: usize,
     ml_at: &dyn Fn(usize, f64) -> State<'a>,
     finish: &dyn Fn(State<'a>) -> Result<State<'a>, PartitionError>,
 ) -> State<'a> {
+    // Each try is a multilevel partition and a repair: fewer on large networks.
+    let max_tries = if best.conn_pins() > 200_000 { 2 } else { 4 };
     let (mut lo, mut tries) = (bound.max(1), 0);
-    while lo < best.k && tries < 4 {
+    while lo < best.k && tries < max_tries {
         tries += 1;
         let mid = lo + (best.k - lo) / 2;
         match finish(ml_at(mid, 1.01)) {

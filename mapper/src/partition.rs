@@ -222,6 +222,11 @@ impl<'a> State<'a> {
         &self.cnt[s as usize]
     }
 
+    /// Distinct (source, target) pairs of the network: its size.
+    pub fn conn_pins(&self) -> usize {
+        self.conn.in_src.len()
+    }
+
     /// Whether every capacity holds.
     pub fn fits(&self) -> bool {
         self.k as u32 <= self.caps.cores
