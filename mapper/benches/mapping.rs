@@ -198,7 +198,55 @@ fn peak_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// The child of [`own_memory`]: `__one FAMILY SYNAPSES` builds that
+/// network, maps it with the multilevel mapper and prints
+/// `ONE <peak MB before map> <peak MB after> <seconds> <cores>`.
+fn one() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) != Some("__one") {
+        return;
+    }
+    let target: usize = args[3].parse().expect("synapses");
+    let generator: fn(usize, &mut SplitMix64) -> Network = match args[2].as_str() {
+        "feedforward" => feedforward,
+        "local2d" => local,
+        _ => recurrent,
+    };
+    let net = generator(target, &mut SplitMix64(target as u64 ^ 0xC0FFEE));
+    let spec = spec_for(&net);
+    let before = peak_mb();
+    let t = Instant::now();
+    let m = map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)).expect("fits");
+    let secs = t.elapsed().as_secs_f64();
+    println!("ONE {before:.0} {:.0} {secs:.2} {}", peak_mb(), m.report.cores_used);
+    std::process::exit(0);
+}
+
+/// The mapper's own peak memory on one network: a child process builds the
+/// network (its peak before mapping is the network's share) and maps it.
+fn own_memory(family: &str, synapses: usize) {
+    let out = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .args(["__one", family, &synapses.to_string()])
+        .output()
+        .expect("run the child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(line) = text.lines().find_map(|l| l.strip_prefix("ONE ")) else {
+        println!("{family} {synapses}: the child failed: {}", String::from_utf8_lossy(&out.stderr));
+        return;
+    };
+    let v: Vec<f64> = line.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    println!(
+        "{family:<12} {synapses:>10} synapses: multilevel map {:.2} s, {} cores, process peak {:.0} MB, of it the network {:.0} MB: the mapper's {:.0} MB",
+        v[2],
+        v[3],
+        v[1],
+        v[0],
+        v[1] - v[0]
+    );
+}
+
 fn main() {
+    one();
     let quick = !std::env::args().any(|a| a == "--bench");
     let max: usize = std::env::var("SF_BENCH_MAX_SYNAPSES").ok().and_then(|v| v.parse().ok()).unwrap_or(if quick {
         10_000
@@ -282,6 +330,16 @@ fn main() {
             );
             if let Some(d) = &export_dir {
                 export(d, &case, &net, &spec, &g, &m);
+            }
+        }
+    }
+    if !quick {
+        println!("one mapping per process (the mapper's peak, without the bench's own data):");
+        for target in [1_000_000usize, 10_000_000] {
+            if target <= max {
+                for fam in ["feedforward", "local2d", "recurrent"] {
+                    own_memory(fam, target);
+                }
             }
         }
     }

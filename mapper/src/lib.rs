@@ -336,15 +336,7 @@ pub struct Mapping {
 }
 
 fn caps_of(spec: &HardwareSpec) -> Caps {
-    Caps {
-        neurons: spec.neurons_per_core,
-        synapses: spec.synapses_per_core,
-        axons: spec.axons_per_core,
-        routes: spec.routes_per_core,
-        param_sets: spec.param_sets_per_core,
-        input_routes: spec.input_routes as u64,
-        cores: spec.cores(),
-    }
+    Caps::of(spec)
 }
 
 fn partition_error(net: &Network, spec: &HardwareSpec, conn: &Conn, e: PartitionError) -> MapError {

@@ -45,6 +45,40 @@ pub struct Caps {
     pub cores: u32,
 }
 
+impl Caps {
+    /// The capacities of a spec's cores and host interface.
+    pub fn of(spec: &spikeforge_hw::HardwareSpec) -> Caps {
+        Caps {
+            neurons: spec.neurons_per_core,
+            synapses: spec.synapses_per_core,
+            axons: spec.axons_per_core,
+            routes: spec.routes_per_core,
+            param_sets: spec.param_sets_per_core,
+            input_routes: spec.input_routes as u64,
+            cores: spec.cores(),
+        }
+    }
+}
+
+/// A heap entry: highest score first, ties to the lower id, then the lower
+/// part (deterministic).
+#[derive(PartialEq)]
+struct Scored(f64, u32, u32);
+
+impl Eq for Scored {}
+
+impl PartialOrd for Scored {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Scored {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0).then(o.1.cmp(&self.1)).then(o.2.cmp(&self.2))
+    }
+}
+
 /// Why a partition could not be made.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PartitionError {
@@ -428,22 +462,7 @@ impl<'a> State<'a> {
     /// the gains of its sources, targets and (for small nets) siblings are
     /// pushed anew. Stops when a pass gains nothing.
     pub fn fm(&mut self, passes: usize, patience: usize) {
-        use std::cmp::Ordering;
         use std::collections::BinaryHeap;
-        #[derive(PartialEq)]
-        struct Item(f64, u32, u32);
-        impl Eq for Item {}
-        impl PartialOrd for Item {
-            fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-                Some(self.cmp(o))
-            }
-        }
-        impl Ord for Item {
-            // Highest gain first; ties to the lower neuron id (deterministic).
-            fn cmp(&self, o: &Self) -> Ordering {
-                self.0.total_cmp(&o.0).then(o.1.cmp(&self.1)).then(o.2.cmp(&self.2))
-            }
-        }
         if self.k < 2 {
             return;
         }
@@ -461,19 +480,19 @@ impl<'a> State<'a> {
                     || self.conn.sources(v).iter().any(|&s| self.cnt[s as usize].len() > 1);
                 if boundary {
                     if let Some((g, b)) = self.best_move(v, 4, &mut score, &mut touched) {
-                        heap.push(Item(g, v, b));
+                        heap.push(Scored(g, v, b));
                     }
                 }
             }
             let mut moves: Vec<(u32, u32)> = Vec::new();
             let (mut cum, mut best_cum, mut best_len) = (0.0f64, 0.0f64, 0usize);
-            while let Some(Item(g, v, _)) = heap.pop() {
+            while let Some(Scored(g, v, _)) = heap.pop() {
                 if locked[v as usize] {
                     continue;
                 }
                 let Some((g2, b2)) = self.best_move(v, 4, &mut score, &mut touched) else { continue };
                 if g2 < g - 1e-9 {
-                    heap.push(Item(g2, v, b2)); // stale: its gain dropped
+                    heap.push(Scored(g2, v, b2)); // stale: its gain dropped
                     continue;
                 }
                 let a = self.part[v as usize];
@@ -493,7 +512,7 @@ impl<'a> State<'a> {
                 // recomputed when popped).
                 const UPDATES: usize = 16;
                 let mut budget = UPDATES;
-                let mut push = |u: u32, st: &mut Self, heap: &mut BinaryHeap<Item>| {
+                let mut push = |u: u32, st: &mut Self, heap: &mut BinaryHeap<Scored>| {
                     if budget > 0
                         && !st.conn.is_input[u as usize]
                         && !locked[u as usize]
@@ -501,7 +520,7 @@ impl<'a> State<'a> {
                     {
                         budget -= 1;
                         if let Some((g, b)) = st.best_move(u, 4, &mut score, &mut touched) {
-                            heap.push(Item(g, u, b));
+                            heap.push(Scored(g, u, b));
                         }
                     }
                 };
@@ -830,22 +849,7 @@ pub fn cluster_order(conn: &Conn, caps: &Caps, rate: &[f64]) -> Vec<u32> {
 /// starts. Unlike order-based filling this keeps 2-D neighbourhoods and
 /// layer-to-layer columns together.
 pub fn grow(conn: &Conn, caps: &Caps, rate: &[f64]) -> Result<(Vec<u32>, usize), PartitionError> {
-    use std::cmp::Ordering;
     use std::collections::BinaryHeap;
-    #[derive(PartialEq)]
-    struct Item(f64, u32);
-    impl Eq for Item {}
-    impl PartialOrd for Item {
-        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-            Some(self.cmp(o))
-        }
-    }
-    impl Ord for Item {
-        // Highest score first; ties to the lower id (deterministic).
-        fn cmp(&self, o: &Self) -> Ordering {
-            self.0.total_cmp(&o.0).then(o.1.cmp(&self.1))
-        }
-    }
     let n = conn.n;
     let w = |s: u32| rate[s as usize].max(1e-3);
     let mut part = vec![NONE; n];
@@ -870,9 +874,9 @@ pub fn grow(conn: &Conn, caps: &Caps, rate: &[f64]) -> Result<(Vec<u32>, usize),
         }
         let (mut un, mut us, mut ua, mut uk) = (0u32, 0u32, 0u32, 0u32);
         let mut heap = BinaryHeap::new();
-        heap.push(Item(f64::INFINITY, seed));
+        heap.push(Scored(f64::INFINITY, seed, 0));
         let mut rejected: Vec<u32> = Vec::new();
-        while let Some(Item(sc, v)) = heap.pop() {
+        while let Some(Scored(sc, v, _)) = heap.pop() {
             if part[v as usize] != NONE || (sc.is_finite() && sc < score[v as usize]) {
                 continue; // taken, or a stale entry
             }
@@ -899,13 +903,13 @@ pub fn grow(conn: &Conn, caps: &Caps, rate: &[f64]) -> Result<(Vec<u32>, usize),
             ua += new_src;
             uk += new_set;
             set_seen[set] = c;
-            let mut bump = |u: u32, x: f64, heap: &mut BinaryHeap<Item>| {
+            let mut bump = |u: u32, x: f64, heap: &mut BinaryHeap<Scored>| {
                 if part[u as usize] == NONE && !conn.is_input[u as usize] {
                     if score[u as usize] == 0.0 {
                         touched.push(u);
                     }
                     score[u as usize] += x;
-                    heap.push(Item(score[u as usize], u));
+                    heap.push(Scored(score[u as usize], u, 0));
                 }
             };
             for &s in srcs {

@@ -29,15 +29,7 @@ fn spec(w: u32, h: u32, neurons: u32, synapses: u32, axons: u32, routes: u32) ->
 }
 
 fn caps(s: &HardwareSpec) -> Caps {
-    Caps {
-        neurons: s.neurons_per_core,
-        synapses: s.synapses_per_core,
-        axons: s.axons_per_core,
-        routes: s.routes_per_core,
-        param_sets: s.param_sets_per_core,
-        input_routes: s.input_routes as u64,
-        cores: u32::MAX,
-    }
+    Caps { cores: u32::MAX, ..Caps::of(s) }
 }
 
 #[test]

@@ -53,15 +53,7 @@ fn spec_for(net: &Network, knobs: Knobs) -> HardwareSpec {
 }
 
 fn caps(spec: &HardwareSpec) -> Caps {
-    Caps {
-        neurons: spec.neurons_per_core,
-        synapses: spec.synapses_per_core,
-        axons: spec.axons_per_core,
-        routes: spec.routes_per_core,
-        param_sets: spec.param_sets_per_core,
-        input_routes: spec.input_routes as u64,
-        cores: spec.cores(),
-    }
+    Caps::of(spec)
 }
 
 fn golden(net: &Network, case: &NetCase) -> (spikeforge_net::SpikeTrain, Vec<i32>) {
