@@ -47,6 +47,9 @@ pub enum Failure {
     File(FileErrors),
     /// A typed error of a stage (mapper, golden, convert, ...), rendered by miette.
     Diagnostic(Box<dyn Diagnostic + Send + Sync + 'static>),
+    /// "Does not fit": a diagnostic whose JSON form also carries the bound,
+    /// the checked spec change and the preset that fits.
+    Mapping(Box<spikeforge_mapper::ExplainedMapError>),
     /// A problem the CLI itself found (arguments, file writes), or an
     /// error of a crate whose errors are not diagnostics yet.
     Other { message: String, help: Option<String> },
@@ -55,6 +58,12 @@ pub enum Failure {
 impl From<FileErrors> for Failure {
     fn from(e: FileErrors) -> Self {
         Failure::File(e)
+    }
+}
+
+impl From<spikeforge_mapper::ExplainedMapError> for Failure {
+    fn from(e: spikeforge_mapper::ExplainedMapError) -> Self {
+        Failure::Mapping(Box::new(e))
     }
 }
 
@@ -81,7 +90,6 @@ macro_rules! diagnostic_failures {
 
 diagnostic_failures!(
     spikeforge_mapper::MapError,
-    spikeforge_mapper::ExplainedMapError,
     spikeforge_golden::GoldenError,
     spikeforge_convert::OnnxError,
     spikeforge_convert::ConvertError,
@@ -163,6 +171,27 @@ pub fn report_failure(f: Failure, json: bool) {
             let report =
                 json.then(|| serde_json::json!({"ok": false, "error": {"message": d.to_string(), "help": help}}));
             eprintln!("{:?}", miette::Report::new_boxed(d));
+            if let Some(r) = report {
+                println!("{r}");
+            }
+        }
+        Failure::Mapping(e) => {
+            let report = json.then(|| {
+                let core_bound = match &e.error {
+                    spikeforge_mapper::MapError::Cores { needed, bound, binding, .. } => {
+                        serde_json::json!({"needed": needed, "bound": bound, "binding": binding})
+                    }
+                    _ => serde_json::Value::Null,
+                };
+                serde_json::json!({"ok": false, "error": {
+                    "message": e.to_string(),
+                    "help": e.help,
+                    "cores": core_bound,
+                    "advice": e.advice,
+                    "preset": e.preset,
+                }})
+            });
+            eprintln!("{:?}", miette::Report::new(*e));
             if let Some(r) = report {
                 println!("{r}");
             }

@@ -465,6 +465,25 @@ fn map_that_does_not_fit_names_the_limit_and_a_preset() {
 }
 
 #[test]
+fn map_json_failure_carries_the_bound_and_checked_advice_that_maps() {
+    let o = run(&["map", "tests/corpus/map/too_many_cores.toml", "--spec", "tiny", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON on stdout");
+    let e = &j["error"];
+    assert_eq!(j["ok"], false);
+    assert!(e["cores"]["bound"].as_u64().unwrap() <= e["cores"]["needed"].as_u64().unwrap(), "{e}");
+    assert!(!e["advice"]["changes"].as_array().unwrap().is_empty(), "{e}");
+    // The advised spec, written as a spec file, takes the network.
+    let spec: spikeforge_mapper::HardwareSpec = serde_json::from_value(e["advice"]["spec"].clone()).unwrap();
+    let path = std::env::temp_dir().join(format!("spikeforge-advised-{}.toml", std::process::id()));
+    std::fs::write(&path, spikeforge_mapper::spec::to_toml(&spec)).unwrap();
+    let o = run(&["map", "tests/corpus/map/too_many_cores.toml", "--spec", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("lower bound"), "{}", stdout(&o));
+    std::fs::remove_file(&path).ok();
+}
+
+#[test]
 fn hdl_writes_a_preloaded_design_deterministically() {
     let base = std::env::temp_dir().join(format!("spikeforge-hdl-{}", std::process::id()));
     let (m, a, b) = (base.join("map"), base.join("a"), base.join("b"));

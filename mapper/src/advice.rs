@@ -14,23 +14,36 @@ use crate::{map, Algorithm, HardwareSpec, MapError, MapOptions};
 use spikeforge_net::Network;
 
 /// A spec the network maps onto, and how it differs from the one tried.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Advice {
     /// The changed spec (checked: the network maps onto it).
     pub spec: HardwareSpec,
-    /// `field = value` per changed field, in spec-file order.
-    pub changes: Vec<String>,
+    /// The changed fields and their new values, in spec-file order.
+    pub changes: Vec<Change>,
+}
+
+/// One changed field of a spec.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// Spec-file field name.
+    pub field: &'static str,
+    /// Its new value.
+    pub value: u32,
 }
 
 impl Advice {
-    /// "set a = 1 and b = 2".
+    /// "set a = 1 and b = 2", with the core count after the last mesh field.
     pub fn sentence(&self) -> String {
+        let last_mesh = self.changes.iter().rposition(|c| c.field.starts_with("mesh_"));
         let mut s = String::from("set ");
         for (i, c) in self.changes.iter().enumerate() {
             if i > 0 {
                 s.push_str(if i + 1 == self.changes.len() { " and " } else { ", " });
             }
-            s.push_str(c);
+            s.push_str(&format!("{} = {}", c.field, c.value));
+            if Some(i) == last_mesh {
+                s.push_str(&format!(" ({} cores)", self.spec.cores()));
+            }
         }
         s
     }
@@ -53,27 +66,15 @@ fn fields(s: &HardwareSpec) -> [(&'static str, u32); 11] {
     ]
 }
 
-fn changes(from: &HardwareSpec, to: &HardwareSpec) -> Vec<String> {
-    let mut out: Vec<String> = fields(from)
+fn changes(from: &HardwareSpec, to: &HardwareSpec) -> Vec<Change> {
+    let mut out: Vec<Change> = fields(from)
         .iter()
         .zip(fields(to))
         .filter(|(a, b)| a.1 != b.1)
-        .map(|(_, (name, v))| format!("{name} = {v}"))
+        .map(|(_, (field, value))| Change { field, value })
         .collect();
     if from.potential_bits != to.potential_bits {
-        out.push(format!("potential_bits = {}", to.potential_bits));
-    }
-    if to.mesh_width != from.mesh_width || to.mesh_height != from.mesh_height {
-        out.push(format!("({} cores)", to.cores()));
-        // "(N cores)" reads after the mesh fields.
-        let n = out.pop().expect("just pushed");
-        let at = out
-            .iter()
-            .position(|c| c.starts_with("mesh_height"))
-            .or_else(|| out.iter().position(|c| c.starts_with("mesh_width")));
-        if let Some(i) = at {
-            out[i] = format!("{} {n}", out[i]);
-        }
+        out.push(Change { field: "potential_bits", value: to.potential_bits });
     }
     out
 }

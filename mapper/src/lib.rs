@@ -203,6 +203,10 @@ pub struct ExplainedMapError {
     pub error: MapError,
     /// [`explain`]'s help line.
     pub help: String,
+    /// The checked spec change in the help line, if one was found.
+    pub advice: Option<advice::Advice>,
+    /// The smallest preset the network maps onto, if any.
+    pub preset: Option<&'static str>,
 }
 
 impl miette::Diagnostic for ExplainedMapError {
@@ -214,8 +218,8 @@ impl miette::Diagnostic for ExplainedMapError {
 impl MapError {
     /// This error with the help of [`explain`].
     pub fn explained(self, net: &Network, spec: &HardwareSpec, algorithm: Algorithm) -> ExplainedMapError {
-        let help = explain(net, spec, &self, algorithm);
-        ExplainedMapError { error: self, help }
+        let (help, advice, preset) = explain_parts(net, spec, &self, algorithm);
+        ExplainedMapError { error: self, help, advice, preset }
     }
 }
 
@@ -439,19 +443,31 @@ fn param_sets_error(net: &Network, spec: &HardwareSpec, conn: &Conn, needed: u32
 /// mapping onto it ([`advice::advise`]), plus the smallest preset the
 /// network fits (if it is not the spec tried).
 pub fn explain(net: &Network, spec: &HardwareSpec, e: &MapError, algorithm: Algorithm) -> String {
-    let mut help = match advice::advise(net, spec, e, algorithm) {
+    explain_parts(net, spec, e, algorithm).0
+}
+
+/// [`explain`]'s line, the advice in it and the preset it names.
+fn explain_parts(
+    net: &Network,
+    spec: &HardwareSpec,
+    e: &MapError,
+    algorithm: Algorithm,
+) -> (String, Option<advice::Advice>, Option<&'static str>) {
+    let advice = advice::advise(net, spec, e, algorithm);
+    let mut help = match &advice {
         Some(a) => format!("{}; checked by mapping onto the changed spec", a.sentence()),
         None => "no change of this spec within its limits makes the network fit".to_string(),
     };
     if let MapError::Bits { .. } = e {
         help.push_str(", or re-quantize the network");
     }
-    match suggest_preset(net) {
+    let preset = suggest_preset(net);
+    match preset {
         Some(p) if p != spec.name => help.push_str(&format!("; the `{p}` preset fits (--spec {p})")),
         Some(_) => {}
         None => help.push_str("; no preset fits as is"),
     }
-    help
+    (help, advice, preset)
 }
 
 /// The first preset (smallest first) the network maps onto, if any.
