@@ -193,8 +193,9 @@ fn print_report(
     println!("cores used   {} of {}", r.cores_used, r.cores_available);
     let b = &r.core_bound;
     println!(
-        "lower bound  {} cores ({}): neurons {}, synapse words {} ({} at one synapse a word), axons {}, routes {}, parameter sets {}; the largest neuron needs {} synapse entries and {} axons",
+        "lower bound  {} core{} ({}): neurons {}, synapse words {} ({} at one synapse a word), axons {}, routes {}, parameter sets {}; the largest neuron needs {} synapse entries and {} axons",
         b.cores,
+        if b.cores == 1 { "" } else { "s" },
         b.binding(),
         b.neurons,
         b.synapses_dense,
