@@ -50,7 +50,7 @@ impl Advice {
 }
 
 /// The numeric fields of a spec, in spec-file order, for the change list.
-fn fields(s: &HardwareSpec) -> [(&'static str, u32); 11] {
+fn fields(s: &HardwareSpec) -> [(&'static str, u32); 12] {
     [
         ("mesh_width", s.mesh_width),
         ("mesh_height", s.mesh_height),
@@ -62,21 +62,18 @@ fn fields(s: &HardwareSpec) -> [(&'static str, u32); 11] {
         ("input_neurons", s.input_neurons),
         ("input_routes", s.input_routes),
         ("weight_bits", s.weight_bits),
+        ("potential_bits", s.potential_bits),
         ("accumulator_bits", s.accumulator_bits),
     ]
 }
 
 fn changes(from: &HardwareSpec, to: &HardwareSpec) -> Vec<Change> {
-    let mut out: Vec<Change> = fields(from)
+    fields(from)
         .iter()
         .zip(fields(to))
         .filter(|(a, b)| a.1 != b.1)
         .map(|(_, (field, value))| Change { field, value })
-        .collect();
-    if from.potential_bits != to.potential_bits {
-        out.push(Change { field: "potential_bits", value: to.potential_bits });
-    }
-    out
+        .collect()
 }
 
 /// The smallest meshes at least `w`x`h` with at least `needed` cores, each
@@ -138,11 +135,12 @@ fn candidates(spec: &HardwareSpec, e: &MapError) -> Vec<HardwareSpec> {
             // Or larger cores on the same mesh.
             let f = needed.div_ceil(spec.cores().max(1)) as u64;
             for by in [f, f + 1] {
+                let scale = |x: u32| (x as u64 * by).min(u32::MAX as u64) as u32;
                 v.push(with(&|s| {
-                    s.neurons_per_core = grow(s.neurons_per_core as u64 * by, 1.0);
-                    s.synapses_per_core = grow(s.synapses_per_core as u64 * by, 1.0);
-                    s.axons_per_core = grow(s.axons_per_core as u64 * by, 1.0);
-                    s.routes_per_core = grow(s.routes_per_core as u64 * by, 1.0);
+                    s.neurons_per_core = scale(s.neurons_per_core);
+                    s.synapses_per_core = scale(s.synapses_per_core);
+                    s.axons_per_core = scale(s.axons_per_core);
+                    s.routes_per_core = scale(s.routes_per_core);
                 }));
             }
             v

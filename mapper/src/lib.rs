@@ -339,10 +339,6 @@ pub struct Mapping {
     pub report: Report,
 }
 
-fn caps_of(spec: &HardwareSpec) -> Caps {
-    Caps::of(spec)
-}
-
 fn partition_error(net: &Network, spec: &HardwareSpec, conn: &Conn, e: PartitionError) -> MapError {
     match e {
         PartitionError::NeuronTooBig { neuron, what, needs } => {
@@ -370,7 +366,7 @@ fn partition_error(net: &Network, spec: &HardwareSpec, conn: &Conn, e: Partition
                     return e;
                 }
             }
-            let bound = pack::CoreBound::new(conn, &caps_of(spec));
+            let bound = pack::CoreBound::new(conn, &Caps::of(spec));
             let big = net.populations().iter().filter(|p| !p.is_input()).max_by_key(|p| p.size()).expect("has neurons");
             MapError::Cores {
                 needed,
@@ -396,7 +392,7 @@ fn partition_error(net: &Network, spec: &HardwareSpec, conn: &Conn, e: Partition
 fn param_sets_error(net: &Network, spec: &HardwareSpec, conn: &Conn, needed: u32) -> Option<MapError> {
     let order: Vec<u32> = conn.computed().collect();
     let fits = |k: u32| {
-        let caps = Caps { param_sets: k, ..caps_of(spec) };
+        let caps = Caps { param_sets: k, ..Caps::of(spec) };
         pack::best(conn, &caps, &order).is_ok_and(|(_, n, _)| n as u32 <= spec.cores())
     };
     if spec.param_sets_per_core >= conn.sets || !fits(conn.sets) {
@@ -681,16 +677,16 @@ fn dense_partition<'a>(
 ) -> Option<((State<'a>, Option<f64>), Caps)> {
     let s = spec.synapses_per_core as u64;
     let lanes = image::DENSE_LANES as u64;
+    let order: Vec<u32> = conn.computed().collect();
     // Budgets in 1/16ths of S: 2S (every row dense) down to 17/16 S.
     for sixteenths in [32u64, 28, 24, 22, 20, 19, 18, 17] {
         let budget = (s * sixteenths * lanes / 32).min(u32::MAX as u64);
         if budget <= s {
             continue;
         }
-        let caps = Caps { synapses: budget as u32, ..caps_of(spec) };
+        let caps = Caps { synapses: budget as u32, ..Caps::of(spec) };
         // The packings first (milliseconds): no partition is tried at a
         // budget where none of them fits the spec's cores.
-        let order: Vec<u32> = conn.computed().collect();
         let packs = pack::best(conn, &caps, &order).is_ok_and(|(_, k, _)| k as u32 <= spec.cores());
         // The multilevel partitioner may fit where the packings do not, if the bound allows.
         let bounded =
@@ -765,7 +761,7 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
         Some(r) => r.clone(),
         None => vec![1.0; conn.n],
     };
-    let mut caps = caps_of(spec);
+    let mut caps = Caps::of(spec);
     let (st, baseline) = match partition_with(&conn, &rate, caps, opts.algorithm, opts.seed) {
         Ok(r) => r,
         // Two synapses a word help when synapse entries are short, not routes.
@@ -846,7 +842,7 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
         algorithm: opts.algorithm,
         cores_used: per_core.len() as u32,
         cores_available: spec.cores(),
-        core_bound: pack::CoreBound::new(&conn, &caps_of(spec)),
+        core_bound: pack::CoreBound::new(&conn, &Caps::of(spec)),
         capacity: CoreUse {
             core: 0,
             x: 0,

@@ -62,9 +62,6 @@ pub struct CoreBound {
     pub max_synapses: u32,
     /// The most distinct sources of one neuron (axons it needs on its core).
     pub max_axons: u32,
-    /// The most target cores one source can need routes to on a core: its
-    /// distinct targets, at most the bound itself (one route per core).
-    pub max_routes: u32,
 }
 
 impl CoreBound {
@@ -86,12 +83,10 @@ impl CoreBound {
             cores_sparse: 0,
             max_synapses: conn.computed().map(|v| conn.fanin[v as usize]).max().unwrap_or(0),
             max_axons: conn.computed().map(|v| conn.sources(v).len() as u32).max().unwrap_or(0),
-            max_routes: 0,
         };
         let others = b.neurons.max(b.axons).max(b.routes).max(b.param_sets);
         b.cores = others.max(b.synapses_dense);
         b.cores_sparse = others.max(b.synapses);
-        b.max_routes = (0..conn.n as u32).map(|s| conn.targets(s).len() as u32).max().unwrap_or(0).min(b.cores);
         b
     }
 

@@ -19,15 +19,21 @@ fn network(name: &str, populations: Vec<PopulationDoc>, projections: Vec<Project
     Network::from_doc(&doc).expect("generated network is valid")
 }
 
-/// `inputs` input neurons, each driving `fan` random neurons of `0..n`.
-fn input_drive(inputs: usize, fan: usize, n: usize, rng: &mut SplitMix64) -> Vec<[i64; 3]> {
-    let mut s = Vec::with_capacity(inputs * fan);
+/// `n` neurons `x` with recurrent synapses `rec`, driven by `n / 100`
+/// input neurons with 10 random targets each.
+fn recurrent_with_inputs(name: &str, n: usize, rec: Vec<[i64; 3]>, rng: &mut SplitMix64) -> Network {
+    let inputs = (n / 100).max(1);
+    let mut inp = Vec::with_capacity(inputs * 10);
     for pre in 0..inputs {
-        for _ in 0..fan {
-            s.push([pre as i64, rng.below(n as u64) as i64, 1]);
+        for _ in 0..10 {
+            inp.push([pre as i64, rng.below(n as u64) as i64, 1]);
         }
     }
-    s
+    network(
+        name,
+        vec![PopulationDoc::input("in", inputs as i64), PopulationDoc::neurons("x", n as i64, 100)],
+        vec![ProjectionDoc::sparse("in", "x", inp), ProjectionDoc::sparse("x", "x", rec)],
+    )
 }
 
 /// Barabási–Albert: `n` neurons; each new neuron sends `m` synapses to
@@ -54,13 +60,7 @@ pub fn barabasi_albert(n: usize, m: usize, seed: u64) -> Network {
             ends.push(v as u32);
         }
     }
-    let inputs = (n / 100).max(1);
-    let inp = input_drive(inputs, 10, n, &mut rng);
-    network(
-        "barabasi-albert",
-        vec![PopulationDoc::input("in", inputs as i64), PopulationDoc::neurons("x", n as i64, 100)],
-        vec![ProjectionDoc::sparse("in", "x", inp), ProjectionDoc::sparse("x", "x", rec)],
-    )
+    recurrent_with_inputs("barabasi-albert", n, rec, &mut rng)
 }
 
 /// Watts–Strogatz: a ring of `n` neurons, each sending to its `k` nearest
@@ -80,13 +80,7 @@ pub fn small_world(n: usize, k: usize, p_percent: u64, seed: u64) -> Network {
             }
         }
     }
-    let inputs = (n / 100).max(1);
-    let inp = input_drive(inputs, 10, n, &mut rng);
-    network(
-        "small-world",
-        vec![PopulationDoc::input("in", inputs as i64), PopulationDoc::neurons("x", n as i64, 100)],
-        vec![ProjectionDoc::sparse("in", "x", inp), ProjectionDoc::sparse("x", "x", rec)],
-    )
+    recurrent_with_inputs("small-world", n, rec, &mut rng)
 }
 
 /// A `side`³ grid, each neuron sending to its 26 neighbours (3×3×3 without
