@@ -88,18 +88,11 @@ pub fn design(spec: &HardwareSpec, neuron_counts: Option<&[u32]>) -> Vec<emit::V
     emit_design(&mut fabric::Fabric::new(spec, &init), &prefix, &format!("{prefix}_top"))
 }
 
-/// Verilator configuration with the design's only lint waiver, to pass to
-/// `verilator` together with the Verilog files (docs/hardware.md).
-///
-/// UNOPTFLAT on mesh router links: rust-hdl emits one `always @(*)` per
-/// module, so a mesh node's outputs appear to depend on its inputs and the
-/// links between neighbouring nodes (the `nodes__*` wires of the mesh
-/// interconnect module, file `<prefix>_net.v`, to which the waiver is limited) look
-/// like combinational loops. They are not: a node's outputs depend only on
-/// its registered buffers, Yosys finds no logic loop (checked by the
-/// tests), and the design simulates equal to the golden model. The warning
-/// only says Verilator cannot order those signals statically.
+/// Verilator configuration to pass to `verilator` together with the
+/// Verilog files (docs/hardware.md). It holds no waiver: every emitted file
+/// passes `verilator --lint-only -Wall` as it is. (Until the mesh node's
+/// Verilog was hand-written, it waived UNOPTFLAT on the mesh links.) Kept,
+/// and written as `verilator.vlt` with every design, so a project has one
+/// place for waivers should one ever be needed, with its reason beside it.
 pub const VERILATOR_WAIVERS: &str = "`verilator_config\n\
-// UNOPTFLAT on mesh router links: false loops through one always block per\n\
-// module; outputs depend only on registered buffers (see spikeforge-hdl docs).\n\
-lint_off -rule UNOPTFLAT -file \"*_net.v\" -match \"*nodes__*\"\n";
+// spikeforge: no lint waivers; every file passes verilator --lint-only -Wall.\n";

@@ -141,32 +141,17 @@ pub struct MeshNode {
     pub out_l_ready: Signal<In, bool>,
     /// All buffers empty.
     pub empty: Signal<Out, bool>,
-    buf_valid: Vec<DFF<bool>>,
-    buf_x: Vec<DFF<Bits<XY_BITS>>>,
-    buf_y: Vec<DFF<Bits<XY_BITS>>>,
-    buf_key: Vec<DFF<Bits<16>>>,
-    /// Output wanted by each buffer (one-hot over OUTPUTS, as five flags).
-    want_w: Vec<Signal<Local, bool>>,
-    want_e: Vec<Signal<Local, bool>>,
-    want_n: Vec<Signal<Local, bool>>,
-    want_s: Vec<Signal<Local, bool>>,
-    want_l: Vec<Signal<Local, bool>>,
-    /// Buffer granted this clock.
-    go: Vec<Signal<Local, bool>>,
-    taken: Vec<Signal<Local, bool>>,
-    o_valid: Vec<Signal<Local, bool>>,
-    o_x: Vec<Signal<Local, Bits<XY_BITS>>>,
-    o_y: Vec<Signal<Local, Bits<XY_BITS>>>,
-    o_key: Vec<Signal<Local, Bits<16>>>,
-    o_ready: Vec<Signal<Local, bool>>,
-    zero_xy: Constant<Bits<XY_BITS>>,
-    zero_key: Constant<Bits<16>>,
+    /// The model's registers (the Verilog's `v<i>`, `x<i>`, `y<i>`,
+    /// `k<i>`): per input buffer valid, destination and key.
+    _v: [bool; INPUTS],
+    _x: [u64; INPUTS],
+    _y: [u64; INPUTS],
+    _k: [u64; INPUTS],
 }
 
 impl MeshNode {
     /// A node; its position comes in on `my_x` and `my_y`.
     pub fn new() -> MeshNode {
-        let v = |n: usize| -> Vec<Signal<Local, bool>> { (0..n).map(|_| Default::default()).collect() };
         MeshNode {
             clock: Default::default(),
             my_x: Default::default(),
@@ -227,24 +212,10 @@ impl MeshNode {
             out_l_key: Default::default(),
             out_l_ready: Default::default(),
             empty: Default::default(),
-            buf_valid: (0..INPUTS).map(|_| Default::default()).collect(),
-            buf_x: (0..INPUTS).map(|_| Default::default()).collect(),
-            buf_y: (0..INPUTS).map(|_| Default::default()).collect(),
-            buf_key: (0..INPUTS).map(|_| Default::default()).collect(),
-            want_w: v(INPUTS),
-            want_e: v(INPUTS),
-            want_n: v(INPUTS),
-            want_s: v(INPUTS),
-            want_l: v(INPUTS),
-            go: v(INPUTS),
-            taken: v(OUTPUTS),
-            o_valid: v(OUTPUTS),
-            o_x: (0..OUTPUTS).map(|_| Default::default()).collect(),
-            o_y: (0..OUTPUTS).map(|_| Default::default()).collect(),
-            o_key: (0..OUTPUTS).map(|_| Default::default()).collect(),
-            o_ready: v(OUTPUTS),
-            zero_xy: Constant::new(Bits::<XY_BITS>::default()),
-            zero_key: Constant::new(Bits::<16>::default()),
+            _v: [false; INPUTS],
+            _x: [0; INPUTS],
+            _y: [0; INPUTS],
+            _k: [0; INPUTS],
         }
     }
 }
@@ -255,171 +226,211 @@ impl Default for MeshNode {
     }
 }
 
-impl Logic for MeshNode {
-    #[hdl_gen]
-    fn update(&mut self) {
-        // Receivers' ready first: the grants below read them (a value read
-        // before it is assigned would be the previous evaluation's).
-        self.o_ready[0].next = self.out_w_ready.val();
-        self.o_ready[1].next = self.out_e_ready.val();
-        self.o_ready[2].next = self.out_n_ready.val();
-        self.o_ready[3].next = self.out_s_ready.val();
-        self.o_ready[4].next = self.out_l_ready.val();
-        for i in 0..INPUTS {
-            self.buf_valid[i].clock.next = self.clock.val();
-            self.buf_x[i].clock.next = self.clock.val();
-            self.buf_y[i].clock.next = self.clock.val();
-            self.buf_key[i].clock.next = self.clock.val();
-            self.buf_valid[i].d.next = self.buf_valid[i].q.val();
-            self.buf_x[i].d.next = self.buf_x[i].q.val();
-            self.buf_y[i].d.next = self.buf_y[i].q.val();
-            self.buf_key[i].d.next = self.buf_key[i].q.val();
-            // XY routing: x first, then y.
-            self.want_w[i].next = false;
-            self.want_e[i].next = false;
-            self.want_n[i].next = false;
-            self.want_s[i].next = false;
-            self.want_l[i].next = false;
-            if self.buf_x[i].q.val() < self.my_x.val() {
-                self.want_w[i].next = self.buf_valid[i].q.val();
-            }
-            if self.buf_x[i].q.val() > self.my_x.val() {
-                self.want_e[i].next = self.buf_valid[i].q.val();
-            }
-            if self.buf_x[i].q.val() == self.my_x.val() {
-                if self.buf_y[i].q.val() < self.my_y.val() {
-                    self.want_n[i].next = self.buf_valid[i].q.val();
-                }
-                if self.buf_y[i].q.val() > self.my_y.val() {
-                    self.want_s[i].next = self.buf_valid[i].q.val();
-                }
-                if self.buf_y[i].q.val() == self.my_y.val() {
-                    self.want_l[i].next = self.buf_valid[i].q.val();
-                }
-            }
-            self.go[i].next = false;
-        }
-        for o in 0..OUTPUTS {
-            self.taken[o].next = false;
-            self.o_valid[o].next = false;
-            self.o_x[o].next = self.zero_xy.val();
-            self.o_y[o].next = self.zero_xy.val();
-            self.o_key[o].next = self.zero_key.val();
-        }
-        // Fixed priority per output: the lowest-numbered buffer that wants it.
-        for i in 0..INPUTS {
-            if self.want_w[i].val() & !self.taken[0].val() {
-                self.taken[0].next = true;
-                self.o_valid[0].next = true;
-                self.o_x[0].next = self.buf_x[i].q.val();
-                self.o_y[0].next = self.buf_y[i].q.val();
-                self.o_key[0].next = self.buf_key[i].q.val();
-                self.go[i].next = self.o_ready[0].val();
-            }
-            if self.want_e[i].val() & !self.taken[1].val() {
-                self.taken[1].next = true;
-                self.o_valid[1].next = true;
-                self.o_x[1].next = self.buf_x[i].q.val();
-                self.o_y[1].next = self.buf_y[i].q.val();
-                self.o_key[1].next = self.buf_key[i].q.val();
-                self.go[i].next = self.o_ready[1].val();
-            }
-            if self.want_n[i].val() & !self.taken[2].val() {
-                self.taken[2].next = true;
-                self.o_valid[2].next = true;
-                self.o_x[2].next = self.buf_x[i].q.val();
-                self.o_y[2].next = self.buf_y[i].q.val();
-                self.o_key[2].next = self.buf_key[i].q.val();
-                self.go[i].next = self.o_ready[2].val();
-            }
-            if self.want_s[i].val() & !self.taken[3].val() {
-                self.taken[3].next = true;
-                self.o_valid[3].next = true;
-                self.o_x[3].next = self.buf_x[i].q.val();
-                self.o_y[3].next = self.buf_y[i].q.val();
-                self.o_key[3].next = self.buf_key[i].q.val();
-                self.go[i].next = self.o_ready[3].val();
-            }
-            if self.want_l[i].val() & !self.taken[4].val() {
-                self.taken[4].next = true;
-                self.o_valid[4].next = true;
-                self.o_x[4].next = self.buf_x[i].q.val();
-                self.o_y[4].next = self.buf_y[i].q.val();
-                self.o_key[4].next = self.buf_key[i].q.val();
-                self.go[i].next = self.o_ready[4].val();
-            }
-        }
-        self.empty.next = true;
-        for i in 0..INPUTS {
-            // A granted packet leaves; an empty buffer takes a new one.
-            if self.go[i].val() {
-                self.buf_valid[i].d.next = false;
-            }
-            self.empty.next = self.empty.val() & !self.buf_valid[i].q.val();
-        }
-        // Ports <-> buffers and outputs (rust-hdl names only first-level
-        // vector elements in Verilog, so ports are scalar per direction).
-        self.in_w_ready.next = !self.buf_valid[0].q.val();
-        if !self.buf_valid[0].q.val() & self.in_w_valid.val() {
-            self.buf_valid[0].d.next = true;
-            self.buf_x[0].d.next = self.in_w_x.val();
-            self.buf_y[0].d.next = self.in_w_y.val();
-            self.buf_key[0].d.next = self.in_w_key.val();
-        }
-        self.in_e_ready.next = !self.buf_valid[1].q.val();
-        if !self.buf_valid[1].q.val() & self.in_e_valid.val() {
-            self.buf_valid[1].d.next = true;
-            self.buf_x[1].d.next = self.in_e_x.val();
-            self.buf_y[1].d.next = self.in_e_y.val();
-            self.buf_key[1].d.next = self.in_e_key.val();
-        }
-        self.in_n_ready.next = !self.buf_valid[2].q.val();
-        if !self.buf_valid[2].q.val() & self.in_n_valid.val() {
-            self.buf_valid[2].d.next = true;
-            self.buf_x[2].d.next = self.in_n_x.val();
-            self.buf_y[2].d.next = self.in_n_y.val();
-            self.buf_key[2].d.next = self.in_n_key.val();
-        }
-        self.in_s_ready.next = !self.buf_valid[3].q.val();
-        if !self.buf_valid[3].q.val() & self.in_s_valid.val() {
-            self.buf_valid[3].d.next = true;
-            self.buf_x[3].d.next = self.in_s_x.val();
-            self.buf_y[3].d.next = self.in_s_y.val();
-            self.buf_key[3].d.next = self.in_s_key.val();
-        }
-        self.in_l_ready.next = !self.buf_valid[4].q.val();
-        if !self.buf_valid[4].q.val() & self.in_l_valid.val() {
-            self.buf_valid[4].d.next = true;
-            self.buf_x[4].d.next = self.in_l_x.val();
-            self.buf_y[4].d.next = self.in_l_y.val();
-            self.buf_key[4].d.next = self.in_l_key.val();
-        }
-        self.in_h_ready.next = !self.buf_valid[5].q.val();
-        if !self.buf_valid[5].q.val() & self.in_h_valid.val() {
-            self.buf_valid[5].d.next = true;
-            self.buf_x[5].d.next = self.in_h_x.val();
-            self.buf_y[5].d.next = self.in_h_y.val();
-            self.buf_key[5].d.next = self.in_h_key.val();
-        }
-        self.out_w_valid.next = self.o_valid[0].val();
-        self.out_w_x.next = self.o_x[0].val();
-        self.out_w_y.next = self.o_y[0].val();
-        self.out_w_key.next = self.o_key[0].val();
-        self.out_e_valid.next = self.o_valid[1].val();
-        self.out_e_x.next = self.o_x[1].val();
-        self.out_e_y.next = self.o_y[1].val();
-        self.out_e_key.next = self.o_key[1].val();
-        self.out_n_valid.next = self.o_valid[2].val();
-        self.out_n_x.next = self.o_x[2].val();
-        self.out_n_y.next = self.o_y[2].val();
-        self.out_n_key.next = self.o_key[2].val();
-        self.out_s_valid.next = self.o_valid[3].val();
-        self.out_s_x.next = self.o_x[3].val();
-        self.out_s_y.next = self.o_y[3].val();
-        self.out_s_key.next = self.o_key[3].val();
-        self.out_l_valid.next = self.o_valid[4].val();
-        self.out_l_x.next = self.o_x[4].val();
-        self.out_l_y.next = self.o_y[4].val();
-        self.out_l_key.next = self.o_key[4].val();
+/// The output a buffer's packet wants next (XY routing: x first, then y),
+/// or `OUTPUTS` for none (an empty buffer).
+fn direction(valid: bool, x: u64, y: u64, my_x: u64, my_y: u64) -> usize {
+    match (valid, x.cmp(&my_x), y.cmp(&my_y)) {
+        (false, _, _) => OUTPUTS,
+        (true, std::cmp::Ordering::Less, _) => 0,
+        (true, std::cmp::Ordering::Greater, _) => 1,
+        (true, _, std::cmp::Ordering::Less) => 2,
+        (true, _, std::cmp::Ordering::Greater) => 3,
+        (true, _, std::cmp::Ordering::Equal) => 4,
     }
+}
+
+impl MeshNode {
+    /// Per output, the buffer it takes a packet from this clock: by fixed
+    /// priority the lowest-numbered buffer that wants it.
+    fn grants(&self) -> [Option<usize>; OUTPUTS] {
+        let (mx, my) = (self.my_x.val().to_u64(), self.my_y.val().to_u64());
+        let mut g = [None; OUTPUTS];
+        for i in 0..INPUTS {
+            let d = direction(self._v[i], self._x[i], self._y[i], mx, my);
+            if d < OUTPUTS && g[d].is_none() {
+                g[d] = Some(i);
+            }
+        }
+        g
+    }
+
+    /// The outputs: functions of the registers (and the node's position).
+    fn outputs(&mut self) {
+        let g = self.grants();
+        let pick = |o: usize, r: &[u64; INPUTS]| g[o].map_or(0, |i| r[i]);
+        self.out_w_valid.next = g[0].is_some();
+        self.out_w_x.next = pick(0, &self._x).into();
+        self.out_w_y.next = pick(0, &self._y).into();
+        self.out_w_key.next = pick(0, &self._k).into();
+        self.out_e_valid.next = g[1].is_some();
+        self.out_e_x.next = pick(1, &self._x).into();
+        self.out_e_y.next = pick(1, &self._y).into();
+        self.out_e_key.next = pick(1, &self._k).into();
+        self.out_n_valid.next = g[2].is_some();
+        self.out_n_x.next = pick(2, &self._x).into();
+        self.out_n_y.next = pick(2, &self._y).into();
+        self.out_n_key.next = pick(2, &self._k).into();
+        self.out_s_valid.next = g[3].is_some();
+        self.out_s_x.next = pick(3, &self._x).into();
+        self.out_s_y.next = pick(3, &self._y).into();
+        self.out_s_key.next = pick(3, &self._k).into();
+        self.out_l_valid.next = g[4].is_some();
+        self.out_l_x.next = pick(4, &self._x).into();
+        self.out_l_y.next = pick(4, &self._y).into();
+        self.out_l_key.next = pick(4, &self._k).into();
+        self.in_w_ready.next = !self._v[0];
+        self.in_e_ready.next = !self._v[1];
+        self.in_n_ready.next = !self._v[2];
+        self.in_s_ready.next = !self._v[3];
+        self.in_l_ready.next = !self._v[4];
+        self.in_h_ready.next = !self._v[5];
+        self.empty.next = self._v.iter().all(|v| !v);
+    }
+}
+
+impl Logic for MeshNode {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            // Exactly the Verilog's registers: a granted packet leaves when
+            // its receiver is ready; an empty buffer takes a new one (a
+            // buffer emptied this clock takes one only from the next).
+            let ready = [
+                self.out_w_ready.val(),
+                self.out_e_ready.val(),
+                self.out_n_ready.val(),
+                self.out_s_ready.val(),
+                self.out_l_ready.val(),
+            ];
+            let ins = [
+                (self.in_w_valid.val(), self.in_w_x.val(), self.in_w_y.val(), self.in_w_key.val()),
+                (self.in_e_valid.val(), self.in_e_x.val(), self.in_e_y.val(), self.in_e_key.val()),
+                (self.in_n_valid.val(), self.in_n_x.val(), self.in_n_y.val(), self.in_n_key.val()),
+                (self.in_s_valid.val(), self.in_s_x.val(), self.in_s_y.val(), self.in_s_key.val()),
+                (self.in_l_valid.val(), self.in_l_x.val(), self.in_l_y.val(), self.in_l_key.val()),
+                (self.in_h_valid.val(), self.in_h_x.val(), self.in_h_y.val(), self.in_h_key.val()),
+            ];
+            let g = self.grants();
+            let was = self._v;
+            for (o, gi) in g.iter().enumerate() {
+                if let Some(i) = *gi {
+                    if ready[o] {
+                        self._v[i] = false;
+                    }
+                }
+            }
+            for (i, (valid, x, y, k)) in ins.iter().enumerate() {
+                if !was[i] && *valid {
+                    self._v[i] = true;
+                    self._x[i] = x.to_u64();
+                    self._y[i] = y.to_u64();
+                    self._k[i] = k.to_u64();
+                }
+            }
+        }
+        self.outputs();
+    }
+
+    fn connect(&mut self) {
+        self.in_w_ready.connect();
+        self.in_e_ready.connect();
+        self.in_n_ready.connect();
+        self.in_s_ready.connect();
+        self.in_l_ready.connect();
+        self.in_h_ready.connect();
+        self.out_w_valid.connect();
+        self.out_w_x.connect();
+        self.out_w_y.connect();
+        self.out_w_key.connect();
+        self.out_e_valid.connect();
+        self.out_e_x.connect();
+        self.out_e_y.connect();
+        self.out_e_key.connect();
+        self.out_n_valid.connect();
+        self.out_n_x.connect();
+        self.out_n_y.connect();
+        self.out_n_key.connect();
+        self.out_s_valid.connect();
+        self.out_s_x.connect();
+        self.out_s_y.connect();
+        self.out_s_key.connect();
+        self.out_l_valid.connect();
+        self.out_l_x.connect();
+        self.out_l_y.connect();
+        self.out_l_key.connect();
+        self.empty.connect();
+    }
+
+    /// Hand-written rather than rust-hdl's single `always @(*)`: the
+    /// outputs (a function of the registers) and the next state (which
+    /// reads the neighbours' `ready`) are separate processes, so a
+    /// simulator sees that a node's outputs never depend on its inputs.
+    /// In one block the links between neighbours look like combinational
+    /// loops, which Verilator had to iterate to a fixed point every clock.
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(node_verilog())
+    }
+}
+
+/// The body of [`MeshNode`]'s Verilog (see `hdl`).
+fn node_verilog() -> String {
+    use std::fmt::Write;
+    const IN: [&str; INPUTS] = ["w", "e", "n", "s", "l", "h"];
+    const OUT: [&str; OUTPUTS] = ["w", "e", "n", "s", "l"];
+    let xy = XY_BITS - 1;
+    let mut s = String::new();
+    for i in 0..INPUTS {
+        let _ = writeln!(
+            s,
+            "reg v{i} = 1'b0;\nreg [{xy}:0] x{i} = {XY_BITS}'d0;\nreg [{xy}:0] y{i} = {XY_BITS}'d0;\nreg [15:0] k{i} = 16'd0;"
+        );
+    }
+    let _ = writeln!(s, "// The output each buffer wants (XY routing), {OUTPUTS} for none.");
+    for i in 0..INPUTS {
+        let _ = writeln!(
+            s,
+            "wire [2:0] d{i} = !v{i} ? 3'd{OUTPUTS} : (x{i} < my_x) ? 3'd0 : (x{i} > my_x) ? 3'd1 : (y{i} < my_y) ? 3'd2 : (y{i} > my_y) ? 3'd3 : 3'd4;"
+        );
+    }
+    let _ = writeln!(s, "// Buffer i has the highest priority for its output (no lower buffer wants it).");
+    for i in 0..INPUTS {
+        let lower: Vec<String> = (0..i).map(|j| format!("d{j} != d{i}")).collect();
+        let cond = if lower.is_empty() { "1'b1".to_string() } else { lower.join(" && ") };
+        let _ = writeln!(s, "wire first{i} = {cond};");
+    }
+    let _ = writeln!(s, "// Outputs: functions of the registers only.");
+    for (o, name) in OUT.iter().enumerate() {
+        let wants: Vec<String> = (0..INPUTS).map(|i| format!("d{i} == 3'd{o}")).collect();
+        let _ = writeln!(s, "always @(*) out_{name}_valid = {};", wants.join(" || "));
+        for (field, zero) in
+            [("x", format!("{XY_BITS}'d0")), ("y", format!("{XY_BITS}'d0")), ("key", "16'd0".to_string())]
+        {
+            let reg = &field[..1];
+            let mut e = zero;
+            for i in (0..INPUTS).rev() {
+                e = format!("d{i} == 3'd{o} ? {reg}{i} : {e}");
+            }
+            let _ = writeln!(s, "always @(*) out_{name}_{field} = {e};");
+        }
+    }
+    for (i, name) in IN.iter().enumerate() {
+        let _ = writeln!(s, "always @(*) in_{name}_ready = !v{i};");
+    }
+    let all: Vec<String> = (0..INPUTS).map(|i| format!("!v{i}")).collect();
+    let _ = writeln!(s, "always @(*) empty = {};", all.join(" && "));
+    let _ = writeln!(s, "// Next state: a granted packet leaves when its receiver is ready.");
+    // Eight wide, so every value of a 3-bit direction selects a bit.
+    let ready: Vec<String> = OUT.iter().rev().map(|n| format!("out_{n}_ready")).collect();
+    let _ = writeln!(s, "wire [7:0] ready = {{{}'b0, {}}};", 8 - OUTPUTS, ready.join(", "));
+    for i in 0..INPUTS {
+        let _ = writeln!(s, "wire go{i} = v{i} && first{i} && ready[d{i}];");
+    }
+    let _ = writeln!(s, "always @(posedge clock) begin");
+    for (i, name) in IN.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "    if (!v{i} && in_{name}_valid) begin\n        v{i} <= 1'b1;\n        x{i} <= in_{name}_x;\n        y{i} <= in_{name}_y;\n        k{i} <= in_{name}_key;\n    end else if (go{i}) begin\n        v{i} <= 1'b0;\n    end"
+        );
+    }
+    let _ = writeln!(s, "end");
+    s
 }

@@ -47,6 +47,11 @@ pub struct SpikeIo {
     /// a constant comparison (a lint warning, and for 2^SLOT_BITS a
     /// constant that does not fit the index).
     _check: usize,
+    /// 1 - `_check`: without the check, `in_index` and `n_inputs` go to
+    /// this sink so the lint does not call them unused (Verilator ignores
+    /// unused signals whose name contains "unused").
+    _nocheck: usize,
+    unused_index: Signal<Local, bool>,
     rep_taken: Signal<Local, bool>,
     rep_grant: Vec<Signal<Local, bool>>,
     ids: Vec<Constant<Bits<CORE_BITS>>>,
@@ -75,6 +80,8 @@ impl SpikeIo {
             n_inputs: c::<SLOT_BITS>(n_inputs as u64),
             any_inputs: Constant::new(n_inputs > 0),
             _check: usize::from(n_inputs > 0 && (n_inputs as u64) < 1 << SLOT_BITS),
+            _nocheck: usize::from(!(n_inputs > 0 && (n_inputs as u64) < 1 << SLOT_BITS)),
+            unused_index: Default::default(),
             rep_taken: Default::default(),
             rep_grant: (0..k).map(|_| Default::default()).collect(),
             ids: (0..k).map(|i| c::<CORE_BITS>(i as u64)).collect(),
@@ -91,6 +98,10 @@ impl Logic for SpikeIo {
         self.in_range.next = self.any_inputs.val();
         for _c in 0..self._check {
             self.in_range.next = self.in_index.val() < self.n_inputs.val();
+        }
+        self.unused_index.next = false;
+        for _c in 0..self._nocheck {
+            self.unused_index.next = self.in_index.val() == self.n_inputs.val();
         }
         self.host_spike.next = self.in_valid.val() & !self.host_hold.val() & self.in_range.val();
         self.bad_input.next = self.in_valid.val() & !self.host_hold.val() & !self.in_range.val();

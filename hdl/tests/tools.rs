@@ -210,6 +210,14 @@ fn fabric_lints_compiles_and_synthesizes_for_three_specs() {
         let name = spec.name.replace('-', "_");
         let top = format!("sf_{name}_top");
         let files = emit_design(&mut Fabric::new(&spec, &FabricInit::default()), &format!("sf_{name}"), &top);
+        if spec.interconnect == spikeforge_mapper::Interconnect::Mesh {
+            // Both module types whose instances should share one function
+            // in a Verilator model are found by their names.
+            let shared = spikeforge_hdl::emit::shared_instance_config(&files);
+            for k in spikeforge_hdl::emit::SHARED_MODULES {
+                assert!(shared.contains(&format!("_{k}\" -var")), "{name}: no ports of *_{k} in\n{shared}");
+            }
+        }
         let (dir, paths) = write(&files, &top);
         let mut lint_files = vec![PathBuf::from("verilator.vlt")];
         lint_files.extend(paths.iter().cloned());
@@ -222,4 +230,20 @@ fn fabric_lints_compiles_and_synthesizes_for_three_specs() {
             std::fs::remove_dir_all(&dir).ok();
         }
     }
+}
+
+#[test]
+fn every_host_input_index_valid_lints_clean() {
+    // With 2^16 host inputs every index is valid, so the design has no
+    // range check; the unused index must not trip -Wall (it did for
+    // `large`).
+    use spikeforge_hdl::fabric::{Fabric, FabricInit};
+    use spikeforge_mapper::HardwareSpec;
+    let spec =
+        HardwareSpec { name: "all-inputs".into(), input_neurons: 65536, ..HardwareSpec::preset("tiny").unwrap() };
+    let top = "sf_all_inputs_top".to_string();
+    let files = emit_design(&mut Fabric::new(&spec, &FabricInit::default()), "sf_all_inputs", &top);
+    let (dir, paths) = write(&files, &top);
+    tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -220,7 +220,10 @@ pub(crate) fn build_target(
     let mut h = Sha256::new();
     let flags = verilator_flags(options);
     let make = make_flags(options);
-    for part in [version.as_str(), shim, &pins, spikeforge_hdl::VERILATOR_WAIVERS, &flags.join(" "), &make.join(" ")] {
+    let shared = spikeforge_hdl::emit::shared_instance_config(&files);
+    for part in
+        [version.as_str(), shim, &pins, spikeforge_hdl::VERILATOR_WAIVERS, &shared, &flags.join(" "), &make.join(" ")]
+    {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -325,6 +328,11 @@ fn verilate_in(
     std::fs::write(&list_path, list).map_err(|e| io("cannot write", &list_path, e))?;
     let vlt = tmp.join("src/verilator.vlt");
     std::fs::write(&vlt, spikeforge_hdl::VERILATOR_WAIVERS).map_err(|e| io("cannot write", &vlt, e))?;
+    // Sharing one function among the instances of a core or a mesh node
+    // (see `shared_instance_config`): a simulation-speed setting only.
+    let shared = tmp.join("src/shared.vlt");
+    std::fs::write(&shared, spikeforge_hdl::emit::shared_instance_config(files))
+        .map_err(|e| io("cannot write", &shared, e))?;
     let shim_path = tmp.join("src/shim.cpp");
     std::fs::write(&shim_path, shim).map_err(|e| io("cannot write", &shim_path, e))?;
     // The pin struct the shim includes, generated from the port table.
@@ -344,7 +352,7 @@ fn verilate_in(
         .arg("-CFLAGS")
         .arg(format!("-fPIC -DSF_TOP={class} -DSF_TOP_H='\"{class}.h\"'"))
         .args(["-LDFLAGS", "-shared", "-o", "libsf.so"]);
-    cmd.args(["src/verilator.vlt", "-f", "src/files.f", "src/shim.cpp"]);
+    cmd.args(["src/verilator.vlt", "src/shared.vlt", "-f", "src/files.f", "src/shim.cpp"]);
     let out = tool.output(&mut cmd)?;
     let mut log = format!(
         "{:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
