@@ -273,10 +273,11 @@ fn direct_clocks(module: &str) -> String {
     if copies.is_empty() {
         return module.to_string();
     }
+    let copies: std::collections::HashSet<String> = copies.into_iter().collect();
     // Such a signal must not be used anywhere else in the block.
     let mut used_elsewhere = false;
     for (k, l) in lines.iter().enumerate().take(end).skip(start + 1) {
-        if !drop_line[k] && idents(l).iter().any(|&(a, z)| copies.iter().any(|c| c == &l[a..z])) {
+        if !drop_line[k] && idents(l).iter().any(|&(a, z)| copies.contains(&l[a..z])) {
             used_elsewhere = true;
         }
     }
@@ -292,18 +293,16 @@ fn direct_clocks(module: &str) -> String {
         // The copy's declaration goes.
         if let Some(rest) = t.strip_prefix("reg") {
             let name = rest.trim().trim_end_matches(';');
-            if copies.iter().any(|c| c == name) {
+            if copies.contains(name) {
                 continue;
             }
         }
         // `.clock(inst__clock)` -> `.clock(clock)`.
         let mut line = l.to_string();
         if t.starts_with('.') {
-            for c in &copies {
-                let from = format!("({c})");
-                if line.contains(&from) {
-                    line = line.replace(&from, "(clock)");
-                }
+            let inner = t.split_once('(').and_then(|(_, r)| r.split_once(')')).map(|(x, _)| x);
+            if let Some(c) = inner.filter(|c| copies.contains(*c)) {
+                line = line.replace(&format!("({c})"), "(clock)");
             }
         }
         out.push_str(&line);
@@ -462,7 +461,9 @@ fn shadow_comb_block(module: &str) -> String {
     // Variables other processes see: outputs, and variables named outside
     // the block other than in their declaration (submodule connections).
     // Locals only this block reads cannot wake anyone and stay as they are.
-    let mut seen_outside: Vec<&str> = Vec::new();
+    // Sets, not lists: the fabric's and the mesh's modules grow with the
+    // cores, and a lookup per identifier must not.
+    let mut seen_outside: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (k, l) in lines.iter().enumerate() {
         if (start..=end).contains(&k) {
             continue;
@@ -475,15 +476,17 @@ fn shadow_comb_block(module: &str) -> String {
         for (a, z) in idents(l) {
             let n = &l[a..z];
             if !outputs || !matches!(n, "output" | "reg") {
-                seen_outside.push(n);
+                seen_outside.insert(n);
             }
         }
     }
     // Variables the block assigns (`name = ...;` or `name[..] = ...;`).
+    let widths: std::collections::HashMap<&str, &str> = decl.iter().map(|(n, w)| (n.as_str(), w.as_str())).collect();
     let mut assigned: Vec<String> = Vec::new();
+    let mut is_assigned: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for l in &lines[start + 1..end] {
         if let Some(n) = assignment_target(l) {
-            if decl.iter().any(|(d, _)| d == n) && seen_outside.contains(&n) && !assigned.iter().any(|x| x == n) {
+            if widths.contains_key(n) && seen_outside.contains(n) && is_assigned.insert(n) {
                 assigned.push(n.to_string());
             }
         }
@@ -495,7 +498,7 @@ fn shadow_comb_block(module: &str) -> String {
         let mut out = String::with_capacity(l.len() + 16);
         let mut last = 0;
         for (a, z) in idents(l) {
-            if assigned.iter().any(|x| x == &l[a..z]) {
+            if is_assigned.contains(&l[a..z]) {
                 out.push_str(&l[last..z]);
                 out.push_str(SHADOW);
                 last = z;
@@ -511,7 +514,7 @@ fn shadow_comb_block(module: &str) -> String {
     }
     out.push_str("    // Shadows: each assigned variable changes once per evaluation.\n");
     for n in &assigned {
-        let w = &decl.iter().find(|(d, _)| d == n).expect("declared").1;
+        let w = widths[n.as_str()];
         let sep = if w.is_empty() { "" } else { " " };
         out.push_str(&format!("    reg {w}{sep}{n}{SHADOW};\n"));
     }
