@@ -391,9 +391,7 @@ pub fn shared_instance_config(files: &[VerilogFile]) -> String {
     for f in files {
         let instances: usize = files
             .iter()
-            .map(|g| {
-                g.text.lines().filter(|l| l.trim_start().split_whitespace().next() == Some(f.module.as_str())).count()
-            })
+            .map(|g| g.text.lines().filter(|l| l.split_whitespace().next() == Some(f.module.as_str())).count())
             .sum();
         if instances < 2 || !SHARED_MODULES.iter().any(|k| f.module.ends_with(&format!("_{k}"))) {
             continue;
