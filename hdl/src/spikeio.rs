@@ -62,6 +62,7 @@ pub struct SpikeIo {
 impl SpikeIo {
     /// The spike ports of `k` cores and `n_inputs` host inputs.
     pub fn new(k: usize, n_inputs: u32) -> SpikeIo {
+        let check = usize::from(n_inputs > 0 && (n_inputs as u64) < 1 << SLOT_BITS);
         SpikeIo {
             in_valid: Default::default(),
             in_index: Default::default(),
@@ -79,8 +80,8 @@ impl SpikeIo {
             in_range: Default::default(),
             n_inputs: c::<SLOT_BITS>(n_inputs as u64),
             any_inputs: Constant::new(n_inputs > 0),
-            _check: usize::from(n_inputs > 0 && (n_inputs as u64) < 1 << SLOT_BITS),
-            _nocheck: usize::from(!(n_inputs > 0 && (n_inputs as u64) < 1 << SLOT_BITS)),
+            _check: check,
+            _nocheck: 1 - check,
             unused_index: Default::default(),
             rep_taken: Default::default(),
             rep_grant: (0..k).map(|_| Default::default()).collect(),
