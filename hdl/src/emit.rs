@@ -388,14 +388,19 @@ pub const SHARED_MODULES: &[&str] = &["cores", "net_nodes"];
 /// declaration order.
 pub fn shared_instance_config(files: &[VerilogFile]) -> String {
     let mut out = String::from("`verilator_config\n");
-    for f in files {
-        let instances: usize = files
-            .iter()
-            .map(|g| g.text.lines().filter(|l| l.split_whitespace().next() == Some(f.module.as_str())).count())
-            .sum();
-        if instances < 2 || !SHARED_MODULES.iter().any(|k| f.module.ends_with(&format!("_{k}"))) {
-            continue;
+    let shared: std::collections::BTreeMap<String, usize> = files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| SHARED_MODULES.iter().any(|k| f.module.ends_with(&format!("_{k}"))))
+        .map(|(k, f)| (f.module.clone(), k))
+        .collect();
+    let mut instances = vec![0usize; files.len()];
+    for l in files.iter().flat_map(|g| g.text.lines()) {
+        if let Some(m) = instantiated(l, &shared) {
+            instances[shared[m]] += 1;
         }
+    }
+    for (f, _) in files.iter().zip(&instances).filter(|(_, &n)| n >= 2) {
         for l in f.text.lines() {
             let Some(rest) = l.trim().strip_prefix("input wire") else { continue };
             let rest = rest.trim().trim_end_matches(';').trim();
