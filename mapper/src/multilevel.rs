@@ -361,7 +361,7 @@ fn mates(g: &Graph, h: Option<&Hyper>, max_w: W, seed: u64) -> Vec<usize> {
             }
             for &u in &touched {
                 if joinable(g, v, u, max_w) {
-                    let s = score[u] / (g.vw[u].0 + g.vw[v].0) as f32;
+                    let s = score[u];
                     if best.is_none_or(|(bs, bu)| s > bs || (s == bs && u < bu)) {
                         best = Some((s, u));
                     }
@@ -449,17 +449,15 @@ fn coarsen(g: &Graph, h: Option<&Hyper>, max_w: W, seed: u64) -> (Graph, Vec<u32
 
 #[allow(clippy::needless_range_loop)] // parts and vertices index several arrays at once
 /// Greedy graph growing into at most `k` parts under `cap` and at most
-/// `cap_sets` parameter sets per part; vertices that fit nowhere go to the
-/// part with the most room (repaired later).
-fn initial(g: &Graph, k: usize, cap: W, cap_sets: u32) -> Vec<u32> {
+/// `cap_sets` parameter sets per part, each part started at the first
+/// unassigned vertex of `seeds`; vertices that fit nowhere go to the part
+/// with the most room (repaired later).
+fn initial(g: &Graph, k: usize, cap: W, cap_sets: u32, by_weight: &[usize]) -> Vec<u32> {
     let n = g.n();
     let mut part = vec![u32::MAX; n];
     let mut used: Vec<W> = vec![(0, 0); k];
     let mut sets = PartSets::new(g, k, cap_sets);
     let mut conn_to = vec![0.0f32; n];
-    // Seeds: heaviest unassigned vertex first gives more even parts.
-    let mut by_weight: Vec<usize> = (0..n).collect();
-    by_weight.sort_by_key(|&v| (std::cmp::Reverse(g.vw[v].1), v));
     let mut next_seed = 0;
     for p in 0..k {
         while next_seed < n && part[by_weight[next_seed]] != u32::MAX {
@@ -759,10 +757,29 @@ pub fn partition_fine(fine: &Fine, conn: &Conn, k: usize, cap: (u32, u32), param
         maps.push(cmap);
     }
     let top = coarse.last().unwrap_or(&fine.g);
-    let mut part = initial(top, k, cap, param_sets);
-    refine(top, &mut part, k, cap, param_sets, 8);
-    if let Some(h) = hypers.last().unwrap_or(&fine.h) {
-        refine_hyper(top, h, &mut part, k, cap, param_sets, 8);
+    let top_h = hypers.last().unwrap_or(&fine.h).as_ref();
+    // Several initial partitions of the coarsest graph (it is small): the
+    // first seeded heaviest vertex first (more even parts), the others in
+    // shuffled orders; each refined, the least traffic kept.
+    let mut by_weight: Vec<usize> = (0..top.n()).collect();
+    by_weight.sort_by_key(|&v| (std::cmp::Reverse(top.vw[v].1), v));
+    let mut part: Vec<u32> = Vec::new();
+    let mut best = f64::INFINITY;
+    for run in 0..INITIAL_RUNS {
+        let seeds = if run == 0 { by_weight.clone() } else { shuffled(top.n(), seed ^ run as u64) };
+        let mut p = initial(top, k, cap, param_sets, &seeds);
+        refine(top, &mut p, k, cap, param_sets, 8);
+        if let Some(h) = top_h {
+            refine_hyper(top, h, &mut p, k, cap, param_sets, 8);
+        }
+        let cost = match top_h {
+            Some(h) => lambda(h, &p),
+            None => cut(top, &p),
+        };
+        if cost < best {
+            best = cost;
+            part = p;
+        }
     }
     for i in (0..maps.len()).rev() {
         let (finer, fh) = if i == 0 { (&fine.g, &fine.h) } else { (&coarse[i - 1], &hypers[i - 1]) };
@@ -777,6 +794,28 @@ pub fn partition_fine(fine: &Fine, conn: &Conn, k: usize, cap: (u32, u32), param
         out[gid as usize] = part[i];
     }
     out
+}
+
+/// Initial partitions tried at the coarsest level.
+const INITIAL_RUNS: usize = 24;
+
+/// Σ over nets of weight × parts spanned: the (λ−1) objective up to a constant.
+fn lambda(h: &Hyper, part: &[u32]) -> f64 {
+    let mut seen: Vec<u32> = Vec::new();
+    (0..h.w.len())
+        .map(|e| {
+            seen.clear();
+            seen.extend(h.pins(e).iter().map(|&v| part[v as usize]));
+            seen.sort_unstable();
+            seen.dedup();
+            h.w[e] as f64 * seen.len() as f64
+        })
+        .sum()
+}
+
+/// The weight of the graph's edges between parts (each counted twice).
+fn cut(g: &Graph, part: &[u32]) -> f64 {
+    (0..g.n()).flat_map(|v| g.neighbors(v).filter(move |&(u, _)| part[u] != part[v]).map(|(_, w)| w as f64)).sum()
 }
 
 #[cfg(test)]
@@ -816,17 +855,6 @@ mod tests {
             projections: vec![ProjectionDoc::sparse("in", "conv", syn)],
         };
         Network::from_doc(&doc).expect("valid network")
-    }
-
-    fn lambda(h: &Hyper, part: &[u32]) -> f32 {
-        (0..h.w.len())
-            .map(|e| {
-                let mut p: Vec<u32> = h.pins(e).iter().map(|&v| part[v as usize]).collect();
-                p.sort_unstable();
-                p.dedup();
-                h.w[e] * p.len() as f32
-            })
-            .sum()
     }
 
     #[test]
@@ -874,9 +902,8 @@ mod tests {
         let n = (side * side * channels) as u32;
         let part = partition(&conn, &rate, k, (n / k as u32 + n / 50, u32::MAX), 1);
         let base = (side * side) as usize;
-        let together = (0..base)
-            .filter(|&p| (0..channels as usize).all(|c| part[base + c * base + p] == part[base + p]))
-            .count();
+        let together =
+            (0..base).filter(|&p| (0..channels as usize).all(|c| part[base + c * base + p] == part[base + p])).count();
         assert!(together * 10 >= base * 8, "{together} of {base} positions on one core");
     }
 }
