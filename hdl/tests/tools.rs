@@ -247,3 +247,26 @@ fn every_host_input_index_valid_lints_clean() {
     tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn simulation_wrapper_lints_and_compiles() {
+    // The Verilator builds' top (spikeforge_hw::ports::sampled_wrapper)
+    // around a real design: -Wall clean, and Icarus reads it too.
+    use spikeforge_hdl::fabric::{Fabric, FabricInit};
+    use spikeforge_mapper::HardwareSpec;
+    let spec = HardwareSpec::preset("tiny").unwrap();
+    let top = "sf_wrapped_top".to_string();
+    let mut files = emit_design(&mut Fabric::new(&spec, &FabricInit::default()), "sf_wrapped", &top);
+    let name = format!("{top}_sim");
+    files.push(spikeforge_hdl::emit::VerilogFile {
+        module: name.clone(),
+        text: spikeforge_hw::ports::sampled_wrapper(&top, &name),
+    });
+    // Every port of the design, plus the clock and the latch input.
+    let ports = spikeforge_hw::ports::parse_verilog_ports(&files.last().unwrap().text, &name);
+    assert_eq!(ports.len(), spikeforge_hw::ports::PORTS.len() + 2, "{ports:?}");
+    let (dir, paths) = write(&files, &name);
+    tools::verilator_lint(&dir, &paths, &name).unwrap_or_else(|e| panic!("{e}"));
+    tools::iverilog(&dir, &paths, &name).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,4 +1,6 @@
-// spikeforge's fixed C++ shim around a design's top module (sf_<spec>_top).
+// spikeforge's fixed C++ shim around a design's simulation top module
+// (sf_<spec>_top_sim: sf_<spec>_top with its inputs latched, see
+// spikeforge_hw::ports::sampled_wrapper).
 // Every spec has the same top-level ports, so one shim serves all of them;
 // the build passes the Verilated class name as SF_TOP and its header as
 // SF_TOP_H. The Rust side (spikeforge-sim, model.rs) loads the shared
@@ -50,6 +52,7 @@ SfModel* sf_new(int rand_reset, int seed) {
     m->vcd = nullptr;
     m->time = 0;
     m->top->clock = 0;
+    m->top->SF_SAMPLE_PIN = 0;
     m->top->eval();
     return m;
 }
@@ -91,16 +94,20 @@ void sf_free(SfModel* m) {
     delete m;
 }
 
-// One clock cycle: apply the inputs, settle with the clock low, sample the
-// outputs, then the rising edge. 10 time units (ns) per cycle.
+// One clock cycle: apply the inputs and latch them into the design (the
+// rising edge of SF_SAMPLE_PIN, see spikeforge_hw::ports::sampled_wrapper),
+// settle with the clock low, sample the outputs, then the rising clock
+// edge. 10 time units (ns) per cycle.
 void sf_cycle(SfModel* m, SfPins* p) {
     SF_TOP* t = m->top;
     SF_APPLY_INPUTS(t, p);
+    t->SF_SAMPLE_PIN = 1;
     t->clock = 0;
     t->eval();
     if (m->vcd) m->vcd->dump(m->time);
     SF_SAMPLE_OUTPUTS(t, p);
     m->time += 5;
+    t->SF_SAMPLE_PIN = 0;
     t->clock = 1;
     t->eval();
     if (m->vcd) m->vcd->dump(m->time);

@@ -1,8 +1,9 @@
 //! Builds a spec's Verilog with Verilator into a shared library, cached.
 //!
-//! The library is Verilator's C++ model of `sf_<spec>_top` plus the fixed
-//! shim (`shim.cpp`, with its pin struct `sf_pins.h` generated from the
-//! port table `spikeforge_hw::ports`), linked with `-shared` so
+//! The library is Verilator's C++ model of `sf_<spec>_top_sim` (the design
+//! top with its inputs latched: `spikeforge_hw::ports::sampled_wrapper`)
+//! plus the fixed shim (`shim.cpp`, with its pin struct `sf_pins.h`
+//! generated from the port table `spikeforge_hw::ports`), linked with `-shared` so
 //! [`crate::model`] can load it
 //! at run time: no build script, no per-spec Rust code. The design is
 //! emitted without preloaded memories; a network is loaded over the
@@ -202,7 +203,16 @@ pub(crate) fn build_target(
         .map(|f| f.module.clone())
         .ok_or_else(|| SimError::Internal("the emitted design has no top module".into()))?;
     let top = match target {
-        Target::Design(_) => design_top,
+        Target::Design(_) => {
+            // The inputs behind a latch (ports::sampled_wrapper): the logic
+            // that reads them then runs once per cycle, not once per eval.
+            let name = format!("{design_top}_sim");
+            files.push(spikeforge_hdl::emit::VerilogFile {
+                module: name.clone(),
+                text: spikeforge_hw::ports::sampled_wrapper(&design_top, &name),
+            });
+            name
+        }
         Target::Board(_, cpb) => {
             use spikeforge_hdl::board;
             files.push(spikeforge_hdl::emit::VerilogFile {
