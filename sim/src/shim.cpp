@@ -33,6 +33,8 @@ struct SfModel {
     SF_TOP* top;
     VerilatedVcdC* vcd;
     uint64_t time;
+    // The previous cycle's rising edge, taken at the start of the next call.
+    uint8_t edge_pending;
 };
 
 uint32_t sf_abi_version() { return 1; }
@@ -51,6 +53,7 @@ SfModel* sf_new(int rand_reset, int seed) {
     m->top = new SF_TOP{m->ctx, "top"};
     m->vcd = nullptr;
     m->time = 0;
+    m->edge_pending = 0;
     m->top->clock = 0;
     m->top->SF_SAMPLE_PIN = 0;
     m->top->eval();
@@ -94,24 +97,38 @@ void sf_free(SfModel* m) {
     delete m;
 }
 
-// One clock cycle: apply the inputs and latch them into the design (the
-// rising edge of SF_SAMPLE_PIN, see spikeforge_hw::ports::sampled_wrapper),
-// settle with the clock low, sample the outputs, then the rising clock
-// edge. 10 time units (ns) per cycle.
+// One clock cycle k: apply the inputs I_k, sample the outputs O_k (a
+// function of the state and I_k), then the rising edge that computes the
+// next state from the state and I_k.
+//
+// Evaluated in two calls of eval(), of which only the first does work:
+// the rising clock edge of cycle k-1 (deferred to here) and the rising
+// edge of SF_SAMPLE_PIN, which latches I_k (spikeforge_hw::ports::
+// sampled_wrapper), happen in one evaluation. The design's registers take
+// the latch's old value, I_(k-1), as nonblocking assignments do, and the
+// logic settles once on the new state and I_k: O_k. The second call lowers
+// both (nothing triggers on a falling edge) to arm the next rising edges.
+// Verilator 5.006 evaluates the logic that depends on both the inputs and
+// the state after every evaluation that changes either, so one working
+// evaluation per cycle instead of two saves that logic's second run. The
+// host sees the same outputs every cycle; in a VCD the latched inputs
+// change at the clock's rising edge, like any register's output.
+// 10 time units (ns) per cycle.
 void sf_cycle(SfModel* m, SfPins* p) {
     SF_TOP* t = m->top;
     SF_APPLY_INPUTS(t, p);
+    t->clock = m->edge_pending;
     t->SF_SAMPLE_PIN = 1;
-    t->clock = 0;
     t->eval();
     if (m->vcd) m->vcd->dump(m->time);
     SF_SAMPLE_OUTPUTS(t, p);
     m->time += 5;
+    t->clock = 0;
     t->SF_SAMPLE_PIN = 0;
-    t->clock = 1;
     t->eval();
     if (m->vcd) m->vcd->dump(m->time);
     m->time += 5;
+    m->edge_pending = 1;
 }
 
 }
