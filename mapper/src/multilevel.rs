@@ -152,6 +152,21 @@ fn within_budget(sizes: impl Iterator<Item = usize>) -> bool {
     cost <= RATING_BUDGET_MIN.max(RATING_BUDGET_PER_PIN * pins)
 }
 
+/// Ends the net whose pins are `pins[before..]`: sorted, duplicates
+/// removed; a net left with fewer than two pins is dropped (false).
+fn close_net(pins: &mut Vec<u32>, before: usize) -> bool {
+    pins[before..].sort_unstable();
+    let mut k = before;
+    for i in before..pins.len() {
+        if k == before || pins[i] != pins[k - 1] {
+            pins[k] = pins[i];
+            k += 1;
+        }
+    }
+    pins.truncate(if k - before < 2 { before } else { k });
+    pins.len() > before
+}
+
 impl Hyper {
     /// Nets of `conn` on the vertices `vid` (global id → vertex).
     fn of(conn: &Conn, rate: &[f64], vid: &[u32], n: usize) -> Hyper {
@@ -165,22 +180,8 @@ impl Hyper {
             if !conn.is_input[s as usize] {
                 pins.push(vid[s as usize]);
             }
-            if pins.len() - before < 2 {
-                pins.truncate(before);
-                continue;
-            }
-            pins[before..].sort_unstable();
             // A source that targets itself is one pin.
-            let mut k = before + 1;
-            for i in before + 1..pins.len() {
-                if pins[i] != pins[k - 1] {
-                    pins[k] = pins[i];
-                    k += 1;
-                }
-            }
-            pins.truncate(k);
-            if k - before < 2 {
-                pins.truncate(before);
+            if !close_net(&mut pins, before) {
                 continue;
             }
             start.push(pins.len() as u32);
@@ -225,17 +226,7 @@ impl Hyper {
         for e in 0..self.w.len() {
             let before = pins.len();
             pins.extend(self.pins(e).iter().map(|&p| cmap[p as usize]));
-            pins[before..].sort_unstable();
-            let mut k = before + 1;
-            for i in before + 1..pins.len() {
-                if pins[i] != pins[k - 1] {
-                    pins[k] = pins[i];
-                    k += 1;
-                }
-            }
-            pins.truncate(k);
-            if k - before < 2 {
-                pins.truncate(before);
+            if !close_net(&mut pins, before) {
                 continue;
             }
             start.push(pins.len() as u32);
@@ -526,10 +517,20 @@ fn initial(g: &Graph, k: usize, cap: W, cap_sets: u32, by_weight: &[usize]) -> V
     part
 }
 
-/// Boundary refinement: move vertices to the part they are most connected
-/// to when that gains and the capacities hold.
-fn refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize) {
-    let n = g.n();
+/// What a greedy refinement optimizes: the gain of each move.
+trait Gains {
+    /// Pushes (part, gain) for the parts `v` could move to (not its own),
+    /// given the current `part` of every vertex.
+    fn gains(&mut self, v: usize, part: &[u32], out: &mut Vec<(usize, f32)>);
+    /// `v` moved from part `a` to part `b`.
+    fn moved(&mut self, v: usize, a: usize, b: usize);
+}
+
+/// Greedy boundary refinement: each vertex in turn moves to the part with
+/// the highest positive gain (ties to the lower part) while the capacities
+/// `cap` and `cap_sets` hold; up to `passes` passes, fewer once one moves
+/// nothing.
+fn greedy_refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize, gains: &mut dyn Gains) {
     let mut used: Vec<W> = vec![(0, 0); k];
     let mut sets = PartSets::new(g, k, cap_sets);
     for (v, &p) in part.iter().enumerate() {
@@ -537,41 +538,30 @@ fn refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: 
         used[p] = (used[p].0 + g.vw[v].0, used[p].1 + g.vw[v].1);
         sets.add(p, v, 1);
     }
-    let mut to = vec![0.0f32; k];
-    let mut touched: Vec<usize> = Vec::new();
+    let mut candidates: Vec<(usize, f32)> = Vec::new();
     for _ in 0..passes {
         let mut moved = 0;
-        for v in 0..n {
-            let a = part[v] as usize;
-            for (u, w) in g.neighbors(v) {
-                let p = part[u] as usize;
-                if to[p] == 0.0 {
-                    touched.push(p);
-                }
-                to[p] += w;
-            }
-            let own = to[a];
+        for v in 0..g.n() {
+            candidates.clear();
+            gains.gains(v, part, &mut candidates);
             let w = g.vw[v];
             let mut best: Option<(f32, usize)> = None;
-            for &p in &touched {
-                if p == a || used[p].0 + w.0 > cap.0 || used[p].1 + w.1 > cap.1 || !sets.room(p, v) {
+            for &(p, gain) in &candidates {
+                if used[p].0 + w.0 > cap.0 || used[p].1 + w.1 > cap.1 || !sets.room(p, v) {
                     continue;
                 }
-                let gain = to[p] - own;
                 if gain > 1e-6 && best.is_none_or(|(bg, bp)| gain > bg || (gain == bg && p < bp)) {
                     best = Some((gain, p));
                 }
             }
-            for &p in &touched {
-                to[p] = 0.0;
-            }
-            touched.clear();
             if let Some((_, b)) = best {
+                let a = part[v] as usize;
                 used[a] = (used[a].0 - w.0, used[a].1 - w.1);
                 used[b] = (used[b].0 + w.0, used[b].1 + w.1);
                 sets.add(a, v, -1);
                 sets.add(b, v, 1);
                 part[v] = b as u32;
+                gains.moved(v, a, b);
                 moved += 1;
             }
         }
@@ -581,23 +571,99 @@ fn refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: 
     }
 }
 
+/// Gains on the graph: the edge weight to the new part less that to the own.
+struct GraphGains<'g> {
+    g: &'g Graph,
+    to: Vec<f32>,
+    touched: Vec<usize>,
+}
+
+impl Gains for GraphGains<'_> {
+    fn gains(&mut self, v: usize, part: &[u32], out: &mut Vec<(usize, f32)>) {
+        for (u, w) in self.g.neighbors(v) {
+            let p = part[u] as usize;
+            if self.to[p] == 0.0 {
+                self.touched.push(p);
+            }
+            self.to[p] += w;
+        }
+        let a = part[v] as usize;
+        let own = self.to[a];
+        out.extend(self.touched.iter().filter(|&&p| p != a).map(|&p| (p, self.to[p] - own)));
+        for &p in &self.touched {
+            self.to[p] = 0.0;
+        }
+        self.touched.clear();
+    }
+
+    fn moved(&mut self, _: usize, _: usize, _: usize) {}
+}
+
+/// Boundary refinement on the graph: move vertices to the part they are
+/// most connected to when that gains and the capacities hold.
+fn refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize) {
+    let mut gains = GraphGains { g, to: vec![0.0; k], touched: Vec::new() };
+    greedy_refine(g, part, k, cap, cap_sets, passes, &mut gains);
+}
+
+/// Exact (λ−1) gains on the nets, with the pins of every net per part.
+struct HyperGains<'h> {
+    h: &'h Hyper,
+    /// Per net: (part, pins in it), sorted by part.
+    phi: Vec<Vec<(u32, u32)>>,
+    to: Vec<f32>,
+    touched: Vec<usize>,
+}
+
+impl Gains for HyperGains<'_> {
+    fn gains(&mut self, v: usize, part: &[u32], out: &mut Vec<(usize, f32)>) {
+        let h = self.h;
+        let a = part[v];
+        let nets = &h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize];
+        // leave: what moving v out of `a` saves (nets where it is alone
+        // there); to[p]: the weight of v's nets already in p (they do not
+        // grow there); joining p costs every other net of v.
+        let (mut leave, mut total) = (0.0f32, 0.0f32);
+        for &e in nets {
+            let we = h.w[e as usize];
+            total += we;
+            for &(p, c) in &self.phi[e as usize] {
+                if p == a {
+                    if c == 1 {
+                        leave += we;
+                    }
+                } else {
+                    let p = p as usize;
+                    if self.to[p] == 0.0 {
+                        self.touched.push(p);
+                    }
+                    self.to[p] += we;
+                }
+            }
+        }
+        out.extend(self.touched.iter().map(|&p| (p, leave - (total - self.to[p]))));
+        for &p in &self.touched {
+            self.to[p] = 0.0;
+        }
+        self.touched.clear();
+    }
+
+    fn moved(&mut self, v: usize, a: usize, b: usize) {
+        let h = self.h;
+        for &e in &h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize] {
+            add(&mut self.phi[e as usize], a as u32, -1);
+            add(&mut self.phi[e as usize], b as u32, 1);
+        }
+    }
+}
+
 /// Boundary refinement on the hypergraph with the exact (λ−1) gain: move a
 /// vertex to the part that lowers Σ w(e)·λ(e) most, while the capacities
 /// hold. The graph's edges only stand in for the nets (a path through a
 /// net's targets in id order), so refining on them alone can undo what the
 /// nets favour, e.g. every channel of one position of a convolution on one core.
-#[allow(clippy::needless_range_loop)] // a vertex indexes its part, weight and incidence
 fn refine_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize) {
-    let n = g.n();
-    let mut used: Vec<W> = vec![(0, 0); k];
-    let mut sets = PartSets::new(g, k, cap_sets);
-    for (v, &p) in part.iter().enumerate() {
-        let p = p as usize;
-        used[p] = (used[p].0 + g.vw[v].0, used[p].1 + g.vw[v].1);
-        sets.add(p, v, 1);
-    }
-    // Pins of every net per part.
-    let mut phi: Vec<Vec<(u32, u32)>> = (0..h.w.len())
+    let phi = (0..h.w.len())
         .map(|e| {
             let mut c: Vec<(u32, u32)> = Vec::new();
             for &p in h.pins(e) {
@@ -606,67 +672,8 @@ fn refine_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_se
             c
         })
         .collect();
-    let mut to = vec![0.0f32; k];
-    let mut touched: Vec<usize> = Vec::new();
-    for _ in 0..passes {
-        let mut moved = 0;
-        for v in 0..n {
-            let a = part[v];
-            let nets = &h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize];
-            // leave: what moving v out of `a` saves; to[p]: what joining p saves
-            // (nets already in p do not grow there).
-            let mut leave = 0.0f32;
-            for &e in nets {
-                let we = h.w[e as usize];
-                for &(p, c) in &phi[e as usize] {
-                    if p == a {
-                        if c == 1 {
-                            leave += we;
-                        }
-                    } else {
-                        let p = p as usize;
-                        if to[p] == 0.0 {
-                            touched.push(p);
-                        }
-                        to[p] += we;
-                    }
-                }
-            }
-            let total: f32 = nets.iter().map(|&e| h.w[e as usize]).sum();
-            let w = g.vw[v];
-            let mut best: Option<(f32, usize)> = None;
-            for &p in &touched {
-                if used[p].0 + w.0 > cap.0 || used[p].1 + w.1 > cap.1 || !sets.room(p, v) {
-                    continue;
-                }
-                // New λ cost in p: nets not yet in p; saved: nets where v was alone in a.
-                let gain = leave - (total - to[p]);
-                if gain > 1e-6 && best.is_none_or(|(bg, bp)| gain > bg || (gain == bg && p < bp)) {
-                    best = Some((gain, p));
-                }
-            }
-            for &p in &touched {
-                to[p] = 0.0;
-            }
-            touched.clear();
-            if let Some((_, b)) = best {
-                let a = a as usize;
-                used[a] = (used[a].0 - w.0, used[a].1 - w.1);
-                used[b] = (used[b].0 + w.0, used[b].1 + w.1);
-                sets.add(a, v, -1);
-                sets.add(b, v, 1);
-                part[v] = b as u32;
-                for &e in nets {
-                    add(&mut phi[e as usize], a as u32, -1);
-                    add(&mut phi[e as usize], b as u32, 1);
-                }
-                moved += 1;
-            }
-        }
-        if moved == 0 {
-            break;
-        }
-    }
+    let mut gains = HyperGains { h, phi, to: vec![0.0; k], touched: Vec::new() };
+    greedy_refine(g, part, k, cap, cap_sets, passes, &mut gains);
 }
 
 /// Neurons per parameter set of every part, when sets are tracked.
