@@ -1,17 +1,22 @@
-//! Multilevel partitioning (the METIS scheme) of the neuron graph.
+//! Multilevel partitioning of the neurons (the METIS and KaHyPar scheme).
 //!
-//! 1. **Graph**: each net of the fan-out hypergraph (a source and its
-//!    targets) becomes edges of weight rate/(pins−1): a star from a computed
-//!    source to its targets and a path through the targets in id order (a
-//!    linear-size stand-in for the clique).
-//! 2. **Coarsening**: heavy-edge matching, preferring light vertices, never
-//!    making a vertex heavier than a quarter core (neurons and synapse
-//!    entries), repeated until the graph is small or stops shrinking.
+//! 1. **Graph and nets**: each net of the fan-out hypergraph (a source and
+//!    its targets) becomes edges of weight rate/(pins−1): a star from a
+//!    computed source to its targets and a path through the targets in id
+//!    order (a linear-size stand-in for the clique). The nets themselves
+//!    (`Hyper`) are kept beside the graph while rating on them is
+//!    affordable (`RATING_BUDGET_PER_PIN`).
+//! 2. **Coarsening**: pairs of vertices, each vertex taking the partner it
+//!    shares the most net weight with (or, without nets, the heaviest
+//!    edge), never making a vertex heavier than a quarter core (neurons and
+//!    synapse entries); graph and nets contracted together, repeated until
+//!    the graph is small or stops shrinking.
 //! 3. **Initial partition** of the coarsest graph into `k` parts by greedy
-//!    graph growing under balanced capacities.
+//!    graph growing under balanced capacities, `INITIAL_RUNS` times from
+//!    different seeds, each refined; the least traffic is kept.
 //! 4. **Uncoarsening** with boundary refinement at every level: move a
-//!    vertex to the neighbouring part it is most connected to while the
-//!    balanced capacities hold.
+//!    vertex to the part it is most connected to (graph), then to the part
+//!    that lowers the nets' Σ w·λ most, while the balanced capacities hold.
 //!
 //! When the network has more parameter sets than a core's table holds,
 //! coarsening merges only neurons of the same set, so every vertex has one
