@@ -92,6 +92,7 @@ diagnostic_failures!(
     spikeforge_mapper::MapError,
     spikeforge_golden::GoldenError,
     spikeforge_convert::OnnxError,
+    spikeforge_convert::nir::NirError,
     spikeforge_convert::ConvertError,
     spikeforge_convert::data::DataError,
     spikeforge_sim::SimError,

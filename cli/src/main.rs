@@ -24,6 +24,7 @@ mod fpgacmd;
 mod goldencmd;
 mod hdlcmd;
 mod mapcmd;
+mod nircmd;
 mod regresscmd;
 mod report;
 mod runcmd;
@@ -75,6 +76,10 @@ enum Cmd {
     Run(runcmd::RunArgs),
     /// Convert a trained ANN (ONNX) into an integer SNN network file.
     Convert(convertcmd::ConvertArgs),
+    /// Import a spiking network from a NIR graph (HDF5) into a network file.
+    Import(nircmd::ImportArgs),
+    /// Export a network file as a NIR graph (HDF5).
+    Export(nircmd::ExportArgs),
     /// Run the main job on the built-in default example: convert the digits
     /// ANN, check its accuracy, map it, co-simulate its hardware under
     /// Verilator against golden, write FPGA sources and an HTML report.
@@ -96,6 +101,8 @@ impl Cmd {
             Cmd::Fpga(a) => a,
             Cmd::Run(a) => a,
             Cmd::Convert(a) => a,
+            Cmd::Import(a) => a,
+            Cmd::Export(a) => a,
             Cmd::Demo(a) => a,
         }
     }

@@ -7,6 +7,7 @@
 
 pub mod ann;
 pub mod data;
+pub mod nir;
 pub mod onnx;
 pub mod onnx_build;
 pub mod snn;

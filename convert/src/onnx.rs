@@ -494,16 +494,8 @@ impl Builder {
     fn pool(&mut self, name: &str, ch: usize, g: &Geometry, include: bool) -> Result<(), String> {
         let (h, w) = g.hw;
         layer_values(&[ch, g.oh, g.ow])?;
-        let mut rows = Vec::with_capacity(ch * g.oh * g.ow);
-        for ci in 0..ch {
-            for oy in 0..g.oh {
-                for ox in 0..g.ow {
-                    let cells: Vec<usize> = g.window(oy, ox).map(|(_, _, iy, ix)| (ci * h + iy) * w + ix).collect();
-                    let div = if include { (g.k.0 * g.k.1) as f64 } else { cells.len().max(1) as f64 };
-                    rows.push(cells.into_iter().map(|i| (i, 1.0 / div)).collect());
-                }
-            }
-        }
+        let div = if include { Divisor::Window } else { Divisor::Cells };
+        let rows = pool_rows(ch, g, div);
         let n = rows.len();
         self.push_affine(sparse_layer(name, ch * h * w, vec![ch, g.oh, g.ow], rows, vec![0.0; n]));
         Ok(())
@@ -574,10 +566,50 @@ fn clip_act<'a>(node: &NodeProto, c: &Consts<'a>) -> Result<Act, String> {
     }
 }
 
+/// What a pooling window's cells are divided by.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Divisor {
+    /// The whole kernel (padding cells count: count_include_pad).
+    Window,
+    /// The in-range cells only.
+    Cells,
+    /// Nothing: a sum pool.
+    One,
+}
+
+/// Rows of a pooling layer over `ch` channels, one per output `(c, oy, ox)`.
+pub(crate) fn pool_rows(ch: usize, g: &Geometry, div: Divisor) -> Vec<Vec<(usize, f64)>> {
+    let (h, w) = g.hw;
+    let mut rows = Vec::with_capacity(ch * g.oh * g.ow);
+    for ci in 0..ch {
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                let cells: Vec<usize> = g.window(oy, ox).map(|(_, _, iy, ix)| (ci * h + iy) * w + ix).collect();
+                let d = match div {
+                    Divisor::Window => (g.k.0 * g.k.1) as f64,
+                    Divisor::Cells => cells.len().max(1) as f64,
+                    Divisor::One => 1.0,
+                };
+                rows.push(cells.into_iter().map(|i| (i, 1.0 / d)).collect());
+            }
+        }
+    }
+    rows
+}
+
 /// Rows of a convolution's sparse matrix, one per output `(m, oy, ox)`:
 /// `(input index, weight)` of each in-range cell of its window.
 fn conv_rows(wt: &Tensor, ch: usize, g: &Geometry) -> Vec<Vec<(usize, f64)>> {
-    let (m, kh, kw) = (wt.dims[0], wt.dims[2], wt.dims[3]);
+    conv_rows_raw(&wt.data, (wt.dims[0], wt.dims[2], wt.dims[3]), ch, g)
+}
+
+/// [`conv_rows`] of a weight `[m, ch, kh, kw]` in C order.
+pub(crate) fn conv_rows_raw(
+    data: &[f64],
+    (m, kh, kw): (usize, usize, usize),
+    ch: usize,
+    g: &Geometry,
+) -> Vec<Vec<(usize, f64)>> {
     let (h, w) = g.hw;
     let mut rows = Vec::with_capacity(m * g.oh * g.ow);
     for mo in 0..m {
@@ -586,7 +618,7 @@ fn conv_rows(wt: &Tensor, ch: usize, g: &Geometry) -> Vec<Vec<(usize, f64)>> {
                 let mut row = Vec::new();
                 for ci in 0..ch {
                     for (ky, kx, iy, ix) in g.window(oy, ox) {
-                        let v = wt.data[((mo * ch + ci) * kh + ky) * kw + kx];
+                        let v = data[((mo * ch + ci) * kh + ky) * kw + kx];
                         row.push(((ci * h + iy) * w + ix, v));
                     }
                 }
@@ -633,7 +665,13 @@ fn expand(v: &[f64], per: usize) -> Vec<f64> {
     v.iter().flat_map(|&x| std::iter::repeat_n(x, per)).collect()
 }
 
-fn sparse_layer(name: &str, inputs: usize, shape: Vec<usize>, rows: Vec<Vec<(usize, f64)>>, bias: Vec<f64>) -> Layer {
+pub(crate) fn sparse_layer(
+    name: &str,
+    inputs: usize,
+    shape: Vec<usize>,
+    rows: Vec<Vec<(usize, f64)>>,
+    bias: Vec<f64>,
+) -> Layer {
     let mut starts = vec![0];
     let (mut cols, mut vals) = (Vec::new(), Vec::new());
     for mut r in rows {
@@ -649,16 +687,26 @@ fn sparse_layer(name: &str, inputs: usize, shape: Vec<usize>, rows: Vec<Vec<(usi
     Layer { name: name.into(), shape, inputs, starts, cols, vals, bias, act: Act::Linear }
 }
 
-/// Window geometry of Conv/AveragePool.
-struct Geometry {
-    oh: usize,
-    ow: usize,
+/// Window geometry of Conv/AveragePool (ONNX) and Conv2d/SumPool2d/AvgPool2d (NIR).
+pub(crate) struct Geometry {
+    pub(crate) oh: usize,
+    pub(crate) ow: usize,
     k: (usize, usize),
     s: (usize, usize),
     /// Top and left padding.
     p: (usize, usize),
     d: (usize, usize),
     hw: (usize, usize),
+}
+
+/// Padding of a window: explicit (top, left, bottom, right), or "same"
+/// (output size = ceil(input / stride)) with the odd cell at the end or
+/// at the start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Pads {
+    Explicit(usize, usize, usize, usize),
+    SameUpper,
+    SameLower,
 }
 
 impl Geometry {
@@ -672,6 +720,32 @@ impl Geometry {
         };
         let s = pair("strides", 1)?;
         let d = pair("dilations", 1)?;
+        let max = MAX_VALUES;
+        let pads = match attr_s(node, "auto_pad").as_deref() {
+            None | Some("NOTSET") | Some("") => match attr_ints(node, "pads").as_deref() {
+                None => Pads::Explicit(0, 0, 0, 0),
+                Some(&[t, l, b, r]) if [t, l, b, r].iter().all(|&p| (0..=max as i64).contains(&p)) => {
+                    Pads::Explicit(t as usize, l as usize, b as usize, r as usize)
+                }
+                Some(v) => Err(format!("pads {v:?} are not four values in 0..={max}"))?,
+            },
+            Some("VALID") => Pads::Explicit(0, 0, 0, 0),
+            Some("SAME_UPPER") => Pads::SameUpper,
+            Some("SAME_LOWER") => Pads::SameLower,
+            Some(m) => return Err(format!("auto_pad {m} is not supported")),
+        };
+        Geometry::from_parts((h, w), k, s, d, pads)
+    }
+
+    /// The geometry of a `k` window with strides `s`, dilations `d` and
+    /// padding `pads` over an `h`×`w` input.
+    pub(crate) fn from_parts(
+        (h, w): (usize, usize),
+        k: (usize, usize),
+        s: (usize, usize),
+        d: (usize, usize),
+        pads: Pads,
+    ) -> Result<Geometry, String> {
         // Attributes of a hostile file can be any integer: bounded here, all
         // arithmetic below stays far from overflow.
         let max = MAX_VALUES;
@@ -679,25 +753,22 @@ impl Geometry {
             return Err(format!("its kernel {k:?}, strides {s:?} or dilations {d:?} are outside 1..={max}"));
         }
         let ext = ((k.0 - 1) * d.0 + 1, (k.1 - 1) * d.1 + 1);
-        let pads: (usize, usize, usize, usize) = match attr_s(node, "auto_pad").as_deref() {
-            None | Some("NOTSET") | Some("") => match attr_ints(node, "pads").as_deref() {
-                None => (0, 0, 0, 0),
-                Some(&[t, l, b, r]) if [t, l, b, r].iter().all(|&p| (0..=max as i64).contains(&p)) => {
-                    (t as usize, l as usize, b as usize, r as usize)
+        let pads: (usize, usize, usize, usize) = match pads {
+            Pads::Explicit(t, l, b, r) => {
+                if [t, l, b, r].iter().any(|&p| p > max) {
+                    return Err(format!("pads {:?} are not in 0..={max}", [t, l, b, r]));
                 }
-                Some(v) => Err(format!("pads {v:?} are not four values in 0..={max}"))?,
-            },
-            Some("VALID") => (0, 0, 0, 0),
-            Some(mode @ ("SAME_UPPER" | "SAME_LOWER")) => {
+                (t, l, b, r)
+            }
+            mode @ (Pads::SameUpper | Pads::SameLower) => {
                 let total = |n: usize, s: usize, e: usize| ((n.div_ceil(s) - 1) * s + e).saturating_sub(n);
                 let (th, tw) = (total(h, s.0, ext.0), total(w, s.1, ext.1));
-                if mode == "SAME_UPPER" {
+                if mode == Pads::SameUpper {
                     (th / 2, tw / 2, th - th / 2, tw - tw / 2)
                 } else {
                     (th - th / 2, tw - tw / 2, th / 2, tw / 2)
                 }
             }
-            Some(m) => return Err(format!("auto_pad {m} is not supported")),
         };
         let (hp, wp) = (h + pads.0 + pads.2, w + pads.1 + pads.3);
         if hp < ext.0 || wp < ext.1 {

@@ -1,0 +1,1291 @@
+//! NIR (Neuromorphic Intermediate Representation) import and export.
+//!
+//! A NIR file is an HDF5 file that Python's `nir` package writes:
+//! `version` (a string), and a group `node` holding a graph with `type` =
+//! `NIRGraph`, `edges` (pairs of node names), and `nodes`, one group per
+//! node with its `type` and parameters as arrays. HDF5 is read and written
+//! with the pure-Rust `rust-hdf5` crate (ARCHITECTURE.md says why).
+//!
+//! **Import** turns the graph into a [`Network`]. Nodes that hold state or
+//! spike (Input, IF, LIF, LI, Threshold) become populations; the linear
+//! nodes between them (Affine, Linear, Scale, Conv2d, SumPool2d,
+//! AvgPool2d, Flatten) are composed into one affine map per pair of
+//! populations and become projections (convolutions and pools lowered as
+//! the ONNX path lowers them, with the same code). Recurrent edges are
+//! allowed through populations. Every other node type is refused with its
+//! name, type and the reason.
+//!
+//! Discretization, with time step `dt` (from the graph's metadata `dt`,
+//! else the option): IF integrates `v += r·I` each step; LIF and LI follow
+//! `τ dv/dt = (v_leak − v) + r·I` by the Euler step `v += α(v_leak − v) +
+//! α·r·I` with α = dt/τ (snnTorch, Norse and Lava export this form).
+//! spikeforge's leak is `v − (v >> λ)`, a decay by 2^−λ per step, so α is
+//! rounded to the nearest power of two (exact when it is one; the error is
+//! reported per population). Potentials are measured from `v_reset`, so a
+//! spike resets to zero (spikeforge's `reset = "zero"`) and the potential
+//! starts at `−v_reset`. NIR fires when `v > v_threshold`, spikeforge when
+//! `v ≥ θ`: in integers that is θ = floor(v_threshold·s) + 1. Each
+//! population gets one scale s, the largest that keeps its weights in W
+//! bits and its threshold, bias and start in P bits; a graph whose values
+//! are already integers (as `export` writes them) keeps s = 1 and imports
+//! exactly.
+//!
+//! Latency: NIR's edges have no delay, spikeforge's synapses one step. A
+//! population d synapse hops from the input (its `latency`) spikes d steps
+//! after the NIR graph would; read an output population's spikes from step
+//! `latency` on. In its first d steps it integrates only its bias, so its
+//! start potential is set d bias steps back (exact for IF neurons unless
+//! that would make it spike or saturate, which the report flags).
+//! LI populations never spike: read their potentials.
+//!
+//! **Export** writes a [`Network`] whose neurons reset to zero as a NIR
+//! graph of Input, IF or LIF, Affine and Output nodes that `nir.read`
+//! loads; importing it gives the same network.
+
+use crate::ann::Layer;
+use crate::onnx::{conv_rows_raw, pool_rows, sparse_layer, Divisor, Geometry, Pads};
+use spikeforge_net::doc::{
+    FixedPointDoc, Leak, PerNeuron, PopulationDoc, PopulationKind, ProjectionDoc, ProjectionKind,
+};
+use spikeforge_net::{Network, NetworkDoc, Reset};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::Path;
+
+/// The NIR version `export` writes.
+pub const NIR_VERSION: &str = "1.0.0";
+
+/// Node types import handles.
+pub const SUPPORTED: &str =
+    "Input, Output, Affine, Linear, Scale, Conv2d, SumPool2d, AvgPool2d, Flatten, IF, LIF, LI, Threshold";
+
+/// Why a NIR file could not be imported or written.
+#[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq)]
+pub enum NirError {
+    #[error("{file}: cannot read: {detail}")]
+    Io { file: String, detail: String },
+    /// Refused before reading (not a regular file, over the input limit).
+    #[error("{file}: {msg}")]
+    Refused { file: String, msg: String },
+    #[error("{file}: not an HDF5 file ({detail}); NIR files are HDF5, written by nir.write(path, graph)")]
+    NotHdf5 { file: String, detail: String },
+    #[error("{file}: {place}: {msg}")]
+    Format { file: String, place: String, msg: String },
+    #[error("{file}: node \"{node}\" ({kind}): {msg}")]
+    Node { file: String, node: String, kind: String, msg: String },
+    #[error("{file}: {msg}")]
+    Graph { file: String, msg: String },
+    #[error("{file}: {msg}")]
+    Export { file: String, msg: String },
+}
+
+/// Import settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportOptions {
+    /// Bit widths of the network written.
+    pub fixed_point: FixedPointDoc,
+    /// Time step in seconds, when the graph's metadata has none.
+    pub dt: f64,
+}
+
+impl Default for ImportOptions {
+    fn default() -> ImportOptions {
+        ImportOptions { fixed_point: FixedPointDoc::default(), dt: 1e-4 }
+    }
+}
+
+/// What import made of one NIR neuron node.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Population {
+    /// Population (= NIR node) name.
+    pub name: String,
+    /// NIR node type.
+    pub kind: String,
+    pub neurons: usize,
+    /// Synapses into it (non-zero integer weights).
+    pub synapses: usize,
+    /// Float weights that rounded to 0 and were dropped.
+    pub dropped: usize,
+    /// Scale s: integer potential = s × NIR potential.
+    pub scale: f64,
+    /// Largest |integer weight / s − NIR weight| over the largest |NIR weight|.
+    pub weight_error: f64,
+    /// λ per neuron when all are equal (None: integrate and fire or mixed).
+    pub leak_shift: Option<u32>,
+    /// Largest relative error of the per-step decay α = dt/τ against 2^−λ.
+    pub leak_error: f64,
+    /// Synapse hops from the nearest input: spikes come this many steps
+    /// after the zero-delay NIR graph's.
+    pub latency: u32,
+    /// Whether its sources lie at different hop counts (then the timing of
+    /// their contributions relative to each other differs from NIR's).
+    pub mixed_latency: bool,
+    /// Whether the start potential exactly cancels the bias the population
+    /// integrates before its first input arrives (always true without a
+    /// bias or at latency 0).
+    pub warmup_exact: bool,
+    pub output: bool,
+}
+
+/// The result of an import.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub net: Network,
+    pub version: String,
+    pub dt: f64,
+    /// Every population, inputs included (inputs have scale 1 and no synapses).
+    pub populations: Vec<Population>,
+}
+
+// ---------------------------------------------------------------- HDF5 tree
+
+/// An HDF5 object as NIR uses it.
+#[derive(Debug, Clone, PartialEq)]
+enum H5 {
+    Group(BTreeMap<String, H5>),
+    Num { shape: Vec<usize>, data: Vec<f64> },
+    Str { shape: Vec<usize>, data: Vec<String> },
+}
+
+const HDF5_SIGNATURE: &[u8] = b"\x89HDF\r\n\x1a\n";
+
+/// Reads the whole file as a tree. The HDF5 reader runs behind
+/// `catch_unwind`: a malformed file is an error, never a crash.
+fn read_tree(path: &Path, file: &str) -> Result<H5, NirError> {
+    let bytes = spikeforge_net::input::read_input(path, "NIR file").map_err(|e| match e {
+        spikeforge_net::input::InputError::Io { detail, .. } => NirError::Io { file: file.into(), detail },
+        e => NirError::Refused { file: file.into(), msg: format!("{}; {}", e.message(), e.help().unwrap_or_default()) },
+    })?;
+    // The superblock is at 0, 512, 1024, 2048, ... (after a user block).
+    let mut at = 0usize;
+    let found = loop {
+        if bytes.len() >= at + 8 && &bytes[at..at + 8] == HDF5_SIGNATURE {
+            break true;
+        }
+        at = if at == 0 { 512 } else { at * 2 };
+        if at >= bytes.len() {
+            break false;
+        }
+    };
+    if !found {
+        let head: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+        return Err(NirError::NotHdf5 {
+            file: file.into(),
+            detail: format!("no HDF5 signature; it starts with {head}"),
+        });
+    }
+    let path = path.to_path_buf();
+    let result = std::panic::catch_unwind(move || -> Result<H5, String> {
+        let f = rust_hdf5::H5File::open(&path).map_err(|e| e.to_string())?;
+        walk(&f, &f.root_group(), "")
+    });
+    match result {
+        Ok(Ok(t)) => Ok(t),
+        Ok(Err(detail)) => Err(NirError::NotHdf5 { file: file.into(), detail }),
+        Err(_) => {
+            Err(NirError::NotHdf5 { file: file.into(), detail: "the HDF5 reader failed on its structure".into() })
+        }
+    }
+}
+
+fn walk(f: &rust_hdf5::H5File, g: &rust_hdf5::H5Group, path: &str) -> Result<H5, String> {
+    use rust_hdf5::format::messages::datatype::DatatypeMessage as Dt;
+    let mut out = BTreeMap::new();
+    let err = |p: &str, e: rust_hdf5::Hdf5Error| format!("{p}: {e}");
+    for name in g.group_names().map_err(|e| err(path, e))? {
+        let sub = g.group(&name).map_err(|e| err(&name, e))?;
+        let p = format!("{path}{name}/");
+        let t = walk(f, &sub, &p)?;
+        out.insert(name, t);
+    }
+    for name in g.dataset_names().map_err(|e| err(path, e))? {
+        let p = format!("{path}{name}");
+        let ds = f.dataset(&p).map_err(|e| err(&p, e))?;
+        let shape = ds.shape();
+        let t = match ds.datatype().map_err(|e| err(&p, e))? {
+            Dt::VarLenString { .. } | Dt::FixedString { .. } => {
+                H5::Str { shape, data: ds.read_strings().map_err(|e| err(&p, e))? }
+            }
+            Dt::FixedPoint { .. } => H5::Num {
+                shape,
+                data: ds.read_numeric_as::<i64>().map_err(|e| err(&p, e))?.into_iter().map(|x| x as f64).collect(),
+            },
+            Dt::FloatingPoint { .. } => H5::Num { shape, data: ds.read_numeric_as::<f64>().map_err(|e| err(&p, e))? },
+            other => return Err(format!("{p}: datatype {other} is not used by NIR")),
+        };
+        out.insert(name, t);
+    }
+    Ok(H5::Group(out))
+}
+
+/// An HDF5 path: `node/nodes/fc1`.
+fn join(place: &str, key: &str) -> String {
+    match (place.is_empty(), key.is_empty()) {
+        (true, _) => key.to_string(),
+        (_, true) => place.to_string(),
+        _ => format!("{place}/{key}"),
+    }
+}
+
+/// Typed access to a group, with the place for messages.
+struct Obj<'a> {
+    file: &'a str,
+    place: String,
+    map: &'a BTreeMap<String, H5>,
+}
+
+impl<'a> Obj<'a> {
+    fn err(&self, key: &str, msg: impl Into<String>) -> NirError {
+        let place = join(&self.place, key);
+        NirError::Format { file: self.file.into(), place, msg: msg.into() }
+    }
+    fn has(&self, key: &str) -> bool {
+        self.map.contains_key(key)
+    }
+    fn group(&self, key: &str) -> Result<Obj<'a>, NirError> {
+        match self.map.get(key) {
+            Some(H5::Group(m)) => Ok(Obj { file: self.file, place: join(&self.place, key), map: m }),
+            Some(_) => Err(self.err(key, "expected a group, found a dataset")),
+            None => Err(self.err(key, "missing")),
+        }
+    }
+    fn string(&self, key: &str) -> Result<String, NirError> {
+        match self.map.get(key) {
+            Some(H5::Str { data, .. }) if data.len() == 1 => Ok(data[0].clone()),
+            Some(_) => Err(self.err(key, "expected one string")),
+            None => Err(self.err(key, "missing")),
+        }
+    }
+    fn array(&self, key: &str) -> Result<(Vec<usize>, Vec<f64>), NirError> {
+        match self.map.get(key) {
+            Some(H5::Num { shape, data }) => {
+                if let Some(i) = data.iter().position(|x| !x.is_finite()) {
+                    return Err(self.err(key, format!("value {i} is {}; parameters must be finite", data[i])));
+                }
+                Ok((shape.clone(), data.clone()))
+            }
+            Some(H5::Str { .. }) => Err(self.err(key, "expected numbers, found strings")),
+            Some(H5::Group(_)) => Err(self.err(key, "expected numbers, found a group")),
+            None => Err(self.err(key, "missing")),
+        }
+    }
+    fn values(&self, key: &str) -> Result<Vec<f64>, NirError> {
+        self.array(key).map(|a| a.1)
+    }
+    /// A shape-like array of positive integers.
+    fn dims(&self, key: &str) -> Result<Vec<usize>, NirError> {
+        let v = self.values(key)?;
+        if v.iter().any(|&x| x < 1.0 || x.fract() != 0.0 || x > 1e8) {
+            return Err(self.err(key, format!("{v:?} is not a list of positive integers")));
+        }
+        Ok(v.into_iter().map(|x| x as usize).collect())
+    }
+    /// One or two non-negative integers as a pair (`3` or `[3, 3]`).
+    fn pair(&self, key: &str, min: f64) -> Result<(usize, usize), NirError> {
+        let v = self.values(key)?;
+        let ok = |x: f64| x >= min && x.fract() == 0.0 && x <= 1e6;
+        match v[..] {
+            [a] if ok(a) => Ok((a as usize, a as usize)),
+            [a, b] if ok(a) && ok(b) => Ok((a as usize, b as usize)),
+            _ => Err(self.err(key, format!("{v:?} is not one or two integers >= {min}"))),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the graph
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cell {
+    If,
+    Lif,
+    Li,
+    Threshold,
+}
+
+/// Per-neuron parameters of a neuron node.
+#[derive(Debug, Clone)]
+struct Cells {
+    cell: Cell,
+    shape: Vec<usize>,
+    tau: Vec<f64>,
+    r: Vec<f64>,
+    v_leak: Vec<f64>,
+    v_threshold: Vec<f64>,
+    v_reset: Vec<f64>,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Input(Vec<usize>),
+    Output,
+    Neurons(Cells),
+    /// weight [out, in] row-major, bias per output (zeros for Linear).
+    Affine {
+        out: usize,
+        inp: usize,
+        w: Vec<f64>,
+        b: Vec<f64>,
+    },
+    Scale(Vec<f64>),
+    Conv2d {
+        w: Vec<f64>,
+        dims: [usize; 4],
+        stride: (usize, usize),
+        pads: Pads,
+        dil: (usize, usize),
+        b: Vec<f64>,
+    },
+    Pool {
+        k: (usize, usize),
+        stride: (usize, usize),
+        pads: Pads,
+        div: Divisor,
+    },
+    Flatten,
+}
+
+struct Node {
+    name: String,
+    kind: String,
+    op: Op,
+}
+
+fn node_err(file: &str, n: &Node, msg: impl Into<String>) -> NirError {
+    NirError::Node { file: file.into(), node: n.name.clone(), kind: n.kind.clone(), msg: msg.into() }
+}
+
+/// Parses one node group.
+fn parse_node(file: &str, name: &str, g: &Obj) -> Result<Node, NirError> {
+    let kind = g.string("type")?;
+    let refuse =
+        |msg: &str| NirError::Node { file: file.into(), node: name.into(), kind: kind.clone(), msg: msg.into() };
+    let per = |key: &str, n: usize, default: Option<f64>| -> Result<Vec<f64>, NirError> {
+        if !g.has(key) {
+            if let Some(d) = default {
+                return Ok(vec![d; n]);
+            }
+        }
+        let (_, v) = g.array(key)?;
+        match v.len() {
+            1 => Ok(vec![v[0]; n]),
+            l if l == n => Ok(v),
+            l => Err(g.err(key, format!("has {l} values; the node has {n} neurons"))),
+        }
+    };
+    let cells = |cell: Cell, size_key: &str| -> Result<Op, NirError> {
+        let (shape, v) = g.array(size_key)?;
+        let n = v.len();
+        let shape = if shape.is_empty() { vec![1] } else { shape };
+        let tau = if matches!(cell, Cell::Lif | Cell::Li) { per("tau", n, None)? } else { vec![0.0; n] };
+        if let Some(i) = tau.iter().position(|&t| t <= 0.0) {
+            if matches!(cell, Cell::Lif | Cell::Li) {
+                return Err(g.err("tau", format!("value {i} is {}; a time constant must be > 0", tau[i])));
+            }
+        }
+        Ok(Op::Neurons(Cells {
+            cell,
+            shape,
+            tau,
+            r: per("r", n, Some(1.0))?,
+            v_leak: per("v_leak", n, Some(0.0))?,
+            v_threshold: match cell {
+                Cell::Li => vec![f64::INFINITY; n],
+                Cell::Threshold => v,
+                _ => per("v_threshold", n, None)?,
+            },
+            v_reset: per("v_reset", n, Some(0.0))?,
+        }))
+    };
+    let pads = |key: &str| -> Result<Pads, NirError> {
+        match g.map.get(key) {
+            None => Ok(Pads::Explicit(0, 0, 0, 0)),
+            Some(H5::Str { data, .. }) => match data.first().map(String::as_str) {
+                Some("valid") => Ok(Pads::Explicit(0, 0, 0, 0)),
+                Some("same") => Ok(Pads::SameUpper),
+                other => Err(g.err(key, format!("padding {other:?} is not \"valid\", \"same\" or integers"))),
+            },
+            Some(_) => {
+                let (a, b) = g.pair(key, 0.0)?;
+                Ok(Pads::Explicit(a, b, a, b))
+            }
+        }
+    };
+    let op = match kind.as_str() {
+        "Input" => Op::Input(g.dims("shape")?),
+        "Output" => Op::Output,
+        "IF" => cells(Cell::If, "v_threshold")?,
+        "LIF" => cells(Cell::Lif, "v_threshold")?,
+        "LI" => cells(Cell::Li, "tau")?,
+        "Threshold" => cells(Cell::Threshold, "threshold")?,
+        "Affine" | "Linear" => {
+            let (shape, w) = g.array("weight")?;
+            let [out, inp] = shape[..] else {
+                return Err(g.err("weight", format!("has shape {shape:?}; expected [outputs, inputs]")));
+            };
+            let b = if kind == "Affine" { per("bias", out, None)? } else { vec![0.0; out] };
+            Op::Affine { out, inp, w, b }
+        }
+        "Scale" => Op::Scale(g.values("scale")?),
+        "Flatten" => Op::Flatten,
+        "Conv2d" => {
+            let (shape, w) = g.array("weight")?;
+            let [m, c, kh, kw] = shape[..] else {
+                return Err(
+                    g.err("weight", format!("has shape {shape:?}; expected [out channels, in channels, kH, kW]"))
+                );
+            };
+            if g.has("groups") && g.values("groups")? != [1.0] {
+                return Err(refuse("grouped or depthwise convolution (groups != 1) is not supported"));
+            }
+            let b = if g.has("bias") { per("bias", m, None)? } else { vec![0.0; m] };
+            Op::Conv2d {
+                w,
+                dims: [m, c, kh, kw],
+                stride: if g.has("stride") { g.pair("stride", 1.0)? } else { (1, 1) },
+                pads: pads("padding")?,
+                dil: if g.has("dilation") { g.pair("dilation", 1.0)? } else { (1, 1) },
+                b,
+            }
+        }
+        "SumPool2d" | "AvgPool2d" => Op::Pool {
+            k: g.pair("kernel_size", 1.0)?,
+            stride: if g.has("stride") { g.pair("stride", 1.0)? } else { g.pair("kernel_size", 1.0)? },
+            pads: pads("padding")?,
+            div: if kind == "SumPool2d" { Divisor::One } else { Divisor::Window },
+        },
+        "CubaLIF" | "CubaLI" => {
+            return Err(refuse(
+                "current-based neurons (a synaptic current with its own time constant) are not supported by this \
+                 version of spikeforge; use LIF or IF neurons",
+            ))
+        }
+        "Delay" => {
+            return Err(refuse("delays are not supported: every spikeforge synapse has a delay of exactly one step"))
+        }
+        "Conv1d" => return Err(refuse("1-D convolution is not supported; export it as Conv2d with height 1")),
+        "I" => return Err(refuse("the integrator (I) is not supported; use LI or IF")),
+        "NIRGraph" => return Err(refuse("nested graphs are not supported; flatten the graph before writing it")),
+        _ => return Err(refuse(&format!("unknown node type; supported: {SUPPORTED}"))),
+    };
+    Ok(Node { name: name.into(), kind, op })
+}
+
+/// A population name from a node name (network names allow letters,
+/// digits, `_`, `-`, `.`, and start with a letter or `_`).
+fn population_name(node: &str, taken: &BTreeSet<String>) -> String {
+    let mut s: String =
+        node.chars().map(|c| if c.is_ascii_alphanumeric() || "_-.".contains(c) { c } else { '_' }).collect();
+    if !s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        s.insert(0, '_');
+    }
+    let mut name = s.clone();
+    let mut k = 2;
+    while taken.contains(&name) {
+        name = format!("{s}_{k}");
+        k += 1;
+    }
+    name
+}
+
+/// The affine map from populations to a node's output values.
+#[derive(Debug, Clone)]
+struct Expr {
+    shape: Vec<usize>,
+    /// Per source population (node index): rows = this node's values.
+    terms: BTreeMap<usize, Layer>,
+    bias: Vec<f64>,
+}
+
+impl Expr {
+    fn size(&self) -> usize {
+        self.bias.len()
+    }
+    fn identity(src: usize, shape: Vec<usize>) -> Expr {
+        let n: usize = shape.iter().product();
+        let rows = (0..n).map(|i| vec![(i, 1.0)]).collect();
+        let mut terms = BTreeMap::new();
+        terms.insert(src, sparse_layer("", n, vec![n], rows, vec![0.0; n]));
+        Expr { shape, terms, bias: vec![0.0; n] }
+    }
+    /// `self` then `op` (an affine layer over this expression's values).
+    fn then(self, op: &Layer) -> Expr {
+        let zero = Layer { bias: vec![0.0; op.outputs()], ..op.clone() };
+        let terms = self.terms.iter().map(|(&s, t)| (s, Layer::compose(t, &zero))).collect();
+        Expr { shape: op.shape.clone(), terms, bias: op.affine(&self.bias) }
+    }
+    fn add(mut self, other: Expr) -> Expr {
+        for (s, t) in other.terms {
+            let merged = match self.terms.remove(&s) {
+                None => t,
+                Some(a) => add_layers(&a, &t),
+            };
+            self.terms.insert(s, merged);
+        }
+        for (a, b) in self.bias.iter_mut().zip(&other.bias) {
+            *a += b;
+        }
+        self
+    }
+}
+
+fn add_layers(a: &Layer, b: &Layer) -> Layer {
+    let rows = (0..a.outputs())
+        .map(|o| {
+            let mut m: BTreeMap<usize, f64> = BTreeMap::new();
+            for (i, w) in a.row(o).chain(b.row(o)) {
+                *m.entry(i).or_default() += w;
+            }
+            m.into_iter().collect()
+        })
+        .collect();
+    sparse_layer("", a.inputs, a.shape.clone(), rows, vec![0.0; a.outputs()])
+}
+
+/// The layer of a linear node on an input of `shape`.
+fn op_layer(file: &str, n: &Node, shape: &[usize]) -> Result<Layer, NirError> {
+    let size: usize = shape.iter().product();
+    let image = || -> Result<(usize, usize, usize), NirError> {
+        match shape {
+            [c, h, w] => Ok((*c, *h, *w)),
+            [h, w] => Ok((1, *h, *w)),
+            _ => Err(node_err(file, n, format!("its input has shape {shape:?}; expected [channels, height, width]"))),
+        }
+    };
+    Ok(match &n.op {
+        Op::Affine { out, inp, w, b } => {
+            if *inp != size {
+                return Err(node_err(
+                    file,
+                    n,
+                    format!("its weight expects {inp} inputs but its input has {size} values (shape {shape:?})"),
+                ));
+            }
+            let rows = (0..*out).map(|o| (0..*inp).map(|i| (i, w[o * inp + i])).collect()).collect();
+            sparse_layer(&n.name, size, vec![*out], rows, b.clone())
+        }
+        Op::Scale(s) => {
+            let s = match s.len() {
+                1 => vec![s[0]; size],
+                l if l == size => s.clone(),
+                l => return Err(node_err(file, n, format!("it has {l} scales for an input of {size} values"))),
+            };
+            let rows = (0..size).map(|i| vec![(i, s[i])]).collect();
+            sparse_layer(&n.name, size, shape.to_vec(), rows, vec![0.0; size])
+        }
+        Op::Flatten => {
+            let rows = (0..size).map(|i| vec![(i, 1.0)]).collect();
+            sparse_layer(&n.name, size, vec![size], rows, vec![0.0; size])
+        }
+        Op::Conv2d { w, dims: [m, c, kh, kw], stride, pads, dil, b } => {
+            let (ch, h, wd) = image()?;
+            if ch != *c {
+                return Err(node_err(file, n, format!("its weight expects {c} input channels but the input has {ch}")));
+            }
+            let g =
+                Geometry::from_parts((h, wd), (*kh, *kw), *stride, *dil, *pads).map_err(|e| node_err(file, n, e))?;
+            let rows = conv_rows_raw(w, (*m, *kh, *kw), ch, &g);
+            let bias = b.iter().flat_map(|&x| std::iter::repeat_n(x, g.oh * g.ow)).collect();
+            sparse_layer(&n.name, size, vec![*m, g.oh, g.ow], rows, bias)
+        }
+        Op::Pool { k, stride, pads, div } => {
+            let (ch, h, wd) = image()?;
+            let g = Geometry::from_parts((h, wd), *k, *stride, (1, 1), *pads).map_err(|e| node_err(file, n, e))?;
+            let rows = pool_rows(ch, &g, *div);
+            let out = rows.len();
+            sparse_layer(&n.name, size, vec![ch, g.oh, g.ow], rows, vec![0.0; out])
+        }
+        Op::Input(_) | Op::Output | Op::Neurons(_) => unreachable!("not a linear node"),
+    })
+}
+
+/// Reads and imports a NIR file.
+pub fn import(path: &Path, opts: &ImportOptions) -> Result<Imported, NirError> {
+    let file = path.display().to_string();
+    let tree = read_tree(path, &file)?;
+    let H5::Group(root) = &tree else { unreachable!("the root is a group") };
+    let root = Obj { file: &file, place: String::new(), map: root };
+    let version = root.string("version")?;
+    let major = version.split('.').next().and_then(|m| m.trim().parse::<u32>().ok());
+    if !matches!(major, Some(0) | Some(1)) {
+        return Err(root.err(
+            "version",
+            format!("NIR version \"{version}\" is not supported; spikeforge reads NIR 0.x and 1.x files"),
+        ));
+    }
+    let g = root.group("node")?;
+    let gtype = g.string("type")?;
+    if gtype != "NIRGraph" {
+        return Err(g.err("type", format!("is \"{gtype}\"; the top node of a NIR file must be a NIRGraph")));
+    }
+    let dt = match g.group("metadata") {
+        Ok(m) if m.has("dt") => {
+            let v = m.values("dt")?;
+            match v[..] {
+                [d] if d > 0.0 => d,
+                _ => return Err(m.err("dt", format!("{v:?} is not one positive time step"))),
+            }
+        }
+        _ => opts.dt,
+    };
+    if !(dt > 0.0 && dt.is_finite()) {
+        return Err(NirError::Graph { file, msg: format!("time step {dt} must be positive") });
+    }
+    let nodes_g = g.group("nodes")?;
+    let mut nodes = Vec::new();
+    let mut index = BTreeMap::new();
+    for (name, obj) in nodes_g.map {
+        let H5::Group(m) = obj else {
+            return Err(nodes_g.err(name, "expected a node group, found a dataset"));
+        };
+        let o = Obj { file: &file, place: join(&nodes_g.place, name), map: m };
+        index.insert(name.clone(), nodes.len());
+        nodes.push(parse_node(&file, name, &o)?);
+    }
+    // Edges: N x 2 strings.
+    let edges: Vec<(usize, usize)> = match g.map.get("edges") {
+        None => Vec::new(),
+        Some(H5::Str { shape, data }) => {
+            if data.is_empty() {
+                Vec::new()
+            } else {
+                if shape.len() != 2 || shape[1] != 2 {
+                    return Err(g.err("edges", format!("has shape {shape:?}; expected [edges, 2]")));
+                }
+                let mut out = Vec::new();
+                for (k, pair) in data.chunks(2).enumerate() {
+                    let find = |s: &str| {
+                        index.get(s).copied().ok_or_else(|| {
+                            g.err(
+                                "edges",
+                                format!("edge {k} ({} -> {}) names \"{s}\", which is not a node", pair[0], pair[1]),
+                            )
+                        })
+                    };
+                    out.push((find(&pair[0])?, find(&pair[1])?));
+                }
+                out
+            }
+        }
+        Some(_) => return Err(g.err("edges", "expected pairs of node names (strings)")),
+    };
+    lower(&file, nodes, &edges, dt, opts, version)
+}
+
+fn is_population(op: &Op) -> bool {
+    matches!(op, Op::Input(_) | Op::Neurons(_))
+}
+
+fn lower(
+    file: &str,
+    nodes: Vec<Node>,
+    edges: &[(usize, usize)],
+    dt: f64,
+    opts: &ImportOptions,
+    version: String,
+) -> Result<Imported, NirError> {
+    let n = nodes.len();
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut succs: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for &(a, b) in edges {
+        if matches!(nodes[b].op, Op::Input(_)) {
+            return Err(node_err(
+                file,
+                &nodes[b],
+                format!("an edge from \"{}\" leads into an Input node", nodes[a].name),
+            ));
+        }
+        if matches!(nodes[a].op, Op::Output) {
+            return Err(node_err(
+                file,
+                &nodes[a],
+                format!("an edge leads out of an Output node to \"{}\"", nodes[b].name),
+            ));
+        }
+        preds[b].push(a);
+        succs[a].push(b);
+    }
+    if !nodes.iter().any(|x| matches!(x.op, Op::Input(_))) {
+        return Err(NirError::Graph { file: file.into(), msg: "the graph has no Input node".into() });
+    }
+    // Linear nodes in topological order (edges into populations cut).
+    let mut indeg: Vec<usize> = (0..n).map(|v| if is_population(&nodes[v].op) { 0 } else { preds[v].len() }).collect();
+    let mut queue: VecDeque<usize> = (0..n).filter(|&v| indeg[v] == 0).collect();
+    let mut order = Vec::new();
+    while let Some(v) = queue.pop_front() {
+        order.push(v);
+        for &s in &succs[v] {
+            if !is_population(&nodes[s].op) {
+                indeg[s] -= 1;
+                if indeg[s] == 0 {
+                    queue.push_back(s);
+                }
+            }
+        }
+    }
+    if order.len() < n {
+        let stuck: Vec<&str> = (0..n).filter(|&v| indeg[v] > 0).map(|v| nodes[v].name.as_str()).collect();
+        return Err(NirError::Graph {
+            file: file.into(),
+            msg: format!(
+                "a cycle runs through {} without a neuron node; recurrent edges must pass a neuron",
+                stuck.join(", ")
+            ),
+        });
+    }
+    // Output value (expression) of each node; populations are identities.
+    let mut value: Vec<Option<Expr>> = vec![None; n];
+    let pop_shape = |v: usize| -> Vec<usize> {
+        match &nodes[v].op {
+            Op::Input(s) => s.clone(),
+            Op::Neurons(c) => c.shape.clone(),
+            _ => unreachable!(),
+        }
+    };
+    for v in 0..n {
+        if is_population(&nodes[v].op) {
+            value[v] = Some(Expr::identity(v, pop_shape(v)));
+        }
+    }
+    let input_of = |v: usize, value: &[Option<Expr>]| -> Result<Option<Expr>, NirError> {
+        let mut acc: Option<Expr> = None;
+        for &p in &preds[v] {
+            let e = value[p].clone().expect("predecessors first");
+            acc = Some(match acc {
+                None => e,
+                Some(a) => {
+                    if a.size() != e.size() {
+                        return Err(node_err(
+                            file,
+                            &nodes[v],
+                            format!(
+                                "its inputs disagree in size: {} values from one edge, {} from \"{}\"",
+                                a.size(),
+                                e.size(),
+                                nodes[p].name
+                            ),
+                        ));
+                    }
+                    a.add(e)
+                }
+            });
+        }
+        Ok(acc)
+    };
+    for &v in &order {
+        if is_population(&nodes[v].op) || matches!(nodes[v].op, Op::Output) {
+            continue;
+        }
+        let Some(inp) = input_of(v, &value)? else {
+            return Err(node_err(file, &nodes[v], "it has no incoming edge"));
+        };
+        let layer = op_layer(file, &nodes[v], &inp.shape)?;
+        value[v] = Some(inp.then(&layer));
+    }
+    // Populations: inputs first, then neurons in breadth-first order from the inputs.
+    let mut latency: Vec<Option<u32>> = vec![None; n];
+    let mut bfs: VecDeque<usize> = VecDeque::new();
+    for v in 0..n {
+        if matches!(nodes[v].op, Op::Input(_)) {
+            latency[v] = Some(0);
+            bfs.push_back(v);
+        }
+    }
+    // Population successors: through linear nodes.
+    let reach = |v: usize| -> Vec<usize> {
+        let mut seen = BTreeSet::new();
+        let mut stack = succs[v].clone();
+        let mut out = Vec::new();
+        while let Some(x) = stack.pop() {
+            if !seen.insert(x) {
+                continue;
+            }
+            if is_population(&nodes[x].op) {
+                out.push(x);
+            } else {
+                stack.extend(succs[x].iter().copied());
+            }
+        }
+        out
+    };
+    let mut pop_order: Vec<usize> = (0..n).filter(|&v| matches!(nodes[v].op, Op::Input(_))).collect();
+    while let Some(v) = bfs.pop_front() {
+        let mut next = reach(v);
+        next.sort_unstable();
+        for x in next {
+            if latency[x].is_none() {
+                latency[x] = Some(latency[v].unwrap() + 1);
+                pop_order.push(x);
+                bfs.push_back(x);
+            }
+        }
+    }
+    if let Some(v) = (0..n).find(|&v| matches!(nodes[v].op, Op::Neurons(_)) && latency[v].is_none()) {
+        return Err(node_err(file, &nodes[v], "no path leads to it from an Input node"));
+    }
+    // Outputs.
+    let mut output = vec![false; n];
+    for v in 0..n {
+        if matches!(nodes[v].op, Op::Output) {
+            for &p in &preds[v] {
+                if !matches!(nodes[p].op, Op::Neurons(_)) {
+                    return Err(node_err(
+                        file,
+                        &nodes[v],
+                        format!(
+                            "it is fed by \"{}\" ({}); spikeforge reads its results from neuron populations, so an \
+                             Output must follow a neuron node",
+                            nodes[p].name, nodes[p].kind
+                        ),
+                    ));
+                }
+                output[p] = true;
+            }
+        }
+    }
+    // Names.
+    let mut taken = BTreeSet::new();
+    let mut pname: BTreeMap<usize, String> = BTreeMap::new();
+    for &v in &pop_order {
+        let name = population_name(&nodes[v].name, &taken);
+        taken.insert(name.clone());
+        pname.insert(v, name);
+    }
+    let fp = opts.fixed_point;
+    let wmax = ((1i64 << (fp.weight_bits - 1)) - 1) as f64;
+    let pmax = ((1i64 << (fp.potential_bits - 1)) - 1) as f64;
+    let mut pops_doc = Vec::new();
+    let mut projs = Vec::new();
+    let mut report = Vec::new();
+    for &v in &pop_order {
+        let node = &nodes[v];
+        let name = pname[&v].clone();
+        let size: usize = pop_shape(v).iter().product();
+        let lat = latency[v].unwrap();
+        let Op::Neurons(c) = &node.op else {
+            pops_doc.push(PopulationDoc::input(&name, size as i64));
+            report.push(Population {
+                name,
+                kind: node.kind.clone(),
+                neurons: size,
+                synapses: 0,
+                dropped: 0,
+                scale: 1.0,
+                weight_error: 0.0,
+                leak_shift: None,
+                leak_error: 0.0,
+                latency: 0,
+                mixed_latency: false,
+                warmup_exact: true,
+                output: output[v],
+            });
+            continue;
+        };
+        let inp = input_of(v, &value)?;
+        let inp = match inp {
+            Some(e) => e,
+            None => Expr { shape: c.shape.clone(), terms: BTreeMap::new(), bias: vec![0.0; size] },
+        };
+        if inp.size() != size {
+            return Err(node_err(
+                file,
+                node,
+                format!("it has {size} neurons but its input has {} values (shape {:?})", inp.size(), inp.shape),
+            ));
+        }
+        // Per-neuron gain, decay and the shifted parameters.
+        let mut gain = vec![1.0; size];
+        let mut lambda: Vec<Option<u32>> = vec![None; size];
+        let mut leak_bias = vec![0.0; size];
+        let mut leak_error: f64 = 0.0;
+        let maxl = fp.potential_bits - 1;
+        for i in 0..size {
+            match c.cell {
+                Cell::If => gain[i] = c.r[i],
+                Cell::Threshold => lambda[i] = Some(0),
+                Cell::Lif | Cell::Li => {
+                    let alpha = dt / c.tau[i];
+                    gain[i] = alpha * c.r[i];
+                    let l = if alpha >= 1.0 { 0 } else { ((-alpha.log2()).round() as u32).min(maxl) };
+                    let a2 = 0.5f64.powi(l as i32);
+                    leak_error = leak_error.max((a2 - alpha.min(1.0)).abs() / alpha.min(1.0));
+                    lambda[i] = Some(l);
+                    leak_bias[i] = a2 * (c.v_leak[i] - c.v_reset[i]);
+                }
+            }
+        }
+        let theta: Vec<f64> = (0..size)
+            .map(|i| if c.cell == Cell::Threshold { c.v_threshold[i] } else { c.v_threshold[i] - c.v_reset[i] })
+            .collect();
+        let v_init: Vec<f64> = (0..size).map(|i| if c.cell == Cell::Threshold { 0.0 } else { -c.v_reset[i] }).collect();
+        let bias: Vec<f64> = (0..size).map(|i| gain[i] * inp.bias[i] + leak_bias[i]).collect();
+        // Scale: weights in W bits, thresholds, biases and starts in P bits.
+        let mut wabs: f64 = 0.0;
+        for t in inp.terms.values() {
+            for (o, g) in gain.iter().enumerate() {
+                for (_, w) in t.row(o) {
+                    let x = g * w;
+                    wabs = wabs.max(x.abs());
+                }
+            }
+        }
+        let finite_theta = theta.iter().filter(|t| t.is_finite()).fold(0.0f64, |m, t| m.max(t.abs()));
+        let pabs = bias.iter().chain(&v_init).fold(finite_theta, |m, x| m.max(x.abs()));
+        let s_w = if wabs > 0.0 { wmax / wabs } else { f64::INFINITY };
+        let s_p = if pabs > 0.0 { (pmax - 1.0) / pabs } else { f64::INFINITY };
+        let mut scale = s_w.min(s_p);
+        if !scale.is_finite() {
+            scale = 1.0;
+        }
+        // Values on a grid of 2^-k (integers as `export` writes them, or
+        // weights such as 0.25) keep the smallest exact scale 2^k.
+        let on_grid = |k: i32| {
+            let m = 2f64.powi(k);
+            let ok = |x: f64| (x * m).fract() == 0.0;
+            inp.terms.values().all(|t| (0..size).all(|o| t.row(o).all(|(_, w)| ok(gain[o] * w))))
+                && bias.iter().chain(&v_init).all(|&x| ok(x))
+        };
+        if let Some(k) = (0..=16).find(|&k| on_grid(k)) {
+            let m = 2f64.powi(k);
+            if wabs * m <= wmax && pabs * m < pmax {
+                scale = m;
+            }
+        }
+        // Integer parameters.
+        let clamp_p = |x: f64| x.round().clamp(-pmax - 1.0, pmax) as i64;
+        let th_int: Vec<i64> = theta
+            .iter()
+            .map(|&t| if t.is_finite() { ((t * scale).floor() + 1.0).clamp(1.0, pmax) as i64 } else { pmax as i64 })
+            .collect();
+        let b_int: Vec<i64> = bias.iter().map(|&b| clamp_p(b * scale)).collect();
+        // The population integrates its bias `lat` times before the first
+        // input reaches it; the start potential is moved back by those
+        // steps (exact for IF neurons while no spike or clamp happens in
+        // them, which is checked; the nearest integer for leaky ones).
+        let mut warmup_exact = true;
+        let vi_int: Vec<i64> = (0..size)
+            .map(|i| {
+                let start = clamp_p(v_init[i] * scale);
+                if c.cell == Cell::Threshold || b_int[i] == 0 || lat == 0 {
+                    return start;
+                }
+                let keep = match lambda[i] {
+                    None => 1.0,
+                    Some(l) => 1.0 - 0.5f64.powi(l as i32),
+                };
+                let mut v = start as f64;
+                for _ in 0..lat {
+                    v = if keep > 0.0 { (v - b_int[i] as f64) / keep } else { f64::NAN };
+                }
+                if !v.is_finite() || v.abs() > pmax {
+                    warmup_exact = false;
+                    return start;
+                }
+                let v0 = v.round() as i64;
+                // Forward in integers, as golden runs it: no spike, no clamp,
+                // and the start reached exactly.
+                let mut x = v0;
+                for _ in 0..lat {
+                    let leak = lambda[i].map_or(0, |l| x >> l);
+                    x = x - leak + b_int[i];
+                    if x >= th_int[i] || x > pmax as i64 || x < -(pmax as i64) - 1 {
+                        warmup_exact = false;
+                        return start;
+                    }
+                }
+                warmup_exact &= x == start;
+                v0
+            })
+            .collect();
+        let mut synapses = 0;
+        let mut dropped = 0;
+        let mut werr: f64 = 0.0;
+        let mut depths = BTreeSet::new();
+        for (&src, t) in &inp.terms {
+            if src != v {
+                depths.insert(latency[src].unwrap_or(0));
+            }
+            let mut syn = Vec::new();
+            for (o, g) in gain.iter().enumerate() {
+                for (i, w) in t.row(o) {
+                    let x = g * w;
+                    let q = (x * scale).round().clamp(-wmax, wmax);
+                    werr = werr.max((q / scale - x).abs());
+                    if q == 0.0 {
+                        dropped += 1;
+                    } else {
+                        syn.push([i as i64, o as i64, q as i64]);
+                    }
+                }
+            }
+            synapses += syn.len();
+            if !syn.is_empty() {
+                projs.push(ProjectionDoc::sparse(&pname[&src], &name, syn));
+            }
+        }
+        let per_i64 = |v: Vec<i64>| -> PerNeuron<i64> {
+            if v.iter().all(|&x| x == v[0]) {
+                PerNeuron::Scalar(v[0])
+            } else {
+                PerNeuron::Array(v)
+            }
+        };
+        let leaks: Vec<Leak> = lambda.iter().map(|l| l.map_or(Leak::None, |l| Leak::Shift(l as i64))).collect();
+        let mut doc = PopulationDoc::neurons(&name, size as i64, 1);
+        doc.output = output[v];
+        doc.threshold = Some(per_i64(th_int));
+        doc.bias = b_int.iter().any(|&b| b != 0).then(|| per_i64(b_int));
+        doc.v_init = vi_int.iter().any(|&b| b != 0).then(|| per_i64(vi_int));
+        doc.reset = Some(PerNeuron::Scalar(Reset::Zero));
+        doc.leak_shift = if leaks.iter().all(|&l| l == leaks[0]) {
+            (leaks[0] != Leak::None).then_some(PerNeuron::Scalar(leaks[0]))
+        } else {
+            Some(PerNeuron::Array(leaks))
+        };
+        pops_doc.push(doc);
+        report.push(Population {
+            name,
+            kind: node.kind.clone(),
+            neurons: size,
+            synapses,
+            dropped,
+            scale,
+            weight_error: if wabs > 0.0 { werr / wabs } else { 0.0 },
+            leak_shift: if lambda.iter().all(|&l| l == lambda[0]) { lambda[0] } else { None },
+            leak_error,
+            latency: lat,
+            mixed_latency: depths.len() > 1,
+            warmup_exact,
+            output: output[v],
+        });
+    }
+    let doc = NetworkDoc { format: 1, name: None, fixed_point: fp, populations: pops_doc, projections: projs };
+    let net = Network::from_doc(&doc)
+        .map_err(|e| NirError::Graph { file: file.into(), msg: format!("the imported network is not valid: {e}") })?;
+    Ok(Imported { net, version, dt, populations: report })
+}
+
+// ---------------------------------------------------------------- export
+
+/// Writes `net` as a NIR file at `path` with time step `dt` (LIF time
+/// constants are dt·2^λ). Refused, with the population and the reason,
+/// when a population cannot be expressed in NIR: a subtractive reset, a
+/// lower clamp, a start potential, or integrate-and-fire and leaky neurons
+/// mixed in one population.
+pub fn export(net: &Network, path: &Path, dt: f64) -> Result<(), NirError> {
+    let file = path.display().to_string();
+    let fail = |msg: String| NirError::Export { file: file.clone(), msg };
+    let doc = net.to_doc();
+    let p_bits = doc.fixed_point.potential_bits;
+    let vmin_default = -(1i64 << (p_bits - 1));
+    let sizes: BTreeMap<&str, usize> = doc.populations.iter().map(|p| (p.name.as_str(), p.size as usize)).collect();
+    let expand = |v: &Option<PerNeuron<i64>>, n: usize, d: i64| -> Vec<i64> {
+        match v {
+            None => vec![d; n],
+            Some(PerNeuron::Scalar(x)) => vec![*x; n],
+            Some(PerNeuron::Array(a)) => a.clone(),
+        }
+    };
+    // Dense weights per (pre, post).
+    let mut weights: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    for pr in &doc.projections {
+        let (np, nq) = (sizes[pr.pre.as_str()], sizes[pr.post.as_str()]);
+        let w = weights.entry((pr.pre.clone(), pr.post.clone())).or_insert_with(|| vec![0.0; np * nq]);
+        match pr.kind {
+            ProjectionKind::Dense => {
+                for (i, row) in pr.weights.iter().flatten().enumerate() {
+                    for (j, &x) in row.iter().enumerate() {
+                        w[j * np + i] += x as f64;
+                    }
+                }
+            }
+            ProjectionKind::Sparse => {
+                for &[i, j, x] in pr.synapses.iter().flatten() {
+                    w[j as usize * np + i as usize] += x as f64;
+                }
+            }
+            ProjectionKind::OneToOne => {
+                let ws = expand(&pr.weight, np, 0);
+                for (i, &x) in ws.iter().enumerate() {
+                    w[i * np + i] += x as f64;
+                }
+            }
+        }
+    }
+    // Synapse hops of each population from the inputs (as import counts them).
+    let mut depth: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut queue: VecDeque<&str> = VecDeque::new();
+    for p in doc.populations.iter().filter(|p| p.kind == PopulationKind::Input) {
+        depth.insert(&p.name, 0);
+        queue.push_back(&p.name);
+    }
+    while let Some(a) = queue.pop_front() {
+        for (pre, post) in weights.keys() {
+            if pre == a && !depth.contains_key(post.as_str()) {
+                depth.insert(post, depth[a] + 1);
+                queue.push_back(post);
+            }
+        }
+    }
+    let h5 = rust_hdf5::H5File::create(path).map_err(|e| fail(format!("cannot create: {e}")))?;
+    let res = (|| -> Result<(), String> {
+        let e = |x: rust_hdf5::Hdf5Error| x.to_string();
+        let root = h5.root_group();
+        write_str(&root, "version", &[NIR_VERSION.to_string()], &[]).map_err(e)?;
+        let g = root.create_group("node").map_err(e)?;
+        write_str(&g, "type", &["NIRGraph".to_string()], &[]).map_err(e)?;
+        let nodes = g.create_group("nodes").map_err(e)?;
+        let mut edges: Vec<String> = Vec::new();
+        let first_input = doc.populations.iter().find(|p| p.kind == PopulationKind::Input).map(|p| p.name.clone());
+        for p in &doc.populations {
+            let n = p.size as usize;
+            let ng = nodes.create_group(&p.name).map_err(e)?;
+            if p.kind == PopulationKind::Input {
+                write_str(&ng, "type", &["Input".to_string()], &[]).map_err(e)?;
+                write_num::<i64>(&ng, "shape", &[n as i64], &[1]).map_err(e)?;
+                continue;
+            }
+            let resets: Vec<Reset> = match &p.reset {
+                None => vec![Reset::Subtract],
+                Some(PerNeuron::Scalar(r)) => vec![*r],
+                Some(PerNeuron::Array(a)) => a.clone(),
+            };
+            if resets.contains(&Reset::Subtract) {
+                return Err(format!(
+                    "population \"{}\" resets by subtracting the threshold; NIR neurons reset to v_reset, so only \
+                     reset = \"zero\" can be exported",
+                    p.name
+                ));
+            }
+            if expand(&p.v_min, n, vmin_default).iter().any(|&x| x != vmin_default) {
+                return Err(format!(
+                    "population \"{}\" has a v_min above the potential range; NIR neurons have no lower clamp",
+                    p.name
+                ));
+            }
+            // A start potential is exported only as what import makes of a
+            // bias: it must reach 0 after `depth` bias steps (the steps
+            // before the first input arrives).
+            let d = depth.get(p.name.as_str()).copied().unwrap_or(0);
+            let (vi, bs) = (expand(&p.v_init, n, 0), expand(&p.bias, n, 0));
+            let lk: Vec<Leak> = match &p.leak_shift {
+                None => vec![Leak::None; n],
+                Some(PerNeuron::Scalar(l)) => vec![*l; n],
+                Some(PerNeuron::Array(a)) => a.clone(),
+            };
+            for i in 0..n {
+                let mut x = vi[i];
+                for _ in 0..d {
+                    x = x - if let Leak::Shift(l) = lk[i] { x >> l } else { 0 } + bs[i];
+                }
+                if x != 0 {
+                    return Err(format!(
+                        "population \"{}\" starts neuron {i} at potential {} (v_init); NIR has no initial state, so \
+                         only the start that cancels the bias of the {d} steps before the first input is exported",
+                        p.name, vi[i]
+                    ));
+                }
+            }
+            let leaks: Vec<Leak> = match &p.leak_shift {
+                None => vec![Leak::None; n],
+                Some(PerNeuron::Scalar(l)) => vec![*l; n],
+                Some(PerNeuron::Array(a)) => a.clone(),
+            };
+            let th: Vec<f64> = expand(&p.threshold, n, 1).iter().map(|&t| t as f64 - 0.5).collect();
+            if leaks.iter().all(|&l| l == Leak::None) {
+                write_str(&ng, "type", &["IF".to_string()], &[]).map_err(e)?;
+                write_num::<f64>(&ng, "r", &vec![1.0; n], &[n]).map_err(e)?;
+            } else if leaks.iter().all(|&l| l != Leak::None) {
+                let tau: Vec<f64> = leaks
+                    .iter()
+                    .map(|l| if let Leak::Shift(k) = l { dt * 2f64.powi(*k as i32) } else { 0.0 })
+                    .collect();
+                let r: Vec<f64> = tau.iter().map(|t| t / dt).collect();
+                write_str(&ng, "type", &["LIF".to_string()], &[]).map_err(e)?;
+                write_num::<f64>(&ng, "tau", &tau, &[n]).map_err(e)?;
+                write_num::<f64>(&ng, "r", &r, &[n]).map_err(e)?;
+                write_num::<f64>(&ng, "v_leak", &vec![0.0; n], &[n]).map_err(e)?;
+            } else {
+                return Err(format!(
+                    "population \"{}\" mixes integrate-and-fire and leaky neurons; NIR needs one neuron type per node",
+                    p.name
+                ));
+            }
+            write_num::<f64>(&ng, "v_threshold", &th, &[n]).map_err(e)?;
+            write_num::<f64>(&ng, "v_reset", &vec![0.0; n], &[n]).map_err(e)?;
+            // Incoming weights; the bias goes with the first incoming edge.
+            let bias: Vec<f64> = expand(&p.bias, n, 0).iter().map(|&b| b as f64).collect();
+            let mut incoming: Vec<(&String, &Vec<f64>)> =
+                weights.iter().filter(|((_, q), _)| q == &p.name).map(|((pre, _), w)| (pre, w)).collect();
+            let zero;
+            if incoming.is_empty() && bias.iter().any(|&b| b != 0.0) {
+                let Some(src) = &first_input else {
+                    return Err(format!(
+                        "population \"{}\" has a bias but the network has no input population",
+                        p.name
+                    ));
+                };
+                zero = (src.clone(), vec![0.0; sizes[src.as_str()] * n]);
+                incoming.push((&zero.0, &zero.1));
+            }
+            for (k, (pre, w)) in incoming.iter().enumerate() {
+                let name = format!("{pre}_to_{}", p.name);
+                let ag = nodes.create_group(&name).map_err(e)?;
+                let np = sizes[pre.as_str()];
+                write_str(&ag, "type", &["Affine".to_string()], &[]).map_err(e)?;
+                let wf: Vec<f32> = w.iter().map(|&x| x as f32).collect();
+                write_num::<f32>(&ag, "weight", &wf, &[n, np]).map_err(e)?;
+                let b: Vec<f32> = if k == 0 { bias.iter().map(|&x| x as f32).collect() } else { vec![0.0; n] };
+                write_num::<f32>(&ag, "bias", &b, &[n]).map_err(e)?;
+                edges.extend([pre.to_string(), name.clone(), name, p.name.clone()]);
+            }
+            if p.output {
+                let on = format!("{}_output", p.name);
+                let og = nodes.create_group(&on).map_err(e)?;
+                write_str(&og, "type", &["Output".to_string()], &[]).map_err(e)?;
+                write_num::<i64>(&og, "shape", &[n as i64], &[1]).map_err(e)?;
+                edges.extend([p.name.clone(), on]);
+            }
+        }
+        let k = edges.len() / 2;
+        write_str(&g, "edges", &edges, &[k, 2]).map_err(e)?;
+        Ok(())
+    })();
+    let closed = h5.close().map_err(|e| e.to_string());
+    match res.and(closed) {
+        Ok(()) => Ok(()),
+        Err(msg) => {
+            let _ = std::fs::remove_file(path);
+            Err(fail(msg))
+        }
+    }
+}
+
+/// A string dataset (fixed-length UTF-8, which `nir.read` accepts).
+fn write_str(g: &rust_hdf5::H5Group, name: &str, v: &[String], shape: &[usize]) -> rust_hdf5::Result<()> {
+    use rust_hdf5::format::messages::datatype::DatatypeMessage as Dt;
+    let w = v.iter().map(|s| s.len()).max().unwrap_or(1).max(1);
+    let mut bytes = vec![0u8; w * v.len().max(1)];
+    for (i, s) in v.iter().enumerate() {
+        bytes[i * w..i * w + s.len()].copy_from_slice(s.as_bytes());
+    }
+    let shape = if v.is_empty() { vec![0, 2] } else { shape.to_vec() };
+    let ds = g.new_dataset::<u8>().datatype(Dt::fixed_string_utf8(w as u32)).shape(&shape).create(name)?;
+    if !v.is_empty() {
+        ds.write_raw_bytes(&bytes)?;
+    }
+    Ok(())
+}
+
+/// A numeric dataset, gzip-compressed when it has at least one dimension.
+fn write_num<T: rust_hdf5::H5Type + Copy>(
+    g: &rust_hdf5::H5Group,
+    name: &str,
+    v: &[T],
+    shape: &[usize],
+) -> rust_hdf5::Result<()> {
+    let mut b = g.new_dataset::<T>().shape(shape);
+    if !shape.is_empty() && !v.is_empty() {
+        b = b.chunk(shape).deflate(4);
+    }
+    b.create(name)?.write_raw(v)?;
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! NIR import and export on graphs written by the `nir` package
+//! (`tests/nir/make_nir.py` writes them; adding a case is adding a file
+//! there and an assertion here).
+
+use spikeforge_convert::nir::{export, import, ImportOptions, NirError};
+use spikeforge_net::spikes::load_stimulus;
+use spikeforge_net::Stimulus;
+use std::path::{Path, PathBuf};
+
+fn case(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nir").join(name)
+}
+
+fn imported(name: &str) -> spikeforge_convert::nir::Imported {
+    import(&case(name), &ImportOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn error(name: &str) -> String {
+    match import(&case(name), &ImportOptions::default()) {
+        Ok(_) => panic!("{name} imported; expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn if_chain_spikes_as_the_float_graph_one_step_later_per_layer() {
+    let imp = imported("if_chain.nir");
+    let net = &imp.net;
+    let out = imp.populations.iter().find(|p| p.output).expect("an output population");
+    assert_eq!((out.name.as_str(), out.latency, out.weight_error), ("if2", 2, 0.0));
+    let steps = 40;
+    let stim = load_stimulus(net, &case("if_chain_stimulus.csv"), steps).expect("stimulus");
+    // Run long enough for the last input to reach the output.
+    let run = spikeforge_golden::run(net, &Stimulus::from_train(&stim), steps + out.latency).expect("golden");
+    let (_, pop) = net.population("if2").expect("if2");
+    let got: Vec<(u32, u32)> = run
+        .spikes
+        .iter()
+        .filter(|s| pop.ids().contains(&s.neuron))
+        .map(|s| (s.step - out.latency, s.neuron - pop.offset()))
+        .filter(|&(t, _)| t < steps)
+        .collect();
+    let want: Vec<(u32, u32)> = std::fs::read_to_string(case("if_chain_expected.csv"))
+        .expect("expected spikes")
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (t, i) = l.split_once(',').expect("step,index");
+            (t.parse().expect("step"), i.parse().expect("index"))
+        })
+        .collect();
+    assert!(!want.is_empty(), "the case must have output spikes");
+    assert_eq!(got, want);
+}
+
+#[test]
+fn lif_with_a_power_of_two_time_constant_is_exact() {
+    let imp = imported("lif.nir");
+    assert_eq!(imp.dt, 1e-3, "dt comes from the graph's metadata");
+    let lif = imp.populations.iter().find(|p| p.name == "lif").expect("lif");
+    // tau = 8 dt: a decay of 2^-3 per step, exactly.
+    assert_eq!((lif.leak_shift, lif.leak_error, lif.weight_error), (Some(3), 0.0, 0.0));
+}
+
+#[test]
+fn recurrent_edges_become_a_projection_of_a_population_onto_itself() {
+    let imp = imported("recurrent_lif.nir");
+    let doc = imp.net.to_doc();
+    assert!(doc.projections.iter().any(|p| p.pre == "lif" && p.post == "lif"));
+    assert!(doc.projections.iter().any(|p| p.pre == "input" && p.post == "lif"));
+    assert!(!imp.populations.iter().any(|p| p.mixed_latency), "self-recurrence is not a mixed depth");
+}
+
+#[test]
+fn convolution_pooling_and_flatten_are_lowered() {
+    let imp = imported("conv.nir");
+    let sizes: Vec<(&str, usize, usize)> =
+        imp.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.latency as usize)).collect();
+    assert_eq!(sizes, [("input", 36, 0), ("if_conv", 72, 1), ("if_out", 4, 2)]);
+    // The pool and the Affine compose into one projection from if_conv:
+    // every output sees all 72 conv neurons (a 2x2 sum pool of 2x3x3).
+    let doc = imp.net.to_doc();
+    let fc = doc.projections.iter().find(|p| p.pre == "if_conv").expect("projection");
+    let synapses = fc.synapses.as_ref().expect("sparse");
+    assert_eq!(synapses.len(), imp.populations[2].synapses);
+    assert!(synapses.len() <= 4 * 72);
+}
+
+#[test]
+fn export_then_import_gives_the_same_network() {
+    for name in ["if_chain.nir", "lif.nir", "recurrent_lif.nir", "conv.nir"] {
+        let first = imported(name);
+        let dir = std::env::temp_dir().join(format!("sf-nir-{}-{name}", std::process::id()));
+        export(&first.net, &dir, first.dt).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let again = import(&dir, &ImportOptions { dt: first.dt, ..ImportOptions::default() })
+            .unwrap_or_else(|e| panic!("{name} re-imported: {e}"));
+        let _ = std::fs::remove_file(&dir);
+        let (a, b) = (first.net.to_doc(), again.net.to_doc());
+        assert_eq!(a.populations, b.populations, "{name}");
+        // Projections: the same synapses (one projection per pair either way).
+        let syn = |d: &spikeforge_net::NetworkDoc| {
+            let mut v: Vec<(String, String, [i64; 3])> = d
+                .projections
+                .iter()
+                .flat_map(|p| p.synapses.iter().flatten().map(move |s| (p.pre.clone(), p.post.clone(), *s)))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(syn(&a), syn(&b), "{name}");
+    }
+}
+
+#[test]
+fn current_based_neurons_are_refused_with_the_node_and_the_reason() {
+    let e = error("recurrent_cubalif.nir");
+    assert!(e.contains("node \"cuba\" (CubaLIF)"), "{e}");
+    assert!(e.contains("not supported"), "{e}");
+}
+
+#[test]
+fn bad_files_name_the_file_the_place_and_the_fix() {
+    let cases = [
+        ("bad_not_hdf5.nir", "not an HDF5 file"),
+        ("bad_version.nir", "version: NIR version \"7.0\" is not supported"),
+        ("bad_unknown_node.nir", "node \"fc2\" (Mystery): unknown node type; supported:"),
+        ("bad_shape_mismatch.nir", "node \"fc2\" (Affine): its weight expects 5 inputs but its input has 6 values"),
+        ("bad_dangling_edge.nir", "node/edges: edge 5 (if2 -> nowhere) names \"nowhere\", which is not a node"),
+    ];
+    for (name, want) in cases {
+        let e = error(name);
+        assert!(e.starts_with(&case(name).display().to_string()), "{name}: {e}");
+        assert!(e.contains(want), "{name}: {e}");
+    }
+    // A missing file is an I/O error, not a panic.
+    assert!(matches!(
+        import(&case("no_such_file.nir"), &ImportOptions::default()),
+        Err(NirError::Io { .. } | NirError::Refused { .. })
+    ));
+}
+
+#[test]
+fn subtractive_reset_is_refused_on_export() {
+    let doc: spikeforge_net::NetworkDoc = serde_json::from_str(
+        r#"{"format": 1, "populations": [{"name": "in", "size": 2, "kind": "input"},
+            {"name": "out", "size": 1, "threshold": 3, "output": true}],
+            "projections": [{"pre": "in", "post": "out", "kind": "dense", "weights": [[2], [1]]}]}"#,
+    )
+    .expect("doc");
+    let net = spikeforge_net::Network::from_doc(&doc).expect("valid");
+    let path = std::env::temp_dir().join(format!("sf-nir-sub-{}.nir", std::process::id()));
+    let e = export(&net, &path, 1e-4).expect_err("subtract reset");
+    assert!(e.to_string().contains("population \"out\" resets by subtracting"), "{e}");
+    assert!(!path.exists(), "a refused export leaves no file");
+}
