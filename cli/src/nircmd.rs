@@ -30,6 +30,13 @@ pub struct ImportArgs {
     /// metadata has no `dt`.
     #[arg(long, default_value_t = 1e-4)]
     pub dt: f64,
+    /// Random input trials for the fidelity check against the graph in
+    /// floating point (0: no check).
+    #[arg(long, default_value_t = 20)]
+    pub trials: usize,
+    /// Steps per fidelity trial.
+    #[arg(long, default_value_t = 50, value_parser = crate::args::steps_arg)]
+    pub steps: u32,
     #[command(flatten)]
     pub output: JsonArg,
 }
@@ -101,11 +108,20 @@ impl Command for ImportArgs {
             &spikeforge_mapper::MapOptions::new(spikeforge_mapper::Algorithm::Multilevel),
         );
         let st = imp.net.stats();
+        let fidelity = if self.trials > 0 {
+            Some(
+                imp.fidelity(self.trials, self.steps, 0.3, 1)
+                    .map_err(|e| other(format!("fidelity check: {e}"), None))?,
+            )
+        } else {
+            None
+        };
         if self.output.json {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&json!({
                     "ok": true, "model": self.model.display().to_string(), "nir_version": imp.version,
+                    "fidelity": fidelity,
                     "dt": imp.dt, "out": self.out.display().to_string(), "neurons": st.neurons,
                     "synapses": st.synapses, "populations": imp.populations, "spec": spec.name,
                     "fits_spec": fits.as_ref().map(|m| m.report.cores_used).ok(),
@@ -156,6 +172,18 @@ impl Command for ImportArgs {
             println!(
                 "  latency: a population spikes `latency` steps after the zero-delay NIR graph (one step per synapse)"
             );
+            if let Some(f) = &fidelity {
+                println!(
+                    "  fidelity against the graph in floating point, {} random inputs of {} steps: spike agreement \
+                     {:.2}%, class agreement {:.1}% (output spikes per trial: {:.1} here, {:.1} in floating point)",
+                    f.trials,
+                    f.steps,
+                    100.0 * f.spike_agreement,
+                    100.0 * f.class_agreement,
+                    f.golden_spikes,
+                    f.float_spikes
+                );
+            }
             match &fits {
                 Ok(m) => println!("  fits `{}`: {} of {} cores", spec.name, m.report.cores_used, spec.cores()),
                 Err(e) => println!("  does not fit `{}`: {e}", spec.name),

@@ -134,6 +134,37 @@ pub struct Imported {
     pub dt: f64,
     /// Every population, inputs included (inputs have scale 1 and no synapses).
     pub populations: Vec<Population>,
+    /// The graph in floating point, for [`Imported::fidelity`].
+    reference: Vec<RefPop>,
+}
+
+/// One population of the floating-point reference: NIR's own equations
+/// (Euler step, exact α, v > threshold, reset to v_reset, zero-delay edges).
+#[derive(Debug, Clone)]
+struct RefPop {
+    cells: Option<Cells>,
+    size: usize,
+    /// Source population (index into the reference) and weights, rows = this population.
+    terms: Vec<(usize, Layer)>,
+    bias: Vec<f64>,
+}
+
+/// Agreement between the imported network (golden) and the NIR graph in
+/// floating point on random input spikes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Fidelity {
+    pub trials: usize,
+    pub steps: u32,
+    /// Fraction of (step, neuron) bins of the output populations where both
+    /// spike or both stay silent (LI outputs excluded: they do not spike).
+    pub spike_agreement: f64,
+    /// Fraction of trials where the output class agrees: the most spikes
+    /// (lowest index on ties), or the highest potential for LI outputs.
+    pub class_agreement: f64,
+    /// Output spikes per trial, golden and floating point (agreement on
+    /// silent outputs means little).
+    pub golden_spikes: f64,
+    pub float_spikes: f64,
 }
 
 // ---------------------------------------------------------------- HDF5 tree
@@ -855,12 +886,15 @@ fn lower(
     let mut pops_doc = Vec::new();
     let mut projs = Vec::new();
     let mut report = Vec::new();
+    let mut reference = Vec::new();
+    let ref_index: BTreeMap<usize, usize> = pop_order.iter().enumerate().map(|(k, &v)| (v, k)).collect();
     for &v in &pop_order {
         let node = &nodes[v];
         let name = pname[&v].clone();
         let size: usize = pop_shape(v).iter().product();
         let lat = latency[v].unwrap();
         let Op::Neurons(c) = &node.op else {
+            reference.push(RefPop { cells: None, size, terms: Vec::new(), bias: Vec::new() });
             pops_doc.push(PopulationDoc::input(&name, size as i64));
             report.push(Population {
                 name,
@@ -891,6 +925,12 @@ fn lower(
                 format!("it has {size} neurons but its input has {} values (shape {:?})", inp.size(), inp.shape),
             ));
         }
+        reference.push(RefPop {
+            cells: Some(c.clone()),
+            size,
+            terms: inp.terms.iter().map(|(s, t)| (ref_index[s], t.clone())).collect(),
+            bias: inp.bias.clone(),
+        });
         // Per-neuron gain, decay and the shifted parameters.
         let mut gain = vec![1.0; size];
         let mut lambda: Vec<Option<u32>> = vec![None; size];
@@ -1060,7 +1100,133 @@ fn lower(
     let doc = NetworkDoc { format: 1, name: None, fixed_point: fp, populations: pops_doc, projections: projs };
     let net = Network::from_doc(&doc)
         .map_err(|e| NirError::Graph { file: file.into(), msg: format!("the imported network is not valid: {e}") })?;
-    Ok(Imported { net, version, dt, populations: report })
+    Ok(Imported { net, version, dt, populations: report, reference })
+}
+
+impl Imported {
+    /// Runs `trials` random inputs (each input neuron spikes with
+    /// probability `p` per step, seeded) for `steps` steps through golden
+    /// and through the floating-point graph, and compares the output
+    /// populations, golden shifted by each population's latency.
+    pub fn fidelity(&self, trials: usize, steps: u32, p: f64, seed: u64) -> Result<Fidelity, String> {
+        let pops = self.net.populations();
+        let lat: Vec<u32> = self.populations.iter().map(|x| x.latency).collect();
+        let extra = lat.iter().copied().max().unwrap_or(0);
+        let total = steps + extra;
+        let mut rng = spikeforge_net::rng::SplitMix64(seed);
+        let outputs: Vec<usize> = (0..pops.len()).filter(|&k| self.populations[k].output).collect();
+        let (mut agree, mut bins, mut classes, mut gs, mut fs) = (0u64, 0u64, 0usize, 0u64, 0u64);
+        for _ in 0..trials {
+            // Input spikes: per step, per input population.
+            let mut pairs = Vec::new();
+            let mut x: Vec<Vec<Vec<bool>>> = vec![Vec::new(); pops.len()];
+            for t in 0..steps {
+                for (k, pop) in pops.iter().enumerate() {
+                    if !pop.is_input() {
+                        continue;
+                    }
+                    let row: Vec<bool> =
+                        (0..pop.size()).map(|_| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p).collect();
+                    for (i, &b) in row.iter().enumerate() {
+                        if b {
+                            pairs.push((t, pop.offset() + i as u32));
+                        }
+                    }
+                    x[k].push(row);
+                }
+            }
+            let train = spikeforge_net::SpikeTrain::from_pairs(pairs);
+            let run = spikeforge_golden::run(&self.net, &spikeforge_net::Stimulus::from_train(&train), total)
+                .map_err(|e| e.to_string())?;
+            let (zf, vf) = self.float_run(&x, total);
+            for &k in &outputs {
+                let pop = &pops[k];
+                let li = matches!(self.reference[k].cells, Some(Cells { cell: Cell::Li, .. }));
+                let n = pop.size() as usize;
+                if li {
+                    // Highest potential after the last step, golden shifted back.
+                    let at = (total - 1 - (extra - lat[k])) as usize;
+                    let g: Vec<f64> = (0..n).map(|i| run.potentials[pop.offset() as usize + i] as f64).collect();
+                    classes += (crate::ann::argmax(&g) == crate::ann::argmax(&vf[at][k])) as usize;
+                    continue;
+                }
+                let mut gz = vec![vec![false; n]; steps as usize];
+                for sp in run.spikes.iter().filter(|s| pop.ids().contains(&s.neuron)) {
+                    if sp.step >= lat[k] && sp.step - lat[k] < steps {
+                        gz[(sp.step - lat[k]) as usize][(sp.neuron - pop.offset()) as usize] = true;
+                    }
+                }
+                let (mut gc, mut fc) = (vec![0.0; n], vec![0.0; n]);
+                for t in 0..steps as usize {
+                    for i in 0..n {
+                        agree += (gz[t][i] == zf[t][k][i]) as u64;
+                        bins += 1;
+                        gc[i] += gz[t][i] as u8 as f64;
+                        fc[i] += zf[t][k][i] as u8 as f64;
+                        gs += gz[t][i] as u64;
+                        fs += zf[t][k][i] as u64;
+                    }
+                }
+                classes += (crate::ann::argmax(&gc) == crate::ann::argmax(&fc)) as usize;
+            }
+        }
+        let runs = (trials * outputs.len()).max(1);
+        Ok(Fidelity {
+            trials,
+            steps,
+            spike_agreement: if bins == 0 { 1.0 } else { agree as f64 / bins as f64 },
+            class_agreement: classes as f64 / runs as f64,
+            golden_spikes: gs as f64 / trials.max(1) as f64,
+            float_spikes: fs as f64 / trials.max(1) as f64,
+        })
+    }
+
+    /// The graph in floating point: spikes `[step][population][neuron]`
+    /// and potentials, for `total` steps (inputs silent after `x` ends).
+    #[allow(clippy::type_complexity)]
+    fn float_run(&self, x: &[Vec<Vec<bool>>], total: u32) -> (Vec<Vec<Vec<bool>>>, Vec<Vec<Vec<f64>>>) {
+        let np = self.reference.len();
+        let mut v: Vec<Vec<f64>> = self.reference.iter().map(|r| vec![0.0; r.size]).collect();
+        let mut z: Vec<Vec<bool>> = self.reference.iter().map(|r| vec![false; r.size]).collect();
+        let (mut zs, mut vs) = (Vec::new(), Vec::new());
+        for t in 0..total as usize {
+            // Zero delay: populations in order, each reading this step's
+            // spikes of the ones before it (its own and later ones: the
+            // previous step's, as a recurrent edge must).
+            for k in 0..np {
+                let r = &self.reference[k];
+                let Some(c) = &r.cells else {
+                    z[k] = x[k].get(t).cloned().unwrap_or_else(|| vec![false; r.size]);
+                    continue;
+                };
+                let mut input = r.bias.clone();
+                for (src, layer) in &r.terms {
+                    for (o, acc) in input.iter_mut().enumerate() {
+                        *acc += layer.row(o).filter(|&(i, _)| z[*src][i]).map(|(_, w)| w).sum::<f64>();
+                    }
+                }
+                for i in 0..r.size {
+                    let vi = &mut v[k][i];
+                    match c.cell {
+                        Cell::If => *vi += c.r[i] * input[i],
+                        Cell::Lif | Cell::Li => {
+                            let a = self.dt / c.tau[i];
+                            *vi += a * (c.v_leak[i] - *vi) + a * c.r[i] * input[i];
+                        }
+                        Cell::Threshold => *vi = input[i],
+                    }
+                    let fire = c.cell != Cell::Li && *vi > c.v_threshold[i];
+                    if fire && c.cell != Cell::Threshold {
+                        *vi = c.v_reset[i];
+                    }
+                    z[k][i] = fire;
+                }
+            }
+            zs.push(z.clone());
+            vs.push(v.clone());
+        }
+        (zs, vs)
+    }
 }
 
 // ---------------------------------------------------------------- export

@@ -153,3 +153,16 @@ fn subtractive_reset_is_refused_on_export() {
     assert!(e.to_string().contains("population \"out\" resets by subtracting"), "{e}");
     assert!(!path.exists(), "a refused export leaves no file");
 }
+
+#[test]
+fn fidelity_against_the_graph_in_floating_point() {
+    // IF networks on an exact grid: every spike agrees.
+    for name in ["if_chain.nir", "conv.nir"] {
+        let f = imported(name).fidelity(20, 50, 0.3, 1).expect("fidelity");
+        assert!(f.golden_spikes > 1.0, "{name}: the outputs must spike ({f:?})");
+        assert_eq!((f.spike_agreement, f.class_agreement), (1.0, 1.0), "{name}: {f:?}");
+    }
+    // LIF: spikeforge's leak floors (v - (v >> λ)); close, not identical.
+    let f = imported("lif.nir").fidelity(20, 50, 0.3, 1).expect("fidelity");
+    assert!(f.golden_spikes > 1.0 && f.spike_agreement > 0.9 && f.class_agreement >= 0.9, "{f:?}");
+}

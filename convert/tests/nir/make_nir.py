@@ -66,7 +66,7 @@ with open(HERE / "if_chain_expected.csv", "w") as f:
 g = nir.NIRGraph(
     nodes={
         "input": nir.Input(np.array([5])),
-        "fc": nir.Linear(q(rng.normal(0, 1.0, (4, 5)))),
+        "fc": nir.Linear(q(rng.normal(0.6, 1.0, (4, 5)))),
         "lif": nir.LIF(tau=np.full(4, 8e-3), r=np.full(4, 8.0), v_leak=np.zeros(4), v_threshold=np.full(4, 1.0)),
         "output": nir.Output(np.array([4])),
     },
