@@ -8,7 +8,7 @@
 //!
 //! **Import** turns the graph into a [`Network`]. Nodes that hold state or
 //! spike (Input, IF, LIF, LI, Threshold) become populations; the linear
-//! nodes between them (Affine, Linear, Scale, Conv2d, SumPool2d,
+//! nodes between them (Affine, Linear, Scale, Conv1d, Conv2d, SumPool2d,
 //! AvgPool2d, Flatten) are composed into one affine map per pair of
 //! populations and become projections (convolutions and pools lowered as
 //! the ONNX path lowers them, with the same code). Recurrent edges are
@@ -56,7 +56,7 @@ pub const NIR_VERSION: &str = "1.0.0";
 
 /// Node types import handles.
 pub const SUPPORTED: &str =
-    "Input, Output, Affine, Linear, Scale, Conv2d, SumPool2d, AvgPool2d, Flatten, IF, LIF, LI, Threshold";
+    "Input, Output, Affine, Linear, Scale, Conv1d, Conv2d, SumPool2d, AvgPool2d, Flatten, IF, LIF, LI, Threshold";
 
 /// Why a NIR file could not be imported or written.
 #[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq)]
@@ -357,6 +357,8 @@ enum Op {
         b: Vec<f64>,
     },
     Scale(Vec<f64>),
+    /// Conv2d, or Conv1d as a 2-D convolution of height 1 (`one_d`: input
+    /// [C, L], output [M, L']).
     Conv2d {
         w: Vec<f64>,
         dims: [usize; 4],
@@ -364,6 +366,7 @@ enum Op {
         pads: Pads,
         dil: (usize, usize),
         b: Vec<f64>,
+        one_d: bool,
     },
     Pool {
         k: (usize, usize),
@@ -475,6 +478,7 @@ fn parse_node(file: &str, name: &str, g: &Obj) -> Result<Node, NirError> {
                 pads: pads("padding")?,
                 dil: if g.has("dilation") { g.pair("dilation", 1.0)? } else { (1, 1) },
                 b,
+                one_d: false,
             }
         }
         "SumPool2d" | "AvgPool2d" => Op::Pool {
@@ -492,7 +496,42 @@ fn parse_node(file: &str, name: &str, g: &Obj) -> Result<Node, NirError> {
         "Delay" => {
             return Err(refuse("delays are not supported: every spikeforge synapse has a delay of exactly one step"))
         }
-        "Conv1d" => return Err(refuse("1-D convolution is not supported; export it as Conv2d with height 1")),
+        "Conv1d" => {
+            let (shape, w) = g.array("weight")?;
+            let [m, c, k] = shape[..] else {
+                return Err(
+                    g.err("weight", format!("has shape {shape:?}; expected [out channels, in channels, kernel]"))
+                );
+            };
+            if g.has("groups") && g.values("groups")? != [1.0] {
+                return Err(refuse("grouped or depthwise convolution (groups != 1) is not supported"));
+            }
+            let b = if g.has("bias") { per("bias", m, None)? } else { vec![0.0; m] };
+            let one = |key: &str| -> Result<usize, NirError> {
+                if !g.has(key) {
+                    return Ok(if key == "padding" { 0 } else { 1 });
+                }
+                let (a, _) = g.pair(key, if key == "padding" { 0.0 } else { 1.0 })?;
+                Ok(a)
+            };
+            let pads = match g.map.get("padding") {
+                Some(H5::Str { .. }) => pads("padding")?,
+                _ => {
+                    let p = one("padding")?;
+                    Pads::Explicit(0, p, 0, p)
+                }
+            };
+            // A 1-D convolution is a 2-D one of height 1.
+            Op::Conv2d {
+                w,
+                dims: [m, c, 1, k],
+                stride: (1, one("stride")?),
+                pads,
+                dil: (1, one("dilation")?),
+                b,
+                one_d: true,
+            }
+        }
         "I" => return Err(refuse("the integrator (I) is not supported; use LI or IF")),
         "NIRGraph" => return Err(refuse("nested graphs are not supported; flatten the graph before writing it")),
         _ => return Err(refuse(&format!("unknown node type; supported: {SUPPORTED}"))),
@@ -606,8 +645,22 @@ fn op_layer(file: &str, n: &Node, shape: &[usize]) -> Result<Layer, NirError> {
             let rows = (0..size).map(|i| vec![(i, 1.0)]).collect();
             sparse_layer(&n.name, size, vec![size], rows, vec![0.0; size])
         }
-        Op::Conv2d { w, dims: [m, c, kh, kw], stride, pads, dil, b } => {
-            let (ch, h, wd) = image()?;
+        Op::Conv2d { w, dims: [m, c, kh, kw], stride, pads, dil, b, one_d } => {
+            let (ch, h, wd) = if *one_d {
+                match shape {
+                    [c, l] => (*c, 1, *l),
+                    [l] => (1, 1, *l),
+                    _ => {
+                        return Err(node_err(
+                            file,
+                            n,
+                            format!("its input has shape {shape:?}; expected [channels, length]"),
+                        ))
+                    }
+                }
+            } else {
+                image()?
+            };
             if ch != *c {
                 return Err(node_err(file, n, format!("its weight expects {c} input channels but the input has {ch}")));
             }
@@ -615,7 +668,8 @@ fn op_layer(file: &str, n: &Node, shape: &[usize]) -> Result<Layer, NirError> {
                 Geometry::from_parts((h, wd), (*kh, *kw), *stride, *dil, *pads).map_err(|e| node_err(file, n, e))?;
             let rows = conv_rows_raw(w, (*m, *kh, *kw), ch, &g);
             let bias = b.iter().flat_map(|&x| std::iter::repeat_n(x, g.oh * g.ow)).collect();
-            sparse_layer(&n.name, size, vec![*m, g.oh, g.ow], rows, bias)
+            let out = if *one_d { vec![*m, g.ow] } else { vec![*m, g.oh, g.ow] };
+            sparse_layer(&n.name, size, out, rows, bias)
         }
         Op::Pool { k, stride, pads, div } => {
             let (ch, h, wd) = image()?;

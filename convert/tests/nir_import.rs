@@ -88,7 +88,7 @@ fn convolution_pooling_and_flatten_are_lowered() {
 
 #[test]
 fn export_then_import_gives_the_same_network() {
-    for name in ["if_chain.nir", "lif.nir", "recurrent_lif.nir", "conv.nir"] {
+    for name in ["if_chain.nir", "lif.nir", "recurrent_lif.nir", "conv.nir", "conv1d.nir"] {
         let first = imported(name);
         let dir = std::env::temp_dir().join(format!("sf-nir-{}-{name}", std::process::id()));
         export(&first.net, &dir, first.dt).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -157,7 +157,7 @@ fn subtractive_reset_is_refused_on_export() {
 #[test]
 fn fidelity_against_the_graph_in_floating_point() {
     // IF networks on an exact grid: every spike agrees.
-    for name in ["if_chain.nir", "conv.nir"] {
+    for name in ["if_chain.nir", "conv.nir", "conv1d.nir"] {
         let f = imported(name).fidelity(20, 50, 0.3, 1).expect("fidelity");
         assert!(f.golden_spikes > 1.0, "{name}: the outputs must spike ({f:?})");
         assert_eq!((f.spike_agreement, f.class_agreement), (1.0, 1.0), "{name}: {f:?}");

@@ -124,6 +124,19 @@ g = nir.NIRGraph(
 )
 nir.write(HERE / "conv.nir", g)
 
+# --- Conv1d over a 2-channel signal of length 10.
+g = nir.NIRGraph(
+    nodes={
+        "input": nir.Input(np.array([2, 10])),
+        "conv1": nir.Conv1d(input_shape=10, weight=q(rng.normal(0.3, 0.5, (3, 2, 3))), stride=1, padding=1,
+                            dilation=1, groups=1, bias=np.zeros(3, np.float32)),
+        "if1": nir.IF(r=np.ones((3, 10)), v_threshold=np.ones((3, 10)), v_reset=np.zeros((3, 10))),
+        "output": nir.Output(np.array([3, 10])),
+    },
+    edges=[("input", "conv1"), ("conv1", "if1"), ("if1", "output")],
+)
+nir.write(HERE / "conv1d.nir", g)
+
 # --- Bad files.
 (HERE / "bad_not_hdf5.nir").write_text("this is not an HDF5 file\n")
 
