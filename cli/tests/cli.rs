@@ -1064,3 +1064,35 @@ fn regress_usage_and_input_errors() {
     assert!(stderr(&o).contains("--junit: the folder no/such/folder does not exist"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn nir_import_and_export_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-nir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let net = dir.join("net.json");
+    let back = dir.join("back.nir");
+    let o = run(&["import", "convert/tests/nir/if_chain.nir", "--out", net.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["populations"][2]["name"], "if2");
+    assert_eq!(j["populations"][2]["latency"], 2);
+    assert_eq!(j["fidelity"]["spike_agreement"], 1.0);
+    assert!(net.exists());
+    let o = run(&["export", net.to_str().unwrap(), "--nir", back.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("13 neurons"), "{}", stdout(&o));
+    // Refusals exit 1 with the file and the node.
+    let o = run(&["import", "convert/tests/nir/recurrent_cubalif.nir", "--out", net.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("node \"cuba\" (CubaLIF)"), "{}", stderr(&o));
+    // Output folders are checked before any work.
+    let o = run(&["import", "convert/tests/nir/if_chain.nir", "--out", "/nonexistent-dir/x.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    let o = run(&["export", "examples/feedforward/net.toml", "--nir", back.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("resets by subtracting"), "{}", stderr(&o));
+    assert!(back.exists(), "a refused export leaves the earlier file in place");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1345,7 +1345,13 @@ pub fn export(net: &Network, path: &Path, dt: f64) -> Result<(), NirError> {
             }
         }
     }
-    let h5 = rust_hdf5::H5File::create(path).map_err(|e| fail(format!("cannot create: {e}")))?;
+    // Written beside the target and renamed when complete: a refused or
+    // failed export leaves any earlier file in place.
+    let partial = path.with_file_name(format!(
+        ".{}.partial",
+        path.file_name().map_or("export.nir".into(), |n| n.to_string_lossy().into_owned())
+    ));
+    let h5 = rust_hdf5::H5File::create(&partial).map_err(|e| fail(format!("cannot create: {e}")))?;
     let res = (|| -> Result<(), String> {
         let e = |x: rust_hdf5::Hdf5Error| x.to_string();
         let root = h5.root_group();
@@ -1471,9 +1477,12 @@ pub fn export(net: &Network, path: &Path, dt: f64) -> Result<(), NirError> {
     })();
     let closed = h5.close().map_err(|e| e.to_string());
     match res.and(closed) {
-        Ok(()) => Ok(()),
+        Ok(()) => std::fs::rename(&partial, path).map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            fail(format!("cannot write: {e}"))
+        }),
         Err(msg) => {
-            let _ = std::fs::remove_file(path);
+            let _ = std::fs::remove_file(&partial);
             Err(fail(msg))
         }
     }
