@@ -43,7 +43,7 @@
 //! loads; importing it gives the same network.
 
 use crate::ann::Layer;
-use crate::onnx::{conv_rows_raw, pool_rows, sparse_layer, Divisor, Geometry, Pads};
+use crate::onnx::{conv_rows_raw, expand, pool_rows, sparse_layer, Divisor, Geometry, Pads};
 use spikeforge_net::doc::{
     FixedPointDoc, Leak, PerNeuron, PopulationDoc, PopulationKind, ProjectionDoc, ProjectionKind,
 };
@@ -182,6 +182,8 @@ const HDF5_SIGNATURE: &[u8] = b"\x89HDF\r\n\x1a\n";
 /// Reads the whole file as a tree. The HDF5 reader runs behind
 /// `catch_unwind`: a malformed file is an error, never a crash.
 fn read_tree(path: &Path, file: &str) -> Result<H5, NirError> {
+    // Read through the bounded reader first (regular files only, the size
+    // limit) and for the signature check; the HDF5 crate opens by path.
     let bytes = spikeforge_net::input::read_input(path, "NIR file").map_err(|e| match e {
         spikeforge_net::input::InputError::Io { detail, .. } => NirError::Io { file: file.into(), detail },
         e => NirError::Refused { file: file.into(), msg: format!("{}; {}", e.message(), e.help().unwrap_or_default()) },
@@ -667,7 +669,7 @@ fn op_layer(file: &str, n: &Node, shape: &[usize]) -> Result<Layer, NirError> {
             let g =
                 Geometry::from_parts((h, wd), (*kh, *kw), *stride, *dil, *pads).map_err(|e| node_err(file, n, e))?;
             let rows = conv_rows_raw(w, (*m, *kh, *kw), ch, &g);
-            let bias = b.iter().flat_map(|&x| std::iter::repeat_n(x, g.oh * g.ow)).collect();
+            let bias = expand(b, g.oh * g.ow);
             let out = if *one_d { vec![*m, g.ow] } else { vec![*m, g.oh, g.ow] };
             sparse_layer(&n.name, size, out, rows, bias)
         }
@@ -1297,7 +1299,7 @@ pub fn export(net: &Network, path: &Path, dt: f64) -> Result<(), NirError> {
     let p_bits = doc.fixed_point.potential_bits;
     let vmin_default = -(1i64 << (p_bits - 1));
     let sizes: BTreeMap<&str, usize> = doc.populations.iter().map(|p| (p.name.as_str(), p.size as usize)).collect();
-    let expand = |v: &Option<PerNeuron<i64>>, n: usize, d: i64| -> Vec<i64> {
+    let per_neuron = |v: &Option<PerNeuron<i64>>, n: usize, d: i64| -> Vec<i64> {
         match v {
             None => vec![d; n],
             Some(PerNeuron::Scalar(x)) => vec![*x; n],
@@ -1323,7 +1325,7 @@ pub fn export(net: &Network, path: &Path, dt: f64) -> Result<(), NirError> {
                 }
             }
             ProjectionKind::OneToOne => {
-                let ws = expand(&pr.weight, np, 0);
+                let ws = per_neuron(&pr.weight, np, 0);
                 for (i, &x) in ws.iter().enumerate() {
                     w[i * np + i] += x as f64;
                 }
@@ -1381,7 +1383,7 @@ pub fn export(net: &Network, path: &Path, dt: f64) -> Result<(), NirError> {
                     p.name
                 ));
             }
-            if expand(&p.v_min, n, vmin_default).iter().any(|&x| x != vmin_default) {
+            if per_neuron(&p.v_min, n, vmin_default).iter().any(|&x| x != vmin_default) {
                 return Err(format!(
                     "population \"{}\" has a v_min above the potential range; NIR neurons have no lower clamp",
                     p.name
@@ -1391,8 +1393,8 @@ pub fn export(net: &Network, path: &Path, dt: f64) -> Result<(), NirError> {
             // bias: it must reach 0 after `depth` bias steps (the steps
             // before the first input arrives).
             let d = depth.get(p.name.as_str()).copied().unwrap_or(0);
-            let (vi, bs) = (expand(&p.v_init, n, 0), expand(&p.bias, n, 0));
-            let lk: Vec<Leak> = match &p.leak_shift {
+            let (vi, bs) = (per_neuron(&p.v_init, n, 0), per_neuron(&p.bias, n, 0));
+            let leaks: Vec<Leak> = match &p.leak_shift {
                 None => vec![Leak::None; n],
                 Some(PerNeuron::Scalar(l)) => vec![*l; n],
                 Some(PerNeuron::Array(a)) => a.clone(),
@@ -1400,7 +1402,7 @@ pub fn export(net: &Network, path: &Path, dt: f64) -> Result<(), NirError> {
             for i in 0..n {
                 let mut x = vi[i];
                 for _ in 0..d {
-                    x = x - if let Leak::Shift(l) = lk[i] { x >> l } else { 0 } + bs[i];
+                    x = x - if let Leak::Shift(l) = leaks[i] { x >> l } else { 0 } + bs[i];
                 }
                 if x != 0 {
                     return Err(format!(
@@ -1410,12 +1412,7 @@ pub fn export(net: &Network, path: &Path, dt: f64) -> Result<(), NirError> {
                     ));
                 }
             }
-            let leaks: Vec<Leak> = match &p.leak_shift {
-                None => vec![Leak::None; n],
-                Some(PerNeuron::Scalar(l)) => vec![*l; n],
-                Some(PerNeuron::Array(a)) => a.clone(),
-            };
-            let th: Vec<f64> = expand(&p.threshold, n, 1).iter().map(|&t| t as f64 - 0.5).collect();
+            let th: Vec<f64> = per_neuron(&p.threshold, n, 1).iter().map(|&t| t as f64 - 0.5).collect();
             if leaks.iter().all(|&l| l == Leak::None) {
                 write_str(&ng, "type", &["IF".to_string()], &[]).map_err(e)?;
                 write_num::<f64>(&ng, "r", &vec![1.0; n], &[n]).map_err(e)?;
@@ -1438,7 +1435,7 @@ pub fn export(net: &Network, path: &Path, dt: f64) -> Result<(), NirError> {
             write_num::<f64>(&ng, "v_threshold", &th, &[n]).map_err(e)?;
             write_num::<f64>(&ng, "v_reset", &vec![0.0; n], &[n]).map_err(e)?;
             // Incoming weights; the bias goes with the first incoming edge.
-            let bias: Vec<f64> = expand(&p.bias, n, 0).iter().map(|&b| b as f64).collect();
+            let bias: Vec<f64> = bs.iter().map(|&b| b as f64).collect();
             let mut incoming: Vec<(&String, &Vec<f64>)> =
                 weights.iter().filter(|((_, q), _)| q == &p.name).map(|((pre, _), w)| (pre, w)).collect();
             let zero;

@@ -661,7 +661,7 @@ fn broadcast(t: &Tensor, n: usize) -> Result<Vec<f64>, String> {
 }
 
 /// Per-channel values repeated over each channel's `per` positions.
-fn expand(v: &[f64], per: usize) -> Vec<f64> {
+pub(crate) fn expand(v: &[f64], per: usize) -> Vec<f64> {
     v.iter().flat_map(|&x| std::iter::repeat_n(x, per)).collect()
 }
 
