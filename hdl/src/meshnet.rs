@@ -27,7 +27,7 @@ use rust_hdl::prelude::*;
 use std::ops::{Deref, DerefMut};
 
 /// See the module docs: the rust-hdl simulation model ([`MeshNetModel`])
-/// and the Verilog of the same logic, written as text ([`MeshNet::verilog`]).
+/// and the Verilog of the same logic, written as text (`net_verilog`).
 pub struct MeshNet {
     model: MeshNetModel,
 }
