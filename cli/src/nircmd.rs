@@ -140,7 +140,7 @@ impl Command for ImportArgs {
                 st.synapses
             );
             println!(
-                "  {:<16} {:<9} {:>7} {:>9} {:>7} {:>10} {:>8} {:>6} {:>8} {:>7}",
+                "  {:<16} {:<9} {:>7} {:>9} {:>7} {:>10} {:>8} {:>6} {:>8} {:>6} {:>8} {:>7}",
                 "population",
                 "NIR type",
                 "neurons",
@@ -150,11 +150,13 @@ impl Command for ImportArgs {
                 "w err",
                 "leak λ",
                 "λ err",
+                "k_syn",
+                "k err",
                 "latency"
             );
             for p in &imp.populations {
                 println!(
-                    "  {:<16} {:<9} {:>7} {:>9} {:>7} {:>10.4} {:>7.2}% {:>6} {:>7.2}% {:>7}{}{}",
+                    "  {:<16} {:<9} {:>7} {:>9} {:>7} {:>10.4} {:>7.2}% {:>6} {:>7.2}% {:>6} {:>7.2}% {:>7}{}{}",
                     p.name,
                     p.kind,
                     p.neurons,
@@ -164,6 +166,8 @@ impl Command for ImportArgs {
                     100.0 * p.weight_error,
                     p.leak_shift.map_or("-".to_string(), |l| l.to_string()),
                     100.0 * p.leak_error,
+                    p.syn_shift.map_or("-".to_string(), |l| l.to_string()),
+                    100.0 * p.syn_error,
                     p.latency,
                     if p.output { "  output" } else { "" },
                     if p.mixed_latency { "  (sources at different depths)" } else { "" },

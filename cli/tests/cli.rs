@@ -1083,9 +1083,13 @@ fn nir_import_and_export_from_the_command_line() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("13 neurons"), "{}", stdout(&o));
     // Refusals exit 1 with the file and the node.
-    let o = run(&["import", "convert/tests/nir/recurrent_cubalif.nir", "--out", net.to_str().unwrap()]);
+    let o = run(&["import", "convert/tests/nir/bad_unknown_node.nir", "--out", net.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("node \"cuba\" (CubaLIF)"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("node \"fc2\" (Mystery)"), "{}", stderr(&o));
+    // A current-based graph imports, and says which spec it needs.
+    let o = run(&["import", "convert/tests/nir/recurrent_cubalif.nir", "--out", net.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("CubaLIF"), "{}", stdout(&o));
     // Output folders are checked before any work.
     let o = run(&["import", "convert/tests/nir/if_chain.nir", "--out", "/nonexistent-dir/x.json"]);
     assert_eq!(o.status.code(), Some(1));

@@ -7,7 +7,7 @@
 //! with the pure-Rust `rust-hdf5` crate (ARCHITECTURE.md says why).
 //!
 //! **Import** turns the graph into a [`Network`]. Nodes that hold state or
-//! spike (Input, IF, LIF, LI, Threshold) become populations; the linear
+//! spike (Input, IF, LIF, LI, CubaLIF, CubaLI, Threshold) become populations; the linear
 //! nodes between them (Affine, Linear, Scale, Conv1d, Conv2d, SumPool2d,
 //! AvgPool2d, Flatten) are composed into one affine map per pair of
 //! populations and become projections (convolutions and pools lowered as
@@ -21,7 +21,10 @@
 //! α·r·I` with α = dt/τ (snnTorch, Norse and Lava export this form).
 //! spikeforge's leak is `v − (v >> λ)`, a decay by 2^−λ per step, so α is
 //! rounded to the nearest power of two (exact when it is one; the error is
-//! reported per population). Potentials are measured from `v_reset`, so a
+//! reported per population). CubaLIF and CubaLI become current-based
+//! populations: `τ_syn dI/dt = −I + w_in·x` by the Euler step
+//! `I += β(w_in·x − I)` (β = dt/τ_syn), then the LIF step with r·I as the
+//! input; β is rounded to 2^−k_syn like α. Potentials are measured from `v_reset`, so a
 //! spike resets to zero (spikeforge's `reset = "zero"`) and the potential
 //! starts at `−v_reset`. NIR fires when `v > v_threshold`, spikeforge when
 //! `v ≥ θ`: in integers that is θ = floor(v_threshold·s) + 1. Each
@@ -39,8 +42,8 @@
 //! LI populations never spike: read their potentials.
 //!
 //! **Export** writes a [`Network`] whose neurons reset to zero as a NIR
-//! graph of Input, IF or LIF, Affine and Output nodes that `nir.read`
-//! loads; importing it gives the same network.
+//! graph of Input, IF, LIF or CubaLIF, Affine and Output nodes that
+//! `nir.read` loads; importing it gives the same network.
 
 use crate::ann::Layer;
 use crate::onnx::{conv_rows_raw, expand, pool_rows, sparse_layer, Divisor, Geometry, Pads};
@@ -56,7 +59,7 @@ pub const NIR_VERSION: &str = "1.0.0";
 
 /// Node types import handles.
 pub const SUPPORTED: &str =
-    "Input, Output, Affine, Linear, Scale, Conv1d, Conv2d, SumPool2d, AvgPool2d, Flatten, IF, LIF, LI, Threshold";
+    "Input, Output, Affine, Linear, Scale, Conv1d, Conv2d, SumPool2d, AvgPool2d, Flatten, IF, LIF, LI, CubaLIF, CubaLI, Threshold";
 
 /// Why a NIR file could not be imported or written.
 #[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq)]
@@ -113,6 +116,12 @@ pub struct Population {
     pub leak_shift: Option<u32>,
     /// Largest relative error of the per-step decay α = dt/τ against 2^−λ.
     pub leak_error: f64,
+    /// k_syn per neuron of a current-based population when all are equal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syn_shift: Option<u32>,
+    /// Largest relative error of the current's decay β = dt/τ_syn against
+    /// 2^−k_syn (0 for other populations).
+    pub syn_error: f64,
     /// Synapse hops from the nearest input: spikes come this many steps
     /// after the zero-delay NIR graph's.
     pub latency: u32,
@@ -331,7 +340,27 @@ enum Cell {
     If,
     Lif,
     Li,
+    /// Current-based LIF (NIR's CubaLIF): a synaptic current between the
+    /// input and the potential.
+    CubaLif,
+    /// CubaLIF without spikes (NIR's CubaLI), read by its potentials.
+    CubaLi,
     Threshold,
+}
+
+impl Cell {
+    /// Whether the potential leaks (τ_mem).
+    fn leaky(self) -> bool {
+        matches!(self, Cell::Lif | Cell::Li | Cell::CubaLif | Cell::CubaLi)
+    }
+    /// Whether it keeps a synaptic current (τ_syn).
+    fn current(self) -> bool {
+        matches!(self, Cell::CubaLif | Cell::CubaLi)
+    }
+    /// Whether it never spikes (read by potentials).
+    fn readout(self) -> bool {
+        matches!(self, Cell::Li | Cell::CubaLi)
+    }
 }
 
 /// Per-neuron parameters of a neuron node.
@@ -339,7 +368,12 @@ enum Cell {
 struct Cells {
     cell: Cell,
     shape: Vec<usize>,
+    /// τ (τ_mem of current-based cells).
     tau: Vec<f64>,
+    /// τ_syn of current-based cells (else unused).
+    tau_syn: Vec<f64>,
+    /// Input weight of the current (NIR's `w_in`; 1 for other cells).
+    w_in: Vec<f64>,
     r: Vec<f64>,
     v_leak: Vec<f64>,
     v_threshold: Vec<f64>,
@@ -411,20 +445,26 @@ fn parse_node(file: &str, name: &str, g: &Obj) -> Result<Node, NirError> {
         let (shape, v) = g.array(size_key)?;
         let n = v.len();
         let shape = if shape.is_empty() { vec![1] } else { shape };
-        let tau = if matches!(cell, Cell::Lif | Cell::Li) { per("tau", n, None)? } else { vec![0.0; n] };
-        if let Some(i) = tau.iter().position(|&t| t <= 0.0) {
-            if matches!(cell, Cell::Lif | Cell::Li) {
-                return Err(g.err("tau", format!("value {i} is {}; a time constant must be > 0", tau[i])));
+        let tau_key = if cell.current() { "tau_mem" } else { "tau" };
+        let tau = if cell.leaky() { per(tau_key, n, None)? } else { vec![0.0; n] };
+        let tau_syn = if cell.current() { per("tau_syn", n, None)? } else { vec![0.0; n] };
+        for (key, t) in [(tau_key, &tau), ("tau_syn", &tau_syn)] {
+            if let Some(i) = t.iter().position(|&t| t <= 0.0 || !t.is_finite()) {
+                if cell.leaky() && (key != "tau_syn" || cell.current()) {
+                    return Err(g.err(key, format!("value {i} is {}; a time constant must be > 0", t[i])));
+                }
             }
         }
         Ok(Op::Neurons(Cells {
             cell,
             shape,
             tau,
+            tau_syn,
+            w_in: if cell.current() { per("w_in", n, Some(1.0))? } else { vec![1.0; n] },
             r: per("r", n, Some(1.0))?,
             v_leak: per("v_leak", n, Some(0.0))?,
             v_threshold: match cell {
-                Cell::Li => vec![f64::INFINITY; n],
+                Cell::Li | Cell::CubaLi => vec![f64::INFINITY; n],
                 Cell::Threshold => v,
                 _ => per("v_threshold", n, None)?,
             },
@@ -451,6 +491,8 @@ fn parse_node(file: &str, name: &str, g: &Obj) -> Result<Node, NirError> {
         "IF" => cells(Cell::If, "v_threshold")?,
         "LIF" => cells(Cell::Lif, "v_threshold")?,
         "LI" => cells(Cell::Li, "tau")?,
+        "CubaLIF" => cells(Cell::CubaLif, "v_threshold")?,
+        "CubaLI" => cells(Cell::CubaLi, "tau_mem")?,
         "Threshold" => cells(Cell::Threshold, "threshold")?,
         "Affine" | "Linear" => {
             let (shape, w) = g.array("weight")?;
@@ -489,12 +531,6 @@ fn parse_node(file: &str, name: &str, g: &Obj) -> Result<Node, NirError> {
             pads: pads("padding")?,
             div: if kind == "SumPool2d" { Divisor::One } else { Divisor::Window },
         },
-        "CubaLIF" | "CubaLI" => {
-            return Err(refuse(
-                "current-based neurons (a synaptic current with its own time constant) are not supported by this \
-                 version of spikeforge; use LIF or IF neurons",
-            ))
-        }
         "Delay" => {
             return Err(refuse("delays are not supported: every spikeforge synapse has a delay of exactly one step"))
         }
@@ -962,6 +998,8 @@ fn lower(
                 weight_error: 0.0,
                 leak_shift: None,
                 leak_error: 0.0,
+                syn_shift: None,
+                syn_error: 0.0,
                 latency: 0,
                 mixed_latency: false,
                 warmup_exact: true,
@@ -988,31 +1026,54 @@ fn lower(
             bias: inp.bias.clone(),
         });
         // Per-neuron gain, decay and the shifted parameters.
+        // `gain` scales the weights into the neuron, `bias_gain` its
+        // constant input (they differ for a current, see below).
         let mut gain = vec![1.0; size];
+        let mut bias_gain = vec![1.0; size];
         let mut lambda: Vec<Option<u32>> = vec![None; size];
+        let mut ksyn: Vec<u32> = vec![0; size];
         let mut leak_bias = vec![0.0; size];
-        let mut leak_error: f64 = 0.0;
+        let (mut leak_error, mut syn_error): (f64, f64) = (0.0, 0.0);
         let maxl = fp.potential_bits - 1;
+        // The nearest power-of-two decay 2^-l to `x` for l in 0..=max, and its relative error.
+        let pow2 = |x: f64, max: u32| -> (u32, f64) {
+            let l = if x >= 1.0 { 0 } else { ((-x.log2()).round() as u32).min(max) };
+            (l, (0.5f64.powi(l as i32) - x.min(1.0)).abs() / x.min(1.0))
+        };
         for i in 0..size {
             match c.cell {
                 Cell::If => gain[i] = c.r[i],
                 Cell::Threshold => lambda[i] = Some(0),
-                Cell::Lif | Cell::Li => {
+                Cell::Lif | Cell::Li | Cell::CubaLif | Cell::CubaLi => {
                     let alpha = dt / c.tau[i];
                     gain[i] = alpha * c.r[i];
-                    let l = if alpha >= 1.0 { 0 } else { ((-alpha.log2()).round() as u32).min(maxl) };
-                    let a2 = 0.5f64.powi(l as i32);
-                    leak_error = leak_error.max((a2 - alpha.min(1.0)).abs() / alpha.min(1.0));
+                    let (l, err) = pow2(alpha, maxl);
+                    leak_error = leak_error.max(err);
                     lambda[i] = Some(l);
-                    leak_bias[i] = a2 * (c.v_leak[i] - c.v_reset[i]);
+                    leak_bias[i] = 0.5f64.powi(l as i32) * (c.v_leak[i] - c.v_reset[i]);
                 }
+            }
+            bias_gain[i] = gain[i];
+            if c.cell.current() {
+                // The integer current is i = s·α·r·I, in potential units, so
+                // `v − (v >> λ) + i'` is the Euler step of v. Its update
+                // i' = i − (i >> k) + a takes a = s·α·r·2^−k·w_in·x, which
+                // keeps the current's steady state w_in·x exact under the
+                // rounded decay. A constant input x_b (a bias) has no
+                // synapse: it enters the potential as its steady-state
+                // current s·α·r·w_in·x_b, exact after the first τ_syn.
+                let (k, err) = pow2(dt / c.tau_syn[i], fp.accumulator_bits - 1);
+                syn_error = syn_error.max(err);
+                ksyn[i] = k;
+                bias_gain[i] = gain[i] * c.w_in[i];
+                gain[i] = bias_gain[i] * 0.5f64.powi(k as i32);
             }
         }
         let theta: Vec<f64> = (0..size)
             .map(|i| if c.cell == Cell::Threshold { c.v_threshold[i] } else { c.v_threshold[i] - c.v_reset[i] })
             .collect();
         let v_init: Vec<f64> = (0..size).map(|i| if c.cell == Cell::Threshold { 0.0 } else { -c.v_reset[i] }).collect();
-        let bias: Vec<f64> = (0..size).map(|i| gain[i] * inp.bias[i] + leak_bias[i]).collect();
+        let bias: Vec<f64> = (0..size).map(|i| bias_gain[i] * inp.bias[i] + leak_bias[i]).collect();
         // Scale: weights in W bits, thresholds, biases and starts in P bits.
         let mut wabs: f64 = 0.0;
         for t in inp.terms.values() {
@@ -1136,6 +1197,9 @@ fn lower(
         } else {
             Some(PerNeuron::Array(leaks))
         };
+        if c.cell.current() {
+            doc.syn_shift = Some(per_i64(ksyn.iter().map(|&k| k as i64).collect()));
+        }
         pops_doc.push(doc);
         report.push(Population {
             name,
@@ -1147,6 +1211,8 @@ fn lower(
             weight_error: if wabs > 0.0 { werr / wabs } else { 0.0 },
             leak_shift: if lambda.iter().all(|&l| l == lambda[0]) { lambda[0] } else { None },
             leak_error,
+            syn_shift: (c.cell.current() && ksyn.iter().all(|&k| k == ksyn[0])).then_some(ksyn[0]),
+            syn_error,
             latency: lat,
             mixed_latency: depths.len() > 1,
             warmup_exact,
@@ -1197,7 +1263,7 @@ impl Imported {
             let (zf, vf) = self.float_run(&x, total);
             for &k in &outputs {
                 let pop = &pops[k];
-                let li = matches!(self.reference[k].cells, Some(Cells { cell: Cell::Li, .. }));
+                let li = self.reference[k].cells.as_ref().is_some_and(|c| c.cell.readout());
                 let n = pop.size() as usize;
                 if li {
                     // Highest potential after the last step, golden shifted back.
@@ -1243,6 +1309,7 @@ impl Imported {
     fn float_run(&self, x: &[Vec<Vec<bool>>], total: u32) -> (Vec<Vec<Vec<bool>>>, Vec<Vec<Vec<f64>>>) {
         let np = self.reference.len();
         let mut v: Vec<Vec<f64>> = self.reference.iter().map(|r| vec![0.0; r.size]).collect();
+        let mut cur: Vec<Vec<f64>> = v.clone();
         let mut z: Vec<Vec<bool>> = self.reference.iter().map(|r| vec![false; r.size]).collect();
         let (mut zs, mut vs) = (Vec::new(), Vec::new());
         for t in 0..total as usize {
@@ -1269,9 +1336,18 @@ impl Imported {
                             let a = self.dt / c.tau[i];
                             *vi += a * (c.v_leak[i] - *vi) + a * c.r[i] * input[i];
                         }
+                        Cell::CubaLif | Cell::CubaLi => {
+                            // τ_syn dI/dt = −I + w_in·x, then τ_mem dv/dt =
+                            // (v_leak − v) + r·I, Euler steps, the current first.
+                            let ci = &mut cur[k][i];
+                            let b = self.dt / c.tau_syn[i];
+                            *ci += b * (c.w_in[i] * input[i] - *ci);
+                            let a = self.dt / c.tau[i];
+                            *vi += a * (c.v_leak[i] - *vi) + a * c.r[i] * *ci;
+                        }
                         Cell::Threshold => *vi = input[i],
                     }
-                    let fire = c.cell != Cell::Li && *vi > c.v_threshold[i];
+                    let fire = !c.cell.readout() && *vi > c.v_threshold[i];
                     if fire && c.cell != Cell::Threshold {
                         *vi = c.v_reset[i];
                     }
@@ -1413,7 +1489,32 @@ pub fn export(net: &Network, path: &Path, dt: f64) -> Result<(), NirError> {
                 }
             }
             let th: Vec<f64> = per_neuron(&p.threshold, n, 1).iter().map(|&t| t as f64 - 0.5).collect();
-            if leaks.iter().all(|&l| l == Leak::None) {
+            // A current-based population: CubaLIF with r = 2^λ and
+            // w_in = 2^k_syn, so that import's weight gain α·r·2^−k·w_in is
+            // 1; its bias then enters as an input of b / 2^k_syn.
+            let syn: Option<Vec<i64>> = p.syn_shift.as_ref().map(|k| per_neuron(&Some(k.clone()), n, 0));
+            let mut bias_div = vec![1.0; n];
+            if let Some(ks) = &syn {
+                if leaks.contains(&Leak::None) {
+                    return Err(format!(
+                        "population \"{}\" is current-based without a leak; NIR's current-based neuron (CubaLIF) \
+                         always leaks, so give it a leak_shift",
+                        p.name
+                    ));
+                }
+                let shift = |l: &Leak| if let Leak::Shift(x) = l { *x as i32 } else { 0 };
+                let tau: Vec<f64> = leaks.iter().map(|l| dt * 2f64.powi(shift(l))).collect();
+                let r: Vec<f64> = leaks.iter().map(|l| 2f64.powi(shift(l))).collect();
+                let tau_syn: Vec<f64> = ks.iter().map(|&k| dt * 2f64.powi(k as i32)).collect();
+                let w_in: Vec<f64> = ks.iter().map(|&k| 2f64.powi(k as i32)).collect();
+                bias_div = w_in.clone();
+                write_str(&ng, "type", &["CubaLIF".to_string()], &[]).map_err(e)?;
+                write_num::<f64>(&ng, "tau_mem", &tau, &[n]).map_err(e)?;
+                write_num::<f64>(&ng, "tau_syn", &tau_syn, &[n]).map_err(e)?;
+                write_num::<f64>(&ng, "r", &r, &[n]).map_err(e)?;
+                write_num::<f64>(&ng, "w_in", &w_in, &[n]).map_err(e)?;
+                write_num::<f64>(&ng, "v_leak", &vec![0.0; n], &[n]).map_err(e)?;
+            } else if leaks.iter().all(|&l| l == Leak::None) {
                 write_str(&ng, "type", &["IF".to_string()], &[]).map_err(e)?;
                 write_num::<f64>(&ng, "r", &vec![1.0; n], &[n]).map_err(e)?;
             } else if leaks.iter().all(|&l| l != Leak::None) {
@@ -1435,7 +1536,7 @@ pub fn export(net: &Network, path: &Path, dt: f64) -> Result<(), NirError> {
             write_num::<f64>(&ng, "v_threshold", &th, &[n]).map_err(e)?;
             write_num::<f64>(&ng, "v_reset", &vec![0.0; n], &[n]).map_err(e)?;
             // Incoming weights; the bias goes with the first incoming edge.
-            let bias: Vec<f64> = bs.iter().map(|&b| b as f64).collect();
+            let bias: Vec<f64> = bs.iter().zip(&bias_div).map(|(&b, d)| b as f64 / d).collect();
             let mut incoming: Vec<(&String, &Vec<f64>)> =
                 weights.iter().filter(|((_, q), _)| q == &p.name).map(|((pre, _), w)| (pre, w)).collect();
             let zero;

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! a_n  = Σ weights of synapses whose pre neuron spiked in step t-1
-//! u    = v - (λ ? v >> λ : 0) + a + b          (exact; >> is arithmetic)
+//! i'   = saturate_A(i - (i >> k_syn) + a)      (current-based neurons only)
+//! u    = v - (λ ? v >> λ : 0) + (i' or a) + b  (exact; >> is arithmetic)
 //! v'   = saturate_P(u)
 //! fire = v' >= θ;  on fire: v' = v' - θ (subtract) or 0 (zero)
 //! v'   = max(v', v_min);  a = 0
@@ -116,10 +117,14 @@ struct Neuron {
     v_init: i32,
     /// Leak shift, or `NO_LEAK`.
     leak: u8,
+    /// Synaptic current decay shift, or `NO_SYN` (the input goes straight
+    /// into the potential).
+    syn: u8,
     reset_zero: bool,
 }
 
 const NO_LEAK: u8 = u8::MAX;
+const NO_SYN: u8 = u8::MAX;
 
 /// The golden model of one network, stepped one time step at a time.
 #[derive(Debug, Clone)]
@@ -132,6 +137,8 @@ pub struct Model {
     ranges: Vec<(u32, u32, usize)>,
     is_input: Vec<bool>,
     v: Vec<i32>,
+    /// Synaptic currents (0 for neurons without one).
+    cur: Vec<i32>,
     acc: Vec<i32>,
     /// Spikes (computed and external) of the previous step, to deliver now.
     pending: Vec<u32>,
@@ -141,6 +148,8 @@ pub struct Model {
     events: u64,
     p_min: i64,
     p_max: i64,
+    a_min: i64,
+    a_max: i64,
     /// (name, offset) of every population, for messages.
     names: Vec<(String, u32)>,
 }
@@ -161,6 +170,7 @@ impl Model {
     pub fn new(net: &Network) -> Model {
         let n = net.neuron_count() as usize;
         let (p_min, p_max) = net.fixed_point().potential_range();
+        let (a_min, a_max) = net.fixed_point().accumulator_range();
         let mut neurons = Vec::new();
         let mut ranges = Vec::new();
         let mut is_input = vec![false; n];
@@ -179,6 +189,7 @@ impl Model {
                     v_min: np.v_min.get(i),
                     v_init: np.v_init.get(i),
                     leak: np.leak.get(i).map_or(NO_LEAK, |s| s as u8),
+                    syn: np.syn(i).map_or(NO_SYN, |s| s as u8),
                     reset_zero: np.reset.get(i) == Reset::Zero,
                 });
             }
@@ -189,6 +200,7 @@ impl Model {
             ranges,
             is_input,
             v: vec![0; n],
+            cur: vec![0; n],
             acc: vec![0; n],
             pending: Vec::with_capacity(n),
             fired: Vec::with_capacity(n),
@@ -196,6 +208,8 @@ impl Model {
             events: 0,
             p_min,
             p_max,
+            a_min,
+            a_max,
             names: net.populations().iter().map(|p| (p.name().to_string(), p.offset())).collect(),
         };
         m.reset();
@@ -209,6 +223,7 @@ impl Model {
                 self.v[id as usize] = self.neurons[base + k].v_init;
             }
         }
+        self.cur.fill(0);
         self.acc.fill(0);
         self.pending.clear();
         self.fired.clear();
@@ -245,10 +260,19 @@ impl Model {
             let params = &self.neurons[base..base + (hi - lo) as usize];
             let v = &mut self.v[lo as usize..hi as usize];
             let a = &mut acc[lo as usize..hi as usize];
-            for (k, ((nv, na), p)) in v.iter_mut().zip(a.iter_mut()).zip(params).enumerate() {
+            let c = &mut self.cur[lo as usize..hi as usize];
+            for (k, (((nv, na), nc), p)) in v.iter_mut().zip(a.iter_mut()).zip(c.iter_mut()).zip(params).enumerate() {
                 let v0 = *nv as i64;
                 let leak = if p.leak == NO_LEAK { 0 } else { v0 >> p.leak };
-                let u = v0 - leak + *na as i64 + p.bias as i64;
+                let input = if p.syn == NO_SYN {
+                    *na as i64
+                } else {
+                    let i0 = *nc as i64;
+                    let i1 = (i0 - (i0 >> p.syn) + *na as i64).clamp(self.a_min, self.a_max);
+                    *nc = i1 as i32;
+                    i1
+                };
+                let u = v0 - leak + input + p.bias as i64;
                 let mut v1 = u.clamp(self.p_min, self.p_max) as i32;
                 if v1 >= p.threshold {
                     self.fired.push(lo + k as u32);
@@ -291,6 +315,11 @@ impl Model {
     /// Potentials by global id (inputs read 0).
     pub fn potentials(&self) -> &[i32] {
         &self.v
+    }
+
+    /// Synaptic currents by global id (0 for neurons without one).
+    pub fn currents(&self) -> &[i32] {
+        &self.cur
     }
 
     /// Number of steps run since the last reset.

@@ -148,6 +148,7 @@ impl Core {
                 spec.param_sets_per_core as usize,
                 spec.potential_bits,
                 spec.accumulator_bits,
+                spec.current_state,
                 array,
             ),
             integ: Integrator::new(

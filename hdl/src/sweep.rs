@@ -172,10 +172,14 @@ pub struct NeuronArray {
     off_leak_shift: Constant<Bits<8>>,
     off_reset_zero: Constant<Bits<8>>,
     off_output: Constant<Bits<8>>,
+    off_syn_en: Constant<Bits<8>>,
+    off_syn_shift: Constant<Bits<8>>,
     off_bias: Constant<Bits<6>>,
     off_set: Constant<Bits<6>>,
     mask_set: Constant<Bits<SET_BITS>>,
     sign_p: Constant<Bits<X>>,
+    /// The potential's bits of a state word (a current may sit above them).
+    mask_p: Constant<Bits<X>>,
     ext_p: Constant<Bits<X>>,
     sign_a: Constant<Bits<X>>,
     ext_a: Constant<Bits<X>>,
@@ -200,12 +204,15 @@ pub struct ArrayInit {
 
 impl NeuronArray {
     /// A neuron array of `n` slots and `k` parameter sets for P-bit
-    /// potentials and `acc_bits` accumulators.
-    pub fn new(n: usize, k: usize, potential_bits: u32, acc_bits: u32, init: &ArrayInit) -> NeuronArray {
+    /// potentials and `acc_bits` accumulators; `current`: every slot keeps
+    /// a synaptic current too (the spec's `current_state`), in its state
+    /// word above the potential.
+    pub fn new(n: usize, k: usize, potential_bits: u32, acc_bits: u32, current: bool, init: &ArrayInit) -> NeuronArray {
         let p = potential_bits as u64;
         let a = acc_bits as u64;
         let all = (1u64 << X) - 1;
-        let pw = ParamWord::new(potential_bits);
+        let pw = ParamWord::new(potential_bits, current);
+        let state_bits = potential_bits + if current { acc_bits } else { 0 };
         let kb = addr_bits(k as u32);
         let nw = NeuronWord::new(potential_bits, kb);
         // Offsets as wide as the index of the port they slice (Verilator's
@@ -250,12 +257,12 @@ impl NeuronArray {
             cfg_data: Default::default(),
             param_sets: SpecRam::new(pw.width() as usize, k, &init.param_sets, sf),
             neurons: SpecRam::new(nw.width() as usize, n, &init.neurons, nf),
-            v: SpecRam::new(potential_bits as usize, n, &init.v, vf),
+            v: SpecRam::new(state_bits as usize, n, &init.v, vf),
             acc0e: acc(),
             acc0o: acc(),
             acc1e: acc(),
             acc1o: acc(),
-            nu: NeuronPipe::new(potential_bits, acc_bits),
+            nu: NeuronPipe::new(potential_bits, acc_bits, current),
             running: Default::default(),
             rd_slot: Default::default(),
             s1_valid: Default::default(),
@@ -284,10 +291,14 @@ impl NeuronArray {
             off_leak_shift: off(pw.leak_shift),
             off_reset_zero: off(pw.reset_zero),
             off_output: off(pw.output),
+            // Without a current the pipe ignores these inputs.
+            off_syn_en: off(pw.syn_enable.unwrap_or(pw.output)),
+            off_syn_shift: off(pw.syn_shift.unwrap_or(pw.output)),
             off_bias: off6(nw.bias),
             off_set: off6(nw.set),
             mask_set: Constant::new(Bits::<SET_BITS>::from(nw.set.mask() as u64)),
             sign_p: c40(1 << (p - 1)),
+            mask_p: c40((1 << p) - 1),
             ext_p: c40(all & !((1 << p) - 1)),
             sign_a: c40(1 << (a - 1)),
             ext_a: c40(all & !((1 << a) - 1)),
@@ -393,7 +404,7 @@ impl Logic for NeuronArray {
         self.unused_ok.next = self.word.val().any() | self.nword.val().any();
         // Peeks and the integrate ports read sign-extended values; the
         // pipe takes the raw fields (it knows their widths).
-        self.vv.next = self.v.read_data.val();
+        self.vv.next = self.v.read_data.val() & self.mask_p.val();
         if (self.v.read_data.val() & self.sign_p.val()).any() {
             self.vv.next = self.v.read_data.val() | self.ext_p.val();
         }
@@ -421,6 +432,8 @@ impl Logic for NeuronArray {
         self.nu.leak_en.next = self.word.val().get_bit(self.off_leak_en.val().index());
         self.nu.leak_shift.next = self.word.val().get_bits::<5>(self.off_leak_shift.val().index());
         self.nu.reset_zero.next = self.word.val().get_bit(self.off_reset_zero.val().index());
+        self.nu.syn_en.next = self.word.val().get_bit(self.off_syn_en.val().index());
+        self.nu.syn_shift.next = self.word.val().get_bits::<5>(self.off_syn_shift.val().index());
 
         // Stage 4: the pipe's result.
         self.v.write_address.next = self.nu.out_slot.val();

@@ -169,6 +169,7 @@ proptest::proptest! {
             accumulator_bits: 32,
             interconnect: if mesh { spikeforge_mapper::Interconnect::Mesh } else { spikeforge_mapper::Interconnect::Crossbar },
             single_port_synapses: false,
+            current_state: false,
         };
         let algo = if multilevel { Algorithm::Multilevel } else { Algorithm::Greedy };
         let m = map(&net, &spec, &MapOptions::new(algo)).unwrap();

@@ -31,7 +31,8 @@ struct Measured {
 /// A neuron array whose neurons copy their input into their potential:
 /// one parameter set with no leak and no reset within reach.
 fn copy_array(l: &Layout, n: u32) -> ArrayInit {
-    let set = ParamSetEntry { threshold: 32767, v_min: -32768, leak: None, reset_zero: false, output: false };
+    let set =
+        ParamSetEntry { threshold: 32767, v_min: -32768, leak: None, reset_zero: false, output: false, syn: None };
     ArrayInit {
         param_sets: vec![l.pack_param(set)],
         neurons: vec![l.pack_neuron(NeuronEntry { bias: 0, set: 0 }); n as usize],

@@ -81,7 +81,7 @@ fn run_pipe(p: u32, a: u32, cases: Vec<Case>) {
         sim_assert!(ep, !x.busy.val() && !x.out_valid.val(), x);
         ep.done(x)
     });
-    let mut uut = NeuronPipe::new(p, a);
+    let mut uut = NeuronPipe::new(p, a, false);
     uut.connect_all();
     sim.run(Box::new(uut), 100_000_000).unwrap();
 }

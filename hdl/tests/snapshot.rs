@@ -22,6 +22,18 @@ fn tiny_core_verilog() {
     insta::assert_snapshot!(a);
 }
 
+/// The neuron pipe of a core with synaptic currents (`current_state`):
+/// the state word `{i, v}` and the current's update.
+#[test]
+fn current_state_pipe_verilog() {
+    let mut pipe = spikeforge_hdl::neuron::NeuronPipe::new(16, 24, true);
+    let text: String = emit_design(&mut pipe, "sf_cur_pipe", "sf_cur_pipe")
+        .into_iter()
+        .map(|f| format!("// ===== {}.v =====\n{}", f.module, f.text))
+        .collect();
+    insta::assert_snapshot!(text);
+}
+
 /// The whole emitted design for `tiny`, as `spikeforge hdl --spec tiny` writes it.
 #[test]
 fn tiny_design_verilog() {

@@ -20,7 +20,13 @@ fn bits40(v: i64) -> Bits<X> {
 /// Returns the spikes as (step, slot).
 fn run_array(net: &Network, stim: &Stimulus, steps: u32, via_config: bool) -> (Vec<(u32, u32)>, Vec<u32>) {
     let spec = HardwareSpec { neurons_per_core: 8, ..HardwareSpec::preset("tiny").unwrap() };
-    let spec = HardwareSpec { potential_bits: net.fixed_point().potential_bits, ..spec };
+    let current = net.populations().iter().any(|p| p.params().is_some_and(|n| n.is_current_based()));
+    let spec = HardwareSpec {
+        potential_bits: net.fixed_point().potential_bits,
+        accumulator_bits: net.fixed_point().accumulator_bits,
+        current_state: current,
+        ..spec
+    };
     let m = map(net, &spec, &MapOptions::new(Algorithm::Greedy)).unwrap();
     let image = m.packed();
     let core = &image.cores[0];
@@ -118,6 +124,7 @@ fn run_array(net: &Network, stim: &Stimulus, steps: u32, via_config: bool) -> (V
         spec.param_sets_per_core as usize,
         net.fixed_point().potential_bits,
         net.fixed_point().accumulator_bits,
+        current,
         &init,
     );
     uut.connect_all();
@@ -193,5 +200,50 @@ weights = [[127, -128, 90], [127, 6, -128], [-128, 100, 127]]
 "#,
         "step,population,index\n0,in,0\n0,in,1\n1,in,2\n2,in,0\n3,in,1\n3,in,2\n5,in,0\n5,in,1\n5,in,2\n8,in,2\n",
         12,
+    );
+}
+
+#[test]
+fn sweep_equals_golden_with_synaptic_currents() {
+    // P = 8, A = 12: currents saturate at both ends (±2047) while the
+    // potential saturates at ±127; one population without a current shares
+    // the core, so its state word keeps 0 above the potential.
+    check(
+        r#"
+format = 1
+[fixed_point]
+potential_bits = 8
+accumulator_bits = 12
+[[populations]]
+name = "in"
+size = 3
+kind = "input"
+[[populations]]
+name = "c"
+size = 4
+threshold = [100, 5, 127, 40]
+bias = [1, 0, -3, 2]
+leak_shift = [2, "none", 1, 0]
+reset = ["subtract", "zero", "subtract", "zero"]
+syn_shift = [0, 1, 3, 11]
+v_init = [5, -7, 0, 100]
+[[populations]]
+name = "plain"
+size = 2
+threshold = 20
+leak_shift = 1
+[[projections]]
+pre = "in"
+post = "c"
+kind = "dense"
+weights = [[127, -128, 90, 127], [127, 6, -128, 127], [-128, 100, 127, 127]]
+[[projections]]
+pre = "in"
+post = "plain"
+kind = "dense"
+weights = [[30, -5], [12, 40], [-128, 100]]
+"#,
+        "step,population,index\n0,in,0\n0,in,1\n1,in,2\n2,in,0\n3,in,1\n3,in,2\n5,in,0\n5,in,1\n5,in,2\n6,in,0\n6,in,1\n7,in,0\n7,in,1\n8,in,2\n",
+        16,
     );
 }

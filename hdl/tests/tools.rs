@@ -23,9 +23,18 @@ fn write(files: &[spikeforge_hdl::emit::VerilogFile], name: &str) -> (PathBuf, V
 
 #[test]
 fn neuron_pipe_and_fifo_lint_compile_and_synthesize() {
-    for (p, a) in [(4u32, 4u32), (8, 16), (16, 24), (32, 36)] {
-        let top = format!("sf_npipe_p{p}_a{a}");
-        let files = emit_design(&mut NeuronPipe::new(p, a), &top, &top);
+    for (p, a, current) in [
+        (4u32, 4u32, false),
+        (8, 16, false),
+        (16, 24, false),
+        (32, 36, false),
+        (4, 4, true),
+        (16, 24, true),
+        (8, 32, true),
+        (12, 20, true),
+    ] {
+        let top = format!("sf_npipe_p{p}_a{a}{}", if current { "_i" } else { "" });
+        let files = emit_design(&mut NeuronPipe::new(p, a, current), &top, &top);
         let (dir, paths) = write(&files, &top);
         tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
         tools::iverilog(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
@@ -128,11 +137,13 @@ fn neuron_array_lints_compiles_and_maps_to_block_ram() {
     use spikeforge_hdl::sweep::{ArrayInit, NeuronArray};
     use spikeforge_hw::memory::{addr_bits, NeuronWord, ParamWord};
     // K = 16 for both: Yosys keeps a table of a few words in flip-flops.
-    for (name, n, k, p, a) in [("tiny", 16usize, 16usize, 16u32, 24u32), ("p8", 64, 16, 8, 12)] {
+    for (name, n, k, p, a, current) in
+        [("tiny", 16usize, 16usize, 16u32, 24u32, false), ("p8", 64, 16, 8, 12, false), ("cur", 16, 16, 16, 24, true)]
+    {
         let top = format!("sf_array_{name}");
         let file = |m: &str| format!("{top}_{m}.hex");
         let init = ArrayInit { files: Some((file("param_sets"), file("neurons"), file("v"))), ..Default::default() };
-        let files = emit_design(&mut NeuronArray::new(n, k, p, a, &init), &top, &top);
+        let files = emit_design(&mut NeuronArray::new(n, k, p, a, current, &init), &top, &top);
         let (dir, paths) = write(&files, &top);
         // Non-trivial contents: an all-zero ROM would be optimized away.
         let mut rng = spikeforge_net::rng::SplitMix64(1);
@@ -143,17 +154,19 @@ fn neuron_array_lints_compiles_and_maps_to_block_ram() {
                 })
                 .collect()
         };
-        let (pw, nw) = (ParamWord::new(p).width(), NeuronWord::new(p, addr_bits(k as u32)).width());
+        let (pw, nw) = (ParamWord::new(p, current).width(), NeuronWord::new(p, addr_bits(k as u32)).width());
+        // The state word: the potential, and the current above it.
+        let vw = p + if current { a } else { 0 };
         std::fs::write(dir.join(file("param_sets")), hex(k, pw)).unwrap();
         std::fs::write(dir.join(file("neurons")), hex(n, nw)).unwrap();
-        std::fs::write(dir.join(file("v")), hex(n, p)).unwrap();
+        std::fs::write(dir.join(file("v")), hex(n, vw)).unwrap();
         tools::verilator_lint(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
         tools::iverilog(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
         let r = tools::yosys_ice40(&dir, &paths, &top).unwrap_or_else(|e| panic!("{e}"));
         // Parameter sets, neuron words, v, four accumulator memories (two
         // banks by two parities): all in block RAM, 16-bit-wide slices.
         let slices = |bits: u32| bits.div_ceil(16) as u64;
-        let expected = slices(pw) + slices(nw) + slices(p) + 4 * slices(a);
+        let expected = slices(pw) + slices(nw) + slices(vw) + 4 * slices(a);
         assert_eq!(r.brams, expected, "{name}: {r:?}");
         eprintln!("{name}: {r:?}");
         if std::env::var("SF_KEEP").is_err() {

@@ -175,7 +175,7 @@ impl Memory {
         match self {
             Memory::ParamSets => l.param.fields(),
             Memory::Neurons => vec![("bias", l.neuron.bias), ("set", l.neuron.set)],
-            Memory::Potentials => vec![("v", l.potential)],
+            Memory::Potentials => [("v", l.potential)].into_iter().chain(l.current.map(|f| ("i", f))).collect(),
             Memory::Axons => l.axon.fields(),
             Memory::Synapses => l.synapse.fields(),
             Memory::RouteIndex => vec![("len", l.route_index.len), ("base", l.route_index.base)],
@@ -283,8 +283,10 @@ impl Field {
     }
 }
 
-/// Parameter-set word fields, MSB first: threshold P | v_min P |
-/// leak_en 1 | leak_shift 5 | reset_zero 1 | output 1.
+/// Parameter-set word fields, MSB first: [syn_enable 1 | syn_shift 5 |]
+/// threshold P | v_min P | leak_en 1 | leak_shift 5 | reset_zero 1 |
+/// output 1; the synaptic-current fields only in specs with
+/// `current_state`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParamWord {
     /// θ (P bits, signed).
@@ -299,14 +301,20 @@ pub struct ParamWord {
     pub reset_zero: Field,
     /// 1: spikes go to the output stream.
     pub output: Field,
+    /// k_syn (specs with `current_state` only).
+    pub syn_shift: Option<Field>,
+    /// 1: the neuron is current-based (specs with `current_state` only).
+    pub syn_enable: Option<Field>,
 }
 
-/// Bits of the leak shift field (λ < 32).
+/// Bits of the leak shift field (λ < 32), also of the synaptic current's
+/// decay shift (k_syn < accumulator bits ≤ 32).
 pub const LEAK_SHIFT_BITS: u32 = 5;
 
 impl ParamWord {
-    /// The parameter word for P-bit potentials.
-    pub fn new(p: u32) -> ParamWord {
+    /// The parameter word for P-bit potentials; `current`: the spec has
+    /// `current_state`.
+    pub fn new(p: u32, current: bool) -> ParamWord {
         ParamWord {
             output: Field::new(0, 1),
             reset_zero: Field::new(1, 1),
@@ -314,6 +322,8 @@ impl ParamWord {
             leak_enable: Field::new(7, 1),
             v_min: Field::new(8, p),
             threshold: Field::new(p + 8, p),
+            syn_shift: current.then_some(Field::new(2 * p + 8, LEAK_SHIFT_BITS)),
+            syn_enable: current.then_some(Field::new(2 * p + 8 + LEAK_SHIFT_BITS, 1)),
         }
     }
 
@@ -332,6 +342,10 @@ impl ParamWord {
             ("v_min", self.v_min),
             ("threshold", self.threshold),
         ]
+        .into_iter()
+        .chain(self.syn_shift.map(|f| ("syn_shift", f)))
+        .chain(self.syn_enable.map(|f| ("syn_enable", f)))
+        .collect()
     }
 }
 
@@ -511,6 +525,10 @@ pub struct Layout {
     pub neuron: NeuronWord,
     /// Potential word (P bits, signed).
     pub potential: Field,
+    /// The synaptic current above the potential (accumulator bits, signed;
+    /// specs with `current_state` only). Configuration writes load it with
+    /// the potential; images load 0.
+    pub current: Option<Field>,
     /// Axon word: the synapse row.
     pub axon: AxonWord,
     /// Synapse word.
@@ -545,9 +563,10 @@ impl Layout {
             w,
             p,
             kb,
-            param: ParamWord::new(p),
+            param: ParamWord::new(p, spec.current_state),
             neuron: NeuronWord::new(p, kb),
             potential: Field::new(0, p),
+            current: spec.current_state.then_some(Field::new(p, spec.accumulator_bits)),
             axon: AxonWord::new(sb, nb),
             synapse: SynapseWord::new(w, nb),
             route_index: IndexWord::for_routes(spec.routes_per_core, spec.cores()),
@@ -739,6 +758,9 @@ pub struct ParamSetEntry {
     pub reset_zero: bool,
     /// Spikes go to the output stream.
     pub output: bool,
+    /// k_syn of a current-based neuron.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syn: Option<u32>,
 }
 
 /// Per-neuron entry.
@@ -765,19 +787,22 @@ pub struct ParamEntry {
     pub reset_zero: bool,
     /// Spikes go to the output stream.
     pub output: bool,
+    /// k_syn of a current-based neuron.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syn: Option<u32>,
 }
 
 impl ParamEntry {
     /// The shared part (a parameter set) and the bias.
     pub fn split(self) -> (ParamSetEntry, i32) {
-        let ParamEntry { threshold, bias, v_min, leak, reset_zero, output } = self;
-        (ParamSetEntry { threshold, v_min, leak, reset_zero, output }, bias)
+        let ParamEntry { threshold, bias, v_min, leak, reset_zero, output, syn } = self;
+        (ParamSetEntry { threshold, v_min, leak, reset_zero, output, syn }, bias)
     }
 
     /// Inverse of [`ParamEntry::split`].
     pub fn join(set: ParamSetEntry, bias: i32) -> ParamEntry {
-        let ParamSetEntry { threshold, v_min, leak, reset_zero, output } = set;
-        ParamEntry { threshold, bias, v_min, leak, reset_zero, output }
+        let ParamSetEntry { threshold, v_min, leak, reset_zero, output, syn } = set;
+        ParamEntry { threshold, bias, v_min, leak, reset_zero, output, syn }
     }
 
     /// The entry of neuron `i` of a population with parameters `np`;
@@ -791,6 +816,7 @@ impl ParamEntry {
             leak: np.leak.get(i),
             reset_zero: np.reset.get(i) == spikeforge_net::Reset::Zero,
             output,
+            syn: np.syn(i),
         }
     }
 }
@@ -858,6 +884,13 @@ impl Layout {
         if let Some(s) = e.leak {
             w |= f.leak_enable.put(1) | f.leak_shift.put(s as i64);
         }
+        if let (Some(s), Some(en), Some(sh)) = (e.syn, f.syn_enable, f.syn_shift) {
+            w |= en.put(1) | sh.put(s as i64);
+        }
+        debug_assert!(
+            e.syn.is_none() || f.syn_enable.is_some(),
+            "the mapper refuses current-based neurons without current_state"
+        );
         w | f.reset_zero.put(e.reset_zero as i64) | f.output.put(e.output as i64)
     }
     /// Inverse of [`Layout::pack_param`].
@@ -869,15 +902,23 @@ impl Layout {
             leak: (f.leak_enable.get(w) == 1).then_some(f.leak_shift.get(w) as u32),
             reset_zero: f.reset_zero.get(w) == 1,
             output: f.output.get(w) == 1,
+            syn: match (f.syn_enable, f.syn_shift) {
+                (Some(en), Some(sh)) if en.get(w) == 1 => Some(sh.get(w) as u32),
+                _ => None,
+            },
         }
     }
     /// Potential word (P-bit two's complement).
     pub fn pack_potential(&self, v: i32) -> u128 {
         self.potential.put(v as i64)
     }
-    /// Inverse of [`Layout::pack_potential`].
+    /// Inverse of [`Layout::pack_potential`] (the potential only).
     pub fn unpack_potential(&self, w: u128) -> i32 {
         self.potential.get_signed(w) as i32
+    }
+    /// The synaptic current of a potential word (0 without `current_state`).
+    pub fn unpack_current(&self, w: u128) -> i64 {
+        self.current.map_or(0, |f| f.get_signed(w))
     }
     /// Index word of `word`'s layout.
     pub fn pack_index(&self, word: IndexWord, (base, len): (u32, u32)) -> u128 {
@@ -942,7 +983,8 @@ mod tests {
     fn words_round_trip() {
         let spec = HardwareSpec::preset("medium").unwrap();
         let l = Layout::new(&spec);
-        let p = ParamSetEntry { threshold: -7, v_min: -32768, leak: Some(31), reset_zero: true, output: true };
+        let p =
+            ParamSetEntry { threshold: -7, v_min: -32768, leak: Some(31), reset_zero: true, output: true, syn: None };
         assert_eq!(l.unpack_param(l.pack_param(p)), p);
         let p = ParamSetEntry { leak: None, reset_zero: false, output: false, ..p };
         assert_eq!(l.unpack_param(l.pack_param(p)), p);
@@ -964,6 +1006,36 @@ mod tests {
         assert_eq!(l.unpack_potential(l.pack_potential(-5)), -5);
         // The documented positions (docs/hardware.md).
         assert_eq!(l.pack_param(ParamSetEntry { threshold: 1, ..p }) >> (16 + 8), 1);
+    }
+
+    /// With `current_state`, parameter sets carry k_syn and potential words
+    /// the current above v; the words still tile.
+    #[test]
+    fn current_state_fields() {
+        let spec = HardwareSpec { current_state: true, ..HardwareSpec::preset("medium").unwrap() };
+        let l = Layout::new(&spec);
+        for m in [Memory::ParamSets, Memory::Potentials] {
+            let mut fields = m.fields(&l);
+            fields.sort_by_key(|(_, f)| f.offset);
+            let mut next = 0;
+            for (_, f) in &fields {
+                assert_eq!(f.offset, next);
+                next = f.end();
+            }
+            assert!(next <= crate::ports::CFG_DATA_BITS as u32);
+        }
+        assert_eq!(Memory::Potentials.width(&l), 16 + 24);
+        let p =
+            ParamSetEntry { threshold: 9, v_min: -3, leak: Some(2), reset_zero: false, output: true, syn: Some(23) };
+        assert_eq!(l.unpack_param(l.pack_param(p)), p);
+        let p = ParamSetEntry { syn: Some(0), ..p };
+        assert_eq!(l.unpack_param(l.pack_param(p)), p);
+        let p = ParamSetEntry { syn: None, ..p };
+        assert_eq!(l.unpack_param(l.pack_param(p)), p);
+        let w = l.pack_potential(-5) | l.current.unwrap().put(-(1 << 23));
+        assert_eq!((l.unpack_potential(w), l.unpack_current(w)), (-5, -(1 << 23)));
+        let bad = HardwareSpec { accumulator_bits: 32, ..spec };
+        assert!(bad.problems().iter().any(|(f, _, _)| *f == "current_state"));
     }
 
     #[test]

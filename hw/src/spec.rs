@@ -59,7 +59,17 @@ pub struct HardwareSpec {
     /// over the configuration port. Absent in a spec file: `false`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub single_port_synapses: bool,
+    /// Cores keep a synaptic current per neuron slot, for current-based
+    /// populations (docs/format.md): the potential memory grows from P to
+    /// P + accumulator bits per slot and every parameter set gains the
+    /// decay shift k_syn. Absent in a spec file: `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub current_state: bool,
 }
+
+/// Bits of a potential-memory word with a synaptic current beside the
+/// potential (P + accumulator bits) that the cores' datapath carries.
+pub const MAX_STATE_BITS: u32 = 40;
 
 /// K of a spec file that does not give `param_sets_per_core`.
 pub const DEFAULT_PARAM_SETS: u32 = 16;
@@ -90,6 +100,7 @@ impl HardwareSpec {
             accumulator_bits: 24,
             interconnect: Interconnect::Crossbar,
             single_port_synapses: false,
+            current_state: false,
         };
         match name {
             // Small enough for fast RTL simulation in tests.
@@ -241,6 +252,16 @@ impl HardwareSpec {
         range("weight_bits", self.weight_bits, 1, 16);
         range("potential_bits", self.potential_bits, 2, 32);
         range("accumulator_bits", self.accumulator_bits, self.weight_bits.max(self.potential_bits).max(2), 32);
+        if self.current_state && self.potential_bits + self.accumulator_bits > MAX_STATE_BITS {
+            out.push((
+                "current_state",
+                format!(
+                    "current_state needs potential_bits + accumulator_bits <= {MAX_STATE_BITS} (a slot's potential and current share one word), but they are {} + {}",
+                    self.potential_bits, self.accumulator_bits
+                ),
+                format!("lower accumulator_bits to {} or less, or set current_state = false", MAX_STATE_BITS.saturating_sub(self.potential_bits)),
+            ));
+        }
         if !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || self.name.is_empty() {
             out.push((
                 "name",

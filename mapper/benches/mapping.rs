@@ -134,6 +134,7 @@ fn spec_for(net: &Network) -> HardwareSpec {
         accumulator_bits: 32,
         interconnect: Interconnect::Mesh,
         single_port_synapses: false,
+        current_state: false,
     }
 }
 

@@ -27,9 +27,12 @@ pub struct Advice {
 pub struct Change {
     /// Spec-file field name.
     pub field: &'static str,
-    /// Its new value.
+    /// Its new value (`current_state`: 1 for true, 0 for false).
     pub value: u32,
 }
+
+/// Spec fields that are switches, printed as `true`/`false`.
+const SWITCHES: &[&str] = &["current_state"];
 
 impl Advice {
     /// "set a = 1 and b = 2", with the core count after the last mesh field.
@@ -40,7 +43,11 @@ impl Advice {
             if i > 0 {
                 s.push_str(if i + 1 == self.changes.len() { " and " } else { ", " });
             }
-            s.push_str(&format!("{} = {}", c.field, c.value));
+            if SWITCHES.contains(&c.field) {
+                s.push_str(&format!("{} = {}", c.field, c.value != 0));
+            } else {
+                s.push_str(&format!("{} = {}", c.field, c.value));
+            }
             if Some(i) == last_mesh {
                 s.push_str(&format!(" ({} cores)", self.spec.cores()));
             }
@@ -50,7 +57,7 @@ impl Advice {
 }
 
 /// The numeric fields of a spec, in spec-file order, for the change list.
-fn fields(s: &HardwareSpec) -> [(&'static str, u32); 12] {
+fn fields(s: &HardwareSpec) -> [(&'static str, u32); 13] {
     [
         ("mesh_width", s.mesh_width),
         ("mesh_height", s.mesh_height),
@@ -64,6 +71,7 @@ fn fields(s: &HardwareSpec) -> [(&'static str, u32); 12] {
         ("weight_bits", s.weight_bits),
         ("potential_bits", s.potential_bits),
         ("accumulator_bits", s.accumulator_bits),
+        ("current_state", s.current_state as u32),
     ]
 }
 
@@ -157,6 +165,7 @@ fn candidates(spec: &HardwareSpec, e: &MapError) -> Vec<HardwareSpec> {
             v
         }
         MapError::InputRoutes { needs, .. } => vec![with(&|s| s.input_routes = *needs as u32)],
+        MapError::Current { .. } => vec![with(&|s| s.current_state = true)],
     };
     out.retain(|s| s.problems().is_empty() && s != spec);
     out

@@ -72,6 +72,8 @@ struct Core {
     route_index: Vec<u128>,
     routes: Vec<u128>,
     v: Vec<i64>,
+    /// Synaptic currents (the potential words' upper field).
+    cur: Vec<i64>,
     acc: Vec<i64>,
     inbox: Vec<u32>,
 }
@@ -85,6 +87,8 @@ pub struct ArchModel {
     host_routes: Vec<u128>,
     p_min: i64,
     p_max: i64,
+    a_min: i64,
+    a_max: i64,
 }
 
 impl ArchModel {
@@ -110,6 +114,7 @@ impl ArchModel {
                     route_index: mems(c, Memory::RouteIndex),
                     routes: mems(c, Memory::Routes),
                     v: vec![0; spec.neurons_per_core as usize],
+                    cur: vec![0; spec.neurons_per_core as usize],
                     acc: vec![0; spec.neurons_per_core as usize],
                     inbox: Vec::new(),
                 })
@@ -118,6 +123,8 @@ impl ArchModel {
             host_routes: image.host.words(Memory::InputRoutes).to_vec(),
             p_min: -(1i64 << (spec.potential_bits - 1)),
             p_max: (1i64 << (spec.potential_bits - 1)) - 1,
+            a_min: -(1i64 << (spec.accumulator_bits - 1)),
+            a_max: (1i64 << (spec.accumulator_bits - 1)) - 1,
         };
         m.reset();
         m
@@ -127,8 +134,9 @@ impl ArchModel {
     pub fn reset(&mut self) {
         let l = self.layout;
         for c in &mut self.cores {
-            for (v, &w) in c.v.iter_mut().zip(&c.v_init) {
+            for ((v, i), &w) in c.v.iter_mut().zip(c.cur.iter_mut()).zip(&c.v_init) {
                 *v = l.unpack_potential(w) as i64;
+                *i = l.unpack_current(w);
             }
             c.acc.fill(0);
             c.inbox.clear();
@@ -186,7 +194,17 @@ impl ArchModel {
                 let p = ParamEntry::join(set, n.bias);
                 let v0 = c.v[slot];
                 let leak = p.leak.map_or(0, |s| v0 >> s);
-                let mut v1 = (v0 - leak + c.acc[slot] + p.bias as i64).clamp(self.p_min, self.p_max);
+                // A current-based neuron integrates its current; the word
+                // of any other neuron keeps 0 there.
+                let input = match p.syn {
+                    Some(k) => {
+                        let i0 = c.cur[slot];
+                        (i0 - (i0 >> k) + c.acc[slot]).clamp(self.a_min, self.a_max)
+                    }
+                    None => c.acc[slot],
+                };
+                c.cur[slot] = if p.syn.is_some() { input } else { 0 };
+                let mut v1 = (v0 - leak + input + p.bias as i64).clamp(self.p_min, self.p_max);
                 c.acc[slot] = 0;
                 if v1 >= p.threshold as i64 {
                     spikes.push((ci as u32, slot as u32));
@@ -280,6 +298,7 @@ impl HardwareModel for ArchModel {
                         let depth = c.v.len();
                         let v = c.v.get_mut(w.addr as usize).ok_or(bad("potential", depth))?;
                         *v = self.layout.unpack_potential(w.data) as i64;
+                        c.cur[w.addr as usize] = self.layout.unpack_current(w.data);
                         continue;
                     }
                     match m {

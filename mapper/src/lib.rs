@@ -143,6 +143,14 @@ pub enum MapError {
         /// packing in network order).
         fits_with: u64,
     },
+    /// Current-based neurons on a spec whose cores keep no current.
+    #[error("population `{population}` is current-based (syn_shift), but the spec `{spec_name}` has no current_state")]
+    Current {
+        /// The first current-based population.
+        population: String,
+        /// Spec name.
+        spec_name: String,
+    },
     /// Routing entries overflow.
     #[error("core {core} needs {needs} routing entries, the spec has {cap} per core (routes_per_core)")]
     Routes {
@@ -182,6 +190,7 @@ impl MapError {
                     nw * nh
                 )
             }
+            MapError::Current { .. } => "set current_state = true in the spec (docs/hardware.md)".into(),
             MapError::Routes { needs, .. } => format!("set routes_per_core = {needs} or more"),
             MapError::InputRoutes { needs, .. } => format!("set input_routes = {needs} or more"),
         }
@@ -754,7 +763,17 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
     };
     bits("potential_bits", fp.potential_bits, spec.potential_bits, fp.potential_bits == spec.potential_bits)?;
     bits("weight_bits", fp.weight_bits, spec.weight_bits, fp.weight_bits <= spec.weight_bits)?;
-    bits("accumulator_bits", fp.accumulator_bits, spec.accumulator_bits, fp.accumulator_bits <= spec.accumulator_bits)?;
+    // A synaptic current saturates at the accumulator width, so a
+    // current-based network needs the spec's exact width.
+    let current = net.populations().iter().find(|p| p.params().is_some_and(|n| n.is_current_based()));
+    let acc_ok = match current {
+        Some(_) => fp.accumulator_bits == spec.accumulator_bits,
+        None => fp.accumulator_bits <= spec.accumulator_bits,
+    };
+    bits("accumulator_bits", fp.accumulator_bits, spec.accumulator_bits, acc_ok)?;
+    if let (Some(p), false) = (current, spec.current_state) {
+        return Err(MapError::Current { population: p.name().to_string(), spec_name: spec.name.clone() });
+    }
     let conn = Conn::new(net);
     let n_inputs = conn.is_input.iter().filter(|&&x| x).count() as u64;
     if n_inputs > spec.input_neurons as u64 {

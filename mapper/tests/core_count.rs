@@ -25,6 +25,7 @@ fn spec(w: u32, h: u32, neurons: u32, synapses: u32, axons: u32, routes: u32) ->
         accumulator_bits: 32,
         interconnect: Interconnect::Mesh,
         single_port_synapses: false,
+        current_state: false,
     }
 }
 

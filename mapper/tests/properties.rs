@@ -45,10 +45,11 @@ fn spec_for(net: &Network, knobs: Knobs) -> HardwareSpec {
         input_routes: (st.input_neurons as u32 + 1) * w * h,
         weight_bits: net.fixed_point().weight_bits,
         potential_bits: net.fixed_point().potential_bits,
-        accumulator_bits: 32,
+        accumulator_bits: net.fixed_point().accumulator_bits,
         interconnect: if mesh { Interconnect::Mesh } else { Interconnect::Crossbar },
         // Two synapse banks (twin-row layout) on the mesh half of the cases.
         single_port_synapses: mesh,
+        current_state: net.populations().iter().any(|p| p.params().is_some_and(|n| n.is_current_based())),
     }
 }
 

@@ -99,6 +99,13 @@ pub struct PopulationDoc {
     /// Initial potential (P-bit signed). Default 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub v_init: Option<PerNeuron<i64>>,
+    /// k_syn: makes the population current-based. Each neuron keeps a
+    /// synaptic current i (accumulator-width signed) that decays by
+    /// `i >> syn_shift` each step and takes the step's input; the potential
+    /// integrates i instead of the input (docs/format.md). 0..=A-1.
+    /// Absent: the input goes straight into the potential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syn_shift: Option<PerNeuron<i64>>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -119,6 +126,7 @@ impl PopulationDoc {
             reset: None,
             v_min: None,
             v_init: None,
+            syn_shift: None,
         }
     }
 

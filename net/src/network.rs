@@ -6,7 +6,7 @@
 //!   global neuron ids are `offset + index`, populations in file order;
 //! - every parameter array has exactly one value per neuron and every value
 //!   is inside its fixed-point range (θ in 1..=2^(P-1)-1, b, v_min, v_init in
-//!   P bits, λ in 0..P, weights in W bits);
+//!   P bits, λ in 0..P, k_syn in 0..A, weights in W bits);
 //! - every projection references existing populations, never targets an input
 //!   population, and its indices and shapes match the population sizes;
 //! - for every neuron, the sum of its positive incoming weights and the sum of
@@ -77,6 +77,20 @@ pub struct NeuronParams {
     pub v_min: PerNeuron<i32>,
     /// Initial potential.
     pub v_init: PerNeuron<i32>,
+    /// k_syn of a current-based population; `None`: the input goes
+    /// straight into the potential.
+    pub syn_shift: Option<PerNeuron<u32>>,
+}
+
+impl NeuronParams {
+    /// Whether the population keeps a synaptic current.
+    pub fn is_current_based(&self) -> bool {
+        self.syn_shift.is_some()
+    }
+    /// k_syn of neuron `i`, if the population is current-based.
+    pub fn syn(&self, i: usize) -> Option<u32> {
+        self.syn_shift.as_ref().map(|s| s.get(i))
+    }
 }
 
 /// A validated population.
@@ -390,6 +404,7 @@ impl Network {
                         reset: np.map(|n| n.reset.clone()),
                         v_min: np.and_then(|n| w(&n.v_min)),
                         v_init: np.and_then(|n| w(&n.v_init)),
+                        syn_shift: np.and_then(|n| n.syn_shift.as_ref().map(|s| s.map(|x| x as i64))),
                     }
                 })
                 .collect(),

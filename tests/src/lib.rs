@@ -75,7 +75,9 @@ fn param(size: usize, lo: i64, hi: i64) -> impl Strategy<Value = PerNeuron<i64>>
     ]
 }
 
-fn pop_params(size: usize, p_bits: u32) -> impl Strategy<Value = PopulationDoc> {
+/// Random parameters of a neuron population; `syn_bits`: the accumulator
+/// width when the population may be current-based (a third of them are).
+fn pop_params(size: usize, p_bits: u32, syn_bits: Option<u32>) -> impl Strategy<Value = PopulationDoc> {
     let pmax = (1i64 << (p_bits - 1)) - 1;
     let pmin = -(1i64 << (p_bits - 1));
     // Small thresholds make spikes frequent; large ones exercise saturation.
@@ -99,8 +101,10 @@ fn pop_params(size: usize, p_bits: u32) -> impl Strategy<Value = PopulationDoc> 
         proptest::option::of(param(size, pmin, 0)),
         proptest::option::of(param(size, pmin / 2, pmax / 2)),
         any::<bool>(),
+        // Current-based in a third of the populations that may be.
+        (0u8..3, param(size, 0, syn_bits.unwrap_or(1) as i64 - 1)),
     )
-        .prop_map(move |(threshold, bias, leak_shift, reset, v_min, v_init, output)| PopulationDoc {
+        .prop_map(move |(threshold, bias, leak_shift, reset, v_min, v_init, output, syn)| PopulationDoc {
             name: String::new(),
             size: size as i64,
             kind: PopulationKind::Neuron,
@@ -111,6 +115,7 @@ fn pop_params(size: usize, p_bits: u32) -> impl Strategy<Value = PopulationDoc> 
             reset,
             v_min,
             v_init,
+            syn_shift: (syn_bits.is_some() && syn.0 == 0).then_some(syn.1),
         })
 }
 
@@ -137,16 +142,22 @@ fn raw_proj(w_lo: i64, w_hi: i64) -> impl Strategy<Value = RawProj> {
 /// Random small networks (1-2 input and 1-3 neuron populations of 1-5
 /// neurons, up to 6 projections of every kind, random W and P) with a random
 /// stimulus over up to 24 steps.
+///
+/// Accumulators are 24 bits, so P + A stays within what a core with
+/// `current_state` carries (40 bits) and current-based populations can be
+/// mapped onto a spec of the network's own widths.
 pub fn net_case() -> impl Strategy<Value = NetCase> {
-    net_case_with(2u32..=8, 4u32..=16, 32)
+    net_case_with(2u32..=8, 4u32..=16, 24, true)
 }
 
 /// [`net_case`] with fixed-point widths drawn from the given ranges (a
-/// hardware spec fixes P, and W up to its weight bits).
+/// hardware spec fixes P, and W up to its weight bits); `current`: some
+/// populations may be current-based (`syn_shift`).
 pub fn net_case_with(
     w_bits: std::ops::RangeInclusive<u32>,
     p_bits: std::ops::RangeInclusive<u32>,
     accumulator_bits: u32,
+    current: bool,
 ) -> impl Strategy<Value = NetCase> {
     // Fan-in sums stay below 6 projections x 12 entries x 128 < 2^15.
     assert!(accumulator_bits >= 16, "the generator's fan-in needs 16 accumulator bits");
@@ -157,10 +168,11 @@ pub fn net_case_with(
         proptest::collection::vec(1usize..=5, 1..=3),
         1u32..=24,
     )
-        .prop_flat_map(|(w_bits, p_bits, ins, neus, steps)| {
+        .prop_flat_map(move |(w_bits, p_bits, ins, neus, steps)| {
             let w_lo = -(1i64 << (w_bits - 1));
             let w_hi = (1i64 << (w_bits - 1)) - 1;
-            let params: Vec<_> = neus.iter().map(|&s| pop_params(s, p_bits)).collect();
+            let syn = current.then_some(accumulator_bits);
+            let params: Vec<_> = neus.iter().map(|&s| pop_params(s, p_bits, syn)).collect();
             let n_in: usize = ins.iter().sum();
             (
                 Just((w_bits, p_bits, ins, neus, steps)),
@@ -256,6 +268,7 @@ pub fn property_specs() -> Vec<HardwareSpec> {
         accumulator_bits: 32,
         interconnect: Interconnect::Crossbar,
         single_port_synapses: false,
+        current_state: false,
     };
     vec![
         HardwareSpec { name: "prop-bus".into(), ..base.clone() },
@@ -270,6 +283,8 @@ pub fn property_specs() -> Vec<HardwareSpec> {
             interconnect: Interconnect::Mesh,
             // The UP5K's SPRAM shape, so every property run covers it.
             single_port_synapses: true,
+            // Synaptic currents (P + A = 36 bits of state per slot).
+            current_state: true,
             ..base.clone()
         },
         HardwareSpec {
@@ -280,6 +295,7 @@ pub fn property_specs() -> Vec<HardwareSpec> {
             weight_bits: 4,
             potential_bits: 8,
             accumulator_bits: 16,
+            current_state: true,
             ..base
         },
     ]
@@ -367,9 +383,10 @@ pub fn sim_case(specs: &[HardwareSpec]) -> Result<impl Strategy<Value = SimCase>
         return Err("the spec pool is empty".into());
     }
     let widths = specs.iter().map(case_widths).collect::<Result<Vec<_>, _>>()?;
+    let current: Vec<bool> = specs.iter().map(|s| s.current_state).collect();
     let net = (0..specs.len()).prop_flat_map(move |i| {
         let (w, p, a) = widths[i].clone();
-        (Just(i), net_case_with(w, p..=p, a))
+        (Just(i), net_case_with(w, p..=p, a, current[i]))
     });
     // Seeds do not shrink: a smaller seed is not a simpler case.
     Ok((net, 0u8..3, any::<u64>().no_shrink(), 0u32..3).prop_map(|((spec, net), algo, seed, stall)| SimCase {
@@ -425,7 +442,9 @@ pub fn naive_run(net: &Network, stimulus: &SpikeTrain, steps: u32) -> NaiveResul
     let mut syn = Vec::new();
     net.for_each_synapse(|a, b, w| syn.push((a as usize, b as usize, w as i64)));
     let (pmin, pmax) = net.fixed_point().potential_range();
+    let (amin, amax) = net.fixed_point().accumulator_range();
     let mut v = vec![0i64; n];
+    let mut cur = vec![0i64; n];
     for p in net.populations() {
         if let Some(np) = p.params() {
             for (i, id) in p.ids().enumerate() {
@@ -451,7 +470,14 @@ pub fn naive_run(net: &Network, stimulus: &SpikeTrain, steps: u32) -> NaiveResul
                     None => 0,
                     Some(s) => v[id].div_euclid(1i64 << s),
                 };
-                let mut x = (v[id] - leak + a[id] + np.bias.get(i) as i64).clamp(pmin, pmax);
+                let input = match np.syn(i) {
+                    None => a[id],
+                    Some(k) => {
+                        cur[id] = (cur[id] - cur[id].div_euclid(1i64 << k) + a[id]).clamp(amin, amax);
+                        cur[id]
+                    }
+                };
+                let mut x = (v[id] - leak + input + np.bias.get(i) as i64).clamp(pmin, pmax);
                 let th = np.threshold.get(i) as i64;
                 if x >= th {
                     now[id] = true;

@@ -89,21 +89,24 @@ g = nir.NIRGraph(
 )
 nir.write(HERE / "recurrent_lif.nir", g)
 
-# --- Recurrent CubaLIF (refused: no current-based neuron).
+# --- Recurrent CubaLIF: tau_mem = 8 dt and tau_syn = 4 dt (decays of 2^-3
+# and 2^-2 per step, exact), r = 8 so that dt/tau_mem * r = 1.
 g = nir.NIRGraph(
     nodes={
         "input": nir.Input(np.array([3])),
         "fc_in": nir.Linear(q(rng.normal(0, 1.0, (4, 3)))),
         "cuba": nir.CubaLIF(
-            tau_mem=np.full(4, 4e-3), tau_syn=np.full(4, 2e-3), r=np.ones(4), v_leak=np.zeros(4),
+            tau_mem=np.full(4, 8e-3), tau_syn=np.full(4, 4e-3), r=np.full(4, 8.0), v_leak=np.zeros(4),
             v_threshold=np.ones(4), w_in=np.ones(4),
         ),
         "fc_rec": nir.Linear(q(rng.normal(0, 0.5, (4, 4)))),
         "output": nir.Output(np.array([4])),
     },
     edges=[("input", "fc_in"), ("fc_in", "cuba"), ("cuba", "fc_rec"), ("fc_rec", "cuba"), ("cuba", "output")],
+    metadata={"dt": 1e-3},
 )
 nir.write(HERE / "recurrent_cubalif.nir", g)
+
 
 # --- Conv2d + SumPool2d + Flatten + Affine: a 1x6x6 image, 2 channels.
 conv_w = q(rng.normal(0, 0.5, (2, 1, 3, 3)))
@@ -174,4 +177,22 @@ edit("if_chain.nir", "bad_version.nir", bad_version)
 edit("if_chain.nir", "bad_unknown_node.nir", unknown_node)
 edit("if_chain.nir", "bad_shape_mismatch.nir", shape_mismatch)
 edit("if_chain.nir", "bad_dangling_edge.nir", dangling_edge)
+
+# --- CubaLI readout after IF neurons (read by potentials), taus not powers
+# of two: tau_mem = 5 dt, tau_syn = 3 dt.
+g = nir.NIRGraph(
+    nodes={
+        "input": nir.Input(np.array([3])),
+        "fc1": nir.Affine(q(rng.normal(0, 1.0, (5, 3))), np.zeros(5, np.float32)),
+        "if1": nir.IF(r=np.ones(5), v_threshold=np.ones(5), v_reset=np.zeros(5)),
+        "fc2": nir.Linear(q(rng.normal(0, 1.0, (3, 5)))),
+        "readout": nir.CubaLI(tau_mem=np.full(3, 5e-3), tau_syn=np.full(3, 3e-3), r=np.full(3, 5.0),
+                              v_leak=np.zeros(3), w_in=np.full(3, 2.0)),
+        "output": nir.Output(np.array([3])),
+    },
+    edges=[("input", "fc1"), ("fc1", "if1"), ("if1", "fc2"), ("fc2", "readout"), ("readout", "output")],
+    metadata={"dt": 1e-3},
+)
+nir.write(HERE / "cubali_readout.nir", g)
+
 print("wrote", sorted(p.name for p in HERE.iterdir() if p.suffix in (".nir", ".csv")))

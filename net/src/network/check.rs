@@ -208,6 +208,13 @@ impl Checker {
                     }
                 }
             },
+            Rule::Syn { range, fix } => {
+                if let Some(k) = &p.syn_shift {
+                    if let Some(v) = self.per_neuron(pp.key(field), field, &p.name, size, k, range(fixed), fix) {
+                        np.syn_shift = Some(v.map(|x| x as u32));
+                    }
+                }
+            }
             Rule::Reset => match &p.reset {
                 None => np.reset = PerNeuron::Scalar(Reset::Subtract),
                 Some(PerNeuron::Array(a)) if a.len() != size as usize => {

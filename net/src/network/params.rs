@@ -46,6 +46,13 @@ pub(super) enum Rule {
     },
     /// `reset`: every value is valid; absent means subtract.
     Reset,
+    /// `syn_shift`: a shift in `range`; absent means no synaptic current.
+    Syn {
+        /// Inclusive range of a shift for the widths in use.
+        range: fn(&FixedPoint) -> (i64, i64),
+        /// Help line when a shift is out of range.
+        fix: &'static str,
+    },
 }
 
 impl ParamSpec {
@@ -55,6 +62,7 @@ impl ParamSpec {
             Rule::Int { value, .. } => value(p).is_some(),
             Rule::Leak { .. } => p.leak_shift.is_some(),
             Rule::Reset => p.reset.is_some(),
+            Rule::Syn { .. } => p.syn_shift.is_some(),
         }
     }
 
@@ -116,6 +124,13 @@ pub(super) const PARAMS: &[ParamSpec] = &[
             slot: |n| &mut n.v_init,
         },
     },
+    ParamSpec {
+        field: "syn_shift",
+        rule: Rule::Syn {
+            range: |f| (0, f.accumulator_bits as i64 - 1),
+            fix: "a synaptic current decay shift is 0..accumulator_bits-1; remove `syn_shift` for a neuron without a synaptic current",
+        },
+    },
 ];
 
 impl NeuronParams {
@@ -130,6 +145,7 @@ impl NeuronParams {
             reset: PerNeuron::Scalar(Reset::Subtract),
             v_min: PerNeuron::Scalar(0),
             v_init: PerNeuron::Scalar(0),
+            syn_shift: None,
         }
     }
 }
