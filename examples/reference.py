@@ -3,7 +3,8 @@
 
 This is deliberately naive and shares no code with the Rust golden model:
 Python's unbounded integers, dictionaries instead of compressed rows, and the
-rules of docs/format.md ("Semantics") written out one by one. It computes the
+rules of docs/format.md ("Semantics") written out one by one, including the
+synaptic current of current-based neurons (`syn_shift`). It computes the
 expected spike and potential files of the examples listed in examples.toml.
 
     python3 examples/reference.py --check   # recompute and compare (CI runs this)
@@ -35,6 +36,8 @@ def simulate(net, stimulus_rows, steps):
     fp = net.get("fixed_point", {})
     p_bits = fp.get("potential_bits", 16)
     p_min, p_max = -(2 ** (p_bits - 1)), 2 ** (p_bits - 1) - 1
+    a_bits = fp.get("accumulator_bits", 24)
+    a_min, a_max = -(2 ** (a_bits - 1)), 2 ** (a_bits - 1) - 1
 
     # Every neuron is named (population, index); order = file order.
     neurons = []
@@ -49,13 +52,14 @@ def simulate(net, stimulus_rows, steps):
         reset = per_neuron(pop.get("reset"), size, "subtract")
         v_min = per_neuron(pop.get("v_min"), size, p_min)
         v_init = per_neuron(pop.get("v_init"), size, 0)
+        syn = per_neuron(pop.get("syn_shift"), size, None)  # None: not current-based
         for i in range(size):
             n = (name, i)
             neurons.append(n)
             if kind == "input":
                 inputs.add(n)
             else:
-                params[n] = dict(th=th[i], b=bias[i], leak=leak[i], reset=reset[i], v_min=v_min[i], v=v_init[i])
+                params[n] = dict(th=th[i], b=bias[i], leak=leak[i], reset=reset[i], v_min=v_min[i], v=v_init[i], syn=syn[i])
 
     # Synapses as a plain list of (pre, post, weight); zero weights do nothing.
     synapses = []
@@ -74,6 +78,7 @@ def simulate(net, stimulus_rows, steps):
                 synapses.append(((a, i), (b, i), w))
 
     v = {n: params[n]["v"] for n in params}
+    cur = {n: 0 for n in params}  # synaptic current i (used by current-based neurons only)
     previous = set()  # neurons that spiked in step t-1 (computed or external)
     out = []
     for t in range(steps):
@@ -87,13 +92,19 @@ def simulate(net, stimulus_rows, steps):
             if n in inputs:
                 continue
             p = params[n]
+            # Rule 2: current-based neurons integrate a into i (saturating at A bits); x = i'.
+            if p["syn"] is None:
+                x = acc[n]
+            else:
+                cur[n] = max(a_min, min(a_max, cur[n] - (cur[n] >> p["syn"]) + acc[n]))
+                x = cur[n]
             leak = 0 if p["leak"] == "none" else v[n] >> p["leak"]  # Python >> floors
-            u = v[n] - leak + acc[n] + p["b"]
-            x = max(p_min, min(p_max, u))
-            if x >= p["th"]:
+            u = v[n] - leak + x + p["b"]
+            y = max(p_min, min(p_max, u))
+            if y >= p["th"]:
                 fired.add(n)
-                x = x - p["th"] if p["reset"] == "subtract" else 0
-            v[n] = max(x, p["v_min"])
+                y = y - p["th"] if p["reset"] == "subtract" else 0
+            v[n] = max(y, p["v_min"])
         external = {(pop, i) for (s, pop, i) in stimulus_rows if s == t}
         previous = fired | external
         out += [(t, n) for n in neurons if n in fired]

@@ -31,13 +31,14 @@ fn replay(target: fn(&[u8]), paths: &[PathBuf]) {
     }
 }
 
-/// The seeds `./dev fuzz` gives a target (keep in step with `seed_dirs` there).
+/// The seeds `./dev fuzz` gives a target.
 fn seeds(target: &str) -> Vec<PathBuf> {
     let mut v = match target {
         "network" => [
             files("examples/feedforward", &["toml", "json"]),
             files("examples/recurrent", &["toml", "json"]),
             files("examples/saturation", &["toml", "json"]),
+            files("examples/current", &["toml", "json"]),
             files("tests/corpus/invalid", &[]),
             files("tests/corpus/map", &[]),
         ]

@@ -181,3 +181,42 @@ fn a_16_core_mesh_equals_golden_every_step() {
     assert_eq!(r.spikes, g.spikes);
     assert!(r.spikes.len() > 100, "the blocks fire ({} spikes)", r.spikes.len());
 }
+
+/// A recurrent CubaLIF graph written by the `nir` package, imported as a
+/// current-based population, runs under Verilator on a core with
+/// `current_state`: equal to golden, spikes and potentials after every
+/// step.
+#[test]
+fn an_imported_cubalif_graph_equals_golden_on_hardware() {
+    use spikeforge_convert::nir::{import, ImportOptions};
+    use spikeforge_net::rng::SplitMix64;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../convert/tests/nir/recurrent_cubalif.nir");
+    let imp = import(&path, &ImportOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let net = &imp.net;
+    let spec = HardwareSpec {
+        name: "cuba".into(),
+        mesh_width: 1,
+        mesh_height: 1,
+        current_state: true,
+        ..HardwareSpec::preset("tiny").unwrap()
+    };
+    let mut rng = SplitMix64(3);
+    let steps = 40;
+    // Each input spikes in half of the steps (silent for the last five).
+    let mut csv = String::from("step,population,index\n");
+    for t in 0..steps - 5 {
+        for i in 0..3 {
+            if rng.below(2) == 0 {
+                csv.push_str(&format!("{t},input,{i}\n"));
+            }
+        }
+    }
+    let stim = stimulus(net, &csv);
+    let b = built(&spec);
+    let m = mapped(net, &spec, Algorithm::Greedy);
+    let mut o = RunOptions::verified(steps);
+    o.potentials_every_step = true;
+    let r = run(&b, net, &m, &stim, &o, &mut |_| {}).unwrap();
+    assert_eq!(r.verdict, Verdict::Equal, "{:?}", r.verdict);
+    assert!(r.spikes.len() > 10, "the current-based neurons must spike: {}", r.spikes.len());
+}
