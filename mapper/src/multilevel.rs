@@ -16,7 +16,9 @@
 //!    different seeds, each refined; the least traffic is kept.
 //! 4. **Uncoarsening** with boundary refinement at every level: move a
 //!    vertex to the part it is most connected to (graph), then to the part
-//!    that lowers the nets' Σ w·λ most, while the balanced capacities hold.
+//!    that lowers the nets' Σ w·λ most, while the balanced capacities hold;
+//!    then a k-way Fiduccia–Mattheyses search on the nets (negative-gain
+//!    moves, rollback to the best prefix), with a work limit per level.
 //!
 //! When the network has more parameter sets than a core's table holds,
 //! coarsening merges only neurons of the same set, so every vertex has one
@@ -668,7 +670,13 @@ impl Gains for HyperGains<'_> {
 /// net's targets in id order), so refining on them alone can undo what the
 /// nets favour, e.g. every channel of one position of a convolution on one core.
 fn refine_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize) {
-    let phi = (0..h.w.len())
+    let mut gains = HyperGains { h, phi: phi_of(h, part), to: vec![0.0; k], touched: Vec::new() };
+    greedy_refine(g, part, k, cap, cap_sets, passes, &mut gains);
+}
+
+/// Per net: (part, pins in it), sorted by part.
+fn phi_of(h: &Hyper, part: &[u32]) -> Vec<Vec<(u32, u32)>> {
+    (0..h.w.len())
         .map(|e| {
             let mut c: Vec<(u32, u32)> = Vec::new();
             for &p in h.pins(e) {
@@ -676,9 +684,150 @@ fn refine_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_se
             }
             c
         })
-        .collect();
-    let mut gains = HyperGains { h, phi, to: vec![0.0; k], touched: Vec::new() };
-    greedy_refine(g, part, k, cap, cap_sets, passes, &mut gains);
+        .collect()
+}
+
+/// Nets larger than this do not update their pins' queue entries after a
+/// move in [`fm_hyper`] (a dense layer's net would cost thousands of gain
+/// computations per move); their pins' gains are checked when popped.
+const FM_UPDATE_MAX_PINS: usize = 64;
+
+/// The best move of `v` that keeps the capacities: (gain, part).
+#[allow(clippy::too_many_arguments)]
+fn best_move(
+    g: &Graph,
+    v: usize,
+    part: &[u32],
+    gains: &mut HyperGains<'_>,
+    used: &[W],
+    sets: &PartSets<'_>,
+    cap: W,
+    out: &mut Vec<(usize, f32)>,
+    work: &mut u64,
+) -> Option<(f32, usize)> {
+    *work += (gains.h.vstart[v + 1] - gains.h.vstart[v]) as u64;
+    out.clear();
+    gains.gains(v, part, out);
+    let w = g.vw[v];
+    let mut best: Option<(f32, usize)> = None;
+    for &(p, gain) in out.iter() {
+        if used[p].0 + w.0 > cap.0 || used[p].1 + w.1 > cap.1 || !sets.room(p, v) {
+            continue;
+        }
+        if best.is_none_or(|(bg, bp)| gain > bg || (gain == bg && p < bp)) {
+            best = Some((gain, p));
+        }
+    }
+    best
+}
+
+/// k-way Fiduccia–Mattheyses on the nets: in each pass the boundary
+/// vertices are queued by their best feasible (λ−1) gain; the best is
+/// moved even when the gain is negative, then locked, and the vertices
+/// sharing a small net with it are queued again with their new gains; a
+/// pass stops `patience` moves after its best prefix and is rolled back to
+/// it. This climbs out of the local minima where every single move costs,
+/// which greedy refinement cannot.
+#[allow(clippy::too_many_arguments)]
+fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize, patience: usize) {
+    use std::collections::BinaryHeap;
+    let key = |gain: f32| (gain as f64 * 65536.0).round() as i64;
+    let mut gains = HyperGains { h, phi: phi_of(h, part), to: vec![0.0; k], touched: Vec::new() };
+    let mut used: Vec<W> = vec![(0, 0); k];
+    let mut sets = PartSets::new(g, k, cap_sets);
+    for (v, &p) in part.iter().enumerate() {
+        let p = p as usize;
+        used[p] = (used[p].0 + g.vw[v].0, used[p].1 + g.vw[v].1);
+        sets.add(p, v, 1);
+    }
+    let n = g.n();
+    let mut buf = Vec::new();
+    let mut locked = vec![false; n];
+    // Net visits of the gain computations, bounded by the pins: on random
+    // networks, where most moves touch nets that change their gains, an
+    // unbounded search costs seconds for a percent.
+    let local = h.pins.len() <= FM_LOCAL_PINS_PER_NET * h.w.len().max(1);
+    let per_pin = if local { FM_WORK_PER_PIN_LOCAL } else { FM_WORK_PER_PIN };
+    let (mut work, budget) = (0u64, per_pin * h.pins.len() as u64);
+    for _ in 0..passes {
+        if work > budget {
+            break;
+        }
+        locked.fill(false);
+        let mut heap: BinaryHeap<(i64, std::cmp::Reverse<usize>)> = BinaryHeap::new();
+        for v in 0..n {
+            let nets = &h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize];
+            if nets.iter().any(|&e| gains.phi[e as usize].len() > 1) {
+                if let Some((gain, _)) = best_move(g, v, part, &mut gains, &used, &sets, cap, &mut buf, &mut work) {
+                    heap.push((key(gain), std::cmp::Reverse(v)));
+                }
+            }
+        }
+        let mut log: Vec<(usize, usize, usize)> = Vec::new();
+        let (mut sum, mut best_sum, mut best_len) = (0i64, 0i64, 0usize);
+        while let Some((queued, std::cmp::Reverse(v))) = heap.pop() {
+            if locked[v] {
+                continue;
+            }
+            if work > budget {
+                break;
+            }
+            let Some((gain, b)) = best_move(g, v, part, &mut gains, &used, &sets, cap, &mut buf, &mut work) else {
+                continue;
+            };
+            if key(gain) < queued {
+                // Its gain fell since it was queued: queue it at the new one.
+                heap.push((key(gain), std::cmp::Reverse(v)));
+                continue;
+            }
+            let a = part[v] as usize;
+            let w = g.vw[v];
+            used[a] = (used[a].0 - w.0, used[a].1 - w.1);
+            used[b] = (used[b].0 + w.0, used[b].1 + w.1);
+            sets.add(a, v, -1);
+            sets.add(b, v, 1);
+            part[v] = b as u32;
+            gains.moved(v, a, b);
+            locked[v] = true;
+            log.push((v, a, b));
+            sum += key(gain);
+            if sum > best_sum {
+                (best_sum, best_len) = (sum, log.len());
+            } else if log.len() - best_len > patience {
+                break;
+            }
+            for &e in &h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize] {
+                let pins = h.pins(e as usize);
+                // A pin's gain on e changes only if e just left a (now 0 or
+                // 1 pins there) or just entered b (1 or 2), as in KaHyPar.
+                let phi = &gains.phi[e as usize];
+                if pins.len() > FM_UPDATE_MAX_PINS || (get(phi, a as u32) > 1 && get(phi, b as u32) > 2) {
+                    continue;
+                }
+                for &u in pins {
+                    let u = u as usize;
+                    if !locked[u] {
+                        if let Some((gu, _)) = best_move(g, u, part, &mut gains, &used, &sets, cap, &mut buf, &mut work)
+                        {
+                            heap.push((key(gu), std::cmp::Reverse(u)));
+                        }
+                    }
+                }
+            }
+        }
+        for &(v, a, b) in log[best_len..].iter().rev() {
+            let w = g.vw[v];
+            used[b] = (used[b].0 - w.0, used[b].1 - w.1);
+            used[a] = (used[a].0 + w.0, used[a].1 + w.1);
+            sets.add(b, v, -1);
+            sets.add(a, v, 1);
+            part[v] = a as u32;
+            gains.moved(v, b, a);
+        }
+        if best_sum <= 0 {
+            break;
+        }
+    }
 }
 
 /// Neurons per parameter set of every part, when sets are tracked.
@@ -802,6 +951,7 @@ pub fn partition_fine(fine: &Fine, conn: &Conn, k: usize, cap: (u32, u32), param
         refine(finer, &mut fp, k, cap, param_sets, 4);
         if let Some(h) = fh {
             refine_hyper(finer, h, &mut fp, k, cap, param_sets, 4);
+            fm_hyper(finer, h, &mut fp, k, cap, param_sets, FM_PASSES, FM_PATIENCE);
         }
         part = fp;
     }
@@ -813,6 +963,18 @@ pub fn partition_fine(fine: &Fine, conn: &Conn, k: usize, cap: (u32, u32), param
 
 /// Initial partitions tried at the coarsest level.
 const INITIAL_RUNS: usize = 24;
+/// [`fm_hyper`]'s passes per level and moves past a pass's best.
+const FM_PASSES: usize = 3;
+/// See [`FM_PASSES`].
+const FM_PATIENCE: usize = 100;
+/// [`fm_hyper`]'s work limit per level: net visits per pin of the level.
+const FM_WORK_PER_PIN: u64 = 40;
+/// The limit on levels whose nets have at most [`FM_LOCAL_PINS_PER_NET`]
+/// pins on average (locally connected networks), where a longer search
+/// pays: `cargo bench -p spikeforge-mapper` (docs/benchmarks.md).
+const FM_WORK_PER_PIN_LOCAL: u64 = 200;
+/// See [`FM_WORK_PER_PIN_LOCAL`].
+const FM_LOCAL_PINS_PER_NET: usize = 32;
 
 /// Σ over nets of weight × parts spanned: the (λ−1) objective up to a constant.
 fn lambda(h: &Hyper, part: &[u32]) -> f64 {

@@ -77,13 +77,15 @@ fn param(size: usize, lo: i64, hi: i64) -> impl Strategy<Value = PerNeuron<i64>>
 
 /// Random parameters of a neuron population; `syn_bits`: the accumulator
 /// width when the population may be current-based (a third of them are).
-fn pop_params(size: usize, p_bits: u32, syn_bits: Option<u32>) -> impl Strategy<Value = PopulationDoc> {
+/// Without `syn_bits` the draws are the same as before current-based
+/// neurons existed, so seeds of campaigns on other specs keep their cases.
+fn pop_params(size: usize, p_bits: u32, syn_bits: Option<u32>) -> BoxedStrategy<PopulationDoc> {
     let pmax = (1i64 << (p_bits - 1)) - 1;
     let pmin = -(1i64 << (p_bits - 1));
     // Small thresholds make spikes frequent; large ones exercise saturation.
     let th_hi = pmax.min(48);
     let small = 12.min(pmax);
-    (
+    let base = (
         param(size, 1, th_hi),
         proptest::option::of(param(size, -small, small)),
         proptest::option::of(prop_oneof![
@@ -101,10 +103,8 @@ fn pop_params(size: usize, p_bits: u32, syn_bits: Option<u32>) -> impl Strategy<
         proptest::option::of(param(size, pmin, 0)),
         proptest::option::of(param(size, pmin / 2, pmax / 2)),
         any::<bool>(),
-        // Current-based in a third of the populations that may be.
-        (0u8..3, param(size, 0, syn_bits.unwrap_or(1) as i64 - 1)),
     )
-        .prop_map(move |(threshold, bias, leak_shift, reset, v_min, v_init, output, syn)| PopulationDoc {
+        .prop_map(move |(threshold, bias, leak_shift, reset, v_min, v_init, output)| PopulationDoc {
             name: String::new(),
             size: size as i64,
             kind: PopulationKind::Neuron,
@@ -115,8 +115,20 @@ fn pop_params(size: usize, p_bits: u32, syn_bits: Option<u32>) -> impl Strategy<
             reset,
             v_min,
             v_init,
-            syn_shift: (syn_bits.is_some() && syn.0 == 0).then_some(syn.1),
-        })
+            syn_shift: None,
+        });
+    match syn_bits {
+        // Current-based in a third of the populations that may be.
+        Some(a) => (base, 0u8..3, param(size, 0, a as i64 - 1))
+            .prop_map(|(mut d, c, k)| {
+                if c == 0 {
+                    d.syn_shift = Some(k);
+                }
+                d
+            })
+            .boxed(),
+        None => base.boxed(),
+    }
 }
 
 /// Raw projection choices, mapped onto valid indices once sizes are known.
