@@ -945,6 +945,11 @@ pub fn partition_fine(fine: &Fine, conn: &Conn, k: usize, cap: (u32, u32), param
             part = p;
         }
     }
+    // Without coarse levels (a small network) the search below never runs:
+    // run it on the chosen initial partition.
+    if let (Some(h), true) = (top_h, maps.is_empty()) {
+        fm_hyper(top, h, &mut part, k, cap, param_sets, FM_PASSES, FM_PATIENCE);
+    }
     for i in (0..maps.len()).rev() {
         let (finer, fh) = if i == 0 { (&fine.g, &fine.h) } else { (&coarse[i - 1], &hypers[i - 1]) };
         let mut fp: Vec<u32> = maps[i].iter().map(|&c| part[c as usize]).collect();
