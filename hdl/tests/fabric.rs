@@ -166,10 +166,11 @@ proptest::proptest! {
             input_routes: 64,
             weight_bits: net.fixed_point().weight_bits,
             potential_bits: net.fixed_point().potential_bits,
-            accumulator_bits: 32,
+            // Current-based populations need the network's own width.
+            accumulator_bits: net.fixed_point().accumulator_bits,
             interconnect: if mesh { spikeforge_mapper::Interconnect::Mesh } else { spikeforge_mapper::Interconnect::Crossbar },
             single_port_synapses: false,
-            current_state: false,
+            current_state: net.populations().iter().any(|p| p.params().is_some_and(|n| n.is_current_based())),
         };
         let algo = if multilevel { Algorithm::Multilevel } else { Algorithm::Greedy };
         let m = map(&net, &spec, &MapOptions::new(algo)).unwrap();
