@@ -298,7 +298,27 @@ impl Logic for NeuronPipe {
         // Stage 3.
         s.push_str(&format!(
             "// Stage 3: threshold, reset, clamp (sat - th < v_min as sat < v_min + th).\n\
-             wire [{p}:0] s3_sat = {{r2_sat[{pm}], r2_sat}};\n\
+             {}\
+             initial begin\n    out_valid = 1'b0;\n    out_spike = 1'b0;\n    out_slot = 16'd0;\n    out_output = 1'b0;\n    v_next = {x}'d0;\nend\n\
+             always @(posedge clock) begin\n    out_valid <= r2_valid;\n    out_spike <= r2_valid && s3_spike;\n\
+             \x20   if (r2_valid) begin\n        out_slot <= r2_slot;\n        out_output <= r2_output;\n        v_next <= {};\n    end\nend\n\
+             always @(*) busy = r1_valid || r2_valid || out_valid;\n",
+            stage3_decide(p),
+            sx("s3_out", &format!("s3_out[{p}]"), p + 1, X),
+            x = X,
+        ));
+        Verilog::Custom(s)
+    }
+}
+
+/// Stage 3's decision on the stage-2 registers, in Verilog: spike,
+/// subtract or zero reset, and the lower clamp, into `s3_out` (P+1 bits).
+/// The compare of `sat − θ` against v_min is done as `sat < v_min + θ`, so
+/// no compare waits for a subtraction.
+fn stage3_decide(p: usize) -> String {
+    let pm = p - 1;
+    format!(
+        "wire [{p}:0] s3_sat = {{r2_sat[{pm}], r2_sat}};\n\
              wire [{p}:0] s3_th = {{r2_th[{pm}], r2_th}};\n\
              wire [{p}:0] s3_vm = {{r2_vm[{pm}], r2_vm}};\n\
              wire s3_spike = $signed(s3_sat) >= $signed(s3_th);\n\
@@ -308,17 +328,9 @@ impl Logic for NeuronPipe {
              wire s3_lt_zero = !r2_vm[{pm}] && (r2_vm != {p}'d0);\n\
              wire [{p}:0] s3_after = s3_spike ? (r2_rz ? {p1}'d0 : s3_diff) : s3_sat;\n\
              wire s3_lt = s3_spike ? (r2_rz ? s3_lt_zero : s3_lt_diff) : s3_lt_sat;\n\
-             wire [{p}:0] s3_out = s3_lt ? s3_vm : s3_after;\n\
-             initial begin\n    out_valid = 1'b0;\n    out_spike = 1'b0;\n    out_slot = 16'd0;\n    out_output = 1'b0;\n    v_next = {x}'d0;\nend\n\
-             always @(posedge clock) begin\n    out_valid <= r2_valid;\n    out_spike <= r2_valid && s3_spike;\n\
-             \x20   if (r2_valid) begin\n        out_slot <= r2_slot;\n        out_output <= r2_output;\n        v_next <= {};\n    end\nend\n\
-             always @(*) busy = r1_valid || r2_valid || out_valid;\n",
-            sx("s3_out", &format!("s3_out[{p}]"), p + 1, X),
-            p1 = p + 1,
-            x = X,
-        ));
-        Verilog::Custom(s)
-    }
+             wire [{p}:0] s3_out = s3_lt ? s3_vm : s3_after;\n",
+        p1 = p + 1
+    )
 }
 
 /// Sign extension of `e` (an expression `w` bits wide whose sign bit is
@@ -402,24 +414,14 @@ impl NeuronPipe {
         let pad = if p + a < X { format!("{}'d0, ", X - p - a) } else { String::new() };
         s.push_str(&format!(
             "// Stage 3: threshold, reset, clamp (sat - th < v_min as sat < v_min + th); out {{i', v'}}.\n\
-             wire [{p}:0] s3_sat = {{r2_sat[{pm}], r2_sat}};\n\
-             wire [{p}:0] s3_th = {{r2_th[{pm}], r2_th}};\n\
-             wire [{p}:0] s3_vm = {{r2_vm[{pm}], r2_vm}};\n\
-             wire s3_spike = $signed(s3_sat) >= $signed(s3_th);\n\
-             wire [{p}:0] s3_diff = s3_sat - s3_th;\n\
-             wire s3_lt_sat = $signed(s3_sat) < $signed(s3_vm);\n\
-             wire s3_lt_diff = $signed(s3_sat) < $signed(r2_vth);\n\
-             wire s3_lt_zero = !r2_vm[{pm}] && (r2_vm != {p}'d0);\n\
-             wire [{p}:0] s3_after = s3_spike ? (r2_rz ? {p1}'d0 : s3_diff) : s3_sat;\n\
-             wire s3_lt = s3_spike ? (r2_rz ? s3_lt_zero : s3_lt_diff) : s3_lt_sat;\n\
-             wire [{p}:0] s3_out = s3_lt ? s3_vm : s3_after;\n\
+             {}\
              // The result fits P bits: its sign copy above them is not needed.\n\
              wire unused_s3_top = s3_out[{p}];\n\
              initial begin\n    out_valid = 1'b0;\n    out_spike = 1'b0;\n    out_slot = 16'd0;\n    out_output = 1'b0;\n    v_next = {X}'d0;\nend\n\
              always @(posedge clock) begin\n    out_valid <= r2_valid;\n    out_spike <= r2_valid && s3_spike;\n\
              \x20   if (r2_valid) begin\n        out_slot <= r2_slot;\n        out_output <= r2_output;\n        v_next <= {{{pad}r2_i, s3_out[{pm}:0]}};\n    end\nend\n\
              always @(*) busy = r1_valid || r2_valid || out_valid;\n",
-            p1 = p + 1,
+            stage3_decide(p),
         ));
         s
     }

@@ -533,11 +533,8 @@ trait Gains {
     fn moved(&mut self, v: usize, a: usize, b: usize);
 }
 
-/// Greedy boundary refinement: each vertex in turn moves to the part with
-/// the highest positive gain (ties to the lower part) while the capacities
-/// `cap` and `cap_sets` hold; up to `passes` passes, fewer once one moves
-/// nothing.
-fn greedy_refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize, gains: &mut dyn Gains) {
+/// The parts' loads (neurons, synapse entries) and parameter sets.
+fn loads<'g>(g: &'g Graph, part: &[u32], k: usize, cap_sets: u32) -> (Vec<W>, PartSets<'g>) {
     let mut used: Vec<W> = vec![(0, 0); k];
     let mut sets = PartSets::new(g, k, cap_sets);
     for (v, &p) in part.iter().enumerate() {
@@ -545,6 +542,34 @@ fn greedy_refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, p
         used[p] = (used[p].0 + g.vw[v].0, used[p].1 + g.vw[v].1);
         sets.add(p, v, 1);
     }
+    (used, sets)
+}
+
+/// Moves vertex `v` to part `b`, keeping the parts' loads, sets and gains.
+fn shift(
+    g: &Graph,
+    part: &mut [u32],
+    used: &mut [W],
+    sets: &mut PartSets<'_>,
+    gains: &mut dyn Gains,
+    v: usize,
+    b: usize,
+) {
+    let (a, w) = (part[v] as usize, g.vw[v]);
+    used[a] = (used[a].0 - w.0, used[a].1 - w.1);
+    used[b] = (used[b].0 + w.0, used[b].1 + w.1);
+    sets.add(a, v, -1);
+    sets.add(b, v, 1);
+    part[v] = b as u32;
+    gains.moved(v, a, b);
+}
+
+/// Greedy boundary refinement: each vertex in turn moves to the part with
+/// the highest positive gain (ties to the lower part) while the capacities
+/// `cap` and `cap_sets` hold; up to `passes` passes, fewer once one moves
+/// nothing.
+fn greedy_refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize, gains: &mut dyn Gains) {
+    let (mut used, mut sets) = loads(g, part, k, cap_sets);
     let mut candidates: Vec<(usize, f32)> = Vec::new();
     for _ in 0..passes {
         let mut moved = 0;
@@ -562,13 +587,7 @@ fn greedy_refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, p
                 }
             }
             if let Some((_, b)) = best {
-                let a = part[v] as usize;
-                used[a] = (used[a].0 - w.0, used[a].1 - w.1);
-                used[b] = (used[b].0 + w.0, used[b].1 + w.1);
-                sets.add(a, v, -1);
-                sets.add(b, v, 1);
-                part[v] = b as u32;
-                gains.moved(v, a, b);
+                shift(g, part, &mut used, &mut sets, gains, v, b);
                 moved += 1;
             }
         }
@@ -733,13 +752,7 @@ fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: 
     use std::collections::BinaryHeap;
     let key = |gain: f32| (gain as f64 * 65536.0).round() as i64;
     let mut gains = HyperGains { h, phi: phi_of(h, part), to: vec![0.0; k], touched: Vec::new() };
-    let mut used: Vec<W> = vec![(0, 0); k];
-    let mut sets = PartSets::new(g, k, cap_sets);
-    for (v, &p) in part.iter().enumerate() {
-        let p = p as usize;
-        used[p] = (used[p].0 + g.vw[v].0, used[p].1 + g.vw[v].1);
-        sets.add(p, v, 1);
-    }
+    let (mut used, mut sets) = loads(g, part, k, cap_sets);
     let n = g.n();
     let mut buf = Vec::new();
     let mut locked = vec![false; n];
@@ -781,13 +794,7 @@ fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: 
                 continue;
             }
             let a = part[v] as usize;
-            let w = g.vw[v];
-            used[a] = (used[a].0 - w.0, used[a].1 - w.1);
-            used[b] = (used[b].0 + w.0, used[b].1 + w.1);
-            sets.add(a, v, -1);
-            sets.add(b, v, 1);
-            part[v] = b as u32;
-            gains.moved(v, a, b);
+            shift(g, part, &mut used, &mut sets, &mut gains, v, b);
             locked[v] = true;
             log.push((v, a, b));
             sum += key(gain);
@@ -815,14 +822,8 @@ fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: 
                 }
             }
         }
-        for &(v, a, b) in log[best_len..].iter().rev() {
-            let w = g.vw[v];
-            used[b] = (used[b].0 - w.0, used[b].1 - w.1);
-            used[a] = (used[a].0 + w.0, used[a].1 + w.1);
-            sets.add(b, v, -1);
-            sets.add(a, v, 1);
-            part[v] = a as u32;
-            gains.moved(v, b, a);
+        for &(v, a, _) in log[best_len..].iter().rev() {
+            shift(g, part, &mut used, &mut sets, &mut gains, v, a);
         }
         if best_sum <= 0 {
             break;
