@@ -451,7 +451,7 @@ fn parse_node(file: &str, name: &str, g: &Obj) -> Result<Node, NirError> {
         for (key, t) in [(tau_key, &tau), ("tau_syn", &tau_syn)] {
             if let Some(i) = t.iter().position(|&t| t <= 0.0 || !t.is_finite()) {
                 if cell.leaky() && (key != "tau_syn" || cell.current()) {
-                    return Err(g.err(key, format!("value {i} is {}; a time constant must be > 0", t[i])));
+                    return Err(g.err(key, format!("value {i} is {}; a time constant is a finite number > 0", t[i])));
                 }
             }
         }
