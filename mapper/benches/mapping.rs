@@ -11,7 +11,8 @@
 //! With `SF_BENCH_EXPORT=DIR` each case's hypergraph and both partitions are
 //! written to DIR for `mapper/benches/compare_partitioners.py`, which runs
 //! METIS and KaHyPar on the same hypergraphs with the same core count.
-//! `SF_BENCH_MAX_SYNAPSES` limits the sizes (e.g. 200000 for a quick run).
+//! `SF_BENCH_MAX_SYNAPSES` limits the sizes (e.g. 200000 for a quick run);
+//! `SF_BENCH_CASES=a,b` runs only the cases whose names contain a or b.
 
 use spikeforge_mapper::conn::Conn;
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapOptions, Mapping};
@@ -302,6 +303,9 @@ fn main() {
         let name = path.file_stem().map_or("net".into(), |s| s.to_string_lossy().into_owned());
         cases.push((name, Box::new(move || spikeforge_net::load_network(&path).expect("a valid network file"))));
     }
+    let only = std::env::var("SF_BENCH_CASES").unwrap_or_default();
+    let only: Vec<&str> = only.split(',').filter(|p| !p.is_empty()).collect();
+    cases.retain(|(case, _)| only.is_empty() || only.iter().any(|o| case.contains(o)));
     for (case, make) in cases {
         {
             let net = make();

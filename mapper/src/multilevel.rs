@@ -531,6 +531,8 @@ trait Gains {
     fn gains(&mut self, v: usize, part: &[u32], out: &mut Vec<(usize, f32)>);
     /// `v` moved from part `a` to part `b`.
     fn moved(&mut self, v: usize, a: usize, b: usize);
+    /// Marks the vertices whose gains a move of `v` can change (`v` too).
+    fn mark(&self, v: usize, dirty: &mut [bool]);
 }
 
 /// The parts' loads (neurons, synapse entries) and parameter sets.
@@ -571,15 +573,26 @@ fn shift(
 fn greedy_refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize, gains: &mut dyn Gains) {
     let (mut used, mut sets) = loads(g, part, k, cap_sets);
     let mut candidates: Vec<(usize, f32)> = Vec::new();
+    // A vertex is evaluated again only when a move may have changed its
+    // gains (a neighbour or a net of it moved) or when a gaining move was
+    // blocked by a capacity (room may have opened): the others would find
+    // no gaining move, so the moves are those of evaluating every vertex
+    // every pass, at a fraction of the gain computations.
+    let mut dirty = vec![true; g.n()];
     for _ in 0..passes {
         let mut moved = 0;
         for v in 0..g.n() {
+            if !dirty[v] {
+                continue;
+            }
+            dirty[v] = false;
             candidates.clear();
             gains.gains(v, part, &mut candidates);
             let w = g.vw[v];
             let mut best: Option<(f32, usize)> = None;
             for &(p, gain) in &candidates {
                 if used[p].0 + w.0 > cap.0 || used[p].1 + w.1 > cap.1 || !sets.room(p, v) {
+                    dirty[v] |= gain > 1e-6;
                     continue;
                 }
                 if gain > 1e-6 && best.is_none_or(|(bg, bp)| gain > bg || (gain == bg && p < bp)) {
@@ -588,6 +601,7 @@ fn greedy_refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, p
             }
             if let Some((_, b)) = best {
                 shift(g, part, &mut used, &mut sets, gains, v, b);
+                gains.mark(v, &mut dirty);
                 moved += 1;
             }
         }
@@ -623,6 +637,13 @@ impl Gains for GraphGains<'_> {
     }
 
     fn moved(&mut self, _: usize, _: usize, _: usize) {}
+
+    fn mark(&self, v: usize, dirty: &mut [bool]) {
+        dirty[v] = true;
+        for (u, _) in self.g.neighbors(v) {
+            dirty[u] = true;
+        }
+    }
 }
 
 /// Boundary refinement on the graph: move vertices to the part they are
@@ -679,6 +700,16 @@ impl Gains for HyperGains<'_> {
         for &e in &h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize] {
             add(&mut self.phi[e as usize], a as u32, -1);
             add(&mut self.phi[e as usize], b as u32, 1);
+        }
+    }
+
+    fn mark(&self, v: usize, dirty: &mut [bool]) {
+        dirty[v] = true;
+        let h = self.h;
+        for &e in &h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize] {
+            for &u in h.pins(e as usize) {
+                dirty[u as usize] = true;
+            }
         }
     }
 }

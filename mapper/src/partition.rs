@@ -261,6 +261,11 @@ impl<'a> State<'a> {
         self.conn.in_src.len()
     }
 
+    /// The number of computed (non-input) neurons.
+    pub fn computed_neurons(&self) -> usize {
+        self.conn.computed().count()
+    }
+
     /// Whether every capacity holds.
     pub fn fits(&self) -> bool {
         self.k as u32 <= self.caps.cores
@@ -460,8 +465,9 @@ impl<'a> State<'a> {
     /// and the moves after the best prefix are rolled back. Gains are kept
     /// in a heap and recomputed when popped (lazy updates); after a move
     /// the gains of its sources, targets and (for small nets) siblings are
-    /// pushed anew. Stops when a pass gains nothing.
-    pub fn fm(&mut self, passes: usize, patience: usize) {
+    /// pushed anew. Stops when a pass gains nothing, or less than
+    /// `min_gain` times the traffic.
+    pub fn fm(&mut self, passes: usize, patience: usize, min_gain: f64) {
         use std::collections::BinaryHeap;
         if self.k < 2 {
             return;
@@ -541,7 +547,7 @@ impl<'a> State<'a> {
             for &(v, a) in moves[best_len..].iter().rev() {
                 self.apply(v, a);
             }
-            if best_cum <= 1e-9 {
+            if best_cum <= 1e-9 || best_cum < min_gain * self.traffic() {
                 break;
             }
         }
@@ -912,12 +918,17 @@ pub fn grow(conn: &Conn, caps: &Caps, rate: &[f64]) -> Result<(Vec<u32>, usize),
                     heap.push(Scored(score[u as usize], u, 0));
                 }
             };
+            // Siblings (other targets of v's sources) only for a vertex of
+            // moderate fan-in: a dense neuron's 1,568 sources would push
+            // 100k heap entries per neuron placed (0.5 s on the converted
+            // CNN for a candidate that is never the best there).
+            let siblings = srcs.len() <= 256;
             for &s in srcs {
                 bump(s, w(s), &mut heap);
                 if seen[s as usize] != c {
                     seen[s as usize] = c;
                     let t = conn.targets(s);
-                    if t.len() <= 256 {
+                    if siblings && t.len() <= 256 {
                         for &u in t {
                             bump(u, w(s), &mut heap);
                         }
