@@ -17,9 +17,17 @@ pub struct CheckArgs {
 
 /// `spikeforge schema` has no arguments.
 #[derive(Args)]
-pub struct SchemaArgs {}
+pub struct SchemaArgs {
+    /// Accepted for uniformity: the schema is JSON either way.
+    #[command(flatten)]
+    pub output: JsonArg,
+}
 
 impl Command for SchemaArgs {
+    fn json(&self) -> bool {
+        self.output.json
+    }
+
     fn run(&self) -> Result<Outcome, Failure> {
         println!("{}", serde_json::to_string_pretty(&spikeforge_net::json_schema()).expect("schema is JSON"));
         Ok(Outcome::Done)

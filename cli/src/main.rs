@@ -28,6 +28,7 @@ mod nircmd;
 mod regresscmd;
 mod report;
 mod runcmd;
+mod shellcmd;
 mod simcmd;
 
 // The paths sim and run have always imported their helpers from.
@@ -84,6 +85,10 @@ enum Cmd {
     /// ANN, check its accuracy, map it, co-simulate its hardware under
     /// Verilator against golden, write FPGA sources and an HTML report.
     Demo(example::DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shellcmd::CompletionsArgs),
+    /// Write the man pages (spikeforge.1 and one per subcommand).
+    Man(shellcmd::ManArgs),
 }
 
 impl Cmd {
@@ -104,6 +109,8 @@ impl Cmd {
             Cmd::Import(a) => a,
             Cmd::Export(a) => a,
             Cmd::Demo(a) => a,
+            Cmd::Completions(a) => a,
+            Cmd::Man(a) => a,
         }
     }
 }

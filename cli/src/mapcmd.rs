@@ -17,11 +17,17 @@ pub struct SpecCmdArgs {
     /// List the presets.
     #[arg(long)]
     pub list: bool,
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 impl Command for SpecCmdArgs {
+    fn json(&self) -> bool {
+        self.output.json
+    }
+
     fn run(&self) -> Result<Outcome, Failure> {
-        spec(self.name.as_deref(), self.list)
+        spec(self.name.as_deref(), self.list, self.output.json)
     }
 }
 
@@ -58,13 +64,27 @@ impl Command for MapArgs {
     }
 }
 
-fn spec(name: Option<&str>, list: bool) -> Result<Outcome, Failure> {
+fn spec(name: Option<&str>, list: bool, json: bool) -> Result<Outcome, Failure> {
     match name {
         Some(n) if !list => {
             let s = HardwareSpec::preset(n).ok_or_else(|| {
                 other(format!("unknown preset `{n}`"), Some(&format!("presets: {}", PRESETS.join(", "))))
             })?;
-            print!("{}", to_toml(&s));
+            if json {
+                println!("{}", json!({"preset": n, "cores": s.cores(), "spec": s}));
+            } else {
+                print!("{}", to_toml(&s));
+            }
+        }
+        _ if json => {
+            let presets: Vec<_> = PRESETS
+                .iter()
+                .map(|n| {
+                    let s = HardwareSpec::preset(n).expect("preset");
+                    json!({"preset": n, "cores": s.cores(), "spec": s})
+                })
+                .collect();
+            println!("{}", json!({ "presets": presets }));
         }
         _ => {
             println!(

@@ -260,6 +260,7 @@ fn bad_stimulus_is_located() {
 fn schema_is_json_schema() {
     let o = run(&["schema"]);
     assert_eq!(o.status.code(), Some(0));
+    assert_eq!(run(&["schema", "--json"]).stdout, o.stdout, "--json prints the same schema");
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(j["$schema"].as_str().unwrap().contains("json-schema.org"));
     assert!(j["properties"]["populations"].is_object());
@@ -409,6 +410,76 @@ fn spec_list_and_print() {
     let o = run(&["spec", "huge"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("presets: tiny, ice40, up5k, medium, ecp5, large"), "{}", stderr(&o));
+    // --json: the error report on stdout, and the presets as specs.
+    let o = run(&["spec", "huge", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["ok"], false, "{j}");
+    let o = run(&["spec", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = j["presets"].as_array().unwrap().iter().map(|p| p["preset"].as_str().unwrap()).collect();
+    assert_eq!(names, spikeforge_mapper::spec::PRESETS);
+    for p in j["presets"].as_array().unwrap() {
+        let spec: spikeforge_mapper::HardwareSpec = serde_json::from_value(p["spec"].clone()).unwrap();
+        assert_eq!(spec, spikeforge_mapper::HardwareSpec::preset(p["preset"].as_str().unwrap()).unwrap());
+        assert_eq!(p["cores"], spec.cores());
+    }
+    let o = run(&["spec", "tiny", "--json"]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["spec"]["neurons_per_core"], 16, "{j}");
+}
+
+#[test]
+fn completions_and_man_pages_cover_every_subcommand() {
+    let subcommands = [
+        "check",
+        "golden",
+        "schema",
+        "spec",
+        "hdl",
+        "map",
+        "sim",
+        "regress",
+        "fpga",
+        "run",
+        "convert",
+        "import",
+        "export",
+        "demo",
+        "completions",
+        "man",
+    ];
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = run(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        for sub in subcommands {
+            assert!(script.contains(sub), "{shell} completions miss `{sub}`");
+        }
+    }
+    let o = run(&["completions", "bash", "--json"]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(j["script"].as_str().unwrap().contains("_spikeforge()"), "{j}");
+    let o = run(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2), "an unknown shell is a usage error");
+    let o = run(&["man"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains(".TH spikeforge 1"), "{}", stdout(&o));
+    let dir = std::env::temp_dir().join(format!("sf-man-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = run(&["man", "--out", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["files"].as_array().unwrap().len(), subcommands.len() + 1, "{j}");
+    for sub in subcommands {
+        let page = std::fs::read_to_string(dir.join(format!("spikeforge-{sub}.1"))).unwrap();
+        assert!(page.contains(&format!(".TH spikeforge-{sub} 1")), "{sub}: {page}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    let o = run(&["man", "--out", "/nonexistent/dir"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nonexistent/dir: not a directory"), "{}", stderr(&o));
 }
 
 #[test]
