@@ -11,7 +11,7 @@
 //! runnable through [`common::Command`]; this file only parses, dispatches
 //! and maps the outcome to the exit status.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use common::{Command, Outcome, EXIT_MISMATCH};
 use std::process::ExitCode;
 
@@ -115,12 +115,39 @@ impl Cmd {
     }
 }
 
+/// The environment variables spikeforge reads, for `--help` (each name
+/// from the constant its crate reads it by).
+fn environment_help() -> String {
+    let verilator = spikeforge_hdl::tools::VERILATOR.env_override.unwrap_or("VERILATOR");
+    let vars = [
+        (spikeforge_net::input::MAX_INPUT_ENV, "largest input file read, as --max-input-size (default 1G)"),
+        (
+            spikeforge_sim::verilate::CACHE_ENV,
+            "cache of built Verilator models (default $XDG_CACHE_HOME/spikeforge, else ~/.cache/spikeforge)",
+        ),
+        (verilator, "the verilator program to run (default: verilator on PATH)"),
+        ("VERILATOR_ROOT", "Verilator's install root, as Verilator reads it; must be a plain path"),
+        ("TMPDIR", "temporary files; the tools get /tmp instead when it holds shell-unsafe characters"),
+    ];
+    let mut text = String::from("Environment:\n");
+    for (name, what) in vars {
+        text += &format!("  {name:<28}{what}\n");
+    }
+    text
+}
+
+/// The parser's definition with the environment listed in `--help`; also
+/// what `completions` and `man` are generated from.
+pub(crate) fn cli_command() -> clap::Command {
+    Cli::command().after_help(environment_help())
+}
+
 fn main() -> ExitCode {
     // Unwrapped messages: a `file:line:col: message` line stays greppable.
     let _ = miette::set_hook(Box::new(|_| {
         Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).terminal_links(false).build())
     }));
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&cli_command().get_matches()).unwrap_or_else(|e| e.exit());
     if let Some(limit) = cli.max_input_size {
         spikeforge_net::input::set_max_input_bytes(limit);
     }

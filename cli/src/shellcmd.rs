@@ -2,9 +2,9 @@
 //! (clap_complete) and roff man pages (clap_mangen), both derived from the
 //! same clap definition as the parser, so they cannot drift from it.
 
+use crate::cli_command;
 use crate::common::{other, write_file, Command, Failure, Outcome};
-use crate::Cli;
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::Shell;
 use serde_json::json;
 use std::path::PathBuf;
@@ -28,7 +28,7 @@ impl Command for CompletionsArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
-        let mut cmd = Cli::command();
+        let mut cmd = cli_command();
         let mut script = Vec::new();
         clap_complete::generate(self.shell, &mut cmd, "spikeforge", &mut script);
         let script = String::from_utf8(script).map_err(|e| other(format!("completion script: {e}"), None))?;
@@ -66,7 +66,7 @@ impl Command for ManArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
-        let cmd = Cli::command();
+        let cmd = cli_command();
         let Some(dir) = &self.out else {
             let page = render(&cmd)?;
             if self.json {

@@ -431,6 +431,19 @@ fn spec_list_and_print() {
 }
 
 #[test]
+fn help_lists_the_environment() {
+    let o = run(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = stdout(&o);
+    let verilator = spikeforge_hdl::tools::VERILATOR.env_override.unwrap();
+    for var in [spikeforge_net::input::MAX_INPUT_ENV, spikeforge_sim::verilate::CACHE_ENV, verilator, "TMPDIR"] {
+        assert!(help.contains(&format!("\n  {var} ")), "--help does not list {var}:\n{help}");
+    }
+    let o = run(&["man"]);
+    assert!(stdout(&o).contains("SPIKEFORGE_CACHE"), "the man page lists the environment too");
+}
+
+#[test]
 fn completions_and_man_pages_cover_every_subcommand() {
     let subcommands = [
         "check",

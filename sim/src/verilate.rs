@@ -125,10 +125,13 @@ impl Built {
     }
 }
 
+/// The variable naming the cache root of built models.
+pub const CACHE_ENV: &str = "SPIKEFORGE_CACHE";
+
 /// The cache root: `$SPIKEFORGE_CACHE`, else `$XDG_CACHE_HOME/spikeforge`,
 /// else `~/.cache/spikeforge`, else a folder in the system temp dir.
 pub fn cache_root() -> PathBuf {
-    if let Some(p) = std::env::var_os("SPIKEFORGE_CACHE") {
+    if let Some(p) = std::env::var_os(CACHE_ENV) {
         return PathBuf::from(p);
     }
     if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
