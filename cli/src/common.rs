@@ -282,6 +282,39 @@ pub fn map_network(
 }
 
 /// Writes an output file.
+/// An output file checked before any work: its folder exists and the path
+/// is not a folder.
+pub fn check_out_file(path: &Path, flag: &str) -> Result<(), Failure> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(other(
+            format!("{flag} {}: the folder {} does not exist", path.display(), dir.display()),
+            Some("create it first or write elsewhere"),
+        ));
+    }
+    if path.is_dir() {
+        return Err(other(format!("{flag} {}: is a folder, not a file", path.display()), Some("name a file")));
+    }
+    Ok(())
+}
+
+/// An output folder checked before any work: it is a folder, or it can be
+/// created (no file stands on its path).
+pub fn check_out_dir(path: &Path, flag: &str) -> Result<(), Failure> {
+    let Some(existing) = path.ancestors().find(|a| !a.as_os_str().is_empty() && a.exists()) else {
+        return Ok(());
+    };
+    if !existing.is_dir() {
+        let what = if existing == path {
+            format!("{flag} {}: is a file, not a folder", path.display())
+        } else {
+            format!("{flag} {}: {} is a file, so the folder cannot be created", path.display(), existing.display())
+        };
+        return Err(other(what, Some("name a folder (it is created if missing)")));
+    }
+    Ok(())
+}
+
 pub fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
     std::fs::write(path, text).map_err(|e| other(format!("cannot write {}: {e}", path.display()), None))
 }

@@ -2,7 +2,7 @@
 //! conversion's accuracy on the data set's test split (golden model).
 
 use crate::args::JsonArg;
-use crate::common::{other, write_file, Command, Failure, InFile, Outcome};
+use crate::common::{check_out_file, other, write_file, Command, Failure, InFile, Outcome};
 use serde_json::json;
 use spikeforge_convert::{data, snn, InputCoding, Options, Readout, Threshold, METHODS};
 use spikeforge_mapper::spec::load_spec;
@@ -70,6 +70,7 @@ impl Command for ConvertArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
+        check_out_file(&self.out, "--out")?;
         convert(self)
     }
 }

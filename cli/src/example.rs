@@ -7,7 +7,7 @@
 //! bitstream), and an HTML report (spike raster, accuracy versus T).
 
 use crate::args::JsonArg;
-use crate::common::{other, write_file, Command, Failure, Internal, Outcome};
+use crate::common::{check_out_dir, other, write_file, Command, Failure, Internal, Outcome};
 use crate::report::{self, Curve, Raster};
 use clap::Args;
 use serde_json::json;
@@ -60,6 +60,7 @@ impl Command for DemoArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
+        check_out_dir(&self.out, "--out")?;
         demo(self)
     }
 }

@@ -2,7 +2,7 @@
 //! `--build`, runs the flow and reports the fit.
 
 use crate::args::{AlgorithmArg, JsonArg};
-use crate::common::{load, map_network, other, write_file, Command, Failure, Outcome};
+use crate::common::{check_out_dir, load, map_network, other, write_file, Command, Failure, Outcome};
 use clap::Args;
 use serde_json::json;
 use spikeforge_fpga::{boards, flow, project, Family, BOARDS};
@@ -50,6 +50,7 @@ impl Command for FpgaArgs {
         }
         match (&self.net, &self.board, &self.out) {
             (Some(net), Some(board), Some(out)) => {
+                check_out_dir(out, "--out")?;
                 fpga(net, board, out, self.spec.as_deref(), self.algorithm.algorithm, self.build, self.output.json)
             }
             _ => Err(other("fpga needs NET, --board and --out (or --list-boards)", None)),

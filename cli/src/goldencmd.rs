@@ -2,7 +2,7 @@
 //! its report are shared with `demo`.
 
 use crate::args::{JsonArg, NetArg, RunInputs};
-use crate::common::{load, load_stimulus_list, write_file, Command, Failure, Internal, Outcome};
+use crate::common::{check_out_file, load, load_stimulus_list, write_file, Command, Failure, Internal, Outcome};
 use clap::Args;
 use serde_json::json;
 use spikeforge_golden::GoldenError;
@@ -33,6 +33,11 @@ impl Command for GoldenArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
+        for (flag, path) in [("--spikes-out", &self.spikes_out), ("--potentials-out", &self.potentials_out)] {
+            if let Some(p) = path {
+                check_out_file(p, flag)?;
+            }
+        }
         golden(self)
     }
 }

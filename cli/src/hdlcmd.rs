@@ -2,7 +2,7 @@
 //! a mapping, and reports its iCE40 resources.
 
 use crate::args::{JsonArg, SpecArg};
-use crate::common::{other, write_file, Command, Failure, Outcome};
+use crate::common::{check_out_dir, other, write_file, Command, Failure, Outcome};
 use clap::Args;
 use serde_json::json;
 use spikeforge_hdl::{emit::VerilogFile, tools};
@@ -47,6 +47,7 @@ impl Command for HdlArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
+        check_out_dir(&self.out, "--out")?;
         hdl(&self.spec.spec, &self.out, self.mapping.as_deref(), self.report, self.output.json)
     }
 }

@@ -1,7 +1,7 @@
 //! `spikeforge spec` and `spikeforge map`.
 
 use crate::args::{steps_arg, AlgorithmArg, JsonArg, NetArg, SpecArg};
-use crate::common::{load, other, write_file, Command, Failure, Internal, Outcome};
+use crate::common::{check_out_dir, load, other, write_file, Command, Failure, Internal, Outcome};
 use clap::Args;
 use serde_json::json;
 use spikeforge_mapper::spec::{load_spec, to_toml, PRESETS};
@@ -60,6 +60,9 @@ impl Command for MapArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
+        if let Some(out) = &self.out {
+            check_out_dir(out, "--out")?;
+        }
         map(self)
     }
 }

@@ -2,7 +2,7 @@
 //! (network file → NIR graph).
 
 use crate::args::JsonArg;
-use crate::common::{load, other, write_file, Command, Failure, Outcome};
+use crate::common::{check_out_file, load, other, write_file, Command, Failure, Outcome};
 use serde_json::json;
 use spikeforge_convert::nir::{self, ImportOptions};
 use spikeforge_mapper::spec::load_spec;
@@ -57,17 +57,6 @@ pub struct ExportArgs {
 }
 
 /// Refuses an output path whose folder does not exist, before any work.
-fn check_out(path: &std::path::Path, flag: &str) -> Result<(), Failure> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    if !dir.is_dir() {
-        return Err(other(
-            format!("{flag} {}: the folder {} does not exist", path.display(), dir.display()),
-            Some("create it first or write elsewhere"),
-        ));
-    }
-    Ok(())
-}
-
 fn check_dt(dt: f64) -> Result<(), Failure> {
     if !(dt > 0.0 && dt.is_finite()) {
         return Err(other(format!("--dt {dt}: the time step must be a positive number of seconds"), None));
@@ -81,7 +70,7 @@ impl Command for ImportArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
-        check_out(&self.out, "--out")?;
+        check_out_file(&self.out, "--out")?;
         check_dt(self.dt)?;
         let spec = load_spec(&self.spec)?;
         let mut fp = spikeforge_net::doc::FixedPointDoc {
@@ -203,7 +192,7 @@ impl Command for ExportArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
-        check_out(&self.nir, "--nir")?;
+        check_out_file(&self.nir, "--nir")?;
         check_dt(self.dt)?;
         let net = load(&self.net)?;
         nir::export(&net, &self.nir, self.dt)?;

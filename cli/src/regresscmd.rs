@@ -17,7 +17,7 @@
 //! path (shrink, save, replay) can be exercised on correct hardware.
 
 use crate::args::JsonArg;
-use crate::common::{other, Command, Failure};
+use crate::common::{check_out_dir, check_out_file, other, Command, Failure};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::json;
@@ -93,6 +93,10 @@ impl Command for RegressArgs {
     }
 
     fn run(&self) -> Result<crate::common::Outcome, Failure> {
+        check_out_dir(&self.out, "--out")?;
+        if let Some(j) = &self.junit {
+            check_out_file(j, "--junit")?;
+        }
         regress(self)
     }
 }
@@ -680,12 +684,6 @@ fn plan(a: &RegressArgs) -> Result<(Pool, impl Strategy<Value = SimCase>), Failu
             Some("use a spec with accumulator_bits of 16 or more (the random networks' fan-in needs them)"),
         )
     })?;
-    // A report that cannot be written is found now, not after the campaign.
-    if let Some(dir) = a.junit.as_deref().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.is_dir() {
-            return Err(other(format!("--junit: the folder {} does not exist", dir.display()), None));
-        }
-    }
     let pool = Pool { built: vec![None; specs.len()], specs, build_seconds: 0.0, fresh_builds: 0, show_builds: false };
     Ok((pool, strategy))
 }

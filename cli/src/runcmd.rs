@@ -3,7 +3,7 @@
 //! same comparator as `spikeforge sim`: the first divergent step, core,
 //! neuron and potential are reported alike.
 
-use crate::common::{Command, Outcome};
+use crate::common::{check_out_file, Command, Outcome};
 use crate::{load, load_stimulus, map_network, other, write_file, Failure};
 use serde_json::json;
 use spikeforge_fpga::protocol::{BoardModel, Client};
@@ -64,6 +64,9 @@ impl Command for RunArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
+        if let Some(p) = &self.spikes_out {
+            check_out_file(p, "--spikes-out")?;
+        }
         run(self)
     }
 }

@@ -3,7 +3,7 @@
 //! same clap definition as the parser, so they cannot drift from it.
 
 use crate::cli_command;
-use crate::common::{other, write_file, Command, Failure, Outcome};
+use crate::common::{check_out_file, other, write_file, Command, Failure, Outcome};
 use clap::Args;
 use clap_complete::Shell;
 use serde_json::json;
@@ -28,6 +28,9 @@ impl Command for CompletionsArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
+        if let Some(p) = &self.out {
+            check_out_file(p, "--out")?;
+        }
         let mut cmd = cli_command();
         let mut script = Vec::new();
         clap_complete::generate(self.shell, &mut cmd, "spikeforge", &mut script);

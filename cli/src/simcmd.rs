@@ -2,7 +2,7 @@
 //! of the spec, runs the stimulus on it and, with `--verify`, compares every
 //! step with the golden model.
 
-use crate::common::{Command, Outcome};
+use crate::common::{check_out_file, Command, Outcome};
 use crate::{load, load_stimulus, map_network, other, write_file, Failure};
 use serde_json::json;
 use spikeforge_mapper::spec::load_spec;
@@ -74,6 +74,13 @@ impl Command for SimArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
+        for (flag, path) in
+            [("--vcd", &self.vcd), ("--mismatch-vcd", &self.mismatch_vcd), ("--spikes-out", &self.spikes_out)]
+        {
+            if let Some(p) = path {
+                check_out_file(p, flag)?;
+            }
+        }
         sim(self)
     }
 }

@@ -431,6 +431,54 @@ fn spec_list_and_print() {
 }
 
 #[test]
+fn output_paths_are_checked_before_any_work() {
+    // Every input here is missing too: an error about the output path
+    // shows that it was checked first, before anything was read or run.
+    let (net, gone) = ("/nonexistent/net.json", "/nonexistent/out");
+    let cases: &[&[&str]] = &[
+        &["convert", "/nonexistent/m.onnx", "--data", "digits", "--steps", "8", "--out", "/nonexistent/out/n.json"],
+        &["golden", net, "--steps", "4", "--spikes-out", "/nonexistent/out/s.csv"],
+        &["golden", net, "--steps", "4", "--potentials-out", "/nonexistent/out/v.csv"],
+        &["map", net, "--spec", "tiny", "--out", "/dev/null/images"],
+        &["hdl", "--spec", "/nonexistent/spec.toml", "--out", "/dev/null"],
+        &["sim", net, "--spec", "tiny", "--steps", "2", "--vcd", "/nonexistent/out/w.vcd"],
+        &["sim", net, "--spec", "tiny", "--steps", "2", "--spikes-out", "/nonexistent/out/s.csv"],
+        &[
+            "run",
+            net,
+            "--spec",
+            "tiny",
+            "--port",
+            "/nonexistent/tty",
+            "--steps",
+            "2",
+            "--spikes-out",
+            "/nonexistent/out/s.csv",
+        ],
+        &["fpga", net, "--board", "icebreaker", "--out", "/dev/null/x"],
+        &["regress", "--cases", "1", "--seed", "1", "--out", "/dev/null"],
+        &["import", "/nonexistent/m.nir", "--out", "/nonexistent/out/n.json"],
+        &["export", net, "--nir", "/nonexistent/out/m.nir"],
+        &["completions", "bash", "--out", "/nonexistent/out/sf.bash"],
+        &["demo", "--out", "/dev/null/report"],
+    ];
+    for args in cases {
+        let o = run(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("the folder {gone} does not exist"))
+                || err.contains("/dev/null: is a file")
+                || err.contains("/dev/null is a file"),
+            "{args:?}: {err}"
+        );
+    }
+    // An existing folder named as an output file.
+    let o = run(&["golden", net, "--steps", "4", "--spikes-out", "/tmp"]);
+    assert!(stderr(&o).contains("--spikes-out /tmp: is a folder, not a file"), "{}", stderr(&o));
+}
+
+#[test]
 fn help_lists_the_environment() {
     let o = run(&["--help"]);
     assert_eq!(o.status.code(), Some(0));
@@ -1145,7 +1193,11 @@ fn regress_usage_and_input_errors() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let o = run(&["regress", "--cases", "2", "--seed", "1", "--junit", "no/such/folder/j.xml"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--junit: the folder no/such/folder does not exist"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--junit no/such/folder/j.xml: the folder no/such/folder does not exist"),
+        "{}",
+        stderr(&o)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
