@@ -43,6 +43,10 @@ pub struct SimArgs {
     /// Write the hardware's spikes here (CSV).
     #[arg(long)]
     pub spikes_out: Option<PathBuf>,
+    /// Write the hardware's potentials after the last step here (CSV, the
+    /// format of `golden --potentials-out`).
+    #[arg(long)]
+    pub potentials_out: Option<PathBuf>,
     /// Partitioner.
     #[arg(long, default_value = "multilevel", value_parser = crate::args::algorithm())]
     pub algorithm: Algorithm,
@@ -74,9 +78,12 @@ impl Command for SimArgs {
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
-        for (flag, path) in
-            [("--vcd", &self.vcd), ("--mismatch-vcd", &self.mismatch_vcd), ("--spikes-out", &self.spikes_out)]
-        {
+        for (flag, path) in [
+            ("--vcd", &self.vcd),
+            ("--mismatch-vcd", &self.mismatch_vcd),
+            ("--spikes-out", &self.spikes_out),
+            ("--potentials-out", &self.potentials_out),
+        ] {
             if let Some(p) = path {
                 check_out_file(p, flag)?;
             }
@@ -195,6 +202,9 @@ fn sim(a: &SimArgs) -> Result<Outcome, Failure> {
     }
     if let Some(f) = &a.spikes_out {
         write_file(f, &spikes::spikes_to_csv(&net, &r.spikes))?;
+    }
+    if let Some(f) = &a.potentials_out {
+        write_file(f, &spikes::potentials_to_csv(&net, &r.potentials))?;
     }
     let equal = !matches!(r.verdict, Verdict::Mismatch(_));
     let shown = Shown {

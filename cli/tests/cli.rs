@@ -354,9 +354,26 @@ fn convert_writes_a_network_that_runs_on_the_hardware() {
         "5",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let o = run(&["sim", sample.to_str().unwrap(), "--spec", "medium", "--steps", "8", "--verify"]);
+    let (hw_v, golden_v) = (dir.join("hw_v.csv"), dir.join("golden_v.csv"));
+    let o = run(&[
+        "sim",
+        sample.to_str().unwrap(),
+        "--spec",
+        "medium",
+        "--steps",
+        "8",
+        "--verify",
+        "--potentials-out",
+        hw_v.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("hardware = golden"), "{}", stdout(&o));
+    // The hardware's potentials, read back, in golden's format and equal to it.
+    let o = run(&["golden", sample.to_str().unwrap(), "--steps", "8", "--potentials-out", golden_v.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (hw_v, golden_v) = (std::fs::read_to_string(hw_v).unwrap(), std::fs::read_to_string(golden_v).unwrap());
+    assert!(hw_v.lines().count() > 10, "{hw_v}");
+    assert_eq!(hw_v, golden_v);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
