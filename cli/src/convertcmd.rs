@@ -190,6 +190,10 @@ fn convert(a: &ConvertArgs) -> Result<Outcome, Failure> {
                 "method": a.method, "layers": layers, "test_samples": test.len(),
                 "ann_accuracy": ann_acc, "snn_accuracy": snn_acc, "out": a.out.display().to_string(),
                 "fits_spec": fits.as_ref().map(|m| m.report.cores_used).ok(), "spec": spec.name,
+                "fit_error": fits.as_ref().err().map(|e| json!({
+                    "message": e.to_string(),
+                    "help": spikeforge_mapper::explain(&s.net, &spec, e, spikeforge_mapper::Algorithm::Multilevel),
+                })),
             }))
             .expect("JSON")
         );

@@ -411,6 +411,17 @@ fn convert_errors_are_clear() {
     let o = conv("convert/models/digits_mlp.onnx", &["--data", csv.to_str().unwrap()]);
     assert!(stderr(&o).contains(&format!("{}:2: column 2 is \"x\"", csv.display())), "{}", stderr(&o));
     assert!(!out.exists(), "nothing is written on an error");
+    // A network that does not fit the spec is still written; --json says why
+    // it does not fit and what would.
+    let o = conv("convert/models/digits_mlp.onnx", &["--spec", "tiny", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["fits_spec"], serde_json::Value::Null, "{j}");
+    assert!(j["fit_error"]["message"].as_str().unwrap().contains("axons_per_core"), "{j}");
+    assert!(!j["fit_error"]["help"].as_str().unwrap().is_empty(), "{j}");
+    let o = conv("convert/models/digits_mlp.onnx", &["--spec", "medium", "--json"]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["fit_error"], serde_json::Value::Null, "{j}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
