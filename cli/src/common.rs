@@ -249,7 +249,12 @@ pub fn build_model(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(built?)
+    let built = built?;
+    if let Some(why) = &built.without_verilator {
+        // Degrade, do not fail: the cached model of the same sources runs.
+        eprintln!("note: {why}; using the cached {what} ({})", built.dir.display());
+    }
+    Ok(built)
 }
 
 /// Loads and validates a network file.

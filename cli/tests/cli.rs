@@ -507,6 +507,35 @@ fn output_paths_are_checked_before_any_work() {
 }
 
 #[test]
+fn sim_uses_the_cached_model_when_verilator_is_missing() {
+    let cache = std::env::temp_dir().join(format!("sf-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let sim = |verilator: Option<&str>| {
+        let mut c = bin();
+        c.args(["sim", "examples/feedforward/net.toml", "--spec", "tiny", "--steps", "10", "--verify"]);
+        c.args(["--stimulus", "examples/feedforward/stimulus.csv"]);
+        c.env(spikeforge_sim::verilate::CACHE_ENV, &cache).current_dir(root());
+        if let Some(v) = verilator {
+            c.env(spikeforge_hdl::tools::VERILATOR.env_override.unwrap(), v);
+        }
+        c.output().expect("spikeforge runs")
+    };
+    // Nothing cached and no Verilator: the install advice.
+    let o = sim(Some("/nonexistent/verilator"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("is not installed"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("apt-get install verilator"), "{}", stderr(&o));
+    // Built once, the model runs without Verilator, and says so.
+    let o = sim(None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = sim(Some("/nonexistent/verilator"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("hardware = golden"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("is not installed") && stderr(&o).contains("using the cached"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&cache).unwrap();
+}
+
+#[test]
 fn help_lists_the_environment() {
     let o = run(&["--help"]);
     assert_eq!(o.status.code(), Some(0));

@@ -107,6 +107,9 @@ pub struct Built {
     pub top: String,
     /// Whether this call built it (false: taken from the cache).
     pub fresh: bool,
+    /// Set when Verilator is missing and this model was found in the cache
+    /// by its sources alone: why Verilator could not be run.
+    pub without_verilator: Option<String>,
     /// The options it was built with.
     pub options: BuildOptions,
     target: Target,
@@ -190,7 +193,7 @@ pub(crate) fn build_target(
     options: &BuildOptions,
     progress: &mut dyn FnMut(BuildStage),
 ) -> Result<Built, SimError> {
-    let version = verilator_version()?;
+    let version = verilator_version();
     let (spec, shim, mut suffix) = match target {
         Target::Design(spec) => (spec, SHIM, String::new()),
         Target::Board(spec, cpb) => (spec, BOARD_SHIM, format!("-board{cpb}")),
@@ -230,40 +233,57 @@ pub(crate) fn build_target(
         }
     };
     let pins = spikeforge_hw::ports::c_pins_header();
-    let mut h = Sha256::new();
     let flags = verilator_flags(options);
     let make = make_flags(options);
     let shared = spikeforge_hdl::emit::shared_instance_config(&files);
-    for part in
-        [version.as_str(), shim, &pins, spikeforge_hdl::VERILATOR_WAIVERS, &shared, &flags.join(" "), &make.join(" ")]
-    {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    for f in &files {
-        h.update(f.module.as_bytes());
-        h.update([0]);
-        h.update(f.text.as_bytes());
-        h.update([0]);
-    }
-    let key: String = h.finalize().iter().take(10).map(|b| format!("{b:02x}")).collect();
+    // The key of a build: Verilator's version and every input. The same
+    // without the version names the sources, so that a model built earlier
+    // can still be found when Verilator is missing.
+    let hash = |version: Option<&str>| -> String {
+        let mut h = Sha256::new();
+        let parts = [shim, &pins, spikeforge_hdl::VERILATOR_WAIVERS, &shared, &flags.join(" "), &make.join(" ")];
+        for part in version.into_iter().chain(parts) {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        for f in &files {
+            h.update(f.module.as_bytes());
+            h.update([0]);
+            h.update(f.text.as_bytes());
+            h.update([0]);
+        }
+        h.finalize().iter().take(10).map(|b| format!("{b:02x}")).collect()
+    };
+    let sources = hash(None);
     let base = root.join("verilator");
     let safe_name: String =
         spec.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    let dir = base.join(format!("{safe_name}{suffix}-{key}"));
-    let library = dir.join("libsf.so");
-    let done = |fresh| Built {
+    let prefix = format!("{safe_name}{suffix}-");
+    let done = |dir: PathBuf, fresh, without_verilator: Option<String>| Built {
         spec: spec.clone(),
-        dir: dir.clone(),
-        library: library.clone(),
+        library: dir.join("libsf.so"),
+        dir,
         top: top.clone(),
         fresh,
+        without_verilator,
         options: options.clone(),
         target: target.clone(),
         root: root.to_path_buf(),
     };
+    let version = match version {
+        Ok(v) => v,
+        Err(e) => {
+            return match cached_by_sources(&base, &prefix, &sources) {
+                Some(dir) => Ok(done(dir, false, Some(e.to_string()))),
+                None => Err(e),
+            }
+        }
+    };
+    let key = hash(Some(&version));
+    let dir = base.join(format!("{prefix}{key}"));
+    let library = dir.join("libsf.so");
     if library.is_file() {
-        return Ok(done(false));
+        return Ok(done(dir, false, None));
     }
     let io = |what: &str, p: &Path, e: std::io::Error| SimError::io(what, p, Some(e));
     std::fs::create_dir_all(&base).map_err(|e| io("cannot create the cache folder", &base, e))?;
@@ -272,7 +292,7 @@ pub(crate) fn build_target(
     lock.lock().map_err(|e| io("cannot lock", &lock_path, e))?;
     // Another process may have finished while we waited for the lock.
     if library.is_file() {
-        return Ok(done(false));
+        return Ok(done(dir, false, None));
     }
     // Verilator's `--build` runs make through a shell, and its makefiles
     // refuse folders with spaces: build in a folder whose name we choose
@@ -293,9 +313,33 @@ pub(crate) fn build_target(
     }
     // The object folder is large and never needed again.
     let _ = std::fs::remove_dir_all(tmp.join("obj"));
+    let sources_file = tmp.join(SOURCES_FILE);
+    std::fs::write(&sources_file, &sources).map_err(|e| io("cannot write", &sources_file, e))?;
     move_dir(&tmp, &dir).map_err(|e| io("cannot move the build into", &dir, e))?;
     drop(lock);
-    Ok(done(true))
+    Ok(done(dir, true, None))
+}
+
+/// The file in a build folder naming its sources (the key without
+/// Verilator's version).
+const SOURCES_FILE: &str = "sources.key";
+
+/// A finished build under `base` named `prefix…` whose sources are
+/// `sources` (the newest, when several Verilator versions built them).
+fn cached_by_sources(base: &Path, prefix: &str, sources: &str) -> Option<PathBuf> {
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(base)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|d| {
+            d.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix) && !n.contains('.'))
+                && d.join("libsf.so").is_file()
+                && std::fs::read_to_string(d.join(SOURCES_FILE)).is_ok_and(|k| k == sources)
+        })
+        .map(|d| (d.join("libsf.so").metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH), d))
+        .collect();
+    found.sort();
+    found.pop().map(|(_, d)| d)
 }
 
 /// Every Verilator argument of a build with `options` but the files.
