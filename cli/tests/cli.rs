@@ -297,6 +297,29 @@ fn demo_runs_the_whole_pipeline_on_a_reduced_sample() {
 }
 
 #[test]
+fn demo_without_verilator_runs_the_rest_and_says_what_it_skipped() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-demo-nov-{}", std::process::id()));
+    let cache = dir.join("empty-cache");
+    let o = bin()
+        .args(["demo", "--json", "--samples", "2", "--no-synth", "--out", dir.to_str().unwrap()])
+        .env(spikeforge_hdl::tools::VERILATOR.env_override.unwrap(), "/nonexistent/verilator")
+        .env(spikeforge_sim::verilate::CACHE_ENV, &cache)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["ok"], true, "{j}");
+    let skipped = j["cosim"]["skipped"].as_str().unwrap();
+    assert!(skipped.contains("is not installed") && skipped.contains("apt-get install verilator"), "{skipped}");
+    assert!(j["snn_accuracy"]["bias"]["32"].as_f64().unwrap() >= 0.97, "{j}");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("not co-simulated"), "the report says what was skipped");
+    assert!(dir.join("fpga-icebreaker/Makefile").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn convert_writes_a_network_that_runs_on_the_hardware() {
     let dir = std::env::temp_dir().join(format!("spikeforge-convert-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
