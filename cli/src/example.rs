@@ -352,7 +352,11 @@ impl DemoRun {
                     f.luts, f.luts_available, f.flip_flops, f.brams, f.brams_available, self.fpga.board.name
                 )
             }
-            Some(Err(e)) => format!("not estimated: {e}"),
+            Some(Err(e)) => {
+                // A missing tool: what was skipped and how to install it.
+                let help = miette::Diagnostic::help(e).map(|h| format!("; {h}")).unwrap_or_default();
+                format!("not estimated: {e}{help}")
+            }
         }
     }
 
