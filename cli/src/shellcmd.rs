@@ -2,6 +2,7 @@
 //! (clap_complete) and roff man pages (clap_mangen), both derived from the
 //! same clap definition as the parser, so they cannot drift from it.
 
+use crate::args::JsonArg;
 use crate::cli_command;
 use crate::common::{check_out_file, other, write_file, Command, Failure, Outcome};
 use clap::Args;
@@ -17,14 +18,14 @@ pub struct CompletionsArgs {
     /// Write the script here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Print {"shell", "script"} (or {"shell", "file"} with --out) as JSON.
-    #[arg(long)]
-    pub json: bool,
+    // With --json: {"shell", "script"}, or {"shell", "file"} with --out.
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 impl Command for CompletionsArgs {
     fn json(&self) -> bool {
-        self.json
+        self.output.json
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
@@ -35,7 +36,7 @@ impl Command for CompletionsArgs {
         let mut script = Vec::new();
         clap_complete::generate(self.shell, &mut cmd, "spikeforge", &mut script);
         let script = String::from_utf8(script).map_err(|e| other(format!("completion script: {e}"), None))?;
-        match (&self.out, self.json) {
+        match (&self.out, self.output.json) {
             (Some(path), json) => {
                 write_file(path, &script)?;
                 if json {
@@ -58,21 +59,21 @@ pub struct ManArgs {
     /// into this directory; without it, print spikeforge.1 on stdout.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Print the files written as JSON.
-    #[arg(long)]
-    pub json: bool,
+    // With --json: {"files"}, or {"page", "roff"} without --out.
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 impl Command for ManArgs {
     fn json(&self) -> bool {
-        self.json
+        self.output.json
     }
 
     fn run(&self) -> Result<Outcome, Failure> {
         let cmd = cli_command();
         let Some(dir) = &self.out else {
             let page = render(&cmd)?;
-            if self.json {
+            if self.output.json {
                 println!("{}", json!({"page": "spikeforge.1", "roff": page}));
             } else {
                 print!("{page}");
@@ -97,7 +98,7 @@ impl Command for ManArgs {
             write_file(&path, &render(&page)?)?;
             files.push(path.display().to_string());
         }
-        if self.json {
+        if self.output.json {
             println!("{}", json!({"files": files}));
         } else {
             for f in &files {
