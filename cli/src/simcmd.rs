@@ -36,6 +36,10 @@ pub struct SimArgs {
     /// Steps traced into --vcd: A..B, A..=B or A (default: the first 8).
     #[arg(long)]
     pub vcd_steps: Option<String>,
+    /// Keep the generator's internal signals (`*__d`, `*__q`, `*_sfn`) in
+    /// the VCDs; by default only the design's own signals are written.
+    #[arg(long)]
+    pub vcd_all: bool,
     /// Where --verify leaves the waveform of the steps before a mismatch
     /// (default: next to --vcd, else ./spikeforge-mismatch.vcd).
     #[arg(long)]
@@ -205,6 +209,17 @@ fn sim(a: &SimArgs) -> Result<Outcome, Failure> {
     }
     if let Some(f) = &a.potentials_out {
         write_file(f, &spikes::potentials_to_csv(&net, &r.potentials))?;
+    }
+    if !a.vcd_all {
+        let mismatch = match &r.verdict {
+            Verdict::Mismatch(mm) => mm.vcd.as_ref().map(|w| w.path.clone()),
+            _ => None,
+        };
+        for path in vcd.as_ref().map(|w| w.path.clone()).into_iter().chain(mismatch).filter(|p| p.is_file()) {
+            spikeforge_sim::vcd::drop_internals(&path).map_err(|e| {
+                other(format!("cannot trim {}: {e}", path.display()), Some("pass --vcd-all to keep it whole"))
+            })?;
+        }
     }
     let equal = !matches!(r.verdict, Verdict::Mismatch(_));
     let shown = Shown {

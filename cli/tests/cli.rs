@@ -765,7 +765,46 @@ fn sim_verifies_the_hardware_against_golden() {
     // The hardware's spikes are the independent reference's.
     let expected = std::fs::read_to_string(root().join("examples/recurrent/expected.csv")).unwrap();
     assert_eq!(std::fs::read_to_string(&spikes).unwrap(), expected);
-    assert!(std::fs::read_to_string(&vcd).unwrap().contains("$enddefinitions"));
+    // The design's signals only, each value change of a declared one;
+    // --vcd-all keeps the generator's internals too.
+    let names = |text: &str| -> (Vec<String>, bool) {
+        let (mut names, mut ids, mut body, mut ok) = (Vec::new(), std::collections::HashSet::new(), false, true);
+        for line in text.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            match f.first().copied() {
+                Some("$var") => {
+                    ids.insert(f[3].to_string());
+                    names.push(f[4].to_string());
+                }
+                Some("$enddefinitions") => body = true,
+                Some(w) if body && w.starts_with(['b', 'r']) => ok &= ids.contains(f[1]),
+                Some(w) if body && w.starts_with(['0', '1', 'x', 'z']) => ok &= ids.contains(&line[1..]),
+                _ => {}
+            }
+        }
+        (names, ok)
+    };
+    let internal = |n: &String| n.ends_with("__d") || n.ends_with("__q") || n.ends_with("_sfn");
+    let (trimmed, ok) = names(&std::fs::read_to_string(&vcd).unwrap());
+    assert!(ok, "a value change of an undeclared signal");
+    assert!(trimmed.len() > 100 && !trimmed.iter().any(internal), "{} signals", trimmed.len());
+    let o = run(&[
+        "sim",
+        "examples/recurrent/net.json",
+        "--spec",
+        "tiny",
+        "--steps",
+        "16",
+        "--stimulus",
+        "examples/recurrent/stimulus.csv",
+        "--vcd",
+        vcd.to_str().unwrap(),
+        "--vcd-all",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (all, _) = names(&std::fs::read_to_string(&vcd).unwrap());
+    assert_eq!(all.iter().filter(|n| !internal(n)).count(), trimmed.len());
+    assert!(all.iter().filter(|n| internal(n)).count() > 100, "{} signals in all", all.len());
     std::fs::remove_dir_all(&base).ok();
 }
 

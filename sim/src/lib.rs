@@ -6,7 +6,8 @@
 //! protocol driver ([`hardware`], the Verilator `HardwareModel`), the
 //! lockstep comparator for every hardware model with mismatch reports and
 //! VCD windows ([`run`]), the Icarus model ([`icarus`]) and the simulated
-//! board behind a UART ([`uart`]).
+//! board behind a UART ([`uart`]), and the trimming of waveforms to the
+//! design's own signals ([`vcd`]).
 //!
 //! Invariants: the design is built for a spec, never for a network (one
 //! build serves every network that maps onto the spec); a network reaches
@@ -21,6 +22,7 @@ pub mod icarus;
 pub mod model;
 pub mod run;
 pub mod uart;
+pub mod vcd;
 pub mod verilate;
 
 pub use hardware::{Backpressure, Hardware, StepOutput};
