@@ -737,24 +737,13 @@ fn sim_verifies_the_hardware_against_golden() {
     let base = std::env::temp_dir().join(format!("spikeforge-sim-{}", std::process::id()));
     std::fs::create_dir_all(&base).unwrap();
     let (vcd, spikes) = (base.join("w.vcd"), base.join("spikes.csv"));
-    let o = run(&[
-        "sim",
-        "examples/recurrent/net.json",
-        "--spec",
-        "tiny",
-        "--steps",
-        "16",
-        "--stimulus",
-        "examples/recurrent/stimulus.csv",
-        "--verify",
-        "--vcd",
-        vcd.to_str().unwrap(),
-        "--vcd-steps",
-        "2..5",
-        "--spikes-out",
-        spikes.to_str().unwrap(),
-        "--json",
-    ]);
+    let sim = |extra: &[&str]| {
+        let mut args = vec!["sim", "examples/recurrent/net.json", "--spec", "tiny", "--steps", "16"];
+        args.extend_from_slice(&["--stimulus", "examples/recurrent/stimulus.csv", "--vcd", vcd.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let o = sim(&["--verify", "--vcd-steps", "2..5", "--spikes-out", spikes.to_str().unwrap(), "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["verdict"], "equal");
@@ -784,23 +773,11 @@ fn sim_verifies_the_hardware_against_golden() {
         }
         (names, ok)
     };
-    let internal = |n: &String| n.ends_with("__d") || n.ends_with("__q") || n.ends_with("_sfn");
+    let internal = |n: &String| spikeforge_sim::vcd::is_internal(n);
     let (trimmed, ok) = names(&std::fs::read_to_string(&vcd).unwrap());
     assert!(ok, "a value change of an undeclared signal");
     assert!(trimmed.len() > 100 && !trimmed.iter().any(internal), "{} signals", trimmed.len());
-    let o = run(&[
-        "sim",
-        "examples/recurrent/net.json",
-        "--spec",
-        "tiny",
-        "--steps",
-        "16",
-        "--stimulus",
-        "examples/recurrent/stimulus.csv",
-        "--vcd",
-        vcd.to_str().unwrap(),
-        "--vcd-all",
-    ]);
+    let o = sim(&["--vcd-all"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let (all, _) = names(&std::fs::read_to_string(&vcd).unwrap());
     assert_eq!(all.iter().filter(|n| !internal(n)).count(), trimmed.len());

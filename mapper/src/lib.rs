@@ -538,9 +538,9 @@ fn partition_with<'a>(
         use rayon::prelude::*;
         let k = best.k;
         let tries: Vec<Result<State<'a>, PartitionError>> = if conn.in_src.len() <= 200_000 {
-            [1.03, 1.1].par_iter().map(|&slack| finish(ml_at(k, slack))).collect()
+            LOOSE_SLACKS.par_iter().map(|&slack| finish(ml_at(k, slack))).collect()
         } else {
-            [1.03, 1.1].iter().map(|&slack| finish(ml_at(k, slack))).collect()
+            LOOSE_SLACKS.iter().map(|&slack| finish(ml_at(k, slack))).collect()
         };
         tries
             .into_iter()
@@ -627,9 +627,9 @@ fn partition_with<'a>(
         // two hierarchies at once were 2/3 of the peak memory at a million
         // synapses.
         if conn.in_src.len() <= 200_000 {
-            candidates.extend([1.03, 1.1].par_iter().map(|&slack| ml_at(k0, slack)).collect::<Vec<_>>());
+            candidates.extend(LOOSE_SLACKS.par_iter().map(|&slack| ml_at(k0, slack)).collect::<Vec<_>>());
         } else {
-            candidates.extend([1.03, 1.1].iter().map(|&slack| ml_at(k0, slack)));
+            candidates.extend(LOOSE_SLACKS.iter().map(|&slack| ml_at(k0, slack)));
         }
     }
     let results: Vec<Result<State<'a>, PartitionError>> = candidates.into_par_iter().map(finish).collect();
@@ -656,6 +656,10 @@ fn partition_with<'a>(
     best.map(|b| (b, baseline)).ok_or_else(|| first_err.expect("a candidate failed"))
 }
 
+/// The balances (slack over an even split) of the multilevel candidates at
+/// a core count: tight enough to spread the load, loose enough to refine.
+const LOOSE_SLACKS: [f64; 2] = [1.03, 1.1];
+
 /// The chosen partition after Fiduccia–Mattheyses passes (negative-gain
 /// moves with rollback, every capacity held: it stays feasible). Up to 200k
 /// synapses, 10 passes that each climb through up to 1,000 moves without
@@ -665,7 +669,7 @@ fn partition_with<'a>(
 /// pass costs more and gains less, so the search also stops at a pass
 /// that gains under 0.1% (the 100k feedforward case: 0.3 s for 0.4%).
 fn polish(mut st: State<'_>) -> State<'_> {
-    let dense = st.conn_pins() > 32 * st.computed_neurons().max(1);
+    let dense = st.conn_pins() > multilevel::FM_LOCAL_PINS_PER_NET * st.computed_neurons().max(1);
     let min_gain = if dense { 1e-3 } else { 0.0 };
     if st.conn_pins() <= 200_000 {
         st.fm(10, 1000, min_gain);

@@ -1019,7 +1019,7 @@ const FM_WORK_PER_PIN: u64 = 40;
 /// pays: `cargo bench -p spikeforge-mapper` (docs/benchmarks.md).
 const FM_WORK_PER_PIN_LOCAL: u64 = 200;
 /// See [`FM_WORK_PER_PIN_LOCAL`].
-const FM_LOCAL_PINS_PER_NET: usize = 32;
+pub(crate) const FM_LOCAL_PINS_PER_NET: usize = 32;
 
 /// Σ over nets of weight × parts spanned: the (λ−1) objective up to a
 /// constant (the tests' independent count; [`refine_hyper`] reads it off
