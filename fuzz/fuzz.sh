@@ -52,7 +52,7 @@ seed_files() {
             ls "$fuzz_dir"/seeds/onnx/*
             # Only models within -max_len: a longer one would be cut and then
             # is no longer an ONNX file.
-            for f in "$repo"/convert/models/*.onnx; do
+            for f in "$repo"/convert/models/*.onnx "$repo"/convert/tests/onnx/*.onnx; do
                 [ "$(stat -c %s "$f")" -le "$(max_len onnx)" ] && echo "$f"
             done ;;
         protocol) ls "$fuzz_dir"/seeds/protocol/* ;;

@@ -12,8 +12,14 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct ConvertArgs {
     /// ONNX model (a chain of Gemm/MatMul, Conv, BatchNormalization,
-    /// Relu/Clip, AveragePool, Flatten/Reshape).
+    /// Relu/Clip, AveragePool, Flatten/Reshape; exporters' shape arithmetic,
+    /// Transpose, Cast and input normalization are folded). The graph is cut
+    /// at the logits: a final Softmax, Sigmoid or label branch is left out.
     pub model: PathBuf,
+    /// Convert up to this node (its first output) or tensor instead of the
+    /// automatic cut at the logits.
+    #[arg(long = "output", value_name = "NAME")]
+    pub graph_output: Option<String>,
     /// Data for calibration and the accuracy check: digits,
     /// fashion-mnist[:DIR] or a CSV file (split,label,x1,...,xn).
     #[arg(long)]
@@ -134,7 +140,11 @@ fn convert(a: &ConvertArgs) -> Result<Outcome, Failure> {
         ));
     }
     opts.calibration_samples = a.calibration_samples;
-    let ann = spikeforge_convert::import(&a.model)?;
+    let imported = spikeforge_convert::import_with(
+        &a.model,
+        &spikeforge_convert::ImportOptions { output: a.graph_output.clone() },
+    )?;
+    let ann = imported.ann;
     let d = data::load(&a.data)?;
     // Checked before anything is written: an error leaves no files behind.
     if (a.stimulus.is_some() || a.sample_net.is_some()) && a.sample >= d.test.len() {
@@ -186,7 +196,8 @@ fn convert(a: &ConvertArgs) -> Result<Outcome, Failure> {
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "ok": true, "model": a.model.display().to_string(), "data": d.name, "steps": a.steps,
+                "ok": true, "model": a.model.display().to_string(), "import_notes": imported.notes,
+                "data": d.name, "steps": a.steps,
                 "method": a.method, "layers": layers, "test_samples": test.len(),
                 "ann_accuracy": ann_acc, "snn_accuracy": snn_acc, "out": a.out.display().to_string(),
                 "fits_spec": fits.as_ref().map(|m| m.report.cores_used).ok(), "spec": spec.name,
@@ -207,6 +218,9 @@ fn convert(a: &ConvertArgs) -> Result<Outcome, Failure> {
             opts.calibration_samples.min(d.train.len()),
             d.name
         );
+        for n in &imported.notes {
+            println!("  import: {n}");
+        }
         for l in &s.layers {
             println!(
                 "  {:<9} {:>5} neurons  {:>7} synapses  λ {:>8.4}  scale {:>9.3}  θ {:>6}  from {}",

@@ -319,6 +319,69 @@ fn demo_without_verilator_runs_the_rest_and_says_what_it_skipped() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// ONNX files as exporters write them convert as they come: skl2onnx's
+/// MLPClassifier (Cast, Softmax, ArgMax/ZipMap label branch) and a graph
+/// with two outputs converted up to the one named by --output.
+#[test]
+fn convert_takes_exporters_onnx_as_it_comes() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-convert-skl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let net = dir.join("skl.json");
+    let o = run(&[
+        "convert",
+        "convert/tests/onnx/skl_mlp_relu.onnx",
+        "--data",
+        "digits",
+        "--steps",
+        "32",
+        "--out",
+        net.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let notes = j["import_notes"].to_string();
+    assert!(notes.contains("ZipMap") && notes.contains("Softmax"), "{notes}");
+    let (ann, snn) = (j["ann_accuracy"].as_f64().unwrap(), j["snn_accuracy"].as_f64().unwrap());
+    assert!(ann > 0.95 && snn > ann - 0.02, "ANN {ann}, SNN {snn}");
+    // Two graph outputs: the one to convert is named.
+    let o = run(&[
+        "convert",
+        "convert/tests/onnx/flatten_axis.onnx",
+        "--output",
+        "fc2_bias",
+        "--data",
+        "digits",
+        "--steps",
+        "8",
+        "--eval",
+        "20",
+        "--out",
+        net.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("import: converted up to \"logits\""), "{}", stdout(&o));
+    let o = run(&[
+        "convert",
+        "convert/tests/onnx/flatten_axis.onnx",
+        "--output",
+        "fc9",
+        "--data",
+        "digits",
+        "--steps",
+        "8",
+        "--out",
+        net.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("convert/tests/onnx/flatten_axis.onnx: --output fc9: no node or tensor has this name"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn convert_writes_a_network_that_runs_on_the_hardware() {
     let dir = std::env::temp_dir().join(format!("spikeforge-convert-{}", std::process::id()));

@@ -10,9 +10,10 @@ pub mod data;
 pub mod nir;
 pub mod onnx;
 pub mod onnx_build;
+mod onnx_fold;
 pub mod snn;
 
 pub use ann::{Act, Ann, Layer};
 pub use data::{Dataset, Split};
-pub use onnx::{import, import_bytes, OnnxError};
+pub use onnx::{import, import_bytes, import_bytes_with, import_with, ImportOptions, Imported, OnnxError};
 pub use snn::{convert, ConvertError, Inference, InputCoding, LayerInfo, Options, Readout, Snn, Threshold, METHODS};

@@ -8,6 +8,7 @@
 //! is refused with the node, its operator and what to do instead.
 
 use crate::ann::{Act, Ann, Layer};
+use crate::onnx_fold::{broadcast_to, fold, is_int_type, permutation, type_name, Tensor, FOLDABLE};
 use onnx_protobuf::{attribute_proto::AttributeType, AttributeProto, Message, ModelProto, NodeProto, TensorProto};
 use std::collections::HashMap;
 use std::path::Path;
@@ -30,30 +31,269 @@ pub enum OnnxError {
     Node { file: String, index: usize, node: String, op: String, msg: String },
 }
 
-/// Reads and imports an ONNX file.
+/// Reads and imports an ONNX file (cut automatically at the logits).
 pub fn import(path: &Path) -> Result<Ann, OnnxError> {
+    import_with(path, &ImportOptions::default()).map(|i| i.ann)
+}
+
+/// The file's bytes, refused when it is not a regular file or too large.
+fn read(path: &Path) -> Result<Vec<u8>, OnnxError> {
     let file = path.display().to_string();
-    let bytes = spikeforge_net::input::read_input(path, "ONNX model").map_err(|e| match e {
+    spikeforge_net::input::read_input(path, "ONNX model").map_err(|e| match e {
         spikeforge_net::input::InputError::Io { detail, .. } => OnnxError::Io { file: file.clone(), detail },
         e => {
             OnnxError::Refused { file: file.clone(), msg: format!("{}; {}", e.message(), e.help().unwrap_or_default()) }
         }
-    })?;
-    import_bytes(&file, &bytes)
+    })
 }
 
-/// A constant tensor.
+const SUPPORTED: &str = "Gemm, MatMul, Add, Sub, Mul, Div, Conv, BatchNormalization, Relu, Clip, AveragePool, \
+                         GlobalAveragePool, Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Cast, Dropout, \
+                         Identity, Constant, shape arithmetic on constants, and a Softmax/LogSoftmax/ArgMax head \
+                         (cut off)";
+
+/// How a model is imported.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Convert up to this node (its first output) or tensor, instead of
+    /// the automatic cut at the logits.
+    pub output: Option<String>,
+}
+
+/// An imported model, with what the import did to the graph (for the
+/// user: where it was cut, what was dropped).
 #[derive(Debug, Clone)]
-struct Tensor {
-    dims: Vec<usize>,
-    data: Vec<f64>,
+pub struct Imported {
+    pub ann: Ann,
+    pub notes: Vec<String>,
 }
-
-const SUPPORTED: &str = "Gemm, MatMul, Add, Conv, BatchNormalization, Relu, Clip, AveragePool, GlobalAveragePool, \
-                         Flatten, Reshape, Dropout, Identity, Constant, and a final Softmax/LogSoftmax";
 
 /// Imports a model from bytes; `file` names it in messages.
 pub fn import_bytes(file: &str, bytes: &[u8]) -> Result<Ann, OnnxError> {
+    import_bytes_with(file, bytes, &ImportOptions::default()).map(|i| i.ann)
+}
+
+/// Reads and imports an ONNX file with options.
+pub fn import_with(path: &Path, opts: &ImportOptions) -> Result<Imported, OnnxError> {
+    let file = path.display().to_string();
+    let bytes = read(path)?;
+    import_bytes_with(&file, &bytes, opts)
+}
+
+/// Operators whose output is a probability or a label: the automatic cut
+/// is made at the input of the first of them (a final Sigmoid counts too).
+const HEAD_OPS: &[&str] = &["Softmax", "LogSoftmax", "ArgMax", "ArgMin", "ZipMap", "ArrayFeatureExtractor", "TopK"];
+
+/// Operators that may follow the cut: they derive labels or probabilities
+/// (skl2onnx's ArgMax / ArrayFeatureExtractor / ZipMap / Cast branch, a
+/// binary classifier's 1 - p and Concat), never a further layer.
+const LABEL_OPS: &[&str] = &[
+    "Softmax",
+    "LogSoftmax",
+    "Sigmoid",
+    "ArgMax",
+    "ArgMin",
+    "ZipMap",
+    "ArrayFeatureExtractor",
+    "TopK",
+    "Cast",
+    "CastLike",
+    "Identity",
+    "Reshape",
+    "Flatten",
+    "Squeeze",
+    "Unsqueeze",
+    "Concat",
+    "Sub",
+    "Add",
+    "Mul",
+    "Div",
+    "Neg",
+    "Exp",
+    "Log",
+    "Normalizer",
+    "Gather",
+    "Shape",
+    "Constant",
+    "LabelEncoder",
+    "ReduceMax",
+    "ReduceSum",
+    "Max",
+    "Min",
+    "Greater",
+    "Less",
+    "Equal",
+    "Where",
+    "Not",
+    "Slice",
+    "Binarizer",
+];
+
+/// The graph's edges: which node makes each tensor, which nodes read it.
+struct Edges {
+    producer: HashMap<String, usize>,
+    consumers: HashMap<String, Vec<usize>>,
+}
+
+impl Edges {
+    fn new(nodes: &[NodeProto]) -> Edges {
+        let mut producer = HashMap::new();
+        let mut consumers: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, n) in nodes.iter().enumerate() {
+            for o in n.output.iter().filter(|o| !o.is_empty()) {
+                producer.insert(o.clone(), i);
+            }
+            for x in n.input.iter().filter(|x| !x.is_empty()) {
+                consumers.entry(x.clone()).or_default().push(i);
+            }
+        }
+        Edges { producer, consumers }
+    }
+
+    /// Nodes that `tensor` is computed from (transitively), itself's
+    /// producer included.
+    fn ancestors(&self, nodes: &[NodeProto], tensor: &str) -> Vec<bool> {
+        let mut keep = vec![false; nodes.len()];
+        let mut stack: Vec<&str> = vec![tensor];
+        while let Some(t) = stack.pop() {
+            if let Some(&p) = self.producer.get(t) {
+                if !keep[p] {
+                    keep[p] = true;
+                    stack.extend(nodes[p].input.iter().filter(|x| !x.is_empty()).map(|x| x.as_str()));
+                }
+            }
+        }
+        keep
+    }
+
+    /// Nodes that read `tensor` (transitively).
+    fn descendants(&self, nodes: &[NodeProto], tensor: &str) -> Vec<usize> {
+        let mut seen = vec![false; nodes.len()];
+        let mut stack: Vec<&str> = vec![tensor];
+        while let Some(t) = stack.pop() {
+            for &c in self.consumers.get(t).map_or(&[][..], |v| v.as_slice()) {
+                if !seen[c] {
+                    seen[c] = true;
+                    stack.extend(nodes[c].output.iter().map(|o| o.as_str()));
+                }
+            }
+        }
+        (0..nodes.len()).filter(|&i| seen[i]).collect()
+    }
+}
+
+/// A node's name for messages: its own, or `Op_index` when it has none.
+fn node_name(node: &NodeProto, index: usize) -> String {
+    if node.name.is_empty() {
+        format!("{}_{index}", node.op_type)
+    } else {
+        node.name.clone()
+    }
+}
+
+/// Where the conversion ends.
+struct Cut {
+    /// The tensor whose values become the SNN's outputs.
+    tensor: String,
+    /// The cut was made at a final Sigmoid (a binary or multi-label head).
+    sigmoid: bool,
+    /// What was cut off, for the notes.
+    dropped: Vec<String>,
+}
+
+/// Finds the logits: the tensor named by `--output`, or the input of the
+/// first probability/label operator, or the graph's only output.
+fn find_cut(
+    file: &str,
+    graph: &onnx_protobuf::GraphProto,
+    edges: &Edges,
+    opts: &ImportOptions,
+) -> Result<Cut, OnnxError> {
+    let model_err = |msg: String| OnnxError::Model { file: file.into(), msg };
+    let nodes = &graph.node;
+    let dropped = |t: &str| -> Vec<String> {
+        edges
+            .descendants(nodes, t)
+            .into_iter()
+            .filter(|&i| !edges.ancestors(nodes, t)[i])
+            .map(|i| format!("{} \"{}\"", nodes[i].op_type, node_name(&nodes[i], i)))
+            .collect()
+    };
+    if let Some(name) = &opts.output {
+        let tensor = match nodes.iter().enumerate().find(|(i, n)| &node_name(n, *i) == name) {
+            Some((_, n)) => n.output.first().cloned().unwrap_or_default(),
+            None if edges.producer.contains_key(name) => name.clone(),
+            None => {
+                let known: Vec<String> = nodes.iter().enumerate().map(|(i, n)| node_name(n, i)).collect();
+                return Err(model_err(format!(
+                    "--output {name}: no node or tensor has this name; the nodes are {}",
+                    list(&known, 30)
+                )));
+            }
+        };
+        return Ok(Cut { dropped: dropped(&tensor), tensor, sigmoid: false });
+    }
+    let is_layer = |i: usize| !LABEL_OPS.contains(&nodes[i].op_type.as_str());
+    let head = nodes.iter().enumerate().find(|(_, n)| {
+        HEAD_OPS.contains(&n.op_type.as_str())
+            || (n.op_type == "Sigmoid"
+                && n.output.first().is_some_and(|o| !edges.descendants(nodes, o).into_iter().any(is_layer)))
+    });
+    if let Some((i, n)) = head {
+        let tensor = n.input.first().cloned().unwrap_or_default();
+        // Everything after the cut must only derive labels or probabilities:
+        // dropping a layer would change what the network computes.
+        let keep = edges.ancestors(nodes, &tensor);
+        if let Some(j) = edges.descendants(nodes, &tensor).into_iter().find(|&j| !keep[j] && is_layer(j)) {
+            return Err(OnnxError::Node {
+                file: file.into(),
+                index: j,
+                node: node_name(&nodes[j], j),
+                op: nodes[j].op_type.clone(),
+                msg: format!(
+                    "it comes after {} \"{}\", where spikeforge cuts the graph at the logits, but it is more than \
+                     a label or probability computation; name the tensor to convert up to with --output NAME",
+                    n.op_type,
+                    node_name(n, i)
+                ),
+            });
+        }
+        return Ok(Cut { dropped: dropped(&tensor), sigmoid: n.op_type == "Sigmoid", tensor });
+    }
+    let outs: Vec<&String> = graph.output.iter().map(|o| &o.name).collect();
+    match outs.as_slice() {
+        [one] => Ok(Cut { tensor: (*one).clone(), sigmoid: false, dropped: vec![] }),
+        [] => Err(model_err("the graph declares no output".into())),
+        many => Err(model_err(format!(
+            "the graph has {} outputs ({}); name the one to convert with --output NAME",
+            many.len(),
+            list(&many.iter().map(|s| s.to_string()).collect::<Vec<_>>(), 10)
+        ))),
+    }
+}
+
+/// At most `max` names, then how many more.
+fn list(names: &[String], max: usize) -> String {
+    let mut s = names.iter().take(max).map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
+    if names.len() > max {
+        s.push_str(&format!(" and {} more", names.len() - max));
+    }
+    s
+}
+
+/// A shape for messages, batch first: `[N, 64]`, or `[64]` for a model
+/// whose input has no batch dimension.
+fn show_shape(shape: &[usize], batched: bool) -> String {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    if batched {
+        format!("[N{}{}]", if dims.is_empty() { "" } else { ", " }, dims.join(", "))
+    } else {
+        format!("[{}]", dims.join(", "))
+    }
+}
+
+/// Imports a model from bytes with options; `file` names it in messages.
+pub fn import_bytes_with(file: &str, bytes: &[u8], opts: &ImportOptions) -> Result<Imported, OnnxError> {
     let model_err = |msg: String| OnnxError::Model { file: file.into(), msg };
     let model = ModelProto::parse_from_bytes(bytes)
         .map_err(|e| OnnxError::Parse { file: file.into(), detail: e.to_string() })?;
@@ -63,30 +303,54 @@ pub fn import_bytes(file: &str, bytes: &[u8]) -> Result<Ann, OnnxError> {
     if graph.node.is_empty() {
         return Err(OnnxError::Parse { file: file.into(), detail: "its graph has no nodes".into() });
     }
+    // Initializers of a type that holds no numbers (the string class
+    // labels of a classifier's label branch) matter only if the cut keeps
+    // them; a numeric one that cannot be read is a broken file.
     let mut consts: HashMap<String, Tensor> = HashMap::new();
+    let mut unreadable: HashMap<String, String> = HashMap::new();
     for t in &graph.initializer {
-        let v = tensor(t).map_err(|m| model_err(format!("initializer \"{}\": {m}", t.name)))?;
-        consts.insert(t.name.clone(), v);
+        match tensor(t) {
+            Ok(v) => {
+                consts.insert(t.name.clone(), v);
+            }
+            Err(m) if matches!(t.data_type, 8 | 14 | 15) => {
+                unreadable.insert(t.name.clone(), m);
+            }
+            Err(m) => return Err(model_err(format!("initializer \"{}\": {m}", t.name))),
+        }
     }
-    let dynamic: Vec<_> = graph.input.iter().filter(|i| !consts.contains_key(&i.name)).collect();
+    let dynamic: Vec<_> =
+        graph.input.iter().filter(|i| !consts.contains_key(&i.name) && !unreadable.contains_key(&i.name)).collect();
     let [input] = dynamic.as_slice() else {
         return Err(model_err(format!(
             "the graph has {} inputs besides its weights; spikeforge converts models with exactly one input",
             dynamic.len()
         )));
     };
-    let dims = input_dims(input).map_err(|m| model_err(format!("input \"{}\": {m}", input.name)))?;
+    let (dims, batched) = input_dims(input).map_err(|m| model_err(format!("input \"{}\": {m}", input.name)))?;
     if dims.is_empty() || dims.contains(&0) {
         return Err(model_err(format!(
-            "input \"{}\" has shape [N, {dims:?}]; give it a fixed shape such as [N, 64] or [N, 1, 28, 28]",
-            input.name
+            "input \"{}\" has shape {}; give it a fixed shape such as [N, 64] or [N, 1, 28, 28]",
+            input.name,
+            show_shape(&dims, batched)
         )));
     }
-    let mut b = Builder { shape: dims.clone(), layers: Vec::new(), finished: None };
+    let edges = Edges::new(&graph.node);
+    let cut = find_cut(file, graph, &edges, opts)?;
+    if cut.tensor == input.name {
+        return Err(model_err(format!(
+            "the cut at \"{}\" is the model's input: there is nothing to convert",
+            cut.tensor
+        )));
+    }
+    let keep = edges.ancestors(&graph.node, &cut.tensor);
+    let mut b = Builder { shape: dims.clone(), batched, layers: Vec::new() };
     let mut cur = input.name.clone();
-    let mut produced: std::collections::HashSet<String> = [cur.clone()].into();
-    for (index, node) in graph.node.iter().enumerate() {
-        let name = if node.name.is_empty() { format!("{}_{index}", node.op_type) } else { node.name.clone() };
+    // Shapes (batch excluded) of the chain's tensors, for Shape nodes.
+    let mut shapes: HashMap<String, Vec<usize>> = [(cur.clone(), dims.clone())].into();
+    let mut notes = Vec::new();
+    for (index, node) in graph.node.iter().enumerate().filter(|(i, _)| keep[*i]) {
+        let name = node_name(node, index);
         let err = |msg: String| OnnxError::Node {
             file: file.into(),
             index,
@@ -94,6 +358,9 @@ pub fn import_bytes(file: &str, bytes: &[u8]) -> Result<Ann, OnnxError> {
             op: node.op_type.clone(),
             msg,
         };
+        if let Some((i, m)) = node.input.iter().find_map(|i| unreadable.get(i).map(|m| (i, m))) {
+            return Err(model_err(format!("initializer \"{i}\": {m}")));
+        }
         if node.op_type == "Constant" {
             let t = const_node(node).map_err(err)?;
             if let Some(out) = node.output.first() {
@@ -103,18 +370,38 @@ pub fn import_bytes(file: &str, bytes: &[u8]) -> Result<Ann, OnnxError> {
         }
         let dyn_inputs: Vec<&String> =
             node.input.iter().filter(|i| !i.is_empty() && !consts.contains_key(*i)).collect();
-        if dyn_inputs.is_empty() {
-            return Err(err(
-                "all its inputs are constants; fold constants before export (onnxsim, or torch.onnx.export with \
-                 do_constant_folding=True)"
-                    .into(),
-            ));
-        }
-        if let Some(undefined) = dyn_inputs.iter().find(|i| !produced.contains(i.as_str())) {
+        if let Some(undefined) = dyn_inputs.iter().find(|i| !shapes.contains_key(i.as_str())) {
             return Err(err(format!(
                 "its input \"{undefined}\" is neither an initializer nor the output of an earlier node; weights \
                  must be stored in the model (initializers)"
             )));
+        }
+        // Shape arithmetic and constant expressions are evaluated now.
+        let shape_query = matches!(node.op_type.as_str(), "Shape" | "Size") && dyn_inputs.len() == 1;
+        if dyn_inputs.is_empty() || shape_query {
+            let ins: Vec<Option<&Tensor>> =
+                node.input.iter().map(|i| if i.is_empty() { None } else { consts.get(i) }).collect();
+            let shape_of = shape_query.then(|| {
+                let s = &shapes[dyn_inputs[0].as_str()];
+                if batched {
+                    std::iter::once(1).chain(s.iter().copied()).collect()
+                } else {
+                    s.clone()
+                }
+            });
+            if !FOLDABLE.contains(&node.op_type.as_str()) {
+                return Err(err(format!(
+                    "all its inputs are constants and spikeforge does not evaluate {} ({} are); fold constants \
+                     before export (onnxsim, or torch.onnx.export with do_constant_folding=True)",
+                    node.op_type,
+                    FOLDABLE.join(", ")
+                )));
+            }
+            let t = fold(node, &ins, shape_of).map_err(err)?;
+            if let Some(out) = node.output.first() {
+                consts.insert(out.clone(), t);
+            }
+            continue;
         }
         if dyn_inputs.len() > 1 || dyn_inputs[0] != &cur {
             return Err(err(format!(
@@ -123,54 +410,84 @@ pub fn import_bytes(file: &str, bytes: &[u8]) -> Result<Ann, OnnxError> {
                 dyn_inputs
             )));
         }
-        if let Some(last) = &b.finished {
-            return Err(err(format!("it follows {last}, which must be the last node")));
-        }
         let c = |i: usize| node.input.get(i).filter(|s| !s.is_empty()).and_then(|s| consts.get(s));
-        b.node(&name, node, &c).map_err(err)?;
+        let data_at = node.input.iter().position(|i| i == &cur).unwrap_or(0);
+        b.node(&name, node, data_at, &c).map_err(err)?;
         cur = node.output.first().cloned().unwrap_or_default();
-        produced.extend(node.output.iter().cloned());
+        shapes.insert(cur.clone(), b.shape.clone());
     }
     if b.layers.is_empty() {
-        return Err(model_err("the model has no Gemm, MatMul, Conv or pooling layer".into()));
+        return Err(model_err(format!(
+            "the graph up to \"{}\" has no Gemm, MatMul, Conv or pooling layer",
+            cut.tensor
+        )));
     }
-    if let Some(out) = graph.output.first() {
-        if out.name != cur {
-            return Err(model_err(format!(
-                "the graph output \"{}\" is not the end of the chain (\"{cur}\"); spikeforge imports a chain of layers",
-                out.name
-            )));
+    if cur != cut.tensor {
+        return Err(model_err(format!(
+            "the chain of layers ends at \"{cur}\", not at \"{}\" where the graph is cut; spikeforge imports a \
+             chain of layers",
+            cut.tensor
+        )));
+    }
+    if !cut.dropped.is_empty() {
+        let mut left = cut.dropped.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+        if cut.dropped.len() > 8 {
+            left.push_str(&format!(" and {} more", cut.dropped.len() - 8));
         }
+        notes.push(format!("converted up to \"{}\"; left out: {left}", cut.tensor));
+    } else if let Some(name) = &opts.output {
+        notes.push(format!("converted up to \"{}\" (--output {name})", cut.tensor));
     }
-    Ok(Ann { input_shape: dims, layers: b.layers })
+    if cut.sigmoid && b.size() == 1 {
+        // A binary classifier's one logit z: softmax([-z/2, z/2]) is exactly
+        // [1 - sigmoid(z), sigmoid(z)], the two classes' probabilities.
+        let name = "binary";
+        b.push_affine(Layer::from_dense(name, 1, &[vec![-0.5], vec![0.5]], vec![0.0, 0.0]));
+        notes.push(format!(
+            "the one logit \"{}\" before the final Sigmoid became two outputs [-z/2, z/2] (class 0, class 1), \
+             whose softmax is the Sigmoid's [1 - p, p]",
+            cut.tensor
+        ));
+    }
+    Ok(Imported { ann: Ann { input_shape: dims, layers: b.layers }, notes })
 }
 
-fn input_dims(v: &onnx_protobuf::ValueInfoProto) -> Result<Vec<usize>, String> {
+/// The input's shape without the batch dimension, and whether it has one
+/// (a rank-1 input is one sample's vector).
+fn input_dims(v: &onnx_protobuf::ValueInfoProto) -> Result<(Vec<usize>, bool), String> {
     use onnx_protobuf::tensor_shape_proto::dimension::Value;
     use onnx_protobuf::type_proto::Value as TV;
     let Some(TV::TensorType(t)) = v.type_.as_ref().and_then(|t| t.value.as_ref()) else {
         return Err("it is not a tensor".into());
     };
+    if t.elem_type != 0 && is_int_type(t.elem_type as i64) {
+        return Err(format!(
+            "its element type is {}; spikeforge converts networks on float inputs",
+            type_name(t.elem_type as i64)
+        ));
+    }
     let Some(shape) = t.shape.as_ref() else { return Err("it has no shape".into()) };
+    if shape.dim.is_empty() {
+        return Err("it has rank 0; expected [N, features] or [N, C, H, W]".into());
+    }
+    let batched = shape.dim.len() > 1;
     let mut out = Vec::new();
-    for (k, d) in shape.dim.iter().enumerate().skip(1) {
+    for (k, d) in shape.dim.iter().enumerate().skip(usize::from(batched)) {
         match &d.value {
             Some(Value::DimValue(n)) if *n > 0 => out.push(*n as usize),
             other => return Err(format!("dimension {k} is {other:?}, not a fixed size")),
         }
-    }
-    if shape.dim.is_empty() {
-        return Err("it has rank 0; expected [N, features] or [N, C, H, W]".into());
     }
     // It becomes the input population, so the same bound applies; checked
     // here so that no later shape computation can overflow.
     let max = MAX_VALUES;
     if elements(&out).is_none_or(|n| n > max) {
         return Err(format!(
-            "its shape [N, {out:?}] has more than {max} values per sample (the most an input population holds)"
+            "its shape {} has more than {max} values per sample (the most an input population holds)",
+            show_shape(&out, batched)
         ));
     }
-    Ok(out)
+    Ok((out, batched))
 }
 
 /// Most values of a layer's input or output: each becomes a population.
@@ -189,7 +506,7 @@ fn elements(dims: &[usize]) -> Option<usize> {
     dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
 }
 
-fn tensor(t: &TensorProto) -> Result<Tensor, String> {
+pub(crate) fn tensor(t: &TensorProto) -> Result<Tensor, String> {
     if t.data_location.value() == 1 {
         return Err("its data is stored in an external file; save the model with \
                     onnx.save(model, path, save_as_external_data=False)"
@@ -200,47 +517,63 @@ fn tensor(t: &TensorProto) -> Result<Tensor, String> {
         return Err(format!("its shape {dims:?} has more values than any file can hold"));
     };
     let raw = &t.raw_data;
+    // Raw little-endian bytes when present, else the typed field.
+    fn le<const W: usize>(raw: &[u8], f: impl Fn([u8; W]) -> f64) -> Vec<f64> {
+        raw.chunks_exact(W).map(|c| f(c.try_into().unwrap_or([0; W]))).collect()
+    }
+    let ints32 = || t.int32_data.iter().map(|&v| v as f64).collect::<Vec<f64>>();
     let data: Vec<f64> = match t.data_type {
-        1 if !raw.is_empty() => {
-            raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect()
-        }
+        1 if !raw.is_empty() => le(raw, |b| f32::from_le_bytes(b) as f64),
         1 => t.float_data.iter().map(|&v| v as f64).collect(),
-        11 if !raw.is_empty() => {
-            raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect()
-        }
+        11 if !raw.is_empty() => le(raw, f64::from_le_bytes),
         11 => t.double_data.clone(),
-        7 if !raw.is_empty() => {
-            raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f64).collect()
-        }
+        10 if !raw.is_empty() => le(raw, |b| f16_to_f64(u16::from_le_bytes(b))),
+        10 => t.int32_data.iter().map(|&v| f16_to_f64(v as u16)).collect(),
+        7 if !raw.is_empty() => le(raw, |b| i64::from_le_bytes(b) as f64),
         7 => t.int64_data.iter().map(|&v| v as f64).collect(),
-        6 if !raw.is_empty() => {
-            raw.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect()
-        }
-        6 => t.int32_data.iter().map(|&v| v as f64).collect(),
+        6 if !raw.is_empty() => le(raw, |b| i32::from_le_bytes(b) as f64),
+        2 | 9 if !raw.is_empty() => le(raw, |b: [u8; 1]| b[0] as f64),
+        3 if !raw.is_empty() => le(raw, |b: [u8; 1]| b[0] as i8 as f64),
+        4 if !raw.is_empty() => le(raw, |b| u16::from_le_bytes(b) as f64),
+        5 if !raw.is_empty() => le(raw, |b| i16::from_le_bytes(b) as f64),
+        12 if !raw.is_empty() => le(raw, |b| u32::from_le_bytes(b) as f64),
+        13 if !raw.is_empty() => le(raw, |b| u64::from_le_bytes(b) as f64),
+        2..=6 | 9 => ints32(),
+        12 | 13 => t.uint64_data.iter().map(|&v| v as f64).collect(),
         other => {
             return Err(format!(
-                "element type {other} is not supported (float32, float64, int32 and int64 are); \
-                 export the weights as float32"
+                "element type {} is not supported (float16/32/64 and integers are); export the weights as float32",
+                type_name(other as i64)
             ))
         }
     };
     if data.len() != n {
         return Err(format!("it holds {} values but its shape {dims:?} needs {n}", data.len()));
     }
-    Ok(Tensor { dims, data })
+    Ok(Tensor { dims, data, int: is_int_type(t.data_type as i64) })
+}
+
+/// An IEEE half-precision value.
+fn f16_to_f64(h: u16) -> f64 {
+    let sign = if h >> 15 == 1 { -1.0 } else { 1.0 };
+    let (e, m) = ((h >> 10) & 0x1f, (h & 0x3ff) as f64);
+    sign * match e {
+        0 => m * 2f64.powi(-24),
+        31 if m == 0.0 => f64::INFINITY,
+        31 => f64::NAN,
+        e => (1.0 + m / 1024.0) * 2f64.powi(e as i32 - 15),
+    }
 }
 
 fn const_node(node: &NodeProto) -> Result<Tensor, String> {
     for a in &node.attribute {
         match a.name.as_str() {
             "value" => return a.t.as_ref().ok_or_else(|| "its value has no tensor".to_string()).and_then(tensor),
-            "value_float" => return Ok(Tensor { dims: vec![], data: vec![a.f as f64] }),
-            "value_int" => return Ok(Tensor { dims: vec![], data: vec![a.i as f64] }),
-            "value_ints" => {
-                return Ok(Tensor { dims: vec![a.ints.len()], data: a.ints.iter().map(|&v| v as f64).collect() })
-            }
+            "value_float" => return Ok(Tensor::float(vec![], vec![a.f as f64])),
+            "value_int" => return Ok(Tensor::ints(vec![], vec![a.i as f64])),
+            "value_ints" => return Ok(Tensor::ints(vec![a.ints.len()], a.ints.iter().map(|&v| v as f64).collect())),
             "value_floats" => {
-                return Ok(Tensor { dims: vec![a.floats.len()], data: a.floats.iter().map(|&v| v as f64).collect() })
+                return Ok(Tensor::float(vec![a.floats.len()], a.floats.iter().map(|&v| v as f64).collect()))
             }
             _ => {}
         }
@@ -273,9 +606,9 @@ fn attr_s(node: &NodeProto, name: &str) -> Option<String> {
 struct Builder {
     /// Shape of the chain's current tensor (without the batch dimension).
     shape: Vec<usize>,
+    /// The model's tensors have a batch dimension first (fixed at 1).
+    batched: bool,
     layers: Vec<Layer>,
-    /// Set after Softmax/LogSoftmax: nothing may follow.
-    finished: Option<String>,
 }
 
 type Consts<'a> = dyn Fn(usize) -> Option<&'a Tensor> + 'a;
@@ -285,9 +618,17 @@ impl Builder {
         self.shape.iter().product()
     }
 
-    /// The last layer, if it has no activation yet (an affine op may be folded into it).
-    fn open(&mut self) -> Option<&mut Layer> {
-        self.layers.last_mut().filter(|l| l.act == Act::Linear)
+    /// The current shape with the batch dimension, as the model sees it.
+    fn full_shape(&self) -> Vec<usize> {
+        if self.batched {
+            std::iter::once(1).chain(self.shape.iter().copied()).collect()
+        } else {
+            self.shape.clone()
+        }
+    }
+
+    fn show(&self) -> String {
+        show_shape(&self.shape, self.batched)
     }
 
     fn push_affine(&mut self, layer: Layer) {
@@ -304,8 +645,8 @@ impl Builder {
     fn flat(&self, what: &str) -> Result<usize, String> {
         if self.shape.len() != 1 {
             return Err(format!(
-                "{what} needs a flat input but the tensor has shape {:?}; add a Flatten before it",
-                self.shape
+                "{what} needs a flat input but the tensor has shape {}; add a Flatten before it",
+                self.show()
             ));
         }
         Ok(self.shape[0])
@@ -314,18 +655,18 @@ impl Builder {
     fn image(&self) -> Result<(usize, usize, usize), String> {
         match self.shape.as_slice() {
             &[c, h, w] => Ok((c, h, w)),
-            s => Err(format!("it needs a [C, H, W] input but the tensor has shape {s:?}")),
+            _ => Err(format!("it needs an [N, C, H, W] input but the tensor has shape {}", self.show())),
         }
     }
 
     /// Lowers one node onto the chain: one arm per operator (family), each
     /// refusing with its own message what it cannot convert.
-    fn node<'a>(&mut self, name: &str, node: &NodeProto, c: &Consts<'a>) -> Result<(), String> {
+    fn node<'a>(&mut self, name: &str, node: &NodeProto, data_at: usize, c: &Consts<'a>) -> Result<(), String> {
         let op = node.op_type.as_str();
         match op {
             "Gemm" => self.gemm(name, node, c),
             "MatMul" => self.matmul(name, c),
-            "Add" | "Sub" => self.add_bias(name, op == "Sub", c),
+            "Add" | "Sub" | "Mul" | "Div" => self.elementwise(name, op, data_at, c),
             "BatchNormalization" => self.batch_norm(name, node, c),
             "Relu" | "Clip" => self.relu_clip(name, node, c),
             "Conv" => self.conv(name, node, c),
@@ -333,11 +674,16 @@ impl Builder {
             "GlobalAveragePool" => self.global_average_pool(name),
             "Flatten" => self.flatten(node),
             "Reshape" => self.reshape(c),
+            "Squeeze" | "Unsqueeze" => self.squeeze(node, c),
+            "Transpose" => self.transpose(name, node),
+            "Cast" | "CastLike" => cast(node, c),
             "Dropout" | "Identity" => Ok(()),
-            "Softmax" | "LogSoftmax" => {
-                self.finished = Some(format!("{op} \"{name}\""));
-                Ok(())
-            }
+            // A final Sigmoid is cut off with the head; one met here is hidden.
+            "Sigmoid" | "Tanh" => Err(format!(
+                "a {} hidden activation has no IF-neuron equivalent; train the network with ReLU \
+                     (scikit-learn: MLPClassifier(activation='relu'))",
+                if op == "Sigmoid" { "logistic (Sigmoid)" } else { "tanh" }
+            )),
             other => Err(unsupported(other)),
         }
     }
@@ -376,29 +722,60 @@ impl Builder {
         Ok(())
     }
 
-    /// Add/Sub of a constant, folded into the bias of the open affine layer.
-    fn add_bias<'a>(&mut self, name: &str, sub: bool, c: &Consts<'a>) -> Result<(), String> {
-        let t = c(1).or_else(|| c(0)).ok_or("one operand must be a constant")?;
-        if sub && c(1).is_none() {
-            return Err("only tensor - constant is supported".into());
-        }
-        let (n, chans) = (self.size(), self.shape[0]);
-        let bias = match t.data.len() {
-            l if l == chans && self.shape.len() == 3 => expand(&t.data, n / chans),
-            _ => broadcast(t, n)?,
+    /// Add, Sub, Mul or Div by a constant: a diagonal affine layer, which
+    /// [`Builder::push_affine`] composes exactly into the affine layer before
+    /// it (a bias, a scale) or, before the first layer or after an
+    /// activation, into the next one (input normalization folds into the
+    /// first layer; padding cells of a following Conv stay zero, as in the
+    /// model, because composition runs over each row's in-range cells).
+    fn elementwise<'a>(&mut self, name: &str, op: &str, data_at: usize, c: &Consts<'a>) -> Result<(), String> {
+        let k = c(1 - data_at.min(1)).ok_or("one operand must be a constant")?;
+        let full = self.full_shape();
+        let n = self.size();
+        let v = match broadcast_to(k, &full) {
+            Ok(v) => v,
+            // A per-channel vector on an image (some exporters write [C] for [C, 1, 1]).
+            Err(_) if self.shape.len() == 3 && k.data.len() == self.shape[0] => expand(&k.data, n / self.shape[0]),
+            Err(e) => return Err(e),
         };
-        let sign = if sub { -1.0 } else { 1.0 };
-        let layer = self
-            .open()
-            .ok_or("a constant can only be added right after Gemm, MatMul or Conv (before the activation)")?;
-        layer.name = format!("{}+{name}", layer.name);
-        for (b, v) in layer.bias.iter_mut().zip(bias) {
-            *b += sign * v;
+        if broadcast_shape_keeps(&k.dims, &full).is_err() {
+            return Err(format!(
+                "its constant of shape {:?} would broadcast the {} tensor to a larger shape",
+                k.dims,
+                self.show()
+            ));
         }
+        // y = a * x + b per element.
+        let (a, b): (Vec<f64>, Vec<f64>) = match (op, data_at) {
+            ("Add", _) => (vec![1.0; n], v),
+            ("Sub", 0) => (vec![1.0; n], v.iter().map(|x| -x).collect()),
+            ("Sub", _) => (vec![-1.0; n], v),
+            ("Mul", _) => (v, vec![0.0; n]),
+            ("Div", 0) => {
+                if v.contains(&0.0) {
+                    return Err("it divides by zero".into());
+                }
+                (v.iter().map(|x| 1.0 / x).collect(), vec![0.0; n])
+            }
+            _ => {
+                return Err(
+                    "only tensor / constant is supported (a constant divided by the tensor is not affine)".into()
+                )
+            }
+        };
+        self.push_diagonal(name, a, b);
         Ok(())
     }
 
-    /// BatchNormalization, folded into the weights and bias of the open affine layer.
+    /// Pushes `y = a ⊙ x + b` over the current tensor (shape unchanged).
+    fn push_diagonal(&mut self, name: &str, a: Vec<f64>, b: Vec<f64>) {
+        let rows: Vec<Vec<(usize, f64)>> = a.iter().enumerate().map(|(i, &w)| vec![(i, w)]).collect();
+        let layer = sparse_layer(name, a.len(), self.shape.clone(), rows, b);
+        self.push_affine(layer);
+    }
+
+    /// BatchNormalization (inference): a per-channel affine map, folded into
+    /// the affine layer before it, or after an activation into the next one.
     fn batch_norm<'a>(&mut self, name: &str, node: &NodeProto, c: &Consts<'a>) -> Result<(), String> {
         let get = |i: usize, what: &str| c(i).ok_or(format!("its {what} must be a constant"));
         let (scale, beta, mean, var) = (get(1, "scale")?, get(2, "bias")?, get(3, "mean")?, get(4, "variance")?);
@@ -411,18 +788,9 @@ impl Builder {
             broadcast(mean, channels)?,
             broadcast(var, channels)?,
         );
-        let layer = self
-            .open()
-            .ok_or("BatchNormalization must directly follow Conv, Gemm or MatMul (it is folded into their weights)")?;
-        layer.name = format!("{}+{name}", layer.name);
-        for o in 0..layer.outputs() {
-            let ch = o / per.max(1);
-            let g = s[ch] / (v[ch] + eps).sqrt();
-            for w in &mut layer.vals[layer.starts[o]..layer.starts[o + 1]] {
-                *w *= g;
-            }
-            layer.bias[o] = (layer.bias[o] - m[ch]) * g + bb[ch];
-        }
+        let g: Vec<f64> = (0..channels).map(|ch| s[ch] / (v[ch] + eps).sqrt()).collect();
+        let off: Vec<f64> = (0..channels).map(|ch| bb[ch] - m[ch] * g[ch]).collect();
+        self.push_diagonal(name, expand(&g, per), expand(&off, per));
         Ok(())
     }
 
@@ -501,11 +869,21 @@ impl Builder {
         Ok(())
     }
 
-    /// Flatten (axis 1): only the tracked shape changes.
+    /// Flatten: only the tracked shape changes. Any axis that keeps the
+    /// batch (fixed at 1) apart from the values is equivalent to axis 1.
     fn flatten(&mut self, node: &NodeProto) -> Result<(), String> {
-        if attr_i(node, "axis", 1) != 1 {
-            return Err("only Flatten with axis = 1 is supported".into());
+        let full = self.full_shape();
+        let k = crate::onnx_fold::axis(attr_i(node, "axis", 1), full.len() + 1)?;
+        // The output is [prod(full[..k]), prod(full[k..])]: one sample's
+        // values in one row exactly when the leading product is 1.
+        if full[..k].iter().product::<usize>() != 1 {
+            return Err(format!(
+                "Flatten with axis {} on {} would fold values into the batch dimension; use axis 1",
+                attr_i(node, "axis", 1),
+                self.show()
+            ));
         }
+        self.batched = true;
         self.shape = vec![self.size()];
         Ok(())
     }
@@ -513,12 +891,24 @@ impl Builder {
     /// Reshape to a constant shape that keeps every sample's values; only
     /// the tracked shape changes.
     fn reshape<'a>(&mut self, c: &Consts<'a>) -> Result<(), String> {
-        let t = c(1).ok_or("its target shape must be a constant")?;
+        let t = c(1).ok_or("its target shape must be a constant (or shape arithmetic on constants)")?;
         let mut dims: Vec<i64> = t.data.iter().map(|&v| v as i64).collect();
         if dims.is_empty() {
             return Err("its target shape is empty".into());
         }
-        dims.remove(0); // the batch dimension
+        if self.batched {
+            // The batch (1) stays first: a leading 1, -1 or 0 is the batch.
+            match dims.remove(0) {
+                -1..=1 => {}
+                d => {
+                    return Err(format!(
+                        "its target shape {:?} puts {d} first, where the batch dimension belongs; only reshapes \
+                         that keep every sample's values are supported",
+                        t.data
+                    ))
+                }
+            }
+        }
         let mut out = Vec::new();
         let mut infer = None;
         for (k, &d) in dims.iter().enumerate() {
@@ -534,20 +924,81 @@ impl Builder {
         };
         if let Some(k) = infer {
             if known == 0 || !self.size().is_multiple_of(known) {
-                return Err(format!("cannot reshape {:?} to {dims:?}", self.shape));
+                return Err(format!("cannot reshape {} to {dims:?}", self.show()));
             }
             out.insert(k, self.size() / known);
         }
         if elements(&out) != Some(self.size()) {
             return Err(format!(
-                "it reshapes {:?} ({} values) to {out:?}; only reshapes that keep every sample's values are \
+                "it reshapes {} ({} values) to {out:?}; only reshapes that keep every sample's values are \
                  supported (the batch dimension must stay first)",
-                self.shape,
+                self.show(),
                 self.size()
             ));
         }
         self.shape = out;
         Ok(())
+    }
+
+    /// Squeeze/Unsqueeze: only the tracked shape changes; the batch stays.
+    fn squeeze<'a>(&mut self, node: &NodeProto, c: &Consts<'a>) -> Result<(), String> {
+        let full = self.full_shape();
+        let t = Tensor::float(full.clone(), vec![0.0; self.size()]);
+        let axes = c(1).cloned();
+        let out = fold(node, &[Some(&t), axes.as_ref()], None)?;
+        if self.batched && out.dims.first() != Some(&1) {
+            return Err(format!("it moves the batch dimension of {}", self.show()));
+        }
+        self.shape = if self.batched { out.dims[1..].to_vec() } else { out.dims };
+        Ok(())
+    }
+
+    /// Transpose of the data: a permutation of the values, as a layer that
+    /// composes into the affine layers around it (an NHWC input feeding a
+    /// Conv, a channels-last feature map before a Gemm).
+    fn transpose(&mut self, name: &str, node: &NodeProto) -> Result<(), String> {
+        let full = self.full_shape();
+        let perm = permutation(node, full.len())?;
+        if self.batched && perm[0] != 0 {
+            return Err(format!("perm {perm:?} moves the batch dimension; only the values may be permuted"));
+        }
+        // Where each output value comes from: transpose the indices.
+        let n = self.size();
+        let idx = Tensor::float(full.clone(), (0..n).map(|i| i as f64).collect());
+        let moved = fold(node, &[Some(&idx)], None)?;
+        let shape = if self.batched { moved.dims[1..].to_vec() } else { moved.dims.clone() };
+        let rows: Vec<Vec<(usize, f64)>> = moved.data.iter().map(|&i| vec![(i as usize, 1.0)]).collect();
+        self.push_affine(sparse_layer(name, n, shape, rows, vec![0.0; n]));
+        Ok(())
+    }
+}
+
+/// Cast of the data: a float type keeps the values (f64 here); an integer
+/// type would truncate them.
+fn cast<'a>(node: &NodeProto, c: &Consts<'a>) -> Result<(), String> {
+    let to = match node.op_type.as_str() {
+        "Cast" => attr_i(node, "to", 1),
+        _ => match c(1) {
+            Some(t) if t.int => 7,
+            _ => 1,
+        },
+    };
+    if is_int_type(to) {
+        return Err(format!(
+            "it casts the data to {}, which truncates it; spikeforge converts float networks",
+            type_name(to)
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a constant whose shape would make the result larger than the
+/// data (numpy broadcasting grows the smaller operand only).
+fn broadcast_shape_keeps(k: &[usize], full: &[usize]) -> Result<(), String> {
+    match crate::onnx_fold::broadcast_shape(k, full) {
+        Ok(s) if s.iter().product::<usize>() == full.iter().product::<usize>() => Ok(()),
+        Ok(s) => Err(format!("{s:?}")),
+        Err(_) => Ok(()),
     }
 }
 

@@ -282,37 +282,73 @@ fn bad_files_get_clear_errors() {
     );
     assert!(err(&noflat).contains("add a Flatten before it"), "{}", err(&noflat));
 
-    // Sigmoid is not convertible.
+    // A hidden Sigmoid is not convertible (a final one is cut off with the head).
     let sig = model(
         ("x", &[1, 2]),
-        vec![node("Gemm", "g", &["x", "w"], "h", vec![]), node("Sigmoid", "s", &["h"], "y", vec![])],
+        vec![
+            node("Gemm", "g", &["x", "w"], "h", vec![]),
+            node("Sigmoid", "s", &["h"], "hs", vec![]),
+            node("Gemm", "g2", &["hs", "w"], "y", vec![]),
+        ],
         vec![init("w", &[2, 2], &[1.0; 4])],
         "y",
     );
     assert!(
-        err(&sig).contains("(Sigmoid): operator Sigmoid is not supported (only ReLU-type activations"),
+        err(&sig).contains("node 1 \"s\" (Sigmoid): a logistic (Sigmoid) hidden activation has no IF-neuron"),
         "{}",
         err(&sig)
     );
 
-    // A batch norm that follows an activation cannot be folded.
-    let bn = model(
+    // An operator with no affine meaning on the data.
+    let exp = model(
         ("x", &[1, 2]),
-        vec![
-            node("Gemm", "g", &["x", "w"], "h", vec![]),
-            node("Relu", "r", &["h"], "hr", vec![]),
-            node("BatchNormalization", "bn", &["hr", "s", "b", "m", "v"], "y", vec![]),
-        ],
-        vec![
-            init("w", &[2, 2], &[1.0; 4]),
-            init("s", &[2], &[1.0; 2]),
-            init("b", &[2], &[0.0; 2]),
-            init("m", &[2], &[0.0; 2]),
-            init("v", &[2], &[1.0; 2]),
-        ],
+        vec![node("Gemm", "g", &["x", "w"], "h", vec![]), node("Exp", "e", &["h"], "y", vec![])],
+        vec![init("w", &[2, 2], &[1.0; 4])],
         "y",
     );
-    assert!(err(&bn).contains("BatchNormalization must directly follow Conv, Gemm or MatMul"), "{}", err(&bn));
+    assert!(err(&exp).contains("node 1 \"e\" (Exp): operator Exp is not supported"), "{}", err(&exp));
+}
+
+/// A BatchNormalization after the activation (Conv-ReLU-BN) is a
+/// per-channel affine map: it folds into the next layer, or stays a layer
+/// of its own at the end.
+#[test]
+fn batch_norm_after_an_activation_folds_forward() {
+    let bn = |tail: bool| {
+        let mut nodes = vec![
+            node("Gemm", "g", &["x", "w"], "h", vec![]),
+            node("Relu", "r", &["h"], "hr", vec![]),
+            node("BatchNormalization", "bn", &["hr", "s", "b", "m", "v"], "n", vec![]),
+        ];
+        if tail {
+            nodes.push(node("Gemm", "g2", &["n", "w"], "y", vec![]));
+        }
+        model(
+            ("x", &[1, 2]),
+            nodes,
+            vec![
+                init("w", &[2, 2], &[1.0, -1.0, 0.5, 2.0]),
+                init("s", &[2], &[2.0, 1.0]),
+                init("b", &[2], &[0.5, 0.0]),
+                init("m", &[2], &[1.0, 0.0]),
+                init("v", &[2], &[4.0, 1.0]),
+            ],
+            if tail { "y" } else { "n" },
+        )
+    };
+    let x = [0.4, 0.8];
+    // h = x @ w = [0.4 + 0.4, -0.4 + 1.6] = [0.8, 1.2]; BN: (h - m) * s / sqrt(v + eps) + b.
+    let eps = 1e-5f64;
+    let n = [(0.8 - 1.0) * 2.0 / (4.0 + eps).sqrt() + 0.5, 1.2 / (1.0 + eps).sqrt()];
+    let a = import_bytes("bn.onnx", &bn(false)).unwrap();
+    assert_eq!(a.layers.len(), 2);
+    let got = a.forward(&x).pop().unwrap();
+    assert!((got[0] - n[0]).abs() < 1e-9 && (got[1] - n[1]).abs() < 1e-9, "{got:?} vs {n:?}");
+    let b = import_bytes("bn.onnx", &bn(true)).unwrap();
+    assert_eq!(b.layers.len(), 2, "BN composed into the Gemm after it");
+    let y = b.forward(&x).pop().unwrap();
+    let want = [n[0] + 0.5 * n[1], -n[0] + 2.0 * n[1]];
+    assert!((y[0] - want[0]).abs() < 1e-9 && (y[1] - want[1]).abs() < 1e-9, "{y:?} vs {want:?}");
 }
 
 #[test]
