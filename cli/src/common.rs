@@ -282,7 +282,9 @@ pub fn map_network(
     spec: &spikeforge_mapper::HardwareSpec,
     algorithm: spikeforge_mapper::Algorithm,
 ) -> Result<spikeforge_mapper::Mapping, Failure> {
-    spikeforge_mapper::map(net, spec, &spikeforge_mapper::MapOptions::new(algorithm))
+    // Large networks take seconds: their stages are shown.
+    let display = crate::progress::Display::new("map", true);
+    spikeforge_mapper::map_with(net, spec, &spikeforge_mapper::MapOptions::new(algorithm), &display)
         .map_err(|e| e.explained(net, spec, algorithm).into())
 }
 

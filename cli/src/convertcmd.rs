@@ -6,6 +6,7 @@ use crate::common::{check_out_file, other, write_file, Command, Failure, InFile,
 use serde_json::json;
 use spikeforge_convert::{data, snn, InputCoding, Options, Readout, Threshold, METHODS};
 use spikeforge_mapper::spec::load_spec;
+use spikeforge_net::progress::Progress;
 use std::path::PathBuf;
 
 /// `spikeforge convert`'s arguments.
@@ -140,11 +141,14 @@ fn convert(a: &ConvertArgs) -> Result<Outcome, Failure> {
         ));
     }
     opts.calibration_samples = a.calibration_samples;
+    let display = crate::progress::Display::new("convert", !a.output.json);
+    display.stage("reading the model", None);
     let imported = spikeforge_convert::import_with(
         &a.model,
         &spikeforge_convert::ImportOptions { output: a.graph_output.clone() },
     )?;
     let ann = imported.ann;
+    display.stage(&format!("loading the data set {}", a.data), None);
     let d = data::load(&a.data)?;
     // Checked before anything is written: an error leaves no files behind.
     if (a.stimulus.is_some() || a.sample_net.is_some()) && a.sample >= d.test.len() {
@@ -153,13 +157,14 @@ fn convert(a: &ConvertArgs) -> Result<Outcome, Failure> {
             Some(&format!("use 0..{}", d.test.len())),
         ));
     }
-    let mut s =
-        snn::convert(&ann, &d.train, &opts).map_err(|error| InFile { file: a.model.display().to_string(), error })?;
+    let mut s = snn::convert_with(&ann, &d.train, &opts, &display)
+        .map_err(|error| InFile { file: a.model.display().to_string(), error })?;
     let stem = a.model.file_stem().map_or("converted".into(), |s| s.to_string_lossy().into_owned());
     s.set_name(&stem)?;
     let test = d.test.take(a.eval.unwrap_or(usize::MAX));
     let ann_acc = snn::ann_accuracy(&ann, &test);
-    let snn_acc = s.accuracy(&test);
+    let snn_acc = s.accuracy_with(&test, &display);
+    drop(display);
     let text = match spikeforge_net::Format::from_path(&a.out.display().to_string()) {
         Some(spikeforge_net::Format::Json) => spikeforge_net::source::to_json(&s.net),
         _ => spikeforge_net::source::to_toml(&s.net),

@@ -25,6 +25,7 @@ mod goldencmd;
 mod hdlcmd;
 mod mapcmd;
 mod nircmd;
+mod progress;
 mod regresscmd;
 mod report;
 mod runcmd;
@@ -128,6 +129,7 @@ fn environment_help() -> String {
         (verilator, "the verilator program to run (default: verilator on PATH)"),
         ("VERILATOR_ROOT", "Verilator's install root, as Verilator reads it; must be a plain path"),
         ("TMPDIR", "temporary files; the tools get /tmp instead when it holds shell-unsafe characters"),
+        (progress::PROGRESS_ENV, "auto (bars on a terminal), plain (a line per stage, for logs) or off"),
     ];
     let mut text = String::from("Environment:\n");
     for (name, what) in vars {

@@ -5,7 +5,7 @@ use crate::common::{check_out_dir, load, other, write_file, Command, Failure, In
 use clap::Args;
 use serde_json::json;
 use spikeforge_mapper::spec::{load_spec, to_toml, PRESETS};
-use spikeforge_mapper::{map as do_map, HardwareSpec, MapOptions, Mapping};
+use spikeforge_mapper::{map_with, HardwareSpec, MapOptions, Mapping};
 use spikeforge_net::{spikes, Network, SpikeFileKind, Stimulus};
 use std::path::{Path, PathBuf};
 
@@ -146,7 +146,9 @@ fn map(a: &MapArgs) -> Result<Outcome, Failure> {
         opts.rates = Some(r);
         run = Some((stim, steps, golden));
     }
-    let m = do_map(&net, &spec, &opts).map_err(|e| e.explained(&net, &spec, opts.algorithm))?;
+    let display = crate::progress::Display::new("map", !a.output.json);
+    let m = map_with(&net, &spec, &opts, &display).map_err(|e| e.explained(&net, &spec, opts.algorithm))?;
+    drop(display);
     // With a stimulus: run the architectural model, measure traffic, check it against golden.
     let mut measured = None;
     if let Some((stim, steps, golden)) = &run {

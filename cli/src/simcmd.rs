@@ -155,7 +155,8 @@ fn sim(a: &SimArgs) -> Result<Outcome, Failure> {
         Some(seed) => {
             let o =
                 spikeforge_mapper::MapOptions { seed: Some(seed), ..spikeforge_mapper::MapOptions::new(a.algorithm) };
-            spikeforge_mapper::map(&net, &spec, &o).map_err(|e| e.explained(&net, &spec, a.algorithm))?
+            let display = crate::progress::Display::new("map", !a.json);
+            spikeforge_mapper::map_with(&net, &spec, &o, &display).map_err(|e| e.explained(&net, &spec, a.algorithm))?
         }
     };
     let fault = match a.inject_fault {

@@ -382,6 +382,45 @@ fn convert_takes_exporters_onnx_as_it_comes() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Long work reports its stages: bars on a terminal, and with
+/// SPIKEFORGE_PROGRESS=plain one line per stage (what CI logs show).
+#[test]
+fn progress_lines_name_the_stages() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-progress-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let net = dir.join("d.json");
+    let o = bin()
+        .args(["convert", "convert/models/digits_mlp.onnx", "--data", "digits", "--steps", "8", "--method", "all"])
+        .args(["--eval", "20", "--out", net.to_str().unwrap()])
+        .env("SPIKEFORGE_PROGRESS", "plain")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    for stage in [
+        "convert: threshold balancing",
+        "convert: calibration, layer 2 of 2: potential initialization (256)",
+        "convert: evaluating 20 samples (golden model) (20)",
+    ] {
+        assert!(e.contains(stage), "{stage} not in {e}");
+    }
+    let o = bin()
+        .args(["map", net.to_str().unwrap(), "--spec", "medium", "--out", dir.join("m").to_str().unwrap()])
+        .env("SPIKEFORGE_PROGRESS", "plain")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for stage in ["map: connectivity", "map: partitioning", "map: placement", "map: memory images"] {
+        assert!(stderr(&o).contains(stage), "{stage} not in {}", stderr(&o));
+    }
+    // Off by default when stderr is not a terminal.
+    let o = run(&["map", net.to_str().unwrap(), "--spec", "medium", "--out", dir.join("m").to_str().unwrap()]);
+    assert!(!stderr(&o).contains("map: connectivity"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn convert_writes_a_network_that_runs_on_the_hardware() {
     let dir = std::env::temp_dir().join(format!("spikeforge-convert-{}", std::process::id()));

@@ -16,4 +16,6 @@ pub mod snn;
 pub use ann::{Act, Ann, Layer};
 pub use data::{Dataset, Split};
 pub use onnx::{import, import_bytes, import_bytes_with, import_with, ImportOptions, Imported, OnnxError};
-pub use snn::{convert, ConvertError, Inference, InputCoding, LayerInfo, Options, Readout, Snn, Threshold, METHODS};
+pub use snn::{
+    convert, convert_with, ConvertError, Inference, InputCoding, LayerInfo, Options, Readout, Snn, Threshold, METHODS,
+};

@@ -212,10 +212,11 @@ fn find_cut(
     let model_err = |msg: String| OnnxError::Model { file: file.into(), msg };
     let nodes = &graph.node;
     let dropped = |t: &str| -> Vec<String> {
+        let keep = edges.ancestors(nodes, t);
         edges
             .descendants(nodes, t)
             .into_iter()
-            .filter(|&i| !edges.ancestors(nodes, t)[i])
+            .filter(|&i| !keep[i])
             .map(|i| format!("{} \"{}\"", nodes[i].op_type, node_name(&nodes[i], i)))
             .collect()
     };
@@ -780,7 +781,7 @@ impl Builder {
         let get = |i: usize, what: &str| c(i).ok_or(format!("its {what} must be a constant"));
         let (scale, beta, mean, var) = (get(1, "scale")?, get(2, "bias")?, get(3, "mean")?, get(4, "variance")?);
         let eps = attr_f(node, "epsilon", 1e-5);
-        let channels = self.shape[0];
+        let channels = *self.shape.first().ok_or("it needs a channel dimension")?;
         let per = self.size() / channels.max(1);
         let (s, bb, m, v) = (
             broadcast(scale, channels)?,

@@ -36,7 +36,7 @@ impl Tensor {
 
 /// Most values a folded constant may have: folding is for shapes and
 /// weights, and a hostile file must not make it allocate without bound.
-const MAX_FOLDED: usize = 1 << 26;
+const MAX_FOLDED: usize = 1 << 24;
 
 /// ONNX element types that are integers (int8..int64, uint8..uint64, bool).
 pub(crate) fn is_int_type(t: i64) -> bool {
@@ -358,7 +358,8 @@ pub(crate) fn fold(
                 let mut i = s;
                 while (step > 0 && i < e) || (step < 0 && i > e) {
                     v.push(i as usize);
-                    i += step;
+                    let Some(next) = i.checked_add(step) else { break };
+                    i = next;
                 }
                 keep[k] = v;
             }
@@ -405,7 +406,8 @@ pub(crate) fn fold(
         }
         "Range" => {
             let (s, l, d) = (x()?, y()?, inputs.get(2).copied().flatten().ok_or("Range needs a delta")?);
-            let (s0, l0, d0) = (s.data[0], l.data[0], d.data[0]);
+            let first = |t: &Tensor| t.data.first().copied().ok_or("Range takes scalars");
+            let (s0, l0, d0) = (first(s)?, first(l)?, first(d)?);
             let n = if d0 == 0.0 { 0.0 } else { ((l0 - s0) / d0).ceil().max(0.0) };
             count(&[n as usize])?;
             let data: Vec<f64> = (0..n as usize).map(|i| s0 + i as f64 * d0).collect();

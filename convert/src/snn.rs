@@ -16,6 +16,7 @@ use crate::data::Split;
 use rayon::prelude::*;
 use spikeforge_golden::Model;
 use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, ProjectionDoc};
+use spikeforge_net::progress::{Progress, Quiet};
 use spikeforge_net::{Network, NetworkDoc, PerNeuron, Reset};
 
 /// How each layer's threshold is chosen from calibration activations.
@@ -193,13 +194,20 @@ pub struct Inference {
 
 /// Converts `ann` with calibration samples from `train`.
 pub fn convert(ann: &Ann, train: &Split, opts: &Options) -> Result<Snn, ConvertError> {
+    convert_with(ann, train, opts, &Quiet)
+}
+
+/// [`convert`], reporting its stages (balancing, each calibration pass,
+/// sample by sample) to `progress`.
+pub fn convert_with(ann: &Ann, train: &Split, opts: &Options, progress: &dyn Progress) -> Result<Snn, ConvertError> {
     check_inputs(ann, train, opts)?;
+    progress.stage("threshold balancing", None);
     let bal = balance(ann, train, opts)?;
     let mut snn = input_coding(opts, bal.input_scale)?;
     quantize(ann, &bal, opts, &mut snn);
     snn.rebuild()?;
     if opts.bias_correction || opts.potential_init {
-        calibrate(ann, train, opts, &mut snn)?;
+        calibrate(ann, train, opts, &mut snn, progress)?;
     }
     Ok(snn)
 }
@@ -385,17 +393,29 @@ fn quantize_layer(layer: &Layer, l: usize, bal: &Balance, potential_out: bool, o
 /// each layer is corrected with the layers before it already corrected.
 /// Only biases and initial potentials change, each within the potential
 /// range, and the network is rebuilt after every pass.
-fn calibrate(ann: &Ann, train: &Split, opts: &Options, snn: &mut Snn) -> Result<(), ConvertError> {
+fn calibrate(
+    ann: &Ann,
+    train: &Split,
+    opts: &Options,
+    snn: &mut Snn,
+    progress: &dyn Progress,
+) -> Result<(), ConvertError> {
     let cal = train.take(opts.calibration_samples);
     let targets = targets(ann, &cal);
-    for l in 0..ann.layers.len() {
+    let layers = ann.layers.len();
+    let pass = |l: usize, what: &str| {
+        progress.stage(&format!("calibration, layer {} of {layers}: {what}", l + 1), Some(cal.len() as u64))
+    };
+    for l in 0..layers {
         if opts.bias_correction {
-            let resid = snn.residual(l, &cal, &targets);
+            pass(l, "bias correction");
+            let resid = snn.residual(l, &cal, &targets, progress);
             snn.correct_bias(l, &resid);
             snn.rebuild()?;
         }
         if opts.potential_init {
-            let resid = snn.residual(l, &cal, &targets);
+            pass(l, "potential initialization");
+            let resid = snn.residual(l, &cal, &targets, progress);
             snn.init_potential(l, &resid);
             snn.rebuild()?;
         }
@@ -607,9 +627,21 @@ impl Snn {
 
     /// Predicted classes of every sample of `split` (golden model, in parallel).
     pub fn predict(&self, split: &Split) -> Vec<usize> {
+        self.predict_with(split, &Quiet)
+    }
+
+    /// [`Snn::predict`], reporting each sample done to `progress`.
+    pub fn predict_with(&self, split: &Split, progress: &dyn Progress) -> Vec<usize> {
         (0..split.len())
             .into_par_iter()
-            .map_init(|| Model::new(&self.net), |m, i| self.infer(m, &split.x(i), false).class)
+            .map_init(
+                || Model::new(&self.net),
+                |m, i| {
+                    let class = self.infer(m, &split.x(i), false).class;
+                    progress.advance(1);
+                    class
+                },
+            )
             .collect()
     }
 
@@ -618,8 +650,14 @@ impl Snn {
         accuracy(&self.predict(split), &split.labels)
     }
 
+    /// [`Snn::accuracy`], as a stage of `progress` with one unit per sample.
+    pub fn accuracy_with(&self, split: &Split, progress: &dyn Progress) -> f64 {
+        progress.stage(&format!("evaluating {} samples (golden model)", split.len()), Some(split.len() as u64));
+        accuracy(&self.predict_with(split, progress), &split.labels)
+    }
+
     /// Mean over `cal` of (SNN estimate − ANN target) for each neuron of layer `l`.
-    fn residual(&self, l: usize, cal: &Split, targets: &[Vec<Vec<f64>>]) -> Vec<f64> {
+    fn residual(&self, l: usize, cal: &Split, targets: &[Vec<Vec<f64>>], progress: &dyn Progress) -> Vec<f64> {
         let info = &self.layers[l];
         let t = self.steps as f64;
         let last = l + 1 == self.layers.len();
@@ -629,6 +667,7 @@ impl Snn {
                 || Model::new(&self.net),
                 |m, i| {
                     let inf = self.infer(m, &cal.x(i), false);
+                    progress.advance(1);
                     (0..info.size as usize)
                         .map(|n| {
                             let id = info.offset as usize + n;
@@ -657,7 +696,7 @@ impl Snn {
     /// Mean |residual| of layer `l` on `cal` (what calibration reduces).
     pub fn mean_residual(&self, ann: &Ann, l: usize, cal: &Split) -> f64 {
         let targets = targets(ann, cal);
-        let r = self.residual(l, cal, &targets);
+        let r = self.residual(l, cal, &targets, &Quiet);
         r.iter().map(|v| v.abs()).sum::<f64>() / r.len().max(1) as f64
     }
 

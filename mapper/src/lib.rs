@@ -785,6 +785,18 @@ fn dense_partition<'a>(
 
 /// Maps `net` onto `spec`.
 pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapping, MapError> {
+    map_with(net, spec, opts, &spikeforge_net::progress::Quiet)
+}
+
+/// [`map`], reporting its stages (connectivity, partitioning, placement,
+/// memory images) to `progress`: a network of millions of synapses takes
+/// seconds.
+pub fn map_with(
+    net: &Network,
+    spec: &HardwareSpec,
+    opts: &MapOptions,
+    progress: &dyn spikeforge_net::progress::Progress,
+) -> Result<Mapping, MapError> {
     let fp = net.fixed_point();
     let bits = |what, n: u32, s: u32, ok: bool| {
         if ok {
@@ -806,6 +818,7 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
     if let (Some(p), false) = (current, spec.current_state) {
         return Err(MapError::Current { population: p.name().to_string(), spec_name: spec.name.clone() });
     }
+    progress.stage("connectivity", None);
     let conn = Conn::new(net);
     let n_inputs = conn.is_input.iter().filter(|&&x| x).count() as u64;
     if n_inputs > spec.input_neurons as u64 {
@@ -821,6 +834,7 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
         None => vec![1.0; conn.n],
     };
     let mut caps = Caps::of(spec);
+    progress.stage(&format!("partitioning {} neurons, {} synapses", conn.n, conn.in_src.len()), None);
     let (st, baseline) = match partition_with(&conn, &rate, caps, opts.algorithm, opts.seed) {
         Ok(r) => r,
         // Two synapses a word help when synapse entries are short, not routes.
@@ -842,6 +856,7 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
     };
 
     // Placement.
+    progress.stage("placement", None);
     let k = st.k;
     let mut between = vec![vec![0.0; k]; k];
     let mut from_host = vec![0.0; k];
@@ -867,6 +882,7 @@ pub fn map(net: &Network, spec: &HardwareSpec, opts: &MapOptions) -> Result<Mapp
     };
     let average_hops = place::average_hops(spec, &traffic, &pos);
 
+    progress.stage("memory images", None);
     let images = build_images(net, spec, &conn, &st.part, &pos);
     let mut placement = vec![None; conn.n];
     for c in &images.cores {

@@ -15,6 +15,7 @@ pub mod input;
 mod jsonspan;
 pub mod network;
 pub mod path;
+pub mod progress;
 pub mod rng;
 pub mod source;
 pub mod spikes;
