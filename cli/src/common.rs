@@ -157,6 +157,34 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for Internal<E> {}
 // No help: the stage's help is for input, and this was not the input's fault.
 impl<E: fmt::Debug + fmt::Display> Diagnostic for Internal<E> {}
 
+/// A message and its help, as a diagnostic: every error the CLI prints
+/// has miette's one style.
+#[derive(Debug)]
+struct Plain {
+    message: String,
+    help: Option<String>,
+}
+
+impl fmt::Display for Plain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Plain {}
+
+impl Diagnostic for Plain {
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+}
+
+/// Prints an error (and its help) on stderr in miette's style.
+pub fn print_error(message: &str, help: Option<&str>) {
+    let d = Plain { message: message.into(), help: help.map(String::from) };
+    eprintln!("{:?}", miette::Report::new(d));
+}
+
 /// Prints a failure on stderr and, with `--json`, its JSON report on stdout.
 pub fn report_failure(f: Failure, json: bool) {
     match f {
@@ -198,10 +226,7 @@ pub fn report_failure(f: Failure, json: bool) {
             }
         }
         Failure::Other { message, help } => {
-            eprintln!("error: {message}");
-            if let Some(h) = &help {
-                eprintln!("help: {h}");
-            }
+            print_error(&message, help.as_deref());
             if json {
                 println!("{}", serde_json::json!({"ok": false, "error": {"message": message, "help": help}}));
             }

@@ -140,7 +140,7 @@ fn run(a: &RunArgs) -> Result<Outcome, Failure> {
         );
     }
     if let Verdict::Mismatch(mm) = &r.verdict {
-        eprintln!("error: {mm}");
+        crate::common::print_error(&mm.to_string(), None);
     }
     Ok(Outcome::equal(equal))
 }

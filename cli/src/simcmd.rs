@@ -239,7 +239,7 @@ fn sim(a: &SimArgs) -> Result<Outcome, Failure> {
         shown.print(a);
     }
     if let Verdict::Mismatch(mm) = &r.verdict {
-        eprintln!("error: {mm}");
+        crate::common::print_error(&mm.to_string(), None);
     }
     Ok(Outcome::equal(equal))
 }

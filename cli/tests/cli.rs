@@ -1236,7 +1236,7 @@ fn replays(folder: &std::path::Path, report: &str) {
     let r = bin().arg("sim").args(cmd.split_whitespace()).current_dir(folder).output().unwrap();
     assert_eq!(r.status.code(), Some(3), "{cmd}: {}", stderr(&r));
     let first = report.lines().next().unwrap();
-    assert!(stderr(&r).starts_with(&format!("error: {first}\n")), "replay gave\n{}\nsaved\n{report}", stderr(&r));
+    assert!(stderr(&r).starts_with(&format!("  × {first}\n")), "replay gave\n{}\nsaved\n{report}", stderr(&r));
     assert!(folder.join("replay.vcd").is_file());
 }
 
