@@ -8,6 +8,7 @@ use serde_json::json;
 use spikeforge_fpga::{boards, flow, project, Family, BOARDS};
 use spikeforge_mapper::spec::load_spec;
 use spikeforge_mapper::Algorithm;
+use spikeforge_net::progress::Progress;
 use std::path::{Path, PathBuf};
 
 /// `spikeforge fpga`'s arguments.
@@ -102,10 +103,15 @@ fn fpga(
         write_file(&out.join(name), text)?;
     }
     let report = if build {
+        let display = crate::progress::Display::new("fpga", !json);
         let r = match board.family {
-            Family::Ice40 => flow::build_ice40(out, board),
-            _ => flow::synth_check(out, board),
+            Family::Ice40 => flow::build_ice40_with(out, board, &display),
+            _ => {
+                display.stage("synthesis (yosys)", None);
+                flow::synth_check(out, board)
+            }
         };
+        drop(display);
         Some(r?)
     } else {
         None

@@ -1081,6 +1081,8 @@ fn hostile_paths_are_data_not_commands() {
     let hostile = |args: &[&std::ffi::OsStr]| {
         let mut c = bin();
         c.args(args).current_dir(root()).env("SPIKEFORGE_CACHE", &cache).env("TMPDIR", base.join("tmp;$(x)"));
+        // Stage lines on stderr (the iCE40 flow's are checked below).
+        c.env("SPIKEFORGE_PROGRESS", "plain");
         for (i, m) in marks.iter().enumerate() {
             c.env(format!("SF_MARK{}", i + 1), m);
         }
@@ -1132,6 +1134,11 @@ fn hostile_paths_are_data_not_commands() {
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let r = &j["report"];
     assert_eq!(r["pass"], true, "{j}");
+    // The flow's stages, in order, as the progress display shows them.
+    let e = stderr(&o);
+    let at = |stage: &str| e.find(&format!("fpga: {stage}")).unwrap_or_else(|| panic!("no {stage} in {e}"));
+    assert!(at("synthesis (yosys)") < at("placement (nextpnr)"), "{e}");
+    assert!(at("placement (nextpnr)") < at("routing (nextpnr)") && at("routing (nextpnr)") < at("packing (icepack)"));
     let bin_path = fpga.join("build/sf_board_top.bin");
     // An UP5K bitstream is about 104 kB.
     assert!(std::fs::metadata(&bin_path).unwrap().len() > 100_000);

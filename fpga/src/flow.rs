@@ -5,6 +5,7 @@
 use crate::boards::{Board, Family};
 use crate::project::TOP;
 use spikeforge_hdl::tools::{self, ToolError};
+use spikeforge_net::progress::Progress;
 use std::path::{Path, PathBuf};
 
 /// Errors of the FPGA flow.
@@ -86,6 +87,31 @@ fn tail(text: &str, n: usize) -> String {
 /// Runs the project's Makefile (`make all`) for an iCE40 board and reads
 /// nextpnr's report: the bitstream `build/sf_board_top.bin`.
 pub fn build_ice40(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
+    build_ice40_with(dir, board, &spikeforge_net::progress::Quiet)
+}
+
+/// The stage of the iCE40 flow a line that make echoes starts.
+fn ice40_stage(line: &str) -> Option<&'static str> {
+    let program = line.split_whitespace().next()?;
+    match program {
+        "yosys" => Some("synthesis (yosys)"),
+        p if p.starts_with("nextpnr") => Some("placement (nextpnr)"),
+        "icepack" => Some("packing (icepack)"),
+        _ => None,
+    }
+}
+
+/// Whether nextpnr's log so far shows the router at work (router1 logs
+/// "Routing..", router2 "Router2"; both set up a routing queue first).
+fn nextpnr_routing(log: &str) -> bool {
+    log.contains("Info: Routing..") || log.contains("Setting up routing queue") || log.contains("Router2")
+}
+
+/// [`build_ice40`], reporting its stages (synthesis, placement, routing,
+/// packing) to `progress`: a large design takes many minutes. make echoes
+/// each recipe line as it starts it; nextpnr (quiet) tells placement from
+/// routing in its log, which is watched while it runs.
+pub fn build_ice40_with(dir: &Path, board: &Board, progress: &dyn Progress) -> Result<FitReport, FlowError> {
     for t in [tools::MAKE, tools::YOSYS, tools::NEXTPNR_ICE40, tools::ICEPACK] {
         t.check()?;
     }
@@ -94,7 +120,39 @@ pub fn build_ice40(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
     // own name (the user's `--out`) never reaches that shell.
     let mut cmd = tools::MAKE.command(dir);
     cmd.arg("all");
-    let out = tools::MAKE.output(&mut cmd)?;
+    // The current stage; both threads switch it under the lock, so a late
+    // look at the log cannot announce routing once packing has begun.
+    let stage = std::sync::Mutex::new("");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let log = dir.join("build/nextpnr.log");
+    // A log left by an earlier build says nothing about this one.
+    let started = std::time::SystemTime::now();
+    let fresh = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).is_ok_and(|t| t >= started);
+    let out = std::thread::scope(|scope| {
+        use std::sync::atomic::Ordering::SeqCst;
+        scope.spawn(|| {
+            while !done.load(SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                let placing = stage.lock().is_ok_and(|s| s.starts_with("placement"));
+                if placing && fresh(&log) && std::fs::read_to_string(&log).is_ok_and(|t| nextpnr_routing(&t)) {
+                    if let Ok(mut s) = stage.lock() {
+                        if s.starts_with("placement") {
+                            *s = "routing (nextpnr)";
+                            progress.stage(s.as_ref(), None);
+                        }
+                    }
+                }
+            }
+        });
+        let out = tools::MAKE.output_lines(&mut cmd, &mut |line| {
+            if let (Some(next), Ok(mut s)) = (ice40_stage(line), stage.lock()) {
+                *s = next;
+                progress.stage(next, None);
+            }
+        });
+        done.store(true, SeqCst);
+        out
+    })?;
     if !out.status.success() {
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         let log = ["build/nextpnr.log", "build/yosys.log"].iter().map(|l| dir.join(l)).find(|p| p.is_file());
@@ -230,4 +288,19 @@ pub fn synth_check(dir: &Path, board: &Board) -> Result<FitReport, FlowError> {
         bitstream: None,
         kind: "synthesis estimate".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_stages_are_read_off_make_and_nextpnr() {
+        assert_eq!(ice40_stage("yosys -q -l build/yosys.log -p 'synth_ice40'"), Some("synthesis (yosys)"));
+        assert_eq!(ice40_stage("nextpnr-ice40 --up5k --package sg48"), Some("placement (nextpnr)"));
+        assert_eq!(ice40_stage("icepack build/sf_board_top.asc build/sf_board_top.bin"), Some("packing (icepack)"));
+        assert_eq!(ice40_stage("mkdir -p build"), None);
+        assert!(!nextpnr_routing("Info: Running simulated annealing placer for refinement.\n"));
+        assert!(nextpnr_routing("Info: Routing..\nInfo: Setting up routing queue.\n"));
+    }
 }
