@@ -267,11 +267,40 @@ fn schema_is_json_schema() {
     assert_eq!(j["required"], serde_json::json!(["format", "populations"]));
 }
 
+/// One run of the whole demo (`--samples 3`, with the yosys estimate),
+/// shared by the tests that read it: its output and the files they check,
+/// kept in memory so that the folder goes as soon as the run is read.
+struct DemoRun {
+    output: Output,
+    report: String,
+    /// `spikeforge check` of the deployed network file.
+    network_check: Output,
+    /// Whether the iCEBreaker project's Makefile and pin constraints were written.
+    fpga_files: bool,
+}
+
+fn demo_run() -> &'static DemoRun {
+    static RUN: std::sync::OnceLock<DemoRun> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("spikeforge-demo-{}", std::process::id()));
+        let output = run(&["demo", "--json", "--samples", "3", "--out", dir.to_str().unwrap()]);
+        let run = DemoRun {
+            output,
+            report: std::fs::read_to_string(dir.join("report.html")).unwrap_or_default(),
+            network_check: run(&["check", dir.join("digits_snn_t32.toml").to_str().unwrap()]),
+            fpga_files: dir.join("fpga-icebreaker/Makefile").exists()
+                && dir.join("fpga-icebreaker/icebreaker.pcf").exists(),
+        };
+        std::fs::remove_dir_all(&dir).ok();
+        run
+    })
+}
+
 #[test]
 fn demo_runs_the_whole_pipeline_on_a_reduced_sample() {
-    let dir = std::env::temp_dir().join(format!("spikeforge-demo-{}", std::process::id()));
-    let o = run(&["demo", "--json", "--samples", "3", "--out", dir.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let d = demo_run();
+    let o = &d.output;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["ok"], true);
     assert!((j["ann_accuracy"].as_f64().unwrap() - 0.98).abs() < 1e-9, "{j}");
@@ -286,14 +315,20 @@ fn demo_runs_the_whole_pipeline_on_a_reduced_sample() {
     assert!(j["cosim"]["cycles_per_inference"].as_f64().unwrap() > 32.0);
     assert!(j["resources"]["luts"].as_u64().unwrap() > 1000, "{}", j["resources"]);
     assert_eq!(j["resources"]["pass"], true);
-    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    assert_eq!(html.matches("<svg").count(), 3);
+    // Raster, potentials, accuracy, confusion matrix (of the hardware) and cycles per step.
+    let html = &d.report;
+    assert_eq!(html.matches("<svg").count(), 5);
     assert!(html.contains("spikes of one inference"));
-    assert!(dir.join("fpga-icebreaker/Makefile").exists() && dir.join("fpga-icebreaker/icebreaker.pcf").exists());
+    assert!(html.contains("confusion matrix of the T = 32 SNN: the first 3 test images on the hardware (Verilator)"));
+    assert!(html.contains("clock cycles per time step on the hardware (Verilator, 3 test images, T = 32)"));
+    // Every plot scales with the page: a viewBox, no fixed size.
+    for tag in html.split("<svg").skip(1).map(|t| &t[..t.find('>').unwrap()]) {
+        assert!(tag.contains(" viewBox=\"0 0 900 ") && tag.contains(" width=\"100%\""), "{tag}");
+        assert!(!tag.contains("height="), "{tag}");
+    }
+    assert!(d.fpga_files);
     // The deployed network file is a valid network.
-    let o = run(&["check", dir.join("digits_snn_t32.toml").to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(d.network_check.status.code(), Some(0), "{}", stderr(&d.network_check));
 }
 
 #[test]
@@ -315,6 +350,10 @@ fn demo_without_verilator_runs_the_rest_and_says_what_it_skipped() {
     assert!(j["snn_accuracy"]["bias"]["32"].as_f64().unwrap() >= 0.97, "{j}");
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("not co-simulated"), "the report says what was skipped");
+    // No cycles plot: a sentence instead; the confusion matrix is golden's.
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(html.contains("<b>clock cycles per time step</b>: not measured, since the hardware was not co-simulated"));
+    assert!(html.contains("the first 2 test images on the golden model (not co-simulated)"));
     assert!(dir.join("fpga-icebreaker/Makefile").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
