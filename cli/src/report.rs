@@ -142,7 +142,7 @@ fn plot(
         legend(&legend_area, heading, entries)?;
         root.present().map_err(err)?;
     }
-    responsive(&svg, title)
+    responsive(&svg, title, WIDTH - legend_w)
 }
 
 /// Draws the legend entries top down in their own area, from the level of
@@ -188,8 +188,10 @@ fn legend(area: &Area, heading: &str, entries: &[(Swatch, String)]) -> Result<()
 /// Makes plotters' fixed-size root tag scale with the page: the viewBox it
 /// writes is kept, the fixed width and height are replaced by `width="100%"`
 /// (the browser keeps the aspect ratio), and the title becomes the label
-/// screen readers announce. The one place the root tag is rewritten.
-fn responsive(svg: &str, title: &str) -> Result<String, String> {
+/// screen readers announce. `data-legend-x` says where the legend column
+/// starts, so that a check can tell data from legend. The one place the
+/// root tag is rewritten.
+fn responsive(svg: &str, title: &str, legend_x: u32) -> Result<String, String> {
     let start = svg.find("<svg ").ok_or_else(|| err("no <svg> tag"))?;
     let end = start + svg[start..].find('>').ok_or_else(|| err("unterminated <svg> tag"))?;
     let tag = &svg[start..end];
@@ -200,7 +202,7 @@ fn responsive(svg: &str, title: &str) -> Result<String, String> {
     let view_box = attr("viewBox").ok_or_else(|| err("plotters wrote no viewBox"))?;
     let label = escape(title).replace('"', "&quot;");
     Ok(format!(
-        "{}<svg viewBox=\"{view_box}\" width=\"100%\" preserveAspectRatio=\"xMidYMin meet\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"{label}\"{}",
+        "{}<svg viewBox=\"{view_box}\" width=\"100%\" preserveAspectRatio=\"xMidYMin meet\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"{label}\" data-legend-x=\"{legend_x}\"{}",
         &svg[..start],
         &svg[end..]
     ))
