@@ -4,11 +4,12 @@
 //! (one core), its Verilog co-simulated under Verilator in lockstep with
 //! golden on test images, the iCEBreaker (UP5K) project with a yosys
 //! resource estimate (or, with `--build`, nextpnr's fit, fmax and the
-//! bitstream), and an HTML report (spike raster, accuracy versus T).
+//! bitstream), and an HTML report (spike raster, output potentials,
+//! accuracy versus T, confusion matrix, clock cycles per time step).
 
 use crate::args::JsonArg;
 use crate::common::{check_out_dir, other, write_file, Command, Failure, Internal, Outcome};
-use crate::report::{self, Curve, Raster};
+use crate::report::{self, Curve, Figure, Raster};
 use clap::Args;
 use serde_json::json;
 use spikeforge_convert::{data, snn, Ann, Dataset, Options, Snn, Split};
@@ -152,6 +153,10 @@ struct Cosim {
     classes_equal: usize,
     /// Runs where the hardware's class is the label.
     correct: usize,
+    /// (label, hardware's class) of each run, for the confusion matrix.
+    classes: Vec<(usize, usize)>,
+    /// Clock cycles of each step of each run, input hand-over included.
+    cycles_per_step: Vec<Vec<u64>>,
     cycles_per_inference: f64,
     load_cycles: u64,
     /// The first divergence, with its test image.
@@ -204,6 +209,8 @@ fn cosimulate(a: &DemoArgs, spec: &HardwareSpec, s: &Snn, mapping: &Mapping, tes
                 equal: 0,
                 classes_equal: 0,
                 correct: 0,
+                classes: Vec::new(),
+                cycles_per_step: Vec::new(),
                 cycles_per_inference: 0.0,
                 load_cycles: 0,
                 first_mismatch: None,
@@ -220,6 +227,7 @@ fn cosimulate(a: &DemoArgs, spec: &HardwareSpec, s: &Snn, mapping: &Mapping, tes
     let samples = a.samples.min(test.len());
     let (mut equal, mut classes_equal, mut correct, mut cycles, mut load_cycles) = (0, 0, 0, 0u64, 0u64);
     let mut first_mismatch = None;
+    let (mut classes, mut cycles_per_step) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
     let t1 = Instant::now();
     for i in 0..samples {
         let x = test.x(i);
@@ -246,12 +254,16 @@ fn cosimulate(a: &DemoArgs, spec: &HardwareSpec, s: &Snn, mapping: &Mapping, tes
         // Each step's clocks, its input hand-over included.
         cycles += r.cycles_per_step.iter().sum::<u64>();
         load_cycles = r.load_cycles;
+        classes.push((test.labels[i] as usize, hw_class));
+        cycles_per_step.push(r.cycles_per_step);
     }
     Ok(Cosim {
         samples,
         equal,
         classes_equal,
         correct,
+        classes,
+        cycles_per_step,
         cycles_per_inference: cycles as f64 / samples.max(1) as f64,
         load_cycles,
         first_mismatch,
@@ -306,9 +318,10 @@ struct DemoRun {
 impl DemoRun {
     /// Writes `raster.svg`, `accuracy.svg` and `report.html` under `--out`
     /// (the raster and potentials of test image 0, rerun on golden with
-    /// recording) and returns the report's rows (label, text).
+    /// recording; the confusion matrix and cycles per step of the
+    /// co-simulated images) and returns the report's rows (label, text).
     fn write_report(&self, a: &DemoArgs, test: &Split) -> Result<Vec<(String, String)>, Failure> {
-        let (conv, s) = (&self.conv, &self.conv.snn);
+        let (conv, s, c) = (&self.conv, &self.conv.snn, &self.cosim);
         let mut model = spikeforge_golden::Model::new(&s.net);
         let golden0 = s.infer(&mut model, &test.x(0), true);
         let mut bands = vec![("input".to_string(), 0, conv.ann.inputs() as u32)];
@@ -328,16 +341,68 @@ impl DemoRun {
         let pot_svg = report::potentials_svg(
             "output potentials of the same inference (potential readout: the largest wins)",
             &golden0.output_trace,
+            golden0.class,
         )
         .map_err(bug)?;
+        let confusion = self.confusion(a, test, &mut model)?;
+        let cycles = match &c.skipped {
+            // The same degradation as the hardware row: say what is missing.
+            Some(why) => Figure::Missing {
+                title: "clock cycles per time step".into(),
+                why: format!("not measured, since the hardware was not co-simulated: {why}"),
+            },
+            None if c.samples == 0 => Figure::Missing {
+                title: "clock cycles per time step".into(),
+                why: "not measured, since no test image was co-simulated (--samples 0)".into(),
+            },
+            None => Figure::Plot(
+                report::cycles_svg(
+                    &format!(
+                        "clock cycles per time step on the hardware (Verilator, {} test images, T = {DEPLOY_STEPS})",
+                        c.samples
+                    ),
+                    &c.cycles_per_step,
+                    self.fpga.clock_mhz,
+                )
+                .map_err(bug)?,
+            ),
+        };
         write_file(&a.out.join("raster.svg"), &raster_svg)?;
         write_file(&a.out.join("accuracy.svg"), &acc_svg)?;
         let rows = self.rows();
+        let figures: Vec<Figure> =
+            [raster_svg, pot_svg, acc_svg].map(Figure::Plot).into_iter().chain([confusion, cycles]).collect();
         write_file(
             &a.out.join("report.html"),
-            &report::html("spikeforge demo: digits ANN → SNN → hardware", &rows, &[&raster_svg, &pot_svg, &acc_svg]),
+            &report::html("spikeforge demo: digits ANN → SNN → hardware", &rows, &figures),
         )?;
         Ok(rows)
+    }
+
+    /// The confusion matrix of the deployed SNN on the `--samples` test
+    /// images co-simulated: the hardware's classes, or without a
+    /// co-simulation golden's on the same images (the title says which).
+    fn confusion(&self, a: &DemoArgs, test: &Split, model: &mut spikeforge_golden::Model) -> Result<Figure, Failure> {
+        let (s, c) = (&self.conv.snn, &self.cosim);
+        let classes = s.layers.last().map_or(0, |l| l.size as usize);
+        let (pairs, source) = if c.skipped.is_none() {
+            (c.classes.clone(), "the hardware (Verilator)")
+        } else {
+            let n = a.samples.min(test.len());
+            let pairs = (0..n).map(|i| (test.labels[i] as usize, s.infer(model, &test.x(i), false).class)).collect();
+            (pairs, "the golden model (not co-simulated)")
+        };
+        let title = format!(
+            "confusion matrix of the T = {DEPLOY_STEPS} SNN: the first {} test images on {source}",
+            pairs.len()
+        );
+        if pairs.is_empty() {
+            return Ok(Figure::Missing {
+                title: "confusion matrix".into(),
+                why: "not drawn, since no test image was run (--samples 0)".into(),
+            });
+        }
+        report::confusion_svg(&title, classes, &pairs).map(Figure::Plot).map_err(bug)
     }
 
     /// The resources line: the yosys estimate, why there is none, or that it was skipped.

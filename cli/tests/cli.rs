@@ -267,11 +267,40 @@ fn schema_is_json_schema() {
     assert_eq!(j["required"], serde_json::json!(["format", "populations"]));
 }
 
+/// One run of the whole demo (`--samples 3`, with the yosys estimate),
+/// shared by the tests that read it: its output and the files they check,
+/// kept in memory so that the folder goes as soon as the run is read.
+struct DemoRun {
+    output: Output,
+    report: String,
+    /// `spikeforge check` of the deployed network file.
+    network_check: Output,
+    /// Whether the iCEBreaker project's Makefile and pin constraints were written.
+    fpga_files: bool,
+}
+
+fn demo_run() -> &'static DemoRun {
+    static RUN: std::sync::OnceLock<DemoRun> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("spikeforge-demo-{}", std::process::id()));
+        let output = run(&["demo", "--json", "--samples", "3", "--out", dir.to_str().unwrap()]);
+        let run = DemoRun {
+            output,
+            report: std::fs::read_to_string(dir.join("report.html")).unwrap_or_default(),
+            network_check: run(&["check", dir.join("digits_snn_t32.toml").to_str().unwrap()]),
+            fpga_files: dir.join("fpga-icebreaker/Makefile").exists()
+                && dir.join("fpga-icebreaker/icebreaker.pcf").exists(),
+        };
+        std::fs::remove_dir_all(&dir).ok();
+        run
+    })
+}
+
 #[test]
 fn demo_runs_the_whole_pipeline_on_a_reduced_sample() {
-    let dir = std::env::temp_dir().join(format!("spikeforge-demo-{}", std::process::id()));
-    let o = run(&["demo", "--json", "--samples", "3", "--out", dir.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let d = demo_run();
+    let o = &d.output;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["ok"], true);
     assert!((j["ann_accuracy"].as_f64().unwrap() - 0.98).abs() < 1e-9, "{j}");
@@ -286,14 +315,149 @@ fn demo_runs_the_whole_pipeline_on_a_reduced_sample() {
     assert!(j["cosim"]["cycles_per_inference"].as_f64().unwrap() > 32.0);
     assert!(j["resources"]["luts"].as_u64().unwrap() > 1000, "{}", j["resources"]);
     assert_eq!(j["resources"]["pass"], true);
-    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    assert_eq!(html.matches("<svg").count(), 3);
+    // Raster, potentials, accuracy, confusion matrix (of the hardware) and cycles per step.
+    let html = &d.report;
+    assert_eq!(html.matches("<svg").count(), 5);
     assert!(html.contains("spikes of one inference"));
-    assert!(dir.join("fpga-icebreaker/Makefile").exists() && dir.join("fpga-icebreaker/icebreaker.pcf").exists());
+    assert!(html.contains("confusion matrix of the T = 32 SNN: the first 3 test images on the hardware (Verilator)"));
+    assert!(html.contains("clock cycles per time step on the hardware (Verilator, 3 test images, T = 32)"));
+    // Every plot scales with the page: a viewBox, no fixed size.
+    for tag in html.split("<svg").skip(1).map(|t| &t[..t.find('>').unwrap()]) {
+        assert!(tag.contains(" viewBox=\"0 0 900 ") && tag.contains(" width=\"100%\""), "{tag}");
+        assert!(!tag.contains("height="), "{tag}");
+    }
+    assert!(d.fpga_files);
     // The deployed network file is a valid network.
-    let o = run(&["check", dir.join("digits_snn_t32.toml").to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(d.network_check.status.code(), Some(0), "{}", stderr(&d.network_check));
+}
+
+/// What `page` looks like in headless Chromium (Debian's `chromium`): a
+/// copy of it with a probe that records script errors and failed loads, and
+/// after loading writes, for every <svg>, its rendered size, its viewBox,
+/// how many shapes and texts it drew, and where its coloured shapes are
+/// (left of its `data-legend-x`, the data; right of it, the legend; across
+/// it, a legend over data), as JSON into the page, read back from
+/// `--dump-dom`. The window is 480 px wide, narrower than the plots' 900
+/// units, so the plots have to scale to fit.
+fn render_in_chromium(page: &str) -> serde_json::Value {
+    let Some(chromium) =
+        std::env::split_paths(&std::env::var_os("PATH").unwrap()).map(|d| d.join("chromium")).find(|p| p.is_file())
+    else {
+        panic!("chromium is not installed (needed to render the demo report); install it with `sudo apt-get install chromium`")
+    };
+    let dir = std::env::temp_dir().join(format!("sf-chromium-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The error listener goes first, in <head>, to see every error after it;
+    // in the capture phase it also sees elements that fail to load.
+    let listen = r#"<head><script>
+window.__errors = [];
+window.addEventListener('error', function (e) {
+  var t = e.target;
+  window.__errors.push(t && t !== window && (t.src || t.href) ? 'cannot load ' + (t.src || t.href) : String(e.message));
+}, true);
+window.addEventListener('unhandledrejection', function (e) { window.__errors.push('unhandled rejection: ' + e.reason); });
+var consoleError = console.error;
+console.error = function () { window.__errors.push('console.error: ' + Array.from(arguments).join(' ')); consoleError.apply(console, arguments); };
+</script>"#;
+    let probe = r#"<script>
+// Coloured: not white, grey or black (axes, grid, text, empty cells).
+function chromatic(c) {
+  var m = /rgba?\((\d+), (\d+), (\d+)/.exec(c);
+  return !!m && Math.max(+m[1], +m[2], +m[3]) - Math.min(+m[1], +m[2], +m[3]) > 30;
+}
+window.addEventListener('load', function () {
+  var de = document.documentElement;
+  var svgs = Array.from(document.querySelectorAll('svg')).map(function (s) {
+    var r = s.getBoundingClientRect(), vb = s.viewBox.baseVal;
+    var shapes = s.querySelectorAll('path, rect, circle, line, polyline, polygon');
+    var lx = parseFloat(s.getAttribute('data-legend-x')), data = 0, legend = 0, across = [];
+    shapes.forEach(function (e) {
+      var st = getComputedStyle(e);
+      if (!chromatic(st.fill) && !chromatic(st.stroke)) return;
+      var b = e.getBBox();
+      if (b.x + b.width <= lx + 0.5) data++;
+      else if (b.x >= lx - 0.5) legend++;
+      else across.push(e.tagName + ' x ' + b.x + ' to ' + (b.x + b.width));
+    });
+    return { label: s.getAttribute('aria-label'), width: r.width, height: r.height,
+             view_width: vb ? vb.width : 0, view_height: vb ? vb.height : 0,
+             shapes: shapes.length, texts: s.querySelectorAll('text').length,
+             legend_x: lx, data: data, legend: legend, across: across };
+  });
+  var out = document.createElement('pre');
+  out.id = 'verdict';
+  out.textContent = JSON.stringify({ errors: window.__errors, client_width: de.clientWidth,
+                                     scroll_width: de.scrollWidth, svgs: svgs });
+  document.body.appendChild(out);
+});
+</script></body>"#;
+    assert!(page.contains("<head>") && page.contains("</body>"), "not an HTML page");
+    let file = dir.join("report.html");
+    std::fs::write(&file, page.replacen("<head>", listen, 1).replacen("</body>", probe, 1)).unwrap();
+    let mut child = Command::new(&chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=480,2000"])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .args(["--virtual-time-budget=5000", "--dump-dom"])
+        .arg(format!("file://{}", file.display()))
+        // To files: the dumped page is far larger than a pipe's buffer.
+        .stdout(std::fs::File::create(dir.join("dom.html")).unwrap())
+        .stderr(std::fs::File::create(dir.join("stderr.txt")).unwrap())
+        .spawn()
+        .unwrap();
+    // A hung browser fails the test instead of stalling the suite.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("chromium did not finish within 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = child.wait().unwrap();
+    let (dom, err) = (std::fs::read_to_string(dir.join("dom.html")), std::fs::read_to_string(dir.join("stderr.txt")));
+    let (dom, err) = (dom.unwrap(), err.unwrap());
+    std::fs::remove_dir_all(&dir).ok();
+    let Some(start) = dom.find("<pre id=\"verdict\">") else {
+        panic!("chromium wrote no verdict ({status}):\n{dom}\n{err}")
+    };
+    let text = &dom[start + "<pre id=\"verdict\">".len()..];
+    let text = &text[..text.find("</pre>").unwrap()];
+    // --dump-dom escapes text as HTML.
+    let json = text.replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", "\u{a0}").replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+/// The demo's report in a real browser: it loads without errors, nothing
+/// overflows a narrow window, and every plot is drawn, scaled to the page
+/// with its own aspect ratio, and not empty. It reads the demo run of
+/// `demo_runs_the_whole_pipeline_on_a_reduced_sample` (a runner with one
+/// process per test, like nextest, runs the demo again).
+#[test]
+fn demo_report_renders_in_chromium() {
+    // The probe sees what it is meant to catch: a missing file and a script error.
+    let broken =
+        "<!DOCTYPE html><html><head></head><body><img src=\"missing.png\"><script>nosuch()</script></body></html>";
+    let errors = render_in_chromium(broken)["errors"].to_string();
+    assert!(errors.contains("cannot load") && errors.contains("nosuch"), "{errors}");
+    let d = demo_run();
+    assert_eq!(d.output.status.code(), Some(0), "{}", stderr(&d.output));
+    let v = render_in_chromium(&d.report);
+    assert_eq!(v["errors"], serde_json::json!([]), "{v}");
+    assert!(v["scroll_width"].as_f64().unwrap() <= v["client_width"].as_f64().unwrap(), "overflows: {v}");
+    let svgs = v["svgs"].as_array().unwrap();
+    assert_eq!(svgs.len(), 5, "{v}");
+    for s in svgs {
+        let f = |k: &str| s[k].as_f64().unwrap();
+        assert!(f("width") > 100.0 && f("height") > 50.0, "not drawn: {s}");
+        assert!(f("width") < f("view_width"), "does not scale down to the window: {s}");
+        let aspect = (f("height") / f("width")) / (f("view_height") / f("view_width"));
+        assert!((aspect - 1.0).abs() < 0.02, "distorted: {s}");
+        assert!(f("shapes") >= 40.0 && f("texts") >= 10.0, "no axes: {s}");
+        // Coloured shapes left of the legend column (series, spikes, bars,
+        // filled cells), a legend right of it, and nothing across.
+        assert!(f("data") >= 1.0 && f("legend") >= 1.0, "empty plot or no legend: {s}");
+        assert_eq!(s["across"], serde_json::json!([]), "legend over data: {s}");
+    }
 }
 
 #[test]
@@ -315,6 +479,10 @@ fn demo_without_verilator_runs_the_rest_and_says_what_it_skipped() {
     assert!(j["snn_accuracy"]["bias"]["32"].as_f64().unwrap() >= 0.97, "{j}");
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("not co-simulated"), "the report says what was skipped");
+    // No cycles plot: a sentence instead; the confusion matrix is golden's.
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(html.contains("<b>clock cycles per time step</b>: not measured, since the hardware was not co-simulated"));
+    assert!(html.contains("the first 2 test images on the golden model (not co-simulated)"));
     assert!(dir.join("fpga-icebreaker/Makefile").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
