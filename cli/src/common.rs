@@ -308,8 +308,17 @@ pub fn map_network(
     algorithm: spikeforge_mapper::Algorithm,
 ) -> Result<spikeforge_mapper::Mapping, Failure> {
     // Large networks take seconds: their stages are shown.
-    let display = crate::progress::Display::new("map", true);
-    spikeforge_mapper::map_with(net, spec, &spikeforge_mapper::MapOptions::new(algorithm), &display)
+    map_network_with(net, spec, algorithm, &crate::progress::Display::new("map", true))
+}
+
+/// [`map_network`], reporting to a display the caller already shows.
+pub fn map_network_with(
+    net: &Network,
+    spec: &spikeforge_mapper::HardwareSpec,
+    algorithm: spikeforge_mapper::Algorithm,
+    progress: &dyn spikeforge_net::progress::Progress,
+) -> Result<spikeforge_mapper::Mapping, Failure> {
+    spikeforge_mapper::map_with(net, spec, &spikeforge_mapper::MapOptions::new(algorithm), progress)
         .map_err(|e| e.explained(net, spec, algorithm).into())
 }
 

@@ -16,6 +16,7 @@ use spikeforge_convert::{data, snn, Ann, Dataset, Options, Snn, Split};
 use spikeforge_fpga::flow::{FitReport, FlowError};
 use spikeforge_fpga::Board;
 use spikeforge_mapper::{HardwareSpec, Mapping};
+use spikeforge_net::progress::Progress;
 use spikeforge_net::Stimulus;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -79,14 +80,20 @@ fn demo(a: &DemoArgs) -> Result<Outcome, Failure> {
     let t_start = Instant::now();
     let d = data::digits();
     let spec = HardwareSpec::preset(SPEC).expect("preset");
-    let conv = convert_and_measure(&d, &spec)?;
-    let mapping = crate::common::map_network(&conv.snn.net, &spec, spikeforge_mapper::Algorithm::Multilevel)?;
+    // The demo's stages on one display (bars on a terminal, lines with
+    // SPIKEFORGE_PROGRESS=plain); the map and the FPGA flow report to it.
+    let display = crate::progress::Display::new("demo", !a.output.json);
+    let conv = convert_and_measure(&d, &spec, &display)?;
+    let mapping =
+        crate::common::map_network_with(&conv.snn.net, &spec, spikeforge_mapper::Algorithm::Multilevel, &display)?;
     std::fs::create_dir_all(&a.out).map_err(|e| other(format!("cannot create {}: {e}", a.out.display()), None))?;
-    let cosim = cosimulate(a, &spec, &conv.snn, &mapping, &d.test)?;
-    let fpga = write_fpga(a, &conv.snn, &mapping)?;
+    let cosim = cosimulate(a, &spec, &conv.snn, &mapping, &d.test, &display)?;
+    let fpga = write_fpga(a, &conv.snn, &mapping, &display)?;
+    display.stage("report", None);
     write_file(&a.out.join("digits_snn_t32.toml"), &spikeforge_net::source::to_toml(&conv.snn.net))?;
     let run = DemoRun { conv, spec, mapping, cosim, fpga };
     let rows = run.write_report(a, &d.test)?;
+    drop(display);
     if a.output.json {
         run.print_json(a, d.test.len());
     } else {
@@ -120,7 +127,7 @@ struct Converted {
 /// Imports the compiled-in ANN, converts it for every method and T of the
 /// curves (calibrated on the train split), and measures each on golden.
 /// The deployed network is named `digits_snn_t32`.
-fn convert_and_measure(d: &Dataset, spec: &HardwareSpec) -> Result<Converted, Failure> {
+fn convert_and_measure(d: &Dataset, spec: &HardwareSpec, progress: &dyn Progress) -> Result<Converted, Failure> {
     let ann = spikeforge_convert::import_bytes(MODEL_NAME, MODEL).map_err(Internal)?;
     let ann_acc = snn::ann_accuracy(&ann, &d.test);
     let base = crate::convertcmd::options(DEPLOY_STEPS, METHOD, "p99.9", "potential", "subtract", spec)?;
@@ -130,6 +137,7 @@ fn convert_and_measure(d: &Dataset, spec: &HardwareSpec) -> Result<Converted, Fa
         let mut points = Vec::new();
         for t in STEPS {
             let opts = Options { steps: t, ..base.clone() }.method(method).expect("known method");
+            progress.stage(&format!("converting and measuring: {label}, T = {t}"), None);
             let mut s = snn::convert(&ann, &d.train, &opts).map_err(Internal)?;
             points.push((t, 100.0 * s.accuracy(&d.test)));
             if method == METHOD && t == DEPLOY_STEPS {
@@ -195,9 +203,17 @@ impl Cosim {
 /// the first `--samples` test images on it in lockstep with golden, every
 /// potential checked after each step; a divergence's VCD window goes to
 /// `mismatch.vcd` in `--out`. Mismatches are counted, not errors.
-fn cosimulate(a: &DemoArgs, spec: &HardwareSpec, s: &Snn, mapping: &Mapping, test: &Split) -> Result<Cosim, Failure> {
+fn cosimulate(
+    a: &DemoArgs,
+    spec: &HardwareSpec,
+    s: &Snn,
+    mapping: &Mapping,
+    test: &Split,
+    display: &crate::progress::Display,
+) -> Result<Cosim, Failure> {
     let t0 = Instant::now();
-    let built = match crate::common::build_model(spec, false, !a.output.json) {
+    display.stage("the Verilator model", None);
+    let built = match display.suspend(|| crate::common::build_model(spec, false, !a.output.json)) {
         Ok(b) => b,
         Err(e) => {
             // Degrade, do not fail: without Verilator (and no cached model)
@@ -229,6 +245,7 @@ fn cosimulate(a: &DemoArgs, spec: &HardwareSpec, s: &Snn, mapping: &Mapping, tes
     let mut first_mismatch = None;
     let (mut classes, mut cycles_per_step) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
     let t1 = Instant::now();
+    display.stage(&format!("co-simulating {samples} test images against golden"), Some(samples as u64));
     for i in 0..samples {
         let x = test.x(i);
         let stim = Stimulus::from_train(&s.stimulus(&x));
@@ -256,6 +273,7 @@ fn cosimulate(a: &DemoArgs, spec: &HardwareSpec, s: &Snn, mapping: &Mapping, tes
         load_cycles = r.load_cycles;
         classes.push((test.labels[i] as usize, hw_class));
         cycles_per_step.push(r.cycles_per_step);
+        display.advance(1);
     }
     Ok(Cosim {
         samples,
@@ -288,8 +306,9 @@ struct Fpga {
 /// `fpga-<board>` under `--out` and, unless `--no-synth`, asks yosys for a
 /// resource estimate, or with `--build` runs place and route (a missing
 /// tool is a result, not an error).
-fn write_fpga(a: &DemoArgs, s: &Snn, mapping: &Mapping) -> Result<Fpga, Failure> {
+fn write_fpga(a: &DemoArgs, s: &Snn, mapping: &Mapping, progress: &dyn Progress) -> Result<Fpga, Failure> {
     let board = spikeforge_fpga::board(BOARD).expect("a known board");
+    progress.stage("FPGA sources", None);
     let dir = a.out.join(format!("fpga-{BOARD}"));
     std::fs::create_dir_all(&dir).map_err(|e| other(format!("cannot create {}: {e}", dir.display()), None))?;
     for (name, text) in spikeforge_fpga::project::files(board, &s.net, mapping) {
@@ -298,8 +317,9 @@ fn write_fpga(a: &DemoArgs, s: &Snn, mapping: &Mapping) -> Result<Fpga, Failure>
     let fit = if a.no_synth {
         None
     } else if a.build {
-        Some(spikeforge_fpga::flow::build_ice40(&dir, board))
+        Some(spikeforge_fpga::flow::build_ice40_with(&dir, board, progress))
     } else {
+        progress.stage("resource estimate (yosys)", None);
         Some(spikeforge_fpga::flow::synth_check(&dir, board))
     };
     let clock_mhz = board.design_clock_hz() as f64 / 1e6;

@@ -44,6 +44,17 @@ impl Display {
     }
 }
 
+impl Display {
+    /// Runs `f` with the bar hidden: for work that draws a bar of its own
+    /// (the Verilator build).
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.mode {
+            Mode::Bars(bar) => bar.suspend(f),
+            _ => f(),
+        }
+    }
+}
+
 impl Progress for Display {
     fn stage(&self, name: &str, total: Option<u64>) {
         match &self.mode {

@@ -283,7 +283,12 @@ fn demo_run() -> &'static DemoRun {
     static RUN: std::sync::OnceLock<DemoRun> = std::sync::OnceLock::new();
     RUN.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("spikeforge-demo-{}", std::process::id()));
-        let output = run(&["demo", "--json", "--samples", "3", "--out", dir.to_str().unwrap()]);
+        let output = bin()
+            .args(["demo", "--json", "--samples", "3", "--out", dir.to_str().unwrap()])
+            .env("SPIKEFORGE_PROGRESS", "plain")
+            .current_dir(root())
+            .output()
+            .unwrap();
         let run = DemoRun {
             output,
             report: std::fs::read_to_string(dir.join("report.html")).unwrap_or_default(),
@@ -327,6 +332,20 @@ fn demo_runs_the_whole_pipeline_on_a_reduced_sample() {
         assert!(!tag.contains("height="), "{tag}");
     }
     assert!(d.fpga_files);
+    // Its stages, in order, as the progress display names them.
+    let e = stderr(o);
+    let mut at = 0;
+    for stage in [
+        "demo: converting and measuring: no calibration, T = 8",
+        "demo: partitioning",
+        "demo: the Verilator model",
+        "demo: co-simulating 3 test images against golden (3)",
+        "demo: FPGA sources",
+        "demo: resource estimate (yosys)",
+        "demo: report",
+    ] {
+        at += e[at..].find(stage).unwrap_or_else(|| panic!("{stage} missing or out of order in {e}"));
+    }
     // The deployed network file is a valid network.
     assert_eq!(d.network_check.status.code(), Some(0), "{}", stderr(&d.network_check));
 }
