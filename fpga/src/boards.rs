@@ -209,11 +209,24 @@ impl Board {
     /// device with SPRAM, `-spram` lets yosys put single-port memories
     /// (`HardwareSpec::single_port_synapses`) there.
     pub fn yosys_synth(&self, top: &str) -> String {
-        match self.family {
-            Family::Xilinx7 => format!("synth_xilinx -family xc7 -flatten -top {top}"),
-            Family::Ecp5 => format!("synth_ecp5 -top {top}"),
-            Family::Ice40 if self.sprams() > 0 => format!("synth_ice40 -spram -top {top}"),
-            Family::Ice40 => format!("synth_ice40 -top {top}"),
+        let synth = match self.family {
+            Family::Xilinx7 => "synth_xilinx -family xc7 -flatten",
+            Family::Ecp5 => "synth_ecp5",
+            Family::Ice40 => "synth_ice40",
+        };
+        let opts: String = self.yosys_synth_options().iter().map(|o| format!(" {o}")).collect();
+        format!("{synth}{opts} -top {top}")
+    }
+
+    /// Options of the synthesis command beyond the family's defaults and
+    /// the top module: `-spram` where the device has SPRAM. The Makefile's
+    /// yosys command and the FuseSoC core's `yosys_synth_options` both take
+    /// them from here.
+    pub fn yosys_synth_options(&self) -> Vec<&'static str> {
+        if self.sprams() > 0 {
+            vec!["-spram"]
+        } else {
+            Vec::new()
         }
     }
 

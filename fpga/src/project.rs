@@ -60,7 +60,7 @@ pub fn files(board: &Board, net: &Network, m: &Mapping) -> BTreeMap<String, Stri
     match board.family {
         Family::Ice40 => {
             out.insert("Makefile".into(), makefile_ice40(board, &cname));
-            out.insert("clocks.py".into(), clocks_py(board));
+            out.insert(CLOCKS_PY.into(), clocks_py(board));
         }
         Family::Ecp5 => {
             out.insert("Makefile".into(), makefile_ecp5(board, &cname));
@@ -83,8 +83,15 @@ fn design_clock(board: &Board) -> DesignClock {
     }
 }
 
+/// The FuseSoC core's name (VLNV `spikeforge:snn:NAME:0.1.0`) and file stem.
 fn core_name(board: &Board) -> String {
-    format!("spikeforge_{}", board.name.replace('-', "_"))
+    format!("spikeforge_{}", core_target(board))
+}
+
+/// The core's build target: the board's name, `-` made `_` (a target name
+/// is an identifier to FuseSoC).
+fn core_target(board: &Board) -> String {
+    board.name.replace('-', "_")
 }
 
 /// Pin constraints: (file name, contents).
@@ -158,9 +165,33 @@ pub fn constraints(board: &Board) -> (String, String) {
     }
 }
 
+/// The iCE40 projects' nextpnr script with the per-clock constraints
+/// (`--pre-pack`): `--freq` would hold every clock to one frequency, and the
+/// board clock and the PLL's design clock differ.
+pub const CLOCKS_PY: &str = "clocks.py";
+
+/// nextpnr's options besides the pin constraints, the netlist and the
+/// outputs: device, package and how the clocks are constrained. The
+/// Makefile and the FuseSoC core both pass exactly these, so the two builds
+/// are held to the same clocks. iCE40: per clock, [`CLOCKS_PY`]; ECP5: the
+/// LPF's `FREQUENCY PORT` for the board clock and `--freq` (the board
+/// clock) for the others. Empty for Xilinx (Vivado, the XDC's clocks).
+pub fn nextpnr_options(board: &Board) -> Vec<String> {
+    let device = vec![format!("--{}", board.device), "--package".into(), board.package.into()];
+    match board.family {
+        Family::Ice40 => [device, vec!["--pre-pack".into(), CLOCKS_PY.into()]].concat(),
+        Family::Ecp5 => [device, vec!["--freq".into(), mhz(board.clock_hz)]].concat(),
+        Family::Xilinx7 => Vec::new(),
+    }
+}
+
+/// A frequency in MHz as nextpnr takes it: `12`, `27`, `12.5`.
+fn mhz(hz: u32) -> String {
+    (hz as f64 / 1e6).to_string()
+}
+
 /// nextpnr's per-clock constraints: the board clock and the design clock.
 fn clocks_py(board: &Board) -> String {
-    let mhz = |hz: u32| hz as f64 / 1e6;
     let mut s = format!(
         "# spikeforge: clock constraints for nextpnr (--pre-pack).\nctx.addClock(\"clk\", {})\n",
         mhz(board.clock_hz)
@@ -181,8 +212,8 @@ fn makefile_ice40(board: &Board, pcf: &str) -> String {
          build/{top}.json: $(SOURCES) files.f\n\
          \tmkdir -p build\n\
          \tyosys -q -l build/yosys.log -p '{synth} -json build/{top}.json' $(SOURCES)\n\n\
-         build/{top}.asc: build/{top}.json {pcf} clocks.py\n\
-         \tnextpnr-ice40 --{dev} --package {pkg} --pcf {pcf} --pre-pack clocks.py --json build/{top}.json \\\n\
+         build/{top}.asc: build/{top}.json {pcf} {clocks}\n\
+         \tnextpnr-ice40 {pnr} --pcf {pcf} --json build/{top}.json \\\n\
          \t\t--asc build/{top}.asc --report build/report.json -l build/nextpnr.log -q\n\n\
          build/{top}.bin: build/{top}.asc\n\
          \ticepack build/{top}.asc build/{top}.bin\n\n\
@@ -194,13 +225,12 @@ fn makefile_ice40(board: &Board, pcf: &str) -> String {
         desc = board.description,
         top = TOP,
         synth = board.yosys_synth(TOP),
-        dev = board.device,
-        pkg = board.package,
+        clocks = CLOCKS_PY,
+        pnr = nextpnr_options(board).join(" "),
     )
 }
 
 fn makefile_ecp5(board: &Board, lpf: &str) -> String {
-    let mhz = board.clock_hz as f64 / 1e6;
     format!(
         "# spikeforge project for {desc}.\n\
          # make        synthesize, place and route, pack: build/{top}.bit (needs nextpnr-ecp5, ecppack)\n\
@@ -209,11 +239,11 @@ fn makefile_ecp5(board: &Board, lpf: &str) -> String {
          all: build/{top}.bit\n\n\
          build/{top}.json: $(SOURCES) files.f\n\
          \tmkdir -p build\n\
-         \tyosys -q -l build/yosys.log -p 'synth_ecp5 -top {top} -json build/{top}.json' $(SOURCES)\n\n\
+         \tyosys -q -l build/yosys.log -p '{synth} -json build/{top}.json' $(SOURCES)\n\n\
          check: build/{top}.json\n\
          \tgrep -A40 'Printing statistics' build/yosys.log | tail -40\n\n\
          build/{top}.config: build/{top}.json {lpf}\n\
-         \tnextpnr-ecp5 --{dev} --package {pkg} --lpf {lpf} --freq {mhz} --json build/{top}.json \\\n\
+         \tnextpnr-ecp5 {pnr} --lpf {lpf} --json build/{top}.json \\\n\
          \t\t--textcfg build/{top}.config --report build/report.json -l build/nextpnr.log -q\n\n\
          build/{top}.bit: build/{top}.config\n\
          \tecppack build/{top}.config build/{top}.bit\n\n\
@@ -224,8 +254,8 @@ fn makefile_ecp5(board: &Board, lpf: &str) -> String {
          .PHONY: all check prog clean\n",
         desc = board.description,
         top = TOP,
-        dev = board.device,
-        pkg = board.package,
+        synth = board.yosys_synth(TOP),
+        pnr = nextpnr_options(board).join(" "),
     )
 }
 
@@ -271,6 +301,11 @@ fn vivado_tcl(board: &Board, xdc: &str) -> String {
     )
 }
 
+/// The FuseSoC core (CAPI2) with one target for the board, built with
+/// edalize's flow API (`flow:` with `flow_options`; the `tools:` section is
+/// the deprecated tool API). The target constrains place and route exactly
+/// as the Makefile does ([`nextpnr_options`], the same constraint files);
+/// nextpnr fails on a clock that misses its constraint, and so the build.
 fn fusesoc_core(board: &Board, verilog: &[String], hex: &[String], constraints: &str, net: &Network) -> String {
     let mut s = format!(
         "CAPI=2:\n# Generated by spikeforge: the neuron-core design loaded with network `{}`, for {}.\n\
@@ -291,31 +326,39 @@ fn fusesoc_core(board: &Board, verilog: &[String], hex: &[String], constraints: 
     s.push_str(
         "  board:\n    file_type: verilogSource\n    files:\n      - sf_uart_bridge.v\n      - sf_board_top.v\n",
     );
-    let (ftype, tool, opts) = match board.family {
-        Family::Ice40 => (
-            "PCF",
-            "icestorm",
-            format!(
-                "      icestorm:\n        nextpnr_options: [--{}, --package, {}, --freq, {}]\n{}",
-                board.device,
-                board.package,
-                board.clock_hz / 1_000_000,
-                if board.sprams() > 0 { "        yosys_synth_options: [-spram]\n" } else { "" }
-            ),
-        ),
-        Family::Ecp5 => (
-            "LPF",
-            "trellis",
-            format!("      trellis:\n        nextpnr_options: [--{}, --package, {}]\n", board.device, board.package),
-        ),
-        Family::Xilinx7 => ("xdc", "vivado", format!("      vivado:\n        part: {}\n", board.device)),
+    let (ftype, flow) = match board.family {
+        Family::Ice40 => ("PCF", "icestorm"),
+        Family::Ecp5 => ("LPF", "trellis"),
+        Family::Xilinx7 => ("xdc", "vivado"),
     };
-    s.push_str(&format!("  constraints:\n    files:\n      - {constraints}: {{file_type: {ftype}}}\n\n"));
-    s.push_str("targets:\n  default:\n    filesets: [rtl, mem]\n");
+    s.push_str(&format!("  constraints:\n    files:\n      - {constraints}: {{file_type: {ftype}}}\n"));
+    if board.family == Family::Ice40 {
+        // edalize's nextpnr has no file type for a --pre-pack script: it is
+        // copied into the build folder, where nextpnr_options names it.
+        s.push_str(&format!("      - {CLOCKS_PY}: {{file_type: user, copyto: {CLOCKS_PY}}}\n"));
+    }
+    s.push_str("\ntargets:\n  default:\n    filesets: [rtl, mem]\n");
     s.push_str(&format!(
-        "  {}:\n    default_tool: {tool}\n    filesets: [rtl, mem, board, constraints]\n    toplevel: {TOP}\n    tools:\n{opts}",
-        board.name.replace('-', "_")
+        "  {}:\n    flow: {flow}\n    filesets: [rtl, mem, board, constraints]\n    toplevel: {TOP}\n    flow_options:\n",
+        core_target(board)
     ));
+    // YAML would read `25` or `12.5` as a number; edalize wants strings.
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|o| if o.parse::<f64>().is_ok() { format!("'{o}'") } else { o.clone() })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match board.family {
+        Family::Ice40 | Family::Ecp5 => {
+            s.push_str(&format!("      nextpnr_options: [{}]\n", list(&nextpnr_options(board))));
+            let synth: Vec<String> = board.yosys_synth_options().iter().map(|o| o.to_string()).collect();
+            if !synth.is_empty() {
+                s.push_str(&format!("      yosys_synth_options: [{}]\n", list(&synth)));
+            }
+        }
+        Family::Xilinx7 => s.push_str(&format!("      part: {}\n", board.device)),
+    }
     s
 }
 
@@ -328,6 +371,7 @@ fn readme(board: &Board, net: &Network, m: &Mapping) -> String {
          8N1, with the protocol of spikeforge's docs/host-protocol.md\n\
          (`--board` gives `spikeforge run` this rate):\n\n\
          ```sh\nmake              # bitstream ({})\nmake prog         # program the board\n\
+         fusesoc --cores-root . run --build --target {} spikeforge:snn:{}:0.1.0   # the same, through FuseSoC\n\
          spikeforge run NET --board {} --spec SPEC --port /dev/ttyUSB1 --stimulus STIM.csv --steps T\n```\n\n\
          Spec `{}`: {} cores, {} neurons per core. LEDs: 0 toggles on every good\n\
          request, 1 lit while a step runs, 2 lit when an error flag is set.\n{}",
@@ -339,6 +383,8 @@ fn readme(board: &Board, net: &Network, m: &Mapping) -> String {
             Family::Ecp5 => "yosys, nextpnr-ecp5, ecppack",
             Family::Xilinx7 => "Vivado, build.tcl; `make check` runs yosys synth_xilinx",
         },
+        core_target(board),
+        core_name(board),
         board.name,
         m.spec.name,
         m.spec.cores(),

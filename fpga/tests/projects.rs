@@ -1,12 +1,15 @@
 //! Board projects: deterministic files, lint-clean Verilog that Icarus
 //! compiles, yosys synthesis for Xilinx 7 and ECP5 within the board's
-//! resources. (The real iCE40 bitstream through yosys, nextpnr-ice40 and
+//! resources, FuseSoC cores that constrain place and route as the
+//! Makefiles do, and the iCEBreaker core built by FuseSoC meeting timing.
+//! (The Makefile's iCE40 bitstream through yosys, nextpnr-ice40 and
 //! icepack is built by the CLI test `hostile_paths_are_data_not_commands`,
 //! in a project folder whose name no shell may see.)
 
 use spikeforge_fpga::{board, flow, project, Family, BOARDS};
 use spikeforge_mapper::{map, Algorithm, HardwareSpec, MapOptions, Mapping};
 use spikeforge_net::{load_network, Network};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -49,7 +52,7 @@ fn ice40_cells_sim() -> PathBuf {
         .expect("yosys' ice40/cells_sim.v (apt-get install yosys)")
 }
 
-fn write(dir: &Path, files: &std::collections::BTreeMap<String, String>) {
+fn write(dir: &Path, files: &BTreeMap<String, String>) {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
     for (n, t) in files {
@@ -59,6 +62,43 @@ fn write(dir: &Path, files: &std::collections::BTreeMap<String, String>) {
 
 fn tmp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("sf-fpga-{name}-{}", std::process::id()))
+}
+
+/// The FuseSoC core uses edalize's flow API (not the deprecated `tools:`)
+/// and hands nextpnr the options and constraint files the Makefile does.
+fn check_core(b: &spikeforge_fpga::Board, files: &BTreeMap<String, String>, constraint: &str) {
+    let name = format!("spikeforge_{}.core", b.name.replace('-', "_"));
+    let core = &files[&name];
+    let flow = match b.family {
+        Family::Ice40 => "icestorm",
+        Family::Ecp5 => "trellis",
+        Family::Xilinx7 => "vivado",
+    };
+    assert!(core.contains(&format!("    flow: {flow}\n    ")), "{}: flow {flow}:\n{core}", b.name);
+    assert!(core.contains("    flow_options:\n"), "{}:\n{core}", b.name);
+    assert!(!core.contains("tools:") && !core.contains("default_tool"), "{}: deprecated tool API:\n{core}", b.name);
+    assert!(core.contains(&format!("      - {constraint}: {{file_type: ")), "{}: {constraint}:\n{core}", b.name);
+    let pnr = project::nextpnr_options(b);
+    match b.family {
+        Family::Ice40 | Family::Ecp5 => {
+            // The same options in both builds, and never --freq for the
+            // iCE40 boards (it would hold the PLL's clock to the board's).
+            assert!(files["Makefile"].contains(&format!(" {} --", pnr.join(" "))), "{}: Makefile", b.name);
+            assert!(core.contains(&format!("      nextpnr_options: [{}", pnr[0])), "{}:\n{core}", b.name);
+            assert!(!core.contains("--timing-allow-fail") && !files["Makefile"].contains("--timing-allow-fail"));
+        }
+        Family::Xilinx7 => {
+            assert!(pnr.is_empty());
+            assert!(core.contains(&format!("      part: {}\n", b.device)), "{}:\n{core}", b.name);
+        }
+    }
+    if b.family == Family::Ice40 {
+        assert!(pnr.ends_with(&["--pre-pack".to_string(), project::CLOCKS_PY.to_string()]), "{pnr:?}");
+        assert!(!pnr.contains(&"--freq".to_string()), "{pnr:?}");
+        assert!(files.contains_key(project::CLOCKS_PY), "{}", b.name);
+        let copied = format!("      - {0}: {{file_type: user, copyto: {0}}}\n", project::CLOCKS_PY);
+        assert!(core.contains(&copied), "{}: the clock script in the build folder:\n{core}", b.name);
+    }
 }
 
 #[test]
@@ -87,6 +127,7 @@ fn every_board_gets_a_complete_deterministic_lint_clean_project() {
             assert!(files.contains_key(f), "{}: {f} missing", b.name);
         }
         assert!(files.keys().any(|k| k.ends_with(".core")), "{}: FuseSoC core", b.name);
+        check_core(b, &files, &constraint);
         if b.family == Family::Xilinx7 {
             assert!(files["build.tcl"].contains("synth_design -top sf_board_top -part xc7a35ticsg324-1L"));
         }
@@ -176,5 +217,86 @@ fn up5k_projects_put_synapses_in_spram() {
     // 65,536 synapse words of 16 bits: all four 16K x 16 SPRAMs.
     assert_eq!(r.sprams, 4, "{r:?}");
     assert!(r.pass, "{r:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The iCEBreaker core's constraints and target, as a reviewable snapshot
+/// (the file lists before them follow the design's modules).
+#[test]
+fn icebreaker_core_targets_snapshot() {
+    let net = example();
+    let b = board("icebreaker").unwrap();
+    let files = project::files(b, &net, &mapping(&net, b.spec));
+    let core = &files["spikeforge_icebreaker.core"];
+    let tail = &core[core.find("  constraints:\n").expect("a constraints fileset")..];
+    insta::assert_snapshot!(tail);
+}
+
+/// One clock's verdict in a nextpnr log: (clock, achieved MHz, constraint
+/// MHz, PASS).
+fn nextpnr_clocks(log: &str) -> Vec<(String, f64, f64, bool)> {
+    // "Max frequency for clock 'clk_design_$glb_clk': 31.11 MHz (PASS at 27.00 MHz)",
+    // after placement and again after routing: the last one of each clock counts.
+    let mut out: BTreeMap<String, (f64, f64, bool)> = BTreeMap::new();
+    for line in log.lines() {
+        let Some(rest) = line.split("Max frequency for clock '").nth(1) else { continue };
+        let (clock, rest) = rest.split_once("': ").expect("a clock name");
+        let num = |s: &str| s.split_whitespace().next().unwrap().parse::<f64>().unwrap();
+        let (achieved, verdict) = rest.split_once(" MHz (").expect("MHz");
+        let (pass, constraint) = verdict.split_once(" at ").expect("at");
+        out.insert(clock.to_string(), (num(achieved), num(constraint), pass == "PASS"));
+    }
+    out.into_iter().map(|(c, (a, k, p))| (c, a, k, p)).collect()
+}
+
+/// FuseSoC's python: the project's .venv (`./dev deps`), else `python3`.
+fn fusesoc_python() -> PathBuf {
+    let venv = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python3"));
+    let py = if venv.is_file() { venv.to_path_buf() } else { PathBuf::from("python3") };
+    let ok = Command::new(&py).args(["-c", "import fusesoc, edalize"]).status().is_ok_and(|s| s.success());
+    assert!(ok, "fusesoc is not installed for {}: `./dev deps` installs it into .venv", py.display());
+    py
+}
+
+/// `fusesoc run --build` of the iCEBreaker core: the bitstream, with every
+/// clock meeting its constraint (the design clock at the PLL's 27 MHz, not
+/// `--freq`'s board clock); and the flow's own nextpnr command fails the
+/// build when a clock misses its constraint.
+#[test]
+fn fusesoc_builds_the_icebreaker_core_within_timing() {
+    let py = fusesoc_python();
+    let net = example();
+    let b = board("icebreaker").unwrap();
+    let dir = tmp("fusesoc-icebreaker");
+    write(&dir, &project::files(b, &net, &mapping(&net, b.spec)));
+    let vlnv = "spikeforge:snn:spikeforge_icebreaker:0.1.0";
+    let t0 = std::time::Instant::now();
+    let o = Command::new(&py)
+        .current_dir(&dir)
+        .args(["-m", "fusesoc.main", "--cores-root", ".", "run", "--build", "--target", "icebreaker", vlnv])
+        .output()
+        .expect("fusesoc runs");
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "fusesoc run --build failed:\n{out}");
+    let work = dir.join("build/spikeforge_snn_spikeforge_icebreaker_0.1.0/icebreaker");
+    let name = "spikeforge_snn_spikeforge_icebreaker_0.1.0";
+    assert!(work.join(format!("{name}.bin")).is_file(), "no bitstream in {}:\n{out}", work.display());
+    let log = std::fs::read_to_string(work.join("next.log")).expect("nextpnr's log");
+    let clocks = nextpnr_clocks(&log);
+    eprintln!("fusesoc build: {:.0} s, {clocks:?}", t0.elapsed().as_secs_f64());
+    assert!(!clocks.is_empty() && clocks.iter().all(|c| c.3 && c.1 >= c.2), "timing: {clocks:?}");
+    let design = clocks.iter().find(|c| c.0.starts_with("clk_design")).expect("the design clock constrained");
+    assert_eq!(design.2, b.design_clock_hz() as f64 / 1e6, "{clocks:?}");
+
+    // The same place and route held to a clock it cannot make: nextpnr (no
+    // --timing-allow-fail) and so make fail.
+    std::fs::write(work.join(project::CLOCKS_PY), "ctx.addClock(\"clk\", 12)\nctx.addClock(\"clk_design\", 200)\n")
+        .unwrap();
+    let asc = format!("{name}.asc");
+    std::fs::remove_file(work.join(&asc)).unwrap();
+    let o = Command::new("make").current_dir(&work).arg(&asc).output().expect("make runs");
+    let log = std::fs::read_to_string(work.join("next.log")).unwrap_or_default();
+    assert!(!o.status.success(), "a missed clock constraint must fail the build");
+    assert!(log.contains("FAIL at 200.00 MHz"), "{log}");
     let _ = std::fs::remove_dir_all(&dir);
 }
