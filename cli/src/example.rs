@@ -495,7 +495,7 @@ impl DemoRun {
         let st = conv.snn.net.stats();
         let fit_json = match &fpga.fit {
             Some(Ok(f)) => json!(f),
-            Some(Err(e)) => json!({"error": e.to_string()}),
+            Some(Err(e)) => json!({"error": e.to_string(), "help": miette::Diagnostic::help(e).map(|h| h.to_string())}),
             None => json!(null),
         };
         let j = json!({

@@ -479,6 +479,42 @@ fn demo_report_renders_in_chromium() {
     }
 }
 
+/// Without yosys the demo runs the rest and says how to install it: a
+/// PATH with every program of the test's own PATH except yosys.
+#[test]
+fn demo_without_yosys_runs_the_rest_and_says_what_it_skipped() {
+    let dir = std::env::temp_dir().join(format!("spikeforge-demo-noyosys-{}", std::process::id()));
+    let bin_dir = dir.join("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    for d in std::env::split_paths(&std::env::var_os("PATH").unwrap()) {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let name = e.file_name();
+            if !name.to_string_lossy().starts_with("yosys") && !bin_dir.join(&name).exists() {
+                std::os::unix::fs::symlink(e.path(), bin_dir.join(&name)).unwrap();
+            }
+        }
+    }
+    let o = bin()
+        .args(["demo", "--json", "--samples", "1", "--out", dir.join("out").to_str().unwrap()])
+        .env("PATH", &bin_dir)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["ok"], true, "{j}");
+    assert_eq!(j["cosim"]["hardware_equals_golden"], true, "the co-simulation still ran: {j}");
+    let r = &j["resources"];
+    assert!(r["error"].as_str().unwrap().contains("yosys"), "{r}");
+    assert!(r["help"].as_str().unwrap().contains("apt-get install yosys"), "{r}");
+    let html = std::fs::read_to_string(dir.join("out/report.html")).unwrap();
+    assert!(
+        html.contains("not estimated") && html.contains("apt-get install yosys"),
+        "the report says what was skipped"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn demo_without_verilator_runs_the_rest_and_says_what_it_skipped() {
     let dir = std::env::temp_dir().join(format!("spikeforge-demo-nov-{}", std::process::id()));
