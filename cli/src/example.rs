@@ -12,7 +12,7 @@ use crate::common::{check_out_dir, other, write_file, Command, Failure, Internal
 use crate::report::{self, Curve, Figure, Raster};
 use clap::Args;
 use serde_json::json;
-use spikeforge_convert::{data, snn, Ann, Dataset, Options, Snn, Split};
+use spikeforge_convert::{data, snn, Ann, AnytimePoint, Dataset, Options, Snn, Split};
 use spikeforge_fpga::flow::{FitReport, FlowError};
 use spikeforge_fpga::Board;
 use spikeforge_mapper::{HardwareSpec, Mapping};
@@ -35,6 +35,8 @@ const CURVES: [(&str, &str); 3] =
     [("none", "no calibration"), ("shift", "shifted bias"), ("bias", "shifted bias + bias correction")];
 /// The method of the deployed network.
 const METHOD: &str = "bias";
+/// Early exit's patience in the demo's sweep of margins.
+const EXIT_PATIENCE: u32 = 2;
 
 /// `spikeforge demo`'s arguments.
 #[derive(Args)]
@@ -122,6 +124,8 @@ struct Converted {
     snn: Snn,
     /// Its accuracy in %.
     deployed_acc: f64,
+    /// Early exit on the deployed network: accuracy and mean steps per margin.
+    anytime: Vec<AnytimePoint>,
 }
 
 /// Imports the compiled-in ANN, converts it for every method and T of the
@@ -147,9 +151,11 @@ fn convert_and_measure(d: &Dataset, spec: &HardwareSpec, progress: &dyn Progress
         }
         curves.push(Curve { label: label.to_string(), points });
     }
-    let snn = deployed.expect("the deployed T is on the curve");
+    let snn: Snn = deployed.expect("the deployed T is on the curve");
+    progress.stage("early exit: accuracy against mean steps", None);
+    let anytime = snn.anytime(&d.test, &snn.anytime_sweep(EXIT_PATIENCE));
     let deployed_acc = curves[2].points.iter().find(|p| p.0 == DEPLOY_STEPS).map_or(0.0, |p| p.1);
-    Ok(Converted { ann, ann_acc, curves, snn, deployed_acc })
+    Ok(Converted { ann, ann_acc, curves, snn, deployed_acc, anytime })
 }
 
 /// What the Verilator co-simulation of the test images gave.
@@ -387,11 +393,26 @@ impl DemoRun {
                 .map_err(bug)?,
             ),
         };
+        let fixed: Vec<(u32, f64)> = conv.curves[2].points.clone();
+        let anytime: Vec<(f64, f64)> = conv.anytime.iter().map(|p| (p.mean_steps, 100.0 * p.accuracy)).collect();
+        let anytime_svg = report::anytime_svg(
+            &format!(
+                "early exit: accuracy vs mean steps (golden, {} test images; stop when the lead holds {EXIT_PATIENCE} steps)",
+                test.len()
+            ),
+            &anytime,
+            &fixed,
+            100.0 * conv.ann_acc,
+        )
+        .map_err(bug)?;
         write_file(&a.out.join("raster.svg"), &raster_svg)?;
         write_file(&a.out.join("accuracy.svg"), &acc_svg)?;
         let rows = self.rows();
-        let figures: Vec<Figure> =
-            [raster_svg, pot_svg, acc_svg].map(Figure::Plot).into_iter().chain([confusion, cycles]).collect();
+        let figures: Vec<Figure> = [raster_svg, pot_svg, acc_svg, anytime_svg]
+            .map(Figure::Plot)
+            .into_iter()
+            .chain([confusion, cycles])
+            .collect();
         write_file(
             &a.out.join("report.html"),
             &report::html("spikeforge demo: digits ANN → SNN → hardware", &rows, &figures),
@@ -445,6 +466,29 @@ impl DemoRun {
         }
     }
 
+    /// The early-exit row: the rule with the fewest mean steps whose
+    /// accuracy is within 0.5 points of the full T = 32 inference.
+    fn early_exit_text(&self) -> String {
+        let conv = &self.conv;
+        let full = conv.deployed_acc;
+        let best = conv
+            .anytime
+            .iter()
+            .filter(|p| 100.0 * p.accuracy >= full - 0.5)
+            .min_by(|a, b| a.mean_steps.total_cmp(&b.mean_steps));
+        match best {
+            Some(p) => format!(
+                "{:.2}% in {:.1} steps on average (of {DEPLOY_STEPS}) stopping once the leading output potential \
+                 leads by {} for {} steps",
+                100.0 * p.accuracy,
+                p.mean_steps,
+                p.rule.margin,
+                p.rule.patience
+            ),
+            None => "no margin of the sweep keeps the accuracy within 0.5 points".into(),
+        }
+    }
+
     /// The report's rows (label, text), shared by report.html and the printed summary.
     fn rows(&self) -> Vec<(String, String)> {
         let (conv, c) = (&self.conv, &self.cosim);
@@ -457,6 +501,7 @@ impl DemoRun {
             ("ANN accuracy".into(), format!("{:.2}%", 100.0 * conv.ann_acc)),
             ("SNN (golden), shifted bias + bias correction".into(), points(2).join(", ")),
             ("SNN (golden), no calibration".into(), points(0).join(", ")),
+            ("early exit (golden)".into(), self.early_exit_text()),
             (
                 "mapping".into(),
                 format!(
@@ -516,6 +561,8 @@ impl DemoRun {
                       "seconds": c.cosim_s, "skipped": c.skipped},
             "fpga": {"board": BOARD, "dir": fpga.dir.display().to_string(), "design_clock_mhz": fpga.clock_mhz},
             "resources": fit_json,
+            "early_exit": conv.anytime.iter().map(|p| json!({"margin": p.rule.margin, "patience": p.rule.patience,
+                "accuracy": p.accuracy, "mean_steps": p.mean_steps})).collect::<Vec<_>>(),
             "report": a.out.join("report.html").display().to_string(),
         });
         println!("{}", serde_json::to_string_pretty(&j).expect("JSON"));

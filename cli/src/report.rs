@@ -297,6 +297,45 @@ pub fn accuracy_svg(curves: &[Curve], ann: f64) -> Result<String, String> {
     })
 }
 
+/// Accuracy against the mean steps run per inference: early exit's sweep of
+/// margins (`anytime`, `(mean steps, %)`) beside fixed-length inference
+/// (`fixed`, `(T, %)`) and the ANN.
+pub fn anytime_svg(title: &str, anytime: &[(f64, f64)], fixed: &[(u32, f64)], ann: f64) -> Result<String, String> {
+    let ys = anytime.iter().map(|p| p.1).chain(fixed.iter().map(|p| p.1));
+    let lo = (ys.fold(ann, f64::min) - 2.0).floor().max(0.0);
+    let xmax = anytime.iter().map(|p| p.0).chain(fixed.iter().map(|p| p.0 as f64)).fold(1.0, f64::max);
+    let entries = vec![
+        (Swatch::Line(INK), format!("ANN {ann:.2}%")),
+        (Swatch::Series(style(0)), "early exit (margin sweep)".to_string()),
+        (Swatch::Series(style(1)), "fixed T".to_string()),
+    ];
+    plot(title, 420, "inference", &entries, |area| {
+        let mut chart = ChartBuilder::on(area)
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..xmax * 1.05, lo..100.0f64)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("mean time steps per inference")
+            .y_desc("accuracy (%)")
+            .x_label_formatter(&int)
+            .y_label_formatter(&int)
+            .light_line_style(WHITE)
+            .draw()
+            .map_err(err)?;
+        chart.draw_series(LineSeries::new([(0.0, ann), (xmax, ann)], INK.stroke_width(1))).map_err(err)?;
+        let fixed: Vec<(f64, f64)> = fixed.iter().map(|&(t, a)| (t as f64, a)).collect();
+        for (k, pts) in [anytime.to_vec(), fixed].into_iter().enumerate() {
+            let s = style(k);
+            chart.draw_series(LineSeries::new(pts.clone(), s.color.stroke_width(2))).map_err(err)?;
+            chart.draw_series(pts.into_iter().map(|p| marker(s.marker, p, 4, s.color))).map_err(err)?;
+        }
+        Ok(())
+    })
+}
+
 /// Output potentials over the steps of one inference (the potential readout):
 /// `trace[step][class]`; the legend marks `predicted`.
 pub fn potentials_svg(title: &str, trace: &[Vec<i32>], predicted: usize) -> Result<String, String> {

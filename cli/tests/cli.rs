@@ -320,9 +320,16 @@ fn demo_runs_the_whole_pipeline_on_a_reduced_sample() {
     assert!(j["cosim"]["cycles_per_inference"].as_f64().unwrap() > 32.0);
     assert!(j["resources"]["luts"].as_u64().unwrap() > 1000, "{}", j["resources"]);
     assert_eq!(j["resources"]["pass"], true);
-    // Raster, potentials, accuracy, confusion matrix (of the hardware) and cycles per step.
+    // Raster, potentials, accuracy, early exit, confusion matrix (of the hardware) and cycles per step.
     let html = &d.report;
-    assert_eq!(html.matches("<svg").count(), 5);
+    assert_eq!(html.matches("<svg").count(), 6);
+    assert!(html.contains("early exit: accuracy vs mean steps"));
+    // Early exit: more steps for larger margins, and the largest keeps the full accuracy.
+    let exits = j["early_exit"].as_array().unwrap();
+    let steps: Vec<f64> = exits.iter().map(|p| p["mean_steps"].as_f64().unwrap()).collect();
+    assert!(steps.windows(2).all(|w| w[0] <= w[1]) && steps[0] < 32.0, "{steps:?}");
+    let last = exits.last().unwrap()["accuracy"].as_f64().unwrap();
+    assert!(last >= t32 - 0.005, "early exit at the largest margin {last} vs T = 32 {t32}");
     assert!(html.contains("spikes of one inference"));
     assert!(html.contains("confusion matrix of the T = 32 SNN: the first 3 test images on the hardware (Verilator)"));
     assert!(html.contains("clock cycles per time step on the hardware (Verilator, 3 test images, T = 32)"));
@@ -464,7 +471,7 @@ fn demo_report_renders_in_chromium() {
     assert_eq!(v["errors"], serde_json::json!([]), "{v}");
     assert!(v["scroll_width"].as_f64().unwrap() <= v["client_width"].as_f64().unwrap(), "overflows: {v}");
     let svgs = v["svgs"].as_array().unwrap();
-    assert_eq!(svgs.len(), 5, "{v}");
+    assert_eq!(svgs.len(), 6, "{v}");
     for s in svgs {
         let f = |k: &str| s[k].as_f64().unwrap();
         assert!(f("width") > 100.0 && f("height") > 50.0, "not drawn: {s}");
@@ -535,7 +542,7 @@ fn demo_without_verilator_runs_the_rest_and_says_what_it_skipped() {
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("not co-simulated"), "the report says what was skipped");
     // No cycles plot: a sentence instead; the confusion matrix is golden's.
-    assert_eq!(html.matches("<svg").count(), 4);
+    assert_eq!(html.matches("<svg").count(), 5);
     assert!(html.contains("<b>clock cycles per time step</b>: not measured, since the hardware was not co-simulated"));
     assert!(html.contains("the first 2 test images on the golden model (not co-simulated)"));
     assert!(dir.join("fpga-icebreaker/Makefile").exists());

@@ -17,5 +17,6 @@ pub use ann::{Act, Ann, Layer};
 pub use data::{Dataset, Split};
 pub use onnx::{import, import_bytes, import_bytes_with, import_with, ImportOptions, Imported, OnnxError};
 pub use snn::{
-    convert, convert_with, ConvertError, Inference, InputCoding, LayerInfo, Options, Readout, Snn, Threshold, METHODS,
+    convert, convert_with, AnytimePoint, ConvertError, Inference, InputCoding, LayerInfo, Options, Readout, Snn,
+    Threshold, METHODS,
 };

@@ -14,6 +14,7 @@
 use crate::ann::{argmax, Act, Ann, Layer};
 use crate::data::Split;
 use rayon::prelude::*;
+use spikeforge_golden::early_exit::{exit_step, margin, EarlyExit, Watch};
 use spikeforge_golden::Model;
 use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, ProjectionDoc};
 use spikeforge_net::progress::{Progress, Quiet};
@@ -190,6 +191,18 @@ pub struct Inference {
     pub raster: spikeforge_net::SpikeTrain,
     /// Output-layer potentials after each step, if recorded.
     pub output_trace: Vec<Vec<i32>>,
+    /// Steps run: T, or fewer with early exit.
+    pub steps: u32,
+}
+
+/// A point of the accuracy-versus-steps curve of early exit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnytimePoint {
+    pub rule: EarlyExit,
+    /// Fraction classified correctly.
+    pub accuracy: f64,
+    /// Mean steps run per inference.
+    pub mean_steps: f64,
 }
 
 /// Converts `ann` with calibration samples from `train`.
@@ -573,11 +586,30 @@ impl Snn {
 
     /// Runs one inference through the golden model.
     pub fn infer(&self, model: &mut Model, x: &[f64], record: bool) -> Inference {
+        self.infer_until(model, x, record, &mut |_, _| false)
+    }
+
+    /// [`Snn::infer`] with early exit: the inference stops after the first
+    /// step at which `rule` holds on the readout's scores ([`Snn::scores`]).
+    pub fn infer_early(&self, model: &mut Model, x: &[f64], rule: EarlyExit) -> Inference {
+        let mut watch = Watch::new(rule);
+        self.infer_until(model, x, false, &mut |counts, potentials| watch.observe(&self.scores(counts, potentials)))
+    }
+
+    /// Runs up to T steps, asking `stop(counts, potentials)` after each.
+    fn infer_until(
+        &self,
+        model: &mut Model,
+        x: &[f64],
+        record: bool,
+        stop: &mut dyn FnMut(&[u32], &[i32]) -> bool,
+    ) -> Inference {
         model.reset();
         let mut counts = vec![0u32; self.net.neuron_count() as usize];
         let mut raster = spikeforge_net::SpikeTrain::new();
         let mut output_trace = Vec::new();
         let out = self.layers.last().map_or(0..0, |l| l.offset as usize..(l.offset + l.size) as usize);
+        let mut steps = 0;
         let spikes = match self.input {
             InputCoding::Rate => self.encode(x),
             InputCoding::Integer => {
@@ -600,10 +632,14 @@ impl Snn {
             if record {
                 output_trace.push(model.potentials()[out.clone()].to_vec());
             }
+            steps = s as u32 + 1;
+            if stop(&counts, model.potentials()) {
+                break;
+            }
         }
         let potentials = model.potentials().to_vec();
         let class = self.classify(&counts, &potentials);
-        Inference { class, counts, potentials, raster, output_trace }
+        Inference { class, counts, potentials, raster, output_trace, steps }
     }
 
     /// The class a readout of (counts, potentials) gives.
@@ -623,6 +659,67 @@ impl Snn {
                 best
             }
         }
+    }
+
+    /// The readout's scores of the output neurons: potentials, or spike
+    /// counts; what early exit's margin is taken over.
+    pub fn scores(&self, counts: &[u32], potentials: &[i32]) -> Vec<i64> {
+        let out = self.layers.last().expect("a converted network has layers");
+        let r = out.offset as usize..(out.offset + out.size) as usize;
+        match self.readout {
+            Readout::Potential => potentials[r].iter().map(|&v| v as i64).collect(),
+            Readout::Count => counts[r].iter().map(|&v| v as i64).collect(),
+        }
+    }
+
+    /// Early-exit rules over a range of margins, with `patience`: for the
+    /// potential readout multiples of the output scale (potentials grow by
+    /// about scale × logit each step, so a margin of c × scale is a lead of
+    /// c logit-steps), for the count readout spike counts.
+    pub fn anytime_sweep(&self, patience: u32) -> Vec<EarlyExit> {
+        let margins: Vec<i64> = match self.readout {
+            Readout::Potential => {
+                let unit = self.layers.last().map_or(1.0, |l| l.scale);
+                [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0].iter().map(|c| (c * unit).round() as i64).collect()
+            }
+            Readout::Count => vec![1, 2, 3, 4, 6, 8, 12, 16],
+        };
+        margins.into_iter().map(|margin| EarlyExit { margin, patience }).collect()
+    }
+
+    /// Accuracy and mean steps on `split` for each early-exit rule: one
+    /// full inference per sample records the class and margin after every
+    /// step, and each rule is applied to that record (the same stops as
+    /// [`Snn::infer_early`], without a run per rule).
+    pub fn anytime(&self, split: &Split, rules: &[EarlyExit]) -> Vec<AnytimePoint> {
+        let records: Vec<Vec<(usize, i64)>> = (0..split.len())
+            .into_par_iter()
+            .map_init(
+                || Model::new(&self.net),
+                |m, i| {
+                    let mut per_step = Vec::with_capacity(self.steps as usize);
+                    self.infer_until(m, &split.x(i), false, &mut |counts, potentials| {
+                        per_step.push((self.classify(counts, potentials), margin(&self.scores(counts, potentials))));
+                        false
+                    });
+                    per_step
+                },
+            )
+            .collect();
+        rules
+            .iter()
+            .map(|&rule| {
+                let (mut correct, mut steps) = (0usize, 0usize);
+                for (rec, &label) in records.iter().zip(&split.labels) {
+                    let margins: Vec<i64> = rec.iter().map(|r| r.1).collect();
+                    let t = exit_step(&margins, rule);
+                    steps += t;
+                    correct += usize::from(rec.get(t.wrapping_sub(1)).is_some_and(|r| r.0 == label as usize));
+                }
+                let n = split.len().max(1) as f64;
+                AnytimePoint { rule, accuracy: correct as f64 / n, mean_steps: steps as f64 / n }
+            })
+            .collect()
     }
 
     /// Predicted classes of every sample of `split` (golden model, in parallel).

@@ -295,3 +295,38 @@ fn integer_first_layer() {
     assert!(ri < rr, "first-layer residual {ri} with integer input vs {rr} with rate coding");
     assert!(int.accuracy(&d.test) > 0.96);
 }
+
+/// Early exit: the sweep's record of one full inference per sample stops
+/// where `infer_early` stops, with the same class; a margin of 0 stops at
+/// the first step, one no inference reaches runs all T steps and keeps the
+/// full accuracy. Both readouts.
+#[test]
+fn early_exit_stops_where_the_rule_says() {
+    use spikeforge_golden::early_exit::EarlyExit;
+    let (_, d) = digits();
+    let test = d.test.take(60);
+    for readout in [Readout::Potential, Readout::Count] {
+        let mut opts = Options::new(16);
+        opts.readout = readout;
+        let s = conv(&opts);
+        let mut rules = s.anytime_sweep(2);
+        rules.push(EarlyExit { margin: 0, patience: 1 });
+        rules.push(EarlyExit { margin: i64::MAX, patience: 1 });
+        let points = s.anytime(&test, &rules);
+        let mut m = Model::new(&s.net);
+        for (p, &rule) in points.iter().zip(&rules) {
+            let (mut correct, mut steps) = (0, 0);
+            for i in 0..test.len() {
+                let inf = s.infer_early(&mut m, &test.x(i), rule);
+                correct += usize::from(inf.class == test.labels[i] as usize);
+                steps += inf.steps as usize;
+            }
+            assert_eq!(p.accuracy, correct as f64 / test.len() as f64, "{readout:?} {rule:?}");
+            assert_eq!(p.mean_steps, steps as f64 / test.len() as f64, "{readout:?} {rule:?}");
+        }
+        let n = rules.len();
+        assert_eq!(points[n - 2].mean_steps, 1.0);
+        assert_eq!(points[n - 1].mean_steps, 16.0);
+        assert_eq!(points[n - 1].accuracy, s.accuracy(&test));
+    }
+}

@@ -18,6 +18,8 @@
 //!
 //! Must not know about mapping, cores, Verilog or simulators.
 
+pub mod early_exit;
+
 use spikeforge_net::{Network, Reset, SpikeTrain, Stimulus};
 use thiserror::Error;
 

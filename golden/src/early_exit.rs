@@ -1,0 +1,111 @@
+//! Early exit (anytime inference): the rule that ends an inference once its
+//! answer is clear, the same on every rung that runs one (the golden
+//! model's inferences in `convert`, the co-simulation and the board's
+//! host driver), so their step counts can be compared.
+//!
+//! After each step the readout's scores (the output neurons' potentials,
+//! or their spike counts) are observed; the margin is the leading score
+//! minus the runner-up. The inference stops after the first step at which
+//! the margin has been at least `margin` for `patience` consecutive steps.
+//! Integers throughout: hardware read-back and golden give the same scores,
+//! so they stop at the same step.
+
+/// The rule: stop once `margin` has held for `patience` consecutive steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EarlyExit {
+    /// Least lead of the best score over the runner-up (potential or count units).
+    pub margin: i64,
+    /// Consecutive steps the lead must hold (at least 1).
+    pub patience: u32,
+}
+
+impl EarlyExit {
+    /// Parses `MARGIN` or `MARGIN:PATIENCE` (patience 1 by default).
+    pub fn parse(s: &str) -> Result<EarlyExit, String> {
+        let (m, k) = s.split_once(':').unwrap_or((s, "1"));
+        let margin = m.trim().parse::<i64>().map_err(|_| format!("margin `{m}` is not an integer"))?;
+        let patience = k.trim().parse::<u32>().map_err(|_| format!("patience `{k}` is not a whole number"))?;
+        if margin < 0 || patience == 0 {
+            return Err("the margin is at least 0 and the patience at least 1 (MARGIN or MARGIN:PATIENCE)".into());
+        }
+        Ok(EarlyExit { margin, patience })
+    }
+}
+
+/// The lead of the largest score over the second largest (0 with fewer
+/// than two scores, or a tie).
+pub fn margin(scores: &[i64]) -> i64 {
+    let (mut best, mut second) = (i64::MIN, i64::MIN);
+    for &s in scores {
+        if s > best {
+            second = best;
+            best = s;
+        } else if s > second {
+            second = s;
+        }
+    }
+    if second == i64::MIN {
+        0
+    } else {
+        best.saturating_sub(second)
+    }
+}
+
+/// One inference's watch of the rule.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    rule: EarlyExit,
+    held: u32,
+}
+
+impl Watch {
+    pub fn new(rule: EarlyExit) -> Watch {
+        Watch { rule, held: 0 }
+    }
+
+    /// Observes the scores after a step; true when the inference stops here.
+    pub fn observe(&mut self, scores: &[i64]) -> bool {
+        if margin(scores) >= self.rule.margin {
+            self.held += 1;
+        } else {
+            self.held = 0;
+        }
+        self.held >= self.rule.patience
+    }
+}
+
+/// The step (1-based count of steps run) at which `rule` stops an
+/// inference whose margins after each step are `margins`; the last step
+/// when it never does.
+pub fn exit_step(margins: &[i64], rule: EarlyExit) -> usize {
+    let mut held = 0;
+    for (t, &m) in margins.iter().enumerate() {
+        held = if m >= rule.margin { held + 1 } else { 0 };
+        if held >= rule.patience {
+            return t + 1;
+        }
+    }
+    margins.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn margin_and_patience() {
+        assert_eq!(margin(&[3, 9, 4]), 5);
+        assert_eq!(margin(&[7, 7]), 0);
+        assert_eq!(margin(&[5]), 0);
+        let rule = EarlyExit { margin: 4, patience: 2 };
+        let mut w = Watch::new(rule);
+        let steps = [[1, 6], [0, 5], [3, 4], [0, 9], [0, 9]];
+        let stops: Vec<bool> = steps.iter().map(|s| w.observe(s)).collect();
+        assert_eq!(stops, [false, true, false, false, true]);
+        assert_eq!(exit_step(&[5, 5, 1, 9, 9], rule), 2);
+        assert_eq!(exit_step(&[5, 1, 5, 1], rule), 4);
+        assert_eq!(EarlyExit::parse("40:3"), Ok(EarlyExit { margin: 40, patience: 3 }));
+        assert_eq!(EarlyExit::parse("12"), Ok(EarlyExit { margin: 12, patience: 1 }));
+        assert!(EarlyExit::parse("x").is_err() && EarlyExit::parse("3:0").is_err());
+    }
+}
