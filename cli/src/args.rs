@@ -71,3 +71,45 @@ pub fn algorithm() -> impl TypedValueParser<Value = Algorithm> {
 pub fn max_input_size(s: &str) -> Result<u64, spikeforge_net::input::SizeError> {
     spikeforge_net::input::parse_size(s)
 }
+
+/// Early exit of a run (`sim`, `run`): stop once the output population's
+/// lead holds (docs/conversion.md, "Early exit").
+#[derive(Args)]
+pub struct EarlyExitArgs {
+    /// Stop once the leading output's score leads the runner-up by MARGIN
+    /// for PATIENCE consecutive steps (default 1): MARGIN or MARGIN:PATIENCE.
+    #[arg(long, value_name = "MARGIN[:PATIENCE]", value_parser = early_exit_arg)]
+    pub early_exit: Option<spikeforge_golden::early_exit::EarlyExit>,
+    /// The outputs' score for --early-exit: potential (read back after
+    /// every step) or count (spikes so far).
+    #[arg(long, default_value = "potential", value_parser = ["potential", "count"], requires = "early_exit")]
+    pub exit_readout: String,
+    /// The population whose neurons are the outputs, in class order.
+    #[arg(long, default_value = "output", requires = "early_exit")]
+    pub exit_outputs: String,
+}
+
+fn early_exit_arg(s: &str) -> Result<spikeforge_golden::early_exit::EarlyExit, String> {
+    spikeforge_golden::early_exit::EarlyExit::parse(s)
+}
+
+impl EarlyExitArgs {
+    /// The run's early exit on `net`, if asked; a missing output population
+    /// is an error naming the ones there are.
+    pub fn spec(
+        &self,
+        net: &spikeforge_net::Network,
+    ) -> Result<Option<spikeforge_golden::early_exit::ExitSpec>, crate::common::Failure> {
+        use spikeforge_golden::early_exit::{ExitReadout, ExitSpec};
+        let Some(rule) = self.early_exit else { return Ok(None) };
+        let Some((_, p)) = net.population(&self.exit_outputs) else {
+            let names: Vec<&str> = net.populations().iter().map(|p| p.name()).collect();
+            return Err(crate::common::other(
+                format!("--exit-outputs {}: the network has no population of that name", self.exit_outputs),
+                Some(&format!("populations: {}", names.join(", "))),
+            ));
+        };
+        let readout = if self.exit_readout == "count" { ExitReadout::Count } else { ExitReadout::Potential };
+        Ok(Some(ExitSpec { rule, outputs: (p.offset()..p.offset() + p.size()).collect(), readout }))
+    }
+}

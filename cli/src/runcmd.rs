@@ -53,6 +53,8 @@ pub struct RunArgs {
     /// after the last (one PEEK request per neuron and step).
     #[arg(long)]
     pub potentials_every_step: bool,
+    #[command(flatten)]
+    pub exit: crate::args::EarlyExitArgs,
     /// Print a machine-readable report on stdout.
     #[arg(long)]
     pub json: bool,
@@ -101,9 +103,11 @@ fn run(a: &RunArgs) -> Result<Outcome, Failure> {
     // --potentials-every-step; each is a PEEK over the UART).
     let mut opts = RunOptions::verified(a.steps);
     opts.potentials_every_step = a.potentials_every_step;
+    opts.early_exit = a.exit.spec(&net)?;
     let r = spikeforge_sim::lockstep(&mut board, &net, &m, &stim, &opts, None, &mut |_| {}).map_err(|e| match e {
         LockstepError::Model(e) => Failure::from(e),
         e @ LockstepError::StimulusBeyondRun { .. } => other(e.to_string(), None),
+        e @ LockstepError::EarlyExit(_) => other(e.to_string(), Some("see docs/conversion.md, \"Early exit\"")),
         LockstepError::Internal(s) => other(format!("internal error (please report): {s}"), None),
     })?;
     if let Some(b) = bar {
@@ -116,6 +120,7 @@ fn run(a: &RunArgs) -> Result<Outcome, Failure> {
     if a.json {
         let mut j = json!({
             "ok": equal, "port": a.port, "spec": spec.name, "steps": a.steps, "spikes": r.spikes.len(),
+            "steps_run": r.cycles_per_step.len(), "exited_at": r.exited_at,
             "cycles_per_step": r.cycles_per_step, "board_equals_golden": equal, "error_flags": r.errors,
         });
         if let Verdict::Mismatch(mm) = &r.verdict {

@@ -71,6 +71,8 @@ pub struct SimArgs {
     /// differ from golden; --verify must then report a mismatch.
     #[arg(long)]
     pub inject_fault: Option<u64>,
+    #[command(flatten)]
+    pub exit: crate::args::EarlyExitArgs,
     /// Print a machine-readable report on stdout.
     #[arg(long)]
     pub json: bool,
@@ -191,6 +193,7 @@ fn sim(a: &SimArgs) -> Result<Outcome, Failure> {
         mismatch_margin: 2,
         reset_after: None,
         extra_writes: fault.iter().map(|f| f.write).collect(),
+        early_exit: a.exit.spec(&net)?,
     };
     let bar = crate::progress_bar(
         !a.json && a.steps >= 50,
@@ -294,6 +297,9 @@ impl Shown<'_> {
             "network": net.name(),
             "spec": spec.name,
             "steps": a.steps,
+            "steps_run": r.cycles_per_step.len(),
+            "early_exit": a.exit.early_exit.map(|e| json!({"margin": e.margin, "patience": e.patience,
+                "readout": a.exit.exit_readout, "outputs": a.exit.exit_outputs, "exited_at": r.exited_at})),
             "spikes": r.spikes.len(),
             "spike_list": r.spikes.pairs().map(|(t, n)| json!([t, net.neuron_name(n)])).collect::<Vec<_>>(),
             "cycles_per_step": r.cycles_per_step,
@@ -345,6 +351,16 @@ impl Shown<'_> {
             built.dir.display()
         );
         println!("steps        {} run, {} spikes", r.cycles_per_step.len(), r.spikes.len());
+        if let Some(e) = a.exit.early_exit {
+            let how = match r.exited_at {
+                Some(n) => format!("stopped after step {n} of {}", a.steps),
+                None => format!("the lead never held; all {} steps ran", a.steps),
+            };
+            println!(
+                "early exit   {how} (lead of {} in the {}s of `{}` for {} step(s))",
+                e.margin, a.exit.exit_readout, a.exit.exit_outputs, e.patience
+            );
+        }
         println!(
             "cycles       {} to load, {:.1} per step on average (max {max_cycles}), {} in total",
             r.load_cycles,

@@ -1197,6 +1197,12 @@ fn run_talks_to_a_simulated_board_through_a_serial_port() {
         run(&args)
     };
     let o = board_run("examples/recurrent/net.json", &["--potentials-every-step"]);
+    // Early exit through the host driver: the board stops where golden's
+    // spike counts of `ring` first lead by 1 (the ring's counts take turns).
+    let early = board_run(
+        "examples/recurrent/net.json",
+        &["--early-exit", "1", "--exit-readout", "count", "--exit-outputs", "ring"],
+    );
     // The board keeps that network; compared with a network whose ring
     // cannot fire (--no-load: only its state is reset), the first
     // divergence is reported by step, core, slot and neuron, as `sim` does.
@@ -1215,6 +1221,31 @@ fn run_talks_to_a_simulated_board_through_a_serial_port() {
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["board_equals_golden"], true);
     assert_eq!(j["cycles_per_step"].as_array().unwrap().len(), 16);
+    assert_eq!(early.status.code(), Some(0), "{}", stderr(&early));
+    let je: serde_json::Value = serde_json::from_slice(&early.stdout).unwrap();
+    let golden_exit = {
+        use spikeforge_golden::early_exit::{exit_step, margin, EarlyExit};
+        let net = spikeforge_net::load_network(&root().join("examples/recurrent/net.json")).unwrap();
+        let stim =
+            spikeforge_net::spikes::load_stimulus(&net, &root().join("examples/recurrent/stimulus.csv"), 16).unwrap();
+        let stim = spikeforge_net::Stimulus::from_train(&stim);
+        let (_, ring) = net.population("ring").unwrap();
+        let ids: Vec<u32> = (ring.offset()..ring.offset() + ring.size()).collect();
+        let mut g = spikeforge_golden::Model::new(&net);
+        let mut counts = vec![0i64; ids.len()];
+        let mut margins = Vec::new();
+        for t in 0..16 {
+            let fired = g.step(stim.at(t)).unwrap().to_vec();
+            for (k, id) in ids.iter().enumerate() {
+                counts[k] += fired.iter().filter(|&f| f == id).count() as i64;
+            }
+            margins.push(margin(&counts));
+        }
+        exit_step(&margins, EarlyExit { margin: 1, patience: 1 })
+    };
+    assert!(golden_exit < 16, "the example stops early under this rule: {golden_exit}");
+    assert_eq!(je["steps_run"], golden_exit, "{je}");
+    assert_eq!(je["board_equals_golden"], true, "{je}");
     assert_eq!(d.status.code(), Some(3), "{}", stderr(&d));
     let j: serde_json::Value = serde_json::from_slice(&d.stdout).unwrap();
     assert_eq!(j["board_equals_golden"], false);
@@ -1670,4 +1701,77 @@ fn nir_import_and_export_from_the_command_line() {
     assert!(stderr(&o).contains("resets by subtracting"), "{}", stderr(&o));
     assert!(back.exists(), "a refused export leaves the earlier file in place");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Early exit on the hardware: the co-simulation (`sim --verify
+/// --early-exit`) stops at the step golden's `infer_early` stops at, for
+/// both readouts, with hardware = golden up to there; the class read off
+/// the hardware's potentials is golden's.
+#[test]
+fn sim_early_exit_stops_where_golden_does() {
+    use spikeforge_convert::{data, snn, Options, Readout};
+    use spikeforge_golden::early_exit::EarlyExit;
+    let dir = std::env::temp_dir().join(format!("spikeforge-exit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ann = spikeforge_convert::import(&root().join("convert/models/digits_mlp.onnx")).unwrap();
+    let d = data::digits();
+    for readout in [Readout::Potential, Readout::Count] {
+        let mut opts = Options::new(16);
+        opts.readout = readout;
+        let s = snn::convert(&ann, &d.train, &opts).unwrap();
+        let net = dir.join("net.json");
+        std::fs::write(&net, spikeforge_net::source::to_json(&s.net)).unwrap();
+        let rule = s.anytime_sweep(2)[2];
+        let mut model = spikeforge_golden::Model::new(&s.net);
+        let mut stops = Vec::new();
+        for i in 0..4 {
+            let x = d.test.x(i);
+            let golden = s.infer_early(&mut model, &x, rule);
+            let stim = dir.join("stim.csv");
+            std::fs::write(&stim, spikeforge_net::spikes::spikes_to_csv(&s.net, &s.stimulus(&x))).unwrap();
+            let how = if readout == Readout::Count { "count" } else { "potential" };
+            let spec = format!("{}:{}", rule.margin, rule.patience);
+            let o = run(&[
+                "sim",
+                net.to_str().unwrap(),
+                "--spec",
+                "medium",
+                "--steps",
+                "16",
+                "--stimulus",
+                stim.to_str().unwrap(),
+                "--verify",
+                "--early-exit",
+                &spec,
+                "--exit-readout",
+                how,
+                "--json",
+            ]);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            assert_eq!(j["verdict"], "equal", "{j}");
+            assert_eq!(j["steps_run"], golden.steps, "{readout:?} image {i}: {j}");
+            let exited = j["early_exit"]["exited_at"].as_u64();
+            assert_eq!(exited, (golden.steps < 16).then_some(golden.steps as u64), "{j}");
+            stops.push(golden.steps);
+        }
+        assert!(stops.iter().any(|&t| t < 16), "{readout:?}: the rule never stopped early: {stops:?}");
+    }
+    // A rule on a population that is not there is refused by name.
+    let o = run(&[
+        "sim",
+        dir.join("net.json").to_str().unwrap(),
+        "--spec",
+        "medium",
+        "--steps",
+        "4",
+        "--early-exit",
+        "5",
+        "--exit-outputs",
+        "logits",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--exit-outputs logits: the network has no population of that name"), "{}", stderr(&o));
+    assert!(EarlyExit::parse("5:0").is_err());
+    std::fs::remove_dir_all(&dir).ok();
 }

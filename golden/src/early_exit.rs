@@ -32,6 +32,24 @@ impl EarlyExit {
     }
 }
 
+/// What a driver reads as an output's score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitReadout {
+    /// The output neuron's potential (read back after each step).
+    Potential,
+    /// Its spike count so far.
+    Count,
+}
+
+/// Early exit as a hardware driver applies it: the rule, the output
+/// neurons (global ids, in class order) and how their scores are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitSpec {
+    pub rule: EarlyExit,
+    pub outputs: Vec<u32>,
+    pub readout: ExitReadout,
+}
+
 /// The lead of the largest score over the second largest (0 with fewer
 /// than two scores, or a tie).
 pub fn margin(scores: &[i64]) -> i64 {

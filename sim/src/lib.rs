@@ -112,6 +112,10 @@ pub enum SimError {
         /// The tool's output or the offending line.
         detail: String,
     },
+    /// Early exit asked of a run that cannot stop early as asked.
+    #[error("early exit: {0}")]
+    #[diagnostic(help("see docs/conversion.md, \"Early exit\""))]
+    EarlyExit(String),
     /// A bug in spikeforge.
     #[error("internal error (a bug in spikeforge, please report it): {0}")]
     Internal(String),

@@ -16,6 +16,7 @@ use crate::hardware::{Backpressure, Hardware};
 use crate::model::{InitialState, Model};
 use crate::verilate::Built;
 use crate::SimError;
+use spikeforge_golden::early_exit::{ExitReadout, ExitSpec, Watch};
 use spikeforge_hw::config::ConfigWrite;
 use spikeforge_hw::{HardwareModel, Place};
 use spikeforge_mapper::Mapping;
@@ -61,6 +62,9 @@ pub struct RunOptions {
     /// Configuration writes applied after loading: fault injection (a
     /// corrupted memory word must be caught by the comparison).
     pub extra_writes: Vec<ConfigWrite>,
+    /// Stop once the outputs' lead holds (anytime inference; the rule of
+    /// `spikeforge_golden::early_exit`, applied to the hardware's values).
+    pub early_exit: Option<ExitSpec>,
 }
 
 impl RunOptions {
@@ -77,6 +81,7 @@ impl RunOptions {
             mismatch_margin: 2,
             reset_after: None,
             extra_writes: Vec::new(),
+            early_exit: None,
         }
     }
 }
@@ -195,6 +200,8 @@ pub struct SimRun {
     pub errors: u32,
     /// The comparison with golden.
     pub verdict: Verdict,
+    /// Steps run when early exit stopped the run before its last step.
+    pub exited_at: Option<u32>,
 }
 
 impl SimRun {
@@ -274,6 +281,9 @@ pub enum LockstepError<E: std::error::Error + Send + Sync + 'static> {
         /// Steps of the run.
         steps: u32,
     },
+    /// Early exit asked of a run that cannot stop early as asked.
+    #[error("early exit: {0}")]
+    EarlyExit(String),
     /// A bug in spikeforge (the mapping and the network disagree).
     #[error("internal error (a bug in spikeforge, please report it): {0}")]
     Internal(String),
@@ -298,6 +308,19 @@ pub fn lockstep<M: HardwareModel>(
     if stimulus.step_span() > opts.steps {
         return Err(LockstepError::StimulusBeyondRun { last: stimulus.step_span() - 1, steps: opts.steps });
     }
+    if let Some(e) = &opts.early_exit {
+        if opts.reset_after.is_some() {
+            return Err(LockstepError::EarlyExit("a run with a reset in the middle cannot also stop early".into()));
+        }
+        if e.readout == ExitReadout::Potential && !hw.potentials_every_step() {
+            return Err(LockstepError::EarlyExit(
+                "this hardware model gives potentials only after the last step; stop on spike counts instead".into(),
+            ));
+        }
+        if let Some(&g) = e.outputs.iter().find(|&&g| g as usize >= m.placement.len()) {
+            return Err(LockstepError::EarlyExit(format!("output neuron {g} is not in the network")));
+        }
+    }
     let model = LockstepError::Model;
     hw.load(&m.packed()).map_err(model)?;
     hw.configure(&opts.extra_writes).map_err(model)?;
@@ -319,7 +342,10 @@ pub fn lockstep<M: HardwareModel>(
         events: 0,
         errors: 0,
         verdict: if opts.verify { Verdict::Equal } else { Verdict::Unchecked },
+        exited_at: None,
     };
+    let mut watch = opts.early_exit.as_ref().map(|e| (e, Watch::new(e.rule), vec![0i64; e.outputs.len()]));
+    let on_potentials = opts.early_exit.as_ref().is_some_and(|e| e.readout == ExitReadout::Potential);
     let mut traced = false;
     let mut finished = true;
     for (i, &t) in schedule.iter().enumerate() {
@@ -337,13 +363,36 @@ pub fn lockstep<M: HardwareModel>(
         let s = hw.step(&inputs[t as usize]).map_err(model)?;
         out.cycles_per_step.push(s.cycles.unwrap_or(0));
         let last = i + 1 == schedule.len();
-        let read_v = last || (opts.potentials_every_step && hw.potentials_every_step());
-        let (got, found) = ck.step(hw, t, &s.spikes, stimulus.at(t), read_v, last.then_some(&mut out.potentials))?;
+        let read_v = last || on_potentials || (opts.potentials_every_step && hw.potentials_every_step());
+        let mut now = Vec::new();
+        let keep = if last { Some(&mut out.potentials) } else { on_potentials.then_some(&mut now) };
+        let (got, found) = ck.step(hw, t, &s.spikes, stimulus.at(t), read_v, keep)?;
         out.spikes.push_step(t, &got);
         if let Some(mm) = found {
             out.verdict = Verdict::Mismatch(mm);
             finished = false;
             break;
+        }
+        if let Some((e, w, counts)) = watch.as_mut() {
+            let scores: Vec<i64> = match e.readout {
+                ExitReadout::Count => {
+                    for (k, g) in e.outputs.iter().enumerate() {
+                        counts[k] += got.iter().filter(|&x| x == g).count() as i64;
+                    }
+                    counts.clone()
+                }
+                ExitReadout::Potential => {
+                    // Unverified runs do not read potentials in the check.
+                    let v = if last { out.potentials.clone() } else { now };
+                    let v = if v.is_empty() { ck.potentials(hw)? } else { v };
+                    e.outputs.iter().map(|&g| v[g as usize] as i64).collect()
+                }
+            };
+            if w.observe(&scores) && !last {
+                out.exited_at = Some(i as u32 + 1);
+                progress(i as u32 + 1);
+                break;
+            }
         }
         if window.is_some_and(|w| t == w.last) && traced {
             hw.trace(None).map_err(model)?;
@@ -504,6 +553,7 @@ impl From<LockstepError<SimError>> for SimError {
         match e {
             LockstepError::Model(e) => e,
             LockstepError::StimulusBeyondRun { last, steps } => SimError::StimulusBeyondRun { last, steps },
+            LockstepError::EarlyExit(s) => SimError::EarlyExit(s),
             LockstepError::Internal(s) => SimError::Internal(s),
         }
     }
