@@ -49,8 +49,10 @@ fn seeds(target: &str) -> Vec<PathBuf> {
             files("examples/recurrent", &["csv"]),
         ]
         .concat(),
-        "onnx" => [files("fuzz/seeds/onnx", &[]), files("convert/models", &["onnx"]), files("convert/tests/onnx", &["onnx"])]
-            .concat(),
+        "onnx" => {
+            [files("fuzz/seeds/onnx", &[]), files("convert/models", &["onnx"]), files("convert/tests/onnx", &["onnx"])]
+                .concat()
+        }
         _ => files(&format!("fuzz/seeds/{target}"), &[]),
     };
     v.extend(files(&format!("tests/corpus/fuzz/{target}"), &[]));
