@@ -1,10 +1,15 @@
 //! The conversion accuracy table: ANN vs converted SNN (golden model) for
 //! each method at T = 8, 16, 32, 64, on digits and Fashion-MNIST.
 //!
+//! Then early exit (anytime inference) on each model's T = 32 network
+//! (method bias): accuracy and mean steps per inference for a sweep of
+//! margins (docs/conversion.md, "Early exit").
+//!
 //! `cargo bench -p spikeforge-convert --bench accuracy` (also `./dev bench`).
 //! `SF_FASHION_TEST=N` evaluates the first N Fashion-MNIST test images
 //! (default 2000, 10000 for all); Fashion-MNIST is skipped with a note when
-//! Debian's `dataset-fashion-mnist` is not installed.
+//! Debian's `dataset-fashion-mnist` is not installed. `SF_TABLES=anytime`
+//! prints only the early-exit tables.
 
 use spikeforge_convert::{data, import, snn, InputCoding, Options, METHODS};
 use std::path::Path;
@@ -12,7 +17,38 @@ use std::time::Instant;
 
 const STEPS: [u32; 4] = [8, 16, 32, 64];
 
+/// Early exit on the T = 32 network (method bias): one row per margin of
+/// the sweep, for patience 1 and 2.
+fn anytime_table(name: &str, model: &str, d: &data::Dataset) {
+    let t0 = Instant::now();
+    let ann = import(Path::new(model)).expect("the shipped model imports");
+    let s = snn::convert(&ann, &d.train, &Options::new(32).method("bias").expect("a known method")).expect("conversion");
+    let unit = s.layers.last().map_or(1.0, |l| l.scale);
+    println!(
+        "\n{name}, early exit at T = 32 (method bias; ANN {:.2}%, full T = 32 {:.2}%; margin unit = output scale {unit:.1})",
+        100.0 * snn::ann_accuracy(&ann, &d.test),
+        100.0 * s.accuracy(&d.test)
+    );
+    println!("{:>10}{:>8} {:>10}{:>12} {:>10}{:>12}", "margin", "(units)", "k=1 acc", "mean steps", "k=2 acc", "mean steps");
+    let (one, two) = (s.anytime(&d.test, &s.anytime_sweep(1)), s.anytime(&d.test, &s.anytime_sweep(2)));
+    for (a, b) in one.iter().zip(&two) {
+        println!(
+            "{:>10}{:>8.2} {:>9.2}%{:>12.2} {:>9.2}%{:>12.2}",
+            a.rule.margin,
+            a.rule.margin as f64 / unit,
+            100.0 * a.accuracy,
+            a.mean_steps,
+            100.0 * b.accuracy,
+            b.mean_steps
+        );
+    }
+    println!("{:.0} s", t0.elapsed().as_secs_f64());
+}
+
 fn table(name: &str, model: &str, d: &data::Dataset, target_pts: f64) {
+    if std::env::var("SF_TABLES").is_ok_and(|t| t == "anytime") {
+        return;
+    }
     let t0 = Instant::now();
     let ann = import(Path::new(model)).expect("the shipped model imports");
     let ann_acc = snn::ann_accuracy(&ann, &d.test);
@@ -67,13 +103,18 @@ fn main() {
         println!("quick: digits at T=8: {:.2}% (run with --bench for the table)", 100.0 * s.accuracy(&d.test.take(50)));
         return;
     }
-    table("digits", &root.join("digits_mlp.onnx").display().to_string(), &data::digits(), 1.0);
+    let digits = root.join("digits_mlp.onnx").display().to_string();
+    table("digits", &digits, &data::digits(), 1.0);
+    anytime_table("digits", &digits, &data::digits());
     let n: usize = std::env::var("SF_FASHION_TEST").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     match data::fashion_mnist(Path::new(data::FASHION_DIR), 10000) {
         Ok(mut d) => {
             d.test = d.test.take(n);
-            table("Fashion-MNIST", &root.join("fashion_mlp.onnx").display().to_string(), &d, 1.5);
-            table("Fashion-MNIST, CNN", &root.join("fashion_cnn.onnx").display().to_string(), &d, 1.5);
+            let (mlp, cnn) = (root.join("fashion_mlp.onnx"), root.join("fashion_cnn.onnx"));
+            table("Fashion-MNIST", &mlp.display().to_string(), &d, 1.5);
+            table("Fashion-MNIST, CNN", &cnn.display().to_string(), &d, 1.5);
+            anytime_table("Fashion-MNIST MLP", &mlp.display().to_string(), &d);
+            anytime_table("Fashion-MNIST CNN", &cnn.display().to_string(), &d);
         }
         Err(e) => println!("\nFashion-MNIST skipped: {e}"),
     }
