@@ -35,7 +35,9 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// none, shift (θ/2T bias), bias (shift + bias correction),
-    /// potential (shift + potential initialization), all.
+    /// potential (shift + potential initialization), weights (shift +
+    /// layer-wise weight calibration), all (shift + bias + potential);
+    /// joined with + they compose, e.g. weights+bias.
     #[arg(long, default_value = "bias")]
     pub method: String,
     /// Threshold balancing: max, or a percentile such as p99.9.

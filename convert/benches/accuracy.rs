@@ -22,14 +22,18 @@ const STEPS: [u32; 4] = [8, 16, 32, 64];
 fn anytime_table(name: &str, model: &str, d: &data::Dataset) {
     let t0 = Instant::now();
     let ann = import(Path::new(model)).expect("the shipped model imports");
-    let s = snn::convert(&ann, &d.train, &Options::new(32).method("bias").expect("a known method")).expect("conversion");
+    let s =
+        snn::convert(&ann, &d.train, &Options::new(32).method("bias").expect("a known method")).expect("conversion");
     let unit = s.layers.last().map_or(1.0, |l| l.scale);
     println!(
         "\n{name}, early exit at T = 32 (method bias; ANN {:.2}%, full T = 32 {:.2}%; margin unit = output scale {unit:.1})",
         100.0 * snn::ann_accuracy(&ann, &d.test),
         100.0 * s.accuracy(&d.test)
     );
-    println!("{:>10}{:>8} {:>10}{:>12} {:>10}{:>12}", "margin", "(units)", "k=1 acc", "mean steps", "k=2 acc", "mean steps");
+    println!(
+        "{:>10}{:>8} {:>10}{:>12} {:>10}{:>12}",
+        "margin", "(units)", "k=1 acc", "mean steps", "k=2 acc", "mean steps"
+    );
     let (one, two) = (s.anytime(&d.test, &s.anytime_sweep(1)), s.anytime(&d.test, &s.anytime_sweep(2)));
     for (a, b) in one.iter().zip(&two) {
         println!(
@@ -67,6 +71,8 @@ fn table(name: &str, model: &str, d: &data::Dataset, target_pts: f64) {
             "bias" => "bias (shift + bias corr.)",
             "potential" => "potential (shift + v_init)",
             "bias+integer" => "bias, integer first layer",
+            "weights" => "weights (shift + weight cal.)",
+            "weights+bias" => "weights + bias",
             _ => "all (shift + both)",
         };
         print!("{label:<28}");

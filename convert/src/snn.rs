@@ -70,6 +70,11 @@ pub struct Options {
     pub bias_correction: bool,
     /// Set each neuron's initial potential from the same residual.
     pub potential_init: bool,
+    /// Weight calibration, layer by layer (the "advanced pipeline" of Li,
+    /// Deng et al. 2021): each layer's integer weights are refitted by least
+    /// squares so that the input they integrate from the SNN's actual spike
+    /// counts matches the ANN's weighted input sum on calibration samples.
+    pub weight_calibration: bool,
     pub readout: Readout,
     pub input: InputCoding,
     pub fixed_point: FixedPointDoc,
@@ -88,6 +93,7 @@ impl Options {
             shift_bias: true,
             bias_correction: true,
             potential_init: false,
+            weight_calibration: false,
             readout: Readout::Potential,
             input: InputCoding::Rate,
             fixed_point: FixedPointDoc::default(),
@@ -98,25 +104,34 @@ impl Options {
 
     /// The named method presets of `spikeforge convert --method` and of the
     /// accuracy table: `none`, `shift`, `bias` (shift + bias correction),
-    /// `potential` (shift + potential init), `all` (shift + both).
+    /// `potential` (shift + potential init), `weights` (shift + weight
+    /// calibration), `all` (shift + bias + potential); joined with `+` they
+    /// compose (`weights+bias`).
     pub fn method(mut self, name: &str) -> Option<Options> {
-        let (shift, bc, pi) = match name {
-            "none" => (false, false, false),
-            "shift" => (true, false, false),
-            "bias" => (true, true, false),
-            "potential" => (true, false, true),
-            "all" => (true, true, true),
-            _ => return None,
-        };
-        self.shift_bias = shift;
-        self.bias_correction = bc;
-        self.potential_init = pi;
+        self.shift_bias = false;
+        self.bias_correction = false;
+        self.potential_init = false;
+        self.weight_calibration = false;
+        for part in name.split('+') {
+            match part {
+                "none" => {}
+                "shift" => self.shift_bias = true,
+                "bias" => (self.shift_bias, self.bias_correction) = (true, true),
+                "potential" => (self.shift_bias, self.potential_init) = (true, true),
+                "weights" => (self.shift_bias, self.weight_calibration) = (true, true),
+                "all" => (self.shift_bias, self.bias_correction, self.potential_init) = (true, true, true),
+                _ => return None,
+            }
+        }
         Some(self)
     }
 }
 
+/// Gradient steps of [`Snn::calibrate_weights`] per neuron.
+const WEIGHT_CALIBRATION_ITERATIONS: usize = 80;
+
 /// The method names [`Options::method`] takes.
-pub const METHODS: &[&str] = &["none", "shift", "bias", "potential", "all"];
+pub const METHODS: &[&str] = &["none", "shift", "bias", "potential", "all", "weights", "weights+bias"];
 
 /// Why a conversion failed. Where the message already ends in its fix
 /// (`; use the data set ...`) there is no separate help line.
@@ -219,7 +234,7 @@ pub fn convert_with(ann: &Ann, train: &Split, opts: &Options, progress: &dyn Pro
     let mut snn = input_coding(opts, bal.input_scale)?;
     quantize(ann, &bal, opts, &mut snn);
     snn.rebuild()?;
-    if opts.bias_correction || opts.potential_init {
+    if opts.bias_correction || opts.potential_init || opts.weight_calibration {
         calibrate(ann, train, opts, &mut snn, progress)?;
     }
     Ok(snn)
@@ -420,6 +435,12 @@ fn calibrate(
         progress.stage(&format!("calibration, layer {} of {layers}: {what}", l + 1), Some(cal.len() as u64))
     };
     for l in 0..layers {
+        // An integer first layer computes its input exactly: nothing to fit.
+        if opts.weight_calibration && !(l == 0 && snn.input == InputCoding::Integer) {
+            pass(l, "weight calibration");
+            snn.calibrate_weights(ann, l, &cal, &targets, progress);
+            snn.rebuild()?;
+        }
         if opts.bias_correction {
             pass(l, "bias correction");
             let resid = snn.residual(l, &cal, &targets, progress);
@@ -446,6 +467,97 @@ impl Snn {
     /// Largest potential: 2^(P-1) - 1.
     fn pmax(&self) -> i64 {
         (1i64 << (self.fixed_point.potential_bits - 1)) - 1
+    }
+
+    /// Weight calibration of layer `l`: with the layers before it as they
+    /// now are, the spike counts c of its inputs over T steps are recorded
+    /// for every calibration sample; each neuron's integer weights q are
+    /// then fitted by gradient descent (started at the quantized weights,
+    /// step 1/L per row, a fixed number of iterations: early stopping is
+    /// the regularization) so that Σ_j q_j c_j approaches k·T·Σ_j w_j a_j,
+    /// the ANN's weighted input sum in the layer's integer units; rounded
+    /// and clamped to the weight range. Synapses stay where they are.
+    fn calibrate_weights(
+        &mut self,
+        ann: &Ann,
+        l: usize,
+        cal: &Split,
+        targets: &[Vec<Vec<f64>>],
+        progress: &dyn Progress,
+    ) {
+        let info = &self.layers[l];
+        let t = self.steps as f64;
+        let (in_off, in_size) = if l == 0 {
+            (0usize, ann.inputs())
+        } else {
+            (self.layers[l - 1].offset as usize, self.layers[l - 1].size as usize)
+        };
+        // Counts of the layer's inputs per sample.
+        let counts: Vec<Vec<f64>> = (0..cal.len())
+            .into_par_iter()
+            .map_init(
+                || Model::new(&self.net),
+                |m, i| {
+                    let inf = self.infer(m, &cal.x(i), false);
+                    progress.advance(1);
+                    inf.counts[in_off..in_off + in_size].iter().map(|&c| c as f64).collect()
+                },
+            )
+            .collect();
+        let layer = &ann.layers[l];
+        let k = info.scale;
+        // The ANN's weighted input sums (bias excluded), in integer units over T steps.
+        let wanted: Vec<Vec<f64>> = (0..cal.len())
+            .into_par_iter()
+            .map(|i| {
+                let a: Vec<f64> = if l == 0 { cal.x(i) } else { targets[i][l - 1].clone() };
+                (0..layer.outputs()).map(|o| k * t * layer.row(o).map(|(j, w)| w * a[j]).sum::<f64>()).collect()
+            })
+            .collect();
+        let wmax = (1i64 << (self.fixed_point.weight_bits - 1)) - 1;
+        // Synapses grouped by post neuron: (index into the layer's list, pre).
+        let syn = &self.weights[l];
+        let mut rows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); layer.outputs()];
+        for (s, w) in syn.iter().enumerate() {
+            rows[w[1] as usize].push((s, w[0] as usize));
+        }
+        let fitted: Vec<Vec<(usize, i64)>> = rows
+            .par_iter()
+            .enumerate()
+            .map(|(o, row)| {
+                let mut q: Vec<f64> = row.iter().map(|&(s, _)| syn[s][2] as f64).collect();
+                // A hidden neuron's rate is 0 wherever the ANN's is: only
+                // the samples where the ANN neuron is active are fitted.
+                let active: Vec<bool> =
+                    (0..counts.len()).map(|i| l + 1 == self.layers.len() || targets[i][l][o] > 0.0).collect();
+                let lip: f64 = counts
+                    .iter()
+                    .zip(&active)
+                    .filter(|p| *p.1)
+                    .map(|(c, _)| row.iter().map(|&(_, j)| c[j] * c[j]).sum::<f64>())
+                    .sum();
+                if lip <= 0.0 {
+                    return Vec::new();
+                }
+                let mut grad = vec![0.0; q.len()];
+                for _ in 0..WEIGHT_CALIBRATION_ITERATIONS {
+                    grad.iter_mut().for_each(|g| *g = 0.0);
+                    for ((c, y), _) in counts.iter().zip(&wanted).zip(&active).filter(|p| *p.1) {
+                        let e = row.iter().zip(&q).map(|(&(_, j), qj)| qj * c[j]).sum::<f64>() - y[o];
+                        for (g, &(_, j)) in grad.iter_mut().zip(row) {
+                            *g += e * c[j];
+                        }
+                    }
+                    for (qj, g) in q.iter_mut().zip(&grad) {
+                        *qj -= g / lip;
+                    }
+                }
+                row.iter().zip(q).map(|(&(s, _), v)| (s, (v.round() as i64).clamp(-wmax, wmax))).collect()
+            })
+            .collect();
+        for (s, v) in fitted.into_iter().flatten() {
+            self.weights[l][s][2] = v;
+        }
     }
 
     /// Bias correction of layer `l`: subtracts each neuron's residual (in

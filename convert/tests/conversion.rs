@@ -244,7 +244,7 @@ proptest! {
         (ann, xs) in random_ann(),
         wbits in 2u32..12,
         pbits in 8u32..20,
-        method in 0usize..5,
+        method in 0usize..spikeforge_convert::METHODS.len(),
         steps in 1u32..40,
         count in any::<bool>(),
     ) {
@@ -329,4 +329,25 @@ fn early_exit_stops_where_the_rule_says() {
         assert_eq!(points[n - 1].mean_steps, 16.0);
         assert_eq!(points[n - 1].accuracy, s.accuracy(&test));
     }
+}
+
+/// Weight calibration refits the weights (the synapses stay where they
+/// are; biases, thresholds and initial potentials as with `shift`), is
+/// deterministic, composes with bias correction (`weights+bias`), and keeps
+/// the digits network's accuracy within a point of bias correction alone.
+#[test]
+fn weight_calibration_refits_the_weights_deterministically() {
+    let (_, d) = digits();
+    let shift = conv(&Options::new(16).method("shift").unwrap());
+    let w = conv(&Options::new(16).method("weights").unwrap());
+    assert_eq!(w.net.populations(), shift.net.populations(), "only weights change");
+    let (pw, ps) = (w.net.projections(), shift.net.projections());
+    assert_ne!(pw, ps, "no weight moved");
+    let again = conv(&Options::new(16).method("weights").unwrap());
+    assert_eq!(spikeforge_net::source::to_json(&w.net), spikeforge_net::source::to_json(&again.net));
+    let wb = conv(&Options::new(16).method("weights+bias").unwrap());
+    let b = conv(&Options::new(16).method("bias").unwrap());
+    let (acc_wb, acc_b) = (wb.accuracy(&d.test), b.accuracy(&d.test));
+    assert!(acc_wb >= acc_b - 0.01, "weights+bias {acc_wb} vs bias {acc_b}");
+    assert!(Options::new(8).method("weights+nosuch").is_none());
 }
