@@ -493,17 +493,9 @@ impl Snn {
             (self.layers[l - 1].offset as usize, self.layers[l - 1].size as usize)
         };
         // Counts of the layer's inputs per sample.
-        let counts: Vec<Vec<f64>> = (0..cal.len())
-            .into_par_iter()
-            .map_init(
-                || Model::new(&self.net),
-                |m, i| {
-                    let inf = self.infer(m, &cal.x(i), false);
-                    progress.advance(1);
-                    inf.counts[in_off..in_off + in_size].iter().map(|&c| c as f64).collect()
-                },
-            )
-            .collect();
+        let counts: Vec<Vec<f64>> = self.per_sample(cal, progress, |inf, _| {
+            inf.counts[in_off..in_off + in_size].iter().map(|&c| c as f64).collect()
+        });
         let layer = &ann.layers[l];
         let k = info.scale;
         // The ANN's weighted input sums (bias excluded), in integer units over T steps.
@@ -865,32 +857,46 @@ impl Snn {
         accuracy(&self.predict_with(split, progress), &split.labels)
     }
 
-    /// Mean over `cal` of (SNN estimate − ANN target) for each neuron of layer `l`.
-    fn residual(&self, l: usize, cal: &Split, targets: &[Vec<Vec<f64>>], progress: &dyn Progress) -> Vec<f64> {
-        let info = &self.layers[l];
-        let t = self.steps as f64;
-        let last = l + 1 == self.layers.len();
-        let sums = (0..cal.len())
+    /// `f(inference, sample index)` of a full inference of every sample of
+    /// `cal` (golden model, in parallel, in sample order), one unit of
+    /// `progress` per sample.
+    fn per_sample<R: Send>(
+        &self,
+        cal: &Split,
+        progress: &dyn Progress,
+        f: impl Fn(&Inference, usize) -> R + Sync,
+    ) -> Vec<R> {
+        (0..cal.len())
             .into_par_iter()
             .map_init(
                 || Model::new(&self.net),
                 |m, i| {
                     let inf = self.infer(m, &cal.x(i), false);
                     progress.advance(1);
-                    (0..info.size as usize)
-                        .map(|n| {
-                            let id = info.offset as usize + n;
-                            let target = targets[i][l][n];
-                            if last && self.readout == Readout::Potential {
-                                inf.potentials[id] as f64 / (info.scale * t) - target
-                            } else {
-                                inf.counts[id] as f64 * info.lambda / t - target.clamp(0.0, info.lambda)
-                            }
-                        })
-                        .collect::<Vec<f64>>()
+                    f(&inf, i)
                 },
             )
-            .collect::<Vec<Vec<f64>>>();
+            .collect()
+    }
+
+    /// Mean over `cal` of (SNN estimate − ANN target) for each neuron of layer `l`.
+    fn residual(&self, l: usize, cal: &Split, targets: &[Vec<Vec<f64>>], progress: &dyn Progress) -> Vec<f64> {
+        let info = &self.layers[l];
+        let t = self.steps as f64;
+        let last = l + 1 == self.layers.len();
+        let sums: Vec<Vec<f64>> = self.per_sample(cal, progress, |inf, i| {
+            (0..info.size as usize)
+                .map(|n| {
+                    let id = info.offset as usize + n;
+                    let target = targets[i][l][n];
+                    if last && self.readout == Readout::Potential {
+                        inf.potentials[id] as f64 / (info.scale * t) - target
+                    } else {
+                        inf.counts[id] as f64 * info.lambda / t - target.clamp(0.0, info.lambda)
+                    }
+                })
+                .collect::<Vec<f64>>()
+        });
         // Summed in sample order: a parallel reduction's order (and so the
         // last bits, and a rounding of the bias) would vary from run to run.
         let mut total = vec![0.0; info.size as usize];
