@@ -199,6 +199,8 @@ struct Cut {
     sigmoid: bool,
     /// What was cut off, for the notes.
     dropped: Vec<String>,
+    /// The nodes `tensor` is computed from: the ones converted.
+    keep: Vec<bool>,
 }
 
 /// Finds the logits: the tensor named by `--output`, or the input of the
@@ -211,14 +213,16 @@ fn find_cut(
 ) -> Result<Cut, OnnxError> {
     let model_err = |msg: String| OnnxError::Model { file: file.into(), msg };
     let nodes = &graph.node;
-    let dropped = |t: &str| -> Vec<String> {
-        let keep = edges.ancestors(nodes, t);
-        edges
-            .descendants(nodes, t)
+    // The cut at `t`: the nodes it keeps, and what it leaves out.
+    let cut = |t: String, sigmoid: bool| -> Cut {
+        let keep = edges.ancestors(nodes, &t);
+        let dropped = edges
+            .descendants(nodes, &t)
             .into_iter()
             .filter(|&i| !keep[i])
             .map(|i| format!("{} \"{}\"", nodes[i].op_type, node_name(&nodes[i], i)))
-            .collect()
+            .collect();
+        Cut { tensor: t, sigmoid, dropped, keep }
     };
     if let Some(name) = &opts.output {
         let tensor = match nodes.iter().enumerate().find(|(i, n)| &node_name(n, *i) == name) {
@@ -232,7 +236,7 @@ fn find_cut(
                 )));
             }
         };
-        return Ok(Cut { dropped: dropped(&tensor), tensor, sigmoid: false });
+        return Ok(cut(tensor, false));
     }
     let is_layer = |i: usize| !LABEL_OPS.contains(&nodes[i].op_type.as_str());
     let head = nodes.iter().enumerate().find(|(_, n)| {
@@ -241,11 +245,10 @@ fn find_cut(
                 && n.output.first().is_some_and(|o| !edges.descendants(nodes, o).into_iter().any(is_layer)))
     });
     if let Some((i, n)) = head {
-        let tensor = n.input.first().cloned().unwrap_or_default();
+        let c = cut(n.input.first().cloned().unwrap_or_default(), n.op_type == "Sigmoid");
         // Everything after the cut must only derive labels or probabilities:
         // dropping a layer would change what the network computes.
-        let keep = edges.ancestors(nodes, &tensor);
-        if let Some(j) = edges.descendants(nodes, &tensor).into_iter().find(|&j| !keep[j] && is_layer(j)) {
+        if let Some(j) = edges.descendants(nodes, &c.tensor).into_iter().find(|&j| !c.keep[j] && is_layer(j)) {
             return Err(OnnxError::Node {
                 file: file.into(),
                 index: j,
@@ -259,11 +262,11 @@ fn find_cut(
                 ),
             });
         }
-        return Ok(Cut { dropped: dropped(&tensor), sigmoid: n.op_type == "Sigmoid", tensor });
+        return Ok(c);
     }
     let outs: Vec<&String> = graph.output.iter().map(|o| &o.name).collect();
     match outs.as_slice() {
-        [one] => Ok(Cut { tensor: (*one).clone(), sigmoid: false, dropped: vec![] }),
+        [one] => Ok(cut((*one).clone(), false)),
         [] => Err(model_err("the graph declares no output".into())),
         many => Err(model_err(format!(
             "the graph has {} outputs ({}); name the one to convert with --output NAME",
@@ -344,13 +347,12 @@ pub fn import_bytes_with(file: &str, bytes: &[u8], opts: &ImportOptions) -> Resu
             cut.tensor
         )));
     }
-    let keep = edges.ancestors(&graph.node, &cut.tensor);
     let mut b = Builder { shape: dims.clone(), batched, layers: Vec::new() };
     let mut cur = input.name.clone();
     // Shapes (batch excluded) of the chain's tensors, for Shape nodes.
     let mut shapes: HashMap<String, Vec<usize>> = [(cur.clone(), dims.clone())].into();
     let mut notes = Vec::new();
-    for (index, node) in graph.node.iter().enumerate().filter(|(i, _)| keep[*i]) {
+    for (index, node) in graph.node.iter().enumerate().filter(|(i, _)| cut.keep[*i]) {
         let name = node_name(node, index);
         let err = |msg: String| OnnxError::Node {
             file: file.into(),
@@ -739,13 +741,6 @@ impl Builder {
             Err(_) if self.shape.len() == 3 && k.data.len() == self.shape[0] => expand(&k.data, n / self.shape[0]),
             Err(e) => return Err(e),
         };
-        if broadcast_shape_keeps(&k.dims, &full).is_err() {
-            return Err(format!(
-                "its constant of shape {:?} would broadcast the {} tensor to a larger shape",
-                k.dims,
-                self.show()
-            ));
-        }
         // y = a * x + b per element.
         let (a, b): (Vec<f64>, Vec<f64>) = match (op, data_at) {
             ("Add", _) => (vec![1.0; n], v),
@@ -991,16 +986,6 @@ fn cast<'a>(node: &NodeProto, c: &Consts<'a>) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Refuses a constant whose shape would make the result larger than the
-/// data (numpy broadcasting grows the smaller operand only).
-fn broadcast_shape_keeps(k: &[usize], full: &[usize]) -> Result<(), String> {
-    match crate::onnx_fold::broadcast_shape(k, full) {
-        Ok(s) if s.iter().product::<usize>() == full.iter().product::<usize>() => Ok(()),
-        Ok(s) => Err(format!("{s:?}")),
-        Err(_) => Ok(()),
-    }
 }
 
 /// The activation of a Clip node: min must be 0 (from input 1 or the

@@ -83,11 +83,12 @@ impl Watch {
 
     /// Observes the scores after a step; true when the inference stops here.
     pub fn observe(&mut self, scores: &[i64]) -> bool {
-        if margin(scores) >= self.rule.margin {
-            self.held += 1;
-        } else {
-            self.held = 0;
-        }
+        self.observe_margin(margin(scores))
+    }
+
+    /// [`Watch::observe`] of a step whose margin is known.
+    pub fn observe_margin(&mut self, m: i64) -> bool {
+        self.held = if m >= self.rule.margin { self.held + 1 } else { 0 };
         self.held >= self.rule.patience
     }
 }
@@ -96,14 +97,8 @@ impl Watch {
 /// inference whose margins after each step are `margins`; the last step
 /// when it never does.
 pub fn exit_step(margins: &[i64], rule: EarlyExit) -> usize {
-    let mut held = 0;
-    for (t, &m) in margins.iter().enumerate() {
-        held = if m >= rule.margin { held + 1 } else { 0 };
-        if held >= rule.patience {
-            return t + 1;
-        }
-    }
-    margins.len()
+    let mut w = Watch::new(rule);
+    margins.iter().position(|&m| w.observe_margin(m)).map_or(margins.len(), |t| t + 1)
 }
 
 #[cfg(test)]
