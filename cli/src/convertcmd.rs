@@ -36,8 +36,8 @@ pub struct ConvertArgs {
     pub out: PathBuf,
     /// none, shift (θ/2T bias), bias (shift + bias correction),
     /// potential (shift + potential initialization), weights (shift +
-    /// layer-wise weight calibration), all (shift + bias + potential);
-    /// joined with + they compose, e.g. weights+bias.
+    /// layer-wise weight calibration), all (shift + weights + bias +
+    /// potential); joined with + they compose, e.g. weights+bias.
     #[arg(long, default_value = "bias")]
     pub method: String,
     /// Threshold balancing: max, or a percentile such as p99.9.

@@ -42,6 +42,16 @@ def fashion(data_dir, prefix, shape):
     return (x.reshape(len(x), *shape) / np.float32(255)).astype(np.float32), y.astype(np.int64)
 
 
+def shift_images(x, d, s):
+    """Images x [B, 28, 28] moved by d[0][b] rows and d[1][b] columns
+    (|d| <= s), zeros shifted in: the training scripts' augmentation."""
+    xp = np.pad(x, ((0, 0), (s, s), (s, s)))
+    b, sh, sw = xp.strides
+    v = np.lib.stride_tricks.as_strided(xp, (len(x), 2 * s + 1, 2 * s + 1, 28, 28), (b, sh, sw, sh, sw),
+                                        writeable=False)
+    return v[np.arange(len(x)), s - d[0], s - d[1]]
+
+
 def cosine(lr0, t, total):
     """The learning rate of step t of a cosine decay over `total` steps."""
     return lr0 * 0.5 * (1 + math.cos(math.pi * t / total))
@@ -101,9 +111,9 @@ def mlp_accuracy(params, x, y):
     return (np.argmax(np.maximum(x @ w1 + b1, 0) @ w2 + b2, 1) == y).mean()
 
 
-def onnx_model(name, in_dims, nodes, inits, producer, doc):
-    """A checked opset-13 model with input "x" [N, *in_dims] and output
-    "logits" [N, 10]."""
+def onnx_model(name, in_dims, nodes, inits, producer, doc, opset=13):
+    """A checked model of the given opset with input "x" [N, *in_dims] and
+    output "logits" [N, 10]."""
     graph = helper.make_graph(
         nodes,
         name,
@@ -111,7 +121,7 @@ def onnx_model(name, in_dims, nodes, inits, producer, doc):
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
         inits,
     )
-    model = helper.make_model(graph, producer_name=producer, opset_imports=[helper.make_opsetid("", 13)])
+    model = helper.make_model(graph, producer_name=producer, opset_imports=[helper.make_opsetid("", opset)])
     model.doc_string = doc
     onnx.checker.check_model(model)
     return model

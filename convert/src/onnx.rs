@@ -773,6 +773,14 @@ impl Builder {
     /// BatchNormalization (inference): a per-channel affine map, folded into
     /// the affine layer before it, or after an activation into the next one.
     fn batch_norm<'a>(&mut self, name: &str, node: &NodeProto, c: &Consts<'a>) -> Result<(), String> {
+        // Training mode normalizes with each batch's own statistics: one
+        // sample at a time, that is not the network that was trained.
+        if attr_i(node, "training_mode", 0) != 0 || node.output.len() > 1 {
+            return Err("it is in training mode (training_mode = 1 or running-statistics outputs): it normalizes \
+                        with each batch's statistics; export the model in inference mode (model.eval() before \
+                        torch.onnx.export)"
+                .into());
+        }
         let get = |i: usize, what: &str| c(i).ok_or(format!("its {what} must be a constant"));
         let (scale, beta, mean, var) = (get(1, "scale")?, get(2, "bias")?, get(3, "mean")?, get(4, "variance")?);
         let eps = attr_f(node, "epsilon", 1e-5);

@@ -105,8 +105,8 @@ impl Options {
     /// The named method presets of `spikeforge convert --method` and of the
     /// accuracy table: `none`, `shift`, `bias` (shift + bias correction),
     /// `potential` (shift + potential init), `weights` (shift + weight
-    /// calibration), `all` (shift + bias + potential); joined with `+` they
-    /// compose (`weights+bias`).
+    /// calibration), `all` (shift + weights + bias + potential, in that
+    /// order per layer); joined with `+` they compose (`weights+bias`).
     pub fn method(mut self, name: &str) -> Option<Options> {
         self.shift_bias = false;
         self.bias_correction = false;
@@ -119,7 +119,12 @@ impl Options {
                 "bias" => (self.shift_bias, self.bias_correction) = (true, true),
                 "potential" => (self.shift_bias, self.potential_init) = (true, true),
                 "weights" => (self.shift_bias, self.weight_calibration) = (true, true),
-                "all" => (self.shift_bias, self.bias_correction, self.potential_init) = (true, true, true),
+                "all" => {
+                    self.shift_bias = true;
+                    self.weight_calibration = true;
+                    self.bias_correction = true;
+                    self.potential_init = true;
+                }
                 _ => return None,
             }
         }
@@ -131,7 +136,7 @@ impl Options {
 const WEIGHT_CALIBRATION_ITERATIONS: usize = 80;
 
 /// The method names [`Options::method`] takes.
-pub const METHODS: &[&str] = &["none", "shift", "bias", "potential", "all", "weights", "weights+bias"];
+pub const METHODS: &[&str] = &["none", "shift", "bias", "potential", "weights", "weights+bias", "all"];
 
 /// Why a conversion failed. Where the message already ends in its fix
 /// (`; use the data set ...`) there is no separate help line.

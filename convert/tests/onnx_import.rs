@@ -191,7 +191,7 @@ fn shipped_fashion_models_match_their_training_scripts() {
     let d = data::fashion_mnist(std::path::Path::new(data::FASHION_DIR), 0)
         .unwrap_or_else(|e| panic!("{e} (./dev deps installs it)"));
     assert_eq!(d.test.len(), 10_000);
-    for (file, correct) in [("fashion_mlp.onnx", 8971), ("fashion_cnn.onnx", 9120)] {
+    for (file, correct) in [("fashion_mlp.onnx", 8971), ("fashion_cnn.onnx", 9120), ("fashion_bn_cnn.onnx", 9157)] {
         let ann =
             spikeforge_convert::import(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(file))
                 .unwrap();
@@ -307,6 +307,29 @@ fn bad_files_get_clear_errors() {
         "y",
     );
     assert!(err(&exp).contains("node 1 \"e\" (Exp): operator Exp is not supported"), "{}", err(&exp));
+
+    // Batch norm exported in training mode.
+    let bn_train = model(
+        ("x", &[1, 2]),
+        vec![
+            node("Gemm", "g", &["x", "w"], "h", vec![]),
+            node("BatchNormalization", "bn", &["h", "s", "b", "m", "v"], "y", vec![int_attr("training_mode", 1)]),
+        ],
+        vec![
+            init("w", &[2, 2], &[1.0; 4]),
+            init("s", &[2], &[1.0; 2]),
+            init("b", &[2], &[0.0; 2]),
+            init("m", &[2], &[0.0; 2]),
+            init("v", &[2], &[1.0; 2]),
+        ],
+        "y",
+    );
+    assert!(
+        err(&bn_train).contains("node 1 \"bn\" (BatchNormalization): it is in training mode")
+            && err(&bn_train).contains("model.eval()"),
+        "{}",
+        err(&bn_train)
+    );
 }
 
 /// A BatchNormalization after the activation (Conv-ReLU-BN) is a

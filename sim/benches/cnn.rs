@@ -1,10 +1,15 @@
-//! A real network under co-simulation at scale (figures printed; hardware =
-//! golden asserted): the shipped Fashion-MNIST CNN
-//! (`convert/models/fashion_cnn.onnx`) converted at T = 32 as `spikeforge
-//! convert` does by default (bias correction, 64 calibration images),
-//! mapped onto `cnn16`, a 4x4 mesh of 16 cores (spec below), and run on the
-//! first test images in lockstep with golden, every spike and every
-//! potential compared after every step (`sim --verify`).
+//! Real networks under co-simulation at scale (figures printed; hardware =
+//! golden asserted), each run on the first test images in lockstep with
+//! golden, every spike and every potential compared after every step
+//! (`sim --verify`):
+//! - the shipped Fashion-MNIST CNN (`convert/models/fashion_cnn.onnx`)
+//!   converted at T = 32 as `spikeforge convert` does by default (bias
+//!   correction, 64 calibration images), mapped onto `cnn16`, a 4x4 mesh
+//!   of 16 cores (spec below);
+//! - the batch-norm CNN (`convert/models/fashion_bn_cnn.onnx`; 7,850
+//!   neurons with its 784 inputs, 505,964 synapses) converted at T = 16
+//!   with every calibration (`all`), mapped onto `bn16`, a 4x4 mesh of
+//!   large cores (8 of them used).
 //!
 //! Reported: the Verilator build (wall time, peak memory), cycles per
 //! inference, simulated cycles per second and synaptic events per second
@@ -27,9 +32,17 @@ use spikeforge_sim::{run, RunOptions, Verdict};
 use std::path::Path;
 use std::time::Instant;
 
-const STEPS: u32 = 32;
 const IMAGES: usize = 3;
-const MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../convert/models/fashion_cnn.onnx");
+const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../convert/models");
+
+/// One network of the bench.
+struct Case {
+    name: &'static str,
+    file: &'static str,
+    steps: u32,
+    method: &'static str,
+    spec: HardwareSpec,
+}
 
 /// 16 cores of 128 neurons in a 4x4 mesh: the CNN's 1,642 neurons and 128k
 /// synapses spread over all of them.
@@ -50,6 +63,19 @@ fn cnn16() -> HardwareSpec {
     }
 }
 
+/// 16 large cores in a 4x4 mesh for the batch-norm CNN (7,850 neurons,
+/// 505,964 synapses), at most 65,536 synapses per core.
+fn bn16() -> HardwareSpec {
+    HardwareSpec {
+        name: "bn16".into(),
+        mesh_width: 4,
+        mesh_height: 4,
+        input_neurons: 1024,
+        input_routes: 16384,
+        ..HardwareSpec::preset("large").expect("preset")
+    }
+}
+
 fn main() {
     child_build();
     let quick = !std::env::args().any(|a| a == "--bench");
@@ -60,9 +86,20 @@ fn main() {
             return;
         }
     };
-    let ann = spikeforge_convert::import(Path::new(MODEL)).expect("the shipped model imports");
-    let spec = HardwareSpec::preset("ecp5").expect("preset");
-    let mut o = Options::new(STEPS).method("bias").expect("a known method");
+    let cases = [
+        Case { name: "Fashion-MNIST CNN", file: "fashion_cnn.onnx", steps: 32, method: "bias", spec: cnn16() },
+        Case { name: "Fashion-MNIST BN CNN", file: "fashion_bn_cnn.onnx", steps: 16, method: "all", spec: bn16() },
+    ];
+    for c in &cases {
+        case(c, &d, quick);
+    }
+}
+
+fn case(c: &Case, d: &data::Dataset, quick: bool) {
+    let steps = c.steps;
+    let ann = spikeforge_convert::import(&Path::new(MODELS).join(c.file)).expect("the shipped model imports");
+    let spec = &c.spec;
+    let mut o = Options::new(steps).method(c.method).expect("a known method");
     o.fixed_point = spikeforge_net::doc::FixedPointDoc {
         weight_bits: spec.weight_bits,
         potential_bits: spec.potential_bits,
@@ -72,14 +109,15 @@ fn main() {
     let t = Instant::now();
     let s = snn::convert(&ann, &d.train, &o).expect("the shipped model converts");
     let convert_s = t.elapsed().as_secs_f64();
-    let spec = cnn16();
     let t = Instant::now();
-    let m = map(&s.net, &spec, &MapOptions::new(Algorithm::Multilevel)).expect("the CNN fits cnn16");
+    let m = map(&s.net, spec, &MapOptions::new(Algorithm::Multilevel)).expect("the network fits its spec");
     let map_s = t.elapsed().as_secs_f64();
     let st = s.net.stats();
     println!(
-        "Fashion-MNIST CNN at T = {STEPS}: {} neurons, {} synapses; converted in {convert_s:.1} s; mapped onto `{}` \
+        "{} at T = {steps} (method {}): {} neurons, {} synapses; converted in {convert_s:.1} s; mapped onto `{}` \
          ({} cores, {}x{} mesh) in {map_s:.1} s, {} cores used",
+        c.name,
+        c.method,
         st.neurons,
         st.synapses,
         spec.name,
@@ -93,7 +131,7 @@ fn main() {
         return;
     }
     let root = std::env::temp_dir().join(format!("sf-bench-cnn-{}", std::process::id()));
-    let b = build_measured(&spec, &BuildOptions::default(), &root);
+    let b = build_measured(spec, &BuildOptions::default(), &root);
     println!("  Verilator build             {:.1} s wall, peak {:.0} MB", b.seconds, b.peak_mb);
     let n = s.net.neuron_count() as usize;
     let (mut step_cycles, mut step_s, mut events, mut total_s, mut golden_s) = (0u64, 0.0f64, 0u64, 0.0f64, 0.0f64);
@@ -102,7 +140,7 @@ fn main() {
     for i in 0..IMAGES {
         let train = s.stimulus(&d.test.x(i));
         let stim = Stimulus::from_train(&train);
-        let mut opts = RunOptions::verified(STEPS);
+        let mut opts = RunOptions::verified(steps);
         opts.potentials_every_step = true;
         let mut marks = vec![Instant::now()];
         let r = run(&b.built, &s.net, &m, &stim, &opts, &mut |_| marks.push(Instant::now())).expect("run");
@@ -114,7 +152,7 @@ fn main() {
         events += r.events;
         total_s += r.seconds;
         let t = Instant::now();
-        let g = spikeforge_golden::run(&s.net, &stim, STEPS).expect("golden");
+        let g = spikeforge_golden::run(&s.net, &stim, steps).expect("golden");
         golden_s += t.elapsed().as_secs_f64();
         assert_eq!(g.spikes, r.spikes);
         let counts: Vec<u32> = r.spikes.counts(n).iter().zip(train.counts(n)).map(|(&a, b)| (a + b) as u32).collect();
@@ -127,22 +165,22 @@ fn main() {
         );
     }
     let k = IMAGES as f64;
-    let per_step = step_s / (k * (STEPS - 1) as f64);
-    println!("  cycles per inference        {:.0} ({STEPS} steps, mean)", inference_cycles as f64 / k);
-    println!("  cycles/s (steps 1..{STEPS})     {:.3} M", step_cycles as f64 / step_s / 1e6);
+    let per_step = step_s / (k * (steps - 1) as f64);
+    println!("  cycles per inference        {:.0} ({steps} steps, mean)", inference_cycles as f64 / k);
+    println!("  cycles/s (steps 1..{steps})     {:.3} M", step_cycles as f64 / step_s / 1e6);
     println!(
         "  synaptic events/s           {:.3} M (golden's count of events delivered, over the steps' wall time)",
-        events as f64 / (per_step * STEPS as f64 * k) / 1e6
+        events as f64 / (per_step * steps as f64 * k) / 1e6
     );
     println!(
         "  wall time per inference     {:.2} s with the load, {:.2} s of steps",
         total_s / k,
-        per_step * STEPS as f64
+        per_step * steps as f64
     );
     println!(
         "  golden, same steps          {:.4} s per inference ({:.0}x faster than co-simulation)",
         golden_s / k,
-        per_step * STEPS as f64 / (golden_s / k)
+        per_step * steps as f64 / (golden_s / k)
     );
     println!("  classified correctly        {correct} of {IMAGES} (hardware readout)");
     drop(b);
