@@ -57,6 +57,7 @@ fn label(m: &str) -> &'static str {
         "bias" => "bias (shift + bias corr.)",
         "potential" => "potential (shift + v_init)",
         "bias+integer" => "bias, integer first layer",
+        "weights+integer" => "weights, integer first layer",
         "weights" => "weights (shift + weight cal.)",
         "weights+bias" => "weights + bias",
         "all" => "all (shift + weights + bias + v_init)",
@@ -128,7 +129,7 @@ fn classic(name: &str, model: &str, d: &data::Dataset, target_pts: f64, t8_pts: 
         return;
     }
     let t0 = Instant::now();
-    let methods: Vec<&str> = METHODS.iter().copied().chain(["bias+integer"]).collect();
+    let methods: Vec<&str> = METHODS.iter().copied().chain(["bias+integer", "weights+integer"]).collect();
     let (ann, rows, _) = table(name, model, d, &[8, 16, 32, 64], &methods);
     verdict("at T=32", ann, &rows, 2, target_pts);
     if let Some(pts) = t8_pts {

@@ -351,3 +351,24 @@ fn weight_calibration_refits_the_weights_deterministically() {
     assert!(acc_wb >= acc_b - 0.01, "weights+bias {acc_wb} vs bias {acc_b}");
     assert!(Options::new(8).method("weights+nosuch").is_none());
 }
+
+/// The batch-norm CNN loses most of its accuracy converted without
+/// calibration at T = 8 and calibration (`all`) wins it back: at least 20
+/// points on the first 300 Fashion-MNIST test images (10,000 images in the
+/// accuracy bench: 10.76% -> 70.92%). Needs Debian's dataset-fashion-mnist
+/// (`./dev test` installs it).
+#[test]
+fn calibration_recovers_what_batch_norm_loses_at_small_t() {
+    let mut d = data::fashion_mnist(std::path::Path::new(data::FASHION_DIR), 1000)
+        .unwrap_or_else(|e| panic!("{e} (./dev deps installs it)"));
+    d.test = d.test.take(300);
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/fashion_bn_cnn.onnx");
+    let ann = spikeforge_convert::import(&model).unwrap();
+    let acc = |m: &str| {
+        let mut o = Options::new(8).method(m).unwrap();
+        o.calibration_samples = 64;
+        snn::convert(&ann, &d.train, &o).unwrap().accuracy(&d.test)
+    };
+    let (none, all) = (acc("none"), acc("all"));
+    assert!(all - none >= 0.20, "none {none}, all {all}");
+}
