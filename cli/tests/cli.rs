@@ -754,7 +754,7 @@ fn convert_errors_are_clear() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("the data has 64 values per sample but the model takes 784"), "{}", stderr(&o));
     let o = conv("convert/models/digits_mlp.onnx", &["--method", "magic"]);
-    assert!(stderr(&o).contains("methods: none, shift, bias, potential, all"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("methods: none, shift, bias, potential, weights, weights+bias, all"), "{}", stderr(&o));
     let o = conv("convert/models/digits_mlp.onnx", &["--threshold", "p200"]);
     assert!(stderr(&o).contains("--threshold p200: expected max or a percentile"), "{}", stderr(&o));
     let o = conv("convert/models/digits_mlp.onnx", &["--input", "integer", "--stimulus", "s.csv"]);

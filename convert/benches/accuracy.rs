@@ -194,9 +194,11 @@ fn main() {
             let (mlp, cnn) = (root.join("fashion_mlp.onnx"), root.join("fashion_cnn.onnx"));
             classic("Fashion-MNIST", &mlp.display().to_string(), &d, 1.5, None);
             classic("Fashion-MNIST, CNN", &cnn.display().to_string(), &d, 1.5, Some(1.0));
-            ablation("Fashion-MNIST, CNN with batch norm", &root.join("fashion_bn_cnn.onnx").display().to_string(), &d);
+            let bn = root.join("fashion_bn_cnn.onnx").display().to_string();
+            ablation("Fashion-MNIST, CNN with batch norm", &bn, &d);
             anytime_table("Fashion-MNIST MLP", &mlp.display().to_string(), &d);
             anytime_table("Fashion-MNIST CNN", &cnn.display().to_string(), &d);
+            anytime_table("Fashion-MNIST BN CNN", &bn, &d);
         }
         Err(e) => println!("\nFashion-MNIST skipped: {e}"),
     }

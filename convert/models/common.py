@@ -10,6 +10,8 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import gzip
 import math
 import struct
+import sys
+import time
 
 import numpy as np
 import onnx
@@ -143,3 +145,38 @@ def mlp_onnx(params, name, producer, doc):
         helper.make_node("Gemm", ["a1", "fc2.weight", "fc2.bias"], ["logits"], name="fc2", transB=1),
     ]
     return onnx_model(name, [w1.shape[0]], nodes, inits, producer, doc)
+
+
+def check_onnx(path, xte, yte, numpy_logits, onnx_input=lambda xb: xb):
+    """Runs the written ONNX file through onnx's reference evaluator on every
+    test image (in batches of 1000; `onnx_input` turns a batch of xte into
+    the model's input) and exits unless it predicts what `numpy_logits` of
+    the same batch does. Returns the number of test images it classifies
+    correctly."""
+    from onnx.reference import ReferenceEvaluator
+    start = time.time()
+    sess = ReferenceEvaluator(path)
+    diff, agree, correct = 0.0, 0, 0
+    for i in range(0, len(xte), 1000):
+        xb = xte[i:i + 1000]
+        got = sess.run(None, {"x": onnx_input(xb)})[0]
+        want = numpy_logits(xb)
+        diff = max(diff, float(np.abs(got - want).max()))
+        agree += int((np.argmax(got, 1) == np.argmax(want, 1)).sum())
+        correct += int((np.argmax(got, 1) == yte[i:i + 1000]).sum())
+    print(f"onnx.reference on {path}: test accuracy {correct / len(yte):.4f} ({correct}/{len(yte)} correct); "
+          f"{len(yte) - agree} predictions differ from numpy's, logits differ by at most {diff:.3g}; "
+          f"{time.time() - start:.0f} s")
+    if agree != len(yte):
+        sys.exit("onnx.reference disagrees with the numpy forward pass")
+    return correct
+
+
+def cli_args(default_out):
+    """The CNN scripts' command line, `[--no-check] [OUT.onnx [DATA_DIR]]`:
+    (output path, Fashion-MNIST directory, whether to run the check)."""
+    args = sys.argv[1:]
+    do_check = "--no-check" not in args
+    args = [a for a in args if a != "--no-check"]
+    out = args[0] if args else default_out
+    return out, (args[1] if len(args) > 1 else FASHION_DIR), do_check

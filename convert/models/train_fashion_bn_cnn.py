@@ -250,31 +250,12 @@ def export(params, stats, acc, correct, n):
 def check(path, params, stats, xte, yte):
     """The written file through the ONNX reference evaluator on every test
     image: its predictions must be the numpy forward pass's."""
-    from onnx.reference import ReferenceEvaluator
-    start = time.time()
-    sess = ReferenceEvaluator(path)
-    diff, agree, correct = 0.0, 0, 0
-    for i in range(0, len(xte), 1000):
-        xb = xte[i:i + 1000]
-        got = sess.run(None, {"x": xb.transpose(0, 3, 1, 2).copy()})[0]
-        want = forward(params, xb, stats)
-        diff = max(diff, float(np.abs(got - want).max()))
-        agree += int((np.argmax(got, 1) == np.argmax(want, 1)).sum())
-        correct += int((np.argmax(got, 1) == yte[i:i + 1000]).sum())
-    print(f"onnx.reference on {path}: test accuracy {correct / len(yte):.4f} ({correct}/{len(yte)} correct); "
-          f"{len(yte) - agree} predictions differ from numpy's, logits differ by at most {diff:.3g}; "
-          f"{time.time() - start:.0f} s")
-    if agree != len(yte):
-        sys.exit("onnx.reference disagrees with the numpy forward pass")
-    return correct
+    return common.check_onnx(path, xte, yte, lambda xb: forward(params, xb, stats),
+                             lambda xb: xb.transpose(0, 3, 1, 2).copy())
 
 
 def main():
-    args = sys.argv[1:]
-    do_check = "--no-check" not in args
-    args = [a for a in args if a != "--no-check"]
-    out = args[0] if args else os.path.join(os.path.dirname(__file__), "fashion_bn_cnn.onnx")
-    data_dir = args[1] if len(args) > 1 else common.FASHION_DIR
+    out, data_dir, do_check = common.cli_args(os.path.join(os.path.dirname(__file__), "fashion_bn_cnn.onnx"))
     start = time.time()
     xtr, ytr = common.fashion(data_dir, "train", (28, 28, 1))
     xte, yte = common.fashion(data_dir, "t10k", (28, 28, 1))

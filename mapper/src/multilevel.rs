@@ -798,6 +798,7 @@ fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: 
     let n = g.n();
     let mut buf = Vec::new();
     let mut locked = vec![false; n];
+    let (mut seen, mut update) = (vec![false; n], Vec::new());
     // Net visits of the gain computations, bounded by the pins: on random
     // networks, where most moves touch nets that change their gains, an
     // unbounded search costs seconds for a percent.
@@ -845,6 +846,10 @@ fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: 
             } else if log.len() - best_len > patience {
                 break;
             }
+            // The pins whose gains the move may have changed, each
+            // recomputed once even if it is in several of v's changed nets.
+            // The work budget is still charged per net and pin, as when
+            // each was recomputed per net: the budget was tuned that way.
             for &e in &h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize] {
                 let pins = h.pins(e as usize);
                 // A pin's gain on e changes only if e just left a (now 0 or
@@ -855,14 +860,24 @@ fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: 
                 }
                 for &u in pins {
                     let u = u as usize;
-                    if !locked[u] {
-                        if let Some((gu, _)) = best_move(g, u, part, &mut gains, &used, &sets, cap, &mut buf, &mut work)
-                        {
-                            heap.push((key(gu), std::cmp::Reverse(u)));
-                        }
+                    if locked[u] {
+                        continue;
+                    }
+                    if seen[u] {
+                        work += (h.vstart[u + 1] - h.vstart[u]) as u64;
+                    } else {
+                        seen[u] = true;
+                        update.push(u);
                     }
                 }
             }
+            for &u in &update {
+                seen[u] = false;
+                if let Some((gu, _)) = best_move(g, u, part, &mut gains, &used, &sets, cap, &mut buf, &mut work) {
+                    heap.push((key(gu), std::cmp::Reverse(u)));
+                }
+            }
+            update.clear();
         }
         for &(v, a, _) in log[best_len..].iter().rev() {
             shift(g, part, &mut used, &mut sets, &mut gains, v, a);
