@@ -78,6 +78,7 @@ pub fn max_input_size(s: &str) -> Result<u64, spikeforge_net::input::SizeError> 
 pub struct EarlyExitArgs {
     /// Stop once the leading output's score leads the runner-up by MARGIN
     /// for PATIENCE consecutive steps (default 1): MARGIN or MARGIN:PATIENCE.
+    /// The steps before input spikes can reach the outputs do not count.
     #[arg(long, value_name = "MARGIN[:PATIENCE]", value_parser = early_exit_arg)]
     pub early_exit: Option<spikeforge_golden::early_exit::EarlyExit>,
     /// The outputs' score for --early-exit: potential (read back after
@@ -100,9 +101,9 @@ impl EarlyExitArgs {
         &self,
         net: &spikeforge_net::Network,
     ) -> Result<Option<spikeforge_golden::early_exit::ExitSpec>, crate::common::Failure> {
-        use spikeforge_golden::early_exit::{ExitReadout, ExitSpec};
+        use spikeforge_golden::early_exit::{warmup, EarlyExit, ExitReadout, ExitSpec};
         let Some(rule) = self.early_exit else { return Ok(None) };
-        let Some((_, p)) = net.population(&self.exit_outputs) else {
+        let Some((id, p)) = net.population(&self.exit_outputs) else {
             let names: Vec<&str> = net.populations().iter().map(|p| p.name()).collect();
             return Err(crate::common::other(
                 format!("--exit-outputs {}: the network has no population of that name", self.exit_outputs),
@@ -110,6 +111,8 @@ impl EarlyExitArgs {
             ));
         };
         let readout = if self.exit_readout == "count" { ExitReadout::Count } else { ExitReadout::Potential };
+        // The steps before input spikes can reach the outputs are not observed.
+        let rule = EarlyExit { warmup: warmup(net, id), ..rule };
         Ok(Some(ExitSpec { rule, outputs: (p.offset()..p.offset() + p.size()).collect(), readout }))
     }
 }

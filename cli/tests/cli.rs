@@ -1241,7 +1241,8 @@ fn run_talks_to_a_simulated_board_through_a_serial_port() {
             }
             margins.push(margin(&counts));
         }
-        exit_step(&margins, EarlyExit { margin: 1, patience: 1 })
+        let warmup = spikeforge_golden::early_exit::warmup(&net, net.population("ring").unwrap().0);
+        exit_step(&margins, EarlyExit { margin: 1, patience: 1, warmup })
     };
     assert!(golden_exit < 16, "the example stops early under this rule: {golden_exit}");
     assert_eq!(je["steps_run"], golden_exit, "{je}");

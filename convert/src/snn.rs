@@ -793,7 +793,20 @@ impl Snn {
             }
             Readout::Count => vec![1, 2, 3, 4, 6, 8, 12, 16],
         };
-        margins.into_iter().map(|margin| EarlyExit { margin, patience }).collect()
+        let warmup = self.warmup();
+        margins.into_iter().map(|margin| EarlyExit { margin, patience, warmup }).collect()
+    }
+
+    /// The steps before the outputs can see the sample, which early exit
+    /// does not observe: L with rate coding (input spikes reach layer l in
+    /// step l), L − 1 with the integer first layer (its input is a bias
+    /// from step 0). Before then the scores are the same for every sample.
+    pub fn warmup(&self) -> u32 {
+        let l = self.layers.len() as u32;
+        match self.input {
+            InputCoding::Rate => l,
+            InputCoding::Integer => l.saturating_sub(1),
+        }
     }
 
     /// Accuracy and mean steps on `split` for each early-exit rule: one

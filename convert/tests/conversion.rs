@@ -298,8 +298,10 @@ fn integer_first_layer() {
 
 /// Early exit: the sweep's record of one full inference per sample stops
 /// where `infer_early` stops, with the same class; a margin of 0 stops at
-/// the first step, one no inference reaches runs all T steps and keeps the
-/// full accuracy. Both readouts.
+/// the first step after the warmup (the steps before the sample reaches
+/// the outputs: L = 2 here, as the network's own graph says), one no
+/// inference reaches runs all T steps and keeps the full accuracy. Both
+/// readouts.
 #[test]
 fn early_exit_stops_where_the_rule_says() {
     use spikeforge_golden::early_exit::EarlyExit;
@@ -310,8 +312,8 @@ fn early_exit_stops_where_the_rule_says() {
         opts.readout = readout;
         let s = conv(&opts);
         let mut rules = s.anytime_sweep(2);
-        rules.push(EarlyExit { margin: 0, patience: 1 });
-        rules.push(EarlyExit { margin: i64::MAX, patience: 1 });
+        rules.push(EarlyExit { margin: 0, patience: 1, warmup: s.warmup() });
+        rules.push(EarlyExit { margin: i64::MAX, patience: 1, warmup: s.warmup() });
         let points = s.anytime(&test, &rules);
         let mut m = Model::new(&s.net);
         for (p, &rule) in points.iter().zip(&rules) {
@@ -325,7 +327,10 @@ fn early_exit_stops_where_the_rule_says() {
             assert_eq!(p.mean_steps, steps as f64 / test.len() as f64, "{readout:?} {rule:?}");
         }
         let n = rules.len();
-        assert_eq!(points[n - 2].mean_steps, 1.0);
+        let out = s.net.population("output").unwrap().0;
+        assert_eq!(s.warmup(), 2);
+        assert_eq!(s.warmup(), spikeforge_golden::early_exit::warmup(&s.net, out));
+        assert_eq!(points[n - 2].mean_steps, 3.0);
         assert_eq!(points[n - 1].mean_steps, 16.0);
         assert_eq!(points[n - 1].accuracy, s.accuracy(&test));
     }
