@@ -798,14 +798,16 @@ impl Snn {
     }
 
     /// The steps before the outputs can see the sample, which early exit
-    /// does not observe: L with rate coding (input spikes reach layer l in
-    /// step l), L − 1 with the integer first layer (its input is a bias
+    /// does not observe: the output layer's distance from the input
+    /// population ([`spikeforge_golden::early_exit::warmup`], L for L
+    /// layers), one less with the integer first layer (its input is a bias
     /// from step 0). Before then the scores are the same for every sample.
     pub fn warmup(&self) -> u32 {
-        let l = self.layers.len() as u32;
+        let out = self.net.population("output").map_or(0, |(id, _)| id);
+        let from_input = spikeforge_golden::early_exit::warmup(&self.net, out);
         match self.input {
-            InputCoding::Rate => l,
-            InputCoding::Integer => l.saturating_sub(1),
+            InputCoding::Rate => from_input,
+            InputCoding::Integer => from_input.saturating_sub(1),
         }
     }
 

@@ -9,9 +9,9 @@
 //! the margin has been at least `margin` for `patience` consecutive steps,
 //! not counting the first `warmup` steps: those before any input spike can
 //! have reached the outputs ([`warmup`]), when the scores are the same for
-//! every input (biases and initial potentials only) and a lead says nothing
-//! about it. Integers throughout: hardware read-back and golden give the same scores,
-//! so they stop at the same step.
+//! every input (biases and initial potentials only) and a lead says
+//! nothing about it. Integers throughout: hardware read-back and golden
+//! give the same scores, so they stop at the same step.
 
 use spikeforge_net::Network;
 
@@ -42,9 +42,10 @@ impl EarlyExit {
 }
 
 /// The steps before any input spike can reach population number `outputs`
-/// of `net` (the index [`Network::population`] returns): its distance in projections from the nearest input population
-/// (every projection delivers in the step after the spike, and input
-/// spikes are given in step 0). 0 when no input population reaches it.
+/// of `net` (the index [`Network::population`] returns): its distance in
+/// projections from the nearest input population (every projection
+/// delivers in the step after the spike, and input spikes are given in
+/// step 0). 0 when no input population reaches it.
 pub fn warmup(net: &Network, outputs: usize) -> u32 {
     let pops = net.populations();
     let mut dist: Vec<Option<u32>> = pops.iter().map(|p| p.is_input().then_some(0)).collect();
