@@ -535,8 +535,8 @@ trait Gains {
     /// Pushes (part, gain) for the parts `v` could move to (not its own),
     /// given the current `part` of every vertex.
     fn gains(&mut self, v: usize, part: &[u32], out: &mut Vec<(usize, f32)>);
-    /// `v` moved from part `a` to part `b`.
-    fn moved(&mut self, v: usize, a: usize, b: usize);
+    /// `v` moved from part `a` to part `b` (`part` already says b).
+    fn moved(&mut self, v: usize, a: usize, b: usize, part: &[u32]);
     /// Marks the vertices whose gains a move of `v` can change (`v` too).
     fn mark(&self, v: usize, dirty: &mut [bool]);
 }
@@ -569,7 +569,7 @@ fn shift(
     sets.add(a, v, -1);
     sets.add(b, v, 1);
     part[v] = b as u32;
-    gains.moved(v, a, b);
+    gains.moved(v, a, b, part);
 }
 
 /// Greedy boundary refinement: each vertex in turn moves to the part with
@@ -642,7 +642,7 @@ impl Gains for GraphGains<'_> {
         self.touched.clear();
     }
 
-    fn moved(&mut self, _: usize, _: usize, _: usize) {}
+    fn moved(&mut self, _: usize, _: usize, _: usize, _: &[u32]) {}
 
     fn mark(&self, v: usize, dirty: &mut [bool]) {
         dirty[v] = true;
@@ -659,54 +659,100 @@ fn refine(g: &Graph, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: 
     greedy_refine(g, part, k, cap, cap_sets, passes, &mut gains);
 }
 
-/// Exact (λ−1) gains on the nets, with the pins of every net per part.
+/// Exact (λ−1) gains on the nets, with the pins of every net per part,
+/// kept per vertex as moves happen (a gain cache): an evaluation costs the
+/// parts, not the vertex's nets times their parts, which on a hub of a
+/// scale-free network or a dense layer's neuron is thousands of times more.
 struct HyperGains<'h> {
     h: &'h Hyper,
+    k: usize,
     /// Per net: (part, pins in it), sorted by part.
     phi: Vec<Vec<(u32, u32)>>,
-    to: Vec<f32>,
-    touched: Vec<usize>,
+    /// `to[v * k + p]`: the weight of v's nets with a pin in p.
+    to: Vec<f64>,
+    /// The weight of v's nets where v is the only pin in its part (what
+    /// leaving the part saves).
+    leave: Vec<f64>,
+    /// The weight of all of v's nets.
+    total: Vec<f64>,
+}
+
+/// A net's weight is at least 1e-3 ([`Hyper::of`]): a cached weight below
+/// half of that is a sum that cancelled to zero, up to rounding.
+const PRESENT: f64 = 5e-4;
+
+impl<'h> HyperGains<'h> {
+    fn new(h: &'h Hyper, part: &[u32], k: usize) -> HyperGains<'h> {
+        let n = part.len();
+        let phi = phi_of(h, part);
+        let (mut to, mut leave, mut total) = (vec![0.0f64; n * k], vec![0.0f64; n], vec![0.0f64; n]);
+        for (e, c) in phi.iter().enumerate() {
+            let w = h.w[e] as f64;
+            for &u in h.pins(e) {
+                let u = u as usize;
+                total[u] += w;
+                for &(p, cnt) in c {
+                    to[u * k + p as usize] += w;
+                    if cnt == 1 && p == part[u] {
+                        leave[u] += w;
+                    }
+                }
+            }
+        }
+        HyperGains { h, k, phi, to, leave, total }
+    }
+
+    /// The pin of net `e` in part `p` other than `v` (the net has exactly one).
+    fn other_pin(&self, e: usize, p: u32, v: usize, part: &[u32]) -> usize {
+        self.h.pins(e).iter().map(|&u| u as usize).find(|&u| u != v && part[u] == p).expect("the net has a pin there")
+    }
 }
 
 impl Gains for HyperGains<'_> {
     fn gains(&mut self, v: usize, part: &[u32], out: &mut Vec<(usize, f32)>) {
-        let h = self.h;
-        let a = part[v];
-        let nets = &h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize];
-        // leave: what moving v out of `a` saves (nets where it is alone
-        // there); to[p]: the weight of v's nets already in p (they do not
-        // grow there); joining p costs every other net of v.
-        let (mut leave, mut total) = (0.0f32, 0.0f32);
-        for &e in nets {
-            let we = h.w[e as usize];
-            total += we;
-            for &(p, c) in &self.phi[e as usize] {
-                if p == a {
-                    if c == 1 {
-                        leave += we;
-                    }
-                } else {
-                    let p = p as usize;
-                    if self.to[p] == 0.0 {
-                        self.touched.push(p);
-                    }
-                    self.to[p] += we;
-                }
-            }
-        }
-        out.extend(self.touched.iter().map(|&p| (p, leave - (total - self.to[p]))));
-        for &p in &self.touched {
-            self.to[p] = 0.0;
-        }
-        self.touched.clear();
+        // Joining p costs every net of v without a pin in p; leaving saves
+        // the nets where v is alone.
+        let (a, k) = (part[v] as usize, self.k);
+        let (leave, total) = (self.leave[v], self.total[v]);
+        let to = &self.to[v * k..(v + 1) * k];
+        out.extend((0..k).filter(|&p| p != a && to[p] > PRESENT).map(|p| (p, (leave - (total - to[p])) as f32)));
     }
 
-    fn moved(&mut self, v: usize, a: usize, b: usize) {
-        let h = self.h;
+    fn moved(&mut self, v: usize, a: usize, b: usize, part: &[u32]) {
+        let (h, k) = (self.h, self.k);
+        let (a32, b32) = (a as u32, b as u32);
         for &e in &h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize] {
-            add(&mut self.phi[e as usize], a as u32, -1);
-            add(&mut self.phi[e as usize], b as u32, 1);
+            let e = e as usize;
+            let w = h.w[e] as f64;
+            let (ca, cb) = (get(&self.phi[e], a32), get(&self.phi[e], b32));
+            add(&mut self.phi[e], a32, -1);
+            add(&mut self.phi[e], b32, 1);
+            match ca {
+                // The net left part a.
+                1 => h.pins(e).iter().for_each(|&u| self.to[u as usize * k + a] -= w),
+                // Its last pin in a is now alone there.
+                2 => {
+                    let u = self.other_pin(e, a32, v, part);
+                    self.leave[u] += w;
+                }
+                _ => {}
+            }
+            match cb {
+                // The net reached part b.
+                0 => h.pins(e).iter().for_each(|&u| self.to[u as usize * k + b] += w),
+                // Its pin in b is no longer alone.
+                1 => {
+                    let u = self.other_pin(e, b32, v, part);
+                    self.leave[u] -= w;
+                }
+                _ => {}
+            }
         }
+        self.leave[v] = h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize]
+            .iter()
+            .filter(|&&e| get(&self.phi[e as usize], b32) == 1)
+            .map(|&e| h.w[e as usize] as f64)
+            .sum();
     }
 
     fn mark(&self, v: usize, dirty: &mut [bool]) {
@@ -728,7 +774,7 @@ impl Gains for HyperGains<'_> {
 /// Returns Σ over nets of weight × parts spanned (the (λ−1) objective up
 /// to a constant), read off the nets' part lists.
 fn refine_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize) -> f64 {
-    let mut gains = HyperGains { h, phi: phi_of(h, part), to: vec![0.0; k], touched: Vec::new() };
+    let mut gains = HyperGains::new(h, part, k);
     greedy_refine(g, part, k, cap, cap_sets, passes, &mut gains);
     // Each list holds the parts with pins of the net (emptied entries are
     // removed).
@@ -793,7 +839,7 @@ fn best_move(
 fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize, patience: usize) {
     use std::collections::BinaryHeap;
     let key = |gain: f32| (gain as f64 * 65536.0).round() as i64;
-    let mut gains = HyperGains { h, phi: phi_of(h, part), to: vec![0.0; k], touched: Vec::new() };
+    let mut gains = HyperGains::new(h, part, k);
     let (mut used, mut sets) = loads(g, part, k, cap_sets);
     let n = g.n();
     let mut buf = Vec::new();
@@ -1180,6 +1226,48 @@ mod tests {
         assert_eq!(c.w, vec![1.0]);
         assert_eq!(c.pins(0), &[0, 1]);
         assert_eq!(&c.nets[c.vstart[0] as usize..c.vstart[1] as usize], &[0]);
+    }
+
+    #[test]
+    fn cached_gains_equal_gains_computed_afresh_after_every_move() {
+        // Random nets of 2-6 pins over 40 vertices, 5 parts, 300 random moves.
+        let (n, k) = (40usize, 5usize);
+        let mut rng = spikeforge_net::rng::SplitMix64(7);
+        let (mut start, mut pins, mut w) = (vec![0u32], Vec::new(), Vec::new());
+        for e in 0..60 {
+            let before = pins.len();
+            pins.extend((0..2 + rng.next_u64() % 5).map(|_| (rng.next_u64() % n as u64) as u32));
+            if close_net(&mut pins, before) {
+                start.push(pins.len() as u32);
+                w.push(0.25 * (1 + e % 4) as f32);
+            }
+        }
+        let h = Hyper::with_incidence(start, pins, w, n);
+        let mut part: Vec<u32> = (0..n).map(|_| (rng.next_u64() % k as u64) as u32).collect();
+        let mut cached = HyperGains::new(&h, &part, k);
+        let sorted = |g: &mut HyperGains, v: usize, part: &[u32]| {
+            let mut out = Vec::new();
+            g.gains(v, part, &mut out);
+            out.sort_by_key(|&(p, _)| p);
+            out
+        };
+        for _ in 0..300 {
+            let v = (rng.next_u64() % n as u64) as usize;
+            let (a, b) = (part[v] as usize, (rng.next_u64() % k as u64) as usize);
+            if a == b {
+                continue;
+            }
+            part[v] = b as u32;
+            cached.moved(v, a, b, &part);
+            let mut fresh = HyperGains::new(&h, &part, k);
+            for u in 0..n {
+                let (c, f) = (sorted(&mut cached, u, &part), sorted(&mut fresh, u, &part));
+                assert_eq!(c.len(), f.len(), "vertex {u}: {c:?} vs {f:?}");
+                for ((pc, gc), (pf, gf)) in c.iter().zip(&f) {
+                    assert!(pc == pf && (gc - gf).abs() < 1e-4, "vertex {u}: {c:?} vs {f:?}");
+                }
+            }
+        }
     }
 
     #[test]
