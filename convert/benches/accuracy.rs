@@ -1,7 +1,8 @@
 //! The conversion accuracy tables: ANN vs converted SNN (golden model) for
-//! each method at T = 8, 16, 32, 64, on digits and Fashion-MNIST (MLP and
-//! CNN), and the ablation of the batch-norm CNN at T = 4, 8, 16, 32 (none,
-//! shift, bias, potential, weights, all), each with its targets' verdicts.
+//! each method at T = 8, 16, 32, 64, on digits and Fashion-MNIST (MLP, CNN
+//! and the same CNN trained with QCFS activations), and the ablation of the
+//! batch-norm CNN at T = 4, 8, 16, 32 (none, shift, bias, potential,
+//! weights, all), each with its targets' verdicts.
 //!
 //! Then early exit (anytime inference) on each model's T = 32 network
 //! (method bias): accuracy and mean steps per inference for a sweep of
@@ -11,7 +12,8 @@
 //! `SF_FASHION_TEST=N` evaluates the first N Fashion-MNIST test images
 //! (default 2000, 10000 for all); Fashion-MNIST is skipped with a note when
 //! Debian's `dataset-fashion-mnist` is not installed. `SF_TABLES=anytime`
-//! prints only the early-exit tables.
+//! prints only the early-exit tables; `SF_MODELS=qcfs` only the tables of
+//! models whose file name contains `qcfs`.
 
 use spikeforge_convert::{data, import, snn, InputCoding, Options, METHODS};
 use std::path::Path;
@@ -20,6 +22,9 @@ use std::time::Instant;
 /// Early exit on the T = 32 network (method bias): one row per margin of
 /// the sweep, for patience 1 and 2.
 fn anytime_table(name: &str, model: &str, d: &data::Dataset) {
+    if !model_wanted(model) {
+        return;
+    }
     let t0 = Instant::now();
     let ann = import(Path::new(model)).expect("the shipped model imports");
     let s =
@@ -125,7 +130,7 @@ fn met(ok: bool) -> &'static str {
 
 /// The first-wave tables: T = 8 to 64, every method.
 fn classic(name: &str, model: &str, d: &data::Dataset, target_pts: f64, t8_pts: Option<f64>) {
-    if tables_only_anytime() {
+    if tables_only_anytime() || !model_wanted(model) {
         return;
     }
     let t0 = Instant::now();
@@ -145,7 +150,7 @@ fn classic(name: &str, model: &str, d: &data::Dataset, target_pts: f64, t8_pts: 
 /// layer, a run of T <= L steps reads an output that has only integrated
 /// its bias, whatever the method).
 fn ablation(name: &str, model: &str, d: &data::Dataset) {
-    if tables_only_anytime() {
+    if tables_only_anytime() || !model_wanted(model) {
         return;
     }
     let t0 = Instant::now();
@@ -174,6 +179,12 @@ fn tables_only_anytime() -> bool {
     std::env::var("SF_TABLES").is_ok_and(|t| t == "anytime")
 }
 
+/// `SF_MODELS=name` runs only the tables of models whose file name contains it.
+fn model_wanted(model: &str) -> bool {
+    std::env::var("SF_MODELS")
+        .map_or(true, |m| Path::new(model).file_name().is_some_and(|f| f.to_string_lossy().contains(&m)))
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     // `cargo test --benches` runs this without `--bench`: a quick smoke run.
@@ -194,6 +205,8 @@ fn main() {
             let (mlp, cnn) = (root.join("fashion_mlp.onnx"), root.join("fashion_cnn.onnx"));
             classic("Fashion-MNIST", &mlp.display().to_string(), &d, 1.5, None);
             classic("Fashion-MNIST, CNN", &cnn.display().to_string(), &d, 1.5, Some(1.0));
+            let qcfs = root.join("fashion_qcfs_cnn.onnx").display().to_string();
+            classic("Fashion-MNIST, the CNN trained with QCFS activations (L = 8)", &qcfs, &d, 1.5, Some(1.0));
             let bn = root.join("fashion_bn_cnn.onnx").display().to_string();
             ablation("Fashion-MNIST, CNN with batch norm", &bn, &d);
             anytime_table("Fashion-MNIST MLP", &mlp.display().to_string(), &d);

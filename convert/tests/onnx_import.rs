@@ -191,7 +191,12 @@ fn shipped_fashion_models_match_their_training_scripts() {
     let d = data::fashion_mnist(std::path::Path::new(data::FASHION_DIR), 0)
         .unwrap_or_else(|e| panic!("{e} (./dev deps installs it)"));
     assert_eq!(d.test.len(), 10_000);
-    for (file, correct) in [("fashion_mlp.onnx", 8971), ("fashion_cnn.onnx", 9120), ("fashion_bn_cnn.onnx", 9157)] {
+    for (file, correct) in [
+        ("fashion_mlp.onnx", 8971),
+        ("fashion_cnn.onnx", 9120),
+        ("fashion_bn_cnn.onnx", 9157),
+        ("fashion_qcfs_cnn.onnx", 9121),
+    ] {
         let ann =
             spikeforge_convert::import(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(file))
                 .unwrap();
