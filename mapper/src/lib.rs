@@ -559,7 +559,10 @@ fn partition_with<'a>(
         }
         let baseline = seed.is_none().then_some(f64::NAN);
         return finish(ml_at(caps.cores as usize, 1.01))
-            .map(|st| (polish(widen(descend(st, bound, &ml_at, &finish).0)), baseline))
+            .map(|st| {
+                let fewer = descend(conn, st.k, bound, &ml_at, &finish);
+                (polish(widen(fewer.unwrap_or(st))), baseline)
+            })
             .map_err(|_| too_many);
     }
     let packed = (greedy.as_ref().is_none_or(|g| g.k > bk)).then(|| State::new(conn, rate, caps, bpart, bk));
@@ -609,6 +612,17 @@ fn partition_with<'a>(
         None
     };
     let mut candidates: Vec<State<'a>> = greedy.into_iter().chain(packed).collect();
+    // When the lower bound is below the packings' count, the search for
+    // fewer cores (`descend`) runs first: if it finds a count, the
+    // candidates at k0 would lose on cores anyway, so they are neither
+    // refined nor made (the converted CNN: 5 refined candidates and 2
+    // multilevel runs at 21 cores saved when 15 suffice).
+    let deferred = bound < k0;
+    if deferred {
+        if let Some(b) = descend(conn, k0, bound, &ml_at, &finish) {
+            return Ok((polish(widen(b)), baseline));
+        }
+    }
     // Small networks: also try label-propagation clusters and graph growing
     // (cheap there, and sometimes best); large ones rely on the multilevel scheme.
     if conn.in_src.len() <= 200_000 {
@@ -621,12 +635,8 @@ fn partition_with<'a>(
     // the choice among candidates is deterministic: fewest cores, then least
     // traffic, then candidate order.
     use rayon::prelude::*;
-    // When the lower bound is below the packings' count, the search for
-    // fewer cores (`descend`) runs first; the multilevel partitions at k0
-    // are needed only if it finds none, and `widen` makes them then (the
-    // converted CNN: 2 of 7 multilevel runs, at 21 cores, saved when 15
-    // suffice).
-    let deferred = bound < k0;
+    // The multilevel partitions at k0; when deferred (the search found no
+    // fewer cores), `widen` makes them below.
     if k0 > 0 && !deferred {
         // Two balances in parallel; for large networks one after the other:
         // every coarse level of a random graph keeps most of its edges, so
@@ -655,10 +665,7 @@ fn partition_with<'a>(
             }
         }
     }
-    let best = best.map(|b| {
-        let (b, lowered) = descend(b, bound, &ml_at, &finish);
-        polish(if lowered || deferred { widen(b) } else { b })
-    });
+    let best = best.map(|b| polish(if deferred { widen(b) } else { b }));
     best.map(|b| (b, baseline)).ok_or_else(|| first_err.expect("a candidate failed"))
 }
 
@@ -686,33 +693,37 @@ fn polish(mut st: State<'_>) -> State<'_> {
     st
 }
 
-/// Fewer cores than a partition of `best.k` parts, down to the lower bound
-/// `bound`: the multilevel partition balanced over k parts and repaired
-/// within them, k by search between the bound and the fewest that fit
-/// (at most four tries, two above 200k synapses; fitting is not monotonic
-/// in k, so this is a search, not a proof). Up to 200k synapses each round
-/// tries two counts at a third and two thirds of the range at once (two
-/// cores; one round fewer than bisection on the converted CNN); above,
-/// one at a time (memory). Also says whether it found fewer cores.
+/// Fewer cores than `hi`, down to the lower bound `bound`: the multilevel
+/// partition balanced over k parts and repaired within them, k by search
+/// between the bound and the fewest that fit (at most four tries, two
+/// above 200k synapses; fitting is not monotonic in k, so this is a
+/// search, not a proof). Up to 200k synapses each round tries two counts
+/// at a third and two thirds of the range at once (two cores; one round
+/// fewer than bisection on the converted CNN); above, one at a time
+/// (memory). `None` when no count below `hi` fitted.
 fn descend<'a>(
-    mut best: State<'a>,
+    conn: &Conn,
+    hi: usize,
     bound: usize,
     ml_at: &(dyn Fn(usize, f64) -> State<'a> + Sync),
     finish: &(dyn Fn(State<'a>) -> Result<State<'a>, PartitionError> + Sync),
-) -> (State<'a>, bool) {
-    let k0 = best.k;
+) -> Option<State<'a>> {
     // Each try is a multilevel partition and a repair: fewer on large networks.
-    let large = best.conn_pins() > 200_000;
+    let large = conn.in_src.len() > 200_000;
     let max_tries = if large { 2 } else { 4 };
     let try_at = |k: usize| finish(ml_at(k, 1.01)).ok().filter(|st| st.k <= k);
-    let (mut lo, mut tries) = (bound.max(1), 0);
-    while lo < best.k && tries < max_tries {
-        let d = best.k - lo;
+    let (mut lo, mut top, mut tries) = (bound.max(1), hi, 0);
+    let mut best = None;
+    while lo < top && tries < max_tries {
+        let d = top - lo;
         if large || d < 2 || tries + 2 > max_tries {
             tries += 1;
             let mid = lo + d / 2;
             match try_at(mid) {
-                Some(st) => best = st,
+                Some(st) => {
+                    top = st.k;
+                    best = Some(st);
+                }
                 None => lo = mid + 1,
             }
             continue;
@@ -720,16 +731,19 @@ fn descend<'a>(
         tries += 2;
         let (a, b) = (lo + d / 3, lo + 2 * d / 3);
         match rayon::join(|| try_at(a), || try_at(b)) {
-            (Some(st), _) => best = st,
+            (Some(st), _) => {
+                top = st.k;
+                best = Some(st);
+            }
             (None, Some(st)) => {
                 lo = a + 1;
-                best = st;
+                top = st.k;
+                best = Some(st);
             }
             (None, None) => lo = b + 1,
         }
     }
-    let lowered = best.k < k0;
-    (best, lowered)
+    best
 }
 
 /// The partition when one synapse word per synapse does not fit: dense

@@ -684,7 +684,7 @@ const PRESENT: f64 = 5e-4;
 impl<'h> HyperGains<'h> {
     fn new(h: &'h Hyper, part: &[u32], k: usize) -> HyperGains<'h> {
         let n = part.len();
-        let phi = phi_of(h, part);
+        let phi = phi_of(h, part, k);
         let (mut to, mut leave, mut total) = (vec![0.0f64; n * k], vec![0.0f64; n], vec![0.0f64; n]);
         for (e, c) in phi.iter().enumerate() {
             let w = h.w[e] as f64;
@@ -774,21 +774,51 @@ impl Gains for HyperGains<'_> {
 /// Returns Σ over nets of weight × parts spanned (the (λ−1) objective up
 /// to a constant), read off the nets' part lists.
 fn refine_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize) -> f64 {
-    let mut gains = HyperGains::new(h, part, k);
-    greedy_refine(g, part, k, cap, cap_sets, passes, &mut gains);
+    let gains = refine_hyper_gains(g, h, part, k, cap, cap_sets, passes);
     // Each list holds the parts with pins of the net (emptied entries are
     // removed).
     gains.phi.iter().zip(&h.w).map(|(c, &w)| w as f64 * c.len() as f64).sum()
 }
 
-/// Per net: (part, pins in it), sorted by part.
-fn phi_of(h: &Hyper, part: &[u32]) -> Vec<Vec<(u32, u32)>> {
+/// [`refine_hyper`], returning its gain cache (up to date with `part`).
+fn refine_hyper_gains<'h>(
+    g: &Graph,
+    h: &'h Hyper,
+    part: &mut [u32],
+    k: usize,
+    cap: W,
+    cap_sets: u32,
+    passes: usize,
+) -> HyperGains<'h> {
+    let mut gains = HyperGains::new(h, part, k);
+    greedy_refine(g, part, k, cap, cap_sets, passes, &mut gains);
+    gains
+}
+
+/// [`refine_hyper`] then [`fm_hyper`] on one gain cache (building it is
+/// a pass over every pin and its net's parts: once, not twice).
+fn refine_then_fm(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize) {
+    let mut gains = refine_hyper_gains(g, h, part, k, cap, cap_sets, passes);
+    fm_hyper_with(g, h, part, k, cap, cap_sets, FM_PASSES, FM_PATIENCE, &mut gains);
+}
+
+/// Per net: (part, pins in it), sorted by part. Counted in a dense
+/// array per net (a sorted insert per pin was a fifth of the converted
+/// CNN's mapping time).
+fn phi_of(h: &Hyper, part: &[u32], k: usize) -> Vec<Vec<(u32, u32)>> {
+    let (mut cnt, mut seen) = (vec![0u32; k], Vec::new());
     (0..h.w.len())
         .map(|e| {
-            let mut c: Vec<(u32, u32)> = Vec::new();
-            for &p in h.pins(e) {
-                add(&mut c, part[p as usize], 1);
+            for &u in h.pins(e) {
+                let p = part[u as usize];
+                if cnt[p as usize] == 0 {
+                    seen.push(p);
+                }
+                cnt[p as usize] += 1;
             }
+            seen.sort_unstable();
+            let c = seen.iter().map(|&p| (p, std::mem::take(&mut cnt[p as usize]))).collect();
+            seen.clear();
             c
         })
         .collect()
@@ -837,9 +867,25 @@ fn best_move(
 /// which greedy refinement cannot.
 #[allow(clippy::too_many_arguments)]
 fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize, patience: usize) {
+    let mut gains = HyperGains::new(h, part, k);
+    fm_hyper_with(g, h, part, k, cap, cap_sets, passes, patience, &mut gains);
+}
+
+/// [`fm_hyper`] with a gain cache that is up to date with `part`.
+#[allow(clippy::too_many_arguments)]
+fn fm_hyper_with(
+    g: &Graph,
+    h: &Hyper,
+    part: &mut [u32],
+    k: usize,
+    cap: W,
+    cap_sets: u32,
+    passes: usize,
+    patience: usize,
+    gains: &mut HyperGains<'_>,
+) {
     use std::collections::BinaryHeap;
     let key = |gain: f32| (gain as f64 * 65536.0).round() as i64;
-    let mut gains = HyperGains::new(h, part, k);
     let (mut used, mut sets) = loads(g, part, k, cap_sets);
     let n = g.n();
     let mut buf = Vec::new();
@@ -860,7 +906,7 @@ fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: 
         for v in 0..n {
             let nets = &h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize];
             if nets.iter().any(|&e| gains.phi[e as usize].len() > 1) {
-                if let Some((gain, _)) = best_move(g, v, part, &mut gains, &used, &sets, cap, &mut buf, &mut work) {
+                if let Some((gain, _)) = best_move(g, v, part, gains, &used, &sets, cap, &mut buf, &mut work) {
                     heap.push((key(gain), std::cmp::Reverse(v)));
                 }
             }
@@ -874,7 +920,7 @@ fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: 
             if work > budget {
                 break;
             }
-            let Some((gain, b)) = best_move(g, v, part, &mut gains, &used, &sets, cap, &mut buf, &mut work) else {
+            let Some((gain, b)) = best_move(g, v, part, gains, &used, &sets, cap, &mut buf, &mut work) else {
                 continue;
             };
             if key(gain) < queued {
@@ -883,7 +929,7 @@ fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: 
                 continue;
             }
             let a = part[v] as usize;
-            shift(g, part, &mut used, &mut sets, &mut gains, v, b);
+            shift(g, part, &mut used, &mut sets, gains, v, b);
             locked[v] = true;
             log.push((v, a, b));
             sum += key(gain);
@@ -919,14 +965,14 @@ fn fm_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: 
             }
             for &u in &update {
                 seen[u] = false;
-                if let Some((gu, _)) = best_move(g, u, part, &mut gains, &used, &sets, cap, &mut buf, &mut work) {
+                if let Some((gu, _)) = best_move(g, u, part, gains, &used, &sets, cap, &mut buf, &mut work) {
                     heap.push((key(gu), std::cmp::Reverse(u)));
                 }
             }
             update.clear();
         }
         for &(v, a, _) in log[best_len..].iter().rev() {
-            shift(g, part, &mut used, &mut sets, &mut gains, v, a);
+            shift(g, part, &mut used, &mut sets, gains, v, a);
         }
         if best_sum <= 0 {
             break;
@@ -1053,8 +1099,7 @@ pub fn partition_fine(fine: &Fine, conn: &Conn, k: usize, cap: (u32, u32), param
             let top = again.coarse.last().unwrap_or(&fine.g);
             refine(top, &mut p, k, cap, param_sets, 4);
             if let Some(h) = again.hypers.last().unwrap_or(&fine.h) {
-                refine_hyper(top, h, &mut p, k, cap, param_sets, 4);
-                fm_hyper(top, h, &mut p, k, cap, param_sets, FM_PASSES, FM_PATIENCE);
+                refine_then_fm(top, h, &mut p, k, cap, param_sets, 4);
             }
             let p = again.uncoarsen(fine, p, k, cap, param_sets);
             // Kept only if it carries less traffic (the nets' λ).
@@ -1130,8 +1175,7 @@ impl Levels {
             let mut fp: Vec<u32> = self.maps[i].iter().map(|&c| part[c as usize]).collect();
             refine(finer, &mut fp, k, cap, param_sets, 4);
             if let Some(h) = fh {
-                refine_hyper(finer, h, &mut fp, k, cap, param_sets, 4);
-                fm_hyper(finer, h, &mut fp, k, cap, param_sets, FM_PASSES, FM_PATIENCE);
+                refine_then_fm(finer, h, &mut fp, k, cap, param_sets, 4);
             }
             part = fp;
         }
