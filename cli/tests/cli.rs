@@ -1140,10 +1140,15 @@ fn sim_input_errors_are_explained() {
         assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(msg), "{args:?}: expected `{msg}` in:\n{}", stderr(&o));
     }
-    // No Verilator: the message says how to install it.
+    // No Verilator: the message says how to install it. An empty cache of
+    // its own: a model other tests built in the shared cache would run
+    // without Verilator (by design), and which test runs first is not fixed.
+    let cache = std::env::temp_dir().join(format!("sf-nocache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
     let o = bin()
         .args(["sim", net, "--spec", "tiny", "--steps", "30"])
         .env("VERILATOR", "/nonexistent/verilator")
+        .env(spikeforge_sim::verilate::CACHE_ENV, &cache)
         .current_dir(root())
         .output()
         .unwrap();
