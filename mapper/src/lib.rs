@@ -765,6 +765,7 @@ fn dense_partition<'a>(
     let s = spec.synapses_per_core as u64;
     let lanes = image::DENSE_LANES as u64;
     let order: Vec<u32> = conn.computed().collect();
+    let mut packings_only = false;
     // Budgets in 1/16ths of S: 2S (every row dense) down to 17/16 S.
     for sixteenths in [32u64, 28, 24, 22, 20, 19, 18, 17] {
         let budget = (s * sixteenths * lanes / 32).min(u32::MAX as u64);
@@ -778,7 +779,7 @@ fn dense_partition<'a>(
         // The multilevel partitioner may fit where the packings do not, if the bound allows.
         let bounded =
             opts.algorithm != Algorithm::Greedy && pack::CoreBound::new(conn, &caps).cores_sparse <= spec.cores();
-        if !packs && !bounded {
+        if !packs && (!bounded || packings_only) {
             continue;
         }
         // The greedy partition too when another one's words overflow: what
@@ -812,10 +813,13 @@ fn dense_partition<'a>(
             }
         }
         // Out of cores at this budget, with no packing that fits: tighter
-        // budgets need more cores still (a heuristic; it keeps the failure
-        // path short).
+        // budgets likely need more cores still, so the partitioner is not
+        // tried again where no packing fits (it keeps the failure path
+        // short). Packings are still tried: they are not monotonic in the
+        // budget (a random network's packings needed 5 cores at 2S and 4
+        // at 1.5S), and what fits for the greedy mapper must fit here.
         if short_of_cores && !packs {
-            break;
+            packings_only = true;
         }
     }
     None
