@@ -53,6 +53,12 @@ pub struct ConvertArgs {
     /// layer's current computed in integers and written as its biases).
     #[arg(long, default_value = "rate")]
     pub input: String,
+    /// Give every layer T steps of input: runs last T + D steps (D = the
+    /// output layer's latency, one step per layer) and each layer starts
+    /// D_l bias steps back, as in the delay-free simulations of the
+    /// conversion literature. Without it the T steps include the latency.
+    #[arg(long)]
+    pub add_latency: bool,
     /// Training samples simulated for calibration.
     #[arg(long, default_value_t = 256)]
     pub calibration_samples: usize,
@@ -143,6 +149,7 @@ fn convert(a: &ConvertArgs) -> Result<Outcome, Failure> {
         ));
     }
     opts.calibration_samples = a.calibration_samples;
+    opts.add_latency = a.add_latency;
     let display = crate::progress::Display::new("convert", !a.output.json);
     display.stage("reading the model", None);
     let imported = spikeforge_convert::import_with(
@@ -204,7 +211,7 @@ fn convert(a: &ConvertArgs) -> Result<Outcome, Failure> {
             "{}",
             serde_json::to_string_pretty(&json!({
                 "ok": true, "model": a.model.display().to_string(), "import_notes": imported.notes,
-                "data": d.name, "steps": a.steps,
+                "data": d.name, "steps": a.steps, "run_steps": s.run_steps(),
                 "method": a.method, "layers": layers, "test_samples": test.len(),
                 "ann_accuracy": ann_acc, "snn_accuracy": snn_acc, "out": a.out.display().to_string(),
                 "fits_spec": fits.as_ref().map(|m| m.report.cores_used).ok(), "spec": spec.name,
@@ -234,8 +241,9 @@ fn convert(a: &ConvertArgs) -> Result<Outcome, Failure> {
                 l.population, l.size, l.synapses, l.lambda, l.scale, l.threshold, l.source
             );
         }
+        let run = if s.run_steps() == a.steps { String::new() } else { format!(" in runs of {} steps", s.run_steps()) };
         println!(
-            "accuracy on {} test samples: ANN {:.2}%, SNN (golden, T = {}, method {}) {:.2}%",
+            "accuracy on {} test samples: ANN {:.2}%, SNN (golden, T = {}{run}, method {}) {:.2}%",
             test.len(),
             100.0 * ann_acc,
             a.steps,
@@ -247,6 +255,9 @@ fn convert(a: &ConvertArgs) -> Result<Outcome, Failure> {
             Err(e) => println!("spec `{}`: does not fit ({e})", spec.name),
         }
         println!("wrote {}", a.out.display());
+        if s.run_steps() != a.steps {
+            println!("run each sample for {} steps (--steps {} in sim and run)", s.run_steps(), s.run_steps());
+        }
     }
     Ok(Outcome::Done)
 }

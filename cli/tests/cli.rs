@@ -729,6 +729,38 @@ fn convert_writes_a_network_that_runs_on_the_hardware() {
     let (hw_v, golden_v) = (std::fs::read_to_string(hw_v).unwrap(), std::fs::read_to_string(golden_v).unwrap());
     assert!(hw_v.lines().count() > 10, "{hw_v}");
     assert_eq!(hw_v, golden_v);
+    // With the latency added: T = 8 steps of input for every layer in runs
+    // of 8 + 2 steps, which the hardware runs as it is.
+    let args = |json: bool| {
+        let mut v = vec!["convert", "convert/models/digits_mlp.onnx", "--data", "digits", "--steps", "8"];
+        v.extend(["--add-latency", "--out", net.to_str().unwrap(), "--stimulus", stim.to_str().unwrap()]);
+        v.extend(["--sample", "5", "--eval", "200"]);
+        if json {
+            v.push("--json");
+        }
+        v
+    };
+    let o = run(&args(true));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((j["steps"].as_u64(), j["run_steps"].as_u64()), (Some(8), Some(10)), "{j}");
+    assert!(j["snn_accuracy"].as_f64().unwrap() > 0.95, "{j}");
+    let o = run(&args(false));
+    assert!(stdout(&o).contains("T = 8 in runs of 10 steps"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("run each sample for 10 steps (--steps 10 in sim and run)"), "{}", stdout(&o));
+    let o = run(&[
+        "sim",
+        net.to_str().unwrap(),
+        "--spec",
+        "medium",
+        "--steps",
+        "10",
+        "--stimulus",
+        stim.to_str().unwrap(),
+        "--verify",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("hardware = golden"), "{}", stdout(&o));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

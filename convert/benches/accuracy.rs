@@ -2,7 +2,8 @@
 //! each method at T = 8, 16, 32, 64, on digits and Fashion-MNIST (MLP, CNN
 //! and the same CNN trained with QCFS activations), and the ablation of the
 //! batch-norm CNN at T = 4, 8, 16, 32 (none, shift, bias, potential,
-//! weights, all), each with its targets' verdicts.
+//! weights, all), in runs of T steps and with the latency added (runs of
+//! T + L steps, `Options::add_latency`), each with its targets' verdicts.
 //!
 //! Then early exit (anytime inference) on each model's T = 32 network
 //! (method bias): accuracy and mean steps per inference for a sweep of
@@ -54,8 +55,13 @@ fn anytime_table(name: &str, model: &str, d: &data::Dataset) {
     println!("{:.0} s", t0.elapsed().as_secs_f64());
 }
 
-/// The method label of the tables.
-fn label(m: &str) -> &'static str {
+/// The method label of the tables: a method of [`METHODS`], with
+/// `+integer` for the integer first layer and `+latency` for
+/// [`Options::add_latency`] (runs of T + L steps, L = the output's latency).
+fn label(m: &str) -> String {
+    if let Some(base) = m.strip_suffix("+latency") {
+        return format!("{}, +latency", label(base));
+    }
     match m {
         "none" => "none (no calibration)",
         "shift" => "shift (θ/2T bias)",
@@ -68,6 +74,19 @@ fn label(m: &str) -> &'static str {
         "all" => "all (shift + weights + bias + v_init)",
         _ => "?",
     }
+    .into()
+}
+
+/// The conversion options of a table row's method at T = `t`.
+fn row_options(m: &str, t: u32) -> Options {
+    let (m, latency) = m.strip_suffix("+latency").map_or((m, false), |b| (b, true));
+    let (m, integer) = m.strip_suffix("+integer").map_or((m, false), |b| (b, true));
+    let mut opts = Options::new(t).method(m).expect("a known method");
+    opts.add_latency = latency;
+    if integer {
+        opts.input = InputCoding::Integer;
+    }
+    opts
 }
 
 /// One model's accuracy table: a row per method, a column per T. Returns
@@ -81,23 +100,19 @@ fn table(name: &str, model: &str, d: &data::Dataset, steps: &[u32], methods: &[&
         d.test.len(),
         Options::new(8).calibration_samples.min(d.train.len())
     );
-    print!("{:<38}", "method");
+    print!("{:<46}", "method");
     for t in steps {
         print!("{:>9}", format!("T={t}"));
     }
     println!();
-    println!("{:<38}{:>8.2}%", "ANN", 100.0 * ann_acc);
+    println!("{:<46}{:>8.2}%", "ANN", 100.0 * ann_acc);
     let mut rows = Vec::new();
     let mut depth = 0;
     for m in methods {
-        print!("{:<38}", label(m));
+        print!("{:<46}", label(m));
         let mut row = Vec::new();
         for &t in steps {
-            let mut opts = Options::new(t).method(m.trim_end_matches("+integer")).expect("a known method");
-            if m.ends_with("+integer") {
-                opts.input = InputCoding::Integer;
-            }
-            let s = snn::convert(&ann, &d.train, &opts).expect("conversion");
+            let s = snn::convert(&ann, &d.train, &row_options(m, t)).expect("conversion");
             depth = s.layers.len();
             let acc = s.accuracy(&d.test);
             print!("{:>8.2}%", 100.0 * acc);
@@ -114,10 +129,16 @@ fn best(rows: &[Vec<f64>], col: usize) -> f64 {
     rows.iter().map(|r| r[col]).fold(0.0, f64::max)
 }
 
-/// Prints whether the best method at T = steps[col] is within `pts` of the ANN.
-fn verdict(what: &str, ann: f64, rows: &[Vec<f64>], col: usize, pts: f64) {
+/// Prints whether the best method at T = steps[col] is within `pts` of the
+/// ANN, and which row it is (`methods[k]` labels row k).
+fn verdict(what: &str, ann: f64, rows: &[Vec<f64>], methods: &[&str], col: usize, pts: f64) {
+    let k = (0..rows.len()).max_by(|&a, &b| rows[a][col].total_cmp(&rows[b][col]).then(b.cmp(&a))).unwrap_or(0);
     let gap = 100.0 * (ann - best(rows, col));
-    println!("{what}: best {gap:.2} points below the ANN (target: within {pts}): {}", met(gap <= pts));
+    println!(
+        "{what}: best {gap:.2} points below the ANN, {} (target: within {pts}): {}",
+        methods.get(k).map_or("?".into(), |m| label(m)),
+        met(gap <= pts)
+    );
 }
 
 fn met(ok: bool) -> &'static str {
@@ -134,11 +155,17 @@ fn classic(name: &str, model: &str, d: &data::Dataset, target_pts: f64, t8_pts: 
         return;
     }
     let t0 = Instant::now();
-    let methods: Vec<&str> = METHODS.iter().copied().chain(["bias+integer", "weights+integer"]).collect();
+    let methods: Vec<&str> = METHODS
+        .iter()
+        .copied()
+        .chain(["bias+integer", "weights+integer", "weights+latency", "weights+integer+latency"])
+        .collect();
     let (ann, rows, _) = table(name, model, d, &[8, 16, 32, 64], &methods);
-    verdict("at T=32", ann, &rows, 2, target_pts);
+    verdict("at T=32", ann, &rows, &methods, 2, target_pts);
     if let Some(pts) = t8_pts {
-        verdict("at T=8", ann, &rows, 0, pts);
+        verdict("at T=8", ann, &rows, &methods, 0, pts);
+        let (plain, n) = (&rows[..methods.len() - 2], methods.len() - 2);
+        verdict("at T=8, runs of T steps", ann, plain, &methods[..n], 0, pts);
     }
     println!("{:.0} s", t0.elapsed().as_secs_f64());
 }
@@ -148,15 +175,30 @@ fn classic(name: &str, model: &str, d: &data::Dataset, target_pts: f64, t8_pts: 
 /// at the T where `none` is worst, both over all columns and over those
 /// where the output sees any input (T > L: with one step of delay per
 /// layer, a run of T <= L steps reads an output that has only integrated
-/// its bias, whatever the method).
+/// its bias, whatever the method). Then the same table with the latency
+/// added (runs of T + L steps, every layer T steps of input), where the
+/// worst T is T = 4.
 fn ablation(name: &str, model: &str, d: &data::Dataset) {
     if tables_only_anytime() || !model_wanted(model) {
         return;
     }
     let t0 = Instant::now();
     let steps = [4, 8, 16, 32];
-    let (ann, rows, depth) = table(name, model, d, &steps, &["none", "shift", "bias", "potential", "weights", "all"]);
-    verdict("at T=16", ann, &rows, 2, 2.0);
+    let methods = ["none", "shift", "bias", "potential", "weights", "all"];
+    let (ann, rows, depth) = table(name, model, d, &steps, &methods);
+    verdict("at T=16", ann, &rows, &methods, 2, 2.0);
+    recoveries(&rows, &steps, Some(depth));
+    let latency = methods.map(|m| format!("{m}+latency"));
+    let latency: Vec<&str> = latency.iter().map(String::as_str).collect();
+    let (ann, rows, _) = table(&format!("{name}, latency added (runs of T + L steps)"), model, d, &steps, &latency);
+    verdict("at T=16", ann, &rows, &latency, 2, 2.0);
+    recoveries(&rows, &steps, None);
+    println!("{:.0} s", t0.elapsed().as_secs_f64());
+}
+
+/// What calibration (rows 1..) recovers over `none` (row 0) at the T where
+/// `none` is worst; with `depth` also over the columns with T > depth.
+fn recoveries(rows: &[Vec<f64>], steps: &[u32], depth: Option<usize>) {
     let recovery = |cols: &mut dyn Iterator<Item = usize>, what: &str| {
         let Some(worst) = cols.min_by(|&a, &b| rows[0][a].total_cmp(&rows[0][b])) else { return };
         let gain = 100.0 * (best(&rows[1..], worst) - rows[0][worst]);
@@ -168,11 +210,12 @@ fn ablation(name: &str, model: &str, d: &data::Dataset) {
         );
     };
     recovery(&mut (0..steps.len()), "where `none` is worst");
-    recovery(
-        &mut (0..steps.len()).filter(|&c| steps[c] as usize > depth),
-        &format!("worst where the output sees input, T > L = {depth}"),
-    );
-    println!("{:.0} s", t0.elapsed().as_secs_f64());
+    if let Some(depth) = depth {
+        recovery(
+            &mut (0..steps.len()).filter(|&c| steps[c] as usize > depth),
+            &format!("worst where the output sees input, T > L = {depth}"),
+        );
+    }
 }
 
 fn tables_only_anytime() -> bool {

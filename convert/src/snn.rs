@@ -77,6 +77,13 @@ pub struct Options {
     pub weight_calibration: bool,
     pub readout: Readout,
     pub input: InputCoding,
+    /// Give every layer T steps of input: the run is T + D steps (D = the
+    /// output's latency, [`Snn::latency`]) and each layer's start potential
+    /// is set back by its bias over its latency, so every layer integrates
+    /// T steps of input and bias, as in the delay-free simulations of the
+    /// conversion literature. Without it the T steps include the pipeline's
+    /// latency and layer l sees only T − d_l steps of input.
+    pub add_latency: bool,
     pub fixed_point: FixedPointDoc,
     /// Training samples whose ANN activations balance the thresholds.
     pub balance_samples: usize,
@@ -96,6 +103,7 @@ impl Options {
             weight_calibration: false,
             readout: Readout::Potential,
             input: InputCoding::Rate,
+            add_latency: false,
             fixed_point: FixedPointDoc::default(),
             balance_samples: 5000,
             calibration_samples: 256,
@@ -181,9 +189,13 @@ pub struct LayerInfo {
 pub struct Snn {
     pub net: Network,
     pub layers: Vec<LayerInfo>,
+    /// T: the steps of input every layer integrates ([`Snn::run_steps`] is
+    /// the length of a run).
     pub steps: u32,
     pub readout: Readout,
     pub input: InputCoding,
+    /// [`Options::add_latency`].
+    pub add_latency: bool,
     /// Input scale λ_0 (the largest input value maps to full rate).
     pub input_scale: f64,
     /// Input encoder full scale Q = 2^(P-2) (an IF neuron with θ = Q, bias = level).
@@ -211,7 +223,7 @@ pub struct Inference {
     pub raster: spikeforge_net::SpikeTrain,
     /// Output-layer potentials after each step, if recorded.
     pub output_trace: Vec<Vec<i32>>,
-    /// Steps run: T, or fewer with early exit.
+    /// Steps run: [`Snn::run_steps`], or fewer with early exit.
     pub steps: u32,
 }
 
@@ -336,6 +348,7 @@ fn input_coding(opts: &Options, input_scale: f64) -> Result<Snn, ConvertError> {
         steps: opts.steps,
         readout: opts.readout,
         input: opts.input,
+        add_latency: opts.add_latency,
         input_scale,
         // 2^(P-2): an encoder's v + level then stays inside P bits, so the
         // encoders could be on-chip neurons with exactly these spikes.
@@ -578,6 +591,60 @@ impl Snn {
         }
     }
 
+    /// The first step (0-based) in which layer `l` can receive input: l + 1
+    /// with rate-coded input (every projection delivers in the step after
+    /// the spike), l with the integer first layer (its input is a bias from
+    /// step 0). [`Snn::warmup`] is the output layer's.
+    pub fn latency(&self, l: usize) -> u32 {
+        l as u32 + u32::from(self.input == InputCoding::Rate)
+    }
+
+    /// Steps of one inference: T, plus the output's latency with
+    /// [`Options::add_latency`].
+    pub fn run_steps(&self) -> u32 {
+        match (self.add_latency, self.layers.len()) {
+            (true, n) if n > 0 => self.steps + self.latency(n - 1),
+            _ => self.steps,
+        }
+    }
+
+    /// The steps of the run in which neuron `id` integrates the sample:
+    /// all of them, or with [`Options::add_latency`] its layer's T steps
+    /// from its latency on (the encoders: the first T). Spike counts for
+    /// the readout and for calibration are taken over this window.
+    fn window(&self, id: u32) -> std::ops::Range<u32> {
+        if !self.add_latency {
+            return 0..self.run_steps();
+        }
+        let l = self.layers.partition_point(|x| x.offset <= id);
+        let start = if l == 0 { 0 } else { self.latency(l - 1) };
+        start..start + self.steps
+    }
+
+    /// Layer `l`'s start potentials in the network: its initial potentials,
+    /// with [`Options::add_latency`] set back by d_l steps of `bias` (the
+    /// layer integrates only its bias before its input arrives), so that
+    /// after d_l steps it holds the initial potential. The potential moves
+    /// monotonically in those steps, so it is kept below θ after the first
+    /// and the last of them (the warmup never fires) and inside the
+    /// potential range after both (it never saturates); only where these
+    /// bounds cut the start is the shift not exact.
+    fn start_potentials(&self, l: usize, bias: &[i64]) -> Vec<i64> {
+        let d = if self.add_latency { self.latency(l) as i64 } else { 0 };
+        let (pmax, theta) = (self.pmax(), self.layers[l].threshold);
+        self.v_init[l]
+            .iter()
+            .zip(bias)
+            .map(|(&v, &b)| {
+                if d == 0 {
+                    return v;
+                }
+                let (lo, hi) = (b.min(d * b), b.max(d * b));
+                (v - d * b).min(theta - 1 - hi).min(pmax - hi).max(-pmax - 1 - lo).clamp(-pmax - 1, pmax)
+            })
+            .collect()
+    }
+
     /// The network, with the first layer's biases replaced if given.
     fn build(&self, first_bias: Option<Vec<i64>>) -> Result<Network, ConvertError> {
         let n_in = self.layers.first().map_or(0, |l| l.offset) as i64;
@@ -590,9 +657,10 @@ impl Snn {
                 (Some(b), 0) => b.clone(),
                 _ => self.biases[l].clone(),
             };
+            let v_init = self.start_potentials(l, &bias);
             p.bias = Some(PerNeuron::Array(bias));
-            if self.v_init[l].iter().any(|&v| v != 0) {
-                p.v_init = Some(PerNeuron::Array(self.v_init[l].clone()));
+            if v_init.iter().any(|&v| v != 0) {
+                p.v_init = Some(PerNeuron::Array(v_init));
             }
             if self.reset != Reset::Subtract {
                 p.reset = Some(PerNeuron::Scalar(self.reset));
@@ -705,7 +773,8 @@ impl Snn {
         self.infer_until(model, x, false, &mut |counts, potentials| watch.observe(&self.scores(counts, potentials)))
     }
 
-    /// Runs up to T steps, asking `stop(counts, potentials)` after each.
+    /// Runs up to [`Snn::run_steps`] steps, asking `stop(counts,
+    /// potentials)` after each.
     fn infer_until(
         &self,
         model: &mut Model,
@@ -726,13 +795,18 @@ impl Snn {
                 for (k, b) in self.first_layer_bias(x).into_iter().enumerate() {
                     model.set_bias(first + k as u32, b).expect("first-layer biases are clamped to the potential range");
                 }
-                vec![Vec::new(); self.steps as usize]
+                Vec::new()
             }
         };
-        for (s, inputs) in spikes.iter().enumerate() {
+        let run = self.run_steps() as usize;
+        let none = Vec::new();
+        for s in 0..run {
+            let inputs = spikes.get(s).unwrap_or(&none);
             let fired = model.step(inputs).expect("encoder ids are input neurons");
             for &n in fired.iter().chain(inputs) {
-                counts[n as usize] += 1;
+                if !self.add_latency || self.window(n).contains(&(s as u32)) {
+                    counts[n as usize] += 1;
+                }
             }
             if record {
                 let both: Vec<u32> = fired.iter().chain(inputs).copied().collect();
@@ -821,7 +895,7 @@ impl Snn {
             .map_init(
                 || Model::new(&self.net),
                 |m, i| {
-                    let mut per_step = Vec::with_capacity(self.steps as usize);
+                    let mut per_step = Vec::with_capacity(self.run_steps() as usize);
                     self.infer_until(m, &split.x(i), false, &mut |counts, potentials| {
                         per_step.push((self.classify(counts, potentials), margin(&self.scores(counts, potentials))));
                         false
