@@ -100,16 +100,16 @@ fn table(name: &str, model: &str, d: &data::Dataset, steps: &[u32], methods: &[&
         d.test.len(),
         Options::new(8).calibration_samples.min(d.train.len())
     );
-    print!("{:<46}", "method");
+    print!("{:<48}", "method");
     for t in steps {
         print!("{:>9}", format!("T={t}"));
     }
     println!();
-    println!("{:<46}{:>8.2}%", "ANN", 100.0 * ann_acc);
+    println!("{:<48}{:>8.2}%", "ANN", 100.0 * ann_acc);
     let mut rows = Vec::new();
     let mut depth = 0;
     for m in methods {
-        print!("{:<46}", label(m));
+        print!("{:<48}", label(m));
         let mut row = Vec::new();
         for &t in steps {
             let s = snn::convert(&ann, &d.train, &row_options(m, t)).expect("conversion");

@@ -359,6 +359,17 @@ fn weight_calibration_refits_the_weights_deterministically() {
     assert!(Options::new(8).method("weights+nosuch").is_none());
 }
 
+/// 1,000 Fashion-MNIST training images, the first 300 test images, and the
+/// shipped model `convert/models/{name}.onnx`. Needs Debian's
+/// dataset-fashion-mnist (`./dev deps` installs it).
+fn fashion_model(name: &str) -> (data::Dataset, Ann) {
+    let mut d = data::fashion_mnist(std::path::Path::new(data::FASHION_DIR), 1000)
+        .unwrap_or_else(|e| panic!("{e} (./dev deps installs it)"));
+    d.test = d.test.take(300);
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("models/{name}.onnx"));
+    (d, spikeforge_convert::import(&model).unwrap())
+}
+
 /// The batch-norm CNN loses most of its accuracy converted without
 /// calibration at T = 8 and calibration (`all`) wins it back: at least 20
 /// points on the first 300 Fashion-MNIST test images (10,000 images in the
@@ -366,11 +377,7 @@ fn weight_calibration_refits_the_weights_deterministically() {
 /// (`./dev test` installs it).
 #[test]
 fn calibration_recovers_what_batch_norm_loses_at_small_t() {
-    let mut d = data::fashion_mnist(std::path::Path::new(data::FASHION_DIR), 1000)
-        .unwrap_or_else(|e| panic!("{e} (./dev deps installs it)"));
-    d.test = d.test.take(300);
-    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/fashion_bn_cnn.onnx");
-    let ann = spikeforge_convert::import(&model).unwrap();
+    let (d, ann) = fashion_model("fashion_bn_cnn");
     let acc = |m: &str| {
         let mut o = Options::new(8).method(m).unwrap();
         o.calibration_samples = 64;
@@ -388,11 +395,7 @@ fn calibration_recovers_what_batch_norm_loses_at_small_t() {
 /// Needs Debian's dataset-fashion-mnist (`./dev test` installs it).
 #[test]
 fn a_cnn_trained_for_eight_levels_converts_at_eight_steps() {
-    let mut d = data::fashion_mnist(std::path::Path::new(data::FASHION_DIR), 1000)
-        .unwrap_or_else(|e| panic!("{e} (./dev deps installs it)"));
-    d.test = d.test.take(300);
-    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/fashion_qcfs_cnn.onnx");
-    let ann = spikeforge_convert::import(&model).unwrap();
+    let (d, ann) = fashion_model("fashion_qcfs_cnn");
     let mut o = Options::new(8).method("shift").unwrap();
     o.input = InputCoding::Integer;
     o.calibration_samples = 64;
@@ -554,11 +557,7 @@ proptest! {
 /// images: 18.60% -> 82.10%). Needs Debian's dataset-fashion-mnist.
 #[test]
 fn with_the_latency_added_calibration_recovers_the_batch_norm_cnn_at_four_steps() {
-    let mut d = data::fashion_mnist(std::path::Path::new(data::FASHION_DIR), 1000)
-        .unwrap_or_else(|e| panic!("{e} (./dev deps installs it)"));
-    d.test = d.test.take(300);
-    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/fashion_bn_cnn.onnx");
-    let ann = spikeforge_convert::import(&model).unwrap();
+    let (d, ann) = fashion_model("fashion_bn_cnn");
     let acc = |m: &str| {
         let mut o = Options::new(4).method(m).unwrap();
         o.calibration_samples = 64;
