@@ -651,6 +651,25 @@ fn progress_lines_name_the_stages() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Runs `net` with the stimulus file `stim` for `steps` steps on the
+/// `medium` spec's hardware, verified against golden.
+fn verify_on_hardware(net: &std::path::Path, stim: &std::path::Path, steps: u32) {
+    let steps = steps.to_string();
+    let o = run(&[
+        "sim",
+        net.to_str().unwrap(),
+        "--spec",
+        "medium",
+        "--steps",
+        &steps,
+        "--stimulus",
+        stim.to_str().unwrap(),
+        "--verify",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("hardware = golden"), "{}", stdout(&o));
+}
+
 #[test]
 fn convert_writes_a_network_that_runs_on_the_hardware() {
     let dir = std::env::temp_dir().join(format!("spikeforge-convert-{}", std::process::id()));
@@ -677,19 +696,7 @@ fn convert_writes_a_network_that_runs_on_the_hardware() {
     assert_eq!(j["layers"][0]["source"], "fc1+relu1");
     assert!(j["snn_accuracy"].as_f64().unwrap() > 0.95, "{j}");
     assert_eq!(j["fits_spec"], 3);
-    let o = run(&[
-        "sim",
-        net.to_str().unwrap(),
-        "--spec",
-        "medium",
-        "--steps",
-        "16",
-        "--stimulus",
-        stim.to_str().unwrap(),
-        "--verify",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("hardware = golden"), "{}", stdout(&o));
+    verify_on_hardware(&net, &stim, 16);
     // The integer first layer: the sample is in the first layer's biases.
     let sample = dir.join("sample.toml");
     let o = run(&[
@@ -748,19 +755,7 @@ fn convert_writes_a_network_that_runs_on_the_hardware() {
     let o = run(&args(false));
     assert!(stdout(&o).contains("T = 8 in runs of 10 steps"), "{}", stdout(&o));
     assert!(stdout(&o).contains("run each sample for 10 steps (--steps 10 in sim and run)"), "{}", stdout(&o));
-    let o = run(&[
-        "sim",
-        net.to_str().unwrap(),
-        "--spec",
-        "medium",
-        "--steps",
-        "10",
-        "--stimulus",
-        stim.to_str().unwrap(),
-        "--verify",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("hardware = golden"), "{}", stdout(&o));
+    verify_on_hardware(&net, &stim, 10);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -236,6 +236,16 @@ fn random_ann() -> impl Strategy<Value = (Ann, Vec<Vec<f64>>)> {
     })
 }
 
+/// The samples `xs` as a split of `ann`'s input size (labels 0).
+fn split_of(ann: &Ann, xs: &[Vec<f64>]) -> data::Split {
+    let mut split = data::Split { dim: ann.inputs(), ..Default::default() };
+    for x in xs {
+        split.data.extend(x.iter().map(|&v| v as f32));
+        split.labels.push(0);
+    }
+    split
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
     /// Any ANN, any fixed-point widths, any method: a valid network whose
@@ -250,11 +260,7 @@ proptest! {
         steps in 1u32..40,
         count in any::<bool>(),
     ) {
-        let mut split = data::Split { dim: ann.inputs(), ..Default::default() };
-        for x in &xs {
-            split.data.extend(x.iter().map(|&v| v as f32));
-            split.labels.push(0);
-        }
+        let split = split_of(&ann, &xs);
         let mut o = Options::new(steps).method(spikeforge_convert::METHODS[method]).unwrap();
         o.fixed_point = FixedPointDoc { weight_bits: wbits, potential_bits: pbits, accumulator_bits: 24.max(pbits) };
         o.readout = if count { Readout::Count } else { Readout::Potential };
@@ -491,11 +497,7 @@ proptest! {
         count in any::<bool>(),
         integer in any::<bool>(),
     ) {
-        let mut split = data::Split { dim: ann.inputs(), ..Default::default() };
-        for x in &xs {
-            split.data.extend(x.iter().map(|&v| v as f32));
-            split.labels.push(0);
-        }
+        let split = split_of(&ann, &xs);
         let mut o = Options::new(steps).method(spikeforge_convert::METHODS[method]).unwrap();
         o.fixed_point = FixedPointDoc { weight_bits: 8, potential_bits: pbits, accumulator_bits: 24.max(pbits) };
         o.readout = if count { Readout::Count } else { Readout::Potential };
