@@ -226,9 +226,10 @@ impl Hyper {
 
     /// The same hypergraph with identical nets merged into one of their
     /// summed weight (in net order): every (λ−1) gain and cost is the same
-    /// sum, with fewer pins. At the coarsest level of a converted CNN most
-    /// nets are copies (a dense layer's sources all reach the same few
-    /// vertices): 100,687 pins there.
+    /// sum, with fewer pins. Used for the initial partitions at the
+    /// coarsest level, where sources whose targets contracted into the same
+    /// vertices leave copies (the converted CNN: 0.80 -> 0.73 s mapping;
+    /// most of its nets there still differ).
     fn merged(&self) -> Hyper {
         let mut first: std::collections::HashMap<&[u32], usize> = std::collections::HashMap::new();
         let mut start = vec![0u32];
