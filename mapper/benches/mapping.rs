@@ -13,9 +13,13 @@
 //! METIS and KaHyPar on the same hypergraphs with the same core count.
 //! `SF_BENCH_MAX_SYNAPSES` limits the sizes (e.g. 200000 for a quick run);
 //! `SF_BENCH_CASES=a,b` runs only the cases whose names contain a or b.
+//! `SF_BENCH_SEEDS=N` also maps each case with N seeds of the multilevel
+//! partitioner, without and with its kicks, and prints the packets' mean,
+//! least and most.
 
 use spikeforge_mapper::conn::Conn;
-use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapOptions, Mapping};
+use spikeforge_mapper::multilevel;
+use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapOptions, Mapping, Search};
 use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, ProjectionDoc};
 use spikeforge_net::rng::SplitMix64;
 use spikeforge_net::{Network, NetworkDoc};
@@ -189,6 +193,28 @@ fn export(dir: &str, name: &str, net: &Network, spec: &HardwareSpec, greedy: &Ma
     std::fs::write(format!("{dir}/{name}.json"), meta.to_string()).unwrap();
 }
 
+/// `map` with `seeds` seeds of the multilevel partitioner, without and
+/// with its kicks: the packets per step of each mapping, as mean, least
+/// and most (the default seed is the first).
+fn seed_spread(case: &str, net: &Network, spec: &HardwareSpec, seeds: u64) {
+    for kicks in [0, multilevel::KICKS] {
+        let t = Instant::now();
+        let packets: Vec<f64> = (0..seeds)
+            .map(|s| {
+                let search = Search { seed: multilevel::SEED ^ s.wrapping_mul(0x9E37_79B9_7F4A_7C15), kicks };
+                let opts = MapOptions { search, ..MapOptions::new(Algorithm::Multilevel) };
+                map(net, spec, &opts).expect("fits").report.packets_per_step
+            })
+            .collect();
+        let mean = packets.iter().sum::<f64>() / seeds as f64;
+        let (lo, hi) = packets.iter().fold((f64::INFINITY, 0.0f64), |(l, h), &x| (l.min(x), h.max(x)));
+        println!(
+            "  {case} {seeds} seeds, kicks {kicks:>2}: packets mean {mean:.0}, least {lo:.0}, most {hi:.0} ({:.3} s a mapping)",
+            t.elapsed().as_secs_f64() / seeds as f64
+        );
+    }
+}
+
 /// Peak resident memory of this process so far, MB (VmHWM).
 fn peak_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -256,6 +282,7 @@ fn main() {
         1_000_000
     });
     let export_dir = std::env::var("SF_BENCH_EXPORT").ok();
+    let seeds: u64 = std::env::var("SF_BENCH_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     if let Some(d) = &export_dir {
         std::fs::create_dir_all(d).unwrap();
     }
@@ -335,6 +362,9 @@ fn main() {
             );
             if let Some(d) = &export_dir {
                 export(d, &case, &net, &spec, &g, &m);
+            }
+            if seeds > 0 {
+                seed_spread(&case, &net, &spec, seeds);
             }
         }
     }

@@ -255,12 +255,30 @@ pub struct MapOptions {
     /// at random positions: a valid but arbitrary mapping, for testing that
     /// results never depend on the mapping.
     pub seed: Option<u64>,
+    /// The multilevel partitioner's seed and effort.
+    pub search: Search,
+}
+
+/// The multilevel partitioner's random choices and effort; the default is
+/// what `map` uses (the bench varies it to measure the spread over seeds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Search {
+    /// Seed of the matching orders, initial partitions and kicks.
+    pub seed: u64,
+    /// Rounds of kicks at the coarsest level (`multilevel::KICKS`).
+    pub kicks: usize,
+}
+
+impl Default for Search {
+    fn default() -> Search {
+        Search { seed: multilevel::SEED, kicks: multilevel::KICKS }
+    }
 }
 
 impl MapOptions {
     /// Options for an algorithm, uniform rates, no randomization.
     pub fn new(algorithm: Algorithm) -> MapOptions {
-        MapOptions { algorithm, rates: None, seed: None }
+        MapOptions { algorithm, rates: None, seed: None, search: Search::default() }
     }
 }
 
@@ -489,6 +507,7 @@ fn partition_with<'a>(
     caps: Caps,
     algorithm: Algorithm,
     seed: Option<u64>,
+    search: Search,
 ) -> Result<(State<'a>, Option<f64>), PartitionError> {
     let mut natural: Vec<u32> = conn.computed().collect();
     if let Some(seed) = seed {
@@ -505,11 +524,14 @@ fn partition_with<'a>(
     let total_n = natural.len() as u64;
     // The finest graph, built on first use and shared by every multilevel run.
     let fine = std::sync::OnceLock::new();
-    let ml_at = |k: usize, slack: f64| -> State<'a> {
+    // `compete`: the partition competes on traffic (kicks pay); without,
+    // only whether it fits at k matters (the search for fewer cores).
+    let ml_at = |k: usize, slack: f64, compete: bool| -> State<'a> {
         let cap_n = caps.neurons.min(((total_n as f64 / k as f64) * slack).ceil() as u32).max(1);
         let cap_s = caps.synapses.min(((total_s as f64 / k as f64) * slack).ceil() as u32);
         let fine = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
-        let part = multilevel::partition_fine(fine, conn, k, (cap_n, cap_s), caps.param_sets);
+        let kicks = if compete { search.kicks } else { 0 };
+        let part = multilevel::partition_seeded(fine, conn, k, (cap_n, cap_s), caps.param_sets, kicks, search.seed);
         // Repair may not open parts beyond k: k is what this candidate is for.
         State::new(conn, rate, Caps { cores: k as u32, ..caps }, part, k)
     };
@@ -538,9 +560,9 @@ fn partition_with<'a>(
         use rayon::prelude::*;
         let k = best.k;
         let tries: Vec<Result<State<'a>, PartitionError>> = if conn.in_src.len() <= 200_000 {
-            LOOSE_SLACKS.par_iter().map(|&slack| finish(ml_at(k, slack))).collect()
+            LOOSE_SLACKS.par_iter().map(|&slack| finish(ml_at(k, slack, true))).collect()
         } else {
-            LOOSE_SLACKS.iter().map(|&slack| finish(ml_at(k, slack))).collect()
+            LOOSE_SLACKS.iter().map(|&slack| finish(ml_at(k, slack, true))).collect()
         };
         tries
             .into_iter()
@@ -558,7 +580,7 @@ fn partition_with<'a>(
             return Err(too_many);
         }
         let baseline = seed.is_none().then_some(f64::NAN);
-        return finish(ml_at(caps.cores as usize, 1.01))
+        return finish(ml_at(caps.cores as usize, 1.01, false))
             .map(|st| {
                 let fewer = descend(conn, st.k, bound, &ml_at, &finish);
                 (polish(widen(fewer.unwrap_or(st))), baseline)
@@ -643,9 +665,9 @@ fn partition_with<'a>(
         // two hierarchies at once were 2/3 of the peak memory at a million
         // synapses.
         if conn.in_src.len() <= 200_000 {
-            candidates.extend(LOOSE_SLACKS.par_iter().map(|&slack| ml_at(k0, slack)).collect::<Vec<_>>());
+            candidates.extend(LOOSE_SLACKS.par_iter().map(|&slack| ml_at(k0, slack, true)).collect::<Vec<_>>());
         } else {
-            candidates.extend(LOOSE_SLACKS.iter().map(|&slack| ml_at(k0, slack)));
+            candidates.extend(LOOSE_SLACKS.iter().map(|&slack| ml_at(k0, slack, true)));
         }
     }
     let results: Vec<Result<State<'a>, PartitionError>> = candidates.into_par_iter().map(finish).collect();
@@ -705,13 +727,13 @@ fn descend<'a>(
     conn: &Conn,
     hi: usize,
     bound: usize,
-    ml_at: &(dyn Fn(usize, f64) -> State<'a> + Sync),
+    ml_at: &(dyn Fn(usize, f64, bool) -> State<'a> + Sync),
     finish: &(dyn Fn(State<'a>) -> Result<State<'a>, PartitionError> + Sync),
 ) -> Option<State<'a>> {
     // Each try is a multilevel partition and a repair: fewer on large networks.
     let large = conn.in_src.len() > 200_000;
     let max_tries = if large { 2 } else { 4 };
-    let try_at = |k: usize| finish(ml_at(k, 1.01)).ok().filter(|st| st.k <= k);
+    let try_at = |k: usize| finish(ml_at(k, 1.01, false)).ok().filter(|st| st.k <= k);
     let (mut lo, mut top, mut tries) = (bound.max(1), hi, 0);
     let mut best = None;
     while lo < top && tries < max_tries {
@@ -793,7 +815,7 @@ fn dense_partition<'a>(
             if algorithm == Algorithm::Greedy && !packs {
                 continue; // the greedy mapper fits only where a packing does
             }
-            let r = match partition_with(conn, rate, caps, algorithm, opts.seed) {
+            let r = match partition_with(conn, rate, caps, algorithm, opts.seed, opts.search) {
                 Ok(r) => r,
                 Err(PartitionError::TooManyCores { .. }) => {
                     short_of_cores = true;
@@ -877,7 +899,7 @@ pub fn map_with(
     };
     let mut caps = Caps::of(spec);
     progress.stage(&format!("partitioning {} neurons, {} synapses", conn.n, conn.in_src.len()), None);
-    let (st, baseline) = match partition_with(&conn, &rate, caps, opts.algorithm, opts.seed) {
+    let (st, baseline) = match partition_with(&conn, &rate, caps, opts.algorithm, opts.seed, opts.search) {
         Ok(r) => r,
         // Two synapses a word help when synapse entries are short, not routes.
         Err(e @ (PartitionError::Routes { .. } | PartitionError::InputRoutes { .. })) => {
@@ -894,7 +916,8 @@ pub fn map_with(
     let greedy_traffic = match baseline {
         Some(t) => t,
         // A seeded (random) mapping: the baseline is the unseeded greedy packing.
-        None => partition_with(&conn, &rate, caps, Algorithm::Greedy, None).map_or(f64::NAN, |(g, _)| g.traffic()),
+        None => partition_with(&conn, &rate, caps, Algorithm::Greedy, None, opts.search)
+            .map_or(f64::NAN, |(g, _)| g.traffic()),
     };
 
     // Placement.
