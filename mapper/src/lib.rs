@@ -31,6 +31,7 @@ pub use spikeforge_hw::spec;
 use conn::Conn;
 use image::{CoreImage, HostImage, Images, ParamEntry, RouteEntry, SynapseEntry};
 pub use load::{LoadedMapping, MapLoadError, PlacedPopulation};
+use multilevel::Effort;
 use partition::{Caps, PartitionError, State, NONE};
 use serde::{Deserialize, Serialize};
 pub use spec::{HardwareSpec, Interconnect};
@@ -524,14 +525,14 @@ fn partition_with<'a>(
     let total_n = natural.len() as u64;
     // The finest graph, built on first use and shared by every multilevel run.
     let fine = std::sync::OnceLock::new();
-    // `compete`: the partition competes on traffic (kicks pay); without,
-    // only whether it fits at k matters (the search for fewer cores).
+    // `compete`: the partition competes on traffic; without, only whether
+    // it fits at k matters (the search for fewer cores).
     let ml_at = |k: usize, slack: f64, compete: bool| -> State<'a> {
         let cap_n = caps.neurons.min(((total_n as f64 / k as f64) * slack).ceil() as u32).max(1);
         let cap_s = caps.synapses.min(((total_s as f64 / k as f64) * slack).ceil() as u32);
         let fine = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
-        let kicks = if compete { search.kicks } else { 0 };
-        let part = multilevel::partition_seeded(fine, conn, k, (cap_n, cap_s), caps.param_sets, kicks, search.seed);
+        let effort = if compete { Effort::Traffic { kicks: search.kicks } } else { Effort::Fit };
+        let part = multilevel::partition_seeded(fine, conn, k, (cap_n, cap_s), caps.param_sets, effort, search.seed);
         // Repair may not open parts beyond k: k is what this candidate is for.
         State::new(conn, rate, Caps { cores: k as u32, ..caps }, part, k)
     };

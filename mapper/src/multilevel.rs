@@ -1050,6 +1050,51 @@ pub struct Fine {
     /// The nets, when rating on them is affordable ([`within_budget`]).
     h: Option<Hyper>,
     verts: Vec<u32>,
+    /// The hierarchies built so far, by part count and seed; each built
+    /// once, also when two partitions ask for it at the same time.
+    hierarchies: std::sync::Mutex<Vec<((usize, u64), std::sync::Arc<std::sync::OnceLock<Hierarchy>>)>>,
+}
+
+/// A coarsening hierarchy with what the partitions take from it.
+struct Hierarchy {
+    levels: Levels,
+    /// The coarsest level's nets with identical ones merged.
+    merged: Option<Hyper>,
+    /// The seed after the coarsening's draws.
+    seed: u64,
+}
+
+impl Fine {
+    /// The coarsening hierarchy for `k` parts and `seed` (built on first
+    /// use). The cluster weight limit is a quarter of an even split's
+    /// share, whatever the balance: the partitions at one k and several
+    /// balances share it.
+    fn hierarchy(&self, conn: &Conn, k: usize, seed: u64) -> std::sync::Arc<std::sync::OnceLock<Hierarchy>> {
+        let cell = {
+            let mut all = self.hierarchies.lock().unwrap_or_else(|e| e.into_inner());
+            match all.iter().find(|(key, _)| *key == (k, seed)) {
+                Some((_, c)) => c.clone(),
+                None => {
+                    let c = std::sync::Arc::new(std::sync::OnceLock::new());
+                    all.push(((k, seed), c.clone()));
+                    c
+                }
+            }
+        };
+        cell.get_or_init(|| {
+            let parts = k.max(1) as u64;
+            let (total_n, total_s) = self.g.vw.iter().fold((0u64, 0u64), |(n, s), w| (n + w.0 as u64, s + w.1 as u64));
+            let max_fanin = conn.fanin.iter().copied().max().unwrap_or(1);
+            let max_w =
+                ((total_n.div_ceil(parts) / 4).max(1) as u32, ((total_s.div_ceil(parts) / 4) as u32).max(max_fanin));
+            let target = (20 * k).max(64);
+            let mut seed = seed;
+            let levels = Levels::build(self, max_w, target, None, &mut seed);
+            let merged = levels.hypers.last().unwrap_or(&self.h).as_ref().map(Hyper::merged);
+            Hierarchy { levels, merged, seed }
+        });
+        cell
+    }
 }
 
 /// The neuron graph of `conn` ([`Fine`]); `sets`: track parameter sets
@@ -1063,7 +1108,7 @@ pub fn prepare(conn: &Conn, rate: &[f64], sets: bool) -> Fine {
     let g = build(conn, rate, &verts, &vid, sets);
     let sizes = (0..conn.n as u32).map(|s| conn.targets(s).len() + !conn.is_input[s as usize] as usize);
     let h = within_budget(sizes).then(|| Hyper::of(conn, rate, &vid, verts.len()));
-    Fine { g, h, verts }
+    Fine { g, h, verts, hierarchies: std::sync::Mutex::new(Vec::new()) }
 }
 
 /// Partitions the computed neurons into `k` parts with per-part capacity
@@ -1071,15 +1116,34 @@ pub fn prepare(conn: &Conn, rate: &[f64], sets: bool) -> Fine {
 /// sets per part. Returns a part per global id (`u32::MAX` for inputs).
 pub fn partition(conn: &Conn, rate: &[f64], k: usize, cap: (u32, u32), param_sets: u32) -> Vec<u32> {
     let fine = prepare(conn, rate, conn.sets > param_sets);
-    partition_fine(&fine, conn, k, cap, param_sets, KICKS)
+    partition_fine(&fine, conn, k, cap, param_sets, Effort::Traffic { kicks: KICKS })
 }
 
 /// [`partition`] on a prepared graph (made with `sets` = the network has
-/// more parameter sets than `param_sets`), with `kicks` rounds of
-/// [`kick_and_search`] on the coarsest level (0 where only fitting
-/// matters, as in the search for fewer cores).
-pub fn partition_fine(fine: &Fine, conn: &Conn, k: usize, cap: (u32, u32), param_sets: u32, kicks: usize) -> Vec<u32> {
-    partition_seeded(fine, conn, k, cap, param_sets, kicks, SEED)
+/// more parameter sets than `param_sets`), searching with `effort`.
+pub fn partition_fine(
+    fine: &Fine,
+    conn: &Conn,
+    k: usize,
+    cap: (u32, u32),
+    param_sets: u32,
+    effort: Effort,
+) -> Vec<u32> {
+    partition_seeded(fine, conn, k, cap, param_sets, effort, SEED)
+}
+
+/// How hard a partition searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effort {
+    /// Only whether it fits at its part count matters (the search for
+    /// fewer cores): [`INITIAL_RUNS_FIT`] initial partitions, no kicks.
+    Fit,
+    /// It competes on traffic: every initial partition and `kicks` rounds
+    /// of [`kick_and_search`].
+    Traffic {
+        /// Rounds of kicks ([`KICKS`] by default).
+        kicks: usize,
+    },
 }
 
 /// The seed of [`partition_fine`]'s random choices (matching orders,
@@ -1094,20 +1158,18 @@ pub fn partition_seeded(
     k: usize,
     cap: (u32, u32),
     param_sets: u32,
-    kicks: usize,
+    effort: Effort,
     seed: u64,
 ) -> Vec<u32> {
     let mut out = vec![u32::MAX; conn.n];
     if fine.verts.is_empty() || k == 0 {
         return out;
     }
-    let max_w = ((cap.0 / 4).max(1), (cap.1 / 4).max(conn.fanin.iter().copied().max().unwrap_or(1)));
-    let target = (20 * k).max(64);
-    let mut seed = seed;
-    let levels = Levels::build(fine, max_w, target, None, &mut seed);
+    let cell = fine.hierarchy(conn, k, seed);
+    let Hierarchy { levels, merged, seed } = cell.get().expect("built by Fine::hierarchy");
+    let (mut seed, max_w, target) = (*seed, levels.max_w, levels.target);
     let top = levels.coarse.last().unwrap_or(&fine.g);
     let top_h = levels.hypers.last().unwrap_or(&fine.h).as_ref();
-    let merged = top_h.map(Hyper::merged);
     // Several initial partitions of the coarsest graph (it is small): the
     // first seeded heaviest vertex first (more even parts), the others in
     // shuffled orders; each refined, the least traffic kept.
@@ -1117,6 +1179,10 @@ pub fn partition_seeded(
     let mut best = f64::INFINITY;
     // Without coarse levels each run refines the whole network: fewer.
     let runs = if levels.maps.is_empty() { INITIAL_RUNS_UNCOARSENED } else { INITIAL_RUNS };
+    let (runs, kicks) = match effort {
+        Effort::Fit => (runs.min(INITIAL_RUNS_FIT), 0),
+        Effort::Traffic { kicks } => (runs, kicks),
+    };
     for run in 0..runs {
         let seeds = if run == 0 { by_weight.clone() } else { shuffled(top.n(), seed ^ run as u64) };
         let mut p = initial(top, k, cap, param_sets, &seeds);
@@ -1277,6 +1343,9 @@ const V_CYCLE_MAX_SYNAPSES: usize = 20_000;
 
 /// A coarsening hierarchy of the finest graph.
 struct Levels {
+    /// The cluster weight limit and target size it was built with.
+    max_w: W,
+    target: usize,
     /// `coarse[i]` is level i + 1.
     coarse: Vec<Graph>,
     /// `maps[i]` maps level i's vertices to level i + 1's.
@@ -1290,7 +1359,7 @@ impl Levels {
     /// Coarsens until `target` vertices or no progress; with `within`, only
     /// vertices of the same part join.
     fn build(fine: &Fine, max_w: W, target: usize, within: Option<&[u32]>, seed: &mut u64) -> Levels {
-        let mut l = Levels { coarse: Vec::new(), maps: Vec::new(), hypers: Vec::new() };
+        let mut l = Levels { max_w, target, coarse: Vec::new(), maps: Vec::new(), hypers: Vec::new() };
         let mut within: Option<Vec<u32>> = within.map(|p| p.to_vec());
         loop {
             let g = l.coarse.last().unwrap_or(&fine.g);
@@ -1335,6 +1404,11 @@ impl Levels {
 
 /// Initial partitions tried at the coarsest level.
 const INITIAL_RUNS: usize = 24;
+/// Initial partitions of a partition that only has to fit ([`Effort::Fit`]):
+/// on the converted CNN, whose search for fewer cores makes four such
+/// partitions, 8 instead of 24 took the mapping from about 0.69 to 0.54 s
+/// (medians of six runs) for the same packets on every bench network.
+const INITIAL_RUNS_FIT: usize = 8;
 /// Initial partitions of a network too small to coarsen (each refines the
 /// whole network): on the 10k random bench networks 24 took about a
 /// fifth more time than 16 for no fewer packets (docs/benchmarks.md).
