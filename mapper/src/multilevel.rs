@@ -1052,8 +1052,11 @@ pub struct Fine {
     verts: Vec<u32>,
     /// The hierarchies built so far, by part count and seed; each built
     /// once, also when two partitions ask for it at the same time.
-    hierarchies: std::sync::Mutex<Vec<((usize, u64), std::sync::Arc<std::sync::OnceLock<Hierarchy>>)>>,
+    hierarchies: std::sync::Mutex<Vec<((usize, u64), Shared)>>,
 }
+
+/// A hierarchy cell that several partitions may wait on.
+type Shared = std::sync::Arc<std::sync::OnceLock<Hierarchy>>;
 
 /// A coarsening hierarchy with what the partitions take from it.
 struct Hierarchy {
@@ -1069,7 +1072,7 @@ impl Fine {
     /// use). The cluster weight limit is a quarter of an even split's
     /// share, whatever the balance: the partitions at one k and several
     /// balances share it.
-    fn hierarchy(&self, conn: &Conn, k: usize, seed: u64) -> std::sync::Arc<std::sync::OnceLock<Hierarchy>> {
+    fn hierarchy(&self, conn: &Conn, k: usize, seed: u64) -> Shared {
         let cell = {
             let mut all = self.hierarchies.lock().unwrap_or_else(|e| e.into_inner());
             match all.iter().find(|(key, _)| *key == (k, seed)) {
