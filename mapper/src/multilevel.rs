@@ -1078,6 +1078,12 @@ impl Fine {
             match all.iter().find(|(key, _)| *key == (k, seed)) {
                 Some((_, c)) => c.clone(),
                 None => {
+                    // Two at most (the two partitions that run at once):
+                    // the search for fewer cores moves on to other counts,
+                    // and a million synapses' hierarchy is tens of MB.
+                    if all.len() >= 2 {
+                        all.remove(0);
+                    }
                     let c = std::sync::Arc::new(std::sync::OnceLock::new());
                     all.push(((k, seed), c.clone()));
                     c
