@@ -930,7 +930,13 @@ fn fm_hyper_with(
     // networks, where most moves touch nets that change their gains, an
     // unbounded search costs seconds for a percent.
     let local = h.pins.len() <= FM_LOCAL_PINS_PER_NET * h.w.len().max(1);
-    let per_pin = if local { FM_WORK_PER_PIN_LOCAL } else { FM_WORK_PER_PIN };
+    let per_pin = if local {
+        FM_WORK_PER_PIN_LOCAL
+    } else if h.pins.len() > FM_LARGE_PINS {
+        FM_WORK_PER_PIN_LARGE
+    } else {
+        FM_WORK_PER_PIN
+    };
     let (mut work, budget) = (0u64, per_pin * h.pins.len() as u64);
     for _ in 0..passes {
         if work > budget {
@@ -1428,6 +1434,17 @@ const FM_PASSES: usize = 3;
 const FM_PATIENCE: usize = 100;
 /// [`fm_hyper`]'s work limit per level: net visits per pin of the level.
 const FM_WORK_PER_PIN: u64 = 40;
+/// The limit on levels of more than [`FM_LARGE_PINS`] pins that are not
+/// locally connected. On the random 100k bench network, 40 / 100 / 250 /
+/// 500 / 1,000 visits per pin gave 24,526 / 24,553 / 23,922 / 23,866 /
+/// 23,857 packets in 0.54 / 0.57 / 0.68 / 0.75 / 0.82 s (the mean of 4
+/// seeds 24,582 -> 23,949 at 250); on the 10k networks the longer search
+/// costs up to half the mapping time more, against a KaHyPar that takes
+/// only tenths of a second there, so small levels keep
+/// [`FM_WORK_PER_PIN`].
+const FM_WORK_PER_PIN_LARGE: u64 = 250;
+/// See [`FM_WORK_PER_PIN_LARGE`].
+const FM_LARGE_PINS: usize = 20_000;
 /// The limit on levels whose nets have at most [`FM_LOCAL_PINS_PER_NET`]
 /// pins on average (locally connected networks), where a longer search
 /// pays: `cargo bench -p spikeforge-mapper` (docs/benchmarks.md).
