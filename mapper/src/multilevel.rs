@@ -737,6 +737,13 @@ impl<'h> HyperGains<'h> {
         HyperGains { h, k, phi, to, leave, total }
     }
 
+    /// Σ over nets of weight × parts spanned, read off the nets' part lists
+    /// (each holds the parts with pins of the net; emptied entries are
+    /// removed).
+    fn traffic(&self) -> f64 {
+        self.phi.iter().zip(&self.h.w).map(|(c, &w)| w as f64 * c.len() as f64).sum()
+    }
+
     /// The pin of net `e` in part `p` other than `v` (the net has exactly one).
     fn other_pin(&self, e: usize, p: u32, v: usize, part: &[u32]) -> usize {
         self.h.pins(e).iter().map(|&u| u as usize).find(|&u| u != v && part[u] == p).expect("the net has a pin there")
@@ -809,10 +816,7 @@ impl Gains for HyperGains<'_> {
 /// Returns Σ over nets of weight × parts spanned (the (λ−1) objective up
 /// to a constant), read off the nets' part lists.
 fn refine_hyper(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W, cap_sets: u32, passes: usize) -> f64 {
-    let gains = refine_hyper_gains(g, h, part, k, cap, cap_sets, passes);
-    // Each list holds the parts with pins of the net (emptied entries are
-    // removed).
-    gains.phi.iter().zip(&h.w).map(|(c, &w)| w as f64 * c.len() as f64).sum()
+    refine_hyper_gains(g, h, part, k, cap, cap_sets, passes).traffic()
 }
 
 /// [`refine_hyper`], returning its gain cache (up to date with `part`).
@@ -1131,42 +1135,31 @@ pub fn prepare(conn: &Conn, rate: &[f64], sets: bool) -> Fine {
 /// sets per part. Returns a part per global id (`u32::MAX` for inputs).
 pub fn partition(conn: &Conn, rate: &[f64], k: usize, cap: (u32, u32), param_sets: u32) -> Vec<u32> {
     let fine = prepare(conn, rate, conn.sets > param_sets);
-    partition_fine(&fine, conn, k, cap, param_sets, Effort::Traffic { kicks: KICKS })
-}
-
-/// [`partition`] on a prepared graph (made with `sets` = the network has
-/// more parameter sets than `param_sets`), searching with `effort`.
-pub fn partition_fine(
-    fine: &Fine,
-    conn: &Conn,
-    k: usize,
-    cap: (u32, u32),
-    param_sets: u32,
-    effort: Effort,
-) -> Vec<u32> {
-    partition_seeded(fine, conn, k, cap, param_sets, effort, SEED)
+    partition_seeded(&fine, conn, k, cap, param_sets, Effort::Traffic { kicks: KICKS }, SEED)
 }
 
 /// How hard a partition searches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effort {
     /// Only whether it fits at its part count matters (the search for
-    /// fewer cores): [`INITIAL_RUNS_FIT`] initial partitions, no kicks.
+    /// fewer cores): `INITIAL_RUNS_FIT` initial partitions, no kicks.
     Fit,
     /// It competes on traffic: every initial partition and `kicks` rounds
-    /// of [`kick_and_search`].
+    /// of kicks (`kick_and_search`).
     Traffic {
         /// Rounds of kicks ([`KICKS`] by default).
         kicks: usize,
     },
 }
 
-/// The seed of [`partition_fine`]'s random choices (matching orders,
-/// initial partitions, kicks).
+/// The default seed of [`partition_seeded`]'s random choices (matching
+/// orders, initial partitions, kicks).
 pub const SEED: u64 = 0x2545_F491_4F6C_DD1D;
 
-/// [`partition_fine`] with another `seed`: the bench measures the spread of
-/// the partitions' traffic over seeds with it.
+/// [`partition`] on a prepared graph (made with `sets` = the network has
+/// more parameter sets than `param_sets`), searching with `effort` and
+/// drawing from `seed` ([`SEED`] by default; the bench measures the spread
+/// of the traffic over seeds).
 pub fn partition_seeded(
     fine: &Fine,
     conn: &Conn,
@@ -1284,7 +1277,7 @@ fn kick_and_search(
         kick(g, &mut p, k, cap, cap_sets, n / KICK_SHARE, rng);
         let mut gains = refine_hyper_gains(g, h, &mut p, k, cap, cap_sets, 8);
         fm_hyper_with(g, h, &mut p, k, cap, cap_sets, FM_PASSES, FM_PATIENCE, &mut gains);
-        let c: f64 = gains.phi.iter().zip(&h.w).map(|(c, &w)| w as f64 * c.len() as f64).sum();
+        let c = gains.traffic();
         if c < cost {
             (*part, cost) = (p, c);
         }
@@ -1329,12 +1322,12 @@ fn kick(
     made
 }
 
-/// Rounds of [`kick_and_search`] for the partitions that compete on
-/// traffic, on networks of at most [`V_CYCLE_MAX_SYNAPSES`] synapses and
-/// on locally connected ones ([`Hyper::local`]). Measured over 5 seeds on
+/// Rounds of `kick_and_search` for the partitions that compete on
+/// traffic, on networks of at most `V_CYCLE_MAX_SYNAPSES` synapses and
+/// on locally connected ones (`Hyper::local`). Measured over 5 seeds on
 /// the bench networks (docs/benchmarks.md, "Mapper: kicks at the coarsest
 /// level"): the 3-D grid's mean 5,123 -> 4,978 packets, the 2-D local
-/// networks' -5.4% and -1.5%, the random recurrent 10k network's -2.1%;
+/// networks' -5.4% and -1.5%, the random recurrent 10k network's -1.8%;
 /// on the larger random, scale-free and converted CNN networks they gained
 /// nothing or lost up to 0.5%, for up to 40% more time, so they do not run
 /// there. 32 and 64 rounds were not better on every network.
