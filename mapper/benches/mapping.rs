@@ -15,7 +15,10 @@
 //! `SF_BENCH_CASES=a,b` runs only the cases whose names contain a or b.
 //! `SF_BENCH_SEEDS=N` also maps each case with N seeds of the multilevel
 //! partitioner, without and with its kicks, and prints the packets' mean,
-//! least and most.
+//! least and most. `SF_BENCH_REPEAT=N` maps each case N more times with
+//! the default options and prints the median time: the steady state, as a
+//! partitioner called in a loop (compare_partitioners.py times KaHyPar so)
+//! sees it, next to the first mapping of the process in the table.
 
 use spikeforge_mapper::conn::Conn;
 use spikeforge_mapper::multilevel;
@@ -196,6 +199,21 @@ fn export(dir: &str, name: &str, net: &Network, spec: &HardwareSpec, greedy: &Ma
 /// `map` with `seeds` seeds of the multilevel partitioner, without and
 /// with its kicks: the packets per step of each mapping, as mean, least
 /// and most (the default seed is the first).
+/// `n` more multilevel mappings with the default options: their median
+/// time against the first one's (`first`), which includes the process's
+/// first allocations and the start of the thread pool.
+fn repeated(case: &str, net: &Network, spec: &HardwareSpec, n: usize, first: f64) {
+    let mut times: Vec<f64> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            map(net, spec, &MapOptions::new(Algorithm::Multilevel)).expect("fits");
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!("  {case} repeated {n} times: median {:.3} s a mapping (the first: {first:.3} s)", times[n / 2]);
+}
+
 fn seed_spread(case: &str, net: &Network, spec: &HardwareSpec, seeds: u64) {
     for kicks in [0, multilevel::KICKS] {
         let t = Instant::now();
@@ -283,6 +301,7 @@ fn main() {
     });
     let export_dir = std::env::var("SF_BENCH_EXPORT").ok();
     let seeds: u64 = std::env::var("SF_BENCH_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let repeat: usize = std::env::var("SF_BENCH_REPEAT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     if let Some(d) = &export_dir {
         std::fs::create_dir_all(d).unwrap();
     }
@@ -362,6 +381,9 @@ fn main() {
             );
             if let Some(d) = &export_dir {
                 export(d, &case, &net, &spec, &g, &m);
+            }
+            if repeat > 0 {
+                repeated(&case, &net, &spec, repeat, tm);
             }
             if seeds > 0 {
                 seed_spread(&case, &net, &spec, seeds);
