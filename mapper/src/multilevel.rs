@@ -1378,7 +1378,7 @@ const V_CYCLE_MAX_SYNAPSES: usize = 20_000;
 /// a cycle is cheap, and boundaries between clusters move. Mean of 5 seeds:
 /// the 3-D grid 4,978 → 4,934 packets, local2d 100k 4,435 → 4,394, for
 /// 1.25x and 1.2x the time (docs/benchmarks.md, "Mapper: V-cycles on large
-/// local networks"); 4 or 8 cycles gained at most 0.8% more for 1.4-2x.
+/// local networks"); 4 or 8 cycles gained at most 0.8% more for 1.4-2.1x the time.
 const V_CYCLES_LOCAL: usize = 2;
 
 /// ... up to this many synapses: at a million (local2d) two cycles took the
@@ -1677,7 +1677,11 @@ mod tests {
             fm_hyper(&g, &h, &mut part, k, cap, 0, FM_PASSES, FM_PATIENCE);
             let before = lambda(&h, &part);
             // Few FM passes after each kick: a kick's result is often worse.
+            let mut again = part.clone();
             kick_and_search(&g, &h, &mut part, k, cap, 0, 30, seed);
+            // Two chains on two threads, and still one answer.
+            kick_and_search(&g, &h, &mut again, k, cap, 0, 30, seed);
+            assert_eq!(part, again, "seed {seed}: the kicks depend on the threads");
             let after = lambda(&h, &part);
             assert!(after <= before, "seed {seed}: λ {before} → {after}");
             assert!(fits(&part), "seed {seed}: a kick overfilled a part");
