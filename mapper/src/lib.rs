@@ -19,6 +19,7 @@
 pub mod advice;
 pub mod arch;
 pub mod conn;
+mod flow;
 pub mod image;
 pub mod load;
 pub mod multilevel;
@@ -268,11 +269,15 @@ pub struct Search {
     pub seed: u64,
     /// Rounds of kicks at the coarsest level (`multilevel::KICKS`).
     pub kicks: usize,
+    /// Minimum-cut (flow) refinement at every level on locally connected
+    /// networks: fewer packets for about twice the mapping time (off by
+    /// default; `map --flows`).
+    pub flows: bool,
 }
 
 impl Default for Search {
     fn default() -> Search {
-        Search { seed: multilevel::SEED, kicks: multilevel::KICKS }
+        Search { seed: multilevel::SEED, kicks: multilevel::KICKS, flows: false }
     }
 }
 
@@ -531,7 +536,7 @@ fn partition_with<'a>(
         let cap_n = caps.neurons.min(((total_n as f64 / k as f64) * slack).ceil() as u32).max(1);
         let cap_s = caps.synapses.min(((total_s as f64 / k as f64) * slack).ceil() as u32);
         let fine = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
-        let effort = if compete { Effort::Traffic { kicks: search.kicks } } else { Effort::Fit };
+        let effort = if compete { Effort::Traffic { kicks: search.kicks, flows: search.flows } } else { Effort::Fit };
         let part = multilevel::partition_seeded(fine, conn, k, (cap_n, cap_s), caps.param_sets, effort, search.seed);
         // Repair may not open parts beyond k: k is what this candidate is for.
         State::new(conn, rate, Caps { cores: k as u32, ..caps }, part, k)

@@ -1135,7 +1135,7 @@ pub fn prepare(conn: &Conn, rate: &[f64], sets: bool) -> Fine {
 /// sets per part. Returns a part per global id (`u32::MAX` for inputs).
 pub fn partition(conn: &Conn, rate: &[f64], k: usize, cap: (u32, u32), param_sets: u32) -> Vec<u32> {
     let fine = prepare(conn, rate, conn.sets > param_sets);
-    partition_seeded(&fine, conn, k, cap, param_sets, Effort::Traffic { kicks: KICKS }, SEED)
+    partition_seeded(&fine, conn, k, cap, param_sets, Effort::Traffic { kicks: KICKS, flows: false }, SEED)
 }
 
 /// How hard a partition searches.
@@ -1149,6 +1149,10 @@ pub enum Effort {
     Traffic {
         /// Rounds of kicks ([`KICKS`] by default).
         kicks: usize,
+        /// Minimum-cut refinement between pairs of parts at every level
+        /// ([`flow_refine`]) on locally connected networks, in place of
+        /// their V-cycles: fewer packets for about twice the time.
+        flows: bool,
     },
 }
 
@@ -1189,7 +1193,7 @@ pub fn partition_seeded(
     let runs = if levels.maps.is_empty() { INITIAL_RUNS_UNCOARSENED } else { INITIAL_RUNS };
     let (runs, kicks) = match effort {
         Effort::Fit => (runs.min(INITIAL_RUNS_FIT), 0),
-        Effort::Traffic { kicks } => (runs, kicks),
+        Effort::Traffic { kicks, .. } => (runs, kicks),
     };
     for run in 0..runs {
         let seeds = if run == 0 { by_weight.clone() } else { shuffled(top.n(), seed ^ run as u64) };
@@ -1213,7 +1217,9 @@ pub fn partition_seeded(
     if let (Some(h), true) = (&merged, small || fine.h.as_ref().is_some_and(Hyper::local)) {
         kick_and_search(top, h, &mut part, k, cap, param_sets, kicks, seed);
     }
-    let mut part = levels.uncoarsen(fine, part, k, cap, param_sets);
+    let local = fine.h.as_ref().is_some_and(Hyper::local);
+    let flows = matches!(effort, Effort::Traffic { flows: true, .. }) && local;
+    let mut part = levels.uncoarsen(fine, part, k, cap, param_sets, flows);
     // V-cycles: coarsen again, joining only vertices of the same part, so
     // the partition carries over to every level exactly, and refine it on
     // the way up; coarse moves escape what single-vertex moves cannot.
@@ -1221,10 +1227,9 @@ pub fn partition_seeded(
     // gains nothing from them: the same packets on every bench network,
     // 0.01 s less on the 10k local one); larger locally connected networks
     // get fewer.
-    let local = fine.h.as_ref().is_some_and(Hyper::local);
     let cycles = match effort {
         Effort::Traffic { .. } if small => V_CYCLES,
-        Effort::Traffic { .. } if local && conn.in_src.len() <= V_CYCLE_LOCAL_MAX_SYNAPSES => V_CYCLES_LOCAL,
+        Effort::Traffic { .. } if local && !flows && conn.in_src.len() <= V_CYCLE_LOCAL_MAX_SYNAPSES => V_CYCLES_LOCAL,
         _ => 0,
     };
     if let (false, Some(h)) = (levels.maps.is_empty(), &fine.h) {
@@ -1244,7 +1249,7 @@ pub fn partition_seeded(
             if let Some(h) = again.hypers.last().unwrap_or(&fine.h) {
                 refine_then_fm(top, h, &mut p, k, cap, param_sets, 4);
             }
-            let p = again.uncoarsen(fine, p, k, cap, param_sets);
+            let p = again.uncoarsen(fine, p, k, cap, param_sets, false);
             // Kept only if it carries less traffic (the nets' λ).
             let c = lambda(h, &p);
             if c < cost {
@@ -1256,6 +1261,443 @@ pub fn partition_seeded(
         out[gid as usize] = part[i];
     }
     out
+}
+
+/// Scales of the regions of [`flow_pair`], tried in turn until a minimum
+/// cut keeps both parts within their capacities: each side's region may
+/// weigh the other part's room plus this share of a part's capacity
+/// (KaHyPar-MF's adaptive α, which halves the region after an unbalanced
+/// cut; at 0 every cut fits).
+/// Measured on the 3-D grid with flows at every level (docs/benchmarks.md):
+/// 0.4 alone, pierced up to 8 times, gave the fewest packets; 0.1 and 0
+/// gained little (the room of a part within 3% balance is a few neurons).
+const FLOW_REGION_SHARES: [f64; 1] = [0.4];
+
+/// Vertices [`flow_pair`] forces to a side, one at a time, before it gives
+/// up on a pair whose minimum cuts do not fit.
+const FLOW_PIERCES: usize = 8;
+
+/// Rounds of [`flow_refine`] over all pairs of parts; a round that gains
+/// nothing ends it.
+const FLOW_ROUNDS: usize = 2;
+
+/// Nets with more pins than this are not searched through when a region
+/// grows (the network's hubs would pull the whole part in).
+const FLOW_GROW_MAX_PINS: usize = 2 * FM_LOCAL_PINS_PER_NET;
+
+/// Integer capacity of a net of weight `w` in the flow network.
+fn flow_cap(w: f32) -> i64 {
+    ((w as f64 * (1u64 << 20) as f64).round() as i64).max(1)
+}
+
+/// Flow-based refinement (KaHyPar-MF, Heuer, Sanders and Schlag 2018):
+/// for each pair of parts that share nets, heaviest first, grow a region
+/// on both sides of their boundary, solve a minimum cut of the region's
+/// nets (Lawler's network: a net is an edge of its weight between an in-
+/// and an out-node, its pins joined to both by edges no cut pays), and
+/// move the region's vertices to the side of that cut when it lowers the
+/// traffic and keeps both parts within `cap`. For a net, the cut between
+/// the two parts is exactly its (λ−1) share of them, so the cut is the
+/// objective restricted to the pair. Moves of single vertices (FM) cannot
+/// shift a whole stretch of boundary at once; a minimum cut can.
+/// Parameter sets are not tracked here (the caller skips networks whose
+/// sets bind). Returns the traffic removed (Σ w·λ).
+fn flow_refine(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W) -> f64 {
+    if k < 2 || !g.set.is_empty() {
+        return 0.0;
+    }
+    let (mut used, _) = loads(g, part, k, 0);
+    let mut scratch = FlowScratch::new(g.n(), h.w.len());
+    let mut gained = 0.0;
+    for _ in 0..FLOW_ROUNDS {
+        // The pairs of parts by the weight of the nets they share, with
+        // those nets (where the pair's boundary starts).
+        let mut pairs: std::collections::HashMap<(u32, u32), PairNets> = std::collections::HashMap::new();
+        let mut ps: Vec<u32> = Vec::new();
+        for e in 0..h.w.len() {
+            ps.clear();
+            ps.extend(h.pins(e).iter().map(|&v| part[v as usize]));
+            ps.sort_unstable();
+            ps.dedup();
+            for i in 0..ps.len() {
+                for j in i + 1..ps.len() {
+                    let entry = pairs.entry((ps[i], ps[j])).or_default();
+                    entry.0 += h.w[e] as f64;
+                    entry.1.push(e as u32);
+                }
+            }
+        }
+        let mut pairs: Vec<((u32, u32), PairNets)> = pairs.into_iter().collect();
+        pairs.sort_by(|x, y| y.1 .0.total_cmp(&x.1 .0).then(x.0.cmp(&y.0)));
+        let mut round = 0.0;
+        for ((a, b), (_, nets)) in &pairs {
+            for share in FLOW_REGION_SHARES {
+                match flow_pair(g, h, part, &mut used, cap, (*a, *b), nets, share, &mut scratch) {
+                    Some(d) => {
+                        round += d;
+                        break;
+                    }
+                    None => continue,
+                }
+            }
+        }
+        gained += round;
+        if round <= 0.0 {
+            break;
+        }
+    }
+    gained
+}
+
+/// The weight of the nets a pair of parts shares, and those nets.
+type PairNets = (f64, Vec<u32>);
+
+/// Buffers of [`flow_pair`], reused across pairs.
+struct FlowScratch {
+    flow: crate::flow::MaxFlow,
+    /// Flow node of each vertex in the current region (u32::MAX if none).
+    node: Vec<u32>,
+    /// Nets already added to the current network.
+    net_seen: Vec<bool>,
+    region: Vec<u32>,
+    nets: Vec<u32>,
+    /// The network's nets (merged): `flow_pins[i..j]` for each (i, j).
+    flow_nets: Vec<(u32, u32)>,
+    flow_pins: Vec<u32>,
+}
+
+impl FlowScratch {
+    fn new(n: usize, nets: usize) -> FlowScratch {
+        FlowScratch {
+            flow: crate::flow::MaxFlow::default(),
+            node: vec![u32::MAX; n],
+            net_seen: vec![false; nets],
+            region: Vec::new(),
+            nets: Vec::new(),
+            flow_nets: Vec::new(),
+            flow_pins: Vec::new(),
+        }
+    }
+}
+
+/// One minimum-cut step between parts `a` and `b` (see [`flow_refine`]).
+/// `Some(gain)` when done (gain ≥ 0: 0 when the cut did not improve);
+/// `None` when neither extreme minimum cut fits the capacities (try a
+/// smaller region).
+#[allow(clippy::too_many_arguments)]
+fn flow_pair(
+    g: &Graph,
+    h: &Hyper,
+    part: &mut [u32],
+    used: &mut [W],
+    cap: W,
+    (a, b): (u32, u32),
+    cut_nets: &[u32],
+    share: f64,
+    sc: &mut FlowScratch,
+) -> Option<f64> {
+    let (au, bu) = (a as usize, b as usize);
+    let extra = ((cap.0 as f64 * share) as i64, (cap.1 as f64 * share) as i64);
+    // Region of side x (moving into y) may weigh y's room plus the share.
+    let bound = |y: usize| {
+        ((cap.0 as i64 - used[y].0 as i64).max(0) + extra.0, (cap.1 as i64 - used[y].1 as i64).max(0) + extra.1)
+    };
+    let (bound_a, bound_b) = (bound(bu), bound(au));
+    // Boundary vertices: pins of nets in both parts, in net order.
+    sc.region.clear();
+    let mut seeds: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
+    for &e in cut_nets {
+        let pins = h.pins(e as usize);
+        let (mut in_a, mut in_b) = (false, false);
+        for &v in pins {
+            in_a |= part[v as usize] == a;
+            in_b |= part[v as usize] == b;
+        }
+        if in_a && in_b {
+            for &v in pins {
+                let p = part[v as usize];
+                if p == a || p == b {
+                    seeds[(p == b) as usize].push(v);
+                }
+            }
+        }
+    }
+    if seeds[0].is_empty() {
+        return Some(0.0);
+    }
+    // Grow both regions breadth first through small nets.
+    const IN_REGION: u32 = u32::MAX - 1;
+    for (side, (p, lim)) in [(a, bound_a), (b, bound_b)].into_iter().enumerate() {
+        let mut w = (0i64, 0i64);
+        let first = sc.region.len();
+        let mut queue = std::mem::take(&mut seeds[side]);
+        let mut i = 0;
+        let try_add = |v: u32, region: &mut Vec<u32>, node: &mut [u32], w: &mut (i64, i64)| -> bool {
+            let vw = g.vw[v as usize];
+            if node[v as usize] != u32::MAX || w.0 + vw.0 as i64 > lim.0 || w.1 + vw.1 as i64 > lim.1 {
+                return false;
+            }
+            *w = (w.0 + vw.0 as i64, w.1 + vw.1 as i64);
+            node[v as usize] = IN_REGION;
+            region.push(v);
+            true
+        };
+        // Seeds first (the boundary), then their neighbourhoods.
+        for &v in &queue {
+            try_add(v, &mut sc.region, &mut sc.node, &mut w);
+        }
+        queue.clear();
+        queue.extend_from_slice(&sc.region[first..]);
+        while i < queue.len() {
+            let v = queue[i] as usize;
+            i += 1;
+            for &e in &h.nets[h.vstart[v] as usize..h.vstart[v + 1] as usize] {
+                let pins = h.pins(e as usize);
+                if pins.len() > FLOW_GROW_MAX_PINS {
+                    continue;
+                }
+                for &u in pins {
+                    if part[u as usize] == p && try_add(u, &mut sc.region, &mut sc.node, &mut w) {
+                        queue.push(u);
+                    }
+                }
+            }
+        }
+    }
+    // The flow network: s = 0 (part a outside the region), t = 1 (part b
+    // outside), then one node per region vertex, then two per net.
+    let f = &mut sc.flow;
+    f.reset(2);
+    for &v in &sc.region {
+        sc.node[v as usize] = f.node();
+    }
+    let (mut old_cut, mut old_real) = (0i64, 0.0f64);
+    sc.nets.clear();
+    for &v in &sc.region {
+        for &e in &h.nets[h.vstart[v as usize] as usize..h.vstart[v as usize + 1] as usize] {
+            if !sc.net_seen[e as usize] {
+                sc.net_seen[e as usize] = true;
+                sc.nets.push(e);
+            }
+        }
+    }
+    // Each net as its flow nodes (0 and 1 for pins fixed in a or b, then
+    // the region's), sorted; nets with the same nodes are one net of their
+    // summed weight (coarse vertices share many nets).
+    let mut merged: std::collections::HashMap<Vec<u32>, i64> = std::collections::HashMap::new();
+    let mut key: Vec<u32> = Vec::new();
+    for &e in &sc.nets {
+        sc.net_seen[e as usize] = false;
+        let (mut to_s, mut to_t, mut in_a, mut in_b) = (false, false, false, false);
+        key.clear();
+        for &u in h.pins(e as usize) {
+            let p = part[u as usize];
+            if p != a && p != b {
+                continue;
+            }
+            in_a |= p == a;
+            in_b |= p == b;
+            match sc.node[u as usize] {
+                u32::MAX if p == a => to_s = true,
+                u32::MAX => to_t = true,
+                x => key.push(x),
+            }
+        }
+        // Cut whatever happens (pins fixed on both sides) or never cut.
+        if (to_s && to_t) || key.len() + usize::from(to_s) + usize::from(to_t) < 2 {
+            continue;
+        }
+        let c = flow_cap(h.w[e as usize]);
+        if in_a && in_b {
+            old_cut += c;
+            old_real += h.w[e as usize] as f64;
+        }
+        if to_s {
+            key.push(0);
+        }
+        if to_t {
+            key.push(1);
+        }
+        key.sort_unstable();
+        *merged.entry(key.clone()).or_default() += c;
+    }
+    // In a fixed order (the map's is random), so the result is repeatable.
+    let mut merged: Vec<(Vec<u32>, i64)> = merged.into_iter().collect();
+    merged.sort_unstable();
+    sc.flow_nets.clear();
+    sc.flow_pins.clear();
+    for (pins, c) in merged {
+        let first = sc.flow_pins.len() as u32;
+        sc.flow_pins.extend_from_slice(&pins);
+        sc.flow_nets.push((first, sc.flow_pins.len() as u32));
+        match pins[..] {
+            // Two pins: an edge each way (one way from s, one way to t).
+            [0, x] => f.edge(0, x, c),
+            [1, x] => f.edge(x, 1, c),
+            [x, y] => {
+                f.edge(x, y, c);
+                f.edge(y, x, c);
+            }
+            _ => {
+                let (ein, eout) = (f.node(), f.node());
+                f.edge(ein, eout, c);
+                for &x in &pins {
+                    match x {
+                        0 => f.edge(0, ein, crate::flow::INF),
+                        1 => f.edge(eout, 1, crate::flow::INF),
+                        _ => {
+                            f.edge(x, ein, crate::flow::INF);
+                            f.edge(eout, x, crate::flow::INF);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let done = |sc: &mut FlowScratch| {
+        for &v in &sc.region {
+            sc.node[v as usize] = u32::MAX;
+        }
+    };
+    // Minimum cuts, pierced towards balance (HyperFlowCutter's scheme):
+    // while neither extreme minimum cut fits, force one more vertex to a
+    // side and augment again; give up once the cut is no better than now.
+    let n_nodes = f.nodes();
+    let mut term = vec![0u8; n_nodes];
+    let mut choice: Option<Vec<bool>> = None;
+    let mut value = 0i64;
+    for _ in 0..FLOW_PIERCES {
+        value += f.run_until(0, 1, old_cut - value);
+        if value >= old_cut {
+            break;
+        }
+        let near_s = f.source_side(0);
+        let near_t = f.sink_side(1);
+        let a_max: Vec<bool> = near_t.iter().map(|&x| !x).collect();
+        let load = |on_a: &[bool]| {
+            let (mut la, mut lb) = (used[au], used[bu]);
+            for &v in &sc.region {
+                let (was_a, is_a) = (part[v as usize] == a, on_a[sc.node[v as usize] as usize]);
+                let w = g.vw[v as usize];
+                if was_a && !is_a {
+                    (la, lb) = ((la.0 - w.0, la.1 - w.1), (lb.0 + w.0, lb.1 + w.1));
+                } else if !was_a && is_a {
+                    (la, lb) = ((la.0 + w.0, la.1 + w.1), (lb.0 - w.0, lb.1 - w.1));
+                }
+            }
+            (la, lb)
+        };
+        let over = |l: W| l.0 > cap.0 || l.1 > cap.1;
+        let (min_a, max_a) = (load(&near_s), load(&a_max));
+        let fits = |l: (W, W)| !over(l.0) && !over(l.1);
+        let spread = |l: (W, W)| (l.0 .1 as i64 - l.1 .1 as i64).abs();
+        match (fits(min_a), fits(max_a)) {
+            (true, true) if spread(max_a) < spread(min_a) => {
+                choice = Some(a_max);
+                break;
+            }
+            (true, _) => {
+                choice = Some(near_s);
+                break;
+            }
+            (false, true) => {
+                choice = Some(a_max);
+                break;
+            }
+            (false, false) => {}
+        }
+        // Which vertex to force, and where: a vertex on the a-side of the
+        // smallest a-side when even that overfills a; one on the b-side
+        // of the largest when even that overfills b; otherwise one between
+        // the two (no flow added: it only picks another minimum cut).
+        let cut_pin = |on_a: &[bool], want_a: bool| -> Option<u32> {
+            sc.flow_nets.iter().find_map(|&(i, j)| {
+                let pins = &sc.flow_pins[i as usize..j as usize];
+                let (sa, sb) = (pins.iter().any(|&x| on_a[x as usize]), pins.iter().any(|&x| !on_a[x as usize]));
+                if !(sa && sb) {
+                    return None;
+                }
+                pins.iter().copied().find(|&x| x > 1 && term[x as usize] == 0 && on_a[x as usize] == want_a)
+            })
+        };
+        let (x, to_s) = if over(min_a.0) {
+            match cut_pin(&near_s, true) {
+                Some(x) => (x, false),
+                None => break,
+            }
+        } else if over(max_a.1) {
+            match cut_pin(&a_max, false) {
+                Some(x) => (x, true),
+                None => break,
+            }
+        } else {
+            match (2..2 + sc.region.len() as u32)
+                .find(|&x| a_max[x as usize] && !near_s[x as usize] && term[x as usize] == 0)
+            {
+                Some(x) => (x, true),
+                None => break,
+            }
+        };
+        if to_s {
+            term[x as usize] = 1;
+            f.edge(0, x, crate::flow::INF);
+        } else {
+            term[x as usize] = 2;
+            f.edge(x, 1, crate::flow::INF);
+        }
+    }
+    let Some(on_a) = choice else {
+        done(sc);
+        return None;
+    };
+    let moves: Vec<(u32, u32)> =
+        sc.region.iter().map(|&v| (v, if on_a[sc.node[v as usize] as usize] { a } else { b })).collect();
+    done(sc);
+    // The real (unscaled) cut after the moves, from the same nets.
+    let mut new_real = 0.0f64;
+    for &(v, to) in &moves {
+        sc.node[v as usize] = to;
+    }
+    for &e in &sc.nets {
+        let (mut in_a, mut in_b, mut fixed) = (false, false, (false, false));
+        for &u in h.pins(e as usize) {
+            let p = part[u as usize];
+            if p != a && p != b {
+                continue;
+            }
+            let q = if sc.node[u as usize] != u32::MAX {
+                sc.node[u as usize]
+            } else {
+                if p == a {
+                    fixed.0 = true;
+                } else {
+                    fixed.1 = true;
+                }
+                p
+            };
+            in_a |= q == a;
+            in_b |= q == b;
+        }
+        // Nets fixed on both sides were left out of `old_real` too.
+        if in_a && in_b && !(fixed.0 && fixed.1) {
+            new_real += h.w[e as usize] as f64;
+        }
+    }
+    for &(v, _) in &moves {
+        sc.node[v as usize] = u32::MAX;
+    }
+    if new_real >= old_real {
+        return Some(0.0);
+    }
+    for (v, to) in moves {
+        let (from, w) = (part[v as usize] as usize, g.vw[v as usize]);
+        if from != to as usize {
+            used[from] = (used[from].0 - w.0, used[from].1 - w.1);
+            used[to as usize] = (used[to as usize].0 + w.0, used[to as usize].1 + w.1);
+            part[v as usize] = to;
+        }
+    }
+    Some(old_real - new_real)
 }
 
 /// Iterated local search on the coarsest level (or on a network too small
@@ -1432,13 +1874,16 @@ impl Levels {
 
     /// Projects the coarsest level's `part` back to the finest, refining at
     /// every level.
-    fn uncoarsen(&self, fine: &Fine, mut part: Vec<u32>, k: usize, cap: W, param_sets: u32) -> Vec<u32> {
+    fn uncoarsen(&self, fine: &Fine, mut part: Vec<u32>, k: usize, cap: W, param_sets: u32, flows: bool) -> Vec<u32> {
         for i in (0..self.maps.len()).rev() {
             let (finer, fh) = if i == 0 { (&fine.g, &fine.h) } else { (&self.coarse[i - 1], &self.hypers[i - 1]) };
             let mut fp: Vec<u32> = self.maps[i].iter().map(|&c| part[c as usize]).collect();
             refine(finer, &mut fp, k, cap, param_sets, 4);
             if let Some(h) = fh {
                 refine_then_fm(finer, h, &mut fp, k, cap, param_sets, 4);
+                if flows {
+                    flow_refine(finer, h, &mut fp, k, cap);
+                }
             }
             part = fp;
         }
@@ -1708,6 +2153,31 @@ mod tests {
         assert!(after <= 1.25 * lambda(h, &clean), "λ {before} → {after}, clean {}", lambda(h, &clean));
         for p in 0..4 {
             assert!(part.iter().filter(|&&q| q == p).count() as u32 <= cap.0);
+        }
+    }
+
+    #[test]
+    fn flow_refinement_removes_the_traffic_it_reports_within_capacities() {
+        let net = conv(8, 4);
+        let conn = Conn::new(&net);
+        let rate = vec![1.0; conn.n];
+        let fine = prepare(&conn, &rate, false);
+        let h = fine.h.as_ref().expect("small nets are rated");
+        let (g, n) = (&fine.g, fine.g.n());
+        // The quadrants with every 5th neuron displaced to the next part:
+        // stretches of boundary that a minimum cut straightens.
+        let quadrant = |v: usize| ((v % 64) / 8 / 4 * 2 + (v % 8) / 4) as u32;
+        let mut part: Vec<u32> = (0..n).map(|v| if v % 5 == 0 { (quadrant(v) + 1) % 4 } else { quadrant(v) }).collect();
+        let syn: u32 = g.vw.iter().map(|w| w.1).sum();
+        let cap = ((n / 4 + 8) as u32, syn / 4 + syn / 10);
+        let before = lambda(h, &part);
+        let gain = flow_refine(g, h, &mut part, 4, cap);
+        let after = lambda(h, &part);
+        assert!(gain > 0.0, "no gain from λ {before}");
+        assert!((before - after - gain).abs() < 1e-3 * before, "λ {before} → {after}, reported gain {gain}");
+        let (used, _) = loads(g, &part, 4, 0);
+        for u in used {
+            assert!(u.0 <= cap.0 && u.1 <= cap.1, "{u:?} over {cap:?}");
         }
     }
 
