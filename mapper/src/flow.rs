@@ -2,7 +2,7 @@
 //! refinement of the multilevel partitioner (`map --flows`).
 //!
 //! Capacities are integers, so the flow is exact and every augmenting
-//! phase ends; after [`MaxFlow::run`] the residual network gives the two
+//! phase ends; after [`MaxFlow::run_until`] the residual network gives the two
 //! extreme minimum cuts: the vertices reachable from the source
 //! ([`MaxFlow::source_side`]) and those that reach the sink
 //! ([`MaxFlow::sink_side`]). The refinement picks whichever of them keeps
@@ -16,17 +16,26 @@
 /// A capacity no cut pays (the Lawler network's pin edges).
 pub const INF: i64 = i64::MAX / 4;
 
-/// A flow network built edge by edge, then solved once.
+/// A flow network built edge by edge, then solved (and solved again after
+/// more edges are added: the flow so far is kept).
 #[derive(Debug, Default)]
 pub struct MaxFlow {
     n: usize,
-    /// Edge `i` goes `from[i] -> to[i]`; `i ^ 1` is its reverse.
+    /// Edge `i` goes `from[i] -> to[i]` with residual capacity `cap[i]`
+    /// (as of the last solve); `i ^ 1` is its reverse.
     from: Vec<u32>,
     to: Vec<u32>,
     cap: Vec<i64>,
-    /// The edges leaving node `v`: `order[start[v]..start[v + 1]]`.
+    /// The residual network in CSR order, rebuilt by each solve: the arcs
+    /// leaving node `v` are `start[v]..start[v + 1]`; arc `p` goes to
+    /// `head[p]` with residual `rcap[p]`; `rev[p]` is its reverse arc.
+    /// Contiguous arcs: the solver's inner loops read no index array.
     start: Vec<u32>,
-    order: Vec<u32>,
+    head: Vec<u32>,
+    rcap: Vec<i64>,
+    rev: Vec<u32>,
+    /// The arc of each edge.
+    arc: Vec<u32>,
     level: Vec<i32>,
     next: Vec<u32>,
 }
@@ -69,6 +78,68 @@ impl MaxFlow {
     /// network is not a minimum cut's: the refinement stops there anyway
     /// (a cut that heavy gains nothing), and most pairs of parts do.
     pub fn run_until(&mut self, s: u32, t: u32, limit: i64) -> i64 {
+        self.build();
+        let (s, t) = (s as usize, t as usize);
+        let MaxFlow { start, head, rcap, rev, level, next, .. } = self;
+        let mut total = 0i64;
+        let mut path: Vec<u32> = Vec::new();
+        let mut queue: Vec<u32> = Vec::new();
+        while total < limit && levels(start, head, rcap, level, s, t, &mut queue) {
+            next.clear();
+            next.extend_from_slice(&start[..start.len() - 1]);
+            // Blocking flow by iterative depth-first search along the levels.
+            path.clear();
+            let mut v = s;
+            loop {
+                if v == t {
+                    let push = path.iter().map(|&p| rcap[p as usize]).min().unwrap_or(0);
+                    total += push;
+                    let mut cut = path.len();
+                    for (i, &p) in path.iter().enumerate() {
+                        rcap[p as usize] -= push;
+                        rcap[rev[p as usize] as usize] += push;
+                        if rcap[p as usize] == 0 && cut == path.len() {
+                            cut = i;
+                        }
+                    }
+                    if total >= limit {
+                        break;
+                    }
+                    // Back to the tail of the first saturated arc.
+                    path.truncate(cut);
+                    v = path.last().map_or(s, |&p| head[p as usize] as usize);
+                    continue;
+                }
+                let (end, lv) = (start[v + 1], level[v] + 1);
+                let mut p = next[v];
+                while p < end && (rcap[p as usize] == 0 || level[head[p as usize] as usize] != lv) {
+                    p += 1;
+                }
+                next[v] = p;
+                if p < end {
+                    path.push(p);
+                    v = head[p as usize] as usize;
+                    continue;
+                }
+                // A dead end: never visit it again in this phase.
+                level[v] = -1;
+                match path.pop() {
+                    None => break,
+                    Some(p) => {
+                        v = head[rev[p as usize] as usize] as usize;
+                        next[v] += 1;
+                    }
+                }
+            }
+        }
+        for (e, &p) in self.arc.iter().enumerate() {
+            self.cap[e] = self.rcap[p as usize];
+        }
+        total
+    }
+
+    /// The residual network in CSR order from the edge list.
+    fn build(&mut self) {
         let n = self.n;
         self.start.clear();
         self.start.resize(n + 1, 0);
@@ -78,107 +149,37 @@ impl MaxFlow {
         for v in 0..n {
             self.start[v + 1] += self.start[v];
         }
-        let mut pos: Vec<u32> = self.start[..n].to_vec();
-        self.order.clear();
-        self.order.resize(self.from.len(), 0);
-        for (i, &u) in self.from.iter().enumerate() {
-            self.order[pos[u as usize] as usize] = i as u32;
-            pos[u as usize] += 1;
+        let m = self.from.len();
+        self.next.clear();
+        self.next.extend_from_slice(&self.start[..n]);
+        self.arc.clear();
+        self.arc.extend(self.from.iter().map(|&u| {
+            let p = self.next[u as usize];
+            self.next[u as usize] += 1;
+            p
+        }));
+        self.head.clear();
+        self.head.resize(m, 0);
+        self.rcap.clear();
+        self.rcap.resize(m, 0);
+        self.rev.clear();
+        self.rev.resize(m, 0);
+        for e in 0..m {
+            let p = self.arc[e] as usize;
+            self.head[p] = self.to[e];
+            self.rcap[p] = self.cap[e];
+            self.rev[p] = self.arc[e ^ 1];
         }
-        let (s, t) = (s as usize, t as usize);
-        let mut total = 0i64;
-        let mut path: Vec<u32> = Vec::new();
-        let mut queue: Vec<u32> = Vec::new();
-        while total < limit && self.levels(s, t, &mut queue) {
-            self.next.clear();
-            self.next.extend_from_slice(&self.start[..n]);
-            // Blocking flow by iterative depth-first search along the levels.
-            path.clear();
-            let mut v = s;
-            loop {
-                if v == t {
-                    let push = path.iter().map(|&e| self.cap[e as usize]).min().unwrap_or(0);
-                    total += push;
-                    if total >= limit {
-                        for &e in &path {
-                            self.cap[e as usize] -= push;
-                            self.cap[e as usize ^ 1] += push;
-                        }
-                        return total;
-                    }
-                    let mut cut = path.len();
-                    for (i, &e) in path.iter().enumerate() {
-                        self.cap[e as usize] -= push;
-                        self.cap[e as usize ^ 1] += push;
-                        if self.cap[e as usize] == 0 && cut == path.len() {
-                            cut = i;
-                        }
-                    }
-                    // Back to the tail of the first saturated edge.
-                    path.truncate(cut);
-                    v = path.last().map_or(s, |&e| self.to[e as usize] as usize);
-                    continue;
-                }
-                let mut advanced = false;
-                while self.next[v] < self.start[v + 1] {
-                    let e = self.order[self.next[v] as usize] as usize;
-                    let u = self.to[e] as usize;
-                    if self.cap[e] > 0 && self.level[u] == self.level[v] + 1 {
-                        path.push(e as u32);
-                        v = u;
-                        advanced = true;
-                        break;
-                    }
-                    self.next[v] += 1;
-                }
-                if advanced {
-                    continue;
-                }
-                // A dead end: never visit it again in this phase.
-                self.level[v] = -1;
-                match path.pop() {
-                    None => break,
-                    Some(e) => {
-                        v = self.from[e as usize] as usize;
-                        self.next[v] += 1;
-                    }
-                }
-            }
-        }
-        total
     }
 
-    /// Breadth-first levels from `s` in the residual network; whether `t`
-    /// is reached.
-    fn levels(&mut self, s: usize, t: usize, queue: &mut Vec<u32>) -> bool {
-        self.level.clear();
-        self.level.resize(self.n, -1);
-        self.level[s] = 0;
-        queue.clear();
-        queue.push(s as u32);
-        let mut i = 0;
-        while i < queue.len() {
-            let v = queue[i] as usize;
-            i += 1;
-            for &e in &self.order[self.start[v] as usize..self.start[v + 1] as usize] {
-                let u = self.to[e as usize] as usize;
-                if self.cap[e as usize] > 0 && self.level[u] < 0 {
-                    self.level[u] = self.level[v] + 1;
-                    queue.push(u as u32);
-                }
-            }
-        }
-        self.level[t] >= 0
-    }
-
-    /// After [`MaxFlow::run`]: the nodes reachable from `s` in the residual
+    /// After a solve: the nodes reachable from `s` in the residual
     /// network (the source side of the minimum cut nearest the source).
     pub fn source_side(&self, s: u32) -> Vec<bool> {
         self.search(s, false)
     }
 
-    /// After [`MaxFlow::run`]: the nodes that reach `t` in the residual
-    /// network (the sink side of the minimum cut nearest the sink).
+    /// After a solve: the nodes that reach `t` in the residual network
+    /// (the sink side of the minimum cut nearest the sink).
     pub fn sink_side(&self, t: u32) -> Vec<bool> {
         self.search(t, true)
     }
@@ -189,12 +190,11 @@ impl MaxFlow {
         let mut stack = vec![root];
         while let Some(v) = stack.pop() {
             let v = v as usize;
-            for &e in &self.order[self.start[v] as usize..self.start[v + 1] as usize] {
-                let e = e as usize;
-                let u = self.to[e] as usize;
+            for p in self.start[v] as usize..self.start[v + 1] as usize {
+                let u = self.head[p] as usize;
                 // Forward: residual v -> u. Backward: u reaches v when the
-                // residual of u -> v (edge e ^ 1) is positive.
-                let residual = if backward { self.cap[e ^ 1] } else { self.cap[e] };
+                // residual of u -> v (the reverse arc) is positive.
+                let residual = if backward { self.rcap[self.rev[p] as usize] } else { self.rcap[p] };
                 if residual > 0 && !seen[u] {
                     seen[u] = true;
                     stack.push(u as u32);
@@ -203,6 +203,40 @@ impl MaxFlow {
         }
         seen
     }
+}
+
+/// Breadth-first levels from `s` in the residual network, up to `t`'s
+/// level (nodes beyond it are on no shortest path); whether `t` is reached.
+fn levels(
+    start: &[u32],
+    head: &[u32],
+    rcap: &[i64],
+    level: &mut Vec<i32>,
+    s: usize,
+    t: usize,
+    queue: &mut Vec<u32>,
+) -> bool {
+    level.clear();
+    level.resize(start.len() - 1, -1);
+    level[s] = 0;
+    queue.clear();
+    queue.push(s as u32);
+    let mut i = 0;
+    while i < queue.len() {
+        let v = queue[i] as usize;
+        i += 1;
+        if level[t] >= 0 && level[v] >= level[t] {
+            break;
+        }
+        for p in start[v] as usize..start[v + 1] as usize {
+            let u = head[p] as usize;
+            if rcap[p] > 0 && level[u] < 0 {
+                level[u] = level[v] + 1;
+                queue.push(u as u32);
+            }
+        }
+    }
+    level[t] >= 0
 }
 
 #[cfg(test)]
@@ -244,6 +278,16 @@ mod tests {
             };
             prop_assert_eq!(cut(&|v| near_s[v]), value);
             prop_assert_eq!(cut(&|v| !near_t[v]), value);
+            // An edge added after a solve (a pierced vertex): solving again
+            // adds to the flow so far, up to the new minimum cut.
+            let extra = (s, (n as u32 - 1) / 2, 7);
+            if extra.1 != s {
+                let mut more = edges.clone();
+                more.push(extra);
+                f.edge(extra.0, extra.1, extra.2);
+                let value2 = value + f.run(s, t);
+                prop_assert_eq!(value2, brute_min_cut(n, &more, s, t));
+            }
         }
     }
 }

@@ -1150,8 +1150,9 @@ pub enum Effort {
         /// Rounds of kicks ([`KICKS`] by default).
         kicks: usize,
         /// Minimum-cut refinement between pairs of parts at every level
-        /// ([`flow_refine`]) on locally connected networks, in place of
-        /// their V-cycles: fewer packets for about twice the time.
+        /// ([`flow_refine`]) on locally connected networks, in the first
+        /// pass and in the V-cycles: on the 3-D grid 2% fewer packets
+        /// (mean of 5 seeds) for about 4.5x the time.
         flows: bool,
     },
 }
@@ -1229,7 +1230,7 @@ pub fn partition_seeded(
     // get fewer.
     let cycles = match effort {
         Effort::Traffic { .. } if small => V_CYCLES,
-        Effort::Traffic { .. } if local && !flows && conn.in_src.len() <= V_CYCLE_LOCAL_MAX_SYNAPSES => V_CYCLES_LOCAL,
+        Effort::Traffic { .. } if local && conn.in_src.len() <= V_CYCLE_LOCAL_MAX_SYNAPSES => V_CYCLES_LOCAL,
         _ => 0,
     };
     if let (false, Some(h)) = (levels.maps.is_empty(), &fine.h) {
@@ -1249,7 +1250,7 @@ pub fn partition_seeded(
             if let Some(h) = again.hypers.last().unwrap_or(&fine.h) {
                 refine_then_fm(top, h, &mut p, k, cap, param_sets, 4);
             }
-            let p = again.uncoarsen(fine, p, k, cap, param_sets, false);
+            let p = again.uncoarsen(fine, p, k, cap, param_sets, flows);
             // Kept only if it carries less traffic (the nets' λ).
             let c = lambda(h, &p);
             if c < cost {
@@ -1263,22 +1264,24 @@ pub fn partition_seeded(
     out
 }
 
-/// Scales of the regions of [`flow_pair`], tried in turn until a minimum
-/// cut keeps both parts within their capacities: each side's region may
-/// weigh the other part's room plus this share of a part's capacity
-/// (KaHyPar-MF's adaptive α, which halves the region after an unbalanced
-/// cut; at 0 every cut fits).
-/// Measured on the 3-D grid with flows at every level (docs/benchmarks.md):
-/// 0.4 alone, pierced up to 8 times, gave the fewest packets; 0.1 and 0
-/// gained little (the room of a part within 3% balance is a few neurons).
-const FLOW_REGION_SHARES: [f64; 1] = [0.4];
+/// The size of [`flow_pair`]'s regions: each side's region may weigh the
+/// other part's room plus this share of a part's capacity (KaHyPar-MF's
+/// α·ε); the minimum cut is then pierced towards the capacities. Measured
+/// on the 3-D grid with flows at every level (docs/benchmarks.md): 0.4
+/// gave the fewest packets; 0.25 lost most of the gain, 0.6 took 1.6x
+/// the time for the same packets; regions within the room alone (0.1, 0)
+/// gained almost nothing (at 3% balance a part's room is a few neurons).
+const FLOW_REGION_SHARE: f64 = 0.4;
 
 /// Vertices [`flow_pair`] forces to a side, one at a time, before it gives
-/// up on a pair whose minimum cuts do not fit.
+/// up on a pair whose minimum cuts do not fit (4 and 16 were no better on
+/// the 3-D grid).
 const FLOW_PIERCES: usize = 8;
 
-/// Rounds of [`flow_refine`] over all pairs of parts; a round that gains
-/// nothing ends it.
+/// Rounds of [`flow_refine`]: the first over all pairs of parts, the next
+/// over the pairs of parts that changed; a round that gains nothing ends
+/// it. One round: 4,780 packets on the 3-D grid in 0.7x the time of two
+/// (4,766).
 const FLOW_ROUNDS: usize = 2;
 
 /// Nets with more pins than this are not searched through when a region
@@ -1299,9 +1302,12 @@ fn flow_cap(w: f32) -> i64 {
 /// traffic and keeps both parts within `cap`. For a net, the cut between
 /// the two parts is exactly its (λ−1) share of them, so the cut is the
 /// objective restricted to the pair. Moves of single vertices (FM) cannot
-/// shift a whole stretch of boundary at once; a minimum cut can.
-/// Parameter sets are not tracked here (the caller skips networks whose
-/// sets bind). Returns the traffic removed (Σ w·λ).
+/// shift a whole stretch of boundary at once; a minimum cut can. When
+/// the extreme minimum cuts overfill a part, vertices are forced to one
+/// side and the flow augmented again (piercing, as in HyperFlowCutter,
+/// Gottesbüren et al. 2019) until a cut fits or is no better than the
+/// current one. Runs only where parameter sets are not tracked (they do
+/// not bind). Returns the traffic removed (Σ w·λ).
 fn flow_refine(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W) -> f64 {
     if k < 2 || !g.set.is_empty() {
         return 0.0;
@@ -1309,6 +1315,7 @@ fn flow_refine(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W) -> f64 
     let (mut used, _) = loads(g, part, k, 0);
     let mut scratch = FlowScratch::new(g.n(), h.w.len());
     let mut gained = 0.0;
+    let mut active = vec![true; k];
     for _ in 0..FLOW_ROUNDS {
         // The pairs of parts by the weight of the nets they share, with
         // those nets (where the pair's boundary starts).
@@ -1330,14 +1337,16 @@ fn flow_refine(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W) -> f64 
         let mut pairs: Vec<((u32, u32), PairNets)> = pairs.into_iter().collect();
         pairs.sort_by(|x, y| y.1 .0.total_cmp(&x.1 .0).then(x.0.cmp(&y.0)));
         let mut round = 0.0;
+        let mut changed = vec![false; k];
         for ((a, b), (_, nets)) in &pairs {
-            for share in FLOW_REGION_SHARES {
-                match flow_pair(g, h, part, &mut used, cap, (*a, *b), nets, share, &mut scratch) {
-                    Some(d) => {
-                        round += d;
-                        break;
-                    }
-                    None => continue,
+            if !active[*a as usize] && !active[*b as usize] {
+                continue;
+            }
+            if let Some(d) = flow_pair(g, h, part, &mut used, cap, (*a, *b), nets, &mut scratch) {
+                if d > 0.0 {
+                    round += d;
+                    changed[*a as usize] = true;
+                    changed[*b as usize] = true;
                 }
             }
         }
@@ -1345,6 +1354,9 @@ fn flow_refine(g: &Graph, h: &Hyper, part: &mut [u32], k: usize, cap: W) -> f64 
         if round <= 0.0 {
             break;
         }
+        // The next round only on pairs of which a part changed (KaHyPar's
+        // active block scheduling).
+        active = changed;
     }
     gained
 }
@@ -1380,10 +1392,10 @@ impl FlowScratch {
     }
 }
 
-/// One minimum-cut step between parts `a` and `b` (see [`flow_refine`]).
-/// `Some(gain)` when done (gain ≥ 0: 0 when the cut did not improve);
-/// `None` when neither extreme minimum cut fits the capacities (try a
-/// smaller region).
+/// One minimum-cut step between parts `a` and `b` (see [`flow_refine`]),
+/// starting from the nets `cut_nets` that they shared: `Some(gain)` when
+/// vertices moved (gain > 0) or no cut was better (0); `None` when no
+/// better cut kept both parts within `cap` after [`FLOW_PIERCES`] pierces.
 #[allow(clippy::too_many_arguments)]
 fn flow_pair(
     g: &Graph,
@@ -1393,11 +1405,10 @@ fn flow_pair(
     cap: W,
     (a, b): (u32, u32),
     cut_nets: &[u32],
-    share: f64,
     sc: &mut FlowScratch,
 ) -> Option<f64> {
     let (au, bu) = (a as usize, b as usize);
-    let extra = ((cap.0 as f64 * share) as i64, (cap.1 as f64 * share) as i64);
+    let extra = ((cap.0 as f64 * FLOW_REGION_SHARE) as i64, (cap.1 as f64 * FLOW_REGION_SHARE) as i64);
     // Region of side x (moving into y) may weigh y's room plus the share.
     let bound = |y: usize| {
         ((cap.0 as i64 - used[y].0 as i64).max(0) + extra.0, (cap.1 as i64 - used[y].1 as i64).max(0) + extra.1)

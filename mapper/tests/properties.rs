@@ -6,7 +6,7 @@ use spikeforge_mapper::conn::Conn;
 use spikeforge_mapper::image::{Layout, ParamEntry, ParamSetEntry, SynapseWordEntry, DENSE_LANES};
 use spikeforge_mapper::pack;
 use spikeforge_mapper::partition::Caps;
-use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapError, MapOptions, Mapping};
+use spikeforge_mapper::{map, Algorithm, HardwareSpec, Interconnect, MapError, MapOptions, Mapping, Search};
 use spikeforge_net::{Network, Stimulus};
 use spikeforge_tests::{net_case, NetCase};
 use std::collections::{BTreeMap, BTreeSet};
@@ -206,6 +206,7 @@ proptest! {
         for opts in [
             MapOptions::new(Algorithm::Greedy),
             MapOptions::new(Algorithm::Multilevel),
+            MapOptions { search: Search { flows: true, ..Search::default() }, ..MapOptions::new(Algorithm::Multilevel) },
             MapOptions { seed: Some(seed), ..MapOptions::new(Algorithm::Greedy) },
         ] {
             let m = map(&net, &spec, &opts).unwrap_or_else(|e| panic!("{e}\n{case:?}\nspec {spec:?}"));
