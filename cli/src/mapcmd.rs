@@ -47,9 +47,9 @@ pub struct MapArgs {
     pub steps: Option<u32>,
     #[command(flatten)]
     pub algorithm: AlgorithmArg,
-    /// Also refine by minimum cuts between pairs of cores at every level
-    /// (multilevel, locally connected networks only): on a 3-D grid about
-    /// 2% fewer packets for about 4.5x the mapping time.
+    /// Also refine by minimum cuts between pairs of cores (multilevel,
+    /// locally connected networks only): on a 3-D grid about 2% fewer
+    /// packets for about twice the mapping time.
     #[arg(long)]
     pub flows: bool,
     /// Write mapping.json and the .hex memory images here.

@@ -269,9 +269,10 @@ pub struct Search {
     pub seed: u64,
     /// Rounds of kicks at the coarsest level (`multilevel::KICKS`).
     pub kicks: usize,
-    /// Minimum-cut (flow) refinement at every level on locally connected
-    /// networks: on the 3-D grid 2% fewer packets (mean of 5 seeds) for
-    /// about 4.5x the mapping time (off by default; `map --flows`).
+    /// Minimum-cut (flow) refinement on the finest levels of locally
+    /// connected networks: on the 3-D grid 2% fewer packets (mean of 5
+    /// seeds) for about 1.9x the mapping time (off by default; `map
+    /// --flows`).
     pub flows: bool,
 }
 
