@@ -2151,19 +2151,25 @@ mod tests {
         }
     }
 
-    #[test]
-    fn hypergraph_refinement_lowers_traffic_within_capacities() {
-        let net = conv(8, 4);
-        let conn = Conn::new(&net);
-        let rate = vec![1.0; conn.n];
-        let fine = prepare(&conn, &rate, false);
-        let h = fine.h.as_ref().expect("small nets are rated");
+    /// The fine graph of an 8x8 convolution of 4 channels, the four
+    /// quadrants of its image as parts (all channels of a position
+    /// together), and the same with every `every`-th neuron displaced to
+    /// the next part.
+    fn conv_quadrants(every: usize) -> (Fine, Vec<u32>, Vec<u32>) {
+        let conn = Conn::new(&conv(8, 4));
+        let fine = prepare(&conn, &vec![1.0; conn.n], false);
         let n = fine.g.n();
-        // The four quadrants of the image, all channels of a position
-        // together; then every 7th neuron displaced to the next part.
         let quadrant = |v: usize| ((v % 64) / 8 / 4 * 2 + (v % 8) / 4) as u32;
         let clean: Vec<u32> = (0..n).map(quadrant).collect();
-        let mut part: Vec<u32> = (0..n).map(|v| if v % 7 == 0 { (quadrant(v) + 1) % 4 } else { quadrant(v) }).collect();
+        let displaced = (0..n).map(|v| if v % every == 0 { (quadrant(v) + 1) % 4 } else { quadrant(v) }).collect();
+        (fine, clean, displaced)
+    }
+
+    #[test]
+    fn hypergraph_refinement_lowers_traffic_within_capacities() {
+        let (fine, clean, mut part) = conv_quadrants(7);
+        let h = fine.h.as_ref().expect("small nets are rated");
+        let n = fine.g.n();
         let cap = ((n / 4 + 8) as u32, u32::MAX);
         let before = lambda(h, &part);
         refine_hyper(&fine.g, h, &mut part, 4, cap, 0, 8);
@@ -2176,16 +2182,11 @@ mod tests {
 
     #[test]
     fn flow_refinement_removes_the_traffic_it_reports_within_capacities() {
-        let net = conv(8, 4);
-        let conn = Conn::new(&net);
-        let rate = vec![1.0; conn.n];
-        let fine = prepare(&conn, &rate, false);
+        // Every 5th neuron displaced: stretches of boundary that a minimum
+        // cut straightens.
+        let (fine, _, mut part) = conv_quadrants(5);
         let h = fine.h.as_ref().expect("small nets are rated");
         let (g, n) = (&fine.g, fine.g.n());
-        // The quadrants with every 5th neuron displaced to the next part:
-        // stretches of boundary that a minimum cut straightens.
-        let quadrant = |v: usize| ((v % 64) / 8 / 4 * 2 + (v % 8) / 4) as u32;
-        let mut part: Vec<u32> = (0..n).map(|v| if v % 5 == 0 { (quadrant(v) + 1) % 4 } else { quadrant(v) }).collect();
         let syn: u32 = g.vw.iter().map(|w| w.1).sum();
         let cap = ((n / 4 + 8) as u32, syn / 4 + syn / 10);
         let before = lambda(h, &part);
