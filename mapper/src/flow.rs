@@ -82,8 +82,9 @@ impl MaxFlow {
     /// terminal, grown breadth first until they touch; the path through
     /// the touching arc is augmented, the nodes cut off by saturated arcs
     /// look for a new parent in their tree or leave it, and the trees are
-    /// kept for the next path. Dinic's algorithm, which scans the whole
-    /// network in every phase, took about 1.2x as long here.
+    /// kept for the next path. With Dinic's algorithm, which scans the
+    /// whole network in every phase, mappings with flows took 1.1-1.3x as
+    /// long (docs/benchmarks.md).
     pub fn run_until(&mut self, s: u32, t: u32, limit: i64) -> i64 {
         const NONE: u32 = u32::MAX;
         const ROOT: u32 = u32::MAX - 1;

@@ -1891,8 +1891,18 @@ impl Levels {
     }
 
     /// Projects the coarsest level's `part` back to the finest, refining at
-    /// every level.
-    fn uncoarsen(&self, fine: &Fine, mut part: Vec<u32>, k: usize, cap: W, param_sets: u32, flows: bool) -> Vec<u32> {
+    /// every level. With `flows`, [`flow_refine`] runs on the finest [`FLOW_LEVELS`]
+    /// levels, and stops once a level gains nothing (the finer levels'
+    /// boundaries are that level's, refined by FM).
+    fn uncoarsen(
+        &self,
+        fine: &Fine,
+        mut part: Vec<u32>,
+        k: usize,
+        cap: W,
+        param_sets: u32,
+        mut flows: bool,
+    ) -> Vec<u32> {
         for i in (0..self.maps.len()).rev() {
             let (finer, fh) = if i == 0 { (&fine.g, &fine.h) } else { (&self.coarse[i - 1], &self.hypers[i - 1]) };
             let mut fp: Vec<u32> = self.maps[i].iter().map(|&c| part[c as usize]).collect();
@@ -1900,7 +1910,7 @@ impl Levels {
             if let Some(h) = fh {
                 refine_then_fm(finer, h, &mut fp, k, cap, param_sets, 4);
                 if flows && i < FLOW_LEVELS {
-                    flow_refine(finer, h, &mut fp, k, cap);
+                    flows = flow_refine(finer, h, &mut fp, k, cap) > 0.0;
                 }
             }
             part = fp;
