@@ -13,7 +13,9 @@
 //!    the graph is small or stops shrinking.
 //! 3. **Initial partition** of the coarsest graph into `k` parts by greedy
 //!    graph growing under balanced capacities, `INITIAL_RUNS` times from
-//!    different seeds, each refined; the least traffic is kept.
+//!    different seeds, each refined; the least traffic is kept. Large
+//!    locally connected networks instead split a finer level (160 vertices
+//!    a part) by recursive multilevel bisection, as KaHyPar does.
 //! 4. **Uncoarsening** with boundary refinement at every level: move a
 //!    vertex to the part it is most connected to (graph), then to the part
 //!    that lowers the nets' Σ w·λ most, while the balanced capacities hold;
@@ -182,6 +184,13 @@ impl Hyper {
         nets > 0
             && self.pins.len() <= FM_LOCAL_PINS_PER_NET * nets
             && (0..nets).all(|e| self.pins(e).len() <= 2 * FM_LOCAL_PINS_PER_NET)
+    }
+
+    /// Every vertex a pin of at most 2 × [`FM_LOCAL_PINS_PER_NET`] nets: no
+    /// hub that many sources reach (a scale-free network's nets are all
+    /// small, [`Hyper::local`], but its hubs are in hundreds of them).
+    fn hubless(&self) -> bool {
+        self.vstart.windows(2).all(|w| w[1] - w[0] <= 2 * FM_LOCAL_PINS_PER_NET as u32)
     }
 
     /// Nets of `conn` on the vertices `vid` (global id → vertex).
@@ -563,6 +572,143 @@ fn initial(g: &Graph, k: usize, cap: W, cap_sets: u32, by_weight: &[usize]) -> V
         }
     }
     part
+}
+
+/// The subgraph and sub-hypergraph induced by `verts` (vertex i of the
+/// result is `verts[i]`), with an isolated `dummy` vertex appended when
+/// given. Nets keep their pins inside `verts` and are dropped below two
+/// (cut-net splitting: the pins outside are already in other parts, so
+/// the (λ−1) of the whole is the sum over the bisections).
+fn induced(g: &Graph, h: &Hyper, verts: &[u32], dummy: Option<W>) -> (Graph, Hyper) {
+    let mut local = vec![u32::MAX; g.n()];
+    for (i, &v) in verts.iter().enumerate() {
+        local[v as usize] = i as u32;
+    }
+    let n = verts.len() + dummy.is_some() as usize;
+    let mut vw: Vec<W> = verts.iter().map(|&v| g.vw[v as usize]).collect();
+    vw.extend(dummy);
+    let mut edges = Vec::new();
+    for (i, &v) in verts.iter().enumerate() {
+        for (u, w) in g.neighbors(v as usize) {
+            let j = local[u];
+            if j != u32::MAX && (i as u32) < j {
+                edges.push((i as u32, j, w));
+            }
+        }
+    }
+    let sub = Graph::from_edges(vw, Vec::new(), edges);
+    let (mut start, mut pins, mut w) = (vec![0u32], Vec::new(), Vec::new());
+    let mut seen = vec![false; h.w.len()];
+    for &v in verts {
+        for &e in &h.nets[h.vstart[v as usize] as usize..h.vstart[v as usize + 1] as usize] {
+            if std::mem::replace(&mut seen[e as usize], true) {
+                continue;
+            }
+            let before = pins.len();
+            pins.extend(h.pins(e as usize).iter().map(|&p| local[p as usize]).filter(|&p| p != u32::MAX));
+            if pins.len() - before >= 2 {
+                start.push(pins.len() as u32);
+                w.push(h.w[e as usize]);
+            } else {
+                pins.truncate(before);
+            }
+        }
+    }
+    (sub, Hyper::with_incidence(start, pins, w, n))
+}
+
+/// A multilevel bisection of `g` into two parts of at most `cap` each:
+/// coarsened to 64 vertices, `INITIAL_RUNS` starts there, refined with FM
+/// on the way up (the k-way scheme at k = 2).
+fn bisect(g: Graph, h: Hyper, cap: W, seed: u64) -> Vec<u32> {
+    let n = g.n();
+    let fine = Fine { g, h: Some(h), verts: (0..n as u32).collect(), hierarchies: Default::default() };
+    let mut seed = seed;
+    let max_w = ((cap.0 / 4).max(1), (cap.1 / 4).max(1));
+    let levels = Levels::build(&fine, max_w, 64, None, &mut seed);
+    let top = levels.coarse.last().unwrap_or(&fine.g);
+    let top_h = levels.hypers.last().unwrap_or(&fine.h).as_ref();
+    let mut by_weight: Vec<usize> = (0..top.n()).collect();
+    by_weight.sort_by_key(|&v| (std::cmp::Reverse(top.vw[v].1), v));
+    let (mut part, mut best) = (Vec::new(), f64::INFINITY);
+    for run in 0..INITIAL_RUNS {
+        let seeds = if run == 0 { by_weight.clone() } else { shuffled(top.n(), seed ^ run as u64) };
+        let mut p = initial(top, 2, cap, u32::MAX, &seeds);
+        refine(top, &mut p, 2, cap, u32::MAX, 8);
+        let cost = match top_h {
+            Some(h) => refine_hyper(top, h, &mut p, 2, cap, u32::MAX, 8),
+            None => cut(top, &p),
+        };
+        if cost < best {
+            (best, part) = (cost, p);
+        }
+    }
+    if let (Some(h), true) = (top_h, levels.maps.is_empty()) {
+        fm_hyper(top, h, &mut part, 2, cap, u32::MAX, FM_PASSES, FM_PATIENCE);
+    }
+    levels.uncoarsen(&fine, part, 2, cap, u32::MAX, false)
+}
+
+/// Recursive bisection of `verts` (vertices of `g`) into parts
+/// `first..first + k`: each bisection multilevel ([`bisect`]), each side
+/// within `share` of its even split (so that `share` to the power of the
+/// depth stays within a part's capacity). An odd split balances against
+/// an isolated dummy vertex as heavy as the smaller side's missing share,
+/// so both sides keep one capacity; the dummy's side gets the fewer parts.
+#[allow(clippy::too_many_arguments)]
+fn bisect_rec(g: &Graph, h: &Hyper, verts: &[u32], k: usize, first: u32, share: f64, part: &mut [u32], seed: u64) {
+    if k <= 1 || verts.len() <= 1 {
+        for &v in verts {
+            part[v as usize] = first;
+        }
+        return;
+    }
+    let (k1, k2) = (k / 2, k - k / 2);
+    let total =
+        verts.iter().fold((0f64, 0f64), |(a, b), &v| (a + g.vw[v as usize].0 as f64, b + g.vw[v as usize].1 as f64));
+    let unit = (total.0 / k as f64, total.1 / k as f64);
+    let extra = (k2 - k1) as f64;
+    let dummy = (k1 != k2).then(|| ((unit.0 * extra).round() as u32, (unit.1 * extra).round() as u32));
+    let cap = ((unit.0 * k2 as f64 * share).ceil() as u32, (unit.1 * k2 as f64 * share).ceil() as u32);
+    let (sub, sh) = induced(g, h, verts, dummy);
+    let side = bisect(sub, sh, cap, seed);
+    let small = if dummy.is_some() { side[verts.len()] } else { 0 };
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for (i, &v) in verts.iter().enumerate() {
+        if side[i] == small {
+            a.push(v);
+        } else {
+            b.push(v);
+        }
+    }
+    let next = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    bisect_rec(g, h, &a, k1, first, share, part, next);
+    bisect_rec(g, h, &b, k2, first + k1 as u32, share, part, next ^ 0x9E37_79B9_7F4A_7C15);
+}
+
+/// The k-way partition of level `l` (0 the finest) by recursive bisection,
+/// the best of [`BISECTION_TRIES`] (each refined k-way at that level, the
+/// least traffic kept).
+#[allow(clippy::too_many_arguments)]
+fn bisection_start(g: &Graph, h: &Hyper, k: usize, cap: W, param_sets: u32, seed: u64) -> Vec<u32> {
+    // Each bisection within the same share of its even split, so that the
+    // k parts end within `cap`: share^depth = cap / even split.
+    let (tn, ts) = g.vw.iter().fold((0f64, 0f64), |(a, b), w| (a + w.0 as f64, b + w.1 as f64));
+    let room = (cap.0 as f64 / (tn / k as f64)).min(cap.1 as f64 / (ts / k as f64)).max(1.0);
+    let share = room.powf(1.0 / (k as f64).log2().ceil().max(1.0));
+    let all: Vec<u32> = (0..g.n() as u32).collect();
+    let mut best = (f64::INFINITY, Vec::new());
+    for t in 0..BISECTION_TRIES {
+        let mut p = vec![0u32; g.n()];
+        bisect_rec(g, h, &all, k, 0, share, &mut p, seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        refine(g, &mut p, k, cap, param_sets, 4);
+        refine_then_fm(g, h, &mut p, k, cap, param_sets, 4);
+        let c = lambda(h, &p);
+        if c < best.0 {
+            best = (c, p);
+        }
+    }
+    best.1
 }
 
 /// What a greedy refinement optimizes: the gain of each move.
@@ -1183,44 +1329,69 @@ pub fn partition_seeded(
     let (mut seed, max_w, target) = (*seed, levels.max_w, levels.target);
     let top = levels.coarse.last().unwrap_or(&fine.g);
     let top_h = levels.hypers.last().unwrap_or(&fine.h).as_ref();
-    // Several initial partitions of the coarsest graph (it is small): the
-    // first seeded heaviest vertex first (more even parts), the others in
-    // shuffled orders; each refined, the least traffic kept.
-    let mut by_weight: Vec<usize> = (0..top.n()).collect();
-    by_weight.sort_by_key(|&v| (std::cmp::Reverse(top.vw[v].1), v));
-    let mut part: Vec<u32> = Vec::new();
-    let mut best = f64::INFINITY;
-    // Without coarse levels each run refines the whole network: fewer.
-    let runs = if levels.maps.is_empty() { INITIAL_RUNS_UNCOARSENED } else { INITIAL_RUNS };
-    let (runs, kicks) = match effort {
-        Effort::Fit => (runs.min(INITIAL_RUNS_FIT), 0),
-        Effort::Traffic { kicks, .. } => (runs, kicks),
-    };
-    for run in 0..runs {
-        let seeds = if run == 0 { by_weight.clone() } else { shuffled(top.n(), seed ^ run as u64) };
-        let mut p = initial(top, k, cap, param_sets, &seeds);
-        refine(top, &mut p, k, cap, param_sets, 8);
-        let cost = match &merged {
-            Some(h) => refine_hyper(top, h, &mut p, k, cap, param_sets, 8),
-            None => cut(top, &p),
-        };
-        if cost < best {
-            best = cost;
-            part = p;
-        }
-    }
-    // Without coarse levels (a small network) the search below never runs:
-    // run it on the chosen initial partition.
-    if let (Some(h), true) = (top_h, levels.maps.is_empty()) {
-        fm_hyper(top, h, &mut part, k, cap, param_sets, FM_PASSES, FM_PATIENCE);
-    }
     let small = conn.in_src.len() <= V_CYCLE_MAX_SYNAPSES;
-    if let (Some(h), true) = (&merged, small || fine.h.as_ref().is_some_and(Hyper::local)) {
-        kick_and_search(top, h, &mut part, k, cap, param_sets, kicks, seed);
-    }
     let local = fine.h.as_ref().is_some_and(Hyper::local);
     let flows = matches!(effort, Effort::Traffic { flows: true, .. }) && local;
-    let mut part = levels.uncoarsen(fine, part, k, cap, param_sets, flows);
+    // Locally connected networks beyond the small ones start from a
+    // recursive bisection of a finer level ([`BISECTION_LEVEL_SIZE`]): on
+    // the 3-D grid its parts are the compact blocks a k-way growth at the
+    // coarsest level misses (docs/benchmarks.md). Small networks keep the
+    // coarsest-level search with kicks, which does better there.
+    let size = |i: usize| if i == 0 { fine.g.n() } else { levels.coarse[i - 1].n() };
+    let bisection = match effort {
+        Effort::Traffic { .. }
+            if local && !small && fine.g.set.is_empty() && fine.h.as_ref().is_some_and(Hyper::hubless) =>
+        {
+            let l = (0..=levels.maps.len()).rev().find(|&i| size(i) >= BISECTION_LEVEL_SIZE * k).unwrap_or(0);
+            let (g, h) = if l == 0 {
+                (&fine.g, fine.h.as_ref())
+            } else {
+                (&levels.coarse[l - 1], levels.hypers[l - 1].as_ref())
+            };
+            h.map(|h| (l, g, h))
+        }
+        _ => None,
+    };
+    let mut part = if let Some((l, g, h)) = bisection {
+        let p = bisection_start(g, h, k, cap, param_sets, seed);
+        levels.uncoarsen_from(fine, p, l, k, cap, param_sets, flows)
+    } else {
+        // Several initial partitions of the coarsest graph (it is small): the
+        // first seeded heaviest vertex first (more even parts), the others in
+        // shuffled orders; each refined, the least traffic kept.
+        let mut by_weight: Vec<usize> = (0..top.n()).collect();
+        by_weight.sort_by_key(|&v| (std::cmp::Reverse(top.vw[v].1), v));
+        let mut part: Vec<u32> = Vec::new();
+        let mut best = f64::INFINITY;
+        // Without coarse levels each run refines the whole network: fewer.
+        let runs = if levels.maps.is_empty() { INITIAL_RUNS_UNCOARSENED } else { INITIAL_RUNS };
+        let (runs, kicks) = match effort {
+            Effort::Fit => (runs.min(INITIAL_RUNS_FIT), 0),
+            Effort::Traffic { kicks, .. } => (runs, kicks),
+        };
+        for run in 0..runs {
+            let seeds = if run == 0 { by_weight.clone() } else { shuffled(top.n(), seed ^ run as u64) };
+            let mut p = initial(top, k, cap, param_sets, &seeds);
+            refine(top, &mut p, k, cap, param_sets, 8);
+            let cost = match &merged {
+                Some(h) => refine_hyper(top, h, &mut p, k, cap, param_sets, 8),
+                None => cut(top, &p),
+            };
+            if cost < best {
+                best = cost;
+                part = p;
+            }
+        }
+        // Without coarse levels (a small network) the search below never runs:
+        // run it on the chosen initial partition.
+        if let (Some(h), true) = (top_h, levels.maps.is_empty()) {
+            fm_hyper(top, h, &mut part, k, cap, param_sets, FM_PASSES, FM_PATIENCE);
+        }
+        if let (Some(h), true) = (&merged, small || local) {
+            kick_and_search(top, h, &mut part, k, cap, param_sets, kicks, seed);
+        }
+        levels.uncoarsen(fine, part, k, cap, param_sets, flows)
+    };
     // V-cycles: coarsen again, joining only vertices of the same part, so
     // the partition carries over to every level exactly, and refine it on
     // the way up; coarse moves escape what single-vertex moves cannot.
@@ -1894,16 +2065,24 @@ impl Levels {
     /// every level. With `flows`, [`flow_refine`] runs on the finest [`FLOW_LEVELS`]
     /// levels, and stops once a level gains nothing (the finer levels'
     /// boundaries are that level's, refined by FM).
-    fn uncoarsen(
+    fn uncoarsen(&self, fine: &Fine, part: Vec<u32>, k: usize, cap: W, param_sets: u32, flows: bool) -> Vec<u32> {
+        self.uncoarsen_from(fine, part, self.maps.len(), k, cap, param_sets, flows)
+    }
+
+    /// [`Levels::uncoarsen`] from level `from` (0 the finest) instead of
+    /// the coarsest.
+    #[allow(clippy::too_many_arguments)]
+    fn uncoarsen_from(
         &self,
         fine: &Fine,
         mut part: Vec<u32>,
+        from: usize,
         k: usize,
         cap: W,
         param_sets: u32,
         mut flows: bool,
     ) -> Vec<u32> {
-        for i in (0..self.maps.len()).rev() {
+        for i in (0..from).rev() {
             let (finer, fh) = if i == 0 { (&fine.g, &fine.h) } else { (&self.coarse[i - 1], &self.hypers[i - 1]) };
             let mut fp: Vec<u32> = self.maps[i].iter().map(|&c| part[c as usize]).collect();
             refine(finer, &mut fp, k, cap, param_sets, 4);
@@ -1918,6 +2097,17 @@ impl Levels {
         part
     }
 }
+
+/// The level where recursive bisection starts ([`bisection_start`]): the
+/// coarsest with at least this many vertices per part (KaHyPar's
+/// contraction limit, 160·k). On the 3-D grid (mean of 8 seeds, one try):
+/// 80 per part 4,910 packets, 160 4,850, 1,000 (the finest level) 4,892.
+const BISECTION_LEVEL_SIZE: usize = 160;
+
+/// Recursive bisections tried ([`bisection_start`]). On the 3-D grid
+/// (mean of 8 seeds): 1 try 4,850 packets, 2 tries 4,783, 4 tries 4,780
+/// for 1.5x the time of 2.
+const BISECTION_TRIES: usize = 2;
 
 /// Initial partitions tried at the coarsest level.
 const INITIAL_RUNS: usize = 24;
@@ -2103,6 +2293,71 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A side³ grid, each vertex's net itself and its 26 neighbours, and
+    /// the graph of the nets' stars.
+    fn grid_hyper(side: usize) -> (Graph, Hyper) {
+        let id = |x: usize, y: usize, z: usize| (z * side + y) * side + x;
+        let n = side * side * side;
+        let (mut start, mut pins, mut w, mut edges) = (vec![0u32], Vec::new(), Vec::new(), Vec::new());
+        for v in 0..n {
+            let (x, y, z) = (v % side, v / side % side, v / side / side);
+            let before = pins.len();
+            let near = |c: usize| c.saturating_sub(1)..=(c + 1).min(side - 1);
+            for c in near(z) {
+                for b in near(y) {
+                    for a in near(x) {
+                        pins.push(id(a, b, c) as u32);
+                    }
+                }
+            }
+            assert!(close_net(&mut pins, before));
+            start.push(pins.len() as u32);
+            w.push(1.0);
+            let wt = 1.0 / (pins.len() - before - 1) as f32;
+            edges.extend(pins[before..].iter().filter(|&&u| u as usize != v).map(|&u| (v as u32, u, wt)));
+        }
+        let vw = (0..n).map(|v| (1, 1 + (v % 3) as u32)).collect();
+        (Graph::from_edges(vw, Vec::new(), edges), Hyper::with_incidence(start, pins, w, n))
+    }
+
+    #[test]
+    fn induced_keeps_the_pins_inside_and_appends_the_dummy() {
+        // Nets {0,1,2}, {1,3}, {0,2,3}; vertices 0, 2 and 3 kept.
+        let h = Hyper::with_incidence(vec![0, 3, 5, 8], vec![0, 1, 2, 1, 3, 0, 2, 3], vec![1.0, 2.0, 3.0], 4);
+        let g = Graph::from_edges(vec![(1, 1); 4], Vec::new(), vec![(0, 1, 1.0), (1, 3, 1.0), (2, 3, 1.0)]);
+        let (sg, sh) = induced(&g, &h, &[0, 2, 3], Some((5, 7)));
+        assert_eq!(sg.vw, vec![(1, 1), (1, 1), (1, 1), (5, 7)]);
+        // Only the edge 2-3 has both ends inside: local 1-2.
+        assert_eq!(sg.neighbors(1).collect::<Vec<_>>(), vec![(2, 1.0)]);
+        assert_eq!(sg.neighbors(3).count(), 0, "the dummy is isolated");
+        // {1,3} keeps one pin and goes; {0,1,2} -> {0,1}; {0,2,3} -> {0,1,2}.
+        assert_eq!(
+            (0..sh.w.len()).map(|e| (sh.pins(e).to_vec(), sh.w[e])).collect::<Vec<_>>(),
+            vec![(vec![0, 1], 1.0), (vec![0, 1, 2], 3.0)]
+        );
+    }
+
+    #[test]
+    fn recursive_bisection_fills_every_part_within_capacity_and_beats_growing() {
+        // 7 parts (odd splits: the dummy) with 5% room over an even split.
+        let (g, h) = grid_hyper(12);
+        let k = 7;
+        let (tn, ts) = g.vw.iter().fold((0u32, 0u32), |(a, b), w| (a + w.0, b + w.1));
+        let cap = (tn.div_ceil(k as u32) * 105 / 100, ts.div_ceil(k as u32) * 105 / 100);
+        let part = bisection_start(&g, &h, k, cap, u32::MAX, SEED);
+        for p in 0..k as u32 {
+            let (a, b) = (0..g.n()).filter(|&v| part[v] == p).fold((0, 0), |(a, b), v| (a + g.vw[v].0, b + g.vw[v].1));
+            assert!(a > 0 && a <= cap.0 && b <= cap.1, "part {p}: {a} neurons, {b} entries over {cap:?}");
+        }
+        // The k-way growth from the heaviest vertex, refined the same way.
+        let order: Vec<usize> = (0..g.n()).collect();
+        let mut grown = initial(&g, k, cap, u32::MAX, &order);
+        refine(&g, &mut grown, k, cap, u32::MAX, 4);
+        refine_then_fm(&g, &h, &mut grown, k, cap, u32::MAX, 4);
+        let (rb, gr) = (lambda(&h, &part), lambda(&h, &grown));
+        assert!(rb < gr, "recursive bisection {rb} against growth {gr}");
     }
 
     #[test]
