@@ -697,18 +697,21 @@ fn bisection_start(g: &Graph, h: &Hyper, k: usize, cap: W, param_sets: u32, seed
     let room = (cap.0 as f64 / (tn / k as f64)).min(cap.1 as f64 / (ts / k as f64)).max(1.0);
     let share = room.powf(1.0 / (k as f64).log2().ceil().max(1.0));
     let all: Vec<u32> = (0..g.n() as u32).collect();
-    let mut best = (f64::INFINITY, Vec::new());
-    for t in 0..BISECTION_TRIES {
-        let mut p = vec![0u32; g.n()];
-        bisect_rec(g, h, &all, k, 0, share, &mut p, seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        refine(g, &mut p, k, cap, param_sets, 4);
-        refine_then_fm(g, h, &mut p, k, cap, param_sets, 4);
-        let c = lambda(h, &p);
-        if c < best.0 {
-            best = (c, p);
-        }
-    }
-    best.1
+    // The tries on rayon's threads (a core left idle by the other
+    // partitions of the mapping takes one); the first of the least traffic
+    // kept, so the answer does not depend on timing.
+    use rayon::prelude::*;
+    let tries: Vec<(f64, Vec<u32>)> = (0..BISECTION_TRIES)
+        .into_par_iter()
+        .map(|t| {
+            let mut p = vec![0u32; g.n()];
+            bisect_rec(g, h, &all, k, 0, share, &mut p, seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            refine(g, &mut p, k, cap, param_sets, 4);
+            refine_then_fm(g, h, &mut p, k, cap, param_sets, 4);
+            (lambda(h, &p), p)
+        })
+        .collect();
+    tries.into_iter().fold((f64::INFINITY, Vec::new()), |b, t| if t.0 < b.0 { t } else { b }).1
 }
 
 /// What a greedy refinement optimizes: the gain of each move.
@@ -1284,6 +1287,16 @@ pub fn partition(conn: &Conn, rate: &[f64], k: usize, cap: (u32, u32), param_set
     partition_seeded(&fine, conn, k, cap, param_sets, Effort::Traffic { kicks: KICKS, flows: false }, SEED)
 }
 
+/// Whether a partition that competes on traffic starts from a recursive
+/// bisection ([`bisection_start`]) rather than a k-way growth at the
+/// coarsest level: locally connected networks without hubs and beyond the
+/// small ones, whose parameter sets are not tracked.
+pub fn starts_by_bisection(fine: &Fine, conn: &Conn) -> bool {
+    conn.in_src.len() > V_CYCLE_MAX_SYNAPSES
+        && fine.g.set.is_empty()
+        && fine.h.as_ref().is_some_and(|h| h.local() && h.hubless())
+}
+
 /// How hard a partition searches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effort {
@@ -1339,9 +1352,7 @@ pub fn partition_seeded(
     // coarsest-level search with kicks, which does better there.
     let size = |i: usize| if i == 0 { fine.g.n() } else { levels.coarse[i - 1].n() };
     let bisection = match effort {
-        Effort::Traffic { .. }
-            if local && !small && fine.g.set.is_empty() && fine.h.as_ref().is_some_and(Hyper::hubless) =>
-        {
+        Effort::Traffic { .. } if starts_by_bisection(fine, conn) => {
             let l = (0..=levels.maps.len()).rev().find(|&i| size(i) >= BISECTION_LEVEL_SIZE * k).unwrap_or(0);
             let (g, h) = if l == 0 {
                 (&fine.g, fine.h.as_ref())
@@ -2104,9 +2115,10 @@ impl Levels {
 /// 80 per part 4,910 packets, 160 4,850, 1,000 (the finest level) 4,892.
 const BISECTION_LEVEL_SIZE: usize = 160;
 
-/// Recursive bisections tried ([`bisection_start`]). On the 3-D grid
-/// (mean of 8 seeds): 1 try 4,850 packets, 2 tries 4,783, 4 tries 4,780
-/// for 1.5x the time of 2.
+/// Recursive bisections tried ([`bisection_start`]), on rayon's threads
+/// (`map` leaves one core to them: one candidate balance there). On the
+/// 3-D grid (mean of 8 seeds): 1 try 4,850 packets, 2 tries 4,783, 4
+/// tries 4,780 for 1.5x the time of 2.
 const BISECTION_TRIES: usize = 2;
 
 /// Initial partitions tried at the coarsest level.
