@@ -124,3 +124,21 @@ fn advice_never_leaves_the_spec_limits() {
         assert!((1..=64).contains(&n), "{h}");
     }
 }
+
+#[test]
+fn a_local_network_on_many_small_cores_starts_from_bisection_and_fits() {
+    // 2,700 computed neurons, 24k synapses on cores of 47 neurons: about
+    // 60 parts, fewer than 160 vertices a part even at the finest level,
+    // so the recursive bisection splits the neurons themselves, with odd
+    // splits on the way down.
+    let net = families::local2d(30, 4, 1);
+    let s = spec(8, 8, 47, 8192, 4096, 4096);
+    let m = map(&net, &s, &MapOptions::new(Algorithm::Multilevel)).unwrap();
+    assert!(m.report.cores_used <= 64 && m.report.cores_used >= m.report.core_bound.cores);
+    assert!(m.report.packets_per_step < m.report.greedy_packets_per_step);
+    for c in &m.report.per_core {
+        assert!(c.neurons <= s.neurons_per_core && c.synapses <= s.synapses_per_core, "{c:?}");
+    }
+    let again = map(&net, &s, &MapOptions::new(Algorithm::Multilevel)).unwrap();
+    assert_eq!(again.report, m.report);
+}
