@@ -353,6 +353,9 @@ fn main() {
         cases.push(("grid3d_20".into(), Box::new(|| families::grid3d(20))));
         cases.push(("scalefree_8000".into(), Box::new(|| families::barabasi_albert(8000, 12, 1))));
         cases.push(("smallworld_8000".into(), Box::new(|| families::small_world(8000, 24, 10, 1))));
+        // The small world numbered at random: the order of the file gives
+        // the packings no ring segments (a network made elsewhere).
+        cases.push(("smallworld_shuffled_8000".into(), Box::new(|| families::small_world_shuffled(8000, 24, 10, 1))));
     }
     for path in std::env::var("SF_BENCH_NETS").unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
         let path = std::path::PathBuf::from(path);

@@ -83,6 +83,26 @@ pub fn small_world(n: usize, k: usize, p_percent: u64, seed: u64) -> Network {
     recurrent_with_inputs("small-world", n, rec, &mut rng)
 }
 
+/// [`small_world`] with the neurons numbered in a random order.
+pub fn small_world_shuffled(n: usize, k: usize, p_percent: u64, seed: u64) -> Network {
+    let mut rng = SplitMix64(seed);
+    let mut perm: Vec<i64> = (0..n as i64).collect();
+    rng.shuffle(&mut perm);
+    let half = (k / 2).max(1) as i64;
+    let mut rec = Vec::with_capacity(n * k);
+    for v in 0..n as i64 {
+        for d in 1..=half {
+            for t in [v + d, v - d] {
+                let t = if rng.below(100) < p_percent { rng.below(n as u64) as i64 } else { t.rem_euclid(n as i64) };
+                if t != v {
+                    rec.push([perm[v as usize], perm[t as usize], 1]);
+                }
+            }
+        }
+    }
+    recurrent_with_inputs("small-world", n, rec, &mut rng)
+}
+
 /// A `side`³ grid, each neuron sending to its 26 neighbours (3×3×3 without
 /// itself), numbered x fastest; the `side`² inputs drive the z = 0 plane.
 pub fn grid3d(side: usize) -> Network {
