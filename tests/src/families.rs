@@ -68,26 +68,22 @@ pub fn barabasi_albert(n: usize, m: usize, seed: u64) -> Network {
 /// with probability `p_percent`%; plus `n / 100` inputs with 10 targets.
 pub fn small_world(n: usize, k: usize, p_percent: u64, seed: u64) -> Network {
     let mut rng = SplitMix64(seed);
-    let half = (k / 2).max(1) as i64;
-    let mut rec = Vec::with_capacity(n * k);
-    for v in 0..n as i64 {
-        for d in 1..=half {
-            for t in [v + d, v - d] {
-                let t = if rng.below(100) < p_percent { rng.below(n as u64) as i64 } else { t.rem_euclid(n as i64) };
-                if t != v {
-                    rec.push([v, t, 1]);
-                }
-            }
-        }
-    }
+    let rec = ring(n, k, p_percent, &mut rng, |v| v);
     recurrent_with_inputs("small-world", n, rec, &mut rng)
 }
 
-/// [`small_world`] with the neurons numbered in a random order.
+/// [`small_world`] with the neurons numbered in a random order: the
+/// network order holds no ring segments (as in a file made elsewhere).
 pub fn small_world_shuffled(n: usize, k: usize, p_percent: u64, seed: u64) -> Network {
     let mut rng = SplitMix64(seed);
     let mut perm: Vec<i64> = (0..n as i64).collect();
     rng.shuffle(&mut perm);
+    let rec = ring(n, k, p_percent, &mut rng, |v| perm[v as usize]);
+    recurrent_with_inputs("small-world", n, rec, &mut rng)
+}
+
+/// The synapses of [`small_world`]'s rewired ring, each neuron `v` named `id(v)`.
+fn ring(n: usize, k: usize, p_percent: u64, rng: &mut SplitMix64, id: impl Fn(i64) -> i64) -> Vec<[i64; 3]> {
     let half = (k / 2).max(1) as i64;
     let mut rec = Vec::with_capacity(n * k);
     for v in 0..n as i64 {
@@ -95,12 +91,12 @@ pub fn small_world_shuffled(n: usize, k: usize, p_percent: u64, seed: u64) -> Ne
             for t in [v + d, v - d] {
                 let t = if rng.below(100) < p_percent { rng.below(n as u64) as i64 } else { t.rem_euclid(n as i64) };
                 if t != v {
-                    rec.push([perm[v as usize], perm[t as usize], 1]);
+                    rec.push([id(v), id(t), 1]);
                 }
             }
         }
     }
-    recurrent_with_inputs("small-world", n, rec, &mut rng)
+    rec
 }
 
 /// A `side`³ grid, each neuron sending to its 26 neighbours (3×3×3 without
