@@ -574,6 +574,28 @@ fn initial(g: &Graph, k: usize, cap: W, cap_sets: u32, by_weight: &[usize]) -> V
     part
 }
 
+/// Several initial partitions of a coarsest graph (it is small): the first
+/// seeded heaviest vertex first (more even parts), the others in shuffled
+/// orders; each refined (on the nets `h` when given), the least traffic kept.
+fn initial_search(top: &Graph, h: Option<&Hyper>, k: usize, cap: W, cap_sets: u32, runs: usize, seed: u64) -> Vec<u32> {
+    let mut by_weight: Vec<usize> = (0..top.n()).collect();
+    by_weight.sort_by_key(|&v| (std::cmp::Reverse(top.vw[v].1), v));
+    let (mut part, mut best) = (Vec::new(), f64::INFINITY);
+    for run in 0..runs {
+        let seeds = if run == 0 { by_weight.clone() } else { shuffled(top.n(), seed ^ run as u64) };
+        let mut p = initial(top, k, cap, cap_sets, &seeds);
+        refine(top, &mut p, k, cap, cap_sets, 8);
+        let cost = match h {
+            Some(h) => refine_hyper(top, h, &mut p, k, cap, cap_sets, 8),
+            None => cut(top, &p),
+        };
+        if cost < best {
+            (best, part) = (cost, p);
+        }
+    }
+    part
+}
+
 /// The subgraph and sub-hypergraph induced by `verts` (vertex i of the
 /// result is `verts[i]`), with an isolated `dummy` vertex appended when
 /// given. Nets keep their pins inside `verts` and are dropped below two
@@ -628,21 +650,7 @@ fn bisect(g: Graph, h: Hyper, cap: W, seed: u64) -> Vec<u32> {
     let levels = Levels::build(&fine, max_w, 64, None, &mut seed);
     let top = levels.coarse.last().unwrap_or(&fine.g);
     let top_h = levels.hypers.last().unwrap_or(&fine.h).as_ref();
-    let mut by_weight: Vec<usize> = (0..top.n()).collect();
-    by_weight.sort_by_key(|&v| (std::cmp::Reverse(top.vw[v].1), v));
-    let (mut part, mut best) = (Vec::new(), f64::INFINITY);
-    for run in 0..INITIAL_RUNS {
-        let seeds = if run == 0 { by_weight.clone() } else { shuffled(top.n(), seed ^ run as u64) };
-        let mut p = initial(top, 2, cap, u32::MAX, &seeds);
-        refine(top, &mut p, 2, cap, u32::MAX, 8);
-        let cost = match top_h {
-            Some(h) => refine_hyper(top, h, &mut p, 2, cap, u32::MAX, 8),
-            None => cut(top, &p),
-        };
-        if cost < best {
-            (best, part) = (cost, p);
-        }
-    }
+    let mut part = initial_search(top, top_h, 2, cap, u32::MAX, INITIAL_RUNS, seed);
     if let (Some(h), true) = (top_h, levels.maps.is_empty()) {
         fm_hyper(top, h, &mut part, 2, cap, u32::MAX, FM_PASSES, FM_PATIENCE);
     }
@@ -689,7 +697,6 @@ fn bisect_rec(g: &Graph, h: &Hyper, verts: &[u32], k: usize, first: u32, share: 
 /// The k-way partition of level `l` (0 the finest) by recursive bisection,
 /// the best of [`BISECTION_TRIES`] (each refined k-way at that level, the
 /// least traffic kept).
-#[allow(clippy::too_many_arguments)]
 fn bisection_start(g: &Graph, h: &Hyper, k: usize, cap: W, param_sets: u32, seed: u64) -> Vec<u32> {
     // Each bisection within the same share of its even split, so that the
     // k parts end within `cap`: share^depth = cap / even split.
@@ -1367,32 +1374,13 @@ pub fn partition_seeded(
         let p = bisection_start(g, h, k, cap, param_sets, seed);
         levels.uncoarsen_from(fine, p, l, k, cap, param_sets, flows)
     } else {
-        // Several initial partitions of the coarsest graph (it is small): the
-        // first seeded heaviest vertex first (more even parts), the others in
-        // shuffled orders; each refined, the least traffic kept.
-        let mut by_weight: Vec<usize> = (0..top.n()).collect();
-        by_weight.sort_by_key(|&v| (std::cmp::Reverse(top.vw[v].1), v));
-        let mut part: Vec<u32> = Vec::new();
-        let mut best = f64::INFINITY;
         // Without coarse levels each run refines the whole network: fewer.
         let runs = if levels.maps.is_empty() { INITIAL_RUNS_UNCOARSENED } else { INITIAL_RUNS };
         let (runs, kicks) = match effort {
             Effort::Fit => (runs.min(INITIAL_RUNS_FIT), 0),
             Effort::Traffic { kicks, .. } => (runs, kicks),
         };
-        for run in 0..runs {
-            let seeds = if run == 0 { by_weight.clone() } else { shuffled(top.n(), seed ^ run as u64) };
-            let mut p = initial(top, k, cap, param_sets, &seeds);
-            refine(top, &mut p, k, cap, param_sets, 8);
-            let cost = match &merged {
-                Some(h) => refine_hyper(top, h, &mut p, k, cap, param_sets, 8),
-                None => cut(top, &p),
-            };
-            if cost < best {
-                best = cost;
-                part = p;
-            }
-        }
+        let mut part = initial_search(top, merged.as_ref(), k, cap, param_sets, runs, seed);
         // Without coarse levels (a small network) the search below never runs:
         // run it on the chosen initial partition.
         if let (Some(h), true) = (top_h, levels.maps.is_empty()) {
