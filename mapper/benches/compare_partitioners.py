@@ -15,9 +15,13 @@ per-core neuron capacity as the balance constraint:
   both capacities (each neuron's larger share of a core) or for synapse
   memory alone (a core's synapse entries per block; neuron slots may then
   overflow by a few).
-- KaHyPar-fit: the best of those three that fits both capacities, as it is
-  or after a greedy repair written here (vertices moved out of overfull
-  blocks at the least added (λ−1)): a feasible reference at the same k.
+- KaHyPar-fit: the best partition that fits both capacities derived from
+  those three: each as it is when it fits, else made to fit by one of two
+  repairs written here (vertices moved one at a time out of overfull blocks
+  at the least added (λ−1); or overfull blocks emptied of their cheapest
+  vertices and those placed again, heaviest first), then polished by moves
+  that lower (λ−1) and keep every block within both capacities: a feasible
+  reference at the same k.
 - METIS (pymetis, multilevel k-way) on the graph with the same star+path
   edges spikeforge coarsens, and with vertex weights = 1.
 
@@ -203,17 +207,117 @@ def repair(part, nets, meta, k):
         load_s[t] += fanin[v]
 
 
+class Loads:
+    """A partition with its blocks' loads and each net's pin count per block,
+    for the repairs and the polish below."""
+
+    def __init__(self, part, nets, meta, k):
+        self.cap_n, self.cap_s, self.fanin = meta["neurons_per_core"], meta["synapses_per_core"], meta["fanin"]
+        self.part, self.k = list(part), k
+        self.vnets = [[] for _ in self.part]
+        self.phi = []
+        for e, pins in enumerate(nets):
+            count = {}
+            for p in set(pins):
+                self.vnets[p].append(e)
+                count[self.part[p]] = count.get(self.part[p], 0) + 1
+            self.phi.append(count)
+        self.n, self.s = [0] * k, [0] * k
+        for v, b in enumerate(self.part):
+            self.n[b] += 1
+            self.s[b] += self.fanin[v]
+
+    def overfull(self, b):
+        return self.n[b] > self.cap_n or self.s[b] > self.cap_s
+
+    def room(self, t, v):
+        return self.n[t] + 1 <= self.cap_n and self.s[t] + self.fanin[v] <= self.cap_s
+
+    def saved(self, v):
+        """Nets that leave v's block when v does."""
+        return sum(1 for e in self.vnets[v] if self.phi[e][self.part[v]] == 1)
+
+    def added(self, v, t):
+        """Nets that enter block t when v does."""
+        return sum(1 for e in self.vnets[v] if self.phi[e].get(t, 0) == 0)
+
+    def take(self, v):
+        b = self.part[v]
+        for e in self.vnets[v]:
+            self.phi[e][b] -= 1
+            if self.phi[e][b] == 0:
+                del self.phi[e][b]
+        self.n[b] -= 1
+        self.s[b] -= self.fanin[v]
+        self.part[v] = -1
+
+    def put(self, v, t):
+        for e in self.vnets[v]:
+            self.phi[e][t] = self.phi[e].get(t, 0) + 1
+        self.n[t] += 1
+        self.s[t] += self.fanin[v]
+        self.part[v] = t
+
+
+def evict_and_place(part, nets, meta, k):
+    """A partition made feasible: each overfull block gives up the vertex
+    whose leaving saves the most nets (among equals, the most synapse entries
+    when those overflow) until it fits; then the evicted vertices, largest
+    share of a core first, go where they add the least (λ−1) among blocks
+    with room. None when one finds no room. Written here."""
+    L = Loads(part, nets, meta, k)
+    pool = []
+    for b in range(k):
+        while L.overfull(b):
+            syn = L.s[b] > L.cap_s
+            members = [v for v in range(len(L.part)) if L.part[v] == b and (L.n[b] > L.cap_n or L.fanin[v] > 0)]
+            v = max(members, key=lambda v: (L.saved(v), L.fanin[v] if syn else 0))
+            L.take(v)
+            pool.append(v)
+    pool.sort(key=lambda v: -max(1 / L.cap_n, L.fanin[v] / L.cap_s))
+    for v in pool:
+        fits = [t for t in range(k) if L.room(t, v)]
+        if not fits:
+            return None
+        L.put(v, min(fits, key=lambda t: (L.added(v, t), L.s[t] / L.cap_s + L.n[t] / L.cap_n)))
+    return L.part
+
+
+def polish(part, nets, meta, k, passes=20):
+    """Moves of single vertices that lower (λ−1) and keep every block within
+    both capacities, in vertex order, until a pass moves none."""
+    L = Loads(part, nets, meta, k)
+    for _ in range(passes):
+        moved = False
+        for v in range(len(L.part)):
+            b, saved = L.part[v], L.saved(v)
+            gain, t = max(((saved - L.added(v, t), t) for t in range(k) if t != b and L.room(t, v)), default=(0, b))
+            if gain > 0:
+                L.take(v)
+                L.put(v, t)
+                moved = True
+        if not moved:
+            break
+    return L.part
+
+
 def kahypar_fit(n_verts, nets, meta, k, runs):
-    """The best partition that fits both capacities among KaHyPar's: each of
-    `runs` (partition, label) as it is when it fits, else repaired."""
+    """The best partition that fits both capacities derived from KaHyPar's:
+    each of `runs` (partition, label) as it is when it fits, else repaired
+    both ways; every feasible one polished."""
     best = None
     for part, label in runs:
-        fixed = part if overfull(part, meta, k) == 0 else repair(part, nets, meta, k)
-        if fixed is None:
-            continue
-        s = score(nets, meta["input_nets"], fixed, n_verts)
-        if best is None or s < best[0]:
-            best = (s, label if fixed is part else label + "+repair")
+        if overfull(part, meta, k) == 0:
+            tries = [(part, label)]
+        else:
+            tries = [(repair(part, nets, meta, k), label + "+repair"), (evict_and_place(part, nets, meta, k), label + "+evict")]
+        for fixed, how in tries:
+            if fixed is None:
+                continue
+            fixed = polish(fixed, nets, meta, k)
+            s = score(nets, meta["input_nets"], fixed, n_verts)
+            if best is None or s < best[0]:
+                best = (s, how + "+polish")
     return best or (float("nan"), "-")
 
 
@@ -313,8 +417,8 @@ def main():
     print("KaHyPar: neurons per core as the only balance (may overfill synapses); KaHyPar-w: each neuron weighs its")
     print("larger share of a core (neurons, synapse entries), so its blocks fit; sf/KaHyPar-w only where they all fit.")
     print("KaHyPar-s: synapse entries as the weight, a core's synapse memory per block (neuron slots may overflow).")
-    print("KaHyPar-fit: the best of the three KaHyPar partitions that fits both capacities, as it is or repaired")
-    print("(vertices moved out of overfull blocks at the least added (λ−1), by this script).")
+    print("KaHyPar-fit: the best partition that fits both capacities derived from the three KaHyPar ones, as it is or")
+    print("repaired (one vertex at a time, or evict and place again), then polished (moves that lower (λ−1) and fit).")
     print("spikeforge's partitions always fit the spec (every capacity, axons and routes included).")
 
 
