@@ -664,70 +664,94 @@ fn partition_with<'a>(
             return Ok((polish(widen(b)), baseline));
         }
     }
-    // Small networks: also try label-propagation clusters and graph growing
-    // (cheap there, and sometimes best); large ones rely on the multilevel scheme.
-    if conn.in_src.len() <= 200_000 {
-        let cluster = partition::cluster_order(conn, &caps, rate);
-        candidates.extend(balanced(Some(&natural)));
-        candidates.extend(balanced(Some(&cluster)));
-        candidates.extend(balanced(None));
-    }
     // The multilevel partitions and all refinements run in parallel (rayon);
     // the choice among candidates is deterministic: fewest cores, then least
-    // traffic, then candidate order.
+    // traffic, then candidate order (the packings, then the multilevel ones).
     use rayon::prelude::*;
+    // Two sides at once: the packings (made and refined) and the multilevel
+    // partitions. Much of a multilevel run is serial (coarsening, the
+    // levels on the way down), so the packings' side fills the other core;
+    // on the shuffled small world the mapping took 1.83-1.90 s with the
+    // sides one after the other (docs/benchmarks.md).
+    let packings = || {
+        // Small networks: also try label-propagation clusters and graph
+        // growing (cheap there, and sometimes best); large ones rely on the
+        // multilevel scheme.
+        if conn.in_src.len() <= 200_000 {
+            let cluster = partition::cluster_order(conn, &caps, rate);
+            candidates.extend(balanced(Some(&natural)));
+            candidates.extend(balanced(Some(&cluster)));
+            candidates.extend(balanced(None));
+        }
+        // The packings are refined in two rounds. One that starts at more
+        // than `HOPELESS` times the least traffic of the others is left for
+        // the second round, which runs only for those that could still win
+        // on cores, or when nothing else fits: the packings in network
+        // order of a network numbered at random start at about five times
+        // the traffic that graph growing reaches, and refining them was a
+        // third of the mapping's time (docs/benchmarks.md).
+        let least = candidates.iter().map(State::traffic).fold(f64::INFINITY, f64::min);
+        let (first, later): (Vec<State<'a>>, Vec<State<'a>>) =
+            candidates.into_iter().partition(|c| c.traffic() <= HOPELESS * least);
+        let results: Vec<Result<State<'a>, PartitionError>> = first.into_par_iter().map(finish).collect();
+        (results, later)
+    };
     // The multilevel partitions at k0; when deferred (the search found no
     // fewer cores), `widen` makes them below.
-    if k0 > 0 && !deferred {
+    let multilevel = || -> Vec<Result<State<'a>, PartitionError>> {
+        if k0 == 0 || deferred {
+            return Vec::new();
+        }
         // Two balances in parallel; for large networks one after the other:
         // every coarse level of a random graph keeps most of its edges, so
         // two hierarchies at once were 2/3 of the peak memory at a million
         // synapses.
         if conn.in_src.len() <= 200_000 {
-            candidates.extend(slacks().par_iter().map(|&slack| ml_at(k0, slack, true)).collect::<Vec<_>>());
+            slacks().par_iter().map(|&slack| finish(ml_at(k0, slack, true))).collect()
         } else {
-            candidates.extend(slacks().iter().map(|&slack| ml_at(k0, slack, true)));
+            slacks().iter().map(|&slack| finish(ml_at(k0, slack, true))).collect()
         }
-    }
-    // Candidates are finished in two rounds. A candidate that starts at
-    // more than `HOPELESS` times the least traffic of the others is left
-    // for the second round, which runs only for those that could still
-    // win on cores, or when the first round fits nothing: the packings in
-    // network order of a network numbered at random start at about five
-    // times the traffic that graph growing reaches and their refinement
-    // was a third of the mapping's time (docs/benchmarks.md).
-    let least = candidates.iter().map(State::traffic).fold(f64::INFINITY, f64::min);
-    let (first, later): (Vec<State<'a>>, Vec<State<'a>>) =
-        candidates.into_iter().partition(|c| c.traffic() <= HOPELESS * least);
+    };
+    // Large networks: one side after the other (memory, as above).
+    let ((packed, later), ml) =
+        if conn.in_src.len() <= 200_000 { rayon::join(packings, multilevel) } else { (packings(), multilevel()) };
     let mut best: Option<State<'a>> = None;
     // When nothing fits, the first candidate's error (a packing's, as the
     // greedy algorithm reports it).
     let mut first_err = None;
-    let keep = |results: Vec<Result<State<'a>, PartitionError>>,
-                best: &mut Option<State<'a>>,
-                first_err: &mut Option<PartitionError>| {
-        for r in results {
-            match r {
-                Err(e) => {
-                    first_err.get_or_insert(e);
-                }
-                Ok(st) => {
-                    if best.as_ref().is_none_or(|b| (st.k, st.traffic()) < (b.k, b.traffic())) {
-                        *best = Some(st);
-                    }
-                }
-            }
-        }
-    };
-    keep(first.into_par_iter().map(finish).collect(), &mut best, &mut first_err);
+    for r in packed.into_iter().chain(ml) {
+        keep(r, &mut best, &mut first_err);
+    }
     let later: Vec<State<'a>> = later.into_iter().filter(|c| best.as_ref().is_none_or(|b| c.k < b.k)).collect();
-    keep(later.into_par_iter().map(finish).collect(), &mut best, &mut first_err);
+    for r in later.into_par_iter().map(finish).collect::<Vec<_>>() {
+        keep(r, &mut best, &mut first_err);
+    }
     let best = best.map(|b| polish(if deferred { widen(b) } else { b }));
     best.map(|b| (b, baseline)).ok_or_else(|| first_err.expect("a candidate failed"))
 }
 
-/// How many times the least starting traffic among the candidates a
-/// candidate may start at and still be refined in the first round (see
+/// A finished candidate taken into the choice: it becomes `best` when it
+/// has fewer cores, or as many and less traffic (a tie keeps the earlier
+/// candidate); the first error is kept for when nothing fits.
+fn keep<'a>(
+    r: Result<State<'a>, PartitionError>,
+    best: &mut Option<State<'a>>,
+    first_err: &mut Option<PartitionError>,
+) {
+    match r {
+        Err(e) => {
+            first_err.get_or_insert(e);
+        }
+        Ok(st) => {
+            if best.as_ref().is_none_or(|b| (st.k, st.traffic()) < (b.k, b.traffic())) {
+                *best = Some(st);
+            }
+        }
+    }
+}
+
+/// How many times the least starting traffic among the packings a packing
+/// may start at and still be refined in the first round (see
 /// `partition_with`). The largest ratio of a winner's start to the least
 /// start on the bench networks is 1.0; refinement lowered a start by up to
 /// 4x (a packing in network order of the shuffled small world, 85,584 ->
