@@ -690,15 +690,17 @@ fn partition_with<'a>(
         // order of a network numbered at random start at about five times
         // the traffic that graph growing reaches, and refining them was a
         // third of the mapping's time (docs/benchmarks.md).
+        // Each keeps its place in the candidates' order (for the error).
         let least = candidates.iter().map(State::traffic).fold(f64::INFINITY, f64::min);
-        let (first, later): (Vec<State<'a>>, Vec<State<'a>>) =
-            candidates.into_iter().partition(|c| c.traffic() <= HOPELESS * least);
-        let results: Vec<Result<State<'a>, PartitionError>> = first.into_par_iter().map(finish).collect();
+        let (first, later): (Numbered<'a>, Numbered<'a>) =
+            candidates.into_iter().enumerate().partition(|(_, c)| c.traffic() <= HOPELESS * least);
+        let results: Vec<(usize, Result<State<'a>, PartitionError>)> =
+            first.into_par_iter().map(|(i, c)| (i, finish(c))).collect();
         (results, later)
     };
     // The multilevel partitions at k0; when deferred (the search found no
     // fewer cores), `widen` makes them below.
-    let multilevel = || -> Vec<Result<State<'a>, PartitionError>> {
+    let multilevel = || -> Vec<(usize, Result<State<'a>, PartitionError>)> {
         if k0 == 0 || deferred {
             return Vec::new();
         }
@@ -707,40 +709,46 @@ fn partition_with<'a>(
         // two hierarchies at once were 2/3 of the peak memory at a million
         // synapses.
         if conn.in_src.len() <= 200_000 {
-            slacks().par_iter().map(|&slack| finish(ml_at(k0, slack, true))).collect()
+            slacks().par_iter().map(|&slack| (usize::MAX, finish(ml_at(k0, slack, true)))).collect()
         } else {
-            slacks().iter().map(|&slack| finish(ml_at(k0, slack, true))).collect()
+            slacks().iter().map(|&slack| (usize::MAX, finish(ml_at(k0, slack, true)))).collect()
         }
     };
     // Large networks: one side after the other (memory, as above).
     let ((packed, later), ml) =
         if conn.in_src.len() <= 200_000 { rayon::join(packings, multilevel) } else { (packings(), multilevel()) };
     let mut best: Option<State<'a>> = None;
-    // When nothing fits, the first candidate's error (a packing's, as the
-    // greedy algorithm reports it).
+    // When nothing fits, the error of the first candidate in order (a
+    // packing's, as the greedy algorithm reports it).
     let mut first_err = None;
     for r in packed.into_iter().chain(ml) {
         keep(r, &mut best, &mut first_err);
     }
-    let later: Vec<State<'a>> = later.into_iter().filter(|c| best.as_ref().is_none_or(|b| c.k < b.k)).collect();
-    for r in later.into_par_iter().map(finish).collect::<Vec<_>>() {
+    let later: Numbered<'a> = later.into_iter().filter(|(_, c)| best.as_ref().is_none_or(|b| c.k < b.k)).collect();
+    for r in later.into_par_iter().map(|(i, c)| (i, finish(c))).collect::<Vec<_>>() {
         keep(r, &mut best, &mut first_err);
     }
     let best = best.map(|b| polish(if deferred { widen(b) } else { b }));
-    best.map(|b| (b, baseline)).ok_or_else(|| first_err.expect("a candidate failed"))
+    best.map(|b| (b, baseline)).ok_or_else(|| first_err.expect("a candidate failed").1)
 }
 
-/// A finished candidate taken into the choice: it becomes `best` when it
-/// has fewer cores, or as many and less traffic (a tie keeps the earlier
-/// candidate); the first error is kept for when nothing fits.
+/// Candidates, each with its place in the candidates' order.
+type Numbered<'a> = Vec<(usize, State<'a>)>;
+
+/// A finished candidate (its place in the candidates' order, its result)
+/// taken into the choice: it becomes `best` when it has fewer cores, or as
+/// many and less traffic (a tie keeps the earlier candidate); the error of
+/// the earliest candidate is kept for when nothing fits.
 fn keep<'a>(
-    r: Result<State<'a>, PartitionError>,
+    (i, r): (usize, Result<State<'a>, PartitionError>),
     best: &mut Option<State<'a>>,
-    first_err: &mut Option<PartitionError>,
+    first_err: &mut Option<(usize, PartitionError)>,
 ) {
     match r {
         Err(e) => {
-            first_err.get_or_insert(e);
+            if first_err.as_ref().is_none_or(|(j, _)| i < *j) {
+                *first_err = Some((i, e));
+            }
         }
         Ok(st) => {
             if best.as_ref().is_none_or(|b| (st.k, st.traffic()) < (b.k, b.traffic())) {
