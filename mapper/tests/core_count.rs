@@ -167,3 +167,37 @@ fn a_small_world_numbered_at_random_fits_far_below_its_packing_in_network_order(
     assert_eq!(again.report, m.report);
     assert_eq!(again.images, m.images);
 }
+
+#[test]
+fn v_cycles_on_a_packing_keep_its_parts_within_capacity_and_lower_its_traffic() {
+    // A packing in network order of a small world numbered at random: the
+    // V-cycles coarsen within its parts and refine on the way up; every
+    // part stays within the capacities, the part count stays, the traffic
+    // does not rise, and the same partition comes out twice.
+    use spikeforge_mapper::multilevel;
+    use spikeforge_mapper::partition::State;
+    let net = families::small_world_shuffled(2000, 24, 10, 1);
+    let s = spec(4, 4, 160, 8192, 4096, 4096);
+    let conn = Conn::new(&net);
+    let rate = vec![1.0; conn.n];
+    let c = caps(&s);
+    let order: Vec<u32> = conn.computed().collect();
+    let (part, k) = fill(&conn, &c, &order).unwrap();
+    let fine = multilevel::prepare(&conn, &rate, false);
+    let out = multilevel::v_cycles_on(&fine, &conn, &part, k, (c.neurons, c.synapses), c.param_sets, multilevel::SEED);
+    assert_eq!(
+        out,
+        multilevel::v_cycles_on(&fine, &conn, &part, k, (c.neurons, c.synapses), c.param_sets, multilevel::SEED)
+    );
+    for v in conn.computed() {
+        assert!((out[v as usize] as usize) < k);
+    }
+    for p in 0..k as u32 {
+        let members = conn.computed().filter(|&v| out[v as usize] == p);
+        let (n, syn) = members.fold((0u32, 0u32), |(n, syn), v| (n + 1, syn + conn.fanin[v as usize]));
+        assert!(n <= c.neurons && syn <= c.synapses, "part {p}: {n} neurons, {syn} entries");
+    }
+    let before = State::new(&conn, &rate, c, part, k).traffic();
+    let after = State::new(&conn, &rate, c, out, k).traffic();
+    assert!(after < 0.8 * before, "{after} packets after the V-cycles, {before} before");
+}
