@@ -1234,6 +1234,18 @@ struct Hierarchy {
 }
 
 impl Fine {
+    /// The hierarchy's shape for `k` parts: the largest vertex (a quarter
+    /// of an even share, at least the widest neuron's synapses) and the
+    /// coarsest size (20 vertices a part).
+    fn shape(&self, conn: &Conn, k: usize) -> (W, usize) {
+        let parts = k.max(1) as u64;
+        let (total_n, total_s) = self.g.vw.iter().fold((0u64, 0u64), |(n, s), w| (n + w.0 as u64, s + w.1 as u64));
+        let max_fanin = conn.fanin.iter().copied().max().unwrap_or(1);
+        let max_w =
+            ((total_n.div_ceil(parts) / 4).max(1) as u32, ((total_s.div_ceil(parts) / 4) as u32).max(max_fanin));
+        (max_w, (20 * k).max(64))
+    }
+
     /// The coarsening hierarchy for `k` parts and `seed` (built on first
     /// use). The cluster weight limit is a quarter of an even split's
     /// share, whatever the balance: the partitions at one k and several
@@ -1257,12 +1269,7 @@ impl Fine {
             }
         };
         cell.get_or_init(|| {
-            let parts = k.max(1) as u64;
-            let (total_n, total_s) = self.g.vw.iter().fold((0u64, 0u64), |(n, s), w| (n + w.0 as u64, s + w.1 as u64));
-            let max_fanin = conn.fanin.iter().copied().max().unwrap_or(1);
-            let max_w =
-                ((total_n.div_ceil(parts) / 4).max(1) as u32, ((total_s.div_ceil(parts) / 4) as u32).max(max_fanin));
-            let target = (20 * k).max(64);
+            let (max_w, target) = self.shape(conn, k);
             let mut seed = seed;
             let levels = Levels::build(self, max_w, target, None, &mut seed);
             let merged = levels.hypers.last().unwrap_or(&self.h).as_ref().map(Hyper::merged);
@@ -1470,12 +1477,7 @@ pub fn v_cycles_on(
     if fine.h.is_none() || fine.verts.is_empty() || k < 2 {
         return part.to_vec();
     }
-    // The same hierarchy shape as a multilevel run at k (`Fine::hierarchy`).
-    let parts = k as u64;
-    let (total_n, total_s) = fine.g.vw.iter().fold((0u64, 0u64), |(n, s), w| (n + w.0 as u64, s + w.1 as u64));
-    let max_fanin = conn.fanin.iter().copied().max().unwrap_or(1);
-    let max_w = ((total_n.div_ceil(parts) / 4).max(1) as u32, ((total_s.div_ceil(parts) / 4) as u32).max(max_fanin));
-    let target = (20 * k).max(64);
+    let (max_w, target) = fine.shape(conn, k);
     let mine: Vec<u32> = fine.verts.iter().map(|&g| part[g as usize]).collect();
     let mut seed = seed;
     let mine = v_cycles(fine, mine, k, cap, param_sets, (max_w, target), V_CYCLES_PACKED, &mut seed);
