@@ -156,60 +156,9 @@ def run_kahypar(n_verts, nets, k, cap_n, weights=None):
     return [hg.blockID(v) for v in range(n_verts)], dt
 
 
-def repair(part, nets, meta, k):
-    """A partition made feasible: while a block holds more neurons or synapse
-    entries than a core, move the vertex of an overfull block whose move to a
-    block with room adds the least (λ−1); None when no such move exists.
-    Written here, independently of spikeforge's own repair."""
-    cap_n, cap_s, fanin = meta["neurons_per_core"], meta["synapses_per_core"], meta["fanin"]
-    part = list(part)
-    n = len(part)
-    vnets = [[] for _ in range(n)]
-    phi = []
-    for e, pins in enumerate(nets):
-        count = {}
-        for p in set(pins):
-            vnets[p].append(e)
-            count[part[p]] = count.get(part[p], 0) + 1
-        phi.append(count)
-    load_n, load_s = [0] * k, [0] * k
-    for v, b in enumerate(part):
-        load_n[b] += 1
-        load_s[b] += fanin[v]
-    while True:
-        over = [b for b in range(k) if load_n[b] > cap_n or load_s[b] > cap_s]
-        if not over:
-            return part
-        b = max(over, key=lambda b: max(load_n[b] - cap_n, load_s[b] - cap_s))
-        best = None
-        for v in range(n):
-            if part[v] != b:
-                continue
-            leave = sum(1 for e in vnets[v] if phi[e][b] == 1)
-            for t in range(k):
-                if t == b or load_n[t] + 1 > cap_n or load_s[t] + fanin[v] > cap_s:
-                    continue
-                delta = sum(1 for e in vnets[v] if phi[e].get(t, 0) == 0) - leave
-                if best is None or delta < best[0]:
-                    best = (delta, v, t)
-        if best is None:
-            return None
-        _, v, t = best
-        for e in vnets[v]:
-            phi[e][b] -= 1
-            if phi[e][b] == 0:
-                del phi[e][b]
-            phi[e][t] = phi[e].get(t, 0) + 1
-        part[v] = t
-        load_n[b] -= 1
-        load_s[b] -= fanin[v]
-        load_n[t] += 1
-        load_s[t] += fanin[v]
-
-
 class Loads:
     """A partition with its blocks' loads and each net's pin count per block,
-    for the repairs and the polish below."""
+    for the repairs and the polish."""
 
     def __init__(self, part, nets, meta, k):
         self.cap_n, self.cap_s, self.fanin = meta["neurons_per_core"], meta["synapses_per_core"], meta["fanin"]
@@ -257,6 +206,34 @@ class Loads:
         self.n[t] += 1
         self.s[t] += self.fanin[v]
         self.part[v] = t
+
+
+def repair(part, nets, meta, k):
+    """A partition made feasible: while a block holds more neurons or synapse
+    entries than a core, move the vertex of the most overfull block whose
+    move to a block with room adds the least (λ−1); None when no such move
+    exists. Written here, independently of spikeforge's own repair."""
+    L = Loads(part, nets, meta, k)
+    while True:
+        over = [b for b in range(k) if L.overfull(b)]
+        if not over:
+            return L.part
+        b = max(over, key=lambda b: max(L.n[b] - L.cap_n, L.s[b] - L.cap_s))
+        best = None
+        for v in range(len(L.part)):
+            if L.part[v] != b:
+                continue
+            leave = L.saved(v)
+            for t in range(k):
+                if t != b and L.room(t, v):
+                    delta = L.added(v, t) - leave
+                    if best is None or delta < best[0]:
+                        best = (delta, v, t)
+        if best is None:
+            return None
+        _, v, t = best
+        L.take(v)
+        L.put(v, t)
 
 
 def evict_and_place(part, nets, meta, k):

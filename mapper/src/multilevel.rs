@@ -1398,10 +1398,10 @@ pub fn partition_seeded(
         }
         levels.uncoarsen(fine, part, k, cap, param_sets, flows)
     };
-    // V-cycles ([`v_cycles`]), only for partitions that compete on traffic (one that only has to fit
-    // gains nothing from them: the same packets on every bench network,
-    // 0.01 s less on the 10k local one); larger locally connected networks
-    // get fewer.
+    // V-cycles ([`v_cycles`]), only for partitions that compete on traffic
+    // (one that only has to fit gains nothing from them: the same packets
+    // on every bench network, 0.01 s less on the 10k local one); larger
+    // locally connected networks get fewer.
     let cycles = match effort {
         Effort::Traffic { .. } if small => V_CYCLES,
         Effort::Traffic { .. } if local && conn.in_src.len() <= V_CYCLE_LOCAL_MAX_SYNAPSES => V_CYCLES_LOCAL,
@@ -1472,14 +1472,13 @@ pub fn v_cycles_on(
     k: usize,
     cap: (u32, u32),
     param_sets: u32,
-    seed: u64,
+    mut seed: u64,
 ) -> Vec<u32> {
     if fine.h.is_none() || fine.verts.is_empty() || k < 2 {
         return part.to_vec();
     }
     let (max_w, target) = fine.shape(conn, k);
     let mine: Vec<u32> = fine.verts.iter().map(|&g| part[g as usize]).collect();
-    let mut seed = seed;
     let mine = v_cycles(fine, mine, k, cap, param_sets, (max_w, target), V_CYCLES_PACKED, &mut seed);
     let mut out = part.to_vec();
     for (i, &gid) in fine.verts.iter().enumerate() {
