@@ -533,14 +533,30 @@ fn partition_with<'a>(
     let fine = std::sync::OnceLock::new();
     // `compete`: the partition competes on traffic; without, only whether
     // it fits at k matters (the search for fewer cores).
-    let ml_at = |k: usize, slack: f64, compete: bool| -> State<'a> {
+    let ml_caps = |k: usize, slack: f64| -> (u32, u32) {
         let cap_n = caps.neurons.min(((total_n as f64 / k as f64) * slack).ceil() as u32).max(1);
         let cap_s = caps.synapses.min(((total_s as f64 / k as f64) * slack).ceil() as u32);
+        (cap_n, cap_s)
+    };
+    let compete = Effort::Traffic { kicks: search.kicks, flows: search.flows };
+    let ml_at = |k: usize, slack: f64, competes: bool| -> State<'a> {
+        let cap = ml_caps(k, slack);
         let fine = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
-        let effort = if compete { Effort::Traffic { kicks: search.kicks, flows: search.flows } } else { Effort::Fit };
-        let part = multilevel::partition_seeded(fine, conn, k, (cap_n, cap_s), caps.param_sets, effort, search.seed);
+        let effort = if competes { compete } else { Effort::Fit };
+        let part = multilevel::partition_seeded(fine, conn, k, cap, caps.param_sets, effort, search.seed);
         // Repair may not open parts beyond k: k is what this candidate is for.
         State::new(conn, rate, Caps { cores: k as u32, ..caps }, part, k)
+    };
+    // `ml_at` competing on traffic, with its V-cycles left for later
+    // (`Due`), to run beside the best packing's.
+    let ml_pending = |k: usize, slack: f64| -> (State<'a>, Due) {
+        let cap = ml_caps(k, slack);
+        let fine = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
+        let p = multilevel::partition_pending(fine, conn, k, cap, caps.param_sets, compete, search.seed);
+        (
+            State::new(conn, rate, Caps { cores: k as u32, ..caps }, p.part, k),
+            Due { cycles: p.cycles, seed: p.seed, cap },
+        )
     };
     // The balances the multilevel candidates compete at. Where the
     // partition starts from recursive bisection, the looser alone (on the
@@ -698,20 +714,21 @@ fn partition_with<'a>(
             first.into_par_iter().map(|(i, c)| (i, finish(c))).collect();
         (results, later)
     };
-    // The multilevel partitions at k0; when deferred (the search found no
-    // fewer cores), `widen` makes them below.
-    let multilevel = || -> Vec<(usize, Result<State<'a>, PartitionError>)> {
+    // The multilevel partitions at k0, their V-cycles still due; when
+    // deferred (the search found no fewer cores), `widen` makes them below.
+    let multilevel = || -> Vec<(State<'a>, Due)> {
         if k0 == 0 || deferred {
             return Vec::new();
         }
+        let run = |&slack: &f64| ml_pending(k0, slack);
         // Two balances in parallel; for large networks one after the other:
         // every coarse level of a random graph keeps most of its edges, so
         // two hierarchies at once were 2/3 of the peak memory at a million
         // synapses.
         if conn.in_src.len() <= 200_000 {
-            slacks().par_iter().map(|&slack| (usize::MAX, finish(ml_at(k0, slack, true)))).collect()
+            slacks().par_iter().map(run).collect()
         } else {
-            slacks().iter().map(|&slack| (usize::MAX, finish(ml_at(k0, slack, true)))).collect()
+            slacks().iter().map(run).collect()
         }
     };
     // Large networks: one side after the other (memory, as above).
@@ -721,41 +738,64 @@ fn partition_with<'a>(
     // When nothing fits, the error of the first candidate in order (a
     // packing's, as the greedy algorithm reports it).
     let mut first_err = None;
-    for r in packed.into_iter().chain(ml) {
+    for r in packed {
         keep(r, &mut best, &mut first_err);
     }
-    let later: Numbered<'a> = later.into_iter().filter(|(_, c)| best.as_ref().is_none_or(|(_, b)| c.k < b.k)).collect();
+    let fewest = ml.iter().map(|(st, _)| st.k).chain(best.as_ref().map(|(_, b)| b.k)).min();
+    let later: Numbered<'a> = later.into_iter().filter(|(_, c)| fewest.is_none_or(|f| c.k < f)).collect();
     for r in later.into_par_iter().map(|(i, c)| (i, finish(c))).collect::<Vec<_>>() {
         keep(r, &mut best, &mut first_err);
     }
-    let best = best.map(|(i, b)| {
-        if deferred {
-            widen(b)
-        } else if i != usize::MAX {
-            // A packing won: no multilevel run has refined it, so it gets
-            // V-cycles (the shuffled small world, mean of 5 seeds after the
-            // final FM: 17,349 -> 17,305).
+    if deferred {
+        return best.map(|(_, b)| (polish(widen(b)), baseline)).ok_or_else(|| first_err.expect("a candidate failed").1);
+    }
+    // The V-cycles, all at once: the multilevel partitions' (due by their
+    // size and kind; each then finished), and the best packing's when it
+    // leads (the fewest cores, then the least traffic, against the
+    // multilevel partitions before their V-cycles): no multilevel run has
+    // refined it (on the shuffled small world, where a packing wins, mean
+    // of 5 seeds 17,349 -> 17,305 packets). A packing that does not lead
+    // is left as it is: on the random 100k networks its V-cycles took up
+    // to 0.3 s and it lost anyway. On the small worlds the packing's
+    // V-cycles ran after the multilevel ones, on one core: 0.86 -> 0.75 s.
+    let mut jobs: Vec<(usize, State<'a>, Due)> = ml.into_iter().map(|(st, due)| (usize::MAX, st, due)).collect();
+    if let Some((i, b)) = best.take() {
+        let leads = jobs.iter().all(|(_, st, _)| (b.k, b.traffic()) <= (st.k, st.traffic()));
+        let cycles = if leads { multilevel::V_CYCLES_PACKED } else { 0 };
+        // First in the candidates' order, as the packings come first.
+        jobs.insert(0, (i, b, Due { cycles, seed: search.seed, cap: (caps.neurons, caps.synapses) }));
+    }
+    let cycle = |(i, st, due): (usize, State<'a>, Due)| -> (usize, Result<State<'a>, PartitionError>) {
+        let cycled = (due.cycles > 0).then(|| {
             let f = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
-            let p = multilevel::v_cycles_on(
-                f,
-                conn,
-                &b.part,
-                b.k,
-                (caps.neurons, caps.synapses),
-                caps.param_sets,
-                search.seed,
-            );
-            let mut st = State::new(conn, rate, Caps { cores: b.k as u32, ..caps }, p, b.k);
-            if st.repair().is_ok() && st.traffic() < b.traffic() {
-                st
-            } else {
-                b
-            }
-        } else {
-            b
+            let p = multilevel::v_cycles_by_id(f, conn, &st.part, st.k, due.cap, caps.param_sets, due.cycles, due.seed);
+            State::new(conn, rate, Caps { cores: st.k as u32, ..caps }, p, st.k)
+        });
+        if i == usize::MAX {
+            // A multilevel partition: refined and repaired after its V-cycles.
+            return (i, finish(cycled.unwrap_or(st)));
         }
-    });
-    best.map(|b| (polish(b), baseline)).ok_or_else(|| first_err.expect("a candidate failed").1)
+        let better = cycled.and_then(|mut c| (c.repair().is_ok() && c.traffic() < st.traffic()).then_some(c));
+        (i, Ok(better.unwrap_or(st)))
+    };
+    let cycled: Vec<(usize, Result<State<'a>, PartitionError>)> = if conn.in_src.len() <= 200_000 {
+        jobs.into_par_iter().map(cycle).collect()
+    } else {
+        jobs.into_iter().map(cycle).collect()
+    };
+    for r in cycled {
+        keep(r, &mut best, &mut first_err);
+    }
+    best.map(|(_, b)| (polish(b), baseline)).ok_or_else(|| first_err.expect("a candidate failed").1)
+}
+
+/// The V-cycles a candidate is due ([`multilevel::v_cycles_by_id`]): how
+/// many, from which seed, within which capacities (neurons, synapse entries).
+#[derive(Debug, Clone, Copy)]
+struct Due {
+    cycles: usize,
+    seed: u64,
+    cap: (u32, u32),
 }
 
 /// Candidates, each with its place in the candidates' order.

@@ -1337,7 +1337,7 @@ pub const SEED: u64 = 0x2545_F491_4F6C_DD1D;
 /// [`partition`] on a prepared graph (made with `sets` = the network has
 /// more parameter sets than `param_sets`), searching with `effort` and
 /// drawing from `seed` ([`SEED`] by default; the bench measures the spread
-/// of the traffic over seeds).
+/// of the traffic over seeds): [`partition_pending`] and its V-cycles.
 pub fn partition_seeded(
     fine: &Fine,
     conn: &Conn,
@@ -1347,13 +1347,40 @@ pub fn partition_seeded(
     effort: Effort,
     seed: u64,
 ) -> Vec<u32> {
+    let p = partition_pending(fine, conn, k, cap, param_sets, effort, seed);
+    v_cycles_by_id(fine, conn, &p.part, k, cap, param_sets, p.cycles, p.seed)
+}
+
+/// A partition whose V-cycles are still to run ([`partition_pending`]):
+/// the caller may refine it first, or run the V-cycles of several
+/// candidates at once ([`v_cycles_by_id`] with `cycles` and `seed`).
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// A part per global id (`u32::MAX` for inputs).
+    pub part: Vec<u32>,
+    /// The V-cycles it is due: by effort and size; none without coarse levels.
+    pub cycles: usize,
+    /// The seed they draw from.
+    pub seed: u64,
+}
+
+/// [`partition_seeded`] up to its V-cycles.
+pub fn partition_pending(
+    fine: &Fine,
+    conn: &Conn,
+    k: usize,
+    cap: (u32, u32),
+    param_sets: u32,
+    effort: Effort,
+    seed: u64,
+) -> Pending {
     let mut out = vec![u32::MAX; conn.n];
     if fine.verts.is_empty() || k == 0 {
-        return out;
+        return Pending { part: out, cycles: 0, seed };
     }
     let cell = fine.hierarchy(conn, k, seed);
     let Hierarchy { levels, merged, seed } = cell.get().expect("built by Fine::hierarchy");
-    let (mut seed, max_w, target) = (*seed, levels.max_w, levels.target);
+    let seed = *seed;
     let top = levels.coarse.last().unwrap_or(&fine.g);
     let top_h = levels.hypers.last().unwrap_or(&fine.h).as_ref();
     let small = conn.in_src.len() <= V_CYCLE_MAX_SYNAPSES;
@@ -1377,7 +1404,7 @@ pub fn partition_seeded(
         }
         _ => None,
     };
-    let mut part = if let Some((l, g, h)) = bisection {
+    let part = if let Some((l, g, h)) = bisection {
         let p = bisection_start(g, h, k, cap, param_sets, seed);
         levels.uncoarsen_from(fine, p, l, k, cap, param_sets, flows)
     } else {
@@ -1403,17 +1430,15 @@ pub fn partition_seeded(
     // on every bench network, 0.01 s less on the 10k local one); larger
     // locally connected networks get fewer.
     let cycles = match effort {
+        _ if levels.maps.is_empty() => 0,
         Effort::Traffic { .. } if small => V_CYCLES,
         Effort::Traffic { .. } if local && conn.in_src.len() <= V_CYCLE_LOCAL_MAX_SYNAPSES => V_CYCLES_LOCAL,
         _ => 0,
     };
-    if !levels.maps.is_empty() {
-        part = v_cycles(fine, part, k, cap, param_sets, (max_w, target), cycles, &mut seed);
-    }
     for (i, &gid) in fine.verts.iter().enumerate() {
         out[gid as usize] = part[i];
     }
-    out
+    Pending { part: out, cycles, seed }
 }
 
 /// `cycles` V-cycles on `part` (a part per vertex of `fine`): coarsen
@@ -1472,14 +1497,30 @@ pub fn v_cycles_on(
     k: usize,
     cap: (u32, u32),
     param_sets: u32,
+    seed: u64,
+) -> Vec<u32> {
+    v_cycles_by_id(fine, conn, part, k, cap, param_sets, V_CYCLES_PACKED, seed)
+}
+
+/// `cycles` V-cycles ([`v_cycles`]) on a part per global id, with the
+/// hierarchy's shape for `k` parts ([`Fine::shape`]).
+#[allow(clippy::too_many_arguments)]
+pub fn v_cycles_by_id(
+    fine: &Fine,
+    conn: &Conn,
+    part: &[u32],
+    k: usize,
+    cap: (u32, u32),
+    param_sets: u32,
+    cycles: usize,
     mut seed: u64,
 ) -> Vec<u32> {
-    if fine.h.is_none() || fine.verts.is_empty() || k < 2 {
+    if fine.h.is_none() || fine.verts.is_empty() || k < 2 || cycles == 0 {
         return part.to_vec();
     }
     let (max_w, target) = fine.shape(conn, k);
     let mine: Vec<u32> = fine.verts.iter().map(|&g| part[g as usize]).collect();
-    let mine = v_cycles(fine, mine, k, cap, param_sets, (max_w, target), V_CYCLES_PACKED, &mut seed);
+    let mine = v_cycles(fine, mine, k, cap, param_sets, (max_w, target), cycles, &mut seed);
     let mut out = part.to_vec();
     for (i, &gid) in fine.verts.iter().enumerate() {
         out[gid as usize] = mine[i];
@@ -2076,9 +2117,6 @@ const V_CYCLE_LOCAL_MAX_SYNAPSES: usize = 200_000;
 
 /// A coarsening hierarchy of the finest graph.
 struct Levels {
-    /// The cluster weight limit and target size it was built with.
-    max_w: W,
-    target: usize,
     /// `coarse[i]` is level i + 1.
     coarse: Vec<Graph>,
     /// `maps[i]` maps level i's vertices to level i + 1's.
@@ -2092,7 +2130,7 @@ impl Levels {
     /// Coarsens until `target` vertices or no progress; with `within`, only
     /// vertices of the same part join.
     fn build(fine: &Fine, max_w: W, target: usize, within: Option<&[u32]>, seed: &mut u64) -> Levels {
-        let mut l = Levels { max_w, target, coarse: Vec::new(), maps: Vec::new(), hypers: Vec::new() };
+        let mut l = Levels { coarse: Vec::new(), maps: Vec::new(), hypers: Vec::new() };
         let mut within: Option<Vec<u32>> = within.map(|p| p.to_vec());
         loop {
             let g = l.coarse.last().unwrap_or(&fine.g);

@@ -201,3 +201,29 @@ fn v_cycles_on_a_packing_keep_its_parts_within_capacity_and_lower_its_traffic() 
     let after = State::new(&conn, &rate, c, out, k).traffic();
     assert!(after < 0.8 * before, "{after} packets after the V-cycles, {before} before");
 }
+
+#[test]
+fn a_pending_partition_and_its_v_cycles_are_the_partition() {
+    // `map` runs the multilevel partitions' V-cycles after the join, beside
+    // a packing's; split so, a partition must be what `partition_seeded`
+    // makes in one piece. A network large enough to coarsen is due its
+    // V-cycles; one too small to coarsen is due none.
+    use spikeforge_mapper::multilevel::{self, Effort};
+    let s = spec(4, 4, 160, 8192, 4096, 4096);
+    let c = caps(&s);
+    let effort = Effort::Traffic { kicks: multilevel::KICKS, flows: false };
+    for (net, due) in
+        [(families::small_world_shuffled(2000, 24, 10, 1), true), (families::small_world_shuffled(60, 4, 10, 2), false)]
+    {
+        let conn = Conn::new(&net);
+        let rate = vec![1.0; conn.n];
+        let fine = multilevel::prepare(&conn, &rate, false);
+        let k = 14;
+        let cap = (c.neurons, c.synapses);
+        let p = multilevel::partition_pending(&fine, &conn, k, cap, c.param_sets, effort, multilevel::SEED);
+        assert_eq!(p.cycles > 0, due, "{} neurons: {} cycles due", conn.n, p.cycles);
+        let whole = multilevel::partition_seeded(&fine, &conn, k, cap, c.param_sets, effort, multilevel::SEED);
+        let split = multilevel::v_cycles_by_id(&fine, &conn, &p.part, k, cap, c.param_sets, p.cycles, p.seed);
+        assert_eq!(split, whole);
+    }
+}
