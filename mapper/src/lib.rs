@@ -741,12 +741,20 @@ fn partition_with<'a>(
     for r in packed {
         keep(r, &mut best, &mut first_err);
     }
-    let fewest = ml.iter().map(|(st, _)| st.k).chain(best.as_ref().map(|(_, b)| b.k)).min();
-    let later: Numbered<'a> = later.into_iter().filter(|(_, c)| fewest.is_none_or(|f| c.k < f)).collect();
-    for r in later.into_par_iter().map(|(i, c)| (i, finish(c))).collect::<Vec<_>>() {
-        keep(r, &mut best, &mut first_err);
-    }
+    // The second round of the packings (see `packings`): those that could
+    // still win on cores against `best`, or all when nothing fits yet.
+    // Returns whether one of them became `best`.
+    let second_round = |best: &mut Option<(usize, State<'a>)>, first_err: &mut Option<(usize, PartitionError)>| {
+        let later: Numbered<'a> =
+            later.into_iter().filter(|(_, c)| best.as_ref().is_none_or(|(_, b)| c.k < b.k)).collect();
+        let before = best.as_ref().map(|(i, _)| *i);
+        for r in later.into_par_iter().map(|(i, c)| (i, finish(c))).collect::<Vec<_>>() {
+            keep(r, best, first_err);
+        }
+        best.as_ref().map(|(i, _)| *i) != before
+    };
     if deferred {
+        second_round(&mut best, &mut first_err);
         return best.map(|(_, b)| (polish(widen(b)), baseline)).ok_or_else(|| first_err.expect("a candidate failed").1);
     }
     // The V-cycles, all at once: the multilevel partitions' (due by their
@@ -765,18 +773,27 @@ fn partition_with<'a>(
         // First in the candidates' order, as the packings come first.
         jobs.insert(0, (i, b, Due { cycles, seed: search.seed, cap: (caps.neurons, caps.synapses) }));
     }
-    let cycle = |(i, st, due): (usize, State<'a>, Due)| -> (usize, Result<State<'a>, PartitionError>) {
-        let cycled = (due.cycles > 0).then(|| {
+    let v_cycled = |st: &State<'a>, due: Due| -> Option<State<'a>> {
+        (due.cycles > 0).then(|| {
             let f = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
             let p = multilevel::v_cycles_by_id(f, conn, &st.part, st.k, due.cap, caps.param_sets, due.cycles, due.seed);
             State::new(conn, rate, Caps { cores: st.k as u32, ..caps }, p, st.k)
-        });
+        })
+    };
+    // A packing: its V-cycles kept if they fit and lower the traffic.
+    let cycle_packing = |st: State<'a>, due: Due| -> State<'a> {
+        let better =
+            v_cycled(&st, due).and_then(|mut c| (c.repair().is_ok() && c.traffic() < st.traffic()).then_some(c));
+        better.unwrap_or(st)
+    };
+    let cycle = |(i, st, due): (usize, State<'a>, Due)| -> (usize, Result<State<'a>, PartitionError>) {
         if i == usize::MAX {
             // A multilevel partition: refined and repaired after its V-cycles.
-            return (i, finish(cycled.unwrap_or(st)));
+            let cycled = v_cycled(&st, due);
+            (i, finish(cycled.unwrap_or(st)))
+        } else {
+            (i, Ok(cycle_packing(st, due)))
         }
-        let better = cycled.and_then(|mut c| (c.repair().is_ok() && c.traffic() < st.traffic()).then_some(c));
-        (i, Ok(better.unwrap_or(st)))
     };
     let cycled: Vec<(usize, Result<State<'a>, PartitionError>)> = if conn.in_src.len() <= 200_000 {
         jobs.into_par_iter().map(cycle).collect()
@@ -785,6 +802,12 @@ fn partition_with<'a>(
     };
     for r in cycled {
         keep(r, &mut best, &mut first_err);
+    }
+    // After the multilevel candidates are finished: the second round needs
+    // to know whether any of them fits.
+    if second_round(&mut best, &mut first_err) {
+        let packed = Due { cycles: multilevel::V_CYCLES_PACKED, seed: search.seed, cap: (caps.neurons, caps.synapses) };
+        best = best.map(|(i, b)| (i, cycle_packing(b, packed)));
     }
     best.map(|(_, b)| (polish(b), baseline)).ok_or_else(|| first_err.expect("a candidate failed").1)
 }
