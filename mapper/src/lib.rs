@@ -531,14 +531,15 @@ fn partition_with<'a>(
     let total_n = natural.len() as u64;
     // The finest graph, built on first use and shared by every multilevel run.
     let fine = std::sync::OnceLock::new();
-    // `compete`: the partition competes on traffic; without, only whether
-    // it fits at k matters (the search for fewer cores).
+    // A multilevel candidate's capacities at k parts: `slack` over an even split.
     let ml_caps = |k: usize, slack: f64| -> (u32, u32) {
         let cap_n = caps.neurons.min(((total_n as f64 / k as f64) * slack).ceil() as u32).max(1);
         let cap_s = caps.synapses.min(((total_s as f64 / k as f64) * slack).ceil() as u32);
         (cap_n, cap_s)
     };
     let compete = Effort::Traffic { kicks: search.kicks, flows: search.flows };
+    // `competes`: the partition competes on traffic; without, only whether
+    // it fits at k matters (the search for fewer cores).
     let ml_at = |k: usize, slack: f64, competes: bool| -> State<'a> {
         let cap = ml_caps(k, slack);
         let fine = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
@@ -743,38 +744,46 @@ fn partition_with<'a>(
     }
     // The second round of the packings (see `packings`): those that could
     // still win on cores against `best`, or all when nothing fits yet.
-    // Returns whether one of them became `best`.
     let second_round = |best: &mut Option<(usize, State<'a>)>, first_err: &mut Option<(usize, PartitionError)>| {
         let later: Numbered<'a> =
             later.into_iter().filter(|(_, c)| best.as_ref().is_none_or(|(_, b)| c.k < b.k)).collect();
-        let before = best.as_ref().map(|(i, _)| *i);
         for r in later.into_par_iter().map(|(i, c)| (i, finish(c))).collect::<Vec<_>>() {
             keep(r, best, first_err);
         }
-        best.as_ref().map(|(i, _)| *i) != before
     };
     if deferred {
         second_round(&mut best, &mut first_err);
         return best.map(|(_, b)| (polish(widen(b)), baseline)).ok_or_else(|| first_err.expect("a candidate failed").1);
     }
     // The V-cycles, all at once: the multilevel partitions' (due by their
-    // size and kind; each then finished), and the best packing's when it
-    // leads (the fewest cores, then the least traffic, against the
-    // multilevel partitions before their V-cycles): no multilevel run has
-    // refined it (on the shuffled small world, where a packing wins, mean
-    // of 5 seeds 17,349 -> 17,305 packets). A packing that does not lead
-    // is left as it is: on the random 100k networks its V-cycles took up
-    // to 0.3 s and it lost anyway. On the small worlds the packing's
-    // V-cycles ran after the multilevel ones, on one core: 0.86 -> 0.75 s.
+    // size and kind; each then finished, as `ml_at` does), and, up to 200k
+    // synapses, the best packing's when it leads (the fewest cores, then
+    // the least traffic, against the multilevel partitions before their
+    // V-cycles): no multilevel run has refined a packing. On the small
+    // worlds, where a packing wins, the two ran one after the other, each
+    // on one core: 0.86 -> 0.75 s (docs/benchmarks.md). A packing is then
+    // chosen or not with its V-cycles, where before it was chosen without
+    // them; the packets on the bench are the same. A packing that wins
+    // without having had them (it did not lead, or the network is larger
+    // and the jobs run one after the other) gets them after the choice.
+    let parallel = conn.in_src.len() <= 200_000;
+    let packing_due =
+        Due { cycles: multilevel::V_CYCLES_PACKED, seed: search.seed, cap: (caps.neurons, caps.synapses) };
     let mut jobs: Vec<(usize, State<'a>, Due)> = ml.into_iter().map(|(st, due)| (usize::MAX, st, due)).collect();
+    let mut cycled_packing = None;
     if let Some((i, b)) = best.take() {
         let leads = jobs.iter().all(|(_, st, _)| (b.k, b.traffic()) <= (st.k, st.traffic()));
-        let cycles = if leads { multilevel::V_CYCLES_PACKED } else { 0 };
+        let due = if leads && parallel {
+            cycled_packing = Some(i);
+            packing_due
+        } else {
+            Due { cycles: 0, ..packing_due }
+        };
         // First in the candidates' order, as the packings come first.
-        jobs.insert(0, (i, b, Due { cycles, seed: search.seed, cap: (caps.neurons, caps.synapses) }));
+        jobs.insert(0, (i, b, due));
     }
     let v_cycled = |st: &State<'a>, due: Due| -> Option<State<'a>> {
-        (due.cycles > 0).then(|| {
+        (due.cycles > 0 && st.k >= 2).then(|| {
             let f = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
             let p = multilevel::v_cycles_by_id(f, conn, &st.part, st.k, due.cap, caps.param_sets, due.cycles, due.seed);
             State::new(conn, rate, Caps { cores: st.k as u32, ..caps }, p, st.k)
@@ -786,28 +795,27 @@ fn partition_with<'a>(
             v_cycled(&st, due).and_then(|mut c| (c.repair().is_ok() && c.traffic() < st.traffic()).then_some(c));
         better.unwrap_or(st)
     };
+    // Multilevel candidates carry the index `usize::MAX` (see `keep`).
     let cycle = |(i, st, due): (usize, State<'a>, Due)| -> (usize, Result<State<'a>, PartitionError>) {
         if i == usize::MAX {
-            // A multilevel partition: refined and repaired after its V-cycles.
+            // Refined and repaired after its V-cycles.
             let cycled = v_cycled(&st, due);
             (i, finish(cycled.unwrap_or(st)))
         } else {
             (i, Ok(cycle_packing(st, due)))
         }
     };
-    let cycled: Vec<(usize, Result<State<'a>, PartitionError>)> = if conn.in_src.len() <= 200_000 {
-        jobs.into_par_iter().map(cycle).collect()
-    } else {
-        jobs.into_iter().map(cycle).collect()
-    };
+    let cycled: Vec<(usize, Result<State<'a>, PartitionError>)> =
+        if parallel { jobs.into_par_iter().map(cycle).collect() } else { jobs.into_iter().map(cycle).collect() };
     for r in cycled {
         keep(r, &mut best, &mut first_err);
     }
     // After the multilevel candidates are finished: the second round needs
     // to know whether any of them fits.
-    if second_round(&mut best, &mut first_err) {
-        let packed = Due { cycles: multilevel::V_CYCLES_PACKED, seed: search.seed, cap: (caps.neurons, caps.synapses) };
-        best = best.map(|(i, b)| (i, cycle_packing(b, packed)));
+    second_round(&mut best, &mut first_err);
+    if let Some((i, b)) = best.take() {
+        let b = if i != usize::MAX && cycled_packing != Some(i) { cycle_packing(b, packing_due) } else { b };
+        best = Some((i, b));
     }
     best.map(|(_, b)| (polish(b), baseline)).ok_or_else(|| first_err.expect("a candidate failed").1)
 }

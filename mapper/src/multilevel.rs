@@ -2105,7 +2105,8 @@ const V_CYCLE_MAX_SYNAPSES: usize = 20_000;
 /// local networks"); 4 or 8 cycles gained at most 0.8% more for 1.4-2.1x the time.
 const V_CYCLES_LOCAL: usize = 2;
 
-/// V-cycles on a packing that won (`v_cycles_on`): on the shuffled small
+/// V-cycles on a packing (`v_cycles_on`; `map` gives them to the best
+/// packing when it leads, or when it wins without them): on the shuffled small
 /// world, mean of 5 seeds, 1 / 2 / 3 cycles gave 17,317 / 17,305 / 17,300
 /// packets against 17,349 without, for 0.9 / 1.0 / 1.1x the mapping time
 /// (the final FM has less left to do) (docs/benchmarks.md).

@@ -206,9 +206,11 @@ fn v_cycles_on_a_packing_keep_its_parts_within_capacity_and_lower_its_traffic() 
 fn a_pending_partition_and_its_v_cycles_are_the_partition() {
     // `map` runs the multilevel partitions' V-cycles after the join, beside
     // a packing's; split so, a partition must be what `partition_seeded`
-    // makes in one piece. A network large enough to coarsen is due its
-    // V-cycles; one too small to coarsen is due none.
+    // makes in one piece, and its V-cycles may not raise its traffic. A
+    // network large enough to coarsen is due V-cycles; one too small to
+    // coarsen is due none.
     use spikeforge_mapper::multilevel::{self, Effort};
+    use spikeforge_mapper::partition::State;
     let s = spec(4, 4, 160, 8192, 4096, 4096);
     let c = caps(&s);
     let effort = Effort::Traffic { kicks: multilevel::KICKS, flows: false };
@@ -225,5 +227,7 @@ fn a_pending_partition_and_its_v_cycles_are_the_partition() {
         let whole = multilevel::partition_seeded(&fine, &conn, k, cap, c.param_sets, effort, multilevel::SEED);
         let split = multilevel::v_cycles_by_id(&fine, &conn, &p.part, k, cap, c.param_sets, p.cycles, p.seed);
         assert_eq!(split, whole);
+        let traffic = |part: &[u32]| State::new(&conn, &rate, c, part.to_vec(), k).traffic();
+        assert!(traffic(&split) <= traffic(&p.part), "{} -> {}", traffic(&p.part), traffic(&split));
     }
 }
