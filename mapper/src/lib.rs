@@ -530,7 +530,8 @@ fn partition_with<'a>(
     let total_s: u64 = conn.computed().map(|v| conn.fanin[v as usize] as u64).sum();
     let total_n = natural.len() as u64;
     // The finest graph, built on first use and shared by every multilevel run.
-    let fine = std::sync::OnceLock::new();
+    let fine_cell = std::sync::OnceLock::new();
+    let fine = || fine_cell.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
     // A multilevel candidate's capacities at k parts: `slack` over an even split.
     let ml_caps = |k: usize, slack: f64| -> (u32, u32) {
         let cap_n = caps.neurons.min(((total_n as f64 / k as f64) * slack).ceil() as u32).max(1);
@@ -542,9 +543,8 @@ fn partition_with<'a>(
     // it fits at k matters (the search for fewer cores).
     let ml_at = |k: usize, slack: f64, competes: bool| -> State<'a> {
         let cap = ml_caps(k, slack);
-        let fine = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
         let effort = if competes { compete } else { Effort::Fit };
-        let part = multilevel::partition_seeded(fine, conn, k, cap, caps.param_sets, effort, search.seed);
+        let part = multilevel::partition_seeded(fine(), conn, k, cap, caps.param_sets, effort, search.seed);
         // Repair may not open parts beyond k: k is what this candidate is for.
         State::new(conn, rate, Caps { cores: k as u32, ..caps }, part, k)
     };
@@ -552,8 +552,7 @@ fn partition_with<'a>(
     // (`Due`), to run beside the best packing's.
     let ml_pending = |k: usize, slack: f64| -> (State<'a>, Due) {
         let cap = ml_caps(k, slack);
-        let fine = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
-        let p = multilevel::partition_pending(fine, conn, k, cap, caps.param_sets, compete, search.seed);
+        let p = multilevel::partition_pending(fine(), conn, k, cap, caps.param_sets, compete, search.seed);
         (
             State::new(conn, rate, Caps { cores: k as u32, ..caps }, p.part, k),
             Due { cycles: p.cycles, seed: p.seed, cap },
@@ -564,8 +563,7 @@ fn partition_with<'a>(
     // 3-D grid it won at every seed; on local2d 100k at 4 of 5), and the
     // bisection's tries take the second core (docs/benchmarks.md).
     let slacks = || -> &'static [f64] {
-        let f = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
-        if multilevel::starts_by_bisection(f, conn) {
+        if multilevel::starts_by_bisection(fine(), conn) {
             &LOOSE_SLACKS[1..]
         } else {
             &LOOSE_SLACKS
@@ -784,8 +782,16 @@ fn partition_with<'a>(
     }
     let v_cycled = |st: &State<'a>, due: Due| -> Option<State<'a>> {
         (due.cycles > 0 && st.k >= 2).then(|| {
-            let f = fine.get_or_init(|| multilevel::prepare(conn, rate, conn.sets > caps.param_sets));
-            let p = multilevel::v_cycles_by_id(f, conn, &st.part, st.k, due.cap, caps.param_sets, due.cycles, due.seed);
+            let p = multilevel::v_cycles_by_id(
+                fine(),
+                conn,
+                &st.part,
+                st.k,
+                due.cap,
+                caps.param_sets,
+                due.cycles,
+                due.seed,
+            );
             State::new(conn, rate, Caps { cores: st.k as u32, ..caps }, p, st.k)
         })
     };

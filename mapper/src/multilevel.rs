@@ -1485,25 +1485,12 @@ fn v_cycles(
     part
 }
 
-/// [`V_CYCLES_PACKED`] V-cycles on a partition made elsewhere (a part per
-/// global id, `k` parts; inputs keep theirs), within `cap` = (neurons,
-/// synapse entries) a part, drawing from `seed`: the packings'
-/// partitions, which no multilevel run has refined. Without the nets (too
-/// large to rate) it is returned as it is.
-pub fn v_cycles_on(
-    fine: &Fine,
-    conn: &Conn,
-    part: &[u32],
-    k: usize,
-    cap: (u32, u32),
-    param_sets: u32,
-    seed: u64,
-) -> Vec<u32> {
-    v_cycles_by_id(fine, conn, part, k, cap, param_sets, V_CYCLES_PACKED, seed)
-}
-
-/// `cycles` V-cycles ([`v_cycles`]) on a part per global id, with the
-/// hierarchy's shape for `k` parts ([`Fine::shape`]).
+/// `cycles` V-cycles ([`v_cycles`]) on a part per global id (`k` parts;
+/// inputs keep theirs), within `cap` = (neurons, synapse entries) a part,
+/// with the hierarchy's shape for `k` parts ([`Fine::shape`]), drawing
+/// from `seed`: a [`Pending`] partition's, or a packing's
+/// ([`V_CYCLES_PACKED`]), which no multilevel run has refined. Without
+/// the nets (too large to rate) it is returned as it is.
 #[allow(clippy::too_many_arguments)]
 pub fn v_cycles_by_id(
     fine: &Fine,
@@ -2105,7 +2092,7 @@ const V_CYCLE_MAX_SYNAPSES: usize = 20_000;
 /// local networks"); 4 or 8 cycles gained at most 0.8% more for 1.4-2.1x the time.
 const V_CYCLES_LOCAL: usize = 2;
 
-/// V-cycles on a packing (`v_cycles_on`; `map` gives them to the best
+/// V-cycles on a packing (`v_cycles_by_id`; `map` gives them to the best
 /// packing when it leads, or when it wins without them): on the shuffled small
 /// world, mean of 5 seeds, 1 / 2 / 3 cycles gave 17,317 / 17,305 / 17,300
 /// packets against 17,349 without, for 0.9 / 1.0 / 1.1x the mapping time

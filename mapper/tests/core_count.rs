@@ -184,11 +184,12 @@ fn v_cycles_on_a_packing_keep_its_parts_within_capacity_and_lower_its_traffic() 
     let order: Vec<u32> = conn.computed().collect();
     let (part, k) = fill(&conn, &c, &order).unwrap();
     let fine = multilevel::prepare(&conn, &rate, false);
-    let out = multilevel::v_cycles_on(&fine, &conn, &part, k, (c.neurons, c.synapses), c.param_sets, multilevel::SEED);
-    assert_eq!(
-        out,
-        multilevel::v_cycles_on(&fine, &conn, &part, k, (c.neurons, c.synapses), c.param_sets, multilevel::SEED)
-    );
+    let cycles = |part: &[u32]| {
+        let (cap, n, seed) = ((c.neurons, c.synapses), multilevel::V_CYCLES_PACKED, multilevel::SEED);
+        multilevel::v_cycles_by_id(&fine, &conn, part, k, cap, c.param_sets, n, seed)
+    };
+    let out = cycles(&part);
+    assert_eq!(out, cycles(&part));
     for v in conn.computed() {
         assert!((out[v as usize] as usize) < k);
     }
