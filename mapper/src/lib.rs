@@ -26,6 +26,7 @@ pub mod multilevel;
 pub mod pack;
 pub mod partition;
 pub mod place;
+mod tabu;
 /// The hardware spec (owned by the hardware contract, `spikeforge-hw`).
 pub use spikeforge_hw::spec;
 
@@ -617,7 +618,7 @@ fn partition_with<'a>(
         return finish(ml_at(caps.cores as usize, 1.01, false))
             .map(|st| {
                 let fewer = descend(conn, st.k, bound, &ml_at, &finish);
-                (polish(widen(fewer.unwrap_or(st))), baseline)
+                (polish(widen(fewer.unwrap_or(st)), search.seed), baseline)
             })
             .map_err(|_| too_many);
     }
@@ -676,7 +677,7 @@ fn partition_with<'a>(
     let deferred = bound < k0;
     if deferred {
         if let Some(b) = descend(conn, k0, bound, &ml_at, &finish) {
-            return Ok((polish(widen(b)), baseline));
+            return Ok((polish(widen(b), search.seed), baseline));
         }
     }
     // The multilevel partitions and all refinements run in parallel (rayon);
@@ -751,7 +752,9 @@ fn partition_with<'a>(
     };
     if deferred {
         second_round(&mut best, &mut first_err);
-        return best.map(|(_, b)| (polish(widen(b)), baseline)).ok_or_else(|| first_err.expect("a candidate failed").1);
+        return best
+            .map(|(_, b)| (polish(widen(b), search.seed), baseline))
+            .ok_or_else(|| first_err.expect("a candidate failed").1);
     }
     // The V-cycles, all at once: the multilevel partitions' (due by their
     // size and kind; each then finished, as `ml_at` does), and, up to 200k
@@ -823,7 +826,7 @@ fn partition_with<'a>(
         let b = if i != usize::MAX && cycled_packing != Some(i) { cycle_packing(b, packing_due) } else { b };
         best = Some((i, b));
     }
-    best.map(|(_, b)| (polish(b), baseline)).ok_or_else(|| first_err.expect("a candidate failed").1)
+    best.map(|(_, b)| (polish(b, search.seed), baseline)).ok_or_else(|| first_err.expect("a candidate failed").1)
 }
 
 /// The V-cycles a candidate is due ([`multilevel::v_cycles_by_id`]): how
@@ -882,7 +885,7 @@ const LOOSE_SLACKS: [f64; 2] = [1.03, 1.1];
 /// Where neurons average more than 32 synapses (random-like networks) a
 /// pass costs more and gains less, so the search also stops at a pass
 /// that gains under 0.1% (the 100k feedforward case: 0.3 s for 0.4%).
-fn polish(mut st: State<'_>) -> State<'_> {
+fn polish(mut st: State<'_>, seed: u64) -> State<'_> {
     let dense = st.conn_pins() > multilevel::FM_LOCAL_PINS_PER_NET * st.computed_neurons().max(1);
     let min_gain = if dense { 1e-3 } else { 0.0 };
     if st.conn_pins() <= 200_000 {
@@ -891,6 +894,7 @@ fn polish(mut st: State<'_>) -> State<'_> {
         st.fm(3, 150, min_gain);
     }
     debug_assert!(st.fits());
+    let st = tabu::on_small(st, seed);
     st
 }
 

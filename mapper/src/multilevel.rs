@@ -1420,7 +1420,11 @@ pub fn partition_pending(
         if let (Some(h), true) = (top_h, levels.maps.is_empty()) {
             fm_hyper(top, h, &mut part, k, cap, param_sets, FM_PASSES, FM_PATIENCE);
         }
-        if let (Some(h), true) = (&merged, small || local) {
+        // Small networks that are not locally connected get the tabu search
+        // on the finished partition instead (`tabu.rs`): with it, the kicks
+        // changed no mean of 5 seeds by more than 0.1% there and cost a
+        // third of the 10k feedforward network's mapping time.
+        if let (Some(h), true) = (&merged, local) {
             kick_and_search(top, h, &mut part, k, cap, param_sets, kicks, seed);
         }
         levels.uncoarsen(fine, part, k, cap, param_sets, flows)
@@ -2081,8 +2085,9 @@ const V_CYCLES: usize = 4;
 /// (docs/benchmarks.md, "Mapper: a V-cycle on small networks"): the 10k
 /// local network 1,002 → 974 packets for +0.05 s; from 100k synapses on
 /// they changed no packet count by more than 0.1% and cost 20–90% more
-/// time (recurrent 100k: 1.44 → 2.71 s).
-const V_CYCLE_MAX_SYNAPSES: usize = 20_000;
+/// time (recurrent 100k: 1.44 → 2.71 s). Networks this small that are not
+/// locally connected get the tabu search (`tabu.rs`) instead of the kicks.
+pub(crate) const V_CYCLE_MAX_SYNAPSES: usize = 20_000;
 
 /// V-cycles on larger locally connected networks ([`Hyper::local`]), for
 /// partitions that compete on traffic: their coarse levels stay sparse, so

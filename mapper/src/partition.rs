@@ -237,6 +237,21 @@ impl<'a> State<'a> {
         self.rate[s as usize] * (d_len - own_in as usize) as f64
     }
 
+    /// The connectivity this partition is of.
+    pub(crate) fn conn(&self) -> &'a Conn {
+        self.conn
+    }
+
+    /// Spikes per step of every neuron.
+    pub(crate) fn rate(&self) -> &'a [f64] {
+        self.rate
+    }
+
+    /// The capacities this partition is held to.
+    pub(crate) fn caps(&self) -> Caps {
+        self.caps
+    }
+
     /// Rate-weighted inter-core packets per step (the (λ−1) metric;
     /// input sources count one packet per target core).
     pub fn traffic(&self) -> f64 {
