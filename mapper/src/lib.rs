@@ -618,7 +618,7 @@ fn partition_with<'a>(
         return finish(ml_at(caps.cores as usize, 1.01, false))
             .map(|st| {
                 let fewer = descend(conn, st.k, bound, &ml_at, &finish);
-                (polish(widen(fewer.unwrap_or(st)), search.seed), baseline)
+                (polish(widen(fewer.unwrap_or(st)), search.seed, multilevel::local(fine())), baseline)
             })
             .map_err(|_| too_many);
     }
@@ -677,7 +677,7 @@ fn partition_with<'a>(
     let deferred = bound < k0;
     if deferred {
         if let Some(b) = descend(conn, k0, bound, &ml_at, &finish) {
-            return Ok((polish(widen(b), search.seed), baseline));
+            return Ok((polish(widen(b), search.seed, multilevel::local(fine())), baseline));
         }
     }
     // The multilevel partitions and all refinements run in parallel (rayon);
@@ -753,7 +753,7 @@ fn partition_with<'a>(
     if deferred {
         second_round(&mut best, &mut first_err);
         return best
-            .map(|(_, b)| (polish(widen(b), search.seed), baseline))
+            .map(|(_, b)| (polish(widen(b), search.seed, multilevel::local(fine())), baseline))
             .ok_or_else(|| first_err.expect("a candidate failed").1);
     }
     // The V-cycles, all at once: the multilevel partitions' (due by their
@@ -826,7 +826,8 @@ fn partition_with<'a>(
         let b = if i != usize::MAX && cycled_packing != Some(i) { cycle_packing(b, packing_due) } else { b };
         best = Some((i, b));
     }
-    best.map(|(_, b)| (polish(b, search.seed), baseline)).ok_or_else(|| first_err.expect("a candidate failed").1)
+    best.map(|(_, b)| (polish(b, search.seed, multilevel::local(fine())), baseline))
+        .ok_or_else(|| first_err.expect("a candidate failed").1)
 }
 
 /// The V-cycles a candidate is due ([`multilevel::v_cycles_by_id`]): how
@@ -885,7 +886,9 @@ const LOOSE_SLACKS: [f64; 2] = [1.03, 1.1];
 /// Where neurons average more than 32 synapses (random-like networks) a
 /// pass costs more and gains less, so the search also stops at a pass
 /// that gains under 0.1% (the 100k feedforward case: 0.3 s for 0.4%).
-fn polish(mut st: State<'_>, seed: u64) -> State<'_> {
+/// Then, on small networks that are not locally connected (`local`), the
+/// tabu search (`tabu.rs`) from `seed`.
+fn polish(mut st: State<'_>, seed: u64, local: bool) -> State<'_> {
     let dense = st.conn_pins() > multilevel::FM_LOCAL_PINS_PER_NET * st.computed_neurons().max(1);
     let min_gain = if dense { 1e-3 } else { 0.0 };
     if st.conn_pins() <= 200_000 {
@@ -894,8 +897,10 @@ fn polish(mut st: State<'_>, seed: u64) -> State<'_> {
         st.fm(3, 150, min_gain);
     }
     debug_assert!(st.fits());
-    let st = tabu::on_small(st, seed);
-    st
+    if local {
+        return st;
+    }
+    tabu::on_small(st, seed)
 }
 
 /// Fewer cores than `hi`, down to the lower bound `bound`: the multilevel

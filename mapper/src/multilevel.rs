@@ -1384,7 +1384,7 @@ pub fn partition_pending(
     let top = levels.coarse.last().unwrap_or(&fine.g);
     let top_h = levels.hypers.last().unwrap_or(&fine.h).as_ref();
     let small = conn.in_src.len() <= V_CYCLE_MAX_SYNAPSES;
-    let local = fine.h.as_ref().is_some_and(Hyper::local);
+    let local = local(fine);
     let flows = matches!(effort, Effort::Traffic { flows: true, .. }) && local;
     // Locally connected networks beyond the small ones start from a
     // recursive bisection of a finer level ([`BISECTION_LEVEL_SIZE`]): on
@@ -1443,6 +1443,13 @@ pub fn partition_pending(
         out[gid as usize] = part[i];
     }
     Pending { part: out, cycles, seed }
+}
+
+/// Whether the network is locally connected ([`Hyper::local`]): small ones
+/// get the kicks at the coarsest level, the others the tabu search on the
+/// finished partition (`tabu.rs`).
+pub fn local(fine: &Fine) -> bool {
+    fine.h.as_ref().is_some_and(Hyper::local)
 }
 
 /// `cycles` V-cycles on `part` (a part per vertex of `fine`): coarsen
