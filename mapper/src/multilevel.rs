@@ -1421,10 +1421,12 @@ pub fn partition_pending(
             fm_hyper(top, h, &mut part, k, cap, param_sets, FM_PASSES, FM_PATIENCE);
         }
         // Small networks that are not locally connected get the tabu search
-        // on the finished partition instead (`tabu.rs`): with it, the kicks
-        // changed no mean of 5 seeds by more than 0.1% there and cost a
-        // third of the 10k feedforward network's mapping time.
-        if let (Some(h), true) = (&merged, local) {
+        // on the finished partition instead where it is affordable
+        // (`tabu.rs`): with it, the kicks changed no mean of 5 seeds by
+        // more than 0.1% there and cost a third of the 10k feedforward
+        // network's mapping time.
+        let tabu = small && !local && crate::tabu::steps(fine.verts.len(), k).is_some();
+        if let (Some(h), true) = (&merged, local || (small && !tabu)) {
             kick_and_search(top, h, &mut part, k, cap, param_sets, kicks, seed);
         }
         levels.uncoarsen(fine, part, k, cap, param_sets, flows)

@@ -18,12 +18,17 @@
 //! `leave[v]` weighs the nets of which `v` is the only pin in `a` and
 //! `enter[v][b]` those with no pin in `b`. A swap of `u` (in `a`) and `v`
 //! (in `b`) gains the sum of both moves less, on every net holding both,
-//! the nets' weights where one of them is alone in its part. Swaps are
-//! looked for among the best few neurons of each pair of parts.
+//! the net's weight once for each of the two that is alone in its part.
+//! Swaps are looked for pair of parts by pair of parts, in order of the
+//! best moves between them, among the neurons sorted by their move's gain,
+//! only while they can beat the best step found.
 //!
-//! The neurons and synapse entries of a step are checked here; every other
-//! capacity (axons, routes, parameter sets, input routes) on the exact
-//! bookkeeping: the step is made on the `State` and undone if it does not fit.
+//! The neurons and synapse entries of a step are checked here. Every other
+//! capacity (axons, routes, parameter sets, input routes) is checked on
+//! the exact bookkeeping (the step is made on the `State` and undone if it
+//! does not fit) unless bounds that hold for every partition show that it
+//! cannot overflow. The result is rebuilt as a `State` and kept only if it
+//! fits and carries less traffic.
 
 use crate::partition::State;
 use spikeforge_net::rng::SplitMix64;
@@ -192,8 +197,9 @@ impl<'s, 'a> Tabu<'s, 'a> {
         (self.leave[v] - self.enter[i], self.leave2[v] - self.enter1[i])
     }
 
-    /// What a swap of `u` and `v` gains beyond the sum of their moves:
-    /// minus the weight of the shared nets where either is alone in its part.
+    /// What a swap of `u` and `v` gains less than the sum of their moves:
+    /// on every net holding both, its weight once for each of the two that
+    /// is alone in its part (the moves count a net left, the swap does not).
     #[inline(never)]
     fn shared(&mut self, u: usize, v: usize) -> f64 {
         let k = self.k;
@@ -321,7 +327,8 @@ impl<'s, 'a> Tabu<'s, 'a> {
 /// in some partition into `st.k` parts of at most `caps.neurons` neurons
 /// each, by bounds that hold for every partition: a core's axons are at
 /// most the sources with targets, its routes at most its neurons times the
-/// parts a source can reach, its parameter sets at most its neurons.
+/// parts a source can reach, its parameter sets at most its neurons (and
+/// the network's), the input routes at most the parts each input reaches.
 fn others_may_bind(st: &State<'_>) -> bool {
     let (conn, caps, k) = (st.conn(), st.caps(), st.k as u64);
     let reach = |s: u32| (conn.targets(s).len() as u64).min(k);
@@ -371,16 +378,29 @@ type Side = (f64, f64, u32);
 /// before the second-level gains; 16 with them gave 971.
 const STEPS_PER_NEURON: usize = 16;
 
-/// At most this many gain entries (steps × neurons × parts) are read:
-/// a step reads every neuron's gain to every part.
-const WORK: u64 = 50_000_000;
+/// The work of all steps at most: a step reads every neuron's gain to
+/// every part (n × k) and bounds and sorts the pairs of parts (counted as
+/// 4k²). The 10k feedforward and recurrent bench networks need about
+/// 1.1·10^7 for their 16 steps a neuron; a network of 300 neurons on 64
+/// cores would get 1.4 steps a neuron, and so no search.
+const WORK: u64 = 15_000_000;
 
-/// Tenures are drawn from [n / TENURE_DIV, 3n / TENURE_DIV] for n neurons.
+/// Tenures are drawn from [n / TENURE_DIV, 3n / TENURE_DIV] for n neurons
+/// (at least 2 and 4).
 /// On the 10k networks (mean of 5 seeds) fixed tenures suited one network
 /// each: 3–10 the recurrent (2,320, local2d 891), 10–30 the local (869,
 /// recurrent 2,345); n/40 to 3n/40 gave 971 / 869 / 2,324 on feedforward,
 /// local2d and recurrent, n/60 to 3n/60 972 / 878 / 2,321.
 const TENURE_DIV: u64 = 40;
+
+/// The steps of the search for `n` neurons in `k` parts within [`WORK`];
+/// `None` below two a neuron, which is not a search (the kicks of
+/// `multilevel.rs` then run instead).
+pub(crate) fn steps(n: usize, k: usize) -> Option<usize> {
+    let per_step = (n * k + 4 * k * k) as u64;
+    let steps = (STEPS_PER_NEURON * n).min((WORK / per_step.max(1)) as usize);
+    (steps >= 2 * n && n > 0).then_some(steps)
+}
 
 /// The tabu search on a partition of a small network (at most
 /// `multilevel::V_CYCLE_MAX_SYNAPSES` synapses; `map` runs it where the
@@ -394,12 +414,7 @@ pub fn on_small(st: State<'_>, seed: u64) -> State<'_> {
     if st.conn_pins() > crate::multilevel::V_CYCLE_MAX_SYNAPSES || n == 0 || !st.fits() {
         return st;
     }
-    let per_step = (n * st.k) as u64;
-    let steps = (STEPS_PER_NEURON * n).min((WORK / per_step.max(1)) as usize);
-    // Fewer than two steps per neuron is not a search.
-    if steps < 2 * n {
-        return st;
-    }
+    let Some(steps) = steps(n, st.k) else { return st };
     let n = n as u64;
     search(st, steps, ((n / TENURE_DIV).max(2), (3 * n / TENURE_DIV).max(4)), seed)
 }
@@ -443,7 +458,9 @@ fn run(s: &mut Tabu<'_, '_>, iterations: usize, tenure: (u64, u64), start: f64, 
     let (n, k) = (s.vert.len(), s.k);
     let caps = s.st.caps();
     // The second-level gain breaks ties of the first: its weight keeps it
-    // under half the lightest net for any vertex.
+    // under half the lightest net for any vertex, so with equal rates it
+    // decides only between equal gains (with unequal rates also between
+    // gains closer than that).
     let heaviest: f64 = (0..n).map(|v| s.nets_of(v).map(|i| s.w[s.vnets[i] as usize]).sum::<f64>()).fold(0.0, f64::max);
     let lightest = s.w.iter().copied().fold(f64::INFINITY, f64::min);
     if heaviest == 0.0 {
@@ -505,9 +522,9 @@ fn run(s: &mut Tabu<'_, '_>, iterations: usize, tenure: (u64, u64), start: f64, 
         }
         // Swaps of free vertices: pairs of parts by their bound (the sum of
         // the best moves each way); within a pair, every swap whose two
-        // moves could beat the best step so far. A tie with a move goes to
-        // the move. A swap's score is its gain plus the weighted sum of
-        // both moves' second-level gains.
+        // moves could beat the best step so far (at most `n` swaps scored a
+        // step). A swap's score is its gain plus the weighted sum of both
+        // moves' second-level gains.
         pairs.clear();
         for a in 0..k {
             for b in a + 1..k {
@@ -536,7 +553,8 @@ fn run(s: &mut Tabu<'_, '_>, iterations: usize, tenure: (u64, u64), start: f64, 
                 }
             }
         }
-        for &(bound, _, ab) in &pairs {
+        let mut scored = 0;
+        'pairs: for &(bound, _, ab) in &pairs {
             let (a, b) = (ab as usize / k, ab as usize % k);
             if bound <= pick.floor() + 2.0 * EPS {
                 break;
@@ -568,10 +586,15 @@ fn run(s: &mut Tabu<'_, '_>, iterations: usize, tenure: (u64, u64), start: f64, 
                     let shared = s.shared(ui, vi);
                     let key = ((ui * n + vi) as u64 ^ salt).wrapping_mul(HASH);
                     pick.offer(cu + cv - shared, gu + gv - shared, key, Step::Swap(u, v));
+                    scored += 1;
+                    if scored >= n {
+                        break 'pairs;
+                    }
                 }
             }
         }
-        let Some(step) = pick.step else { break };
+        // Nothing free to move: wait for the tenures to run out.
+        let Some(step) = pick.step else { continue };
         let tenure_of = |rng: &mut SplitMix64| it + tenure.0 + rng.below(tenure.1 - tenure.0 + 1);
         if !s.fits_on_state(step) {
             // Another capacity (axons, routes, parameter sets) does not
@@ -729,6 +752,20 @@ mod tests {
         assert_eq!(found.use_n, st.use_n, "full cores stay full");
         // Same seed, same partition.
         assert_eq!(search(st.clone(), 800, (3, 8), 5).part, found.part);
+    }
+
+    #[test]
+    fn the_steps_stay_within_the_work() {
+        // The 10k feedforward bench network: 192 neurons on 14 cores.
+        assert_eq!(steps(192, 14), Some(16 * 192));
+        // Many small cores: under two steps a neuron, so the kicks run.
+        assert_eq!(steps(300, 64), None);
+        assert_eq!(steps(0, 4), None);
+        for (n, k) in [(100, 2), (500, 20), (2000, 16)] {
+            if let Some(s) = steps(n, k) {
+                assert!(s as u64 * (n * k + 4 * k * k) as u64 <= WORK && s >= 2 * n);
+            }
+        }
     }
 
     #[test]
