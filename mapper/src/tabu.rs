@@ -30,6 +30,7 @@
 //! cannot overflow. The result is rebuilt as a `State` and kept only if it
 //! fits and carries less traffic.
 
+use crate::multilevel::{close_net, incidence};
 use crate::partition::State;
 use spikeforge_net::rng::SplitMix64;
 
@@ -98,36 +99,21 @@ impl<'s, 'a> Tabu<'s, 'a> {
                 continue;
             }
             let before = pins.len();
-            pins.extend(conn.targets(s).iter().map(|&t| vid[t as usize]).filter(|&t| t != u32::MAX));
+            pins.extend(conn.targets(s).iter().map(|&t| vid[t as usize]));
             // A computed source's own part is one of its net's: (λ−1) then
-            // counts the other parts; an input's net is its targets (λ).
-            if !conn.is_input[s as usize] && conn.targets(s).binary_search(&s).is_err() {
+            // counts the other parts; an input's net is its targets (λ). A
+            // net of one pin costs the same wherever it is: dropped.
+            if !conn.is_input[s as usize] {
                 pins.push(vid[s as usize]);
             }
-            // A net of one pin costs the same wherever it is.
-            if pins.len() - before < 2 {
-                pins.truncate(before);
+            if !close_net(&mut pins, before) {
                 continue;
             }
             pin_start.push(pins.len() as u32);
             w.push(r);
         }
         let n = vert.len();
-        let mut vnet_start = vec![0u32; n + 1];
-        for &p in &pins {
-            vnet_start[p as usize + 1] += 1;
-        }
-        for i in 0..n {
-            vnet_start[i + 1] += vnet_start[i];
-        }
-        let mut fill = vnet_start.clone();
-        let mut vnets = vec![0u32; pins.len()];
-        for e in 0..w.len() {
-            for &p in &pins[pin_start[e] as usize..pin_start[e + 1] as usize] {
-                vnets[fill[p as usize] as usize] = e as u32;
-                fill[p as usize] += 1;
-            }
-        }
+        let (vnet_start, vnets) = incidence(&pin_start, &pins, n);
         let fan: Vec<u32> = vert.iter().map(|&v| conn.fanin[v as usize]).collect();
         let (mut load_n, mut load_s) = (vec![0u32; k], vec![0u32; k]);
         for (v, &p) in part.iter().enumerate() {
@@ -200,6 +186,8 @@ impl<'s, 'a> Tabu<'s, 'a> {
     /// What a swap of `u` and `v` gains less than the sum of their moves:
     /// on every net holding both, its weight once for each of the two that
     /// is alone in its part (the moves count a net left, the swap does not).
+    // Not inlined: inlined into the step's loop it cost the 10k
+    // feedforward mapping 0.027 -> 0.030 s (register pressure in the scan).
     #[inline(never)]
     fn shared(&mut self, u: usize, v: usize) -> f64 {
         let k = self.k;
@@ -298,19 +286,20 @@ impl<'s, 'a> Tabu<'s, 'a> {
 
     /// Makes `step` on the exact bookkeeping; undoes it and returns false
     /// when a capacity does not hold.
-    #[inline(never)]
     fn fits_on_state(&mut self, step: Step) -> bool {
         if !self.check {
             return true;
         }
-        let moves: Vec<(u32, u32, u32)> = match step {
-            Step::Move(v, b) => vec![(self.vert[v as usize], self.part[v as usize], b)],
+        // (neuron, from, to) of each move of the step.
+        let (moves, len) = match step {
+            Step::Move(v, b) => ([(self.vert[v as usize], self.part[v as usize], b); 2], 1),
             Step::Swap(u, v) => {
                 let (a, b) = (self.part[u as usize], self.part[v as usize]);
-                vec![(self.vert[u as usize], a, b), (self.vert[v as usize], b, a)]
+                ([(self.vert[u as usize], a, b), (self.vert[v as usize], b, a)], 2)
             }
         };
-        for &(n, _, to) in &moves {
+        let moves = &moves[..len];
+        for &(n, _, to) in moves {
             self.st.apply(n, to);
         }
         if self.st.fits() {
@@ -437,7 +426,8 @@ pub fn search<'a>(st: State<'a>, iterations: usize, tenure: (u64, u64), seed: u6
         let part = run(&mut s, steps, tenure, start, seed)?;
         let found = State::new(conn, rate, caps, part, k);
         debug_assert!(found.fits());
-        (found.fits() && found.traffic() < start).then(|| (found.traffic(), found.part))
+        let traffic = found.traffic();
+        (found.fits() && traffic < start).then_some((traffic, found.part))
     };
     let (a, b) =
         rayon::join(|| chain(seed, iterations.div_ceil(2)), || chain(seed ^ 0x9E37_79B9_7F4A_7C15, iterations / 2));
@@ -595,45 +585,45 @@ fn run(s: &mut Tabu<'_, '_>, iterations: usize, tenure: (u64, u64), start: f64, 
         }
         // Nothing free to move: wait for the tenures to run out.
         let Some(step) = pick.step else { continue };
-        let tenure_of = |rng: &mut SplitMix64| it + tenure.0 + rng.below(tenure.1 - tenure.0 + 1);
-        if !s.fits_on_state(step) {
-            // Another capacity (axons, routes, parameter sets) does not
-            // hold: the step's neurons wait out a tenure instead.
-            match step {
-                Step::Move(v, _) => until[v as usize] = tenure_of(&mut rng),
-                Step::Swap(u, v) => {
-                    until[u as usize] = tenure_of(&mut rng);
-                    until[v as usize] = tenure_of(&mut rng);
-                }
-            }
-            continue;
-        }
-        match step {
+        let fits = s.fits_on_state(step);
+        let (first, second) = match step {
             Step::Move(v, b) => {
-                s.shift(v as usize, b as usize);
-                until[v as usize] = tenure_of(&mut rng);
+                if fits {
+                    s.shift(v as usize, b as usize);
+                }
+                (v, None)
             }
             Step::Swap(u, v) => {
-                let (a, b) = (s.part[u as usize] as usize, s.part[v as usize] as usize);
-                s.shift(u as usize, b);
-                s.shift(v as usize, a);
-                until[u as usize] = tenure_of(&mut rng);
-                until[v as usize] = tenure_of(&mut rng);
+                if fits {
+                    let (a, b) = (s.part[u as usize] as usize, s.part[v as usize] as usize);
+                    s.shift(u as usize, b);
+                    s.shift(v as usize, a);
+                }
+                (u, Some(v))
             }
+        };
+        // The step's neurons wait out a tenure, also when another capacity
+        // (axons, routes, parameter sets) refused the step.
+        for v in std::iter::once(first).chain(second) {
+            until[v as usize] = it + tenure.0 + rng.below(tenure.1 - tenure.0 + 1);
+        }
+        if !fits {
+            continue;
         }
         cost -= pick.gain;
         if cost < best - EPS {
             best = cost;
-            // Neuron-indexed, from this search's own parts (`st` is not
-            // kept in step when no other capacity is checked).
-            let mut p = best_part.take().unwrap_or_else(|| s.st.part.clone());
-            for (&v, &a) in s.vert.iter().zip(&s.part) {
-                p[v as usize] = a;
-            }
-            best_part = Some(p);
+            best_part = Some(s.part.clone());
         }
     }
-    best_part
+    // Neuron-indexed (`st` is not kept in step when no other capacity is checked).
+    best_part.map(|bp| {
+        let mut p = s.st.part.clone();
+        for (&v, &a) in s.vert.iter().zip(&bp) {
+            p[v as usize] = a;
+        }
+        p
+    })
 }
 
 #[cfg(test)]
