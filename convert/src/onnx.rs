@@ -8,7 +8,10 @@
 //! is refused with the node, its operator and what to do instead.
 
 use crate::ann::{Act, Ann, Layer};
-use crate::onnx_fold::{broadcast_to, fold, is_int_type, permutation, type_name, Tensor, FOLDABLE};
+use crate::onnx_fold::{
+    broadcast_to, check_shape, fold, is_int_type, permutation, type_name, work, Tensor, FOLDABLE, MAX_TOTAL_FOLDED,
+    MAX_TOTAL_FOLD_WORK,
+};
 use onnx_protobuf::{attribute_proto::AttributeType, AttributeProto, Message, ModelProto, NodeProto, TensorProto};
 use std::collections::HashMap;
 use std::path::Path;
@@ -352,6 +355,8 @@ pub fn import_bytes_with(file: &str, bytes: &[u8], opts: &ImportOptions) -> Resu
     // Shapes (batch excluded) of the chain's tensors, for Shape nodes.
     let mut shapes: HashMap<String, Vec<usize>> = [(cur.clone(), dims.clone())].into();
     let mut notes = Vec::new();
+    // The values and the work (onnx_fold::work) of every fold so far.
+    let mut folded = (0usize, 0usize);
     for (index, node) in graph.node.iter().enumerate().filter(|(i, _)| cut.keep[*i]) {
         let name = node_name(node, index);
         let err = |msg: String| OnnxError::Node {
@@ -401,6 +406,15 @@ pub fn import_bytes_with(file: &str, bytes: &[u8], opts: &ImportOptions) -> Resu
                 )));
             }
             let t = fold(node, &ins, shape_of).map_err(err)?;
+            folded.0 = folded.0.saturating_add(t.data.len());
+            folded.1 = folded.1.saturating_add(work(&t));
+            if folded.0 > MAX_TOTAL_FOLDED || folded.1 > MAX_TOTAL_FOLD_WORK {
+                return Err(err(format!(
+                    "the constants folded up to here hold more than {MAX_TOTAL_FOLDED} values, or more than \
+                     {MAX_TOTAL_FOLD_WORK} counting each once per dimension; fold constants before export \
+                     (onnxsim, or torch.onnx.export with do_constant_folding=True)"
+                )));
+            }
             if let Some(out) = node.output.first() {
                 consts.insert(out.clone(), t);
             }
@@ -553,6 +567,7 @@ pub(crate) fn tensor(t: &TensorProto) -> Result<Tensor, String> {
     if data.len() != n {
         return Err(format!("it holds {} values but its shape {dims:?} needs {n}", data.len()));
     }
+    check_shape(&dims, n, "its shape")?;
     Ok(Tensor { dims, data, int: is_int_type(t.data_type as i64) })
 }
 

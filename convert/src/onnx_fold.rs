@@ -38,6 +38,23 @@ impl Tensor {
 /// weights, and a hostile file must not make it allocate without bound.
 const MAX_FOLDED: usize = 1 << 24;
 
+/// Most work one fold may do, counted as values times rank (the index
+/// arithmetic per value walks every dimension): a rank-64 result may have
+/// 2^22 values.
+const MAX_FOLD_WORK: usize = 1 << 28;
+
+/// Most work the folds of one model may do together (same count): a file
+/// of a few kilobytes must not make the importer compute for minutes. It
+/// is four folds of the largest size, a few seconds, and far above the
+/// shape computations and weight rescalings of a model that fits neuron
+/// cores (32 transposes of 2^24-value weight matrices).
+pub(crate) const MAX_TOTAL_FOLD_WORK: usize = 1 << 30;
+
+/// Most values the folded constants of one model may hold together (256 MB
+/// as f64): two of the largest, so that a short file cannot fill the memory
+/// with copies.
+pub(crate) const MAX_TOTAL_FOLDED: usize = 1 << 25;
+
 /// ONNX element types that are integers (int8..int64, uint8..uint64, bool).
 pub(crate) fn is_int_type(t: i64) -> bool {
     matches!(t, 2..=7 | 9 | 12 | 13)
@@ -111,11 +128,56 @@ fn strides(dims: &[usize]) -> Vec<usize> {
     s
 }
 
+/// Most dimensions a folded constant may have (numpy's limit): the
+/// per-value index arithmetic costs time in proportion to the rank.
+const MAX_RANK: usize = 64;
+
+/// The product of a shape's nonzero dimensions (None on overflow). It
+/// bounds every product and sum of its dimensions, which an empty tensor's
+/// element count (0) does not: `[0, 2^40, 2^40]` holds no values, yet its
+/// strides overflow.
+fn extent(dims: &[usize]) -> Option<usize> {
+    dims.iter().filter(|&&d| d != 0).try_fold(1usize, |n, &d| n.checked_mul(d))
+}
+
+/// The element count of a shape a constant may have: at most [`MAX_RANK`]
+/// dimensions whose nonzero ones multiply to at most `max`.
+fn shape_within(dims: &[usize], max: usize, what: &str) -> Result<usize, String> {
+    if dims.len() > MAX_RANK {
+        return Err(format!("{what} has rank {}; at most {MAX_RANK} dimensions are supported", dims.len()));
+    }
+    let e = extent(dims).filter(|&e| e <= max);
+    match e {
+        Some(_) if dims.contains(&0) => Ok(0),
+        Some(e) => Ok(e),
+        None if dims.contains(&0) => {
+            Err(format!("{what} {dims:?} is empty, but its other dimensions multiply past {max}"))
+        }
+        None => Err(format!("{what} {dims:?} would have more than {max} values")),
+    }
+}
+
+/// Element count of a folded result, bounded by [`MAX_FOLDED`] and by
+/// [`MAX_FOLD_WORK`].
 fn count(dims: &[usize]) -> Result<usize, String> {
-    dims.iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .filter(|&n| n <= MAX_FOLDED)
-        .ok_or_else(|| format!("its result {dims:?} would have more than {MAX_FOLDED} values"))
+    shape_within(dims, MAX_FOLDED.min(MAX_FOLD_WORK / dims.len().max(1)), "its result")
+}
+
+/// The work a folded tensor cost, as [`MAX_FOLD_WORK`] counts it.
+pub(crate) fn work(t: &Tensor) -> usize {
+    t.data.len().saturating_mul(t.dims.len().max(1))
+}
+
+/// Checks a constant read from a file or built by the importer before
+/// anything is computed from its shape: its dimensions must multiply to its
+/// values without overflow, and an empty one's other dimensions must stay
+/// within [`MAX_FOLDED`] (a file can declare `[0, 2^62]` for no values).
+pub(crate) fn check_shape(dims: &[usize], values: usize, what: &str) -> Result<(), String> {
+    let n = shape_within(dims, if dims.contains(&0) { MAX_FOLDED } else { usize::MAX }, what)?;
+    if n != values {
+        return Err(format!("{what} holds {values} values but its shape {dims:?} needs {n}"));
+    }
+    Ok(())
 }
 
 /// The shape two tensors broadcast to (numpy rules).
@@ -183,6 +245,9 @@ pub(crate) fn fold(
     shape_of: Option<Vec<usize>>,
 ) -> Result<Tensor, String> {
     let op = node.op_type.as_str();
+    for t in inputs.iter().flatten() {
+        check_shape(&t.dims, t.data.len(), "an input of shape")?;
+    }
     let x = || inputs.first().copied().flatten().ok_or_else(|| format!("{op} has no input"));
     let y = || inputs.get(1).copied().flatten().ok_or_else(|| format!("{op} needs a second input"));
     let attr_i = |n: &str, d: i64| attr(node, n).map_or(d, |a| a.i);
@@ -209,7 +274,8 @@ pub(crate) fn fold(
                 None => x()?.dims.clone(),
             };
             if op == "Size" {
-                return Ok(Tensor::ints(vec![], vec![dims.iter().product::<usize>() as f64]));
+                let n = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).ok_or("Size overflows")?;
+                return Ok(Tensor::ints(vec![], vec![n as f64]));
             }
             let r = dims.len() as i64;
             let clamp = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
@@ -253,8 +319,10 @@ pub(crate) fn fold(
             let t = x()?;
             let axes = ints_from(node, "axes", inputs, 1).ok_or("Unsqueeze has no axes")?;
             let r = t.dims.len() + axes.len();
-            let mut ks: Vec<usize> = axes.iter().map(|&a| axis(a, r)).collect::<Result<_, _>>()?;
-            ks.sort_unstable();
+            if r > MAX_RANK {
+                return Err(format!("Unsqueeze to rank {r}; at most {MAX_RANK} dimensions are supported"));
+            }
+            let ks = distinct_axes(&axes, r, op)?;
             let mut dims = t.dims.clone();
             for k in ks {
                 if k > dims.len() {
@@ -269,7 +337,7 @@ pub(crate) fn fold(
             let dims = match ints_from(node, "axes", inputs, 1) {
                 None => t.dims.iter().copied().filter(|&d| d != 1).collect(),
                 Some(axes) => {
-                    let ks: Vec<usize> = axes.iter().map(|&a| axis(a, t.dims.len())).collect::<Result<_, _>>()?;
+                    let ks = distinct_axes(&axes, t.dims.len(), op)?;
                     if ks.iter().any(|&k| t.dims[k] != 1) {
                         return Err(format!("Squeeze axes {axes:?} of {:?} are not all 1", t.dims));
                     }
@@ -291,7 +359,7 @@ pub(crate) fn fold(
                 }
             }
             let mut dims = first.dims.clone();
-            dims[k] = parts.iter().map(|p| p.dims[k]).sum();
+            dims[k] = parts.iter().try_fold(0usize, |n, p| n.checked_add(p.dims[k])).ok_or("Concat overflows")?;
             count(&dims)?;
             let outer: usize = first.dims[..k].iter().product();
             let mut data = Vec::new();
@@ -317,8 +385,9 @@ pub(crate) fn fold(
             let outer: usize = t.dims[..k].iter().product();
             let inner: usize = t.dims[k + 1..].iter().product();
             let mut data = Vec::new();
+            let idx = idx.i64s();
             for o in 0..outer {
-                for &i in &idx.i64s() {
+                for &i in &idx {
                     let i = if i < 0 { i + n } else { i };
                     if !(0..n).contains(&i) {
                         return Err(format!("Gather index {i} is outside 0..{n}"));
@@ -339,6 +408,7 @@ pub(crate) fn fold(
             if [ends.len(), axes.len(), steps.len()].iter().any(|&l| l != starts.len()) {
                 return Err("Slice's starts, ends, axes and steps differ in length".into());
             }
+            distinct_axes(&axes, rank, op)?;
             // Per axis: the kept indices.
             let mut keep: Vec<Vec<usize>> = t.dims.iter().map(|&d| (0..d).collect()).collect();
             for j in 0..starts.len() {
@@ -417,6 +487,18 @@ pub(crate) fn fold(
     }
 }
 
+/// The axes of a Squeeze, Unsqueeze or Slice of a rank-`rank` tensor,
+/// normalized, sorted and checked to be distinct (ONNX requires it; a
+/// repeated axis would also let a short file ask for millions of passes).
+fn distinct_axes(axes: &[i64], rank: usize, op: &str) -> Result<Vec<usize>, String> {
+    let mut ks: Vec<usize> = axes.iter().map(|&a| axis(a, rank)).collect::<Result<_, _>>()?;
+    ks.sort_unstable();
+    if ks.windows(2).any(|w| w[0] == w[1]) {
+        return Err(format!("{op} axes {axes:?} repeat an axis"));
+    }
+    Ok(ks)
+}
+
 /// The `perm` attribute of a Transpose of a rank-`rank` tensor (default:
 /// reversed), checked to be a permutation.
 pub(crate) fn permutation(node: &NodeProto, rank: usize) -> Result<Vec<usize>, String> {
@@ -470,5 +552,64 @@ mod tests {
             None,
         );
         assert_eq!(s.unwrap().data, vec![3.0, 1.0]);
+    }
+
+    fn op(name: &str) -> NodeProto {
+        let mut n = NodeProto::new();
+        n.op_type = name.into();
+        n
+    }
+
+    #[test]
+    fn hostile_shapes_are_refused_not_overflowed() {
+        // Found by the onnx fuzz target: Concat of empty constants whose
+        // other dimension is huge overflowed the summed axis.
+        let empty = Tensor::float(vec![0, 1 << 62], vec![]);
+        let e = fold(&op("Concat"), &[Some(&empty), Some(&empty)], None).unwrap_err();
+        assert!(e.contains("is empty, but its other dimensions multiply past 16777216"), "{e}");
+        // Results with such shapes are refused too.
+        let shape = Tensor::ints(vec![3], vec![0.0, (1u64 << 40) as f64, (1u64 << 40) as f64]);
+        let e = fold(&op("ConstantOfShape"), &[Some(&shape)], None).unwrap_err();
+        assert!(e.contains("is empty, but"), "{e}");
+        let e = fold(&op("Reshape"), &[Some(&Tensor::float(vec![0], vec![])), Some(&shape)], None).unwrap_err();
+        assert!(e.contains("is empty, but"), "{e}");
+        // An empty result of modest shape is fine.
+        let small = Tensor::ints(vec![2], vec![0.0, 7.0]);
+        let ok = fold(&op("ConstantOfShape"), &[Some(&small)], None).unwrap();
+        assert_eq!((ok.dims, ok.data.len()), (vec![0, 7], 0));
+        // A rank past 64, and the work bound: a rank-64 result of 2^23 values.
+        let ones = Tensor::ints(vec![65], vec![1.0; 65]);
+        let e = fold(&op("ConstantOfShape"), &[Some(&ones)], None).unwrap_err();
+        assert!(e.contains("rank 65"), "{e}");
+        let mut deep = vec![1.0; 64];
+        deep[0] = (1 << 23) as f64;
+        let e = fold(&op("ConstantOfShape"), &[Some(&Tensor::ints(vec![64], deep))], None).unwrap_err();
+        assert!(e.contains("would have more than 4194304 values"), "{e}");
+        // A data tensor whose shape does not match its values (an internal
+        // bug) is an error, not an out-of-bounds read.
+        let e = fold(&op("Identity"), &[Some(&Tensor::float(vec![2, 3], vec![1.0]))], None).unwrap_err();
+        assert!(e.contains("holds 1 values but its shape [2, 3] needs 6"), "{e}");
+    }
+
+    #[test]
+    fn repeated_axes_are_refused() {
+        // A repeated axis is invalid ONNX, and 2^24 of them (a folded
+        // constant) made Unsqueeze and Slice quadratic.
+        let x = Tensor::float(vec![1, 4], vec![0.0; 4]);
+        let axes = Tensor::ints(vec![2], vec![0.0, 0.0]);
+        let e = fold(&op("Unsqueeze"), &[Some(&x), Some(&axes)], None).unwrap_err();
+        assert!(e.contains("Unsqueeze axes [0, 0] repeat an axis"), "{e}");
+        let e = fold(&op("Squeeze"), &[Some(&x), Some(&axes)], None).unwrap_err();
+        assert!(e.contains("repeat an axis"), "{e}");
+        let two = Tensor::ints(vec![2], vec![0.0, 0.0]);
+        let ends = Tensor::ints(vec![2], vec![1.0, 1.0]);
+        let e = fold(&op("Slice"), &[Some(&x), Some(&two), Some(&ends), Some(&axes)], None).unwrap_err();
+        assert!(e.contains("Slice axes [0, 0] repeat an axis"), "{e}");
+        let many = Tensor::ints(vec![70], (0..70).map(f64::from).collect());
+        let e = fold(&op("Unsqueeze"), &[Some(&x), Some(&many)], None).unwrap_err();
+        assert!(e.contains("rank 72"), "{e}");
+        // Distinct axes still work.
+        let ok = fold(&op("Unsqueeze"), &[Some(&x), Some(&Tensor::ints(vec![2], vec![0.0, 3.0]))], None).unwrap();
+        assert_eq!(ok.dims, vec![1, 1, 4, 1]);
     }
 }

@@ -420,3 +420,34 @@ fn window_attributes_out_of_range_are_refused() {
     assert!(e.to_string().contains("are not four values in 0..="), "{e}");
     assert!(import_bytes("pads.onnx", &pool(&[1, 1, 1, 1])).is_ok());
 }
+
+#[test]
+fn empty_constants_with_huge_dimensions_are_refused() {
+    // Found by the onnx fuzz target: Concat of three empty initializers of
+    // shape [0, 2^63 - 1] overflowed the summed axis while folding.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/fuzz/onnx/empty_concat_overflow.onnx");
+    let e = import_bytes("crash.onnx", &std::fs::read(path).unwrap()).unwrap_err().to_string();
+    assert!(e.contains("is empty, but its other dimensions multiply past 16777216"), "{e}");
+    // Folds whose results would hold such shapes are refused as well.
+    let shape = |dims: &[f32]| {
+        model(
+            ("x", &[1, 4]),
+            vec![node("ConstantOfShape", "fill", &["s"], "y", vec![])],
+            vec![init("s", &[dims.len() as i64], dims)],
+            "y",
+        )
+    };
+    let e = err(&shape(&[0.0, 1e12, 1e12]));
+    assert!(e.contains("is empty, but its other dimensions multiply past"), "{e}");
+    // A short file cannot make the folds fill the memory: three constants of
+    // 2^24 values each pass the bound on all folds together.
+    let mut nodes: Vec<_> =
+        (0..3).map(|k| node("ConstantOfShape", &format!("fill{k}"), &["s"], &format!("f{k}"), vec![])).collect();
+    nodes.push(node("Concat", "cat", &["f0", "f1", "f2"], "c", vec![int_attr("axis", 0)]));
+    nodes.push(node("Reshape", "r", &["x", "c"], "r", vec![]));
+    nodes.push(node("Gemm", "fc", &["r", "w"], "y", vec![]));
+    let inits = vec![init("s", &[1], &[16777216.0]), init("w", &[4, 2], &[0.5; 8])];
+    let many = model(("x", &[1, 4]), nodes, inits, "y");
+    let e = err(&many);
+    assert!(e.contains("fill2") && e.contains("hold more than 33554432 values"), "{e}");
+}
