@@ -84,6 +84,12 @@ impl Layer {
         self.vals.iter().fold(0.0, |m, v| m.max(v.abs()))
     }
 
+    /// The multiply-adds [`Layer::compose`] takes: each entry of
+    /// `second` reads a whole row of `first`.
+    pub fn compose_cost(first: &Layer, second: &Layer) -> usize {
+        second.cols.iter().map(|&k| first.starts[k as usize + 1] - first.starts[k as usize]).sum()
+    }
+
     /// `self` after `first` (no activation between): one affine map.
     pub fn compose(first: &Layer, second: &Layer) -> Layer {
         let mut starts = vec![0];

@@ -444,6 +444,9 @@ fn parse_node(file: &str, name: &str, g: &Obj) -> Result<Node, NirError> {
     let cells = |cell: Cell, size_key: &str| -> Result<Op, NirError> {
         let (shape, v) = g.array(size_key)?;
         let n = v.len();
+        if n == 0 {
+            return Err(g.err(size_key, "is empty; a population has at least one neuron"));
+        }
         let shape = if shape.is_empty() { vec![1] } else { shape };
         let tau_key = if cell.current() { "tau_mem" } else { "tau" };
         let tau = if cell.leaky() { per(tau_key, n, None)? } else { vec![0.0; n] };
@@ -486,7 +489,16 @@ fn parse_node(file: &str, name: &str, g: &Obj) -> Result<Node, NirError> {
         }
     };
     let op = match kind.as_str() {
-        "Input" => Op::Input(g.dims("shape")?),
+        "Input" => {
+            let shape = g.dims("shape")?;
+            let max = spikeforge_net::network::MAX_POPULATION_SIZE as usize;
+            if shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).is_none_or(|n| n > max) {
+                return Err(
+                    g.err("shape", format!("{shape:?} has more than {max} values (the most a population holds)"))
+                );
+            }
+            Op::Input(shape)
+        }
         "Output" => Op::Output,
         "IF" => cells(Cell::If, "v_threshold")?,
         "LIF" => cells(Cell::Lif, "v_threshold")?,
@@ -704,6 +716,7 @@ fn op_layer(file: &str, n: &Node, shape: &[usize]) -> Result<Layer, NirError> {
             }
             let g =
                 Geometry::from_parts((h, wd), (*kh, *kw), *stride, *dil, *pads).map_err(|e| node_err(file, n, e))?;
+            g.check_cells(m * ch).map_err(|e| node_err(file, n, e))?;
             let rows = conv_rows_raw(w, (*m, *kh, *kw), ch, &g);
             let bias = expand(b, g.oh * g.ow);
             let out = if *one_d { vec![*m, g.ow] } else { vec![*m, g.oh, g.ow] };
@@ -712,6 +725,7 @@ fn op_layer(file: &str, n: &Node, shape: &[usize]) -> Result<Layer, NirError> {
         Op::Pool { k, stride, pads, div } => {
             let (ch, h, wd) = image()?;
             let g = Geometry::from_parts((h, wd), *k, *stride, (1, 1), *pads).map_err(|e| node_err(file, n, e))?;
+            g.check_cells(ch).map_err(|e| node_err(file, n, e))?;
             let rows = pool_rows(ch, &g, *div);
             let out = rows.len();
             sparse_layer(&n.name, size, vec![ch, g.oh, g.ow], rows, vec![0.0; out])

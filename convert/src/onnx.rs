@@ -9,8 +9,8 @@
 
 use crate::ann::{Act, Ann, Layer};
 use crate::onnx_fold::{
-    broadcast_to, check_shape, fold, is_int_type, permutation, type_name, work, Tensor, FOLDABLE, MAX_TOTAL_FOLDED,
-    MAX_TOTAL_FOLD_WORK,
+    broadcast_to, check_shape, fold, is_int_type, permutation, type_name, work, Tensor, FOLDABLE, MAX_RANK,
+    MAX_TOTAL_FOLDED, MAX_TOTAL_FOLD_WORK,
 };
 use onnx_protobuf::{attribute_proto::AttributeType, AttributeProto, Message, ModelProto, NodeProto, TensorProto};
 use std::collections::HashMap;
@@ -350,7 +350,7 @@ pub fn import_bytes_with(file: &str, bytes: &[u8], opts: &ImportOptions) -> Resu
             cut.tensor
         )));
     }
-    let mut b = Builder { shape: dims.clone(), batched, layers: Vec::new() };
+    let mut b = Builder { shape: dims.clone(), batched, layers: Vec::new(), work: 0 };
     let mut cur = input.name.clone();
     // Shapes (batch excluded) of the chain's tensors, for Shape nodes.
     let mut shapes: HashMap<String, Vec<usize>> = [(cur.clone(), dims.clone())].into();
@@ -429,7 +429,9 @@ pub fn import_bytes_with(file: &str, bytes: &[u8], opts: &ImportOptions) -> Resu
         }
         let c = |i: usize| node.input.get(i).filter(|s| !s.is_empty()).and_then(|s| consts.get(s));
         let data_at = node.input.iter().position(|i| i == &cur).unwrap_or(0);
+        b.charge(b.size()).map_err(err)?;
         b.node(&name, node, data_at, &c).map_err(err)?;
+        b.check_shape().map_err(err)?;
         cur = node.output.first().cloned().unwrap_or_default();
         shapes.insert(cur.clone(), b.shape.clone());
     }
@@ -459,7 +461,7 @@ pub fn import_bytes_with(file: &str, bytes: &[u8], opts: &ImportOptions) -> Resu
         // A binary classifier's one logit z: softmax([-z/2, z/2]) is exactly
         // [1 - sigmoid(z), sigmoid(z)], the two classes' probabilities.
         let name = "binary";
-        b.push_affine(Layer::from_dense(name, 1, &[vec![-0.5], vec![0.5]], vec![0.0, 0.0]));
+        b.push_affine(Layer::from_dense(name, 1, &[vec![-0.5], vec![0.5]], vec![0.0, 0.0])).map_err(model_err)?;
         notes.push(format!(
             "the one logit \"{}\" before the final Sigmoid became two outputs [-z/2, z/2] (class 0, class 1), \
              whose softmax is the Sigmoid's [1 - p, p]",
@@ -509,6 +511,18 @@ fn input_dims(v: &onnx_protobuf::ValueInfoProto) -> Result<(Vec<usize>, bool), S
 
 /// Most values of a layer's input or output: each becomes a population.
 const MAX_VALUES: usize = spikeforge_net::network::MAX_POPULATION_SIZE as usize;
+
+/// Most synapses one imported layer may have, and most multiply-adds that
+/// composing two layers without an activation between may take: 2^25, over
+/// three times the largest network the mapper is measured on (10M
+/// synapses), and a bound on the importer's time and memory (0.5 GB).
+pub(crate) const MAX_LAYER_SYNAPSES: usize = 1 << 25;
+
+/// Most work the importer's layers may take together, counted as the
+/// values each node handles plus each layer's synapses and composition
+/// multiply-adds: a file of a few kilobytes must not keep it busy for
+/// minutes with hundreds of nodes on the largest input.
+const MAX_BUILD_WORK: usize = 1 << 28;
 
 /// Refuses a layer output larger than a population before it is built.
 fn layer_values(shape: &[usize]) -> Result<usize, String> {
@@ -627,6 +641,8 @@ struct Builder {
     /// The model's tensors have a batch dimension first (fixed at 1).
     batched: bool,
     layers: Vec<Layer>,
+    /// The work so far, as [`MAX_BUILD_WORK`] counts it.
+    work: usize,
 }
 
 type Consts<'a> = dyn Fn(usize) -> Option<&'a Tensor> + 'a;
@@ -634,6 +650,23 @@ type Consts<'a> = dyn Fn(usize) -> Option<&'a Tensor> + 'a;
 impl Builder {
     fn size(&self) -> usize {
         self.shape.iter().product()
+    }
+
+    /// What every node must leave: a shape of at most [`MAX_RANK`]
+    /// dimensions, none 0, of at most [`MAX_VALUES`] values, so that no
+    /// later shape arithmetic divides by zero or overflows (a weight of
+    /// shape `[4, 0]` holds no values and would make a layer of none).
+    fn check_shape(&self) -> Result<(), String> {
+        if self.shape.len() > MAX_RANK {
+            return Err(format!(
+                "its output has rank {}; at most {MAX_RANK} dimensions are supported",
+                self.shape.len()
+            ));
+        }
+        if self.shape.contains(&0) {
+            return Err(format!("its output {} has no values", self.show()));
+        }
+        layer_values(&self.shape).map(|_| ())
     }
 
     /// The current shape with the batch dimension, as the model sees it.
@@ -649,15 +682,36 @@ impl Builder {
         show_shape(&self.shape, self.batched)
     }
 
-    fn push_affine(&mut self, layer: Layer) {
+    fn push_affine(&mut self, layer: Layer) -> Result<(), String> {
         self.shape = layer.shape.clone();
-        match self.layers.last() {
-            Some(last) if last.act == Act::Linear => {
-                let composed = Layer::compose(last, &layer);
-                *self.layers.last_mut().expect("checked") = composed;
-            }
-            _ => self.layers.push(layer),
+        self.charge(layer.cols.len())?;
+        let linear = self.layers.last().filter(|last| last.act == Act::Linear);
+        let Some(madds) = linear.map(|last| Layer::compose_cost(last, &layer)) else {
+            self.layers.push(layer);
+            return Ok(());
+        };
+        if madds > MAX_LAYER_SYNAPSES {
+            return Err(format!(
+                "composing it with the layer before (no activation between) takes more than {MAX_LAYER_SYNAPSES} \
+                 multiply-adds; put an activation between them"
+            ));
         }
+        self.charge(madds)?;
+        let last = self.layers.last_mut().expect("a linear layer");
+        *last = Layer::compose(last, &layer);
+        Ok(())
+    }
+
+    /// Adds `n` to the work and checks it against [`MAX_BUILD_WORK`].
+    fn charge(&mut self, n: usize) -> Result<(), String> {
+        self.work = self.work.saturating_add(n);
+        if self.work > MAX_BUILD_WORK {
+            return Err(format!(
+                "the layers up to here take more than {MAX_BUILD_WORK} steps to build (values handled, synapses \
+                 and compositions); spikeforge converts networks that fit neuron cores"
+            ));
+        }
+        Ok(())
     }
 
     fn flat(&self, what: &str) -> Result<usize, String> {
@@ -726,7 +780,7 @@ impl Builder {
             }
             None => vec![0.0; n],
         };
-        self.push_affine(Layer::from_dense(name, k, &rows, bias));
+        self.push_affine(Layer::from_dense(name, k, &rows, bias))?;
         Ok(())
     }
 
@@ -736,7 +790,7 @@ impl Builder {
         let bt = c(1).ok_or("its second operand must be a constant weight matrix (x @ W)")?;
         let n = gemm_outputs(bt, k, false)?;
         let rows: Vec<Vec<f64>> = (0..n).map(|o| (0..k).map(|i| bt.data[i * n + o]).collect()).collect();
-        self.push_affine(Layer::from_dense(name, k, &rows, vec![0.0; n]));
+        self.push_affine(Layer::from_dense(name, k, &rows, vec![0.0; n]))?;
         Ok(())
     }
 
@@ -774,15 +828,14 @@ impl Builder {
                 )
             }
         };
-        self.push_diagonal(name, a, b);
-        Ok(())
+        self.push_diagonal(name, a, b)
     }
 
     /// Pushes `y = a ⊙ x + b` over the current tensor (shape unchanged).
-    fn push_diagonal(&mut self, name: &str, a: Vec<f64>, b: Vec<f64>) {
+    fn push_diagonal(&mut self, name: &str, a: Vec<f64>, b: Vec<f64>) -> Result<(), String> {
         let rows: Vec<Vec<(usize, f64)>> = a.iter().enumerate().map(|(i, &w)| vec![(i, w)]).collect();
         let layer = sparse_layer(name, a.len(), self.shape.clone(), rows, b);
-        self.push_affine(layer);
+        self.push_affine(layer)
     }
 
     /// BatchNormalization (inference): a per-channel affine map, folded into
@@ -809,8 +862,7 @@ impl Builder {
         );
         let g: Vec<f64> = (0..channels).map(|ch| s[ch] / (v[ch] + eps).sqrt()).collect();
         let off: Vec<f64> = (0..channels).map(|ch| bb[ch] - m[ch] * g[ch]).collect();
-        self.push_diagonal(name, expand(&g, per), expand(&off, per));
-        Ok(())
+        self.push_diagonal(name, expand(&g, per), expand(&off, per))
     }
 
     /// Relu or Clip(0, max) as the activation of the last layer.
@@ -851,9 +903,10 @@ impl Builder {
             None => vec![0.0; m],
         };
         layer_values(&[m, g.oh, g.ow])?;
+        g.check_cells(m * ch)?;
         let rows = conv_rows(wt, ch, &g);
         let b = expand(&bias, g.oh * g.ow);
-        self.push_affine(sparse_layer(name, ch * h * w, vec![m, g.oh, g.ow], rows, b));
+        self.push_affine(sparse_layer(name, ch * h * w, vec![m, g.oh, g.ow], rows, b))?;
         Ok(())
     }
 
@@ -881,10 +934,11 @@ impl Builder {
     fn pool(&mut self, name: &str, ch: usize, g: &Geometry, include: bool) -> Result<(), String> {
         let (h, w) = g.hw;
         layer_values(&[ch, g.oh, g.ow])?;
+        g.check_cells(ch)?;
         let div = if include { Divisor::Window } else { Divisor::Cells };
         let rows = pool_rows(ch, g, div);
         let n = rows.len();
-        self.push_affine(sparse_layer(name, ch * h * w, vec![ch, g.oh, g.ow], rows, vec![0.0; n]));
+        self.push_affine(sparse_layer(name, ch * h * w, vec![ch, g.oh, g.ow], rows, vec![0.0; n]))?;
         Ok(())
     }
 
@@ -932,7 +986,8 @@ impl Builder {
         let mut infer = None;
         for (k, &d) in dims.iter().enumerate() {
             match d {
-                -1 => infer = Some(k),
+                -1 if infer.is_none() => infer = Some(k),
+                -1 => return Err(format!("its target shape {:?} has more than one -1", t.data)),
                 0 => out.push(*self.shape.get(k).ok_or("a 0 in its shape copies a missing dimension")?),
                 d if d > 0 => out.push(d as usize),
                 d => return Err(format!("dimension {d} in its target shape is invalid")),
@@ -987,7 +1042,7 @@ impl Builder {
         let moved = fold(node, &[Some(&idx)], None)?;
         let shape = if self.batched { moved.dims[1..].to_vec() } else { moved.dims.clone() };
         let rows: Vec<Vec<(usize, f64)>> = moved.data.iter().map(|&i| vec![(i as usize, 1.0)]).collect();
-        self.push_affine(sparse_layer(name, n, shape, rows, vec![0.0; n]));
+        self.push_affine(sparse_layer(name, n, shape, rows, vec![0.0; n]))?;
         Ok(())
     }
 }
@@ -1209,6 +1264,9 @@ impl Geometry {
         // Attributes of a hostile file can be any integer: bounded here, all
         // arithmetic below stays far from overflow.
         let max = MAX_VALUES;
+        if h == 0 || w == 0 {
+            return Err(format!("its input is {h}x{w}, without values"));
+        }
         if [k.0, k.1, s.0, s.1, d.0, d.1].iter().any(|&v| v == 0 || v > max) {
             return Err(format!("its kernel {k:?}, strides {s:?} or dilations {d:?} are outside 1..={max}"));
         }
@@ -1239,6 +1297,22 @@ impl Geometry {
             return Err(format!("its output would be {oh}x{ow}, more than {max} values"));
         }
         Ok(Geometry { oh, ow, k, s, p: (pads.0, pads.1), d, hw: (h, w) })
+    }
+
+    /// Checks the window cells a layer of this geometry walks, `per_cell`
+    /// times each (its input channels, times its output channels for a
+    /// convolution), against [`MAX_LAYER_SYNAPSES`]: each parameter may be
+    /// in range while their product asks for hours or terabytes.
+    pub(crate) fn check_cells(&self, per_cell: usize) -> Result<(), String> {
+        let cells = [self.ow, self.k.0, self.k.1, per_cell].iter().try_fold(self.oh, |n, &f| n.checked_mul(f));
+        match cells {
+            Some(c) if c <= MAX_LAYER_SYNAPSES => Ok(()),
+            _ => Err(format!(
+                "its {}x{} window over a {}x{} output, {per_cell} times each, makes more than {MAX_LAYER_SYNAPSES} \
+                 synapses in one layer",
+                self.k.0, self.k.1, self.oh, self.ow
+            )),
+        }
     }
 
     /// `(ky, kx, iy, ix)` of the in-range input cells under output `(oy, ox)`.

@@ -114,7 +114,7 @@ fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a onnx_protobuf::Attrib
 pub(crate) fn axis(a: i64, rank: usize) -> Result<usize, String> {
     let r = rank as i64;
     let k = if a < 0 { a + r } else { a };
-    if !(0..r.max(1)).contains(&k) {
+    if !(0..r).contains(&k) {
         return Err(format!("axis {a} is outside a rank-{rank} tensor"));
     }
     Ok(k as usize)
@@ -130,7 +130,7 @@ fn strides(dims: &[usize]) -> Vec<usize> {
 
 /// Most dimensions a folded constant may have (numpy's limit): the
 /// per-value index arithmetic costs time in proportion to the rank.
-const MAX_RANK: usize = 64;
+pub(crate) const MAX_RANK: usize = 64;
 
 /// The product of a shape's nonzero dimensions (None on overflow). It
 /// bounds every product and sum of its dimensions, which an empty tensor's
@@ -163,9 +163,12 @@ fn count(dims: &[usize]) -> Result<usize, String> {
     shape_within(dims, MAX_FOLDED.min(MAX_FOLD_WORK / dims.len().max(1)), "its result")
 }
 
-/// The work a folded tensor cost, as [`MAX_FOLD_WORK`] counts it.
+/// The work a folded tensor cost, as [`MAX_FOLD_WORK`] counts it. An empty
+/// result counts its nonzero dimensions' product: its fold may still have
+/// walked them.
 pub(crate) fn work(t: &Tensor) -> usize {
-    t.data.len().saturating_mul(t.dims.len().max(1))
+    let values = t.data.len().max(extent(&t.dims).unwrap_or(usize::MAX));
+    values.saturating_mul(t.dims.len().max(1))
 }
 
 /// Checks a constant read from a file or built by the importer before
@@ -360,7 +363,10 @@ pub(crate) fn fold(
             }
             let mut dims = first.dims.clone();
             dims[k] = parts.iter().try_fold(0usize, |n, p| n.checked_add(p.dims[k])).ok_or("Concat overflows")?;
-            count(&dims)?;
+            if count(&dims)? == 0 {
+                // Without values, the loop below could still run 2^24 times a part.
+                return Ok(Tensor { dims, data: vec![], int: parts.iter().all(|p| p.int) });
+            }
             let outer: usize = first.dims[..k].iter().product();
             let mut data = Vec::new();
             for o in 0..outer {
@@ -381,7 +387,9 @@ pub(crate) fn fold(
             let mut dims: Vec<usize> = t.dims[..k].to_vec();
             dims.extend_from_slice(&idx.dims);
             dims.extend_from_slice(&t.dims[k + 1..]);
-            count(&dims)?;
+            if count(&dims)? == 0 {
+                return Ok(Tensor { dims, data: vec![], int: t.int });
+            }
             let outer: usize = t.dims[..k].iter().product();
             let inner: usize = t.dims[k + 1..].iter().product();
             let mut data = Vec::new();
@@ -409,8 +417,9 @@ pub(crate) fn fold(
                 return Err("Slice's starts, ends, axes and steps differ in length".into());
             }
             distinct_axes(&axes, rank, op)?;
-            // Per axis: the kept indices.
-            let mut keep: Vec<Vec<usize>> = t.dims.iter().map(|&d| (0..d).collect()).collect();
+            // Per axis: the kept indices, `first + i * step` for `i < len`
+            // (no list: an axis may be 2^24 long on an empty tensor).
+            let mut keep: Vec<(i64, i64, usize)> = t.dims.iter().map(|&d| (0, 1, d)).collect();
             for j in 0..starts.len() {
                 let k = axis(axes[j], rank)?;
                 let d = t.dims[k] as i64;
@@ -418,27 +427,26 @@ pub(crate) fn fold(
                 if step == 0 {
                     return Err("Slice step 0".into());
                 }
-                let fix = |v: i64, lo: i64, hi: i64| (if v < 0 { v + d } else { v }).clamp(lo, hi);
-                let (s, e) = if step > 0 {
+                if d == 0 {
+                    continue;
+                }
+                let fix = |v: i64, lo: i64, hi: i64| (if v < 0 { v.saturating_add(d) } else { v }).clamp(lo, hi);
+                let (first, end) = if step > 0 {
                     (fix(starts[j], 0, d), fix(ends[j], 0, d))
                 } else {
                     (fix(starts[j], 0, d - 1), fix(ends[j], -1, d - 1))
                 };
-                let mut v = Vec::new();
-                let mut i = s;
-                while (step > 0 && i < e) || (step < 0 && i > e) {
-                    v.push(i as usize);
-                    let Some(next) = i.checked_add(step) else { break };
-                    i = next;
-                }
-                keep[k] = v;
+                // Both within -1..=d, so the differences cannot overflow.
+                let span = if step > 0 { end - first } else { first - end };
+                let len = if span <= 0 { 0 } else { (span - 1) / step.unsigned_abs().min(i64::MAX as u64) as i64 + 1 };
+                keep[k] = (first, step, len as usize);
             }
-            let dims: Vec<usize> = keep.iter().map(|v| v.len()).collect();
+            let dims: Vec<usize> = keep.iter().map(|&(_, _, len)| len).collect();
             let n = count(&dims)?;
             let (os, is) = (strides(&dims), strides(&t.dims));
-            let data = (0..n)
-                .map(|o| t.data[(0..rank).map(|k| keep[k][o / os[k] % dims[k]] * is[k]).sum::<usize>()])
-                .collect();
+            let at = |k: usize, i: usize| (keep[k].0 + i as i64 * keep[k].1) as usize;
+            let data =
+                (0..n).map(|o| t.data[(0..rank).map(|k| at(k, o / os[k] % dims[k]) * is[k]).sum::<usize>()]).collect();
             Ok(Tensor { dims, data, int: t.int })
         }
         "Transpose" => {
@@ -552,6 +560,19 @@ mod tests {
             None,
         );
         assert_eq!(s.unwrap().data, vec![3.0, 1.0]);
+        let ten = t(&[10], &(0..10).map(f64::from).collect::<Vec<_>>());
+        for (start, end, step, want) in [
+            (1.0, 9.0, 3.0, vec![1.0, 4.0, 7.0]),
+            (8.0, 0.0, -3.0, vec![8.0, 5.0, 2.0]),
+            (-1.0, -100.0, -4.0, vec![9.0, 5.0, 1.0]),
+            (2.0, 1e18, 100.0, vec![2.0]),
+            (5.0, 5.0, 1.0, vec![]),
+            (-1e18, 1e18, 9e18, vec![0.0]),
+        ] {
+            let (s, e, st) = (t(&[1], &[start]), t(&[1], &[end]), t(&[1], &[step]));
+            let got = fold(&n, &[Some(&ten), Some(&s), Some(&e), None, Some(&st)], None).unwrap();
+            assert_eq!(got.data, want, "{start}:{end}:{step}");
+        }
     }
 
     fn op(name: &str) -> NodeProto {
@@ -608,6 +629,15 @@ mod tests {
         let many = Tensor::ints(vec![70], (0..70).map(f64::from).collect());
         let e = fold(&op("Unsqueeze"), &[Some(&x), Some(&many)], None).unwrap_err();
         assert!(e.contains("rank 72"), "{e}");
+        // Axes of a scalar, and a backwards Slice of an empty axis.
+        let scalar = Tensor::float(vec![], vec![1.0]);
+        let e = fold(&op("Concat"), &[Some(&scalar)], None).unwrap_err();
+        assert!(e.contains("axis 0 is outside a rank-0 tensor"), "{e}");
+        let (zero, back) = (Tensor::ints(vec![1], vec![0.0]), Tensor::ints(vec![1], vec![-1.0]));
+        let args = |t| [Some(t), Some(&zero), Some(&zero), None, Some(&back)];
+        assert!(fold(&op("Slice"), &args(&scalar), None).unwrap_err().contains("rank-0"));
+        let empty = Tensor::float(vec![0], vec![]);
+        assert_eq!(fold(&op("Slice"), &args(&empty), None).unwrap().dims, vec![0]);
         // Distinct axes still work.
         let ok = fold(&op("Unsqueeze"), &[Some(&x), Some(&Tensor::ints(vec![2], vec![0.0, 3.0]))], None).unwrap();
         assert_eq!(ok.dims, vec![1, 1, 4, 1]);

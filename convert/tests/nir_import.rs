@@ -147,6 +147,9 @@ fn bad_files_name_the_file_the_place_and_the_fix() {
         ("bad_unknown_node.nir", "node \"fc2\" (Mystery): unknown node type; supported:"),
         ("bad_shape_mismatch.nir", "node \"fc2\" (Affine): its weight expects 5 inputs but its input has 6 values"),
         ("bad_dangling_edge.nir", "node/edges: edge 5 (if2 -> nowhere) names \"nowhere\", which is not a node"),
+        // Shapes a hostile file can write: no overflow, no empty population.
+        ("bad_input_too_large.nir", "has more than 16777216 values (the most a population holds)"),
+        ("bad_empty_population.nir", "is empty; a population has at least one neuron"),
     ];
     for (name, want) in cases {
         let e = error(name);

@@ -451,3 +451,41 @@ fn empty_constants_with_huge_dimensions_are_refused() {
     let e = err(&many);
     assert!(e.contains("fill2") && e.contains("hold more than 33554432 values"), "{e}");
 }
+
+#[test]
+fn shapes_without_values_and_runaway_layers_are_refused() {
+    // A weight [4, 0] holds no values and would make a layer of none;
+    // every later shape computation could then divide by zero.
+    let empty =
+        model(("x", &[1, 4]), vec![node("Gemm", "fc", &["x", "w"], "y", vec![])], vec![init("w", &[4, 0], &[])], "y");
+    let e = err(&empty);
+    assert!(e.contains("\"fc\"") && e.contains("has no values"), "{e}");
+    // Two -1 in a Reshape's target shape.
+    let twice = model(
+        ("x", &[1, 4]),
+        vec![node("Reshape", "r", &["x", "s"], "r", vec![]), node("Gemm", "fc", &["r", "w"], "y", vec![])],
+        vec![init("s", &[3], &[1.0, -1.0, -1.0]), init("w", &[4, 2], &[0.5; 8])],
+        "y",
+    );
+    assert!(err(&twice).contains("has more than one -1"), "{}", err(&twice));
+    // Every pooling parameter in range, their product far too large.
+    let pool = model(
+        ("x", &[1, 1, 2048, 2048]),
+        vec![node("AveragePool", "pool", &["x"], "y", vec![ints_attr("kernel_shape", &[1024, 1024])])],
+        vec![],
+        "y",
+    );
+    let e = err(&pool);
+    assert!(e.contains("1024x1024 window over a 1025x1025 output") && e.contains("more than 33554432"), "{e}");
+    // Two layers without an activation between compose into one; a
+    // composition past 2^25 multiply-adds is refused before it is done.
+    let (a, b, c) = (1024, 4096, 16);
+    let deep = model(
+        ("x", &[1, a]),
+        vec![node("Gemm", "fc1", &["x", "w1"], "h", vec![]), node("Gemm", "fc2", &["h", "w2"], "y", vec![])],
+        vec![init("w1", &[a, b], &vec![0.5; (a * b) as usize]), init("w2", &[b, c], &vec![0.5; (b * c) as usize])],
+        "y",
+    );
+    let e = err(&deep);
+    assert!(e.contains("\"fc2\"") && e.contains("more than 33554432 multiply-adds"), "{e}");
+}

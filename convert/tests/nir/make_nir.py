@@ -178,6 +178,21 @@ edit("if_chain.nir", "bad_unknown_node.nir", unknown_node)
 edit("if_chain.nir", "bad_shape_mismatch.nir", shape_mismatch)
 edit("if_chain.nir", "bad_dangling_edge.nir", dangling_edge)
 
+
+def input_too_large(f):
+    del f["node/nodes/input/shape"]
+    f["node/nodes/input"].create_dataset("shape", data=np.array([100_000_000] * 3, np.int64))
+
+
+def empty_population(f):
+    for key in ["r", "v_reset", "v_threshold"]:
+        del f[f"node/nodes/if1/{key}"]
+        f["node/nodes/if1"].create_dataset(key, data=np.zeros(0, np.float64))
+
+
+edit("if_chain.nir", "bad_input_too_large.nir", input_too_large)
+edit("if_chain.nir", "bad_empty_population.nir", empty_population)
+
 # --- CubaLI readout after IF neurons (read by potentials), taus not powers
 # of two: tau_mem = 5 dt, tau_syn = 3 dt.
 g = nir.NIRGraph(
