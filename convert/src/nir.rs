@@ -46,7 +46,9 @@
 //! `nir.read` loads; importing it gives the same network.
 
 use crate::ann::Layer;
-use crate::onnx::{conv_rows_raw, expand, pool_rows, sparse_layer, Divisor, Geometry, Pads};
+use crate::onnx::{
+    conv_rows_raw, expand, pool_rows, sparse_layer, Divisor, Geometry, Pads, MAX_BUILD_WORK, MAX_LAYER_SYNAPSES,
+};
 use spikeforge_net::doc::{
     FixedPointDoc, Leak, PerNeuron, PopulationDoc, PopulationKind, ProjectionDoc, ProjectionKind,
 };
@@ -907,6 +909,9 @@ fn lower(
         }
         Ok(acc)
     };
+    // The work of the compositions so far (as the ONNX path counts it): a
+    // short file must not compose for minutes or fill the memory.
+    let mut work = 0usize;
     for &v in &order {
         if is_population(&nodes[v].op) || matches!(nodes[v].op, Op::Output) {
             continue;
@@ -915,6 +920,28 @@ fn lower(
             return Err(node_err(file, &nodes[v], "it has no incoming edge"));
         };
         let layer = op_layer(file, &nodes[v], &inp.shape)?;
+        let madds: usize = inp.terms.values().map(|t| Layer::compose_cost(t, &layer)).sum();
+        if madds > MAX_LAYER_SYNAPSES {
+            return Err(node_err(
+                file,
+                &nodes[v],
+                format!(
+                    "composing it with the linear nodes before it takes {madds} multiply-adds, more than \
+                     {MAX_LAYER_SYNAPSES} (2^25); use smaller layers or put neurons between them"
+                ),
+            ));
+        }
+        work = work.saturating_add(madds).saturating_add(inp.terms.values().map(|t| t.cols.len()).sum());
+        if work > MAX_BUILD_WORK {
+            return Err(node_err(
+                file,
+                &nodes[v],
+                format!(
+                    "the linear nodes up to here take more than {MAX_BUILD_WORK} steps to compose, far more than a \
+                     network that fits neuron cores; import a smaller graph"
+                ),
+            ));
+        }
         value[v] = Some(inp.then(&layer));
     }
     // Populations: inputs first, then neurons in breadth-first order from the inputs.

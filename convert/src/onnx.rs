@@ -408,11 +408,17 @@ pub fn import_bytes_with(file: &str, bytes: &[u8], opts: &ImportOptions) -> Resu
             let t = fold(node, &ins, shape_of).map_err(err)?;
             folded.0 = folded.0.saturating_add(t.data.len());
             folded.1 = folded.1.saturating_add(work(&t));
-            if folded.0 > MAX_TOTAL_FOLDED || folded.1 > MAX_TOTAL_FOLD_WORK {
+            let over = if folded.0 > MAX_TOTAL_FOLDED {
+                Some(format!("hold more than {MAX_TOTAL_FOLDED} values"))
+            } else if folded.1 > MAX_TOTAL_FOLD_WORK {
+                Some(format!("take more than {MAX_TOTAL_FOLD_WORK} steps (values times dimensions)"))
+            } else {
+                None
+            };
+            if let Some(over) = over {
                 return Err(err(format!(
-                    "the constants folded up to here hold more than {MAX_TOTAL_FOLDED} values, or more than \
-                     {MAX_TOTAL_FOLD_WORK} counting each once per dimension; fold constants before export \
-                     (onnxsim, or torch.onnx.export with do_constant_folding=True)"
+                    "the constants folded up to here {over}; fold constants before export (onnxsim, or \
+                     torch.onnx.export with do_constant_folding=True)"
                 )));
             }
             if let Some(out) = node.output.first() {
@@ -518,11 +524,14 @@ const MAX_VALUES: usize = spikeforge_net::network::MAX_POPULATION_SIZE as usize;
 /// synapses), and a bound on the importer's time and memory (0.5 GB).
 pub(crate) const MAX_LAYER_SYNAPSES: usize = 1 << 25;
 
+/// Most synapses the importer's layers may hold together (about 0.8 GB).
+const MAX_HELD_SYNAPSES: usize = 1 << 26;
+
 /// Most work the importer's layers may take together, counted as the
 /// values each node handles plus each layer's synapses and composition
 /// multiply-adds: a file of a few kilobytes must not keep it busy for
 /// minutes with hundreds of nodes on the largest input.
-const MAX_BUILD_WORK: usize = 1 << 28;
+pub(crate) const MAX_BUILD_WORK: usize = 1 << 28;
 
 /// Refuses a layer output larger than a population before it is built.
 fn layer_values(shape: &[usize]) -> Result<usize, String> {
@@ -664,7 +673,11 @@ impl Builder {
             ));
         }
         if self.shape.contains(&0) {
-            return Err(format!("its output {} has no values", self.show()));
+            return Err(format!(
+                "its output {} has no values (a weight or shape with a 0 dimension); export the model with its \
+                 trained shapes",
+                self.show()
+            ));
         }
         layer_values(&self.shape).map(|_| ())
     }
@@ -685,20 +698,35 @@ impl Builder {
     fn push_affine(&mut self, layer: Layer) -> Result<(), String> {
         self.shape = layer.shape.clone();
         self.charge(layer.cols.len())?;
-        let linear = self.layers.last().filter(|last| last.act == Act::Linear);
-        let Some(madds) = linear.map(|last| Layer::compose_cost(last, &layer)) else {
-            self.layers.push(layer);
-            return Ok(());
-        };
-        if madds > MAX_LAYER_SYNAPSES {
+        if layer.cols.len() > MAX_LAYER_SYNAPSES {
             return Err(format!(
-                "composing it with the layer before (no activation between) takes more than {MAX_LAYER_SYNAPSES} \
-                 multiply-adds; put an activation between them"
+                "its layer has {} synapses, more than {MAX_LAYER_SYNAPSES} (2^25), three times the largest network \
+                 spikeforge maps; use a smaller layer",
+                layer.cols.len()
             ));
         }
-        self.charge(madds)?;
-        let last = self.layers.last_mut().expect("a linear layer");
-        *last = Layer::compose(last, &layer);
+        let linear = self.layers.last().filter(|last| last.act == Act::Linear);
+        if let Some(madds) = linear.map(|last| Layer::compose_cost(last, &layer)) {
+            if madds > MAX_LAYER_SYNAPSES {
+                return Err(format!(
+                    "it follows the layer before without an activation between, and composing the two into one \
+                     takes {madds} multiply-adds, more than {MAX_LAYER_SYNAPSES} (2^25); multiply the two weight \
+                     matrices into one before export"
+                ));
+            }
+            self.charge(madds)?;
+            let last = self.layers.last_mut().expect("a linear layer");
+            *last = Layer::compose(last, &layer);
+        } else {
+            self.layers.push(layer);
+        }
+        let held: usize = self.layers.iter().map(|l| l.cols.len()).sum();
+        if held > MAX_HELD_SYNAPSES {
+            return Err(format!(
+                "the layers up to here have {held} synapses, more than {MAX_HELD_SYNAPSES} (2^26), six times the \
+                 largest network spikeforge maps; convert a smaller network, or cut it earlier with --output"
+            ));
+        }
         Ok(())
     }
 
@@ -708,7 +736,8 @@ impl Builder {
         if self.work > MAX_BUILD_WORK {
             return Err(format!(
                 "the layers up to here take more than {MAX_BUILD_WORK} steps to build (values handled, synapses \
-                 and compositions); spikeforge converts networks that fit neuron cores"
+                 and compositions), far more than a network that fits neuron cores; convert a smaller network, or \
+                 cut it earlier with --output"
             ));
         }
         Ok(())
@@ -946,7 +975,7 @@ impl Builder {
     /// batch (fixed at 1) apart from the values is equivalent to axis 1.
     fn flatten(&mut self, node: &NodeProto) -> Result<(), String> {
         let full = self.full_shape();
-        let k = crate::onnx_fold::axis(attr_i(node, "axis", 1), full.len() + 1)?;
+        let k = crate::onnx_fold::flatten_axis(attr_i(node, "axis", 1), full.len())?;
         // The output is [prod(full[..k]), prod(full[k..])]: one sample's
         // values in one row exactly when the leading product is 1.
         if full[..k].iter().product::<usize>() != 1 {
@@ -1036,8 +1065,10 @@ impl Builder {
         if self.batched && perm[0] != 0 {
             return Err(format!("perm {perm:?} moves the batch dimension; only the values may be permuted"));
         }
-        // Where each output value comes from: transpose the indices.
+        // Where each output value comes from: transpose the indices (a
+        // step per value and dimension).
         let n = self.size();
+        self.charge(n.saturating_mul(full.len()))?;
         let idx = Tensor::float(full.clone(), (0..n).map(|i| i as f64).collect());
         let moved = fold(node, &[Some(&idx)], None)?;
         let shape = if self.batched { moved.dims[1..].to_vec() } else { moved.dims.clone() };
@@ -1308,8 +1339,9 @@ impl Geometry {
         match cells {
             Some(c) if c <= MAX_LAYER_SYNAPSES => Ok(()),
             _ => Err(format!(
-                "its {}x{} window over a {}x{} output, {per_cell} times each, makes more than {MAX_LAYER_SYNAPSES} \
-                 synapses in one layer",
+                "its {}x{} window over a {}x{} output ({per_cell} channel pairs) makes more than \
+                 {MAX_LAYER_SYNAPSES} (2^25) synapses in one layer, three times the largest network spikeforge \
+                 maps; use fewer channels, a smaller kernel or a smaller input",
                 self.k.0, self.k.1, self.oh, self.ow
             )),
         }
@@ -1329,5 +1361,32 @@ impl Geometry {
                 ))
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_build_work_is_bounded() {
+        let mut b = Builder { shape: vec![4], batched: true, layers: Vec::new(), work: MAX_BUILD_WORK - 5 };
+        assert!(b.charge(5).is_ok());
+        let e = b.charge(1).unwrap_err();
+        assert!(e.contains("more than 268435456 steps to build"), "{e}");
+        // A layer over the per-layer bound is refused before it is kept.
+        let mut b = Builder { shape: vec![4], batched: true, layers: Vec::new(), work: 0 };
+        let big = Layer {
+            name: "big".into(),
+            shape: vec![1],
+            inputs: 1,
+            starts: vec![0, MAX_LAYER_SYNAPSES + 1],
+            cols: vec![0; MAX_LAYER_SYNAPSES + 1],
+            vals: vec![0.0; MAX_LAYER_SYNAPSES + 1],
+            bias: vec![0.0],
+            act: Act::Relu,
+        };
+        assert!(b.push_affine(big).unwrap_err().contains("more than 33554432 (2^25)"));
+        assert!(b.layers.is_empty());
     }
 }

@@ -47,7 +47,7 @@ const MAX_FOLD_WORK: usize = 1 << 28;
 /// of a few kilobytes must not make the importer compute for minutes. It
 /// is four folds of the largest size, a few seconds, and far above the
 /// shape computations and weight rescalings of a model that fits neuron
-/// cores (32 transposes of 2^24-value weight matrices).
+/// cores ([`MAX_TOTAL_FOLDED`] binds first on weights).
 pub(crate) const MAX_TOTAL_FOLD_WORK: usize = 1 << 30;
 
 /// Most values the folded constants of one model may hold together (256 MB
@@ -108,6 +108,17 @@ pub(crate) const FOLDABLE: &[&str] = &[
 
 fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a onnx_protobuf::AttributeProto> {
     node.attribute.iter().find(|a| a.name == name)
+}
+
+/// Flatten's axis of a rank-`rank` tensor: in `-rank..=rank`, a negative
+/// one counting from the end (`-1` leaves the last dimension alone).
+pub(crate) fn flatten_axis(a: i64, rank: usize) -> Result<usize, String> {
+    let r = rank as i64;
+    let k = if a < 0 { a + r } else { a };
+    if !(0..=r).contains(&k) {
+        return Err(format!("Flatten axis {a} is outside -{rank}..={rank}"));
+    }
+    Ok(k as usize)
 }
 
 /// Normalizes a possibly negative axis of a rank-`rank` tensor.
@@ -247,10 +258,31 @@ pub(crate) fn fold(
     inputs: &[Option<&Tensor>],
     shape_of: Option<Vec<usize>>,
 ) -> Result<Tensor, String> {
-    let op = node.op_type.as_str();
     for t in inputs.iter().flatten() {
         check_shape(&t.dims, t.data.len(), "an input of shape")?;
     }
+    let t = evaluate(node, inputs, shape_of)?;
+    // Operators that only move or map values (Identity, Cast, Transpose,
+    // Unsqueeze...) do not call `count`; their results are held to the
+    // same rank and work.
+    if t.dims.len() > MAX_RANK {
+        return Err(format!("its result has rank {}; at most {MAX_RANK} dimensions are supported", t.dims.len()));
+    }
+    if work(&t) > MAX_FOLD_WORK {
+        return Err(format!(
+            "its result {:?} is too large to fold ({} values, {} dimensions; at most {MAX_FOLD_WORK} values × \
+             dimensions)",
+            t.dims,
+            t.data.len(),
+            t.dims.len()
+        ));
+    }
+    Ok(t)
+}
+
+/// [`fold`]'s operators, on inputs already checked.
+fn evaluate(node: &NodeProto, inputs: &[Option<&Tensor>], shape_of: Option<Vec<usize>>) -> Result<Tensor, String> {
+    let op = node.op_type.as_str();
     let x = || inputs.first().copied().flatten().ok_or_else(|| format!("{op} has no input"));
     let y = || inputs.get(1).copied().flatten().ok_or_else(|| format!("{op} needs a second input"));
     let attr_i = |n: &str, d: i64| attr(node, n).map_or(d, |a| a.i);
@@ -314,7 +346,7 @@ pub(crate) fn fold(
         }
         "Flatten" => {
             let t = x()?;
-            let k = axis(attr_i("axis", 1), t.dims.len() + 1)?;
+            let k = flatten_axis(attr_i("axis", 1), t.dims.len())?;
             let (a, b) = (t.dims[..k].iter().product(), t.dims[k..].iter().product());
             Ok(Tensor { dims: vec![a, b], ..t.clone() })
         }
@@ -368,9 +400,12 @@ pub(crate) fn fold(
                 return Ok(Tensor { dims, data: vec![], int: parts.iter().all(|p| p.int) });
             }
             let outer: usize = first.dims[..k].iter().product();
+            // Only parts with values (every other one is empty along `k`):
+            // a file can name an empty part thousands of times.
+            let full: Vec<&&Tensor> = parts.iter().filter(|p| !p.data.is_empty()).collect();
             let mut data = Vec::new();
             for o in 0..outer {
-                for p in &parts {
+                for p in &full {
                     let inner: usize = p.dims[k..].iter().product();
                     data.extend_from_slice(&p.data[o * inner..(o + 1) * inner]);
                 }
@@ -638,6 +673,19 @@ mod tests {
         assert!(fold(&op("Slice"), &args(&scalar), None).unwrap_err().contains("rank-0"));
         let empty = Tensor::float(vec![0], vec![]);
         assert_eq!(fold(&op("Slice"), &args(&empty), None).unwrap().dims, vec![0]);
+        // Flatten's negative axis counts from the end.
+        let mut flat = op("Flatten");
+        flat.attribute.push(crate::onnx_build::int_attr("axis", -1));
+        let two = Tensor::float(vec![2, 3], vec![0.0; 6]);
+        assert_eq!(fold(&flat, &[Some(&two)], None).unwrap().dims, vec![2, 3]);
+        // Concat reads only the parts with values: 3,000 empty parts of a
+        // 2^24-row tensor cost nothing (they made 5e10 idle steps).
+        let (rows, empty) =
+            (Tensor::float(vec![1 << 24, 1], vec![1.0; 1 << 24]), Tensor::float(vec![1 << 24, 0], vec![]));
+        let mut cat = op("Concat");
+        cat.attribute.push(crate::onnx_build::int_attr("axis", 1));
+        let parts: Vec<Option<&Tensor>> = std::iter::once(Some(&rows)).chain((0..3000).map(|_| Some(&empty))).collect();
+        assert_eq!(fold(&cat, &parts, None).unwrap().data.len(), 1 << 24);
         // Distinct axes still work.
         let ok = fold(&op("Unsqueeze"), &[Some(&x), Some(&Tensor::ints(vec![2], vec![0.0, 3.0]))], None).unwrap();
         assert_eq!(ok.dims, vec![1, 1, 4, 1]);

@@ -150,6 +150,7 @@ fn bad_files_name_the_file_the_place_and_the_fix() {
         // Shapes a hostile file can write: no overflow, no empty population.
         ("bad_input_too_large.nir", "has more than 16777216 values (the most a population holds)"),
         ("bad_empty_population.nir", "is empty; a population has at least one neuron"),
+        ("bad_pool_too_large.nir", "128x128 window over a 129x129 output (1 channel pairs) makes more than 33554432"),
     ];
     for (name, want) in cases {
         let e = error(name);

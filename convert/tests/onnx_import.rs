@@ -468,6 +468,17 @@ fn shapes_without_values_and_runaway_layers_are_refused() {
         "y",
     );
     assert!(err(&twice).contains("has more than one -1"), "{}", err(&twice));
+    // Flatten's negative axis counts from the end: -1 on [N, 4] keeps it.
+    let flat = model(
+        ("x", &[1, 4]),
+        vec![
+            node("Flatten", "f", &["x"], "f", vec![int_attr("axis", -1)]),
+            node("Gemm", "fc", &["f", "w"], "y", vec![]),
+        ],
+        vec![init("w", &[4, 2], &[0.5; 8])],
+        "y",
+    );
+    assert_eq!(import_bytes("flat.onnx", &flat).unwrap().layers.len(), 1);
     // Every pooling parameter in range, their product far too large.
     let pool = model(
         ("x", &[1, 1, 2048, 2048]),
@@ -487,5 +498,5 @@ fn shapes_without_values_and_runaway_layers_are_refused() {
         "y",
     );
     let e = err(&deep);
-    assert!(e.contains("\"fc2\"") && e.contains("more than 33554432 multiply-adds"), "{e}");
+    assert!(e.contains("\"fc2\"") && e.contains("takes 67108864 multiply-adds, more than 33554432"), "{e}");
 }

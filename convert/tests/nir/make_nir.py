@@ -193,6 +193,18 @@ def empty_population(f):
 edit("if_chain.nir", "bad_input_too_large.nir", input_too_large)
 edit("if_chain.nir", "bad_empty_population.nir", empty_population)
 
+# A pool whose window cells over its output make 2^28 synapses.
+g = nir.NIRGraph(
+    nodes={
+        "input": nir.Input(np.array([1, 256, 256])),
+        "pool": nir.SumPool2d(kernel_size=np.array([128, 128]), stride=np.array([1, 1]), padding=np.array([0, 0])),
+        "if": nir.IF(r=np.ones((1, 129, 129)), v_threshold=np.ones((1, 129, 129)), v_reset=np.zeros((1, 129, 129))),
+        "output": nir.Output(np.array([1, 129, 129])),
+    },
+    edges=[("input", "pool"), ("pool", "if"), ("if", "output")],
+)
+nir.write(HERE / "bad_pool_too_large.nir", g)
+
 # --- CubaLI readout after IF neurons (read by potentials), taus not powers
 # of two: tau_mem = 5 dt, tau_syn = 3 dt.
 g = nir.NIRGraph(
