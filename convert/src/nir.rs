@@ -12,8 +12,10 @@
 //! AvgPool2d, Flatten) are composed into one affine map per pair of
 //! populations and become projections (convolutions and pools lowered as
 //! the ONNX path lowers them, with the same code). Recurrent edges are
-//! allowed through populations. Every other node type is refused with its
-//! name, type and the reason.
+//! allowed through populations. Nested NIRGraph nodes (snnTorch writes its
+//! recurrent layers so) are flattened first: their nodes are named
+//! `graph.node` and their Input and Output nodes joined through. Every
+//! other node type is refused with its name, type and the reason.
 //!
 //! Discretization, with time step `dt` (from the graph's metadata `dt`,
 //! else the option): IF integrates `v += r·I` each step; LIF and LI follow
@@ -61,7 +63,7 @@ pub const NIR_VERSION: &str = "1.0.0";
 
 /// Node types import handles.
 pub const SUPPORTED: &str =
-    "Input, Output, Affine, Linear, Scale, Conv1d, Conv2d, SumPool2d, AvgPool2d, Flatten, IF, LIF, LI, CubaLIF, CubaLI, Threshold";
+    "Input, Output, Affine, Linear, Scale, Conv1d, Conv2d, SumPool2d, AvgPool2d, Flatten, IF, LIF, LI, CubaLIF, CubaLI, Threshold, NIRGraph (nested graphs are flattened)";
 
 /// Why a NIR file could not be imported or written.
 #[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq)]
@@ -220,7 +222,7 @@ fn read_tree(path: &Path, file: &str) -> Result<H5, NirError> {
     let path = path.to_path_buf();
     let result = std::panic::catch_unwind(move || -> Result<H5, String> {
         let f = rust_hdf5::H5File::open(&path).map_err(|e| e.to_string())?;
-        walk(&f, &f.root_group(), "")
+        walk(&f, &f.root_group(), "", 0)
     });
     match result {
         Ok(Ok(t)) => Ok(t),
@@ -231,14 +233,21 @@ fn read_tree(path: &Path, file: &str) -> Result<H5, NirError> {
     }
 }
 
-fn walk(f: &rust_hdf5::H5File, g: &rust_hdf5::H5Group, path: &str) -> Result<H5, String> {
+/// Groups nest at most this deep (a NIR file needs 3 levels per graph
+/// level); deeper is refused rather than recursed into.
+const MAX_GROUP_DEPTH: usize = 4 * MAX_NESTING + 8;
+
+fn walk(f: &rust_hdf5::H5File, g: &rust_hdf5::H5Group, path: &str, depth: usize) -> Result<H5, String> {
     use rust_hdf5::format::messages::datatype::DatatypeMessage as Dt;
+    if depth > MAX_GROUP_DEPTH {
+        return Err(format!("{path}: groups nest more than {MAX_GROUP_DEPTH} deep, deeper than a NIR graph"));
+    }
     let mut out = BTreeMap::new();
     let err = |p: &str, e: rust_hdf5::Hdf5Error| format!("{p}: {e}");
     for name in g.group_names().map_err(|e| err(path, e))? {
         let sub = g.group(&name).map_err(|e| err(&name, e))?;
         let p = format!("{path}{name}/");
-        let t = walk(f, &sub, &p)?;
+        let t = walk(f, &sub, &p, depth + 1)?;
         out.insert(name, t);
     }
     for name in g.dataset_names().map_err(|e| err(path, e))? {
@@ -585,7 +594,7 @@ fn parse_node(file: &str, name: &str, g: &Obj) -> Result<Node, NirError> {
             }
         }
         "I" => return Err(refuse("the integrator (I) is not supported; use LI or IF")),
-        "NIRGraph" => return Err(refuse("nested graphs are not supported; flatten the graph before writing it")),
+        "NIRGraph" => unreachable!("read_graph flattens nested graphs before parsing nodes"),
         _ => return Err(refuse(&format!("unknown node type; supported: {SUPPORTED}"))),
     };
     Ok(Node { name: name.into(), kind, op })
@@ -768,45 +777,221 @@ pub fn import(path: &Path, opts: &ImportOptions) -> Result<Imported, NirError> {
     if !(dt > 0.0 && dt.is_finite()) {
         return Err(NirError::Graph { file, msg: format!("time step {dt} must be positive") });
     }
+    let mut flat = Flat::default();
+    read_graph(&file, &g, "", 0, &mut flat)?;
+    let Flat { nodes, edges, .. } = flat.contract(&file)?;
+    lower(&file, nodes, &edges, dt, opts, version)
+}
+
+// ---------------------------------------------------------------- nested graphs
+
+/// How deep NIRGraph nodes may nest.
+const MAX_NESTING: usize = 16;
+/// Edges of a graph, nested graphs' included, before and after their Input
+/// and Output nodes are joined through: far more than any network that
+/// fits neuron cores has.
+const MAX_EDGES: usize = 1 << 16;
+/// Steps of that joining (each edge followed once per path through Inputs
+/// and Outputs of nested graphs): bounds a file whose pass-throughs fan out.
+const MAX_JOIN_STEPS: usize = 1 << 22;
+
+/// What a node name of one graph level refers to.
+enum Entry {
+    Node(usize),
+    /// A nested graph: its own names, and its Input and Output nodes (at
+    /// its top level), which the edges naming the graph lead to and from.
+    Graph {
+        names: BTreeMap<String, Entry>,
+        inputs: Vec<usize>,
+        outputs: Vec<usize>,
+    },
+}
+
+/// The nodes and edges of a graph with its nested graphs read in: their
+/// nodes are named `graph.node`, and their Input and Output nodes pass
+/// their input on (`through`) until [`Flat::contract`] joins their sources
+/// to their targets. snnTorch writes its recurrent layers (RLeaky,
+/// RSynaptic) as such nested graphs.
+#[derive(Default)]
+struct Flat {
+    nodes: Vec<Node>,
+    through: Vec<bool>,
+    edges: Vec<(usize, usize)>,
+}
+
+/// Reads the nodes and edges of the NIRGraph group `g` into `flat` (its
+/// nested graphs recursively) and returns its names. `prefix` is the dotted
+/// path of the graph, empty at the top.
+fn read_graph(
+    file: &str,
+    g: &Obj,
+    prefix: &str,
+    depth: usize,
+    flat: &mut Flat,
+) -> Result<BTreeMap<String, Entry>, NirError> {
     let nodes_g = g.group("nodes")?;
-    let mut nodes = Vec::new();
-    let mut index = BTreeMap::new();
+    let mut names = BTreeMap::new();
     for (name, obj) in nodes_g.map {
         let H5::Group(m) = obj else {
             return Err(nodes_g.err(name, "expected a node group, found a dataset"));
         };
-        let o = Obj { file: &file, place: join(&nodes_g.place, name), map: m };
-        index.insert(name.clone(), nodes.len());
-        nodes.push(parse_node(&file, name, &o)?);
+        let o = Obj { file, place: join(&nodes_g.place, name), map: m };
+        let full = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+        if o.string("type")? == "NIRGraph" {
+            if depth >= MAX_NESTING {
+                return Err(o.err(
+                    "type",
+                    format!("graphs nest more than {MAX_NESTING} deep; flatten the graph before writing it"),
+                ));
+            }
+            let sub = read_graph(file, &o, &full, depth + 1, flat)?;
+            let ports = |input: bool| -> Vec<usize> {
+                sub.values()
+                    .filter_map(|e| match e {
+                        Entry::Node(i) => Some(*i),
+                        Entry::Graph { .. } => None,
+                    })
+                    .filter(|&i| match flat.nodes[i].op {
+                        Op::Input(_) => input,
+                        Op::Output => !input,
+                        _ => false,
+                    })
+                    .collect()
+            };
+            let (inputs, outputs) = (ports(true), ports(false));
+            names.insert(name.clone(), Entry::Graph { names: sub, inputs, outputs });
+        } else {
+            let node = parse_node(file, &full, &o)?;
+            flat.through.push(depth > 0 && matches!(node.op, Op::Input(_) | Op::Output));
+            names.insert(name.clone(), Entry::Node(flat.nodes.len()));
+            flat.nodes.push(node);
+        }
     }
     // Edges: N x 2 strings.
-    let edges: Vec<(usize, usize)> = match g.map.get("edges") {
-        None => Vec::new(),
+    match g.map.get("edges") {
+        // `nir.write` writes an empty edge list as an empty float array.
+        None => {}
+        Some(H5::Num { data, .. }) if data.is_empty() => {}
+        Some(H5::Str { data, .. }) if data.is_empty() => {}
         Some(H5::Str { shape, data }) => {
-            if data.is_empty() {
-                Vec::new()
-            } else {
-                if shape.len() != 2 || shape[1] != 2 {
-                    return Err(g.err("edges", format!("has shape {shape:?}; expected [edges, 2]")));
-                }
-                let mut out = Vec::new();
-                for (k, pair) in data.chunks(2).enumerate() {
-                    let find = |s: &str| {
-                        index.get(s).copied().ok_or_else(|| {
-                            g.err(
-                                "edges",
-                                format!("edge {k} ({} -> {}) names \"{s}\", which is not a node", pair[0], pair[1]),
-                            )
-                        })
-                    };
-                    out.push((find(&pair[0])?, find(&pair[1])?));
-                }
-                out
+            if shape.len() != 2 || shape[1] != 2 {
+                return Err(g.err("edges", format!("has shape {shape:?}; expected [edges, 2]")));
+            }
+            if flat.edges.len() + data.len() / 2 > MAX_EDGES {
+                return Err(g.err(
+                    "edges",
+                    format!(
+                        "the graph has more than {MAX_EDGES} edges, far more than a network that fits neuron cores"
+                    ),
+                ));
+            }
+            for (k, pair) in data.chunks(2).enumerate() {
+                let find = |s: &str, target: bool| {
+                    resolve(&names, s, target)
+                        .map_err(|msg| g.err("edges", format!("edge {k} ({} -> {}) {msg}", pair[0], pair[1])))
+                };
+                flat.edges.push((find(&pair[0], false)?, find(&pair[1], true)?));
             }
         }
         Some(_) => return Err(g.err("edges", "expected pairs of node names (strings)")),
-    };
-    lower(&file, nodes, &edges, dt, opts, version)
+    }
+    Ok(names)
+}
+
+/// The node an edge's end names: a node of this level; a nested graph
+/// (its one Input as a target, its one Output as a source); or
+/// `graph.node`, a node inside a nested graph.
+fn resolve(names: &BTreeMap<String, Entry>, name: &str, target: bool) -> Result<usize, String> {
+    match names.get(name) {
+        Some(Entry::Node(i)) => return Ok(*i),
+        Some(Entry::Graph { inputs, outputs, .. }) => {
+            let (ports, what) = if target { (inputs, "Input") } else { (outputs, "Output") };
+            return match ports[..] {
+                [i] => Ok(i),
+                _ => Err(format!(
+                    "names the nested graph \"{name}\", which has {} {what} nodes; an edge {} a nested graph needs \
+                     exactly one, or names one of them as \"{name}.<node>\"",
+                    ports.len(),
+                    if target { "into" } else { "out of" }
+                )),
+            };
+        }
+        None => {}
+    }
+    for (k, _) in name.match_indices('.') {
+        if let Some(Entry::Graph { names: sub, .. }) = names.get(&name[..k]) {
+            return resolve(sub, &name[k + 1..], target);
+        }
+    }
+    Err(format!("names \"{name}\", which is not a node"))
+}
+
+impl Flat {
+    /// Removes the nested graphs' Input and Output nodes: every path from
+    /// a node through them to a node becomes one edge (parallel paths stay
+    /// parallel edges, which add, as NIR's edges into one node do).
+    fn contract(self, file: &str) -> Result<Flat, NirError> {
+        let n = self.nodes.len();
+        if !self.through.contains(&true) {
+            return Ok(self);
+        }
+        let mut succs = vec![Vec::new(); n];
+        for &(a, b) in &self.edges {
+            succs[a].push(b);
+        }
+        let graph_err = |msg: String| NirError::Graph { file: file.into(), msg };
+        let mut steps = 0usize;
+        let mut on_path = vec![false; n];
+        let mut edges = Vec::new();
+        for a in (0..n).filter(|&a| !self.through[a]) {
+            // Depth-first through pass-throughs: (node, next successor).
+            let mut stack = vec![(a, 0usize)];
+            while let Some(top) = stack.last_mut() {
+                let (x, i) = *top;
+                if i == succs[x].len() {
+                    on_path[x] = false;
+                    stack.pop();
+                    continue;
+                }
+                top.1 += 1;
+                let s = succs[x][i];
+                steps += 1;
+                if steps > MAX_JOIN_STEPS {
+                    return Err(graph_err(format!(
+                        "the Input and Output nodes of its nested graphs join more than {MAX_JOIN_STEPS} paths; \
+                         flatten the graph before writing it"
+                    )));
+                }
+                if !self.through[s] {
+                    edges.push((a, s));
+                    if edges.len() > MAX_EDGES {
+                        return Err(graph_err(format!(
+                            "its nested graphs' Input and Output nodes join into more than {MAX_EDGES} edges; \
+                             flatten the graph before writing it"
+                        )));
+                    }
+                } else if on_path[s] {
+                    return Err(graph_err(format!(
+                        "a cycle runs through \"{}\" without a neuron node; recurrent edges must pass a neuron",
+                        self.nodes[s].name
+                    )));
+                } else {
+                    on_path[s] = true;
+                    stack.push((s, 0));
+                }
+            }
+        }
+        let mut new = vec![usize::MAX; n];
+        let mut nodes = Vec::new();
+        for (v, node) in self.nodes.into_iter().enumerate() {
+            if !self.through[v] {
+                new[v] = nodes.len();
+                nodes.push(node);
+            }
+        }
+        let through = vec![false; nodes.len()];
+        Ok(Flat { nodes, through, edges: edges.into_iter().map(|(a, b)| (new[a], new[b])).collect() })
+    }
 }
 
 fn is_population(op: &Op) -> bool {

@@ -140,6 +140,31 @@ fn current_based_neurons_become_populations_with_a_synaptic_current() {
 }
 
 #[test]
+fn nested_graphs_import_as_their_flat_form() {
+    // snnTorch writes RSynaptic as a nested NIRGraph; the outer edges name
+    // it, or (second file) name the nodes inside it two levels down.
+    let flat = imported("recurrent_cubalif.nir");
+    // The network with the inner population renamed and the projections in
+    // one order (the nested file lists its nodes in another order).
+    let json = |imp: &spikeforge_convert::nir::Imported, inner: &str| {
+        let mut doc = imp.net.to_doc();
+        doc.projections.sort_by_key(|p| (p.pre.replace(inner, "cuba"), p.post.replace(inner, "cuba")));
+        serde_json::to_string(&doc).expect("json").replace(&format!("\"{inner}\""), "\"cuba\"")
+    };
+    for (name, inner) in [("nested_rsynaptic.nir", "rsyn.lif"), ("nested_dotted.nir", "outer.rsyn.lif")] {
+        let imp = imported(name);
+        let pops: Vec<&str> = imp.populations.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(pops, ["input", inner], "{name}");
+        assert_eq!(json(&imp, inner), json(&flat, "cuba"), "{name}");
+        let (a, b) = (&imp.populations[1], &flat.populations[1]);
+        assert_eq!(
+            (a.kind.as_str(), a.latency, a.synapses, a.output),
+            (b.kind.as_str(), b.latency, b.synapses, b.output)
+        );
+    }
+}
+
+#[test]
 fn bad_files_name_the_file_the_place_and_the_fix() {
     let cases = [
         ("bad_not_hdf5.nir", "not an HDF5 file"),
@@ -151,6 +176,11 @@ fn bad_files_name_the_file_the_place_and_the_fix() {
         ("bad_input_too_large.nir", "has more than 16777216 values (the most a population holds)"),
         ("bad_empty_population.nir", "is empty; a population has at least one neuron"),
         ("bad_pool_too_large.nir", "128x128 window over a 129x129 output (1 channel pairs) makes more than 33554432"),
+        (
+            "bad_nested_two_inputs.nir",
+            "node/edges: edge 1 (fc_in -> rsyn) names the nested graph \"rsyn\", which has 2 Input nodes",
+        ),
+        ("bad_nested_cycle.nir", "a cycle runs through \"wire.input\" without a neuron node"),
     ];
     for (name, want) in cases {
         let e = error(name);

@@ -91,15 +91,22 @@ nir.write(HERE / "recurrent_lif.nir", g)
 
 # --- Recurrent CubaLIF: tau_mem = 8 dt and tau_syn = 4 dt (decays of 2^-3
 # and 2^-2 per step, exact), r = 8 so that dt/tau_mem * r = 1.
+cuba_in, cuba_rec = q(rng.normal(0, 1.0, (4, 3))), q(rng.normal(0, 0.5, (4, 4)))
+
+
+def cuba():
+    return nir.CubaLIF(
+        tau_mem=np.full(4, 8e-3), tau_syn=np.full(4, 4e-3), r=np.full(4, 8.0), v_leak=np.zeros(4),
+        v_threshold=np.ones(4), w_in=np.ones(4),
+    )
+
+
 g = nir.NIRGraph(
     nodes={
         "input": nir.Input(np.array([3])),
-        "fc_in": nir.Linear(q(rng.normal(0, 1.0, (4, 3)))),
-        "cuba": nir.CubaLIF(
-            tau_mem=np.full(4, 8e-3), tau_syn=np.full(4, 4e-3), r=np.full(4, 8.0), v_leak=np.zeros(4),
-            v_threshold=np.ones(4), w_in=np.ones(4),
-        ),
-        "fc_rec": nir.Linear(q(rng.normal(0, 0.5, (4, 4)))),
+        "fc_in": nir.Linear(cuba_in),
+        "cuba": cuba(),
+        "fc_rec": nir.Linear(cuba_rec),
         "output": nir.Output(np.array([4])),
     },
     edges=[("input", "fc_in"), ("fc_in", "cuba"), ("cuba", "fc_rec"), ("fc_rec", "cuba"), ("cuba", "output")],
@@ -221,5 +228,82 @@ g = nir.NIRGraph(
     metadata={"dt": 1e-3},
 )
 nir.write(HERE / "cubali_readout.nir", g)
+
+# --- Nested graphs. snnTorch's export writes RSynaptic (and RLeaky) as a
+# NIRGraph node of Input, CubaLIF, the recurrent Linear and Output, and the
+# outer edges name that node. The same network as recurrent_cubalif.nir.
+
+
+def rsynaptic():
+    return nir.NIRGraph(
+        nodes={
+            "input": nir.Input(np.array([4])),
+            "lif": cuba(),
+            "w_rec": nir.Linear(cuba_rec),
+            "output": nir.Output(np.array([4])),
+        },
+        edges=[("input", "lif"), ("lif", "w_rec"), ("w_rec", "lif"), ("lif", "output")],
+        type_check=False,
+    )
+
+
+g = nir.NIRGraph(
+    nodes={
+        "input": nir.Input(np.array([3])),
+        "fc_in": nir.Linear(cuba_in),
+        "rsyn": rsynaptic(),
+        "output": nir.Output(np.array([4])),
+    },
+    edges=[("input", "fc_in"), ("fc_in", "rsyn"), ("rsyn", "output")],
+    metadata={"dt": 1e-3},
+    type_check=False,
+)
+nir.write(HERE / "nested_rsynaptic.nir", g)
+
+# The same, the outer edges naming nodes inside the nested graph
+# (`graph.node`), two levels deep.
+g = nir.NIRGraph(
+    nodes={
+        "input": nir.Input(np.array([3])),
+        "fc_in": nir.Linear(cuba_in),
+        "outer": nir.NIRGraph(
+            nodes={"rsyn": rsynaptic(), "unused": nir.Input(np.array([4]))}, edges=[], type_check=False
+        ),
+        "output": nir.Output(np.array([4])),
+    },
+    edges=[("input", "fc_in"), ("fc_in", "outer.rsyn.lif"), ("outer.rsyn.output", "output")],
+    metadata={"dt": 1e-3},
+    type_check=False,
+)
+nir.write(HERE / "nested_dotted.nir", g)
+
+# Bad: an edge names a nested graph of two Input nodes; a cycle through a
+# nested graph's Input and Output alone.
+two = rsynaptic()
+two.nodes["input2"] = nir.Input(np.array([4]))
+two.edges.append(("input2", "lif"))
+g = nir.NIRGraph(
+    nodes={"input": nir.Input(np.array([3])), "fc_in": nir.Linear(cuba_in), "rsyn": two,
+           "output": nir.Output(np.array([4]))},
+    edges=[("input", "fc_in"), ("fc_in", "rsyn"), ("rsyn", "output")],
+    type_check=False,
+)
+nir.write(HERE / "bad_nested_two_inputs.nir", g)
+g = nir.NIRGraph(
+    nodes={
+        "input": nir.Input(np.array([3])),
+        "fc_in": nir.Linear(cuba_in),
+        "wire": nir.NIRGraph(
+            nodes={"input": nir.Input(np.array([4])), "output": nir.Output(np.array([4]))},
+            edges=[("input", "output")],
+            type_check=False,
+        ),
+        "lif": cuba(),
+        "output": nir.Output(np.array([4])),
+    },
+    edges=[("input", "fc_in"), ("fc_in", "wire"), ("wire", "wire"), ("wire", "lif"), ("lif", "output")],
+    type_check=False,
+)
+nir.write(HERE / "bad_nested_cycle.nir", g)
 
 print("wrote", sorted(p.name for p in HERE.iterdir() if p.suffix in (".nir", ".csv")))
