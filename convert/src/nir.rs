@@ -994,13 +994,77 @@ impl Flat {
     }
 }
 
+/// Gives each neuron node whose parameters are all scalars (one neuron as
+/// written) the shape of its input, its parameters repeated. snnTorch
+/// exports `Leaky(beta=0.9)` so: a LIF node of 0-d `tau`, `r`, `v_leak`
+/// and `v_threshold` behind an Affine of 500 outputs; NIR broadcasts such
+/// parameters over the input. Shapes are followed from the inputs through
+/// the linear nodes until nothing changes; a recurrent edge takes the
+/// shape of the population's other inputs. Costs nothing for graphs
+/// without such nodes.
+fn broadcast_scalar_populations(
+    file: &str,
+    nodes: &mut [Node],
+    preds: &[Vec<usize>],
+    order: &[usize],
+) -> Result<(), NirError> {
+    let scalar = |op: &Op| matches!(op, Op::Neurons(c) if c.v_threshold.len() == 1);
+    if !nodes.iter().any(|x| scalar(&x.op)) {
+        return Ok(());
+    }
+    let n = nodes.len();
+    let mut shape: Vec<Option<Vec<usize>>> = nodes
+        .iter()
+        .map(|x| match &x.op {
+            Op::Input(s) => Some(s.clone()),
+            Op::Neurons(c) if !scalar(&x.op) => Some(c.shape.clone()),
+            _ => None,
+        })
+        .collect();
+    let known_input = |v: usize, shape: &[Option<Vec<usize>>]| preds[v].iter().find_map(|&p| shape[p].clone());
+    let pops: Vec<usize> = (0..n).filter(|&v| scalar(&nodes[v].op)).collect();
+    loop {
+        let mut changed = false;
+        for &v in order {
+            if shape[v].is_some() || is_population(&nodes[v].op) || matches!(nodes[v].op, Op::Output) {
+                continue;
+            }
+            if let Some(s) = known_input(v, &shape) {
+                shape[v] = Some(op_layer(file, &nodes[v], &s)?.shape);
+                changed = true;
+            }
+        }
+        for &v in &pops {
+            if shape[v].is_none() {
+                if let Some(s) = known_input(v, &shape) {
+                    shape[v] = Some(s);
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for v in pops {
+        let (Some(s), Op::Neurons(c)) = (shape[v].take(), &mut nodes[v].op) else { continue };
+        let size: usize = s.iter().product();
+        for p in [&mut c.tau, &mut c.tau_syn, &mut c.w_in, &mut c.r, &mut c.v_leak, &mut c.v_threshold, &mut c.v_reset]
+        {
+            *p = vec![p[0]; size];
+        }
+        c.shape = s;
+    }
+    Ok(())
+}
+
 fn is_population(op: &Op) -> bool {
     matches!(op, Op::Input(_) | Op::Neurons(_))
 }
 
 fn lower(
     file: &str,
-    nodes: Vec<Node>,
+    mut nodes: Vec<Node>,
     edges: &[(usize, usize)],
     dt: f64,
     opts: &ImportOptions,
@@ -1055,6 +1119,7 @@ fn lower(
             ),
         });
     }
+    broadcast_scalar_populations(file, &mut nodes, &preds, &order)?;
     // Output value (expression) of each node; populations are identities.
     let mut value: Vec<Option<Expr>> = vec![None; n];
     let pop_shape = |v: usize| -> Vec<usize> {

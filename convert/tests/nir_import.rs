@@ -165,6 +165,17 @@ fn nested_graphs_import_as_their_flat_form() {
 }
 
 #[test]
+fn scalar_neuron_parameters_broadcast_over_the_input() {
+    // snnTorch's Leaky(beta=0.9) exports a LIF of 0-d parameters.
+    for (scalar, explicit) in [("scalar_lif.nir", "lif.nir"), ("scalar_recurrent_cubalif.nir", "recurrent_cubalif.nir")]
+    {
+        let (a, b) = (imported(scalar), imported(explicit));
+        assert_eq!(a.net.to_doc(), b.net.to_doc(), "{scalar}");
+        assert_eq!(a.populations, b.populations, "{scalar}");
+    }
+}
+
+#[test]
 fn bad_files_name_the_file_the_place_and_the_fix() {
     let cases = [
         ("bad_not_hdf5.nir", "not an HDF5 file"),

@@ -63,10 +63,11 @@ with open(HERE / "if_chain_expected.csv", "w") as f:
         f.write(f"{t},{i}\n")
 
 # --- LIF layer with tau = dt * 2^3 (dt = 1e-3 in the metadata): exact decay.
+lif_w = q(rng.normal(0.6, 1.0, (4, 5)))
 g = nir.NIRGraph(
     nodes={
         "input": nir.Input(np.array([5])),
-        "fc": nir.Linear(q(rng.normal(0.6, 1.0, (4, 5)))),
+        "fc": nir.Linear(lif_w),
         "lif": nir.LIF(tau=np.full(4, 8e-3), r=np.full(4, 8.0), v_leak=np.zeros(4), v_threshold=np.full(4, 1.0)),
         "output": nir.Output(np.array([4])),
     },
@@ -276,6 +277,38 @@ g = nir.NIRGraph(
     type_check=False,
 )
 nir.write(HERE / "nested_dotted.nir", g)
+
+# --- Scalar neuron parameters, as snnTorch exports Leaky(beta=0.9) and
+# Synaptic: 0-d (or one-element) tau, r, v_leak, v_threshold, broadcast
+# over the input. The same networks as lif.nir and recurrent_cubalif.nir.
+g = nir.NIRGraph(
+    nodes={
+        "input": nir.Input(np.array([5])),
+        "fc": nir.Linear(lif_w),
+        "lif": nir.LIF(tau=np.array(8e-3), r=np.array(8.0), v_leak=np.array(0.0), v_threshold=np.array(1.0)),
+        "output": nir.Output(np.array([4])),
+    },
+    edges=[("input", "fc"), ("fc", "lif"), ("lif", "output")],
+    metadata={"dt": 1e-3},
+    type_check=False,
+)
+# gzip (nir.write's default since 1.0.5) cannot hold 0-d datasets; earlier
+# versions wrote them uncompressed, as here.
+nir.write(HERE / "scalar_lif.nir", g, compression=None)
+g = nir.NIRGraph(
+    nodes={
+        "input": nir.Input(np.array([3])),
+        "fc_in": nir.Linear(cuba_in),
+        "cuba": nir.CubaLIF(tau_mem=np.array([8e-3]), tau_syn=np.array([4e-3]), r=np.array([8.0]),
+                            v_leak=np.array([0.0]), v_threshold=np.array([1.0]), w_in=np.array([1.0])),
+        "fc_rec": nir.Linear(cuba_rec),
+        "output": nir.Output(np.array([4])),
+    },
+    edges=[("input", "fc_in"), ("fc_in", "cuba"), ("cuba", "fc_rec"), ("fc_rec", "cuba"), ("cuba", "output")],
+    metadata={"dt": 1e-3},
+    type_check=False,
+)
+nir.write(HERE / "scalar_recurrent_cubalif.nir", g)
 
 # Bad: an edge names a nested graph of two Input nodes; a cycle through a
 # nested graph's Input and Output alone.
