@@ -248,34 +248,23 @@ def rsynaptic():
     )
 
 
-g = nir.NIRGraph(
-    nodes={
-        "input": nir.Input(np.array([3])),
-        "fc_in": nir.Linear(cuba_in),
-        "rsyn": rsynaptic(),
-        "output": nir.Output(np.array([4])),
-    },
-    edges=[("input", "fc_in"), ("fc_in", "rsyn"), ("rsyn", "output")],
-    metadata={"dt": 1e-3},
-    type_check=False,
-)
-nir.write(HERE / "nested_rsynaptic.nir", g)
+def around(name, graph, into, out_of):
+    """Input(3) -> Linear -> `graph` (entered at `into`, left at `out_of`) -> Output(4)."""
+    return nir.NIRGraph(
+        nodes={"input": nir.Input(np.array([3])), "fc_in": nir.Linear(cuba_in), name: graph,
+               "output": nir.Output(np.array([4]))},
+        edges=[("input", "fc_in"), ("fc_in", into), (out_of, "output")],
+        metadata={"dt": 1e-3},
+        type_check=False,
+    )
+
+
+nir.write(HERE / "nested_rsynaptic.nir", around("rsyn", rsynaptic(), "rsyn", "rsyn"))
 
 # The same, the outer edges naming nodes inside the nested graph
 # (`graph.node`), two levels deep.
-g = nir.NIRGraph(
-    nodes={
-        "input": nir.Input(np.array([3])),
-        "fc_in": nir.Linear(cuba_in),
-        "outer": nir.NIRGraph(
-            nodes={"rsyn": rsynaptic(), "unused": nir.Input(np.array([4]))}, edges=[], type_check=False
-        ),
-        "output": nir.Output(np.array([4])),
-    },
-    edges=[("input", "fc_in"), ("fc_in", "outer.rsyn.lif"), ("outer.rsyn.output", "output")],
-    metadata={"dt": 1e-3},
-    type_check=False,
-)
+outer = nir.NIRGraph(nodes={"rsyn": rsynaptic(), "unused": nir.Input(np.array([4]))}, edges=[], type_check=False)
+g = around("outer", outer, "outer.rsyn.lif", "outer.rsyn.output")
 nir.write(HERE / "nested_dotted.nir", g)
 
 # --- Scalar neuron parameters, as snnTorch exports Leaky(beta=0.9) and
@@ -315,13 +304,7 @@ nir.write(HERE / "scalar_recurrent_cubalif.nir", g)
 two = rsynaptic()
 two.nodes["input2"] = nir.Input(np.array([4]))
 two.edges.append(("input2", "lif"))
-g = nir.NIRGraph(
-    nodes={"input": nir.Input(np.array([3])), "fc_in": nir.Linear(cuba_in), "rsyn": two,
-           "output": nir.Output(np.array([4]))},
-    edges=[("input", "fc_in"), ("fc_in", "rsyn"), ("rsyn", "output")],
-    type_check=False,
-)
-nir.write(HERE / "bad_nested_two_inputs.nir", g)
+nir.write(HERE / "bad_nested_two_inputs.nir", around("rsyn", two, "rsyn", "rsyn"))
 g = nir.NIRGraph(
     nodes={
         "input": nir.Input(np.array([3])),
