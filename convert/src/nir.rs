@@ -220,12 +220,14 @@ fn read_tree(path: &Path, file: &str) -> Result<H5, NirError> {
         });
     }
     let path = path.to_path_buf();
-    let result = std::panic::catch_unwind(move || -> Result<H5, String> {
+    // Outer error: the file does not open as HDF5; inner: its content is malformed.
+    let result = std::panic::catch_unwind(move || -> Result<Result<H5, String>, String> {
         let f = rust_hdf5::H5File::open(&path).map_err(|e| e.to_string())?;
-        walk(&f, &f.root_group(), "", 0)
+        Ok(walk(&f, &f.root_group(), "", 0))
     });
     match result {
-        Ok(Ok(t)) => Ok(t),
+        Ok(Ok(Ok(t))) => Ok(t),
+        Ok(Ok(Err(msg))) => Err(NirError::Graph { file: file.into(), msg: format!("malformed HDF5 content: {msg}") }),
         Ok(Err(detail)) => Err(NirError::NotHdf5 { file: file.into(), detail }),
         Err(_) => {
             Err(NirError::NotHdf5 { file: file.into(), detail: "the HDF5 reader failed on its structure".into() })
@@ -265,6 +267,21 @@ fn walk(f: &rust_hdf5::H5File, g: &rust_hdf5::H5Group, path: &str, depth: usize)
             Dt::FloatingPoint { .. } => H5::Num { shape, data: ds.read_numeric_as::<f64>().map_err(|e| err(&p, e))? },
             other => return Err(format!("{p}: datatype {other} is not used by NIR")),
         };
+        // The reader stops at the data actually stored; a dataset that holds
+        // fewer or more values than its shape says is malformed, and code
+        // that indexes by the shape must never see one.
+        let (shape, held) = match &t {
+            H5::Num { shape, data } => (shape, data.len()),
+            H5::Str { shape, data } => (shape, data.len()),
+            H5::Group(_) => unreachable!("datasets only"),
+        };
+        let declared = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if declared != Some(held) {
+            return Err(format!(
+                "{p}: the dataset's shape {shape:?} does not match the {held} values it holds; write the file again \
+                 with nir.write"
+            ));
+        }
         out.insert(name, t);
     }
     Ok(H5::Group(out))
@@ -779,8 +796,8 @@ pub fn import(path: &Path, opts: &ImportOptions) -> Result<Imported, NirError> {
     }
     let mut flat = Flat::default();
     read_graph(&file, &g, "", 0, &mut flat)?;
-    let Flat { nodes, edges, .. } = flat.contract(&file)?;
-    lower(&file, nodes, &edges, dt, opts, version)
+    let Flat { nodes, edges, declared, .. } = flat.contract(&file)?;
+    lower(&file, nodes, &edges, &declared, dt, opts, version)
 }
 
 // ---------------------------------------------------------------- nested graphs
@@ -791,6 +808,8 @@ const MAX_NESTING: usize = 16;
 /// and Output nodes are joined through: far more than any network that
 /// fits neuron cores has.
 const MAX_EDGES: usize = 1 << 16;
+/// Node names, dotted paths included, are at most this long (bytes).
+const MAX_NAME: usize = 256;
 /// Steps of that joining (each edge followed once per path through Inputs
 /// and Outputs of nested graphs): bounds a file whose pass-throughs fan out.
 const MAX_JOIN_STEPS: usize = 1 << 22;
@@ -817,6 +836,12 @@ struct Flat {
     nodes: Vec<Node>,
     through: Vec<bool>,
     edges: Vec<(usize, usize)>,
+    /// The HDF5 place of each flattened name (nested graphs' too).
+    places: BTreeMap<String, String>,
+    /// Shapes the Input nodes of nested graphs declare, to check against
+    /// the values that pass them: (the node whose value enters, the Input's
+    /// name, its shape). Filled by [`Flat::contract`].
+    declared: Vec<(usize, String, Vec<usize>)>,
 }
 
 /// Reads the nodes and edges of the NIRGraph group `g` into `flat` (its
@@ -837,6 +862,15 @@ fn read_graph(
         };
         let o = Obj { file, place: join(&nodes_g.place, name), map: m };
         let full = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+        if full.len() > MAX_NAME {
+            return Err(nodes_g.err(
+                "",
+                format!("the node name \"{full}\" is longer than {MAX_NAME} bytes (with its nested graphs' names); rename it"),
+            ));
+        }
+        if let Some(other) = flat.places.insert(full.clone(), o.place.clone()) {
+            return Err(o.err("", format!("flattens to the name \"{full}\", as {other} does; rename one of them")));
+        }
         if o.string("type")? == "NIRGraph" {
             if depth >= MAX_NESTING {
                 return Err(o.err(
@@ -885,12 +919,27 @@ fn read_graph(
                     ),
                 ));
             }
-            for (k, pair) in data.chunks(2).enumerate() {
+            let mut seen = BTreeMap::new();
+            for (k, pair) in data.chunks_exact(2).enumerate() {
                 let find = |s: &str, target: bool| {
+                    if s.len() > MAX_NAME {
+                        return Err(g.err("edges", format!("edge {k} names a node of more than {MAX_NAME} bytes")));
+                    }
                     resolve(&names, s, target)
                         .map_err(|msg| g.err("edges", format!("edge {k} ({} -> {}) {msg}", pair[0], pair[1])))
                 };
-                flat.edges.push((find(&pair[0], false)?, find(&pair[1], true)?));
+                let edge = (find(&pair[0], false)?, find(&pair[1], true)?);
+                // NIR refuses a repeated edge; here it would add the weights twice.
+                if let Some(first) = seen.insert(edge, k) {
+                    return Err(g.err(
+                        "edges",
+                        format!(
+                            "edges {first} and {k} both connect \"{}\" to \"{}\"; remove one",
+                            flat.nodes[edge.0].name, flat.nodes[edge.1].name
+                        ),
+                    ));
+                }
+                flat.edges.push(edge);
             }
         }
         Some(_) => return Err(g.err("edges", "expected pairs of node names (strings)")),
@@ -906,24 +955,39 @@ fn resolve(names: &BTreeMap<String, Entry>, name: &str, target: bool) -> Result<
         Some(Entry::Node(i)) => return Ok(*i),
         Some(Entry::Graph { inputs, outputs, .. }) => {
             let (ports, what) = if target { (inputs, "Input") } else { (outputs, "Output") };
+            let dir = if target { "into" } else { "out of" };
             return match ports[..] {
                 [i] => Ok(i),
+                [] => Err(format!(
+                    "names the nested graph \"{name}\", which has no {what} node; an edge {dir} a nested graph goes \
+                     through its {what} node: add one, or name a node inside it as \"{name}.<node>\""
+                )),
                 _ => Err(format!(
-                    "names the nested graph \"{name}\", which has {} {what} nodes; an edge {} a nested graph needs \
-                     exactly one, or names one of them as \"{name}.<node>\"",
-                    ports.len(),
-                    if target { "into" } else { "out of" }
+                    "names the nested graph \"{name}\", which has {} {what} nodes; an edge {dir} a nested graph \
+                     needs exactly one, or names one of them as \"{name}.<node>\"",
+                    ports.len()
                 )),
             };
         }
         None => {}
     }
+    // `graph.node`: every split at a dot whose left side is a nested graph.
+    let mut inner = None;
     for (k, _) in name.match_indices('.') {
         if let Some(Entry::Graph { names: sub, .. }) = names.get(&name[..k]) {
-            return resolve(sub, &name[k + 1..], target);
+            match resolve(sub, &name[k + 1..], target) {
+                Ok(i) => return Ok(i),
+                Err(e) => inner = Some(format!("{e} inside the nested graph \"{}\"", &name[..k])),
+            }
         }
     }
-    Err(format!("names \"{name}\", which is not a node"))
+    Err(inner.unwrap_or_else(|| {
+        let mut known: Vec<&str> = names.keys().map(String::as_str).take(12).collect();
+        if names.len() > known.len() {
+            known.push("...");
+        }
+        format!("names \"{name}\", which is not a node (the nodes here: {})", known.join(", "))
+    }))
 }
 
 impl Flat {
@@ -943,6 +1007,7 @@ impl Flat {
         let mut steps = 0usize;
         let mut on_path = vec![false; n];
         let mut edges = Vec::new();
+        let mut declared = BTreeSet::new();
         for a in (0..n).filter(|&a| !self.through[a]) {
             // Depth-first through pass-throughs: (node, next successor).
             let mut stack = vec![(a, 0usize)];
@@ -976,11 +1041,21 @@ impl Flat {
                         self.nodes[s].name
                     )));
                 } else {
+                    if matches!(self.nodes[s].op, Op::Input(_)) {
+                        declared.insert((a, s));
+                    }
                     on_path[s] = true;
                     stack.push((s, 0));
                 }
             }
         }
+        let declared = declared
+            .into_iter()
+            .map(|(a, t)| match &self.nodes[t].op {
+                Op::Input(shape) => (a, self.nodes[t].name.clone(), shape.clone()),
+                _ => unreachable!("only Input nodes are recorded"),
+            })
+            .collect::<Vec<_>>();
         let mut new = vec![usize::MAX; n];
         let mut nodes = Vec::new();
         for (v, node) in self.nodes.into_iter().enumerate() {
@@ -989,16 +1064,21 @@ impl Flat {
                 nodes.push(node);
             }
         }
-        let through = vec![false; nodes.len()];
-        Ok(Flat { nodes, through, edges: edges.into_iter().map(|(a, b)| (new[a], new[b])).collect() })
+        Ok(Flat {
+            through: vec![false; nodes.len()],
+            nodes,
+            edges: edges.into_iter().map(|(a, b)| (new[a], new[b])).collect(),
+            places: self.places,
+            declared: declared.into_iter().map(|(a, name, shape)| (new[a], name, shape)).collect(),
+        })
     }
 }
 
 /// Gives each neuron node whose parameters are all scalars (one neuron as
 /// written) the shape of its input, its parameters repeated. snnTorch
-/// exports `Leaky(beta=0.9)` so: a LIF node of 0-d `tau`, `r`, `v_leak`
-/// and `v_threshold` behind an Affine of 500 outputs; NIR broadcasts such
-/// parameters over the input. Shapes are followed from the inputs through
+/// exports `Leaky(beta=0.9)` so: a LIF node of 0-d `tau`, `r` and `v_leak`
+/// behind an Affine of 500 outputs (`nir.read`'s type check refuses such
+/// a file; the intent is one value for every neuron). Shapes are followed from the inputs through
 /// the linear nodes until nothing changes; a recurrent edge takes the
 /// shape of the population's other inputs. Costs nothing for graphs
 /// without such nodes.
@@ -1066,6 +1146,7 @@ fn lower(
     file: &str,
     mut nodes: Vec<Node>,
     edges: &[(usize, usize)],
+    declared: &[(usize, String, Vec<usize>)],
     dt: f64,
     opts: &ImportOptions,
     version: String,
@@ -1092,7 +1173,12 @@ fn lower(
         succs[a].push(b);
     }
     if !nodes.iter().any(|x| matches!(x.op, Op::Input(_))) {
-        return Err(NirError::Graph { file: file.into(), msg: "the graph has no Input node".into() });
+        return Err(NirError::Graph {
+            file: file.into(),
+            msg: "the graph has no Input node (nested graphs' Inputs only pass edges through); add an Input node \
+                  of the input's shape and an edge from it"
+                .into(),
+        });
     }
     // Linear nodes in topological order (edges into populations cut).
     let mut indeg: Vec<usize> = (0..n).map(|v| if is_population(&nodes[v].op) { 0 } else { preds[v].len() }).collect();
@@ -1193,6 +1279,20 @@ fn lower(
             ));
         }
         value[v] = Some(inp.then(&layer));
+    }
+    // The nested graphs' Inputs that values passed through.
+    for (a, name, shape) in declared {
+        let want: usize = shape.iter().product();
+        if let Some(got) = value[*a].as_ref().map(Expr::size).filter(|&got| got != want) {
+            return Err(node_err(
+                file,
+                &nodes[*a],
+                format!(
+                    "it gives {got} values to the nested graph's Input \"{name}\", which declares shape {shape:?}; \
+                     the shapes must agree"
+                ),
+            ));
+        }
     }
     // Populations: inputs first, then neurons in breadth-first order from the inputs.
     let mut latency: Vec<Option<u32>> = vec![None; n];
@@ -1906,4 +2006,39 @@ fn write_num<T: rust_hdf5::H5Type + Copy>(
     }
     b.create(name)?.write_raw(v)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(names: Vec<(&str, Entry)>, inputs: Vec<usize>, outputs: Vec<usize>) -> Entry {
+        Entry::Graph { names: names.into_iter().map(|(k, e)| (k.to_string(), e)).collect(), inputs, outputs }
+    }
+
+    #[test]
+    fn edge_names_resolve_into_nested_graphs() {
+        // Graphs "a" (holding x) and "a.b" (holding c, one Input 3, one Output 4).
+        let names: BTreeMap<String, Entry> = [
+            ("a".to_string(), graph(vec![("x", Entry::Node(1))], vec![], vec![])),
+            ("a.b".to_string(), graph(vec![("c", Entry::Node(2))], vec![3], vec![4])),
+            ("n".to_string(), Entry::Node(0)),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(resolve(&names, "n", true), Ok(0));
+        assert_eq!(resolve(&names, "a.x", true), Ok(1));
+        // "a.b.c" first tries "a" (no "b.c" there), then "a.b".
+        assert_eq!(resolve(&names, "a.b.c", false), Ok(2));
+        assert_eq!((resolve(&names, "a.b", true), resolve(&names, "a.b", false)), (Ok(3), Ok(4)));
+        let e = resolve(&names, "a", true).unwrap_err();
+        assert!(e.contains("which has no Input node") && e.contains("\"a.<node>\""), "{e}");
+        let e = resolve(&names, "a.y", true).unwrap_err();
+        assert!(
+            e.contains("names \"y\", which is not a node (the nodes here: x) inside the nested graph \"a\""),
+            "{e}"
+        );
+        let e = resolve(&names, "z", true).unwrap_err();
+        assert!(e.contains("(the nodes here: a, a.b, n)"), "{e}");
+    }
 }

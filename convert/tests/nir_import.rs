@@ -192,6 +192,20 @@ fn bad_files_name_the_file_the_place_and_the_fix() {
             "node/edges: edge 1 (fc_in -> rsyn) names the nested graph \"rsyn\", which has 2 Input nodes",
         ),
         ("bad_nested_cycle.nir", "a cycle runs through \"wire.input\" without a neuron node"),
+        (
+            "bad_nested_shape.nir",
+            "node \"fc_in\" (Linear): it gives 4 values to the nested graph's Input \"rsyn.input\", which declares \
+             shape [5]",
+        ),
+        (
+            "bad_name_collision.nir",
+            "node/nodes/rsyn.lif: flattens to the name \"rsyn.lif\", as node/nodes/rsyn/nodes/lif does",
+        ),
+        ("bad_repeated_edge.nir", "node/edges: edges 1 and 5 both connect \"fc1\" to \"if1\"; remove one"),
+        (
+            "bad_truncated_edges.nir",
+            "malformed HDF5 content: node/edges: the dataset's shape [2, 2] does not match the 3 values it holds",
+        ),
     ];
     for (name, want) in cases {
         let e = error(name);

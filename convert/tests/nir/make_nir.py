@@ -281,8 +281,8 @@ g = nir.NIRGraph(
     metadata={"dt": 1e-3},
     type_check=False,
 )
-# gzip (nir.write's default since 1.0.5) cannot hold 0-d datasets; earlier
-# versions wrote them uncompressed, as here.
+# h5py cannot gzip a 0-d dataset (gzip is nir.write's default in nir
+# 1.0.8); files written with compression=None hold them, as here.
 nir.write(HERE / "scalar_lif.nir", g, compression=None)
 g = nir.NIRGraph(
     nodes={
@@ -321,5 +321,46 @@ g = nir.NIRGraph(
     type_check=False,
 )
 nir.write(HERE / "bad_nested_cycle.nir", g)
+
+# Bad: a nested graph's Input declaring another shape than the values
+# reaching it; a flattened name taken twice; a repeated edge.
+wrong = rsynaptic()
+wrong.nodes["input"] = nir.Input(np.array([5]))
+nir.write(HERE / "bad_nested_shape.nir", around("rsyn", wrong, "rsyn", "rsyn"))
+g = around("rsyn", rsynaptic(), "rsyn", "rsyn")
+g.nodes["rsyn.lif"] = cuba()
+nir.write(HERE / "bad_name_collision.nir", g)
+
+
+def repeated_edge(f):
+    e = f["node/edges"][()]
+    del f["node/edges"]
+    f["node"].create_dataset("edges", data=np.concatenate([e, e[1:2]]), dtype=h5py.string_dtype())
+
+
+edit("if_chain.nir", "bad_repeated_edge.nir", repeated_edge)
+
+
+def truncate_edges(path):
+    """The edge dataset (contiguous, uncompressed) keeps its shape [2, 2]
+    but its storage is cut to three of its four strings."""
+    g = nir.NIRGraph(
+        nodes={"input": nir.Input(np.array([2])), "if": nir.IF(r=np.ones(2), v_threshold=np.ones(2),
+                                                               v_reset=np.zeros(2)),
+               "output": nir.Output(np.array([2]))},
+        edges=[("input", "if"), ("if", "output")], type_check=False)
+    nir.write(path, g, compression=None)
+    with h5py.File(path, "r") as f:
+        d = f["node/edges"]
+        addr, size = d.id.get_offset(), d.id.get_storage_size()
+    import struct
+    b = bytearray(path.read_bytes())
+    at = b.find(struct.pack("<QQ", addr, size))
+    assert at > 0 and b.count(struct.pack("<QQ", addr, size)) == 1
+    b[at + 8:at + 16] = struct.pack("<Q", size * 3 // 4)
+    path.write_bytes(bytes(b))
+
+
+truncate_edges(HERE / "bad_truncated_edges.nir")
 
 print("wrote", sorted(p.name for p in HERE.iterdir() if p.suffix in (".nir", ".csv")))
