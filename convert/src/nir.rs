@@ -235,8 +235,9 @@ fn read_tree(path: &Path, file: &str) -> Result<H5, NirError> {
     }
 }
 
-/// Groups nest at most this deep (a NIR file needs 3 levels per graph
-/// level); deeper is refused rather than recursed into.
+/// Groups nest at most this deep: each nested graph adds two levels
+/// (`nodes/NAME`) and a node's `metadata` one more, so 4 per graph level
+/// leaves room; deeper is refused rather than recursed into.
 const MAX_GROUP_DEPTH: usize = 4 * MAX_NESTING + 8;
 
 fn walk(f: &rust_hdf5::H5File, g: &rust_hdf5::H5Group, path: &str, depth: usize) -> Result<H5, String> {
